@@ -1,0 +1,98 @@
+"""The admin site, for system administrators. Incident changes made here go through the same services
+as the console and the API, so they are audited, appear on the timeline and reach open workspaces live.
+Decision-log entries and timeline events can be read here, never changed or deleted."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import services
+from .models import Decision, Incident, Membership, Team, TimelineEvent, User
+
+
+class ReadOnlyAdminMixin:
+    """Append-only records: viewable, never added, changed or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Team)
+class TeamAdmin(SimpleHistoryAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+    list_display = ["username", "full_name", "email", "team", "job_title", "line_manager", "is_active"]
+    list_filter = ["team", "groups", "is_active", "is_staff"]
+    search_fields = ["username", "full_name", "email"]
+    ordering = ["full_name"]
+    autocomplete_fields = ["line_manager", "team"]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Person", {"fields": ("full_name", "email", "team", "job_title", "line_manager")}),
+        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "full_name", "email", "password1", "password2")}),
+    )
+
+
+class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Membership
+    fields = ["user", "role", "reason", "added_by", "added_at", "removed_at", "removed_by", "removed_reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Incident)
+class IncidentAdmin(SimpleHistoryAdmin):
+    list_display = ["reference", "title", "kind", "severity", "status", "restricted", "opened_at"]
+    list_filter = ["status", "kind", "severity", "restricted"]
+    search_fields = ["reference", "title"]
+    readonly_fields = ["reference", "status", "opened_by", "opened_at", "updated_at"]
+    fields = ["reference", "title", "kind", "severity", "status", "restricted", "occurred_at", "aware_at", "summary",
+              "opened_by", "opened_at", "updated_at"]
+    inlines = [MembershipInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # incidents are records; they are closed, never deleted
+
+    def save_model(self, request, obj, form, change):
+        data = {field: form.cleaned_data[field] for field in services.EDITABLE_FIELDS if field in form.cleaned_data}
+        if change:
+            changes = {field: data[field] for field in form.changed_data if field in data}
+            saved = services.incident_update(actor=request.user, incident_id=obj.pk, changes=changes, via_admin=True)
+        else:
+            saved = services.incident_open(actor=request.user, via_admin=True, **data)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        # Memberships are managed in the workspace, with reasons; nothing to save here.
+        pass
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ["incident", "number", "decided_by", "decided_at", "recorded_at", "corrects"]
+    list_filter = ["incident"]
+    search_fields = ["decision", "rationale"]
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["incident", "at", "type", "actor", "summary"]
+    list_filter = ["type"]
+    search_fields = ["summary"]

@@ -1,0 +1,243 @@
+"""REST API for the incident workspace. Thin: parse with a serializer, fetch through the permission
+getter, call the service, present. Errors: 400 field messages, 403 visible-but-not-allowed, 404 not
+visible (restricted incidents do not exist for outsiders), 409 refused by the incident's current state."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import selectors, services
+from .models import Incident, IncidentKind, IncidentStatus, MemberRole, Membership
+from .permissions import Action, get_incident_for
+from .serializers import (
+    DecisionRecordSerializer,
+    DecisionSerializer,
+    HistoryEntrySerializer,
+    IncidentOpenSerializer,
+    IncidentSerializer,
+    IncidentUpdateSerializer,
+    MemberAddSerializer,
+    MemberChangeSerializer,
+    MemberRemoveSerializer,
+    MembershipSerializer,
+    TimelineEventSerializer,
+    TokenRequestSerializer,
+    TokenResponseSerializer,
+    TransitionSerializer,
+)
+
+
+def _parse(serializer_class, request, **kwargs) -> dict:
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def with_leads(queryset):
+    """Incidents with their active leads prefetched, so lists cost a fixed number of queries."""
+    return queryset.prefetch_related(
+        Prefetch("memberships", queryset=Membership.objects.active().filter(role=MemberRole.LEAD).select_related("user"))
+    )
+
+
+def _incident_response(incident_id: int, request, code=status.HTTP_200_OK) -> Response:
+    incident = with_leads(Incident.objects.filter(pk=incident_id)).get()
+    return Response(IncidentSerializer(incident, context={"request": request}).data, status=code)
+
+
+class TokenApi(APIView):
+    """Exchange a username and password for an API token."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer}, auth=[])
+    def post(self, request):
+        data = _parse(TokenRequestSerializer, request)
+        user = authenticate(request, username=data["username"], password=data["password"])
+        if user is None or not user.is_active:
+            raise serializers.ValidationError({"non_field_errors": ["Those details do not match a Harbour account."]})
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class IncidentListApi(generics.ListAPIView):
+    """Incidents you can see. Filter with `?status=` and `?kind=`."""
+
+    serializer_class = IncidentSerializer
+
+    def get_queryset(self):
+        queryset = Incident.objects.visible_to(self.request.user).order_by("-opened_at", "-id")
+        status_filter = self.request.query_params.get("status")
+        if status_filter:
+            if status_filter not in IncidentStatus.values:
+                raise serializers.ValidationError({"status": [f"Choose from: {', '.join(IncidentStatus.values)}."]})
+            queryset = queryset.filter(status=status_filter)
+        kind = self.request.query_params.get("kind")
+        if kind:
+            if kind not in IncidentKind.values:
+                raise serializers.ValidationError({"kind": [f"Choose from: {', '.join(IncidentKind.values)}."]})
+            queryset = queryset.filter(kind=kind)
+        return with_leads(queryset)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=IncidentStatus.values),
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=IncidentKind.values),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=IncidentOpenSerializer, responses={201: IncidentSerializer})
+    def post(self, request):
+        """Open an incident (senior leaders). You become its lead."""
+        incident = services.incident_open(actor=request.user, **_parse(IncidentOpenSerializer, request))
+        return _incident_response(incident.pk, request, status.HTTP_201_CREATED)
+
+
+class IncidentDetailApi(APIView):
+    @extend_schema(responses=IncidentSerializer)
+    def get(self, request, incident_id: int):
+        get_incident_for(request.user, incident_id)
+        return _incident_response(incident_id, request)
+
+    @extend_schema(request=IncidentUpdateSerializer, responses=IncidentSerializer)
+    def patch(self, request, incident_id: int):
+        """Change an incident's details (lead or tactical lead)."""
+        get_incident_for(request.user, incident_id, Action.EDIT)
+        changes = _parse(IncidentUpdateSerializer, request)
+        services.incident_update(actor=request.user, incident_id=incident_id, changes=changes)
+        return _incident_response(incident_id, request)
+
+
+class IncidentTransitionApi(APIView):
+    @extend_schema(request=TransitionSerializer, responses=IncidentSerializer)
+    def post(self, request, incident_id: int):
+        """Move the status: open → stabilising → closed; closed → open reopens. A reason is required."""
+        get_incident_for(request.user, incident_id, Action.TRANSITION)
+        data = _parse(TransitionSerializer, request)
+        services.incident_transition(actor=request.user, incident_id=incident_id, **data)
+        return _incident_response(incident_id, request)
+
+
+class MemberListApi(APIView):
+    @extend_schema(responses=MembershipSerializer(many=True))
+    def get(self, request, incident_id: int):
+        incident = get_incident_for(request.user, incident_id)
+        return Response(MembershipSerializer(selectors.members(incident), many=True).data)
+
+    @extend_schema(request=MemberAddSerializer, responses={201: MembershipSerializer})
+    def post(self, request, incident_id: int):
+        """Add a member, saying why (lead or tactical lead)."""
+        get_incident_for(request.user, incident_id, Action.MANAGE_MEMBERS)
+        membership = services.member_add(
+            actor=request.user, incident_id=incident_id, **_parse(MemberAddSerializer, request)
+        )
+        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailApi(APIView):
+    @extend_schema(request=MemberChangeSerializer, responses=MembershipSerializer)
+    def patch(self, request, incident_id: int, username: str):
+        """Change a member's role, saying why."""
+        get_incident_for(request.user, incident_id, Action.MANAGE_MEMBERS)
+        membership = services.member_change_role(
+            actor=request.user, incident_id=incident_id, username=username, **_parse(MemberChangeSerializer, request)
+        )
+        return Response(MembershipSerializer(membership).data)
+
+    @extend_schema(
+        request=MemberRemoveSerializer,
+        parameters=[OpenApiParameter("reason", OpenApiTypes.STR, description="May be sent here instead of in the body.")],
+        responses={204: None},
+    )
+    def delete(self, request, incident_id: int, username: str):
+        """Remove a member, saying why. Their open pages and sockets lose access at once."""
+        get_incident_for(request.user, incident_id, Action.MANAGE_MEMBERS)
+        data = request.data if request.data else {"reason": request.query_params.get("reason", "")}
+        reason = MemberRemoveSerializer(data=data)
+        reason.is_valid(raise_exception=True)
+        services.member_remove(
+            actor=request.user, incident_id=incident_id, username=username, reason=reason.validated_data["reason"]
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DecisionListApi(APIView):
+    """The decision log. Entries are never edited or deleted: PUT, PATCH and DELETE answer 405."""
+
+    @extend_schema(responses=DecisionSerializer(many=True))
+    def get(self, request, incident_id: int):
+        incident = get_incident_for(request.user, incident_id)
+        return Response(DecisionSerializer(selectors.decisions(incident), many=True).data)
+
+    @extend_schema(request=DecisionRecordSerializer, responses={201: DecisionSerializer})
+    def post(self, request, incident_id: int):
+        """Record a decision (any member but observers). To correct an entry, record a new one with `corrects`."""
+        get_incident_for(request.user, incident_id, Action.RECORD_DECISION)
+        entry = services.decision_record(
+            actor=request.user, incident_id=incident_id, **_parse(DecisionRecordSerializer, request)
+        )
+        entry = selectors.decisions(entry.incident).get(pk=entry.pk)
+        return Response(DecisionSerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class DecisionDetailApi(APIView):
+    @extend_schema(responses=DecisionSerializer)
+    def get(self, request, incident_id: int, decision_id: int):
+        incident = get_incident_for(request.user, incident_id)
+        entry = selectors.decisions(incident).filter(pk=decision_id).first()
+        if entry is None:
+            return Response({"detail": "No such decision in this incident."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(DecisionSerializer(entry).data)
+
+
+class TimelinePagination(PageNumberPagination):
+    page_size = 100
+    max_page_size = 500
+    page_size_query_param = "page_size"
+
+
+class TimelineApi(generics.ListAPIView):
+    """The incident's timeline, newest first. With `?after=<id>`, only later events, oldest first
+    (what a client that lost its socket needs to catch up)."""
+
+    serializer_class = TimelineEventSerializer
+    pagination_class = TimelinePagination
+
+    def get_queryset(self):
+        incident = get_incident_for(self.request.user, self.kwargs["incident_id"])
+        after = self.request.query_params.get("after")
+        if after is not None:
+            try:
+                after = int(after)
+            except ValueError:
+                raise serializers.ValidationError({"after": ["Give the id of the last event you saw."]}) from None
+        return selectors.timeline(incident.pk, after=after)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([event.as_payload() for event in page])
+
+    @extend_schema(parameters=[OpenApiParameter("after", OpenApiTypes.INT)])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class HistoryApi(APIView):
+    """Field-level audit of the incident, its memberships and decision log: who changed what, when."""
+
+    @extend_schema(responses=HistoryEntrySerializer(many=True))
+    def get(self, request, incident_id: int):
+        incident = get_incident_for(request.user, incident_id)
+        return Response([entry.as_payload() for entry in selectors.history(incident)])

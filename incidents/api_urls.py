@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("auth/token/", api.TokenApi.as_view(), name="api-token"),
+    path("incidents/", api.IncidentListApi.as_view(), name="api-incident-list"),
+    path("incidents/<int:incident_id>/", api.IncidentDetailApi.as_view(), name="api-incident-detail"),
+    path("incidents/<int:incident_id>/transition/", api.IncidentTransitionApi.as_view(), name="api-incident-transition"),
+    path("incidents/<int:incident_id>/members/", api.MemberListApi.as_view(), name="api-member-list"),
+    path("incidents/<int:incident_id>/members/<str:username>/", api.MemberDetailApi.as_view(), name="api-member-detail"),
+    path("incidents/<int:incident_id>/decisions/", api.DecisionListApi.as_view(), name="api-decision-list"),
+    path("incidents/<int:incident_id>/decisions/<int:decision_id>/", api.DecisionDetailApi.as_view(),
+         name="api-decision-detail"),
+    path("incidents/<int:incident_id>/timeline/", api.TimelineApi.as_view(), name="api-timeline"),
+    path("incidents/<int:incident_id>/history/", api.HistoryApi.as_view(), name="api-history"),
+]

@@ -1,0 +1,154 @@
+"""Console forms: they parse what a person typed into Python values. The rules (what may change, who
+may do it, what time makes sense) live in the services, whose errors the views attach to these forms."""
+
+from __future__ import annotations
+
+from django import forms
+
+from .errors import InvalidInput
+from .models import IncidentKind, IncidentStatus, MemberRole, Severity
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
+
+
+class DateTimeLocalField(forms.DateTimeField):
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", DATETIME_FORMATS)
+        super().__init__(**kwargs)
+
+
+_WIDGET_CLASSES = {"textarea": "govuk-textarea", "select": "govuk-select", "checkbox": "govuk-checkboxes__input"}
+
+
+class HarbourForm(forms.Form):
+    """GOV.UK-styled fields and errors: messages written for people, one per field, collected for the
+    error summary, and tied to their inputs with aria-describedby for screen readers."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            bound = self[name]
+            field.widget.attrs["class"] = _WIDGET_CLASSES.get(bound.widget_type, "govuk-input")
+            if field.help_text:
+                field.widget.attrs["aria-describedby"] = f"{bound.auto_id}_hint"
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self._describe_errors()
+
+    def apply_service_errors(self, error: InvalidInput) -> None:
+        for field, messages in error.errors.items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+        self._describe_errors()
+
+    def _describe_errors(self) -> None:
+        for name in self.errors:
+            if name in self.fields:
+                bound = self[name]
+                attrs = self.fields[name].widget.attrs
+                ids = [i for i in attrs.get("aria-describedby", "").split() if not i.endswith("_error")]
+                attrs["aria-describedby"] = " ".join([*ids, f"{bound.auto_id}_error"])
+                attrs["class"] = attrs.get("class", "").split(" ")[0] + (
+                    f" {attrs['class'].split(' ')[0]}--error" if bound.widget_type != "checkbox" else ""
+                )
+
+
+class IncidentForm(HarbourForm):
+    title = forms.CharField(max_length=200, error_messages={"required": "Enter a title."})
+    kind = forms.ChoiceField(
+        label="Kind of incident", choices=IncidentKind.choices,
+        error_messages={"required": "Choose the kind of incident."},
+    )
+    severity = forms.ChoiceField(choices=Severity.choices, error_messages={"required": "Choose a severity."})
+    occurred_at = DateTimeLocalField(
+        label="When it happened", help_text="As far as is known.",
+        error_messages={"required": "Enter when it happened.", "invalid": "Enter when it happened as a date and time."},
+    )
+    aware_at = DateTimeLocalField(
+        label="When the organisation became aware",
+        help_text="Statutory clocks start from this time, so record it as accurately as you can.",
+        error_messages={"required": "Enter when the organisation became aware.",
+                        "invalid": "Enter when the organisation became aware as a date and time."},
+    )
+    summary = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}), error_messages={"required": "Enter a summary."},
+        help_text="What is known now. Facts only: no speculation about cause or blame.",
+    )
+    restricted = forms.BooleanField(
+        label="Restrict this incident to its members", required=False,
+        help_text="A restricted incident is invisible to everyone else, including other senior leaders.",
+    )
+
+
+class TransitionForm(HarbourForm):
+    status = forms.ChoiceField(choices=IncidentStatus.choices, error_messages={"required": "Choose the new status."})
+    reason = forms.CharField(
+        max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Enter the reason for the change."},
+    )
+
+
+class MemberAddForm(HarbourForm):
+    user = forms.CharField(
+        label="Member of staff", help_text="Start typing a name or username.",
+        error_messages={"required": "Choose a member of staff."},
+    )
+    role = forms.ChoiceField(choices=MemberRole.choices, initial=MemberRole.MEMBER)
+    reason = forms.CharField(
+        label="Why are they being added?", max_length=500,
+        error_messages={"required": "Enter why they are being added."},
+    )
+
+    def clean_user(self) -> str:
+        # The picker shows "username — Full Name"; accept either the whole label or the username.
+        return self.cleaned_data["user"].split(" — ")[0].strip()
+
+
+class MemberRemoveForm(HarbourForm):
+    reason = forms.CharField(
+        label="Why are they being removed?", max_length=500,
+        error_messages={"required": "Enter why they are being removed."},
+    )
+
+
+class MemberRoleForm(HarbourForm):
+    role = forms.ChoiceField(choices=MemberRole.choices)
+    reason = forms.CharField(
+        label="Why is their role changing?", max_length=500,
+        error_messages={"required": "Enter why their role is changing."},
+    )
+
+
+class DecisionForm(HarbourForm):
+    decision = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), error_messages={"required": "Enter the decision."},
+        help_text="Decisions not to act belong here too.",
+    )
+    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), error_messages={"required": "Enter the rationale."})
+    options_considered = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    information = forms.CharField(
+        label="Information relied on", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    decided_by = forms.ChoiceField(label="Decided by", choices=(), required=False)
+    decided_at = DateTimeLocalField(
+        label="When it was decided", required=False, help_text="Leave empty for now.",
+        error_messages={"invalid": "Enter when it was decided as a date and time."},
+    )
+    late_entry_reason = forms.CharField(
+        label="Reason for a late entry", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed when the decision was made more than 15 minutes ago.",
+    )
+    review_at = DateTimeLocalField(
+        label="Review by", required=False, error_messages={"invalid": "Enter the review time as a date and time."}
+    )
+    corrects = forms.ChoiceField(label="This entry corrects", choices=(), required=False)
+
+    def __init__(self, *args, members=(), entries=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decided_by"].choices = [("", "Me")] + [(m.user.username, m.user.display_name) for m in members]
+        self.fields["corrects"].choices = [("", "Nothing: this is a new decision")] + [
+            (str(e.pk), f"Decision {e.number}: {e.decision[:80]}") for e in entries
+        ]

@@ -1,0 +1,210 @@
+"""`manage.py seed_demo`: a fictional council children's and families' department to try Harbour with.
+
+Idempotent: people are imported (or updated) through the same importer as real directories, and the two
+demo incidents are created through the services only if they are not there yet. Every name is invented.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from incidents import services
+from incidents.models import Incident, IncidentStatus, User
+from incidents.staff_import import COLUMNS, import_staff
+
+DEMO_PASSWORD_DEFAULT = "harbour-demo"
+
+# username, full name, team, job title, line manager, roles
+STAFF = [
+    ("dhughes", "Dana Hughes", "Directorate", "Director of Children's Services", "", "senior_leader"),
+    ("mokafor", "Michael Okafor", "Directorate", "Assistant Director, Safeguarding", "dhughes", "senior_leader"),
+    ("pshah", "Priya Shah", "Directorate", "Head of Service, Children in Care", "mokafor", "senior_leader;manager"),
+    ("lbrennan", "Laura Brennan", "Directorate", "Communications Officer", "mokafor", "comms_officer"),
+    ("tadeyemi", "Tomi Adeyemi", "Directorate", "Senior Communications Officer", "mokafor", "comms_officer"),
+    ("rcollins", "Ruth Collins", "Directorate", "Staff Wellbeing Lead (Occupational Health)", "mokafor", "wellbeing_lead"),
+    ("hkaur", "Harpreet Kaur", "Directorate", "Clinical Psychologist, Staff Support", "rcollins", "wellbeing_lead"),
+    ("gwalsh", "Gareth Walsh", "Directorate", "Business Support Officer", "pshah", ""),
+    # Assessment and Intervention (North)
+    ("jmorgan", "Joanna Morgan", "Assessment and Intervention North", "Team Manager", "mokafor", "manager"),
+    ("aosei", "Akua Osei", "Assessment and Intervention North", "Practice Supervisor", "jmorgan", "manager"),
+    ("bpatel", "Bilal Patel", "Assessment and Intervention North", "Social Worker", "aosei", ""),
+    ("cdonnelly", "Ciara Donnelly", "Assessment and Intervention North", "Social Worker", "aosei", ""),
+    ("efletcher", "Eleanor Fletcher", "Assessment and Intervention North", "Senior Social Worker", "jmorgan", ""),
+    ("fnowak", "Filip Nowak", "Assessment and Intervention North", "Social Worker", "aosei", ""),
+    ("gmensah", "Grace Mensah", "Assessment and Intervention North", "Family Support Worker", "jmorgan", ""),
+    ("iroberts", "Ifan Roberts", "Assessment and Intervention North", "Newly Qualified Social Worker", "aosei", ""),
+    # Assessment and Intervention (South)
+    ("kfarah", "Khadija Farah", "Assessment and Intervention South", "Team Manager", "mokafor", "manager"),
+    ("lchen", "Lina Chen", "Assessment and Intervention South", "Practice Supervisor", "kfarah", "manager"),
+    ("mdoyle", "Martin Doyle", "Assessment and Intervention South", "Senior Social Worker", "kfarah", ""),
+    ("nbello", "Ngozi Bello", "Assessment and Intervention South", "Social Worker", "lchen", ""),
+    ("oharris", "Owen Harris", "Assessment and Intervention South", "Social Worker", "lchen", ""),
+    ("pwright", "Phoebe Wright", "Assessment and Intervention South", "Social Worker", "lchen", ""),
+    ("qahmed", "Qasim Ahmed", "Assessment and Intervention South", "Family Support Worker", "kfarah", ""),
+    ("rjones", "Rhiannon Jones", "Assessment and Intervention South", "Contact Centre Adviser", "kfarah", ""),
+    # Children in Care
+    ("sokoro", "Samuel Okoro", "Children in Care", "Team Manager", "pshah", "manager"),
+    ("tlewis", "Tamsin Lewis", "Children in Care", "Practice Supervisor", "sokoro", "manager"),
+    ("ukhan", "Usman Khan", "Children in Care", "Social Worker", "tlewis", ""),
+    ("vmurphy", "Vivienne Murphy", "Children in Care", "Social Worker", "tlewis", ""),
+    ("wevans", "Wyn Evans", "Children in Care", "Senior Social Worker", "sokoro", ""),
+    ("xlopez", "Ximena Lopez", "Children in Care", "Independent Reviewing Officer", "sokoro", ""),
+    ("ybaker", "Yusuf Baker", "Children in Care", "Personal Adviser", "tlewis", ""),
+    ("zcampbell", "Zara Campbell", "Children in Care", "Social Worker", "tlewis", ""),
+    # Early Help and Community
+    ("aobrien", "Aoife O'Brien", "Early Help and Community", "Team Manager", "mokafor", "manager"),
+    ("bnguyen", "Bao Nguyen", "Early Help and Community", "Community Engagement Lead", "aobrien", ""),
+    ("cwilliams", "Callum Williams", "Early Help and Community", "Early Help Practitioner", "aobrien", ""),
+    ("dosullivan", "Deirdre O'Sullivan", "Early Help and Community", "Early Help Practitioner", "aobrien", ""),
+    ("eadebayo", "Emeka Adebayo", "Early Help and Community", "Youth Worker", "aobrien", ""),
+    ("fhussain", "Farah Hussain", "Early Help and Community", "Youth Worker", "aobrien", ""),
+    ("gthomas", "Gethin Thomas", "Early Help and Community", "Family Hub Coordinator", "aobrien", ""),
+    ("hsingh", "Harjit Singh", "Early Help and Community", "Family Support Worker", "aobrien", ""),
+]
+
+# The log-ins worth knowing, printed by `make run`.
+KEY_PEOPLE = [
+    ("dhughes", "senior leader: leads the restricted child death incident"),
+    ("mokafor", "senior leader: leads the community violence incident"),
+    ("pshah", "senior leader and manager: sees unrestricted incidents read-only"),
+    ("lbrennan", "communications officer: comms lead in both incidents"),
+    ("rcollins", "wellbeing lead"),
+    ("jmorgan", "team manager: tactical lead for the child death incident"),
+    ("bpatel", "social worker: member of the child death incident"),
+    ("xlopez", "observer in the community violence incident"),
+    ("hsingh", "member of staff in no incident: sees nothing restricted"),
+    ("admin", "system administrator (the admin site at /admin/)"),
+]
+
+CHILD_DEATH_TITLE = "Death of a child known to the North team"
+VIOLENCE_TITLE = "Disorder in the town centre and attack on the family hub"
+
+
+class Command(BaseCommand):
+    help = "Load the fictional demo organisation and two incidents (safe to run again)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet-logins", action="store_true", help="Do not print the demo log-ins.")
+
+    def handle(self, *args, quiet_logins: bool = False, **options):
+        password = os.environ.get("HARBOUR_DEMO_PASSWORD") or DEMO_PASSWORD_DEFAULT
+        with transaction.atomic():
+            self._people(password)
+            self._incidents()
+        if not quiet_logins:
+            self.stdout.write("\nDemo log-ins (password for all: %s)\n" % password)
+            for username, what in KEY_PEOPLE:
+                self.stdout.write(f"  {username:<10} {what}")
+            self.stdout.write("")
+
+    def _people(self, password: str) -> None:
+        lines = [",".join(COLUMNS)]
+        for username, name, team, title, manager, roles in STAFF:
+            cells = [username, f"{username}@harbour-demo.example", name, team, title, manager, roles]
+            lines.append(",".join(f'"{c}"' for c in cells))
+        import_staff("\n".join(lines) + "\n")
+        for user in User.objects.filter(username__in=[s[0] for s in STAFF]):
+            if not user.has_usable_password():
+                user.set_password(password)
+                user.save(update_fields=["password"])
+        admin, created = User.objects.get_or_create(
+            username="admin", defaults={"full_name": "System Administrator", "email": "admin@harbour-demo.example"}
+        )
+        if created or not admin.has_usable_password():
+            admin.is_staff = admin.is_superuser = True
+            admin.set_password(password)
+            admin.save()
+
+    def _incidents(self) -> None:
+        people = {u.username: u for u in User.objects.filter(username__in=[s[0] for s in STAFF])}
+        now = timezone.now()
+        if not Incident.objects.filter(title=CHILD_DEATH_TITLE).exists():
+            self._child_death(people, now)
+        if not Incident.objects.filter(title=VIOLENCE_TITLE).exists():
+            self._community_violence(people, now)
+
+    def _child_death(self, p: dict[str, User], now: dt.datetime) -> None:
+        lead = p["dhughes"]
+        incident = services.incident_open(
+            actor=lead,
+            title=CHILD_DEATH_TITLE,
+            kind="child_death",
+            severity="critical",
+            occurred_at=now - dt.timedelta(days=1, hours=9),
+            aware_at=now - dt.timedelta(days=1, hours=6),
+            summary=(
+                "A child open to the North assessment team died at home overnight. Police are leading the "
+                "investigation; cause not yet known. The family has been told by police. Details of the child "
+                "and family are held in the case record only."
+            ),
+            restricted=True,
+        )
+        for username, role, reason in [
+            ("jmorgan", "tactical_lead", "Team manager for the case; runs the response day to day"),
+            ("lbrennan", "comms_lead", "Leads internal and external communications"),
+            ("rcollins", "wellbeing_lead", "Support for the team and the allocated worker"),
+            ("bpatel", "member", "Allocated social worker"),
+            ("aosei", "member", "Practice supervisor for the allocated worker"),
+            ("mokafor", "observer", "Assistant Director: kept informed"),
+        ]:
+            services.member_add(actor=lead, incident_id=incident.pk, user=p[username], role=role, reason=reason)
+        services.decision_record(
+            actor=lead, incident_id=incident.pk,
+            decision="Notify the Child Safeguarding Practice Review Panel and the safeguarding partners.",
+            rationale="Abuse or neglect cannot be ruled out and the child has died: the notification duty applies.",
+            options_considered="Wait for the post-mortem (rejected: the 5 working day clock runs from awareness).",
+            information="Police strategy discussion; case record.",
+        )
+        services.decision_record(
+            actor=p["jmorgan"], incident_id=incident.pk,
+            decision="Offer the allocated worker a hot debrief today; reallocate their visits this week.",
+            rationale="Immediate welfare and practical needs come first; no retelling, no fault-finding.",
+            options_considered="Carry on as usual (rejected).",
+        )
+
+    def _community_violence(self, p: dict[str, User], now: dt.datetime) -> None:
+        lead = p["mokafor"]
+        incident = services.incident_open(
+            actor=lead,
+            title=VIOLENCE_TITLE,
+            kind="community_violence",
+            severity="major",
+            occurred_at=now - dt.timedelta(days=9, hours=4),
+            aware_at=now - dt.timedelta(days=9, hours=3),
+            summary=(
+                "Disorder in the town centre over two evenings. The family hub's windows were broken and two "
+                "early help staff were threatened on their way home. Hub closed for two days, now reopened."
+            ),
+            restricted=False,
+        )
+        for username, role, reason in [
+            ("aobrien", "tactical_lead", "Manages the family hub and early help teams"),
+            ("lbrennan", "comms_lead", "Public and partner messages"),
+            ("rcollins", "wellbeing_lead", "Support for staff who were threatened, and racial trauma support"),
+            ("bnguyen", "member", "Community engagement with local groups"),
+            ("gthomas", "member", "Family hub coordinator"),
+            ("xlopez", "observer", "Independent reviewing officer: children in care living nearby"),
+        ]:
+            services.member_add(actor=lead, incident_id=incident.pk, user=p[username], role=role, reason=reason)
+        services.decision_record(
+            actor=lead, incident_id=incident.pk,
+            decision="Close the family hub for two days and move sessions to the library.",
+            rationale="Staff and family safety while the police secure the area.",
+            options_considered="Stay open with security (rejected: staff did not feel safe).",
+            information="Police community impact assessment.",
+        )
+        services.decision_record(
+            actor=p["aobrien"], incident_id=incident.pk,
+            decision="Staff travel home in pairs or by taxi after evening sessions for two weeks.",
+            rationale="Two staff were threatened walking home.",
+            review_at=now + dt.timedelta(days=5),
+        )
+        services.incident_transition(
+            actor=lead, incident_id=incident.pk, status=IncidentStatus.STABILISING,
+            reason="Hub reopened; no further disorder for three days.",
+        )

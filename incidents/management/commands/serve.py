@@ -1,0 +1,59 @@
+"""`manage.py serve`: Harbour in one process, for the embedded default (`make run`).
+
+Runs daphne, and unless HARBOUR_INPROCESS_WORKER is off, the background worker inside the same process:
+with the in-memory channel layer a worker in another process could not reach the sockets. The worker runs
+on daphne's own event loop through sync_to_async, so what a task broadcasts goes to the same layer the
+sockets listen on. Production runs daphne and `manage.py db_worker` as separate processes over Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.utils.crypto import get_random_string
+
+logger = logging.getLogger("harbour.worker")
+
+
+def _run_due_tasks(worker_id: str) -> None:
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    Worker(
+        queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
+        max_tasks=None, worker_id=worker_id, excluded_queue_names=[],
+    ).run()
+
+
+async def worker_loop(interval: float) -> None:
+    worker_id = f"serve-{get_random_string(12)}"
+    run = sync_to_async(_run_due_tasks, thread_sensitive=False)
+    logger.info("In-process worker %s started (every %ss).", worker_id, interval)
+    while True:
+        try:
+            await run(worker_id)
+        except Exception:
+            logger.exception("In-process worker pass failed; trying again shortly.")
+        await asyncio.sleep(interval)
+
+
+class Command(BaseCommand):
+    help = "Serve Harbour with daphne (and, in the embedded default, the background worker in-process)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--worker-interval", type=float, default=0.5)
+        parser.add_argument("--no-worker", action="store_true", help="Do not run the in-process worker.")
+
+    def handle(self, *args, host: str, port: int, worker_interval: float, no_worker: bool, **options):
+        from daphne.cli import CommandLineInterface
+        from daphne.server import twisted_loop
+
+        if settings.HARBOUR_INPROCESS_WORKER and not no_worker:
+            twisted_loop.call_soon(lambda: twisted_loop.create_task(worker_loop(worker_interval)))
+        self.stdout.write(f"Harbour is at http://{host}:{port}/  (Ctrl+C stops it)")
+        CommandLineInterface().run(["-b", host, "-p", str(port), "--proxy-headers", "config.asgi:application"])

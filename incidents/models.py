@@ -1,0 +1,281 @@
+"""The organisation's people and the incident workspace.
+
+Models hold data and invariants only; every change goes through incidents/services.py.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+
+class OrgRole(models.TextChoices):
+    """Organisation roles. Each is a Django group of exactly this name (created by a data migration)."""
+
+    SENIOR_LEADER = "senior_leader", "Senior leader"
+    COMMS_OFFICER = "comms_officer", "Communications officer"
+    MANAGER = "manager", "Manager"
+    WELLBEING_LEAD = "wellbeing_lead", "Wellbeing lead"
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A member of staff. `full_name` is how people are shown everywhere; first/last names are unused."""
+
+    full_name = models.CharField(max_length=200)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    job_title = models.CharField(max_length=200, blank=True)
+    line_manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="direct_reports"
+    )
+
+    objects = UserManager()
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    class Meta:
+        ordering = ["full_name", "username"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+    def has_org_role(self, role: str) -> bool:
+        # Cached per user object: permission checks call this several times per request.
+        cache = self.__dict__.get("_org_roles")
+        if cache is None:
+            cache = set(self.groups.values_list("name", flat=True)) if self.pk else set()
+            self.__dict__["_org_roles"] = cache
+        return role in cache
+
+    @property
+    def is_senior_leader(self) -> bool:
+        return self.has_org_role(OrgRole.SENIOR_LEADER)
+
+
+class IncidentKind(models.TextChoices):
+    CHILD_DEATH = "child_death", "Death of a child"
+    CHILD_SERIOUS_HARM = "child_serious_harm", "Serious harm to a child"
+    ADULT_DEATH = "adult_death", "Death of an adult with care needs"
+    ADULT_SERIOUS_HARM = "adult_serious_harm", "Serious harm to an adult with care needs"
+    COMMUNITY_VIOLENCE = "community_violence", "Community violence or disorder"
+    STAFF_ASSAULT = "staff_assault", "Assault on a member of staff"
+    OTHER = "other", "Other serious incident"
+
+
+class Severity(models.TextChoices):
+    CRITICAL = "critical", "Critical"
+    MAJOR = "major", "Major"
+    MODERATE = "moderate", "Moderate"
+
+
+class IncidentStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    STABILISING = "stabilising", "Stabilising"
+    CLOSED = "closed", "Closed"
+
+
+# The only moves an incident's status can make; everything else is refused with a clear message.
+STATUS_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    IncidentStatus.OPEN: (IncidentStatus.STABILISING,),
+    IncidentStatus.STABILISING: (IncidentStatus.CLOSED,),
+    IncidentStatus.CLOSED: (IncidentStatus.OPEN,),
+}
+
+
+class IncidentQuerySet(models.QuerySet["Incident"]):
+    def visible_to(self, user) -> IncidentQuerySet:
+        """Need to know: members see their incidents; senior leaders also see every unrestricted one.
+
+        The only visibility filter in Harbour: pages, API and sockets all come through here (or through
+        incidents.permissions, which uses it), so a restricted incident cannot leak through one of them.
+        """
+        if not user or not user.is_authenticated or not user.is_active:
+            return self.none()
+        is_member = Q(memberships__user=user, memberships__removed_at__isnull=True)
+        if user.is_senior_leader:
+            return self.filter(is_member | Q(restricted=False)).distinct()
+        return self.filter(is_member).distinct()
+
+
+class Incident(models.Model):
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=32, choices=IncidentKind.choices)
+    severity = models.CharField(max_length=16, choices=Severity.choices)
+    status = models.CharField(max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.OPEN)
+    occurred_at = models.DateTimeField(help_text="When the event happened, as far as is known.")
+    aware_at = models.DateTimeField(help_text="When the organisation became aware. Statutory clocks start here.")
+    summary = models.TextField()
+    restricted = models.BooleanField(
+        default=False, help_text="Restricted incidents are invisible to everyone who is not a member."
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IncidentQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(aware_at__gte=models.F("occurred_at")), name="aware_not_before_occurred"),
+            models.CheckConstraint(condition=Q(status__in=IncidentStatus.values), name="incident_status_valid"),
+        ]
+        indexes = [
+            # The incident list: "my open incidents, newest first".
+            models.Index(fields=["status", "-opened_at"], name="incident_status_opened"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+
+class ReferenceCounter(models.Model):
+    """The last incident number issued in a year; bumped atomically by incident_open."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class MemberRole(models.TextChoices):
+    LEAD = "lead", "Lead (strategic)"
+    TACTICAL_LEAD = "tactical_lead", "Tactical lead"
+    COMMS_LEAD = "comms_lead", "Communications lead"
+    WELLBEING_LEAD = "wellbeing_lead", "Wellbeing lead"
+    MEMBER = "member", "Member"
+    OBSERVER = "observer", "Observer (read only)"
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def active(self) -> MembershipQuerySet:
+        return self.filter(removed_at__isnull=True)
+
+
+class Membership(models.Model):
+    """Who is in an incident, in which role, who added them and why.
+
+    Removal keeps the row (removed_at/by/reason) so the record of who was told what stays whole;
+    a person added again gets a new row.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=16, choices=MemberRole.choices)
+    reason = models.CharField(max_length=500, help_text="Why this person was added.")
+    added_at = models.DateTimeField(auto_now_add=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    removed_reason = models.CharField(max_length=500, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "user"], condition=Q(removed_at__isnull=True), name="one_active_membership"
+            ),
+            models.CheckConstraint(condition=Q(role__in=MemberRole.values), name="membership_role_valid"),
+        ]
+        indexes = [
+            # visible_to(): "incidents where this user is an active member".
+            models.Index(fields=["user", "incident"], condition=Q(removed_at__isnull=True), name="membership_active_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.get_role_display()} in {self.incident.reference}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None
+
+
+class Decision(models.Model):
+    """A JESIP decision-log entry. Written once, never edited or deleted; a correction is a new entry."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="decisions")
+    number = models.PositiveIntegerField(help_text="Sequential within the incident: decision 1, 2, 3…")
+    decision = models.TextField()
+    rationale = models.TextField()
+    options_considered = models.TextField(blank=True)
+    information = models.TextField(blank=True, help_text="The information the decision relied on.")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    late_entry_reason = models.TextField(blank=True)
+    review_at = models.DateTimeField(null=True, blank=True)
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(decided_at__lte=models.F("recorded_at")), name="decided_not_after_recorded"),
+            models.UniqueConstraint(fields=["incident", "number"], name="decision_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Decision {self.number} in incident {self.incident_id}"
+
+
+class TimelineEvent(models.Model):
+    """The incident's story: an append-only, typed event for every change in the workspace.
+
+    Ids only grow, so a client that missed pushes asks for everything after the last id it saw.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    type = models.CharField(max_length=64)
+    summary = models.CharField(max_length=500)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # The timeline endpoint and reconnect catch-up: "this incident's events after id N".
+            models.Index(fields=["incident", "id"], name="timeline_incident_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type}: {self.summary}"
+
+    def as_payload(self) -> dict:
+        """The one shape of a timeline event: the API lists it and sockets push it."""
+        return {
+            "id": self.pk,
+            "at": self.at.isoformat(),
+            "actor": self.actor.username if self.actor_id else None,
+            "actor_name": self.actor.display_name if self.actor_id else "Harbour",
+            "type": self.type,
+            "summary": self.summary,
+        }

@@ -1,0 +1,50 @@
+"""The only module that touches the channel layer.
+
+Services call `broadcast_on_commit`; nothing is sent unless the transaction commits, and a channel layer
+that is down (Redis restarting) never fails the person's action: the send is logged and dropped, and
+clients resync from the database when they reconnect. Delivery is at-most-once by design.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def incident_group(incident_id: int) -> str:
+    return f"incident.{incident_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def send_now(group: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:  # noqa: BLE001 - a broken layer must never undo or fail a committed change
+        logger.warning("Live update to %s not sent (channel layer unavailable); clients will resync.", group,
+                       exc_info=True)
+
+
+def broadcast_on_commit(group: str, message: dict[str, Any]) -> None:
+    transaction.on_commit(lambda: send_now(group, message))
+
+
+def timeline_event_message(event_payload: dict[str, Any]) -> dict[str, Any]:
+    # Channels routes on "type": "timeline.event" is handled by consumers' timeline_event().
+    return {"type": "timeline.event", "event": event_payload}
+
+
+def access_changed_message(incident_id: int) -> dict[str, Any]:
+    """Tells every socket on the incident to re-check that its person may still see it."""
+    return {"type": "access.changed", "incident": incident_id}

@@ -1,0 +1,154 @@
+"""Read-side queries for the incident workspace, shared by pages, the API and sockets.
+
+Callers fetch the incident through permissions.get_incident_for first; nothing here checks access.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from .models import Decision, Incident, Membership, TimelineEvent, User
+
+
+def timeline(incident_id: int, *, after: int | None = None) -> QuerySet[TimelineEvent]:
+    """Newest first; with `after`, only events with a larger id, oldest first (for catching up)."""
+    events = TimelineEvent.objects.filter(incident_id=incident_id).select_related("actor")
+    if after is not None:
+        return events.filter(id__gt=after).order_by("id")
+    return events.order_by("-id")
+
+
+def decisions(incident: Incident) -> QuerySet[Decision]:
+    """The decision log, newest decision first, each annotated with whether a later entry corrects it."""
+    return (
+        incident.decisions.select_related("decided_by", "recorded_by", "corrects")
+        .annotate(is_corrected=Exists(Decision.objects.filter(corrects=OuterRef("pk"))))
+        .order_by("-decided_at", "-number")
+    )
+
+
+def members(incident: Incident) -> QuerySet[Membership]:
+    return incident.memberships.active().select_related("user", "user__team", "added_by").order_by("added_at", "id")
+
+
+@dataclass
+class FieldChange:
+    field: str
+    label: str
+    old: Any
+    new: Any
+
+
+@dataclass
+class HistoryEntry:
+    at: datetime
+    user: str | None
+    user_name: str
+    model: str
+    object: str
+    action: str  # "created", "changed", "deleted"
+    reason: str
+    changes: list[FieldChange] = field(default_factory=list)
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "user": self.user,
+            "user_name": self.user_name,
+            "model": self.model,
+            "object": self.object,
+            "action": self.action,
+            "reason": self.reason,
+            "changes": [{"field": c.field, "label": c.label, "old": c.old, "new": c.new} for c in self.changes],
+        }
+
+
+_ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+# Bookkeeping fields that change on every save and say nothing a reader needs.
+_SKIP_FIELDS = {"updated_at", "id"}
+
+
+def _display(model, field_name: str, value: Any, names: dict[int, str]) -> Any:
+    if value is None or value == "":
+        return value
+    model_field = model._meta.get_field(field_name)
+    if model_field.is_relation and model_field.related_model is User:
+        if value not in names:
+            names[value] = User.objects.filter(pk=value).values_list("username", flat=True).first() or "unknown"
+        return names[value]
+    if model_field.is_relation:
+        return value
+    if model_field.choices:
+        return dict(model_field.flatchoices).get(value, value)
+    if isinstance(value, datetime):
+        return timezone.localtime(value).isoformat()
+    return value
+
+
+def _entries_for(records, label: str, describe, names: dict[int, str]) -> list[HistoryEntry]:
+    entries = []
+    previous_by_object: dict[int, Any] = {}
+    for record in records:  # oldest first, so each record diffs against the one before it
+        model = record.instance_type
+        prev = previous_by_object.get(record.id)
+        changes: list[FieldChange] = []
+        if prev is not None and record.history_type == "~":
+            delta = record.diff_against(prev, excluded_fields=list(_SKIP_FIELDS))
+            for change in delta.changes:
+                changes.append(FieldChange(
+                    field=change.field,
+                    label=str(model._meta.get_field(change.field).verbose_name),
+                    old=_display(model, change.field, change.old, names),
+                    new=_display(model, change.field, change.new, names),
+                ))
+        elif record.history_type == "+":
+            for f in model._meta.concrete_fields:
+                if f.name in _SKIP_FIELDS or f.name == "incident":
+                    continue
+                value = getattr(record, f.attname)
+                if value not in (None, ""):
+                    changes.append(FieldChange(
+                        field=f.name, label=str(f.verbose_name), old=None, new=_display(model, f.name, value, names)
+                    ))
+        previous_by_object[record.id] = record
+        if record.history_type == "~" and not changes:
+            continue
+        user = record.history_user
+        entries.append(HistoryEntry(
+            at=record.history_date,
+            user=user.username if user else None,
+            user_name=user.display_name if user else "Harbour",
+            model=label,
+            object=describe(record),
+            action=_ACTIONS[record.history_type],
+            reason=record.history_change_reason or "",
+            changes=changes,
+        ))
+    return entries
+
+
+def history(incident: Incident) -> list[HistoryEntry]:
+    """Who changed which field from what to what, and when: the incident, its memberships and its
+    decision log, newest first, whether the change came through the console, the API or the admin."""
+    entries: list[HistoryEntry] = []
+    names: dict[int, str] = {}
+    entries += _entries_for(
+        Incident.history.filter(id=incident.pk).select_related("history_user").order_by("history_date", "history_id"),
+        "Incident", lambda r: r.reference, names,
+    )
+    usernames = dict(incident.memberships.values_list("id", "user__username"))
+    entries += _entries_for(
+        Membership.history.filter(incident_id=incident.pk).select_related("history_user").order_by("history_date", "history_id"),
+        "Membership", lambda r: f"Membership of {usernames.get(r.id, 'a former member')}", names,
+    )
+    entries += _entries_for(
+        Decision.history.filter(incident_id=incident.pk).select_related("history_user").order_by("history_date", "history_id"),
+        "Decision", lambda r: f"Decision {r.number}", names,
+    )
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries

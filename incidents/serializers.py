@@ -1,0 +1,151 @@
+"""API shapes. Serializers parse and present; the rules live in incidents/services.py."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from .models import Decision, Incident, IncidentKind, IncidentStatus, MemberRole, Membership, Severity
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    lead = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id", "reference", "title", "kind", "severity", "status", "restricted", "occurred_at", "aware_at",
+            "summary", "opened_at", "updated_at", "lead",
+        ]
+        read_only_fields = fields
+
+    def get_lead(self, incident: Incident) -> str | None:
+        leads = [m.user.username for m in incident.memberships.all() if m.role == MemberRole.LEAD and m.removed_at is None]
+        return leads[0] if leads else None
+
+
+class IncidentOpenSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=IncidentKind.choices)
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    occurred_at = serializers.DateTimeField()
+    aware_at = serializers.DateTimeField()
+    summary = serializers.CharField()
+    restricted = serializers.BooleanField(default=False)
+
+
+class IncidentUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    kind = serializers.ChoiceField(choices=IncidentKind.choices, required=False)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    occurred_at = serializers.DateTimeField(required=False)
+    aware_at = serializers.DateTimeField(required=False)
+    summary = serializers.CharField(required=False)
+    restricted = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({name: ["This field cannot be changed."] for name in unknown})
+        if not attrs:
+            raise serializers.ValidationError("Give at least one field to change.")
+        return attrs
+
+
+class TransitionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=IncidentStatus.choices)
+    reason = serializers.CharField(max_length=500)
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(source="user.username", read_only=True)
+    full_name = serializers.CharField(source="user.display_name", read_only=True)
+    team = serializers.CharField(source="user.team.name", read_only=True, default=None)
+    added_by = serializers.CharField(source="added_by.username", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["user", "full_name", "team", "role", "reason", "added_at", "added_by"]
+        read_only_fields = fields
+
+
+class MemberAddSerializer(serializers.Serializer):
+    user = serializers.CharField(help_text="The username of the member of staff.")
+    role = serializers.ChoiceField(choices=MemberRole.choices)
+    reason = serializers.CharField(max_length=500, help_text="Why this person is being added.")
+
+
+class MemberChangeSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=MemberRole.choices)
+    reason = serializers.CharField(max_length=500)
+
+
+class MemberRemoveSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="Why this person is being removed.")
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True)
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    corrects = serializers.PrimaryKeyRelatedField(read_only=True)
+    corrected = serializers.SerializerMethodField(help_text="True when a later entry corrects this one.")
+
+    class Meta:
+        model = Decision
+        fields = [
+            "id", "number", "decision", "rationale", "options_considered", "information", "decided_by",
+            "decided_at", "recorded_at", "recorded_by", "late_entry_reason", "review_at", "corrects", "corrected",
+        ]
+        read_only_fields = fields
+
+    def get_corrected(self, entry: Decision) -> bool:
+        return bool(getattr(entry, "is_corrected", False))
+
+
+class DecisionRecordSerializer(serializers.Serializer):
+    decision = serializers.CharField()
+    rationale = serializers.CharField()
+    options_considered = serializers.CharField(required=False, allow_blank=True, default="")
+    information = serializers.CharField(required=False, allow_blank=True, default="")
+    decided_by = serializers.CharField(required=False, allow_blank=True, help_text="Username; default: you.")
+    decided_at = serializers.DateTimeField(required=False, help_text="Default: now.")
+    late_entry_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    review_at = serializers.DateTimeField(required=False, allow_null=True)
+    corrects = serializers.IntegerField(required=False, allow_null=True, help_text="Id of the entry this corrects.")
+
+
+class TimelineEventSerializer(serializers.Serializer):
+    """Documents the shape of TimelineEvent.as_payload() for the schema."""
+
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(allow_null=True)
+    actor_name = serializers.CharField()
+    type = serializers.CharField()
+    summary = serializers.CharField()
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    user = serializers.CharField(allow_null=True)
+    user_name = serializers.CharField()
+    model = serializers.CharField()
+    object = serializers.CharField()
+    action = serializers.ChoiceField(choices=["created", "changed", "deleted"])
+    reason = serializers.CharField(allow_blank=True)
+    changes = FieldChangeSerializer(many=True)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField()

@@ -1,0 +1,507 @@
+"""Every change to an incident workspace, one function each.
+
+Each function takes the acting person and keyword arguments, and in one transaction: checks permission
+(through incidents.permissions), locks and checks the current state, saves (simple-history records the
+field-level audit, attributed to the actor), appends a timeline event, and queues the live broadcast for
+after commit. Pages, the API, the admin and management commands all call these; none repeats their rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from . import realtime
+from .errors import Conflict, Http404, InvalidInput
+from .models import (
+    STATUS_TRANSITIONS,
+    Decision,
+    Incident,
+    IncidentKind,
+    IncidentStatus,
+    MemberRole,
+    Membership,
+    Severity,
+    TimelineEvent,
+    User,
+)
+from .permissions import Action, can_open_incident, get_incident_for
+
+# A clock a few seconds fast on a laptop should not make "now" count as the future.
+CLOCK_SKEW = dt.timedelta(minutes=2)
+
+EDITABLE_FIELDS = ("title", "kind", "severity", "occurred_at", "aware_at", "summary", "restricted")
+
+
+# --- shared steps ----------------------------------------------------------------------------------------
+
+
+def _locked_incident(actor: User, incident_id: int, action: Action, *, via_admin: bool) -> Incident:
+    """The incident row, locked for this transaction. The admin site has already authorised its users."""
+    if via_admin:
+        incident = Incident.objects.select_for_update().filter(pk=incident_id).first()
+        if incident is None:
+            raise Http404("No such incident.")
+        return incident
+    return get_incident_for(actor, incident_id, action, for_update=True)
+
+
+def record_event(
+    *, incident: Incident, actor: User | None, type: str, summary: str, data: dict[str, Any] | None = None
+) -> TimelineEvent:
+    """Append a timeline event and push it to the incident's sockets after commit.
+
+    Public so that the other apps (communications, staff support) tell the same story in the same way.
+    """
+    event = TimelineEvent.objects.create(
+        incident=incident, actor=actor, at=timezone.now(), type=type, summary=summary[:500], data=data or {}
+    )
+    realtime.broadcast_on_commit(
+        realtime.incident_group(incident.pk), realtime.timeline_event_message(event.as_payload())
+    )
+    return event
+
+
+def _save(instance, actor: User | None, reason: str = "") -> None:
+    # Attribute the history row to the actor whichever interface called us (API token, admin, command).
+    instance._history_user = actor
+    if reason:
+        instance._change_reason = reason[:100]
+    instance.save()
+
+
+def _required_text(errors: dict[str, list[str]], field: str, value: Any, label: str, max_length: int | None = None) -> str:
+    text = (value or "").strip() if isinstance(value, str) or value is None else None
+    if text is None:
+        errors.setdefault(field, []).append(f"Enter {label} as text.")
+        return ""
+    if not text:
+        errors.setdefault(field, []).append(f"Enter {label}.")
+    elif max_length and len(text) > max_length:
+        errors.setdefault(field, []).append(f"{label[0].upper()}{label[1:]} must be {max_length} characters or fewer.")
+    return text
+
+
+def _check_choice(errors: dict[str, list[str]], field: str, value: Any, choices, label: str) -> None:
+    if value not in choices.values:
+        allowed = ", ".join(choices.values)
+        errors.setdefault(field, []).append(f"Choose {label} from: {allowed}.")
+
+
+def _check_aware(errors: dict[str, list[str]], occurred_at: Any, aware_at: Any) -> None:
+    now = timezone.now()
+    for field, value, label in (("occurred_at", occurred_at, "when it happened"), ("aware_at", aware_at, "when you became aware")):
+        if not isinstance(value, dt.datetime):
+            errors.setdefault(field, []).append(f"Enter {label} as a date and time.")
+        elif timezone.is_naive(value):
+            errors.setdefault(field, []).append(f"Give {label} with a time zone.")
+        elif value > now + CLOCK_SKEW:
+            errors.setdefault(field, []).append(f"The time {label} cannot be in the future.")
+    if isinstance(occurred_at, dt.datetime) and isinstance(aware_at, dt.datetime) and not errors.get("aware_at") \
+            and not errors.get("occurred_at") and aware_at < occurred_at:
+        errors.setdefault("aware_at", []).append(
+            "The organisation cannot have become aware before the incident happened."
+        )
+
+
+def _next_reference(year: int) -> str:
+    """INC-YYYY-NNNN, sequential per year, unique even when two leaders open incidents at once.
+
+    One atomic upsert on the year's counter row: PostgreSQL and SQLite both lock the row for the rest
+    of the transaction, so a concurrent opener waits and gets the next number.
+    """
+    table = connection.ops.quote_name("incidents_referencecounter")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (year, last) VALUES (%s, 1) "  # noqa: S608 - table name is a constant
+            f"ON CONFLICT (year) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [year],
+        )
+        number = cursor.fetchone()[0]
+    return f"INC-{year}-{number:04d}"
+
+
+# --- incidents -------------------------------------------------------------------------------------------
+
+
+def incident_open(
+    *,
+    actor: User,
+    title: str,
+    kind: str,
+    severity: str,
+    occurred_at: dt.datetime,
+    aware_at: dt.datetime,
+    summary: str,
+    restricted: bool = False,
+    via_admin: bool = False,
+) -> Incident:
+    """Open an incident workspace. Senior leaders only; the opener becomes its lead."""
+    from .errors import PermissionDenied
+
+    if not via_admin and not can_open_incident(actor):
+        raise PermissionDenied("Only senior leaders can open an incident.")
+    errors: dict[str, list[str]] = {}
+    title = _required_text(errors, "title", title, "a title", 200)
+    summary = _required_text(errors, "summary", summary, "a summary")
+    _check_choice(errors, "kind", kind, IncidentKind, "the kind of incident")
+    _check_choice(errors, "severity", severity, Severity, "a severity")
+    _check_aware(errors, occurred_at, aware_at)
+    if not isinstance(restricted, bool):
+        errors["restricted"] = ["Say whether the incident is restricted (true or false)."]
+    if errors:
+        raise InvalidInput(errors)
+
+    with transaction.atomic():
+        incident = Incident(
+            reference=_next_reference(timezone.localdate().year),
+            title=title,
+            kind=kind,
+            severity=severity,
+            occurred_at=occurred_at,
+            aware_at=aware_at,
+            summary=summary,
+            restricted=restricted,
+            opened_by=actor,
+        )
+        _save(incident, actor)
+        membership = Membership(
+            incident=incident, user=actor, role=MemberRole.LEAD, reason="Opened the incident", added_by=actor
+        )
+        _save(membership, actor)
+        record_event(
+            incident=incident,
+            actor=actor,
+            type="incident.opened",
+            summary=f"{actor.display_name} opened {incident.reference}: {title}"
+            + (" (restricted)" if restricted else ""),
+            data={"reference": incident.reference},
+        )
+    return incident
+
+
+def _describe_change(field: str, old: Any, new: Any) -> str:
+    label = Incident._meta.get_field(field).verbose_name
+    if field == "summary":
+        return "summary updated"
+    if field == "restricted":
+        return "now restricted to members" if new else "no longer restricted: senior leaders can see it"
+    if field in ("kind", "severity"):
+        choices = dict(Incident._meta.get_field(field).choices)
+        return f"{label} {choices.get(old, old)} → {choices.get(new, new)}"
+    if isinstance(new, dt.datetime):
+        return f"{label} → {timezone.localtime(new):%d %b %Y %H:%M}"
+    return f"{label} → {new}"
+
+
+def incident_update(
+    *, actor: User, incident_id: int, changes: dict[str, Any], via_admin: bool = False
+) -> Incident:
+    """Change an incident's details (lead or tactical lead). Only the fields given are changed."""
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise InvalidInput({name: ["This field cannot be changed here."] for name in unknown})
+    with transaction.atomic():
+        incident = _locked_incident(actor, incident_id, Action.EDIT, via_admin=via_admin)
+        errors: dict[str, list[str]] = {}
+        values = {field: getattr(incident, field) for field in EDITABLE_FIELDS}
+        values.update(changes)
+        if "title" in changes:
+            values["title"] = _required_text(errors, "title", changes["title"], "a title", 200)
+        if "summary" in changes:
+            values["summary"] = _required_text(errors, "summary", changes["summary"], "a summary")
+        if "kind" in changes:
+            _check_choice(errors, "kind", changes["kind"], IncidentKind, "the kind of incident")
+        if "severity" in changes:
+            _check_choice(errors, "severity", changes["severity"], Severity, "a severity")
+        if "occurred_at" in changes or "aware_at" in changes:
+            _check_aware(errors, values["occurred_at"], values["aware_at"])
+        if "restricted" in changes and not isinstance(changes["restricted"], bool):
+            errors["restricted"] = ["Say whether the incident is restricted (true or false)."]
+        if errors:
+            raise InvalidInput(errors)
+
+        changed = [f for f in EDITABLE_FIELDS if values[f] != getattr(incident, f)]
+        if not changed:
+            return incident
+        descriptions = [_describe_change(f, getattr(incident, f), values[f]) for f in changed]
+        for field in changed:
+            setattr(incident, field, values[field])
+        _save(incident, actor)
+        record_event(
+            incident=incident,
+            actor=actor,
+            type="incident.updated",
+            summary=f"{actor.display_name} changed the details: " + "; ".join(descriptions),
+            data={"fields": changed},
+        )
+        if "restricted" in changed:
+            realtime.broadcast_on_commit(
+                realtime.incident_group(incident.pk), realtime.access_changed_message(incident.pk)
+            )
+    return incident
+
+
+def incident_transition(*, actor: User, incident_id: int, status: str, reason: str) -> Incident:
+    """Move the status along open → stabilising → closed (→ open to reopen), with a reason."""
+    errors: dict[str, list[str]] = {}
+    if status not in IncidentStatus.values:
+        errors["status"] = [f"Choose a status from: {', '.join(IncidentStatus.values)}."]
+    reason = _required_text(errors, "reason", reason, "the reason for the change", 500)
+    with transaction.atomic():
+        incident = get_incident_for(actor, incident_id, Action.TRANSITION, for_update=True)
+        if errors:
+            raise InvalidInput(errors)
+        current = incident.status
+        if status not in STATUS_TRANSITIONS[current]:
+            allowed = " or ".join(IncidentStatus(s).label.lower() for s in STATUS_TRANSITIONS[current])
+            raise Conflict(
+                f"The incident is {IncidentStatus(current).label.lower()}; from here it can only move to {allowed}.",
+                code="invalid_transition",
+            )
+        incident.status = status
+        _save(incident, actor, reason)
+        verb = "reopened the incident" if current == IncidentStatus.CLOSED else (
+            f"moved the incident to {IncidentStatus(status).label.lower()}"
+        )
+        record_event(
+            incident=incident,
+            actor=actor,
+            type="incident.status_changed",
+            summary=f"{actor.display_name} {verb}: {reason}",
+            data={"from": current, "to": status, "reason": reason},
+        )
+    return incident
+
+
+# --- membership ------------------------------------------------------------------------------------------
+
+
+def _resolve_user(errors: dict[str, list[str]], field: str, user: User | str | None) -> User | None:
+    if isinstance(user, User):
+        return user
+    username = (user or "").strip() if isinstance(user, str) else ""
+    if not username:
+        errors.setdefault(field, []).append("Choose a member of staff.")
+        return None
+    found = User.objects.filter(username=username, is_active=True).first()
+    if found is None:
+        errors.setdefault(field, []).append(f"There is no member of staff with the username “{username}”.")
+    return found
+
+
+def _active_leads(incident: Incident) -> int:
+    return incident.memberships.active().filter(role=MemberRole.LEAD).count()
+
+
+def member_add(*, actor: User, incident_id: int, user: User | str, role: str, reason: str) -> Membership:
+    """Bring someone into the incident on a need-to-know basis, saying why."""
+    errors: dict[str, list[str]] = {}
+    person = _resolve_user(errors, "user", user)
+    _check_choice(errors, "role", role, MemberRole, "a role")
+    reason = _required_text(errors, "reason", reason, "why they are being added", 500)
+    with transaction.atomic():
+        incident = get_incident_for(actor, incident_id, Action.MANAGE_MEMBERS, for_update=True)
+        if errors:
+            raise InvalidInput(errors)
+        existing = incident.memberships.active().filter(user=person).first()
+        if existing is not None:
+            raise Conflict(
+                f"{person.display_name} is already a member, as {existing.get_role_display().lower()}. "
+                "Change their role instead.",
+                code="already_member",
+            )
+        membership = Membership(incident=incident, user=person, role=role, reason=reason, added_by=actor)
+        try:
+            with transaction.atomic():
+                _save(membership, actor)
+        except IntegrityError:  # a concurrent add of the same person won the race
+            raise Conflict(f"{person.display_name} is already a member.", code="already_member") from None
+        record_event(
+            incident=incident,
+            actor=actor,
+            type="member.added",
+            summary=f"{actor.display_name} added {person.display_name} as {membership.get_role_display().lower()}: {reason}",
+            data={"user": person.username, "role": role, "reason": reason},
+        )
+    return membership
+
+
+def _active_membership(incident: Incident, username: str) -> Membership:
+    membership = incident.memberships.active().select_related("user").filter(user__username=username).first()
+    if membership is None:
+        raise Http404("That person is not a member of this incident.")
+    return membership
+
+
+def member_change_role(*, actor: User, incident_id: int, username: str, role: str, reason: str) -> Membership:
+    errors: dict[str, list[str]] = {}
+    _check_choice(errors, "role", role, MemberRole, "a role")
+    reason = _required_text(errors, "reason", reason, "why their role is changing", 500)
+    with transaction.atomic():
+        incident = get_incident_for(actor, incident_id, Action.MANAGE_MEMBERS, for_update=True)
+        membership = _active_membership(incident, username)
+        if errors:
+            raise InvalidInput(errors)
+        if membership.role == role:
+            return membership
+        if membership.role == MemberRole.LEAD and _active_leads(incident) == 1:
+            raise Conflict(
+                "An incident always has a lead. Make someone else lead before changing this person's role.",
+                code="last_lead",
+            )
+        old_label = membership.get_role_display().lower()
+        membership.role = role
+        _save(membership, actor, reason)
+        record_event(
+            incident=incident,
+            actor=actor,
+            type="member.role_changed",
+            summary=f"{actor.display_name} changed {membership.user.display_name} from {old_label} to "
+            f"{membership.get_role_display().lower()}: {reason}",
+            data={"user": username, "role": role, "reason": reason},
+        )
+        realtime.broadcast_on_commit(realtime.incident_group(incident.pk), realtime.access_changed_message(incident.pk))
+    return membership
+
+
+def member_remove(*, actor: User, incident_id: int, username: str, reason: str) -> Membership:
+    """Take someone out of the incident. Their open pages and sockets lose access at once."""
+    errors: dict[str, list[str]] = {}
+    reason = _required_text(errors, "reason", reason, "why they are being removed", 500)
+    with transaction.atomic():
+        incident = get_incident_for(actor, incident_id, Action.MANAGE_MEMBERS, for_update=True)
+        membership = _active_membership(incident, username)
+        if errors:
+            raise InvalidInput(errors)
+        if membership.role == MemberRole.LEAD and _active_leads(incident) == 1:
+            raise Conflict(
+                "An incident always has a lead. Add another lead before removing this one.", code="last_lead"
+            )
+        membership.removed_at = timezone.now()
+        membership.removed_by = actor
+        membership.removed_reason = reason
+        _save(membership, actor, reason)
+        # Access first, so the removed person's socket closes before the story of their removal is sent.
+        realtime.broadcast_on_commit(realtime.incident_group(incident.pk), realtime.access_changed_message(incident.pk))
+        record_event(
+            incident=incident,
+            actor=actor,
+            type="member.removed",
+            summary=f"{actor.display_name} removed {membership.user.display_name}: {reason}",
+            data={"user": username, "reason": reason},
+        )
+    return membership
+
+
+# --- decision log ----------------------------------------------------------------------------------------
+
+
+def decision_record(
+    *,
+    actor: User,
+    incident_id: int,
+    decision: str,
+    rationale: str,
+    options_considered: str = "",
+    information: str = "",
+    decided_by: User | str | None = None,
+    decided_at: dt.datetime | None = None,
+    late_entry_reason: str = "",
+    review_at: dt.datetime | None = None,
+    corrects: int | None = None,
+) -> Decision:
+    """Write a decision-log entry. Entries are never edited: a correction is a new entry that names the
+    one it corrects, which every view then shows struck through."""
+    now = timezone.now()
+    errors: dict[str, list[str]] = {}
+    decision = _required_text(errors, "decision", decision, "the decision")
+    rationale = _required_text(errors, "rationale", rationale, "the rationale")
+    options_considered = (options_considered or "").strip()
+    information = (information or "").strip()
+    late_entry_reason = (late_entry_reason or "").strip()
+    if decided_at is None:
+        decided_at = now
+    if not isinstance(decided_at, dt.datetime) or timezone.is_naive(decided_at):
+        errors["decided_at"] = ["Enter when the decision was made as a date and time."]
+    elif decided_at > now + CLOCK_SKEW:
+        errors["decided_at"] = ["A decision cannot be recorded before it is made: the time is in the future."]
+    else:
+        decided_at = min(decided_at, now)
+        late_limit = dt.timedelta(minutes=settings.HARBOUR_LATE_ENTRY_MINUTES)
+        if now - decided_at > late_limit and not late_entry_reason:
+            errors["late_entry_reason"] = [
+                f"This entry is written more than {settings.HARBOUR_LATE_ENTRY_MINUTES} minutes after the "
+                "decision. Say briefly why it is being recorded late."
+            ]
+    if review_at is not None:
+        if not isinstance(review_at, dt.datetime) or timezone.is_naive(review_at):
+            errors["review_at"] = ["Enter the review time as a date and time."]
+        elif isinstance(decided_at, dt.datetime) and review_at <= decided_at:
+            errors["review_at"] = ["The review must be after the decision."]
+
+    with transaction.atomic():
+        incident = get_incident_for(actor, incident_id, Action.RECORD_DECISION, for_update=True)
+        decider = actor
+        if decided_by not in (None, ""):
+            decider = _resolve_user(errors, "decided_by", decided_by)
+            if decider is not None and not incident.memberships.active().filter(user=decider).exists():
+                errors.setdefault("decided_by", []).append(
+                    f"{decider.display_name} is not a member of this incident."
+                )
+        corrected = None
+        if corrects not in (None, ""):
+            try:
+                corrected = incident.decisions.filter(pk=int(corrects)).first()
+            except (TypeError, ValueError):
+                corrected = None
+            if corrected is None:
+                errors["corrects"] = ["Choose an earlier entry in this incident's decision log."]
+        if errors:
+            raise InvalidInput(errors)
+        number = (incident.decisions.aggregate(n=Max("number"))["n"] or 0) + 1
+        entry = Decision(
+            incident=incident,
+            number=number,
+            decision=decision,
+            rationale=rationale,
+            options_considered=options_considered,
+            information=information,
+            decided_by=decider,
+            decided_at=decided_at,
+            recorded_at=now,
+            recorded_by=actor,
+            late_entry_reason=late_entry_reason,
+            review_at=review_at,
+            corrects=corrected,
+        )
+        _save(entry, actor)
+        if review_at is not None:
+            # Written in this transaction: if the entry is rolled back, so is its reminder.
+            from .tasks import decision_review_due
+
+            decision_review_due.using(run_after=review_at).enqueue(entry.pk)
+        prefix = f"Decision {number}" + (f" (corrects decision {corrected.number})" if corrected else "")
+        record_event(
+            incident=incident,
+            actor=actor,
+            type="decision.recorded",
+            summary=f"{prefix} recorded by {actor.display_name}: {_shorten(decision)}",
+            data={"decision": entry.pk, "number": number, "corrects": corrected.pk if corrected else None},
+        )
+    return entry
+
+
+def _shorten(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def usernames(users: Iterable[User]) -> list[str]:
+    return [u.username for u in users]

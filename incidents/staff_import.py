@@ -1,0 +1,133 @@
+"""Importing the staff directory from a CSV file.
+
+The whole file is checked before anything is written; any bad row refuses the whole file, with every
+problem listed by line number. Re-importing updates people (matched by username) and never removes anyone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from .models import OrgRole, Team, User
+
+COLUMNS = ["username", "email", "full_name", "team", "job_title", "line_manager", "roles"]
+ROLE_NAMES = set(OrgRole.values)
+
+
+@dataclass
+class ImportResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    teams_created: list[str] = field(default_factory=list)
+
+
+class StaffImportError(Exception):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _validate(rows: list[tuple[int, dict[str, str]]]) -> list[str]:
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    usernames_in_file = {row["username"].strip() for _, row in rows if row.get("username")}
+    known = set(User.objects.filter(username__in=[r.get("line_manager", "").strip() for _, r in rows]).values_list("username", flat=True))
+    for line, row in rows:
+        username = (row.get("username") or "").strip()
+        if not username:
+            problems.append(f"Line {line}: username is empty.")
+        elif username in seen:
+            problems.append(f"Line {line}: username “{username}” is already used on line {seen[username]}.")
+        else:
+            seen[username] = line
+            try:
+                User.username_validator(username)
+            except ValidationError:
+                problems.append(f"Line {line}: username “{username}” may only contain letters, digits and @/./+/-/_.")
+        email = (row.get("email") or "").strip()
+        try:
+            validate_email(email)
+        except ValidationError:
+            problems.append(f"Line {line}: “{email}” is not a valid email address.")
+        if not (row.get("full_name") or "").strip():
+            problems.append(f"Line {line}: full_name is empty.")
+        manager = (row.get("line_manager") or "").strip()
+        if manager and manager not in usernames_in_file and manager not in known:
+            problems.append(f"Line {line}: line manager “{manager}” is not in the file or in Harbour.")
+        if manager and manager == username:
+            problems.append(f"Line {line}: a person cannot be their own line manager.")
+        for role in _roles(row):
+            if role not in ROLE_NAMES:
+                problems.append(
+                    f"Line {line}: unknown role “{role}” (use {', '.join(sorted(ROLE_NAMES))}, separated by ;)."
+                )
+    return problems
+
+
+def _roles(row: dict[str, str]) -> list[str]:
+    return [r.strip() for r in (row.get("roles") or "").split(";") if r.strip()]
+
+
+def import_staff(text: str) -> ImportResult:
+    """Check every row, then write all of them in one transaction, or none."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise StaffImportError([f"Line 1: the header is missing column(s): {', '.join(missing)}. "
+                                f"Expected: {','.join(COLUMNS)}."])
+    rows: list[tuple[int, dict[str, str]]] = []
+    shape_problems: list[str] = []
+    for row in reader:
+        if None in row:  # DictReader files surplus values under the key None
+            shape_problems.append(f"Line {reader.line_num}: more values than the header has columns.")
+        normalised = {k.strip(): v for k, v in row.items() if isinstance(k, str) and isinstance(v, str)}
+        if not any(v.strip() for v in normalised.values()):
+            continue  # blank lines are harmless
+        rows.append((reader.line_num, normalised))
+    if not rows:
+        raise StaffImportError(["The file has a header but no people."])
+    problems = shape_problems + _validate(rows)
+    if problems:
+        raise StaffImportError(problems)
+
+    result = ImportResult()
+    groups = {g.name: g for g in Group.objects.filter(name__in=ROLE_NAMES)}
+    with transaction.atomic():
+        teams: dict[str, Team] = {}
+        people: dict[str, User] = {}
+        for _, row in rows:
+            team_name = row["team"].strip()
+            if team_name and team_name not in teams:
+                teams[team_name], created = Team.objects.get_or_create(name=team_name)
+                if created:
+                    result.teams_created.append(team_name)
+            username = row["username"].strip()
+            user = User.objects.filter(username=username).first()
+            is_new = user is None
+            if is_new:
+                user = User(username=username)
+                user.set_unusable_password()  # people sign in once an administrator sets a password
+            user.email = row["email"].strip()
+            user.full_name = row["full_name"].strip()
+            user.team = teams.get(team_name)
+            user.job_title = row["job_title"].strip()
+            user.save()
+            people[username] = user
+            (result.created if is_new else result.updated).append(username)
+        for _, row in rows:
+            user = people[row["username"].strip()]
+            manager = row["line_manager"].strip()
+            manager_user = (people.get(manager) or User.objects.get(username=manager)) if manager else None
+            if user.line_manager_id != (manager_user.pk if manager_user else None):
+                user.line_manager = manager_user
+                user.save(update_fields=["line_manager"])
+            user.groups.set([groups[r] for r in _roles(row)])
+    return result

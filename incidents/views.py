@@ -1,0 +1,249 @@
+"""Console pages. Thin: parse the form, fetch through the permission getter, call the service, render.
+
+Forms post normally and redirect (so every page works without JavaScript); the workspace's panels are
+refreshed by htmx when the incident socket says something changed, and all of them on reconnect.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import selectors, services
+from .errors import Conflict, InvalidInput
+from .forms import DecisionForm, IncidentForm, MemberAddForm, MemberRemoveForm, MemberRoleForm, TransitionForm
+from .models import STATUS_TRANSITIONS, Incident, IncidentKind, User
+from .models import IncidentStatus as Status
+from .permissions import Action, allowed_actions, can_open_incident, get_incident_for
+
+PANELS = ("summary", "members", "decisions", "timeline", "history")
+
+
+@login_required
+@require_GET
+def incident_list(request: HttpRequest) -> HttpResponse:
+    incidents = Incident.objects.visible_to(request.user).order_by("-opened_at", "-id")
+    status = request.GET.get("status", "")
+    kind = request.GET.get("kind", "")
+    if status in Status.values:
+        incidents = incidents.filter(status=status)
+    if kind in IncidentKind.values:
+        incidents = incidents.filter(kind=kind)
+    return render(request, "incidents/incident_list.html", {
+        "incidents": incidents,
+        "status": status,
+        "kind": kind,
+        "statuses": Status.choices,
+        "kinds": IncidentKind.choices,
+        "can_open": can_open_incident(request.user),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_open(request: HttpRequest) -> HttpResponse:
+    if not can_open_incident(request.user):
+        raise PermissionDenied("Only senior leaders can open an incident.")
+    form = IncidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = services.incident_open(actor=request.user, **form.cleaned_data)
+        except InvalidInput as error:
+            form.apply_service_errors(error)
+        else:
+            messages.success(request, f"{incident.reference} is open. You are its lead.")
+            return redirect("incident-detail", incident_id=incident.pk)
+    return render(request, "incidents/incident_open.html", {"form": form, "error_forms": [form] if form.errors else []},
+                  status=400 if form.errors else 200)
+
+
+def _workspace_context(request: HttpRequest, incident: Incident, **forms) -> dict:
+    actions = allowed_actions(request.user, incident)
+    members = list(selectors.members(incident))
+    decisions = list(selectors.decisions(incident))
+    context = {
+        "incident": incident,
+        "actions": {a.value: True for a in actions},
+        "members": members,
+        "decisions": decisions,
+        "timeline": selectors.timeline(incident.pk)[:200],
+        "history": selectors.history(incident),
+        "next_statuses": [(s, Status(s).label) for s in STATUS_TRANSITIONS[incident.status]],
+        "staff": User.objects.filter(is_active=True).exclude(
+            pk__in=[m.user_id for m in members]
+        ).select_related("team").only("username", "full_name", "team__name"),
+    }
+    if Action.TRANSITION in actions:
+        context["transition_form"] = forms.get("transition_form") or TransitionForm()
+    if Action.MANAGE_MEMBERS in actions:
+        context["member_form"] = forms.get("member_form") or MemberAddForm()
+    if Action.RECORD_DECISION in actions:
+        context["decision_form"] = forms.get("decision_form") or DecisionForm(members=members, entries=decisions)
+    context["error_forms"] = [f for f in forms.values() if f is not None and f.errors]
+    return context
+
+
+@login_required
+@require_GET
+def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_incident_for(request.user, incident_id)
+    return render(request, "incidents/workspace.html", _workspace_context(request, incident))
+
+
+@login_required
+@require_GET
+def incident_panel(request: HttpRequest, incident_id: int, panel: str) -> HttpResponse:
+    """One panel of the workspace, for htmx to swap in when the socket says it changed."""
+    incident = get_incident_for(request.user, incident_id)
+    if panel not in PANELS:
+        return HttpResponse(status=404)
+    return render(request, f"incidents/workspace.html#{panel}", _workspace_context(request, incident))
+
+
+def _rerender(request, incident_id: int, **forms) -> HttpResponse:
+    incident = get_incident_for(request.user, incident_id)
+    return render(request, "incidents/workspace.html", _workspace_context(request, incident, **forms), status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_incident_for(request.user, incident_id, Action.EDIT)
+    initial = {f: getattr(incident, f) for f in services.EDITABLE_FIELDS}
+    if request.method == "GET":
+        initial["occurred_at"] = timezone.localtime(incident.occurred_at)
+        initial["aware_at"] = timezone.localtime(incident.aware_at)
+        form = IncidentForm(initial=initial)
+    else:
+        form = IncidentForm(request.POST)
+        if form.is_valid():
+            changes = {f: v for f, v in form.cleaned_data.items() if v != initial[f]}
+            try:
+                services.incident_update(actor=request.user, incident_id=incident.pk, changes=changes)
+            except InvalidInput as error:
+                form.apply_service_errors(error)
+            else:
+                messages.success(request, "The incident's details are updated.")
+                return redirect("incident-detail", incident_id=incident.pk)
+    return render(request, "incidents/incident_edit.html",
+                  {"form": form, "incident": incident, "error_forms": [form] if form.errors else []},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def incident_transition(request: HttpRequest, incident_id: int) -> HttpResponse:
+    get_incident_for(request.user, incident_id, Action.TRANSITION)
+    form = TransitionForm(request.POST)
+    if form.is_valid():
+        try:
+            incident = services.incident_transition(actor=request.user, incident_id=incident_id, **form.cleaned_data)
+        except InvalidInput as error:
+            form.apply_service_errors(error)
+        except Conflict as conflict:
+            form.add_error("status", conflict.detail)
+        else:
+            messages.success(request, f"The incident is now {incident.get_status_display().lower()}.")
+            return redirect("incident-detail", incident_id=incident_id)
+    return _rerender(request, incident_id, transition_form=form)
+
+
+@login_required
+@require_POST
+def member_add(request: HttpRequest, incident_id: int) -> HttpResponse:
+    get_incident_for(request.user, incident_id, Action.MANAGE_MEMBERS)
+    form = MemberAddForm(request.POST)
+    if form.is_valid():
+        try:
+            membership = services.member_add(actor=request.user, incident_id=incident_id, **form.cleaned_data)
+        except InvalidInput as error:
+            form.apply_service_errors(error)
+        except Conflict as conflict:
+            form.add_error("user", conflict.detail)
+        else:
+            messages.success(request, f"{membership.user.display_name} is now a member.")
+            return redirect(reverse("incident-detail", kwargs={"incident_id": incident_id}) + "#members")
+    return _rerender(request, incident_id, member_form=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_manage(request: HttpRequest, incident_id: int, username: str) -> HttpResponse:
+    """Change a member's role or remove them: one page, two forms, each with its reason."""
+    incident = get_incident_for(request.user, incident_id, Action.MANAGE_MEMBERS)
+    membership = selectors.members(incident).filter(user__username=username).first()
+    if membership is None:
+        return render(request, "404.html", status=404)
+    role_form = MemberRoleForm(initial={"role": membership.role})
+    remove_form = MemberRemoveForm()
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "remove":
+                remove_form = MemberRemoveForm(request.POST)
+                if remove_form.is_valid():
+                    services.member_remove(actor=request.user, incident_id=incident_id, username=username,
+                                           reason=remove_form.cleaned_data["reason"])
+                    messages.success(request, f"{membership.user.display_name} has been removed.")
+                    return redirect(reverse("incident-detail", kwargs={"incident_id": incident_id}) + "#members")
+            else:
+                role_form = MemberRoleForm(request.POST)
+                if role_form.is_valid():
+                    services.member_change_role(actor=request.user, incident_id=incident_id, username=username,
+                                                **role_form.cleaned_data)
+                    messages.success(request, f"{membership.user.display_name}'s role has been changed.")
+                    return redirect(reverse("incident-detail", kwargs={"incident_id": incident_id}) + "#members")
+        except InvalidInput as error:
+            (remove_form if request.POST.get("action") == "remove" else role_form).apply_service_errors(error)
+        except Conflict as conflict:
+            (remove_form if request.POST.get("action") == "remove" else role_form).add_error(None, conflict.detail)
+    has_errors = bool(role_form.errors or remove_form.errors)
+    return render(request, "incidents/member_manage.html", {
+        "incident": incident, "membership": membership, "role_form": role_form, "remove_form": remove_form,
+        "error_forms": [f for f in (role_form, remove_form) if f.errors],
+    }, status=400 if has_errors else 200)
+
+
+@login_required
+@require_POST
+def decision_record(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_incident_for(request.user, incident_id, Action.RECORD_DECISION)
+    form = DecisionForm(request.POST, members=selectors.members(incident), entries=selectors.decisions(incident))
+    if form.is_valid():
+        try:
+            entry = services.decision_record(actor=request.user, incident_id=incident_id, **form.cleaned_data)
+        except InvalidInput as error:
+            form.apply_service_errors(error)
+        else:
+            messages.success(request, f"Decision {entry.number} is recorded.")
+            return redirect(reverse("incident-detail", kwargs={"incident_id": incident_id}) + "#decisions")
+    return _rerender(request, incident_id, decision_form=form)
+
+
+@login_required
+@require_GET
+def timeline_csv(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_incident_for(request.user, incident_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{incident.reference}-timeline.csv"'
+    columns = ("id", "at", "actor", "actor_name", "type", "summary")
+    writer = csv.writer(response)
+    writer.writerow(columns)
+    for event in selectors.timeline(incident.pk).iterator(chunk_size=500):
+        payload = event.as_payload()
+        writer.writerow([_csv_safe(payload[column]) for column in columns])
+    return response
+
+
+def _csv_safe(value):
+    # Spreadsheets run cells that start with these as formulas; a summary is text, so keep it text.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value

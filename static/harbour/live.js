@@ -1,0 +1,70 @@
+// Live workspace: one socket per open incident page. Each pushed timeline event says what changed;
+// the matching panels re-fetch themselves through htmx (the server renders them, so the page shows
+// exactly what the person may see). Delivery is at-most-once, so on every reconnect all panels reload.
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-live-incident]");
+  if (!root || !window.WebSocket) { return; }
+  var incidentId = root.getAttribute("data-live-incident");
+  var status = document.getElementById("live-status");
+  var announcer = document.getElementById("live-announcer");
+  var PANELS = ["summary", "members", "decisions", "timeline", "history"];
+  var retries = 0;
+  var everConnected = false;
+  var stopped = false;
+
+  function setStatus(state, text) {
+    if (!status) { return; }
+    status.setAttribute("data-state", state);
+    status.textContent = text;
+  }
+
+  function refresh(panels) {
+    panels.forEach(function (name) {
+      if (window.htmx) { window.htmx.trigger(document.body, "harbour:" + name); }
+    });
+  }
+
+  function panelsFor(type) {
+    var panels = ["timeline", "history"];
+    if (type.indexOf("incident.") === 0) { panels.push("summary"); }
+    if (type.indexOf("member.") === 0) { panels.push("members", "decisions"); }
+    if (type.indexOf("decision.") === 0) { panels.push("decisions"); }
+    return panels;
+  }
+
+  function connect() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + window.location.host + "/ws/incidents/" + incidentId + "/");
+    socket.onopen = function () {
+      if (everConnected) { refresh(PANELS); }  // catch up on anything missed while away
+      everConnected = true;
+      retries = 0;
+      setStatus("live", "Live updates on");
+    };
+    socket.onmessage = function (message) {
+      var data;
+      try { data = JSON.parse(message.data); } catch (e) { return; }
+      if (data.type === "timeline.event" && data.event) {
+        refresh(panelsFor(data.event.type));
+        if (announcer) { announcer.textContent = data.event.summary; }
+      }
+    };
+    socket.onclose = function (event) {
+      if (stopped) { return; }
+      if (event.code === 4403) {
+        stopped = true;
+        setStatus("revoked", "You no longer have access to this incident.");
+        root.setAttribute("aria-hidden", "true");
+        root.classList.add("harbour-workspace--revoked");
+        window.location.reload();  // the server now answers "not found"; show that instead of stale detail
+        return;
+      }
+      retries += 1;
+      var delay = Math.min(15000, 500 * Math.pow(2, Math.min(retries, 5)));
+      setStatus("reconnecting", "Reconnecting live updates…");
+      window.setTimeout(connect, delay);
+    };
+  }
+  connect();
+})();
