@@ -155,7 +155,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "static")
+# Only where `collectstatic` runs (the production image sets it); without it WhiteNoise serves from the
+# finders below and does not look for a directory that was never collected.
+STATIC_ROOT = Path(env_str("STATIC_ROOT")) if env_str("STATIC_ROOT") else None
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Harbour's static files are few and vendored: finders let a fresh checkout serve them without a
 # collectstatic step; the production image still runs collectstatic so WhiteNoise can pre-compress.

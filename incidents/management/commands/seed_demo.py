@@ -17,7 +17,7 @@ from incidents import services
 from incidents.models import Incident, IncidentStatus, User
 from incidents.staff_import import COLUMNS, import_staff
 
-DEMO_PASSWORD_DEFAULT = "harbour-demo"
+DEMO_PASSWORD_DEFAULT = "harbour-demo"  # noqa: S105 - fictional demo organisation only
 
 # username, full name, team, job title, line manager, roles
 STAFF = [
@@ -97,7 +97,7 @@ class Command(BaseCommand):
             self._people(password)
             self._incidents()
         if not quiet_logins:
-            self.stdout.write("\nDemo log-ins (password for all: %s)\n" % password)
+            self.stdout.write(f"\nDemo log-ins (password for all: {password})\n")
             for username, what in KEY_PEOPLE:
                 self.stdout.write(f"  {username:<10} {what}")
             self.stdout.write("")

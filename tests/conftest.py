@@ -1,0 +1,54 @@
+"""Fixtures: the cast (tests/factories.py), incidents and API clients."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from incidents.models import Incident, User
+from tests.factories import Cast, open_incident
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs ~0.3 s a user; the cast has seven. Login behaviour is the same.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    return Cast()
+
+
+
+
+@pytest.fixture
+def incident(cast) -> Incident:
+    """An unrestricted incident: visible read-only to Sam, invisible to Charlie."""
+    return open_incident(cast)
+
+
+@pytest.fixture
+def restricted(cast) -> Incident:
+    """A restricted incident: invisible to Sam and Charlie alike."""
+    return open_incident(cast, restricted=True, title="Restricted matter")
+
+
+@pytest.fixture
+def api():
+    def client_for(user: User | None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return client_for
+
+
+@pytest.fixture
+def browser_client(client):
+    def login(user: User):
+        client.force_login(user)
+        return client
+
+    return login
