@@ -79,10 +79,6 @@ class IncidentAdmin(SimpleHistoryAdmin):
         obj.pk = saved.pk
         obj.refresh_from_db()
 
-    def save_related(self, request, form, formsets, change):
-        # Memberships are managed in the workspace, with reasons; nothing to save here.
-        pass
-
 
 @admin.register(Decision)
 class DecisionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):

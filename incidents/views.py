@@ -7,6 +7,7 @@ refreshed by htmx when the incident socket says something changed, and all of th
 from __future__ import annotations
 
 import csv
+import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -125,7 +126,8 @@ def incident_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
     else:
         form = IncidentForm(request.POST)
         if form.is_valid():
-            changes = {f: v for f, v in form.cleaned_data.items() if v != initial[f]}
+            # The form shows times to the minute: a time it sends back unchanged is not a change.
+            changes = {f: v for f, v in form.cleaned_data.items() if _to_minute(v) != _to_minute(initial[f])}
             try:
                 services.incident_update(actor=request.user, incident_id=incident.pk, changes=changes)
             except InvalidInput as error:
@@ -240,6 +242,10 @@ def timeline_csv(request: HttpRequest, incident_id: int) -> HttpResponse:
         payload = event.as_payload()
         writer.writerow([_csv_safe(payload[column]) for column in columns])
     return response
+
+
+def _to_minute(value):
+    return value.replace(second=0, microsecond=0) if isinstance(value, dt.datetime) else value
 
 
 def _csv_safe(value):

@@ -180,7 +180,7 @@ class TestChanges:
         incident.refresh_from_db()
         assert incident.title == "Renamed" and incident.severity == "moderate"
         event = TimelineEvent.objects.filter(incident=incident, type="incident.updated").get()
-        assert "Renamed" in event.summary
+        assert "Renamed" in event.summary and event.data["fields"] == ["title", "severity"]
         assert page(client, cast.bob, f"/incidents/{incident.pk}/edit/").status_code == 403
 
     def test_add_member(self, cast, client, incident):

@@ -1,0 +1,87 @@
+"""Configuration comes only from the environment and fails loudly; production settings pass
+Django's deploy check; the demo organisation loads, and loads again without duplicating anything."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+
+from config.settings import env_bool, env_int, env_list
+from incidents.models import Incident, Membership, Team, TimelineEvent, User
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def django(*args: str, **env: str) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY")}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**base, **env}, timeout=120)
+
+
+class TestEnvironmentHelpers:
+    def test_booleans(self, monkeypatch):
+        for value, expected in (("1", True), ("yes", True), ("off", False), ("", False)):
+            monkeypatch.setenv("X_FLAG", value)
+            assert env_bool("X_FLAG", default=not expected) is expected
+        monkeypatch.setenv("X_FLAG", "maybe")
+        with pytest.raises(ImproperlyConfigured, match="X_FLAG"):
+            env_bool("X_FLAG", default=False)
+
+    def test_numbers_and_lists(self, monkeypatch):
+        monkeypatch.setenv("X_NUM", "twelve")
+        with pytest.raises(ImproperlyConfigured, match="X_NUM"):
+            env_int("X_NUM", 1)
+        monkeypatch.setenv("X_LIST", "a.example, b.example,")
+        assert env_list("X_LIST", []) == ["a.example", "b.example"]
+
+
+class TestProductionSettings:
+    def test_refuses_to_start_without_a_secret_key(self):
+        result = django("check", DEBUG="0", ALLOWED_HOSTS="harbour.example")
+        assert result.returncode != 0
+        assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+    def test_deploy_check_is_clean(self):
+        result = django(
+            "check", "--deploy", "--fail-level", "WARNING",
+            DEBUG="0", SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
+            ALLOWED_HOSTS="harbour.example", CSRF_TRUSTED_ORIGINS="https://harbour.example",
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "no issues" in result.stdout
+
+    def test_bad_values_stop_start_up(self):
+        result = django("check", DEBUG="perhaps")
+        assert result.returncode != 0 and "DEBUG must be one of" in result.stderr
+
+
+@pytest.mark.django_db
+class TestDemoOrganisation:
+    def test_seed_is_complete_and_idempotent(self, capsys):
+        call_command("seed_demo")
+        output = capsys.readouterr().out
+        assert "dhughes" in output and "password for all" in output
+        counts = (User.objects.count(), Team.objects.count(), Incident.objects.count(), TimelineEvent.objects.count())
+        assert counts[0] >= 40 and counts[1] == 5 and counts[2] == 2
+        call_command("seed_demo", quiet_logins=True)
+        assert (User.objects.count(), Team.objects.count(), Incident.objects.count(),
+                TimelineEvent.objects.count()) == counts
+
+        death = Incident.objects.get(kind="child_death")
+        violence = Incident.objects.get(kind="community_violence")
+        assert death.restricted and death.status == "open"
+        assert not violence.restricted and violence.status == "stabilising"
+        for incident in (death, violence):
+            roles = set(Membership.objects.active().filter(incident=incident).values_list("role", flat=True))
+            assert {"lead", "tactical_lead", "comms_lead", "wellbeing_lead", "member", "observer"} <= roles
+            assert incident.decisions.count() >= 2
+        for role in ("senior_leader", "comms_officer", "manager", "wellbeing_lead"):
+            assert User.objects.filter(groups__name=role).exists()
+        assert User.objects.exclude(line_manager=None).count() >= 35
+        assert User.objects.get(username="dhughes").check_password("harbour-demo")
