@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from functools import cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -67,27 +68,31 @@ def incident_open(request: HttpRequest) -> HttpResponse:
 
 
 def _workspace_context(request: HttpRequest, incident: Incident, **forms) -> dict:
+    """Everything the workspace shows. Panels are computed lazily (templates call these on first use),
+    so a single panel refreshed by htmx costs only its own queries."""
     actions = allowed_actions(request.user, incident)
-    members = list(selectors.members(incident))
-    decisions = list(selectors.decisions(incident))
+    members = cache(lambda: list(selectors.members(incident)))
+    decisions = cache(lambda: list(selectors.decisions(incident)))
     context = {
         "incident": incident,
         "actions": {a.value: True for a in actions},
         "members": members,
         "decisions": decisions,
-        "timeline": selectors.timeline(incident.pk)[:200],
-        "history": selectors.history(incident),
+        "timeline": cache(lambda: list(selectors.timeline(incident.pk)[:200])),
+        "history": cache(lambda: selectors.history(incident)),
         "next_statuses": [(s, Status(s).label) for s in STATUS_TRANSITIONS[incident.status]],
-        "staff": User.objects.filter(is_active=True).exclude(
-            pk__in=[m.user_id for m in members]
-        ).select_related("team").only("username", "full_name", "team__name"),
+        "staff": cache(lambda: User.objects.filter(is_active=True).exclude(
+            pk__in=[m.user_id for m in members()]
+        ).select_related("team").only("username", "full_name", "team__name")),
     }
     if Action.TRANSITION in actions:
         context["transition_form"] = forms.get("transition_form") or TransitionForm()
     if Action.MANAGE_MEMBERS in actions:
         context["member_form"] = forms.get("member_form") or MemberAddForm()
     if Action.RECORD_DECISION in actions:
-        context["decision_form"] = forms.get("decision_form") or DecisionForm(members=members, entries=decisions)
+        context["decision_form"] = forms.get("decision_form") or cache(
+            lambda: DecisionForm(members=members(), entries=decisions())
+        )
     context["error_forms"] = [f for f in forms.values() if f is not None and f.errors]
     return context
 

@@ -141,8 +141,13 @@ class TestWorkspace:
 
     def test_workspace_query_budget(self, cast, client, incident, django_assert_max_num_queries):
         client.force_login(cast.alice)
-        with django_assert_max_num_queries(40):
+        with django_assert_max_num_queries(30):
             client.get(f"/incidents/{incident.pk}/")
+
+    def test_a_live_panel_refresh_is_cheap(self, cast, client, incident, django_assert_max_num_queries):
+        client.force_login(cast.bob)
+        with django_assert_max_num_queries(8):
+            client.get(f"/incidents/{incident.pk}/panels/timeline/")
 
 
 class TestChanges:

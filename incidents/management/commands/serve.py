@@ -30,6 +30,8 @@ def _run_due_tasks(worker_id: str) -> None:
 
 async def worker_loop(interval: float) -> None:
     worker_id = f"serve-{get_random_string(12)}"
+    # A pass every half second would otherwise log twice a second; failures still log as warnings.
+    logging.getLogger("django_tasks_db").setLevel(logging.WARNING)
     run = sync_to_async(_run_due_tasks, thread_sensitive=False)
     logger.info("In-process worker %s started (every %ss).", worker_id, interval)
     while True:
