@@ -170,7 +170,8 @@ if REDIS_URL:
         "default": {
             # Pub/sub fans out to many sockets faster than the list-based core layer (bench/README.md).
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # The prefix keeps Harbour's groups apart from anything else (or another Harbour) on the Redis.
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_LAYER_PREFIX", "harbour")},
         }
     }
 else:

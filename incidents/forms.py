@@ -24,9 +24,14 @@ _WIDGET_CLASSES = {"textarea": "govuk-textarea", "select": "govuk-select", "chec
 
 class HarbourForm(forms.Form):
     """GOV.UK-styled fields and errors: messages written for people, one per field, collected for the
-    error summary, and tied to their inputs with aria-describedby for screen readers."""
+    error summary, and tied to their inputs with aria-describedby for screen readers.
+
+    `id_prefix` keeps element ids unique when several forms share a page (the workspace has four)."""
+
+    id_prefix = "id"
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             bound = self[name]
@@ -84,6 +89,7 @@ class IncidentForm(HarbourForm):
 
 
 class TransitionForm(HarbourForm):
+    id_prefix = "transition"
     status = forms.ChoiceField(choices=IncidentStatus.choices, error_messages={"required": "Choose the new status."})
     reason = forms.CharField(
         max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
@@ -92,6 +98,7 @@ class TransitionForm(HarbourForm):
 
 
 class MemberAddForm(HarbourForm):
+    id_prefix = "member"
     user = forms.CharField(
         label="Member of staff", help_text="Start typing a name or username.",
         error_messages={"required": "Choose a member of staff."},
@@ -108,6 +115,7 @@ class MemberAddForm(HarbourForm):
 
 
 class MemberRemoveForm(HarbourForm):
+    id_prefix = "remove"
     reason = forms.CharField(
         label="Why are they being removed?", max_length=500,
         error_messages={"required": "Enter why they are being removed."},
@@ -115,6 +123,7 @@ class MemberRemoveForm(HarbourForm):
 
 
 class MemberRoleForm(HarbourForm):
+    id_prefix = "role"
     role = forms.ChoiceField(choices=MemberRole.choices)
     reason = forms.CharField(
         label="Why is their role changing?", max_length=500,
@@ -123,6 +132,7 @@ class MemberRoleForm(HarbourForm):
 
 
 class DecisionForm(HarbourForm):
+    id_prefix = "decision"
     decision = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), error_messages={"required": "Enter the decision."},
         help_text="Decisions not to act belong here too.",

@@ -277,3 +277,24 @@ class TestTimelineExport:
         client.post(f"/incidents/{incident.pk}/decisions/new/", {"decision": "d", "rationale": "r"})
         rows = list(csv.DictReader(io.StringIO(client.get(f"/incidents/{incident.pk}/timeline.csv").content.decode())))
         assert rows[0]["actor_name"] == "'=HYPERLINK(1)"
+
+
+class TestPageStructure:
+    def test_element_ids_are_unique_on_every_page(self, cast, client, incident):
+        import re
+        from collections import Counter
+
+        client.force_login(cast.alice)
+        for url in (f"/incidents/{incident.pk}/", f"/incidents/{incident.pk}/members/bob/", "/incidents/new/", "/"):
+            ids = Counter(re.findall(r'\sid="([^"]+)"', client.get(url).content.decode()))
+            assert [i for i, n in ids.items() if n > 1] == [], url
+
+    def test_error_summary_links_reach_the_field_on_its_tab(self, cast, client, incident):
+        client.force_login(cast.alice)
+        body = client.get(f"/incidents/{incident.pk}/").content.decode()
+        assert f'action="/incidents/{incident.pk}/members/add/#members"' in body
+        assert f'action="/incidents/{incident.pk}/decisions/new/#decisions"' in body
+        response = client.post(f"/incidents/{incident.pk}/members/add/", {"user": "", "role": "member", "reason": ""})
+        body = response.content.decode()
+        assert 'href="#member_user"' in body and 'id="member_user"' in body
+        assert 'href="#member_reason"' in body and 'id="member_reason"' in body
