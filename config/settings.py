@@ -168,7 +168,7 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            # Pub/sub fans out to many sockets faster than the list-based core layer (bench/README.md).
+            # Pub/sub fans out to many sockets faster than the list-based core layer (measured: bench/README.md).
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             # The prefix keeps Harbour's groups apart from anything else (or another Harbour) on the Redis.
             "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_LAYER_PREFIX", "harbour")},

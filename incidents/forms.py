@@ -50,15 +50,17 @@ class HarbourForm(forms.Form):
         self._describe_errors()
 
     def _describe_errors(self) -> None:
+        """Mark fields in error the GOV.UK way and point screen readers at the message."""
         for name in self.errors:
-            if name in self.fields:
-                bound = self[name]
-                attrs = self.fields[name].widget.attrs
-                ids = [i for i in attrs.get("aria-describedby", "").split() if not i.endswith("_error")]
-                attrs["aria-describedby"] = " ".join([*ids, f"{bound.auto_id}_error"])
-                attrs["class"] = attrs.get("class", "").split(" ")[0] + (
-                    f" {attrs['class'].split(' ')[0]}--error" if bound.widget_type != "checkbox" else ""
-                )
+            if name not in self.fields:
+                continue
+            bound = self[name]
+            attrs = self.fields[name].widget.attrs
+            base = _WIDGET_CLASSES.get(bound.widget_type, "govuk-input")
+            if bound.widget_type != "checkbox":
+                attrs["class"] = f"{base} {base}--error"
+            hint = [f"{bound.auto_id}_hint"] if self.fields[name].help_text else []
+            attrs["aria-describedby"] = " ".join([*hint, f"{bound.auto_id}_error"])
 
 
 class IncidentForm(HarbourForm):

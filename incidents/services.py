@@ -9,7 +9,6 @@ after commit. Pages, the API, the admin and management commands all call these; 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from . import realtime
-from .errors import Conflict, Http404, InvalidInput
+from .errors import Conflict, Http404, InvalidInput, PermissionDenied
 from .models import (
     STATUS_TRANSITIONS,
     Decision,
@@ -143,8 +142,6 @@ def incident_open(
     via_admin: bool = False,
 ) -> Incident:
     """Open an incident workspace. Senior leaders only; the opener becomes its lead."""
-    from .errors import PermissionDenied
-
     if not via_admin and not can_open_incident(actor):
         raise PermissionDenied("Only senior leaders can open an incident.")
     errors: dict[str, list[str]] = {}
@@ -501,7 +498,3 @@ def decision_record(
 def _shorten(text: str, limit: int = 160) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def usernames(users: Iterable[User]) -> list[str]:
-    return [u.username for u in users]

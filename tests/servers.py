@@ -16,6 +16,7 @@ written to that directory and shown when a server fails to start.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -311,3 +312,17 @@ def harbour_stack(mode: str | None = None, *, web: int = 1, workers: int = 1,
     finally:
         if not keep_tmpdir:
             shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def api_request(url: str, *, token: str | None = None, data: dict | None = None, method: str | None = None):
+    """A JSON request to a test server; returns the decoded body (None when empty)."""
+    request = urllib.request.Request(url, data=json.dumps(data).encode() if data is not None else None,
+                                     method=method)
+    request.add_header("Accept", "application/json")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Token {token}")
+    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - loopback test server
+        body = response.read()
+    return json.loads(body) if body else None

@@ -13,14 +13,13 @@ import json
 import os
 import secrets
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from tests.servers import Stack, harbour_stack, is_postgres_url
+from tests.servers import Stack, api_request, harbour_stack, is_postgres_url
 
 pytestmark = [
     pytest.mark.production,
@@ -39,21 +38,8 @@ def topology() -> Iterator[Stack]:
         yield stack
 
 
-def _api(url: str, *, token: str | None = None, data: dict | None = None, method: str | None = None):
-    request = urllib.request.Request(url, data=json.dumps(data).encode() if data is not None else None,
-                                     method=method)
-    request.add_header("Accept", "application/json")
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Token {token}")
-    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - loopback test server
-        body = response.read()
-    return json.loads(body) if body else None
-
-
 def _token(base: str, username: str) -> str:
-    return _api(f"{base}/api/auth/token/", data={"username": username, "password": PASSWORD})["token"]
+    return api_request(f"{base}/api/auth/token/", data={"username": username, "password": PASSWORD})["token"]
 
 
 def _socket(base: str, incident_id: int, token: str) -> ClientConnection:
@@ -94,7 +80,7 @@ def _event_of(kind: str, needle: str) -> Callable[[dict], bool]:
 
 
 def _led_by(base: str, token: str, username: str) -> int:
-    incidents = _api(f"{base}/api/incidents/", token=token)["results"]
+    incidents = api_request(f"{base}/api/incidents/", token=token)["results"]
     led = [i["id"] for i in incidents if i["lead"] == username]
     assert led, incidents
     return led[0]
@@ -110,7 +96,7 @@ def test_web_processes_and_worker_share_live_updates(topology: Stack):
 
         # 1. A decision recorded through web process A reaches the socket held by web process B.
         text = f"Brief the partners at noon {secrets.token_hex(3)}"
-        entry = _api(f"{web_a}/api/incidents/{incident_id}/decisions/", token=token,
+        entry = api_request(f"{web_a}/api/incidents/{incident_id}/decisions/", token=token,
                      data={"decision": text, "rationale": "They need to hear it from us first."})
         message, _ = _receive_until(socket, _event_of("decision.recorded", text), timeout=5)
         assert message["event"]["actor"] == "dhughes"
@@ -119,7 +105,7 @@ def test_web_processes_and_worker_share_live_updates(topology: Stack):
 
         # 2. A review falling due is noticed by the separate worker process and pushed through Redis to B.
         review_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
-        entry = _api(f"{web_a}/api/incidents/{incident_id}/decisions/", token=token,
+        entry = api_request(f"{web_a}/api/incidents/{incident_id}/decisions/", token=token,
                      data={"decision": f"Check on the team again {secrets.token_hex(3)}",
                            "rationale": "Reactions often come later.", "review_at": review_at.isoformat()})
         due = f"Decision {entry['number']} is due for review."
@@ -143,7 +129,7 @@ def test_removal_through_one_process_closes_the_socket_on_another(topology: Stac
         _ready(lead)
         _ready(member)
         reason = f"Reassigned {secrets.token_hex(3)}"
-        _api(f"{web_a}/api/incidents/{incident_id}/members/bpatel/", token=lead_token, method="DELETE",
+        api_request(f"{web_a}/api/incidents/{incident_id}/members/bpatel/", token=lead_token, method="DELETE",
              data={"reason": reason})
         _receive_until(lead, _event_of("member.removed", reason), timeout=5)
 

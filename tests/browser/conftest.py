@@ -9,14 +9,12 @@ case plain daphne plus a separate `db_worker`, as in production.
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from tests.servers import Stack, harbour_stack
+from tests.servers import Stack, api_request, harbour_stack
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -55,24 +53,13 @@ def base(harbour: Stack) -> str:
     return harbour.url
 
 
-def api_json(url: str, *, token: str | None = None, data: dict | None = None) -> dict | list:
-    request = urllib.request.Request(url, data=json.dumps(data).encode() if data is not None else None)
-    request.add_header("Accept", "application/json")
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Token {token}")
-    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - loopback test server
-        return json.load(response)
-
-
 @pytest.fixture(scope="session")
 def incident_ids(base: str) -> dict[str, int]:
     """The seeded incidents' ids by title, read through the API as their leads see them."""
     ids: dict[str, int] = {}
     for username in ("dhughes", "mokafor"):
-        token = api_json(f"{base}/api/auth/token/", data={"username": username, "password": PASSWORD})["token"]
-        for incident in api_json(f"{base}/api/incidents/", token=token)["results"]:
+        token = api_request(f"{base}/api/auth/token/", data={"username": username, "password": PASSWORD})["token"]
+        for incident in api_request(f"{base}/api/incidents/", token=token)["results"]:
             ids[incident["title"]] = incident["id"]
     assert CHILD_DEATH_TITLE in ids and VIOLENCE_TITLE in ids, ids
     return ids
