@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -108,9 +109,11 @@ class Command(BaseCommand):
             cells = [username, f"{username}@harbour-demo.example", name, team, title, manager, roles]
             lines.append(",".join(f'"{c}"' for c in cells))
         import_staff("\n".join(lines) + "\n")
+        # Hash once and share it: forty key derivations would add half a minute to `make run`.
+        hashed = make_password(password)
         for user in User.objects.filter(username__in=[s[0] for s in STAFF]):
             if not user.has_usable_password():
-                user.set_password(password)
+                user.password = hashed
                 user.save(update_fields=["password"])
         admin, created = User.objects.get_or_create(
             username="admin", defaults={"full_name": "System Administrator", "email": "admin@harbour-demo.example"}
