@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "incidents",
+    "comms",
+    "support",
 ]
 
 MIDDLEWARE = [
@@ -254,3 +256,10 @@ LOGGING = {
 # --- Harbour ---------------------------------------------------------------------------------------------
 # A decision written more than this many minutes after it was taken needs a reason (JESIP decision logs).
 HARBOUR_LATE_ENTRY_MINUTES = env_int("HARBOUR_LATE_ENTRY_MINUTES", 15)
+# Links in emails point here.
+HARBOUR_BASE_URL = (env_str("HARBOUR_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+# Filled into holding-statement templates as {service_area}.
+HARBOUR_SERVICE_AREA = env_str("HARBOUR_SERVICE_AREA", "children's and families' services")
+# The outbox retries a failed email this many times in all, waiting 30 s, 60 s, 120 s… between tries.
+HARBOUR_EMAIL_MAX_ATTEMPTS = env_int("HARBOUR_EMAIL_MAX_ATTEMPTS", 6)
+HARBOUR_EMAIL_RETRY_SECONDS = env_int("HARBOUR_EMAIL_RETRY_SECONDS", 30)

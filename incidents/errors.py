@@ -28,3 +28,11 @@ class Conflict(HarbourError):
         self.code = code
         self.extra = extra
         super().__init__(detail)
+
+
+class GateRefused(Conflict):
+    """A release gate said no (HTTP 409 with {"gate": code, "detail": sentence})."""
+
+    def __init__(self, gate: str, detail: str):
+        self.gate = gate
+        super().__init__(detail, code=gate)

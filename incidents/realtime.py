@@ -48,3 +48,13 @@ def timeline_event_message(event_payload: dict[str, Any]) -> dict[str, Any]:
 def access_changed_message(incident_id: int) -> dict[str, Any]:
     """Tells every socket on the incident to re-check that its person may still see it."""
     return {"type": "access.changed", "incident": incident_id}
+
+
+def approvals_board_group() -> str:
+    """Every approvals-board socket listens here; each checks per event what its person may see."""
+    return "board.approvals"
+
+
+def message_changed_message(message_id: int, incident_id: int) -> dict[str, Any]:
+    # Ids only: each consumer fetches the message through the permission check for its own person.
+    return {"type": "message.changed", "message": message_id, "incident": incident_id}

@@ -1,0 +1,340 @@
+"""Communications: messages with immutable versions, per-audience approvals, release gates, delivery
+and acknowledgement, protected identifiers, holding-statement templates and the media log.
+
+Models hold data and invariants; every change goes through comms/services.py.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from incidents.models import Incident, IncidentKind, Team
+
+
+class Audience(models.TextChoices):
+    ALL_STAFF = "all_staff", "All staff"
+    TEAMS = "teams", "Chosen teams"
+    PEOPLE = "people", "Chosen staff"
+    LEADERSHIP = "leadership", "Leadership"
+    PARTNERS = "partners", "Partner agencies"
+    ELECTED_MEMBERS = "elected_members", "Elected members"
+    FAMILY = "family", "The family"
+    PRESS_STATEMENT = "press_statement", "Press statement"
+    HOLDING_STATEMENT = "holding_statement", "Holding statement"
+    SOCIAL_MEDIA = "social_media", "Social media post"
+    WEBSITE = "website", "Website update"
+
+
+INTERNAL_AUDIENCES = frozenset({Audience.ALL_STAFF, Audience.TEAMS, Audience.PEOPLE, Audience.LEADERSHIP})
+# Internal messages that brief affected staff: one of these, released, lets public messages go.
+STAFF_BRIEFING_AUDIENCES = frozenset({Audience.ALL_STAFF, Audience.TEAMS, Audience.PEOPLE})
+EXTERNAL_AUDIENCES = frozenset({Audience.PARTNERS, Audience.ELECTED_MEMBERS, Audience.FAMILY})
+PUBLIC_AUDIENCES = frozenset(
+    {Audience.PRESS_STATEMENT, Audience.HOLDING_STATEMENT, Audience.SOCIAL_MEDIA, Audience.WEBSITE}
+)
+
+
+def audience_scope(audience: str) -> str:
+    if audience in INTERNAL_AUDIENCES:
+        return "internal"
+    if audience in EXTERNAL_AUDIENCES:
+        return "external"
+    return "public"
+
+
+class MessageStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    SCHEDULED = "scheduled", "Scheduled"
+    RELEASED = "released", "Released"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# States a message can still be edited or withdrawn in: everything before release.
+UNRELEASED = frozenset({
+    MessageStatus.DRAFT, MessageStatus.IN_REVIEW, MessageStatus.CHANGES_REQUESTED, MessageStatus.APPROVED,
+    MessageStatus.SCHEDULED,
+})
+
+
+class Message(models.Model):
+    """A message and its current state. Its text lives in versions; `version` is the current one."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="messages")
+    audience = models.CharField(max_length=32, choices=Audience.choices)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    content_note = models.CharField(
+        max_length=300, blank=True,
+        help_text="Shown before the message to internal readers, who choose when to open it.",
+    )
+    teams = models.ManyToManyField(Team, blank=True, related_name="+")
+    recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    external_recipients = models.JSONField(default=list, blank=True)
+    release_at = models.DateTimeField(null=True, blank=True, help_text="Embargo: not released before this time.")
+    status = models.CharField(max_length=20, choices=MessageStatus.choices, default=MessageStatus.DRAFT)
+    version = models.PositiveIntegerField(default=1)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    change_request = models.TextField(blank=True, help_text="The latest request for changes, for the author.")
+    # Gates the lead or tactical lead chose to override on release, with their reason (also in the log).
+    overridden_gates = models.JSONField(default=list, blank=True)
+    override_reason = models.TextField(blank=True)
+    hold_reason = models.TextField(blank=True, help_text="Why a scheduled release did not go out.")
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    released_version = models.PositiveIntegerField(null=True, blank=True)
+    withdrawn_reason = models.TextField(blank=True)
+
+    history = HistoricalRecords(m2m_fields=[teams, recipients])
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=MessageStatus.values), name="message_status_valid"),
+            models.CheckConstraint(condition=Q(audience__in=Audience.values), name="message_audience_valid"),
+        ]
+        indexes = [
+            # The approvals board and the communications tab: "messages of these incidents in this state".
+            models.Index(fields=["incident", "status"], name="message_incident_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_audience_display()}: {self.subject}"
+
+    @property
+    def scope(self) -> str:
+        return audience_scope(self.audience)
+
+    @property
+    def is_internal(self) -> bool:
+        return self.audience in INTERNAL_AUDIENCES
+
+
+class MessageVersion(models.Model):
+    """One exact text of a message. Never changed: an edit makes the next version."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    audience = models.CharField(max_length=32, choices=Audience.choices)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    content_note = models.CharField(max_length=300, blank=True)
+    content_hash = models.CharField(max_length=64)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["message", "number"], name="message_version_unique")]
+
+    def __str__(self) -> str:
+        return f"Version {self.number} of message {self.message_id}"
+
+
+class Approval(models.Model):
+    """An approval of one exact version. Voided (never deleted) when the text changes."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="approvals")
+    version = models.PositiveIntegerField()
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    as_comms = models.BooleanField(help_text="The approver could approve as communications (comms lead/officer).")
+    as_command = models.BooleanField(help_text="The approver could approve as command (lead/tactical lead).")
+    approved_at = models.DateTimeField(auto_now_add=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_reason = models.CharField(max_length=300, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["approved_at", "id"]
+        constraints = [
+            # One person counts once per version.
+            models.UniqueConstraint(
+                fields=["message", "version", "approver"], condition=Q(voided_at__isnull=True),
+                name="one_live_approval_per_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Approval of v{self.version} by {self.approver}"
+
+
+class ReviewComment(models.Model):
+    """A request for changes, shown to the author."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="comments")
+    version = models.PositiveIntegerField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    comment = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Comment on v{self.version} of message {self.message_id}"
+
+
+class IdentifierKind(models.TextChoices):
+    NAME = "name", "Name"
+    ADDRESS = "address", "Address"
+    SCHOOL = "school", "School"
+    OTHER = "other", "Other identifying detail"
+
+
+class ProtectedIdentifier(models.Model):
+    """Something that could identify the child or family. Seen only by the lead, tactical lead and
+    comms lead; checked against every outgoing message of the incident."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="protected_identifiers")
+    value = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=IdentifierKind.choices)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind", "value"]
+        constraints = [models.UniqueConstraint(fields=["incident", "value"], name="identifier_unique_per_incident")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} (protected)"
+
+
+class FamilyInformed(models.Model):
+    """The lead's record that the family has been told (usually by the police), before any public message."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="family_informed")
+    informed_at = models.DateTimeField()
+    informed_by = models.CharField(max_length=200, help_text="Who told the family, e.g. the police family liaison officer.")
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-informed_at"]
+
+    def __str__(self) -> str:
+        return f"Family informed for incident {self.incident_id}"
+
+
+class InboxItem(models.Model):
+    """A released internal message in one person's inbox, and whether they have read it."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="inbox_items")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox")
+    delivered_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    wants_support = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-delivered_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["message", "recipient"], name="one_inbox_item_per_person")]
+        indexes = [
+            # The inbox: "my messages, newest first".
+            models.Index(fields=["recipient", "-delivered_at"], name="inbox_recipient_delivered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} → {self.recipient_id}"
+
+
+class EmailState(models.TextChoices):
+    PENDING = "pending", "Waiting to send"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Could not be sent"
+
+
+class OutboundEmail(models.Model):
+    """The outbox: one email to one address, sent by the worker with retries and backoff."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="emails")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    state = models.CharField(max_length=16, choices=EmailState.choices, default=EmailState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # The sweeper: "pending emails whose next attempt is due".
+            models.Index(fields=["state", "next_attempt_at"], name="outbox_state_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Email for message {self.message_id} to {self.to}"
+
+
+class HoldingTemplate(models.Model):
+    """A prepared holding statement. `{date}` and `{service_area}` are filled in when used."""
+
+    name = models.CharField(max_length=120)
+    kind = models.CharField(
+        max_length=32, choices=IncidentKind.choices, blank=True, help_text="Empty: offered for every kind."
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EnquiryStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESPONDED = "responded", "Responded"
+    DECLINED = "declined", "Declined to comment"
+
+
+class MediaEnquiry(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="media_enquiries")
+    outlet = models.CharField(max_length=200)
+    journalist = models.CharField(max_length=200)
+    contact = models.CharField(max_length=200, help_text="Phone or email.")
+    received_at = models.DateTimeField()
+    deadline = models.DateTimeField(null=True, blank=True)
+    question = models.TextField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=EnquiryStatus.choices, default=EnquiryStatus.OPEN)
+    response_message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="media_enquiries"
+    )
+    logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    logged_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["status", "deadline", "-received_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=EnquiryStatus.values), name="enquiry_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outlet}: {self.question[:40]}"

@@ -1,0 +1,843 @@
+"""Every change to an incident's communications, one function each.
+
+Same shape as incidents/services.py: permission → lock and check state → save (audited) → timeline
+event → broadcast after commit, in one transaction. The release gates live here and only here, so the
+console, the API and the worker's scheduled release all apply exactly the same rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from incidents import realtime
+from incidents import services as incident_services
+from incidents.errors import Conflict, GateRefused, Http404, InvalidInput, PermissionDenied
+from incidents.models import IncidentKind, MemberRole, OrgRole, Team, User
+from support.services import support_request_from_briefing
+
+from . import identifiers as identifier_matching
+from .models import (
+    EXTERNAL_AUDIENCES,
+    PUBLIC_AUDIENCES,
+    STAFF_BRIEFING_AUDIENCES,
+    UNRELEASED,
+    Approval,
+    Audience,
+    EnquiryStatus,
+    FamilyInformed,
+    IdentifierKind,
+    InboxItem,
+    MediaEnquiry,
+    Message,
+    MessageStatus,
+    MessageVersion,
+    OutboundEmail,
+    ProtectedIdentifier,
+    ReviewComment,
+)
+from .permissions import capacity, check_capacity, get_incident_for_comms, get_message_for
+
+CLOCK_SKEW = dt.timedelta(minutes=2)
+DEATH_KINDS = frozenset({IncidentKind.CHILD_DEATH, IncidentKind.ADULT_DEATH})
+OVERRIDABLE_GATES = frozenset({"staff_not_briefed", "family_not_informed"})
+TEXT_FIELDS = ("audience", "subject", "body", "content_note")
+EDITABLE_FIELDS = (*TEXT_FIELDS, "teams", "recipients", "external_recipients", "release_at")
+
+
+# --- shared steps ----------------------------------------------------------------------------------------
+
+
+def _event(message: Message, actor: User | None, type: str, summary: str, **data) -> None:
+    incident_services.record_event(
+        incident=message.incident, actor=actor, type=type, summary=summary, data={"message": message.pk, **data}
+    )
+    _broadcast(message)
+
+
+def _broadcast(message: Message) -> None:
+    """Move the message's card on every approvals board that may see it, after commit."""
+    realtime.broadcast_on_commit(
+        realtime.approvals_board_group(), realtime.message_changed_message(message.pk, message.incident_id)
+    )
+
+
+def _save(instance, actor: User | None, reason: str = "") -> None:
+    instance._history_user = actor
+    if reason:
+        instance._change_reason = reason[:100]
+    instance.save()
+
+
+def content_hash(audience: str, subject: str, body: str, content_note: str) -> str:
+    canonical = json.dumps([audience, subject, body, content_note], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _quote(subject: str) -> str:
+    return f"“{subject}”"
+
+
+# --- validation ------------------------------------------------------------------------------------------
+
+
+def _clean_message_fields(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Check a message's fields together (the audience decides which recipients are needed)."""
+    errors: dict[str, list[str]] = {}
+    cleaned = dict(values)
+    audience = values.get("audience")
+    if audience not in Audience.values:
+        errors["audience"] = [f"Choose who the message is for, from: {', '.join(Audience.values)}."]
+    for field, label, limit in (("subject", "a subject", 200), ("body", "the message", None)):
+        text = values.get(field)
+        text = text.strip() if isinstance(text, str) else ""
+        if not text:
+            errors[field] = [f"Enter {label}."]
+        elif limit and len(text) > limit:
+            errors[field] = [f"The subject must be {limit} characters or fewer."]
+        cleaned[field] = text
+    note = values.get("content_note") or ""
+    note = note.strip() if isinstance(note, str) else ""
+    if len(note) > 300:
+        errors["content_note"] = ["The content note must be 300 characters or fewer."]
+    cleaned["content_note"] = note
+
+    team_names = [str(t).strip() for t in (values.get("teams") or []) if str(t).strip()]
+    teams = list(Team.objects.filter(name__in=team_names))
+    unknown_teams = sorted(set(team_names) - {t.name for t in teams})
+    if unknown_teams:
+        errors["teams"] = [f"There is no team called “{name}”." for name in unknown_teams]
+    usernames = [str(u).strip() for u in (values.get("recipients") or []) if str(u).strip()]
+    people = list(User.objects.filter(username__in=usernames, is_active=True))
+    unknown_people = sorted(set(usernames) - {p.username for p in people})
+    if unknown_people:
+        errors["recipients"] = [f"There is no member of staff with the username “{name}”." for name in unknown_people]
+    emails = [str(e).strip() for e in (values.get("external_recipients") or []) if str(e).strip()]
+    bad_emails = []
+    for email in emails:
+        try:
+            validate_email(email)
+        except ValidationError:
+            bad_emails.append(email)
+    if bad_emails:
+        errors["external_recipients"] = [f"“{e}” is not a valid email address." for e in bad_emails]
+
+    if audience == Audience.TEAMS and not team_names and "teams" not in errors:
+        errors["teams"] = ["Choose at least one team."]
+    if audience == Audience.PEOPLE and not usernames and "recipients" not in errors:
+        errors["recipients"] = ["Choose at least one member of staff."]
+    if audience in EXTERNAL_AUDIENCES and not emails and "external_recipients" not in errors:
+        errors["external_recipients"] = ["Give at least one email address to send this to."]
+    if audience not in EXTERNAL_AUDIENCES and emails:
+        errors.setdefault("external_recipients", []).append(
+            "Email addresses are only for partner, elected member and family messages."
+        )
+    if team_names and audience != Audience.TEAMS:
+        errors.setdefault("teams", []).append("Teams are only for messages to chosen teams.")
+    if usernames and audience != Audience.PEOPLE:
+        errors.setdefault("recipients", []).append("Chosen staff are only for messages to chosen staff.")
+
+    release_at = values.get("release_at")
+    if release_at is not None:
+        if not isinstance(release_at, dt.datetime) or timezone.is_naive(release_at):
+            errors["release_at"] = ["Enter the embargo as a date and time."]
+        elif release_at < timezone.now() - CLOCK_SKEW:
+            errors["release_at"] = ["The embargo time has already passed."]
+    cleaned.update(teams=teams, recipients=people, external_recipients=sorted(set(emails)))
+    return cleaned, errors
+
+
+def _new_version(message: Message, actor: User) -> MessageVersion:
+    version = MessageVersion(
+        message=message,
+        number=message.version,
+        audience=message.audience,
+        subject=message.subject,
+        body=message.body,
+        content_note=message.content_note,
+        content_hash=content_hash(message.audience, message.subject, message.body, message.content_note),
+        author=actor,
+    )
+    version.save()
+    return version
+
+
+# --- drafting --------------------------------------------------------------------------------------------
+
+
+def message_draft(
+    *,
+    actor: User,
+    incident_id: int,
+    audience: str,
+    subject: str,
+    body: str,
+    content_note: str = "",
+    teams: Iterable[str] = (),
+    recipients: Iterable[str] = (),
+    external_recipients: Iterable[str] = (),
+    release_at: dt.datetime | None = None,
+) -> Message:
+    with transaction.atomic():
+        incident = get_incident_for_comms(actor, incident_id, "drafts", for_update=True)
+        cleaned, errors = _clean_message_fields({
+            "audience": audience, "subject": subject, "body": body, "content_note": content_note, "teams": teams,
+            "recipients": recipients, "external_recipients": external_recipients, "release_at": release_at,
+        })
+        if errors:
+            raise InvalidInput(errors)
+        message = Message(
+            incident=incident, author=actor, audience=cleaned["audience"], subject=cleaned["subject"],
+            body=cleaned["body"], content_note=cleaned["content_note"],
+            external_recipients=cleaned["external_recipients"], release_at=cleaned["release_at"],
+        )
+        _save(message, actor)
+        message.teams.set(cleaned["teams"])
+        message.recipients.set(cleaned["recipients"])
+        _new_version(message, actor)
+        _event(message, actor, "message.drafted",
+               f"{actor.display_name} drafted a {message.get_audience_display().lower()} message: "
+               f"{_quote(message.subject)}", version=1)
+    return message
+
+
+def message_edit(*, actor: User, message_id: int, changes: dict[str, Any]) -> Message:
+    """Change a message before release. A change to its text makes a new version; any change after
+    submission also voids every approval and returns it to draft."""
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise InvalidInput({name: ["This field cannot be changed here."] for name in unknown})
+    with transaction.atomic():
+        message = get_message_for(actor, message_id, "drafts", for_update=True)
+        if message.status not in UNRELEASED:
+            raise Conflict(
+                f"This message is {message.get_status_display().lower()} and can no longer be changed.",
+                code="not_editable",
+            )
+        current_teams = list(message.teams.all())
+        current_people = list(message.recipients.all())
+        current = {
+            "audience": message.audience, "subject": message.subject, "body": message.body,
+            "content_note": message.content_note, "teams": [t.name for t in current_teams],
+            "recipients": [u.username for u in current_people],
+            "external_recipients": list(message.external_recipients), "release_at": message.release_at,
+        }
+        cleaned, errors = _clean_message_fields({**current, **changes})
+        if errors:
+            raise InvalidInput(errors)
+        before = {**current, "teams": {t.pk for t in current_teams}, "recipients": {u.pk for u in current_people}}
+        after = {**cleaned, "teams": {t.pk for t in cleaned["teams"]}, "recipients": {u.pk for u in cleaned["recipients"]}}
+        changed = [f for f in EDITABLE_FIELDS if after[f] != before[f]]
+        if not changed:
+            return message
+        was_submitted = message.status != MessageStatus.DRAFT
+        text_changed = any(f in changed for f in TEXT_FIELDS)
+        for field in ("audience", "subject", "body", "content_note", "external_recipients", "release_at"):
+            setattr(message, field, cleaned[field])
+        voided = 0
+        if was_submitted:
+            voided = message.approvals.filter(voided_at__isnull=True).update(
+                voided_at=timezone.now(), voided_reason=f"The message was edited after submission (version {message.version + 1})."
+            )
+            message.status = MessageStatus.DRAFT
+            message.hold_reason = ""
+        if text_changed or was_submitted:
+            message.version += 1
+        _save(message, actor)
+        message.teams.set(cleaned["teams"])
+        message.recipients.set(cleaned["recipients"])
+        if text_changed or was_submitted:
+            _new_version(message, actor)
+        _event(message, actor, "message.edited",
+               f"{actor.display_name} edited {_quote(message.subject)}"
+               + (f" (version {message.version})" if text_changed or was_submitted else ""),
+               version=message.version, fields=changed)
+        if voided:
+            _event(message, actor, "message.approvals_voided",
+                   f"{voided} approval(s) of {_quote(message.subject)} no longer count: the message changed "
+                   "after submission and is back in draft.", voided=voided)
+    return message
+
+
+def message_submit(*, actor: User, message_id: int) -> Message:
+    with transaction.atomic():
+        message = get_message_for(actor, message_id, "drafts", for_update=True)
+        if message.status != MessageStatus.DRAFT:
+            raise Conflict(
+                f"Only a draft can be submitted for approval; this message is {message.get_status_display().lower()}.",
+                code="not_draft",
+            )
+        message.status = MessageStatus.IN_REVIEW
+        message.change_request = ""
+        _save(message, actor)
+        _event(message, actor, "message.submitted",
+               f"{actor.display_name} submitted {_quote(message.subject)} (version {message.version}) for approval",
+               version=message.version)
+    return message
+
+
+# --- approval --------------------------------------------------------------------------------------------
+
+
+def approvals_needed(message: Message) -> str:
+    return "one" if message.is_internal else "two"
+
+
+def approval_complete(message: Message, approvals: Iterable[Approval]) -> bool:
+    """Internal: one approver. External and public: two different people, at least one approving as
+    communications and at least one as command. One person counts once."""
+    live = [a for a in approvals if a.voided_at is None and a.version == message.version]
+    if message.is_internal:
+        return len(live) >= 1
+    for first in live:
+        for second in live:
+            if first.approver_id != second.approver_id and first.as_comms and second.as_command:
+                return True
+    return False
+
+
+def _identifier_hits(message: Message) -> list[ProtectedIdentifier]:
+    text = f"{message.subject}\n{message.body}"
+    return identifier_matching.matches(text, message.incident.protected_identifiers.all())
+
+
+def _authors(message: Message) -> set[int]:
+    return {message.author_id, *message.versions.filter(number=message.version).values_list("author_id", flat=True)}
+
+
+def message_approve(*, actor: User, message_id: int, version: Any) -> Message:
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        raise InvalidInput({"version": ["Give the number of the version you are approving."]}) from None
+    with transaction.atomic():
+        message = get_message_for(actor, message_id, "approves", for_update=True)
+        granted = capacity(actor, message.incident)
+        if message.status != MessageStatus.IN_REVIEW:
+            raise Conflict(
+                f"Only a message in review can be approved; this one is {message.get_status_display().lower()}.",
+                code="not_in_review",
+            )
+        if version != message.version:
+            raise Conflict(
+                f"You approved version {version}, but the message is now at version {message.version}. "
+                "Read the current text and approve that.",
+                code="stale_version", current_version=message.version,
+            )
+        if actor.pk in _authors(message):
+            raise PermissionDenied("Nobody approves their own draft: another approver must approve it.")
+        if message.approvals.filter(voided_at__isnull=True, version=version, approver=actor).exists():
+            raise Conflict("You have already approved this version.", code="already_approved")
+        if not message.is_internal and _identifier_hits(message):
+            raise GateRefused("identifier_found", _IDENTIFIER_DETAIL)
+        approval = Approval(message=message, version=version, approver=actor,
+                            as_comms=granted.as_comms, as_command=granted.as_command)
+        try:
+            with transaction.atomic():
+                _save(approval, actor)
+        except IntegrityError:
+            raise Conflict("You have already approved this version.", code="already_approved") from None
+        complete = approval_complete(message, message.approvals.all())
+        if complete:
+            message.status = MessageStatus.APPROVED
+            _save(message, actor)
+        _event(message, actor, "message.approved",
+               f"{actor.display_name} approved version {version} of {_quote(message.subject)}"
+               + (": fully approved" if complete else ": one more approval needed"),
+               version=version, complete=complete)
+    return message
+
+
+def message_request_changes(*, actor: User, message_id: int, comment: str) -> Message:
+    comment = (comment or "").strip() if isinstance(comment, str) else ""
+    with transaction.atomic():
+        message = get_message_for(actor, message_id, "approves", for_update=True)
+        if not comment:
+            raise InvalidInput({"comment": ["Say what needs to change, so the author can act on it."]})
+        if message.status not in (MessageStatus.IN_REVIEW, MessageStatus.APPROVED):
+            raise Conflict(
+                f"Changes can be requested only while a message is in review or approved; this one is "
+                f"{message.get_status_display().lower()}.", code="not_in_review",
+            )
+        ReviewComment.objects.create(message=message, version=message.version, author=actor, comment=comment)
+        message.status = MessageStatus.CHANGES_REQUESTED
+        message.change_request = comment
+        _save(message, actor)
+        _event(message, actor, "message.changes_requested",
+               f"{actor.display_name} asked for changes to {_quote(message.subject)}", version=message.version)
+    return message
+
+
+def message_withdraw(*, actor: User, message_id: int, reason: str) -> Message:
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    with transaction.atomic():
+        message = get_message_for(actor, message_id, for_update=True)
+        granted = capacity(actor, message.incident)
+        if not (granted.drafts or granted.approves):
+            raise PermissionDenied("Only the incident's drafters and approvers can withdraw a message.")
+        if not reason:
+            raise InvalidInput({"reason": ["Say why the message is being withdrawn."]})
+        if message.status not in UNRELEASED:
+            raise Conflict(
+                f"This message is {message.get_status_display().lower()}: a released message cannot be withdrawn.",
+                code="not_withdrawable",
+            )
+        message.status = MessageStatus.WITHDRAWN
+        message.withdrawn_reason = reason
+        _save(message, actor, reason)
+        _event(message, actor, "message.withdrawn",
+               f"{actor.display_name} withdrew {_quote(message.subject)}: {reason}")
+    return message
+
+
+# --- release gates ---------------------------------------------------------------------------------------
+
+_IDENTIFIER_DETAIL = (
+    "The message contains something that could identify the child or family (a protected identifier). "
+    "Remove it before this message can be approved or released."
+)
+
+
+def _staff_briefed(message: Message) -> bool:
+    return Message.objects.filter(
+        incident=message.incident, audience__in=STAFF_BRIEFING_AUDIENCES, status=MessageStatus.RELEASED
+    ).exists()
+
+
+def failing_gates(message: Message) -> list[tuple[str, str]]:
+    """Every gate that stops this message being released now, in the order they are explained."""
+    gates: list[tuple[str, str]] = []
+    if message.status not in (MessageStatus.APPROVED, MessageStatus.SCHEDULED) or not approval_complete(
+        message, message.approvals.all()
+    ):
+        needed = "one approval" if message.is_internal else (
+            "two approvals: one from communications and one from the incident's command"
+        )
+        gates.append(("approval_required", f"The current version is not fully approved. It needs {needed}."))
+    if not message.is_internal and _identifier_hits(message):
+        gates.append(("identifier_found", _IDENTIFIER_DETAIL))
+    if message.audience in PUBLIC_AUDIENCES:
+        if not _staff_briefed(message):
+            gates.append(("staff_not_briefed",
+                          "Staff must hear before the press: release an internal briefing to affected staff first."))
+        if message.incident.kind in DEATH_KINDS and not message.incident.family_informed.exists():
+            gates.append(("family_not_informed",
+                          "The family must be told first. The lead or tactical lead records when they were informed."))
+    return gates
+
+
+def message_release(*, actor: User, message_id: int, override_reason: str = "") -> Message:
+    """Release now, or schedule for the embargo time. Refused with the first failing gate; the lead or
+    tactical lead may override only the staff-briefing and family gates, giving a reason."""
+    override_reason = (override_reason or "").strip() if isinstance(override_reason, str) else ""
+    with transaction.atomic():
+        message = get_message_for(actor, message_id, "approves", for_update=True)
+        if message.status in (MessageStatus.RELEASED, MessageStatus.WITHDRAWN, MessageStatus.SCHEDULED):
+            raise Conflict(f"This message is already {message.get_status_display().lower()}.", code="not_releasable")
+        failing = failing_gates(message)
+        if override_reason and any(code in OVERRIDABLE_GATES for code, _ in failing):
+            if not capacity(actor, message.incident).as_command:
+                raise PermissionDenied("Only the lead or tactical lead can override a release gate.")
+        overridden = [code for code, _ in failing if override_reason and code in OVERRIDABLE_GATES]
+        for code, detail in failing:
+            if code not in overridden:
+                raise GateRefused(code, detail)
+        if overridden:
+            _record_override(actor, message, overridden, override_reason)
+        message.overridden_gates = overridden
+        message.override_reason = override_reason if overridden else ""
+        message.released_by = actor
+        message.hold_reason = ""
+        if message.release_at and message.release_at > timezone.now():
+            message.status = MessageStatus.SCHEDULED
+            _save(message, actor)
+            from .tasks import release_scheduled
+
+            release_scheduled.using(run_after=message.release_at).enqueue(message.pk)
+            _event(message, actor, "message.scheduled",
+                   f"{actor.display_name} scheduled {_quote(message.subject)} for release at "
+                   f"{timezone.localtime(message.release_at):%d %b %Y %H:%M}")
+        else:
+            _release(message, actor)
+    return message
+
+
+_OVERRIDE_WORDS = {
+    "staff_not_briefed": "before staff were briefed",
+    "family_not_informed": "before the family's being informed was recorded",
+}
+
+
+def _record_override(actor: User, message: Message, gates: list[str], reason: str) -> None:
+    incident_services.decision_record(
+        actor=actor,
+        incident_id=message.incident_id,
+        decision=f"Release the {message.get_audience_display().lower()} {_quote(message.subject)} "
+                 + " and ".join(_OVERRIDE_WORDS[g] for g in gates) + ".",
+        rationale=reason,
+        options_considered="Wait until the gate is satisfied.",
+        information=f"Release gates overridden: {', '.join(gates)}.",
+    )
+
+
+def _release(message: Message, actor: User | None) -> None:
+    """Release now: freeze the text, deliver to inboxes and the outbox, tell the timeline."""
+    message.status = MessageStatus.RELEASED
+    message.released_at = timezone.now()
+    message.released_version = message.version
+    _save(message, actor)
+    emails = _deliver(message)
+    _event(message, actor or message.released_by, "message.released",
+           f"{(actor or message.released_by).display_name} released {_quote(message.subject)}"
+           + (f" to {message.inbox_items.count()} people" if message.is_internal else ""),
+           version=message.version)
+    if emails:
+        from .tasks import send_email
+
+        for email_id in emails:
+            send_email.enqueue(email_id)
+
+
+def internal_recipients(message: Message):
+    people = User.objects.filter(is_active=True)
+    if message.audience == Audience.ALL_STAFF:
+        return people
+    if message.audience == Audience.TEAMS:
+        return people.filter(team__in=message.teams.all())
+    if message.audience == Audience.PEOPLE:
+        return people.filter(pk__in=message.recipients.all())
+    return people.filter(groups__name=OrgRole.SENIOR_LEADER)  # leadership
+
+
+def _email_text(message: Message) -> tuple[str, str]:
+    link = f"{settings.HARBOUR_BASE_URL}/inbox/{message.pk}/"
+    if message.is_internal:
+        lines = [f"A briefing from {message.incident.reference} is in your Harbour inbox: {link}", ""]
+        if message.content_note:
+            lines += [f"Before you read on: {message.content_note}",
+                      "You can choose when to read it. The message is below the line.", "", "", "—" * 20, ""]
+        lines.append(message.body)
+        return message.subject, "\n".join(lines)
+    return message.subject, message.body
+
+
+def _deliver(message: Message) -> list[int]:
+    subject, body = _email_text(message)
+    emails: list[OutboundEmail] = []
+    if message.is_internal:
+        people = list(internal_recipients(message).distinct())
+        InboxItem.objects.bulk_create(
+            [InboxItem(message=message, recipient=person) for person in people], ignore_conflicts=True
+        )
+        emails = [OutboundEmail(message=message, recipient=p, to=p.email, subject=subject, body=body)
+                  for p in people if p.email]
+    elif message.audience in EXTERNAL_AUDIENCES:
+        emails = [OutboundEmail(message=message, to=address, subject=subject, body=body)
+                  for address in message.external_recipients]
+    created = OutboundEmail.objects.bulk_create(emails)
+    if created and created[0].pk is None:  # backends that cannot return ids from a bulk insert
+        return list(OutboundEmail.objects.filter(message=message).values_list("pk", flat=True))
+    return [e.pk for e in created]
+
+
+def scheduled_release_due(message_id: int) -> str:
+    """Called by the worker at the embargo time: re-check every gate, then release or hold."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update(of=("self",)).select_related("incident").filter(pk=message_id).first()
+        if message is None or message.status != MessageStatus.SCHEDULED:
+            return "moved on"
+        if message.release_at and message.release_at > timezone.now():
+            return "not yet"
+        failing = [(code, detail) for code, detail in failing_gates(message) if code not in message.overridden_gates]
+        if failing:
+            code, detail = failing[0]
+            message.status = MessageStatus.APPROVED
+            message.hold_reason = detail
+            _save(message, None, f"Held: {code}")
+            _event(message, None, "message.release_held",
+                   f"{_quote(message.subject)} was not released at its embargo time: {detail}", gate=code)
+            _tell_about_hold(message, detail)
+            return f"held: {code}"
+        _release(message, None)
+    return "released"
+
+
+def _tell_about_hold(message: Message, detail: str) -> None:
+    """One clear notice each to the author and the comms lead(s): no repeated alerts."""
+    people = {message.author}
+    people.update(
+        m.user for m in message.incident.memberships.active().select_related("user").filter(role=MemberRole.COMMS_LEAD)
+    )
+    link = f"{settings.HARBOUR_BASE_URL}/messages/{message.pk}/"
+    body = (f"{_quote(message.subject)} ({message.incident.reference}) was due to be released at its embargo "
+            f"time but was held.\n\nWhy: {detail}\n\nIt is approved and waiting: {link}")
+    emails = OutboundEmail.objects.bulk_create([
+        OutboundEmail(message=message, recipient=p, to=p.email, subject=f"Held: {message.subject}", body=body)
+        for p in people if p.email
+    ])
+    from .tasks import send_email
+
+    for email in emails:
+        if email.pk:
+            send_email.enqueue(email.pk)
+
+
+# --- delivery and acknowledgement ------------------------------------------------------------------------
+
+
+def message_acknowledge(*, actor: User, message_id: int, wants_support: bool = False) -> InboxItem:
+    """"I have read this", and optionally "I would like to talk to someone"."""
+    if not isinstance(wants_support, bool):
+        raise InvalidInput({"wants_support": ["Answer true or false."]})
+    with transaction.atomic():
+        item = (InboxItem.objects.select_for_update(of=("self",)).select_related("message", "message__incident")
+                .filter(message_id=message_id, recipient=actor).first())
+        if item is None:
+            raise Http404("No such message in your inbox.")
+        first_time = item.acknowledged_at is None
+        if first_time:
+            item.acknowledged_at = timezone.now()
+        if wants_support and not item.wants_support:
+            item.wants_support = True
+            support_request_from_briefing(person=actor, message=item.message)
+        item.save()
+        if first_time:
+            # Counts only, and no timeline entry per reader: nobody is singled out.
+            realtime.broadcast_on_commit(
+                realtime.incident_group(item.message.incident_id),
+                {"type": "comms.changed", "message": item.message_id},
+            )
+            _broadcast(item.message)
+    return item
+
+
+def email_send_attempt(email_id: int) -> str:
+    """One attempt to send one email from the outbox; on failure, try again later with backoff."""
+    from django.core.mail import EmailMessage
+
+    with transaction.atomic():
+        email = OutboundEmail.objects.select_for_update().filter(pk=email_id).first()
+        if email is None or email.state != "pending":
+            return "moved on"
+        if email.next_attempt_at and email.next_attempt_at > timezone.now():
+            return "not yet"
+        email.attempts += 1
+        try:
+            EmailMessage(subject=email.subject, body=email.body, to=[email.to]).send(fail_silently=False)
+        except Exception as error:  # noqa: BLE001 - any transport failure is retried, then reported
+            email.last_error = f"{type(error).__name__}: {error}"[:500]
+            if email.attempts >= settings.HARBOUR_EMAIL_MAX_ATTEMPTS:
+                email.state = "failed"
+                email.next_attempt_at = None
+            else:
+                delay = settings.HARBOUR_EMAIL_RETRY_SECONDS * (2 ** (email.attempts - 1))
+                email.next_attempt_at = timezone.now() + dt.timedelta(seconds=delay)
+                from .tasks import send_email
+
+                send_email.using(run_after=email.next_attempt_at).enqueue(email.pk)
+            email.save()
+            outcome = email.state
+        else:
+            email.state = "sent"
+            email.sent_at = timezone.now()
+            email.last_error = ""
+            email.next_attempt_at = None
+            email.save()
+            outcome = "sent"
+        _broadcast(email.message)
+    return outcome
+
+
+# --- protected identifiers, family informed ---------------------------------------------------------------
+
+
+def identifier_add(*, actor: User, incident_id: int, value: str, kind: str) -> ProtectedIdentifier:
+    value = " ".join(value.split()) if isinstance(value, str) else ""
+    errors: dict[str, list[str]] = {}
+    if not value:
+        errors["value"] = ["Enter the name, address, school or other detail to protect."]
+    elif len(value) > 200:
+        errors["value"] = ["Keep it to 200 characters or fewer."]
+    elif not identifier_matching.normalise(value):
+        errors["value"] = ["Enter some letters or numbers."]
+    if kind not in IdentifierKind.values:
+        errors["kind"] = [f"Choose the kind from: {', '.join(IdentifierKind.values)}."]
+    with transaction.atomic():
+        incident = get_incident_for_comms(actor, incident_id, "sees_identifiers", for_update=True)
+        if errors:
+            raise InvalidInput(errors)
+        if incident.protected_identifiers.filter(value__iexact=value).exists():
+            raise Conflict("That identifier is already protected for this incident.", code="already_protected")
+        identifier = ProtectedIdentifier(incident=incident, value=value, kind=kind, added_by=actor)
+        _save(identifier, actor)
+        # The timeline is seen by every member: it says that something was protected, never what.
+        incident_services.record_event(
+            incident=incident, actor=actor, type="identifier.added",
+            summary=f"{actor.display_name} added a protected {identifier.get_kind_display().lower()}",
+            data={"kind": kind},
+        )
+    return identifier
+
+
+def identifier_remove(*, actor: User, incident_id: int, identifier_id: int) -> None:
+    with transaction.atomic():
+        incident = get_incident_for_comms(actor, incident_id, "sees_identifiers", for_update=True)
+        identifier = incident.protected_identifiers.filter(pk=identifier_id).first()
+        if identifier is None:
+            raise Http404("No such protected identifier.")
+        identifier._history_user = actor
+        identifier.delete()
+        incident_services.record_event(
+            incident=incident, actor=actor, type="identifier.removed",
+            summary=f"{actor.display_name} removed a protected {identifier.get_kind_display().lower()}",
+            data={"kind": identifier.kind},
+        )
+
+
+def family_informed_record(
+    *, actor: User, incident_id: int, informed_at: dt.datetime, informed_by: str, note: str = ""
+) -> FamilyInformed:
+    errors: dict[str, list[str]] = {}
+    informed_by = informed_by.strip() if isinstance(informed_by, str) else ""
+    note = note.strip() if isinstance(note, str) else ""
+    if not informed_by:
+        errors["informed_by"] = ["Say who told the family, for example the police family liaison officer."]
+    if not isinstance(informed_at, dt.datetime) or timezone.is_naive(informed_at):
+        errors["informed_at"] = ["Enter when the family was told as a date and time."]
+    elif informed_at > timezone.now() + CLOCK_SKEW:
+        errors["informed_at"] = ["The time the family was told cannot be in the future."]
+    with transaction.atomic():
+        incident = get_incident_for_comms(actor, incident_id, "records_family_informed", for_update=True)
+        if errors:
+            raise InvalidInput(errors)
+        record = FamilyInformed(incident=incident, informed_at=informed_at, informed_by=informed_by, note=note,
+                                recorded_by=actor)
+        _save(record, actor)
+        incident_services.record_event(
+            incident=incident, actor=actor, type="family.informed",
+            summary=f"{actor.display_name} recorded that the family was informed "
+                    f"({timezone.localtime(informed_at):%d %b %H:%M}, by {informed_by})",
+            data={"informed_at": informed_at.isoformat()},
+        )
+    return record
+
+
+# --- media enquiries -------------------------------------------------------------------------------------
+
+ENQUIRY_FIELDS = ("outlet", "journalist", "contact", "received_at", "deadline", "question", "owner", "status",
+                  "response_message")
+
+
+def _clean_enquiry(incident, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    errors: dict[str, list[str]] = {}
+    cleaned = dict(values)
+    for field, label in (("outlet", "the outlet"), ("journalist", "the journalist's name"),
+                         ("contact", "how to contact them"), ("question", "the question")):
+        text = values.get(field)
+        text = text.strip() if isinstance(text, str) else ""
+        if not text:
+            errors[field] = [f"Enter {label}."]
+        cleaned[field] = text
+    received = values.get("received_at")
+    if not isinstance(received, dt.datetime) or timezone.is_naive(received):
+        errors["received_at"] = ["Enter when the enquiry came in as a date and time."]
+    elif received > timezone.now() + CLOCK_SKEW:
+        errors["received_at"] = ["The enquiry cannot have come in the future."]
+    deadline = values.get("deadline")
+    if deadline is not None and (not isinstance(deadline, dt.datetime) or timezone.is_naive(deadline)):
+        errors["deadline"] = ["Enter the deadline as a date and time."]
+    elif deadline is not None and isinstance(received, dt.datetime) and deadline < received:
+        errors["deadline"] = ["The deadline cannot be before the enquiry came in."]
+    if values.get("status") not in EnquiryStatus.values:
+        errors["status"] = [f"Choose the status from: {', '.join(EnquiryStatus.values)}."]
+    owner = values.get("owner")
+    if isinstance(owner, str):
+        owner = User.objects.filter(username=owner, is_active=True).first()
+        if owner is None:
+            errors["owner"] = ["There is no member of staff with that username."]
+    if isinstance(owner, User) and not capacity(owner, incident).logs_media:
+        errors["owner"] = [f"{owner.display_name} is not one of this incident's comms or command approvers."]
+    cleaned["owner"] = owner
+    response = values.get("response_message")
+    if response not in (None, ""):
+        message_id = response.pk if isinstance(response, Message) else response
+        try:
+            response = incident.messages.filter(pk=int(message_id)).first()
+        except (TypeError, ValueError):
+            response = None
+        if response is None:
+            errors["response_message"] = ["Choose a message of this incident."]
+    cleaned["response_message"] = response or None
+    return cleaned, errors
+
+
+def media_enquiry_log(
+    *, actor: User, incident_id: int, outlet: str, journalist: str, contact: str, received_at: dt.datetime,
+    question: str, deadline: dt.datetime | None = None, owner: User | str | None = None,
+    status: str = EnquiryStatus.OPEN, response_message: int | None = None,
+) -> MediaEnquiry:
+    with transaction.atomic():
+        incident = get_incident_for_comms(actor, incident_id, "logs_media", for_update=True)
+        cleaned, errors = _clean_enquiry(incident, {
+            "outlet": outlet, "journalist": journalist, "contact": contact, "received_at": received_at,
+            "deadline": deadline, "question": question, "owner": owner or actor, "status": status,
+            "response_message": response_message,
+        })
+        if errors:
+            raise InvalidInput(errors)
+        enquiry = MediaEnquiry(incident=incident, logged_by=actor, **cleaned)
+        _save(enquiry, actor)
+        incident_services.record_event(
+            incident=incident, actor=actor, type="media.logged",
+            summary=f"{actor.display_name} logged a media enquiry from {enquiry.outlet}"
+                    + (f", deadline {timezone.localtime(enquiry.deadline):%d %b %H:%M}" if enquiry.deadline else ""),
+            data={"enquiry": enquiry.pk},
+        )
+    return enquiry
+
+
+def media_enquiry_update(*, actor: User, enquiry_id: int, changes: dict[str, Any]) -> MediaEnquiry:
+    unknown = sorted(set(changes) - set(ENQUIRY_FIELDS))
+    if unknown:
+        raise InvalidInput({name: ["This field cannot be changed."] for name in unknown})
+    with transaction.atomic():
+        enquiry = MediaEnquiry.objects.select_for_update(of=("self",)).select_related("incident").filter(
+            pk=enquiry_id).first()
+        if enquiry is None:
+            raise Http404("No such media enquiry.")
+        check_capacity(actor, enquiry.incident, "logs_media")
+        current = {f: getattr(enquiry, f) for f in ENQUIRY_FIELDS}
+        cleaned, errors = _clean_enquiry(enquiry.incident, {**current, **changes})
+        if errors:
+            raise InvalidInput(errors)
+        changed = [f for f in ENQUIRY_FIELDS if cleaned[f] != current[f]]
+        if not changed:
+            return enquiry
+        for field in changed:
+            setattr(enquiry, field, cleaned[field])
+        _save(enquiry, actor)
+        summary = f"{actor.display_name} updated the enquiry from {enquiry.outlet}"
+        if "status" in changed:
+            summary += f": {enquiry.get_status_display().lower()}"
+        incident_services.record_event(
+            incident=enquiry.incident, actor=actor, type="media.updated", summary=summary,
+            data={"enquiry": enquiry.pk, "fields": changed},
+        )
+    return enquiry
+
+
+def visible_messages_q(user) -> Q:
+    """Messages of incidents the person can see (for boards and lists)."""
+    from incidents.models import Incident
+
+    return Q(incident__in=Incident.objects.visible_to(user).values("pk"))
