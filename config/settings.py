@@ -223,6 +223,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentKindEnum": "incidents.models.IncidentKind",
+        "IncidentStatusEnum": "incidents.models.IncidentStatus",
+        "IdentifierKindEnum": "comms.models.IdentifierKind",
+        "EnquiryStatusEnum": "comms.models.EnquiryStatus",
+        "MessageStatusEnum": "comms.models.MessageStatus",
+    },
 }
 
 # --- Security --------------------------------------------------------------------------------------------

@@ -1,0 +1,286 @@
+"""REST API for communications. Thin: parse, fetch through the permission getters, call the service.
+Gate refusals answer 409 with {"gate", "detail"}; every action answers 200 with the updated message."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents.errors import Http404
+
+from . import selectors, services
+from .models import MediaEnquiry, Message
+from .permissions import check_capacity, get_incident_for_comms, get_message_for
+from .serializers import (
+    AcknowledgeSerializer,
+    ApproveSerializer,
+    CommentSerializer,
+    DeliverySerializer,
+    FamilyInformedRecordSerializer,
+    FamilyInformedSerializer,
+    IdentifierAddSerializer,
+    IdentifierSerializer,
+    InboxItemSerializer,
+    MediaEnquiryPatchSerializer,
+    MediaEnquirySerializer,
+    MediaEnquiryWriteSerializer,
+    MessageDraftSerializer,
+    MessageEditSerializer,
+    MessageSerializer,
+    ReasonSerializer,
+    ReleaseSerializer,
+    VersionSerializer,
+)
+
+
+def _parse(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _message_response(request, message_id: int, code=status.HTTP_200_OK) -> Response:
+    message = selectors.messages_with_details(
+        Message.objects.filter(pk=message_id)
+    ).get()
+    return Response(MessageSerializer(message, context={"request": request}).data, status=code)
+
+
+class IncidentMessagesApi(APIView):
+    @extend_schema(responses=MessageSerializer(many=True))
+    def get(self, request, incident_id: int):
+        incident = get_incident_for_comms(request.user, incident_id)
+        messages = selectors.incident_messages(incident)
+        return Response(MessageSerializer(messages, many=True, context={"request": request}).data)
+
+    @extend_schema(request=MessageDraftSerializer, responses={201: MessageSerializer})
+    def post(self, request, incident_id: int):
+        """Draft a message (the incident's leads, its comms lead, and comms officers who are members)."""
+        get_incident_for_comms(request.user, incident_id, "drafts")
+        message = services.message_draft(actor=request.user, incident_id=incident_id,
+                                         **_parse(MessageDraftSerializer, request))
+        return _message_response(request, message.pk, status.HTTP_201_CREATED)
+
+
+class MessageDetailApi(APIView):
+    @extend_schema(responses=MessageSerializer)
+    def get(self, request, message_id: int):
+        get_message_for(request.user, message_id)
+        return _message_response(request, message_id)
+
+    @extend_schema(request=MessageEditSerializer, responses=MessageSerializer)
+    def patch(self, request, message_id: int):
+        """Edit before release. After submission, any edit voids every approval and returns it to draft."""
+        get_message_for(request.user, message_id, "drafts")
+        services.message_edit(actor=request.user, message_id=message_id, changes=_parse(MessageEditSerializer, request))
+        return _message_response(request, message_id)
+
+
+class MessageVersionsApi(APIView):
+    @extend_schema(responses=VersionSerializer(many=True))
+    def get(self, request, message_id: int):
+        message = get_message_for(request.user, message_id)
+        return Response(VersionSerializer(message.versions.select_related("author"), many=True).data)
+
+
+class MessageDiffApi(APIView):
+    @extend_schema(parameters=[OpenApiParameter("from", OpenApiTypes.INT, required=True),
+                               OpenApiParameter("to", OpenApiTypes.INT, required=True)],
+                   responses=OpenApiTypes.OBJECT)
+    def get(self, request, message_id: int):
+        """A word-level diff of two versions: for each field, runs of `equal`, `delete` and `insert` text."""
+        message = get_message_for(request.user, message_id)
+        numbers = {}
+        for key in ("from", "to"):
+            try:
+                numbers[key] = int(request.query_params[key])
+            except (KeyError, ValueError):
+                raise serializers.ValidationError({key: ["Give a version number."]}) from None
+        versions = {v.number: v for v in message.versions.filter(number__in=numbers.values())}
+        missing = [key for key, number in numbers.items() if number not in versions]
+        if missing:
+            raise serializers.ValidationError({key: ["This message has no such version."] for key in missing})
+        return Response(selectors.version_diff(versions[numbers["from"]], versions[numbers["to"]]))
+
+
+class MessageDeliveriesApi(APIView):
+    @extend_schema(responses=DeliverySerializer(many=True))
+    def get(self, request, message_id: int):
+        """Each email's delivery state (comms and command approvers). Acknowledgements are counts only."""
+        message = get_message_for(request.user, message_id, "approves")
+        return Response(DeliverySerializer(message.emails.select_related("recipient"), many=True).data)
+
+
+class _MessageAction(APIView):
+    """POST an action on a message. Subclasses set the input serializer and define act() (the service call)."""
+
+    serializer_class: type[serializers.Serializer] | None = None
+    capacity: str | None = "approves"
+
+    def post(self, request, message_id: int):
+        get_message_for(request.user, message_id, self.capacity)
+        data = _parse(self.serializer_class, request) if self.serializer_class else {}
+        self.act(request, message_id, data)
+        return _message_response(request, message_id)
+
+
+class MessageSubmitApi(_MessageAction):
+    capacity = "drafts"
+
+    @extend_schema(request=None, responses=MessageSerializer)
+    def post(self, request, message_id: int):
+        """Submit the current version for approval."""
+        return super().post(request, message_id)
+
+    def act(self, request, message_id, data):
+        services.message_submit(actor=request.user, message_id=message_id)
+
+
+class MessageApproveApi(_MessageAction):
+    serializer_class = ApproveSerializer
+
+    @extend_schema(request=ApproveSerializer, responses=MessageSerializer)
+    def post(self, request, message_id: int):
+        """Approve one exact version. 409 if it is no longer the current one."""
+        return super().post(request, message_id)
+
+    def act(self, request, message_id, data):
+        services.message_approve(actor=request.user, message_id=message_id, version=data["version"])
+
+
+class MessageRequestChangesApi(_MessageAction):
+    serializer_class = CommentSerializer
+
+    @extend_schema(request=CommentSerializer, responses=MessageSerializer)
+    def post(self, request, message_id: int):
+        return super().post(request, message_id)
+
+    def act(self, request, message_id, data):
+        services.message_request_changes(actor=request.user, message_id=message_id, comment=data["comment"])
+
+
+class MessageReleaseApi(_MessageAction):
+    serializer_class = ReleaseSerializer
+
+    @extend_schema(request=ReleaseSerializer, responses=MessageSerializer)
+    def post(self, request, message_id: int):
+        """Release now, or schedule it for its embargo time. Refused with {"gate", "detail"} and 409."""
+        return super().post(request, message_id)
+
+    def act(self, request, message_id, data):
+        services.message_release(actor=request.user, message_id=message_id, override_reason=data["override_reason"])
+
+
+class MessageWithdrawApi(_MessageAction):
+    serializer_class = ReasonSerializer
+    capacity = None  # drafters or approvers: the service checks
+
+    @extend_schema(request=ReasonSerializer, responses=MessageSerializer)
+    def post(self, request, message_id: int):
+        return super().post(request, message_id)
+
+    def act(self, request, message_id, data):
+        services.message_withdraw(actor=request.user, message_id=message_id, reason=data["reason"])
+
+
+class MessageAcknowledgeApi(APIView):
+    @extend_schema(request=AcknowledgeSerializer, responses=InboxItemSerializer)
+    def post(self, request, message_id: int):
+        """"I have read this" (and, if you tick it, "I would like to talk to someone")."""
+        data = _parse(AcknowledgeSerializer, request)
+        item = services.message_acknowledge(actor=request.user, message_id=message_id, **data)
+        return Response(InboxItemSerializer(item).data)
+
+
+class InboxApi(APIView):
+    @extend_schema(responses=InboxItemSerializer(many=True))
+    def get(self, request):
+        """Released internal messages addressed to you, newest first."""
+        return Response(InboxItemSerializer(selectors.inbox(request.user), many=True).data)
+
+
+class IdentifiersApi(APIView):
+    @extend_schema(responses=IdentifierSerializer(many=True))
+    def get(self, request, incident_id: int):
+        incident = get_incident_for_comms(request.user, incident_id, "sees_identifiers")
+        return Response(IdentifierSerializer(incident.protected_identifiers.select_related("added_by"), many=True).data)
+
+    @extend_schema(request=IdentifierAddSerializer, responses={201: IdentifierSerializer})
+    def post(self, request, incident_id: int):
+        get_incident_for_comms(request.user, incident_id, "sees_identifiers")
+        identifier = services.identifier_add(actor=request.user, incident_id=incident_id,
+                                             **_parse(IdentifierAddSerializer, request))
+        return Response(IdentifierSerializer(identifier).data, status=status.HTTP_201_CREATED)
+
+
+class IdentifierDetailApi(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request, incident_id: int, identifier_id: int):
+        services.identifier_remove(actor=request.user, incident_id=incident_id, identifier_id=identifier_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FamilyInformedApi(APIView):
+    @extend_schema(responses=FamilyInformedSerializer(many=True))
+    def get(self, request, incident_id: int):
+        incident = get_incident_for_comms(request.user, incident_id)
+        return Response(FamilyInformedSerializer(incident.family_informed.select_related("recorded_by"), many=True).data)
+
+    @extend_schema(request=FamilyInformedRecordSerializer, responses={201: FamilyInformedSerializer})
+    def post(self, request, incident_id: int):
+        """Record that the family has been informed (lead or tactical lead)."""
+        get_incident_for_comms(request.user, incident_id, "records_family_informed")
+        record = services.family_informed_record(actor=request.user, incident_id=incident_id,
+                                                 **_parse(FamilyInformedRecordSerializer, request))
+        return Response(FamilyInformedSerializer(record).data, status=status.HTTP_201_CREATED)
+
+
+class MediaEnquiriesApi(APIView):
+    @extend_schema(responses=MediaEnquirySerializer(many=True))
+    def get(self, request, incident_id: int):
+        incident = get_incident_for_comms(request.user, incident_id)
+        return Response(MediaEnquirySerializer(selectors.media_enquiries(incident), many=True).data)
+
+    @extend_schema(request=MediaEnquiryWriteSerializer, responses={201: MediaEnquirySerializer})
+    def post(self, request, incident_id: int):
+        get_incident_for_comms(request.user, incident_id, "logs_media")
+        enquiry = services.media_enquiry_log(actor=request.user, incident_id=incident_id,
+                                             **_parse(MediaEnquiryWriteSerializer, request))
+        return Response(MediaEnquirySerializer(enquiry).data, status=status.HTTP_201_CREATED)
+
+
+class MediaEnquiryDetailApi(APIView):
+    def _get(self, request, enquiry_id: int):
+        enquiry = MediaEnquiry.objects.select_related("incident").filter(pk=enquiry_id).first()
+        if enquiry is None:
+            raise Http404("No such media enquiry.")
+        get_incident_for_comms(request.user, enquiry.incident_id)
+        return enquiry
+
+    @extend_schema(responses=MediaEnquirySerializer)
+    def get(self, request, enquiry_id: int):
+        return Response(MediaEnquirySerializer(self._get(request, enquiry_id)).data)
+
+    @extend_schema(request=MediaEnquiryPatchSerializer, responses=MediaEnquirySerializer)
+    def patch(self, request, enquiry_id: int):
+        enquiry = self._get(request, enquiry_id)
+        check_capacity(request.user, enquiry.incident, "logs_media")
+        enquiry = services.media_enquiry_update(actor=request.user, enquiry_id=enquiry_id,
+                                                changes=_parse(MediaEnquiryPatchSerializer, request))
+        return Response(MediaEnquirySerializer(enquiry).data)
+
+
+class HoldingTemplatesApi(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, incident_id: int):
+        """Holding statements prepared for this kind of incident, with today's date and the service filled in."""
+        from django.conf import settings
+
+        incident = get_incident_for_comms(request.user, incident_id, "drafts")
+        return Response([
+            {"id": t.pk, "name": t.name, **selectors.fill_template(t, service_area=settings.HARBOUR_SERVICE_AREA)}
+            for t in selectors.holding_templates(incident)
+        ])

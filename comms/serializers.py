@@ -1,0 +1,265 @@
+"""API shapes for communications. Serializers parse and present; comms/services.py holds the rules."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from .models import (
+    Audience,
+    EnquiryStatus,
+    FamilyInformed,
+    IdentifierKind,
+    InboxItem,
+    MediaEnquiry,
+    Message,
+    MessageVersion,
+    OutboundEmail,
+    ProtectedIdentifier,
+)
+from .permissions import capacity
+from .services import approval_complete, approvals_needed, failing_gates
+
+
+class ApprovalSerializer(serializers.Serializer):
+    approver = serializers.CharField(source="approver.username")
+    approver_name = serializers.CharField(source="approver.display_name")
+    version = serializers.IntegerField()
+    as_comms = serializers.BooleanField()
+    as_command = serializers.BooleanField()
+    approved_at = serializers.DateTimeField()
+    voided = serializers.SerializerMethodField()
+
+    def get_voided(self, approval) -> bool:
+        return approval.voided_at is not None
+
+
+class GateSerializer(serializers.Serializer):
+    gate = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    incident = serializers.IntegerField(source="incident_id", read_only=True)
+    incident_reference = serializers.CharField(source="incident.reference", read_only=True)
+    scope = serializers.CharField(read_only=True)
+    author = serializers.CharField(source="author.username", read_only=True)
+    teams = serializers.SerializerMethodField()
+    recipients = serializers.SerializerMethodField()
+    approvals = serializers.SerializerMethodField()
+    approvals_needed = serializers.SerializerMethodField()
+    fully_approved = serializers.SerializerMethodField()
+    blocking_gates = serializers.SerializerMethodField(help_text="What stops release now, in plain words.")
+    released_by = serializers.CharField(source="released_by.username", read_only=True, default=None)
+    acknowledged_count = serializers.SerializerMethodField(
+        help_text="How many recipients have acknowledged (comms and command approvers only; never who)."
+    )
+    delivered_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = [
+            "id", "incident", "incident_reference", "audience", "scope", "subject", "body", "content_note", "teams",
+            "recipients", "external_recipients", "release_at", "status", "version", "author", "approvals",
+            "approvals_needed", "fully_approved", "blocking_gates", "change_request", "hold_reason",
+            "overridden_gates", "released_at", "released_by", "released_version", "withdrawn_reason",
+            "acknowledged_count", "delivered_count", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def _viewer_approves(self, message: Message) -> bool:
+        request = self.context.get("request")
+        return bool(request and capacity(request.user, message.incident).approves)
+
+    def get_teams(self, message) -> list[str]:
+        return [t.name for t in message.teams.all()]
+
+    def get_recipients(self, message) -> list[str]:
+        return [u.username for u in message.recipients.all()]
+
+    def get_approvals(self, message) -> list[dict]:
+        return ApprovalSerializer(message.approvals.all(), many=True).data
+
+    def get_approvals_needed(self, message) -> str:
+        return approvals_needed(message)
+
+    def get_fully_approved(self, message) -> bool:
+        return approval_complete(message, message.approvals.all())
+
+    def get_blocking_gates(self, message) -> list[dict]:
+        if message.status in ("released", "withdrawn"):
+            return []
+        return [{"gate": code, "detail": detail} for code, detail in failing_gates(message)]
+
+    def get_acknowledged_count(self, message) -> int | None:
+        if not message.is_internal or not self._viewer_approves(message):
+            return None
+        return getattr(message, "acknowledged_count", None) or message.inbox_items.filter(
+            acknowledged_at__isnull=False).count()
+
+    def get_delivered_count(self, message) -> int | None:
+        if not message.is_internal or not self._viewer_approves(message):
+            return None
+        return getattr(message, "delivered_count", None) or message.inbox_items.count()
+
+
+class MessageDraftSerializer(serializers.Serializer):
+    audience = serializers.ChoiceField(choices=Audience.choices)
+    subject = serializers.CharField(max_length=200)
+    body = serializers.CharField()
+    content_note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    teams = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    recipients = serializers.ListField(child=serializers.CharField(), required=False, default=list,
+                                       help_text="Usernames, for audience `people`.")
+    external_recipients = serializers.ListField(child=serializers.CharField(), required=False, default=list,
+                                                help_text="Email addresses, for partners, elected members, family.")
+    release_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class MessageEditSerializer(serializers.Serializer):
+    audience = serializers.ChoiceField(choices=Audience.choices, required=False)
+    subject = serializers.CharField(max_length=200, required=False)
+    body = serializers.CharField(required=False)
+    content_note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    teams = serializers.ListField(child=serializers.CharField(), required=False)
+    recipients = serializers.ListField(child=serializers.CharField(), required=False)
+    external_recipients = serializers.ListField(child=serializers.CharField(), required=False)
+    release_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({name: ["This field cannot be changed."] for name in unknown})
+        if not attrs:
+            raise serializers.ValidationError("Give at least one field to change.")
+        return attrs
+
+
+class ApproveSerializer(serializers.Serializer):
+    version = serializers.IntegerField(help_text="The version you read and approve.")
+
+
+class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField()
+
+
+class ReleaseSerializer(serializers.Serializer):
+    override_reason = serializers.CharField(required=False, allow_blank=True, default="",
+                                            help_text="Lead or tactical lead only: overrides the staff and family gates.")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class AcknowledgeSerializer(serializers.Serializer):
+    wants_support = serializers.BooleanField(default=False, help_text="I would like to talk to someone.")
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username")
+
+    class Meta:
+        model = MessageVersion
+        fields = ["number", "audience", "subject", "body", "content_note", "content_hash", "author", "created_at"]
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    recipient = serializers.CharField(source="recipient.username", default=None)
+
+    class Meta:
+        model = OutboundEmail
+        fields = ["recipient", "to", "state", "attempts", "last_error", "sent_at", "next_attempt_at"]
+
+
+class InboxItemSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(source="message_id")
+    incident_reference = serializers.CharField(source="message.incident.reference")
+    subject = serializers.CharField(source="message.subject")
+    content_note = serializers.CharField(source="message.content_note")
+    body = serializers.CharField(source="message.body")
+    released_at = serializers.DateTimeField(source="message.released_at")
+    acknowledged = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InboxItem
+        fields = ["id", "incident_reference", "subject", "content_note", "body", "released_at", "delivered_at",
+                  "acknowledged", "acknowledged_at", "wants_support"]
+
+    def get_acknowledged(self, item) -> bool:
+        return item.acknowledged_at is not None
+
+
+class IdentifierSerializer(serializers.ModelSerializer):
+    added_by = serializers.CharField(source="added_by.username", read_only=True)
+
+    class Meta:
+        model = ProtectedIdentifier
+        fields = ["id", "value", "kind", "added_by", "added_at"]
+        read_only_fields = ["id", "added_by", "added_at"]
+
+
+class IdentifierAddSerializer(serializers.Serializer):
+    value = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=IdentifierKind.choices)
+
+
+class FamilyInformedSerializer(serializers.ModelSerializer):
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+
+    class Meta:
+        model = FamilyInformed
+        fields = ["id", "informed_at", "informed_by", "note", "recorded_by", "recorded_at"]
+        read_only_fields = ["id", "recorded_by", "recorded_at"]
+
+
+class FamilyInformedRecordSerializer(serializers.Serializer):
+    informed_at = serializers.DateTimeField()
+    informed_by = serializers.CharField(max_length=200)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MediaEnquirySerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    logged_by = serializers.CharField(source="logged_by.username", read_only=True)
+    response_message = serializers.PrimaryKeyRelatedField(read_only=True)
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MediaEnquiry
+        fields = ["id", "incident", "outlet", "journalist", "contact", "received_at", "deadline", "question", "owner",
+                  "status", "response_message", "overdue", "logged_by", "logged_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_overdue(self, enquiry) -> bool:
+        from django.utils import timezone
+
+        return enquiry.status == EnquiryStatus.OPEN and enquiry.deadline is not None and enquiry.deadline < timezone.now()
+
+
+class MediaEnquiryWriteSerializer(serializers.Serializer):
+    outlet = serializers.CharField(max_length=200)
+    journalist = serializers.CharField(max_length=200)
+    contact = serializers.CharField(max_length=200)
+    received_at = serializers.DateTimeField()
+    deadline = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    question = serializers.CharField()
+    owner = serializers.CharField(required=False, help_text="Username; default: you.")
+    status = serializers.ChoiceField(choices=EnquiryStatus.choices, default=EnquiryStatus.OPEN)
+    response_message = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class MediaEnquiryPatchSerializer(MediaEnquiryWriteSerializer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+            if hasattr(field, "default"):
+                field.default = serializers.empty
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({name: ["This field cannot be changed."] for name in unknown})
+        if not attrs:
+            raise serializers.ValidationError("Give at least one field to change.")
+        return attrs
