@@ -311,7 +311,8 @@ def _identifier_hits(message: Message) -> list[ProtectedIdentifier]:
     return identifier_matching.matches(text, message.incident.protected_identifiers.all())
 
 
-def _authors(message: Message) -> set[int]:
+def authors_of(message: Message) -> set[int]:
+    """Who wrote the message or its current version: they may not approve it."""
     return {message.author_id, *message.versions.filter(number=message.version).values_list("author_id", flat=True)}
 
 
@@ -334,7 +335,7 @@ def message_approve(*, actor: User, message_id: int, version: Any) -> Message:
                 "Read the current text and approve that.",
                 code="stale_version", current_version=message.version,
             )
-        if actor.pk in _authors(message):
+        if actor.pk in authors_of(message):
             raise PermissionDenied("Nobody approves their own draft: another approver must approve it.")
         if message.approvals.filter(voided_at__isnull=True, version=version, approver=actor).exists():
             raise Conflict("You have already approved this version.", code="already_approved")

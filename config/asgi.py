@@ -11,7 +11,7 @@ django_asgi_app = get_asgi_application()  # sets Django up before anything impor
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from incidents.routing import websocket_urlpatterns  # noqa: E402
+from config.routing import websocket_urlpatterns  # noqa: E402
 from incidents.socket_auth import SessionOrTokenAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(

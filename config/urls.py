@@ -15,5 +15,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/", include("incidents.api_urls")),
     path("api/", include("comms.api_urls")),
+    path("", include("comms.urls")),
     path("", include("incidents.urls")),
 ]

@@ -58,6 +58,11 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
         if not self.revoked:
             await self.send_json({"type": "timeline.event", "event": message["event"]})
 
+    async def comms_changed(self, message) -> None:
+        # Counts moved (someone acknowledged a briefing): pages re-fetch what they may see.
+        if not self.revoked:
+            await self.send_json({"type": "message.updated", "message": {"id": message["message"]}})
+
     async def access_changed(self, message) -> None:
         if not self.revoked and not await self._visible():
             await self._revoke()

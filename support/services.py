@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from incidents import realtime
 from incidents.models import MemberRole, OrgRole, User
 
 from .models import SupportRequest, SupportSource, SupportStatus
@@ -14,13 +13,10 @@ def support_request_from_briefing(*, person: User, message) -> SupportRequest:
     """"I would like to talk to someone", ticked when acknowledging a briefing. Seen by the person,
     the incident's wellbeing lead and the organisation's wellbeing leads; never by the message's senders."""
     with transaction.atomic():
-        request, created = SupportRequest.objects.get_or_create(
+        request, _ = SupportRequest.objects.get_or_create(
             person=person, message=message,
             defaults={"incident": message.incident, "source": SupportSource.BRIEFING, "status": SupportStatus.OPEN},
         )
-        if created:
-            for user_id in support_team_ids(message.incident):
-                realtime.broadcast_on_commit(realtime.user_group(user_id), {"type": "support.requested"})
     return request
 
 

@@ -1,14 +1,14 @@
-// Live workspace: one socket per open incident page. Each pushed timeline event says what changed;
-// the matching panels re-fetch themselves through htmx (the server renders them, so the page shows
-// exactly what the person may see). Delivery is at-most-once, so on every reconnect all panels reload.
+// Live pages: one socket per page (the element with data-live-socket names it). Each pushed event says
+// what changed; the matching panels re-fetch themselves through htmx, so the server renders exactly
+// what this person may see. Delivery is at-most-once, so on every reconnect all panels reload.
 (function () {
   "use strict";
-  var root = document.querySelector("[data-live-incident]");
+  var root = document.querySelector("[data-live-socket]");
   if (!root || !window.WebSocket) { return; }
-  var incidentId = root.getAttribute("data-live-incident");
+  var path = root.getAttribute("data-live-socket");
   var status = document.getElementById("live-status");
   var announcer = document.getElementById("live-announcer");
-  var PANELS = ["summary", "members", "decisions", "timeline", "history"];
+  var PANELS = ["summary", "members", "decisions", "timeline", "history", "comms", "message", "media", "board"];
   var retries = 0;
   var everConnected = false;
   var stopped = false;
@@ -30,12 +30,14 @@
     if (type.indexOf("incident.") === 0) { panels.push("summary"); }
     if (type.indexOf("member.") === 0) { panels.push("members", "decisions"); }
     if (type.indexOf("decision.") === 0) { panels.push("decisions"); }
+    if (type.indexOf("message.") === 0 || type.indexOf("family.") === 0) { panels.push("comms", "message"); }
+    if (type.indexOf("media.") === 0) { panels.push("media"); }
     return panels;
   }
 
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + window.location.host + "/ws/incidents/" + incidentId + "/");
+    var socket = new WebSocket(scheme + window.location.host + path);
     socket.onopen = function () {
       if (everConnected) { refresh(PANELS); }  // catch up on anything missed while away
       everConnected = true;
@@ -48,13 +50,15 @@
       if (data.type === "timeline.event" && data.event) {
         refresh(panelsFor(data.event.type));
         if (announcer) { announcer.textContent = data.event.summary; }
+      } else if (data.type === "message.updated") {
+        refresh(["board", "comms", "message"]);
       }
     };
     socket.onclose = function (event) {
       if (stopped) { return; }
       if (event.code === 4403) {
         stopped = true;
-        setStatus("revoked", "You no longer have access to this incident.");
+        setStatus("revoked", "You no longer have access to this page.");
         root.setAttribute("aria-hidden", "true");
         root.classList.add("harbour-workspace--revoked");
         window.location.reload();  // the server now answers "not found"; show that instead of stale detail

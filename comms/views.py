@@ -1,0 +1,455 @@
+"""Console pages for communications. Thin: parse the form, fetch through the permission getters, call
+the service, render. Gate refusals and state conflicts are shown in plain words on the page."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from incidents.errors import Conflict, GateRefused, InvalidInput
+from incidents.models import MemberRole, User
+
+from . import identifiers as identifier_matching
+from . import selectors, services
+from .forms import (
+    AcknowledgeForm,
+    CommentForm,
+    FamilyInformedForm,
+    IdentifierForm,
+    MediaEnquiryForm,
+    MessageForm,
+    ReleaseForm,
+    WithdrawForm,
+)
+from .models import (
+    EXTERNAL_AUDIENCES,
+    PUBLIC_AUDIENCES,
+    HoldingTemplate,
+    InboxItem,
+    MediaEnquiry,
+    MessageStatus,
+)
+from .permissions import capacity, check_capacity, get_incident_for_comms, get_message_for
+
+STATUS_ORDER = [MessageStatus.DRAFT, MessageStatus.CHANGES_REQUESTED, MessageStatus.IN_REVIEW, MessageStatus.APPROVED,
+                MessageStatus.SCHEDULED, MessageStatus.RELEASED, MessageStatus.WITHDRAWN]
+
+
+def _errors(*forms) -> list:
+    return [f for f in forms if f is not None and f.errors]
+
+
+# --- the communications tab ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def comms_home(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_incident_for_comms(request.user, incident_id)
+    return render(request, "comms/comms_home.html", _home_context(request, incident))
+
+
+def _home_context(request, incident, **forms) -> dict:
+    granted = capacity(request.user, incident)
+    all_messages = list(selectors.incident_messages(incident))
+    groups = [(MessageStatus(s).label, [m for m in all_messages if m.status == s]) for s in STATUS_ORDER]
+    return {
+        "incident": incident,
+        "granted": granted,
+        "groups": [(label, items) for label, items in groups if items],
+        "templates": selectors.holding_templates(incident) if granted.drafts else [],
+        "family_records": incident.family_informed.select_related("recorded_by"),
+        "family_form": forms.get("family_form") or (FamilyInformedForm() if granted.records_family_informed else None),
+        "error_forms": _errors(*forms.values()),
+        "comms_tab": "messages",
+    }
+
+
+@login_required
+@require_POST
+def family_informed(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_incident_for_comms(request.user, incident_id, "records_family_informed")
+    form = FamilyInformedForm(request.POST)
+    if form.is_valid():
+        try:
+            services.family_informed_record(actor=request.user, incident_id=incident.pk, **form.cleaned_data)
+        except InvalidInput as error:
+            form.apply_service_errors(error)
+        else:
+            flash.success(request, "Recorded that the family has been informed.")
+            return redirect("comms-home", incident_id=incident.pk)
+    return render(request, "comms/comms_home.html", _home_context(request, incident, family_form=form), status=400)
+
+
+# --- drafting and editing --------------------------------------------------------------------------------
+
+
+def _editor(request, incident, form, message=None, status=200):
+    return render(request, "comms/message_form.html", {
+        "incident": incident, "form": form, "message": message, "error_forms": _errors(form),
+        "staff": User.objects.filter(is_active=True).only("username", "full_name"), "comms_tab": "messages",
+    }, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def message_new(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_incident_for_comms(request.user, incident_id, "drafts")
+    if request.method == "GET":
+        initial = {"audience": "all_staff"}
+        template = HoldingTemplate.objects.filter(pk=request.GET.get("template") or 0, active=True).first()
+        if template is not None:
+            initial = {"audience": "holding_statement",
+                       **selectors.fill_template(template, service_area=settings.HARBOUR_SERVICE_AREA)}
+        return _editor(request, incident, MessageForm(initial=initial))
+    form = MessageForm(request.POST)
+    if form.is_valid():
+        try:
+            message = services.message_draft(actor=request.user, incident_id=incident.pk, **form.service_values())
+        except InvalidInput as error:
+            form.apply_service_errors(error)
+        else:
+            flash.success(request, "Your draft is saved as version 1.")
+            return redirect("message-detail", message_id=message.pk)
+    return _editor(request, incident, form, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def message_edit(request: HttpRequest, message_id: int) -> HttpResponse:
+    message = get_message_for(request.user, message_id, "drafts")
+    if request.method == "GET":
+        form = MessageForm(initial={
+            "audience": message.audience, "subject": message.subject, "body": message.body,
+            "content_note": message.content_note, "teams": [t.name for t in message.teams.all()],
+            "recipients": ", ".join(u.username for u in message.recipients.all()),
+            "external_recipients": "\n".join(message.external_recipients),
+            "release_at": timezone.localtime(message.release_at) if message.release_at else None,
+        })
+        return _editor(request, message.incident, form, message)
+    form = MessageForm(request.POST)
+    if form.is_valid():
+        values = form.service_values()
+        if values["release_at"] and message.release_at and \
+                values["release_at"] == timezone.localtime(message.release_at).replace(second=0, microsecond=0):
+            values["release_at"] = message.release_at  # shown to the minute: unchanged is not a change
+        try:
+            services.message_edit(actor=request.user, message_id=message.pk, changes=values)
+        except InvalidInput as error:
+            form.apply_service_errors(error)
+        except Conflict as conflict:
+            form.add_error(None, conflict.detail)
+        else:
+            message.refresh_from_db()
+            flash.success(request, f"Saved. The message is at version {message.version}.")
+            return redirect("message-detail", message_id=message.pk)
+    return _editor(request, message.incident, form, message, status=400)
+
+
+@login_required
+@require_POST
+def identifier_check(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """The editor's live check, as the author types: does the text contain a protected identifier?"""
+    incident = get_incident_for_comms(request.user, incident_id, "drafts")
+    text = f"{request.POST.get('subject', '')}\n{request.POST.get('body', '')}"
+    hits = identifier_matching.matches(text, incident.protected_identifiers.all())
+    audience = request.POST.get("audience", "")
+    return render(request, "comms/identifier_check.html", {
+        "hits": hits,
+        "blocking": audience in EXTERNAL_AUDIENCES or audience in PUBLIC_AUDIENCES,
+        "show_values": capacity(request.user, incident).sees_identifiers,
+    })
+
+
+# --- a message -------------------------------------------------------------------------------------------
+
+
+def _message_context(request, message, **forms) -> dict:
+    granted = capacity(request.user, message.incident)
+    message = selectors.messages_with_details(type(message).objects.filter(pk=message.pk)).get()
+    versions = list(message.versions.select_related("author"))
+    gates = services.failing_gates(message) if message.status not in ("released", "withdrawn") else []
+    overridable = bool(gates) and granted.as_command and all(
+        code in services.OVERRIDABLE_GATES for code, _ in gates if code != "approval_required"
+    ) and not any(code == "approval_required" for code, _ in gates)
+    return {
+        "message": message,
+        "incident": message.incident,
+        "granted": granted,
+        "versions": versions,
+        "current": versions[-1] if versions else None,
+        "gates": gates,
+        "can_override": overridable,
+        "authored": request.user.pk in services.authors_of(message),
+        "comments": message.comments.select_related("author"),
+        "deliveries": message.emails.select_related("recipient") if granted.approves else None,
+        "comment_form": forms.get("comment_form") or CommentForm(),
+        "release_form": forms.get("release_form") or ReleaseForm(),
+        "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
+        "problem": forms.get("problem"),
+        "error_forms": _errors(*[f for k, f in forms.items() if k != "problem"]),
+        "comms_tab": "messages",
+    }
+
+
+@login_required
+@require_GET
+def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
+    message = get_message_for(request.user, message_id)
+    return render(request, "comms/message_detail.html", _message_context(request, message))
+
+
+@login_required
+@require_GET
+def message_panel(request: HttpRequest, message_id: int) -> HttpResponse:
+    message = get_message_for(request.user, message_id)
+    return render(request, "comms/message_detail.html#state", _message_context(request, message))
+
+
+@login_required
+@require_POST
+def message_action(request: HttpRequest, message_id: int, action: str) -> HttpResponse:
+    """Submit, approve, request changes, release or withdraw: one form each on the message page."""
+    message = get_message_for(request.user, message_id)
+    forms: dict = {}
+    try:
+        if action == "submit":
+            services.message_submit(actor=request.user, message_id=message.pk)
+            done = "Submitted for approval."
+        elif action == "approve":
+            services.message_approve(actor=request.user, message_id=message.pk, version=request.POST.get("version"))
+            done = "Approved."
+        elif action == "request-changes":
+            form = forms["comment_form"] = CommentForm(request.POST)
+            if not form.is_valid():
+                raise _Invalid
+            services.message_request_changes(actor=request.user, message_id=message.pk, **form.cleaned_data)
+            done = "Your request for changes has been sent to the author."
+        elif action == "release":
+            form = forms["release_form"] = ReleaseForm(request.POST)
+            form.is_valid()
+            released = services.message_release(actor=request.user, message_id=message.pk,
+                                                 override_reason=form.cleaned_data.get("override_reason", ""))
+            done = "Scheduled for release at its embargo time." if released.status == "scheduled" else "Released."
+        elif action == "withdraw":
+            form = forms["withdraw_form"] = WithdrawForm(request.POST)
+            if not form.is_valid():
+                raise _Invalid
+            services.message_withdraw(actor=request.user, message_id=message.pk, **form.cleaned_data)
+            done = "Withdrawn."
+        else:
+            raise Http404("No such action.")
+    except _Invalid:
+        pass
+    except InvalidInput as error:
+        form = next((f for f in forms.values()), None)
+        if form is not None:
+            form.apply_service_errors(error)
+        else:
+            forms["problem"] = " ".join(" ".join(m) for m in error.errors.values())
+    except (GateRefused, Conflict) as refusal:
+        forms["problem"] = refusal.detail
+    else:
+        flash.success(request, done)
+        return redirect("message-detail", message_id=message.pk)
+    return render(request, "comms/message_detail.html", _message_context(request, message, **forms), status=409
+                  if forms.get("problem") else 400)
+
+
+class _Invalid(Exception):
+    """A form did not parse; its errors are already on it."""
+
+
+@login_required
+@require_GET
+def message_diff(request: HttpRequest, message_id: int) -> HttpResponse:
+    message = get_message_for(request.user, message_id)
+    versions = {v.number: v for v in message.versions.all()}
+    try:
+        older, newer = versions[int(request.GET.get("from", 0))], versions[int(request.GET.get("to", 0))]
+    except (KeyError, ValueError):
+        newest = max(versions)
+        older, newer = versions[max(1, newest - 1)], versions[newest]
+    return render(request, "comms/message_diff.html", {
+        "message": message, "incident": message.incident, "diff": selectors.version_diff(older, newer),
+        "versions": sorted(versions), "comms_tab": "messages",
+    })
+
+
+@login_required
+@require_GET
+def message_print(request: HttpRequest, message_id: int) -> HttpResponse:
+    """A clean page for a public message, to print or copy."""
+    message = get_message_for(request.user, message_id)
+    if message.audience not in PUBLIC_AUDIENCES and message.audience not in EXTERNAL_AUDIENCES:
+        raise Http404("Only external and public messages have a printable page.")
+    return render(request, "comms/message_print.html", {"message": message})
+
+
+# --- approvals board -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def approvals_board(request: HttpRequest) -> HttpResponse:
+    return render(request, "comms/approvals_board.html", _board_context(request))
+
+
+@login_required
+@require_GET
+def approvals_board_panel(request: HttpRequest) -> HttpResponse:
+    return render(request, "comms/approvals_board.html#board", _board_context(request))
+
+
+def _board_context(request) -> dict:
+    items = list(selectors.board_messages(request.user))
+    columns = [
+        ("in_review", "Waiting for approval", [m for m in items if m.status == MessageStatus.IN_REVIEW]),
+        ("changes_requested", "Changes requested", [m for m in items if m.status == MessageStatus.CHANGES_REQUESTED]),
+        ("approved", "Approved: ready to release", [m for m in items if m.status == MessageStatus.APPROVED]),
+        ("scheduled", "Scheduled", [m for m in items if m.status == MessageStatus.SCHEDULED]),
+        ("released", "Released today", [m for m in items if m.status == MessageStatus.RELEASED]),
+    ]
+    return {"columns": columns, "total": len(items)}
+
+
+# --- inbox -----------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    return render(request, "comms/inbox.html", {"items": selectors.inbox(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inbox_item(request: HttpRequest, message_id: int) -> HttpResponse:
+    item = InboxItem.objects.select_related("message", "message__incident").filter(
+        recipient=request.user, message_id=message_id).first()
+    if item is None:
+        raise Http404("No such message in your inbox.")
+    form = AcknowledgeForm(request.POST or None, initial={"wants_support": item.wants_support})
+    if request.method == "POST" and form.is_valid():
+        services.message_acknowledge(actor=request.user, message_id=message_id, **form.cleaned_data)
+        flash.success(request, "Thank you." + (
+            " A wellbeing lead will be in touch." if form.cleaned_data["wants_support"] else ""))
+        return redirect("inbox-item", message_id=message_id)
+    return render(request, "comms/inbox_item.html", {"item": item, "message": item.message, "form": form})
+
+
+# --- protected identifiers -------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def identifiers(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_incident_for_comms(request.user, incident_id, "sees_identifiers")
+    form = IdentifierForm(request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("remove"):
+            try:
+                services.identifier_remove(actor=request.user, incident_id=incident.pk,
+                                           identifier_id=int(request.POST["remove"]))
+            except ValueError:
+                raise Http404("No such protected identifier.") from None
+            flash.success(request, "Removed.")
+            return redirect("comms-identifiers", incident_id=incident.pk)
+        if form.is_valid():
+            try:
+                services.identifier_add(actor=request.user, incident_id=incident.pk, **form.cleaned_data)
+            except InvalidInput as error:
+                form.apply_service_errors(error)
+            except Conflict as conflict:
+                form.add_error("value", conflict.detail)
+            else:
+                flash.success(request, "Protected. Every outgoing message of this incident is now checked for it.")
+                return redirect("comms-identifiers", incident_id=incident.pk)
+    return render(request, "comms/identifiers.html", {
+        "incident": incident, "form": form, "error_forms": _errors(form),
+        "identifiers": incident.protected_identifiers.select_related("added_by"), "comms_tab": "identifiers",
+        "granted": capacity(request.user, incident),
+    }, status=400 if form.errors else 200)
+
+
+# --- media enquiries -------------------------------------------------------------------------------------
+
+
+def _owners(incident):
+    return [m.user for m in incident.memberships.active().select_related("user").exclude(role=MemberRole.OBSERVER)
+            if capacity(m.user, incident).logs_media]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def media_log(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_incident_for_comms(request.user, incident_id)
+    granted = capacity(request.user, incident)
+    form = None
+    if granted.logs_media:
+        form = MediaEnquiryForm(request.POST or None, owners=_owners(incident), messages=incident.messages.all())
+    if request.method == "POST":
+        check_capacity(request.user, incident, "logs_media")
+        if form.is_valid():
+            try:
+                services.media_enquiry_log(actor=request.user, incident_id=incident.pk, **form.service_values())
+            except InvalidInput as error:
+                form.apply_service_errors(error)
+            else:
+                flash.success(request, "The enquiry is logged.")
+                return redirect("comms-media", incident_id=incident.pk)
+    return render(request, "comms/media_log.html", {
+        "incident": incident, "granted": granted, "form": form, "error_forms": _errors(form),
+        "enquiries": selectors.media_enquiries(incident), "now": timezone.now(), "comms_tab": "media",
+    }, status=400 if form is not None and form.errors else 200)
+
+
+@login_required
+@require_GET
+def media_panel(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_incident_for_comms(request.user, incident_id)
+    return render(request, "comms/media_log.html#enquiries", {
+        "incident": incident, "enquiries": selectors.media_enquiries(incident), "now": timezone.now(),
+        "granted": capacity(request.user, incident),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def media_enquiry(request: HttpRequest, enquiry_id: int) -> HttpResponse:
+    enquiry = MediaEnquiry.objects.select_related("incident").filter(pk=enquiry_id).first()
+    if enquiry is None:
+        raise Http404("No such media enquiry.")
+    incident = get_incident_for_comms(request.user, enquiry.incident_id, "logs_media")
+    local = timezone.localtime
+    initial = {
+        "outlet": enquiry.outlet, "journalist": enquiry.journalist, "contact": enquiry.contact,
+        "received_at": local(enquiry.received_at), "deadline": local(enquiry.deadline) if enquiry.deadline else None,
+        "question": enquiry.question, "owner": enquiry.owner.username, "status": enquiry.status,
+        "response_message": str(enquiry.response_message_id or ""),
+    }
+    form = MediaEnquiryForm(request.POST or None, initial=initial, owners=_owners(incident),
+                            messages=incident.messages.all())
+    if request.method == "POST" and form.is_valid():
+        values = form.service_values()
+        changes = {f: v for f, v in values.items() if f in form.changed_data}
+        for field in ("received_at", "deadline"):  # shown to the minute: unchanged is not a change
+            if field in changes and changes[field] and getattr(enquiry, field) and \
+                    changes[field] == local(getattr(enquiry, field)).replace(second=0, microsecond=0):
+                del changes[field]
+        try:
+            services.media_enquiry_update(actor=request.user, enquiry_id=enquiry.pk, changes=changes)
+        except InvalidInput as error:
+            form.apply_service_errors(error)
+        else:
+            flash.success(request, "The enquiry is updated.")
+            return redirect(reverse("comms-media", kwargs={"incident_id": incident.pk}))
+    return render(request, "comms/media_enquiry.html", {
+        "incident": incident, "enquiry": enquiry, "form": form, "error_forms": _errors(form), "comms_tab": "media",
+    }, status=400 if form.errors else 200)
