@@ -11,11 +11,13 @@ from .models import Audience, EnquiryStatus, IdentifierKind
 
 
 class MessageForm(HarbourForm):
+    """Parses only: the service checks required fields and recipients together, so a person sees
+    every problem with their draft at once."""
+
     id_prefix = "message"
 
     audience = forms.ChoiceField(
-        label="Who is it for?", choices=Audience.choices, widget=forms.RadioSelect,
-        error_messages={"required": "Choose who the message is for."},
+        label="Who is it for?", choices=Audience.choices, widget=forms.RadioSelect, required=False,
     )
     teams = forms.MultipleChoiceField(
         label="Teams", required=False, widget=forms.CheckboxSelectMultiple,
@@ -29,14 +31,14 @@ class MessageForm(HarbourForm):
         label="Email addresses", required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="For partner, elected member and family messages: one address per line.",
     )
-    subject = forms.CharField(max_length=200, error_messages={"required": "Enter a subject."})
+    subject = forms.CharField(max_length=200, required=False)
     content_note = forms.CharField(
         label="Content note", max_length=300, required=False,
         help_text="For distressing briefings: what the message is about, shown first so readers choose when "
                   "to open it. For example: “This message is about the death of a child.”",
     )
     body = forms.CharField(
-        label="Message", widget=forms.Textarea(attrs={"rows": 10}), error_messages={"required": "Enter the message."},
+        label="Message", widget=forms.Textarea(attrs={"rows": 10}), required=False,
         help_text="Plain words, with compassion. No speculation about cause or blame, and nothing that could "
                   "identify the child or family.",
     )
@@ -49,6 +51,8 @@ class MessageForm(HarbourForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["teams"].choices = [(t.name, t.name) for t in Team.objects.order_by("name")]
+        for name in ("audience", "subject", "body"):
+            self.fields[name].shown_required = True  # required by the service, so not labelled "optional"
         self.fields["audience"].widget.attrs["class"] = "govuk-radios__input"
         self.fields["teams"].widget.attrs["class"] = "govuk-checkboxes__input"
 

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from comms import services as comms_services
 from incidents import services
 from incidents.models import Incident, IncidentStatus, User
 from incidents.staff_import import COLUMNS, import_staff
@@ -169,6 +170,35 @@ class Command(BaseCommand):
             rationale="Immediate welfare and practical needs come first; no retelling, no fault-finding.",
             options_considered="Carry on as usual (rejected).",
         )
+        comms = p["lbrennan"]
+        for value, kind in (("Kayden Hollins", "name"), ("Hollins", "name"), ("14 Marsh Lane", "address"),
+                            ("Brookfield Primary", "school")):
+            comms_services.identifier_add(actor=comms, incident_id=incident.pk, value=value, kind=kind)
+        comms_services.family_informed_record(
+            actor=lead, incident_id=incident.pk, informed_at=now - dt.timedelta(days=1, hours=5),
+            informed_by="Police family liaison officer", note="Told at home; a liaison officer is with the family.",
+        )
+        briefing = comms_services.message_draft(
+            actor=comms, incident_id=incident.pk, audience="teams", teams=["Assessment and Intervention North"],
+            subject="Sad news about a child known to the team",
+            content_note="This message is about the death of a child the team worked with.",
+            body="We are very sorry to tell you that a child the team has been working with has died. The police "
+                 "are leading enquiries and we do not yet know what happened.\n\nPlease do not discuss the case "
+                 "outside the team. A hot debrief is offered today at 4pm in the Ash Room: it is voluntary, and "
+                 "nobody will be asked to go over what happened.\n\nIf you would like to talk to someone, tick the "
+                 "box below or speak to Ruth Collins.",
+        )
+        comms_services.message_submit(actor=comms, message_id=briefing.pk)
+        comms_services.message_approve(actor=p["jmorgan"], message_id=briefing.pk, version=1)
+        comms_services.message_release(actor=comms, message_id=briefing.pk)
+        holding = comms_services.message_draft(
+            actor=comms, incident_id=incident.pk, audience="holding_statement",
+            subject="Statement from children's and families' services",
+            body="We are deeply saddened to learn of the death of a child in our area. We are working closely with "
+                 "the police and partner agencies. It would not be appropriate to comment further while enquiries "
+                 "are under way. We will share more when we are able to.",
+        )
+        comms_services.message_submit(actor=comms, message_id=holding.pk)
 
     def _community_violence(self, p: dict[str, User], now: dt.datetime) -> None:
         lead = p["mokafor"]
@@ -206,6 +236,35 @@ class Command(BaseCommand):
             decision="Staff travel home in pairs or by taxi after evening sessions for two weeks.",
             rationale="Two staff were threatened walking home.",
             review_at=now + dt.timedelta(days=5),
+        )
+        comms = p["lbrennan"]
+        services.member_add(actor=lead, incident_id=incident.pk, user=p["tadeyemi"], role="member",
+                            reason="Second communications officer for approvals")
+        briefing = comms_services.message_draft(
+            actor=comms, incident_id=incident.pk, audience="all_staff",
+            subject="The disorder in the town centre: what it means for you",
+            content_note="This message describes threats made to colleagues.",
+            body="Two colleagues were threatened on their way home from the family hub. They are safe and being "
+                 "supported. The hub reopened on Monday.\n\nUntil further notice, please travel in pairs or by "
+                 "taxi after evening sessions; the cost will be met. If what has happened has affected you, support "
+                 "is available, including from people with shared experience.",
+        )
+        comms_services.message_submit(actor=comms, message_id=briefing.pk)
+        comms_services.message_approve(actor=p["aobrien"], message_id=briefing.pk, version=1)
+        comms_services.message_release(actor=comms, message_id=briefing.pk)
+        statement = comms_services.message_draft(
+            actor=comms, incident_id=incident.pk, audience="press_statement",
+            subject="Family hub reopens",
+            body="The family hub has reopened after last week's disorder. Staff safety is our priority and we are "
+                 "working with the police and community groups. Families can use the hub as usual.",
+        )
+        comms_services.message_submit(actor=comms, message_id=statement.pk)
+        comms_services.message_approve(actor=lead, message_id=statement.pk, version=1)
+        comms_services.message_approve(actor=p["tadeyemi"], message_id=statement.pk, version=1)
+        comms_services.media_enquiry_log(
+            actor=comms, incident_id=incident.pk, outlet="Northtown Gazette", journalist="Sam Reed",
+            contact="newsdesk@gazette.example", received_at=now - dt.timedelta(hours=5),
+            deadline=now - dt.timedelta(hours=1), question="Were council staff attacked, and is the hub safe?",
         )
         services.incident_transition(
             actor=lead, incident_id=incident.pk, status=IncidentStatus.STABILISING,

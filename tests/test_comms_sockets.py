@@ -1,0 +1,75 @@
+"""The approvals board socket and communications events on the incident socket, through the real
+ASGI application and whichever channel layer the configuration gives."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from comms import services
+from config.asgi import application
+from tests.test_sockets import HOST, ORIGIN, connect, session_headers
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+DRAFT = {"audience": "all_staff", "subject": "Briefing", "body": "What we know."}
+
+
+async def board(user) -> WebsocketCommunicator:
+    headers = await database_sync_to_async(session_headers)(user)
+    communicator = WebsocketCommunicator(application, "/ws/boards/approvals/", headers=headers)
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    return communicator
+
+
+async def test_board_refuses_anonymous(cast):
+    communicator = WebsocketCommunicator(application, "/ws/boards/approvals/", headers=[ORIGIN, HOST])
+    connected, _ = await communicator.connect(timeout=5)
+    assert not connected
+
+
+async def test_a_submitted_draft_reaches_the_board(cast, incident):
+    cora = await board(cast.cora)
+    message = await database_sync_to_async(services.message_draft)(actor=cast.alice, incident_id=incident.pk, **DRAFT)
+    drafted = await cora.receive_json_from(timeout=5)
+    assert drafted["type"] == "message.updated" and drafted["message"]["status"] == "draft"
+    await database_sync_to_async(services.message_submit)(actor=cast.alice, message_id=message.pk)
+    submitted = await cora.receive_json_from(timeout=5)
+    assert submitted["message"]["id"] == message.pk and submitted["message"]["status"] == "in_review"
+    assert submitted["message"]["subject"] == "Briefing"
+    await cora.disconnect()
+
+
+async def test_boards_only_hear_of_incidents_their_person_approves_for(cast, incident, restricted):
+    # Bob is a plain member: his board never hears of this incident's messages.
+    bob = await board(cast.bob)
+    charlie = await board(cast.charlie)
+    cora = await board(cast.cora)
+    await database_sync_to_async(services.message_draft)(actor=cast.alice, incident_id=restricted.pk, **DRAFT)
+    assert (await cora.receive_json_from(timeout=5))["message"]["incident"] == restricted.pk
+    assert await bob.receive_nothing(timeout=0.5)
+    assert await charlie.receive_nothing(timeout=0.2)
+    for communicator in (bob, charlie, cora):
+        await communicator.disconnect()
+
+
+async def test_acknowledgement_moves_counts_without_naming_anyone(cast, incident):
+    message = await database_sync_to_async(services.message_draft)(
+        actor=cast.alice, incident_id=incident.pk, **DRAFT)
+    await database_sync_to_async(services.message_submit)(actor=cast.alice, message_id=message.pk)
+    await database_sync_to_async(services.message_approve)(actor=cast.cora, message_id=message.pk, version=1)
+    await database_sync_to_async(services.message_release)(actor=cast.cora, message_id=message.pk)
+    cora = await board(cast.cora)
+    olive_headers = await database_sync_to_async(session_headers)(cast.olive)
+    workspace, connected, _ = await connect(incident.pk, olive_headers)
+    assert connected
+    await database_sync_to_async(services.message_acknowledge)(actor=cast.bob, message_id=message.pk)
+    update = await cora.receive_json_from(timeout=5)
+    assert update["message"]["acknowledged_count"] == 1
+    assert "bob" not in str(update).lower()
+    pushed = await workspace.receive_json_from(timeout=5)
+    assert pushed == {"type": "message.updated", "message": {"id": message.pk}}
+    await cora.disconnect()
+    await workspace.disconnect()
