@@ -4,3 +4,22 @@ from django.apps import AppConfig
 class CommsConfig(AppConfig):
     name = "comms"
     verbose_name = "Communications"
+
+    def ready(self) -> None:
+        from incidents.selectors import HistorySource, register_history_source
+
+        from .models import Approval, FamilyInformed, MediaEnquiry, Message
+
+        # What every member of the incident may see. Protected identifiers are deliberately absent.
+        register_history_source(HistorySource(
+            "Message", lambda i: Message.history.filter(incident_id=i.pk),
+            lambda i: (lambda r: f"Message “{r.subject}”")))
+        register_history_source(HistorySource(
+            "Approval", lambda i: Approval.history.filter(message__incident_id=i.pk),
+            lambda i: (lambda r: f"Approval of message {r.message_id}, version {r.version}")))
+        register_history_source(HistorySource(
+            "Family informed", lambda i: FamilyInformed.history.filter(incident_id=i.pk),
+            lambda i: (lambda r: "Family informed")))
+        register_history_source(HistorySource(
+            "Media enquiry", lambda i: MediaEnquiry.history.filter(incident_id=i.pk),
+            lambda i: (lambda r: f"Media enquiry from {r.outlet}")))

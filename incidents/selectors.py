@@ -5,6 +5,7 @@ Callers fetch the incident through permissions.get_incident_for first; nothing h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -132,23 +133,45 @@ def _entries_for(records, label: str, describe, names: dict[int, str]) -> list[H
     return entries
 
 
+@dataclass(frozen=True)
+class HistorySource:
+    """One kind of record shown in an incident's history: its audited model and how to name a row."""
+
+    label: str
+    records: Callable[[Incident], QuerySet]  # the historical rows belonging to the incident
+    describe: Callable[[Incident], Callable[[Any], str]]
+
+
+_HISTORY_SOURCES: list[HistorySource] = []
+
+
+def register_history_source(source: HistorySource) -> None:
+    """Other apps add their records (messages, approvals…) to the incident's history from AppConfig.ready().
+    Register only what every member may see: protected identifiers, for one, are never registered."""
+    _HISTORY_SOURCES.append(source)
+
+
+def _membership_namer(incident: Incident) -> Callable[[Any], str]:
+    usernames = dict(incident.memberships.values_list("id", "user__username"))
+    return lambda r: f"Membership of {usernames.get(r.id, 'a former member')}"
+
+
+register_history_source(HistorySource(
+    "Incident", lambda i: Incident.history.filter(id=i.pk), lambda i: (lambda r: r.reference)))
+register_history_source(HistorySource(
+    "Membership", lambda i: Membership.history.filter(incident_id=i.pk), _membership_namer))
+register_history_source(HistorySource(
+    "Decision", lambda i: Decision.history.filter(incident_id=i.pk), lambda i: (lambda r: f"Decision {r.number}")))
+
+
 def history(incident: Incident) -> list[HistoryEntry]:
-    """Who changed which field from what to what, and when: the incident, its memberships and its
-    decision log, newest first, whether the change came through the console, the API or the admin."""
+    """Who changed which field from what to what, and when, newest first: the incident, its memberships,
+    its decision log and whatever other apps register, whether the change came through the console,
+    the API or the admin."""
     entries: list[HistoryEntry] = []
     names: dict[int, str] = {}
-    entries += _entries_for(
-        Incident.history.filter(id=incident.pk).select_related("history_user").order_by("history_date", "history_id"),
-        "Incident", lambda r: r.reference, names,
-    )
-    usernames = dict(incident.memberships.values_list("id", "user__username"))
-    entries += _entries_for(
-        Membership.history.filter(incident_id=incident.pk).select_related("history_user").order_by("history_date", "history_id"),
-        "Membership", lambda r: f"Membership of {usernames.get(r.id, 'a former member')}", names,
-    )
-    entries += _entries_for(
-        Decision.history.filter(incident_id=incident.pk).select_related("history_user").order_by("history_date", "history_id"),
-        "Decision", lambda r: f"Decision {r.number}", names,
-    )
+    for source in _HISTORY_SOURCES:
+        records = source.records(incident).select_related("history_user").order_by("history_date", "history_id")
+        entries += _entries_for(records, source.label, source.describe(incident), names)
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries

@@ -267,3 +267,31 @@ def test_schema_has_no_warnings(tmp_path):
     call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
     schema = (tmp_path / "schema.yml").read_text()
     assert "/api/messages/{message_id}/approve/" in schema and "/api/inbox/" in schema
+
+
+def test_holding_templates_are_edited_in_the_admin(client, db):
+    from comms.models import HoldingTemplate
+    from incidents.models import User
+
+    admin = User.objects.create_superuser("root", "root@example.org", "pw-for-admin-tests", full_name="Root")
+    client.force_login(admin)
+    template = HoldingTemplate.objects.get(name="General holding statement")
+    response = client.post(f"/admin/comms/holdingtemplate/{template.pk}/change/", {
+        "name": template.name, "kind": "", "active": "on", "subject": template.subject,
+        "body": "We are aware of an incident. Statement issued {date}.",
+    })
+    assert response.status_code == 302
+    template.refresh_from_db()
+    assert template.body.startswith("We are aware") and template.history.latest().history_user == admin
+    assert client.post("/admin/comms/message/add/", {}).status_code == 403
+
+
+def test_history_shows_the_communication_steps(cast, api, incident):
+    message = approved(api, cast, incident)
+    api(cast.cora).post(f"/api/messages/{message['id']}/release/", {}, format="json")
+    history = api(cast.olive).get(f"/api/incidents/{incident.pk}/history/").json()
+    kinds = {(h["model"], h["action"]) for h in history}
+    assert ("Message", "created") in kinds and ("Message", "changed") in kinds and ("Approval", "created") in kinds
+    released = next(h for h in history if h["model"] == "Message" and any(
+        c["field"] == "status" and c["new"] == "Released" for c in h["changes"]))
+    assert released["user"] == "cora"

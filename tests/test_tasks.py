@@ -65,3 +65,24 @@ def test_a_rolled_back_decision_leaves_no_reminder(cast, incident):
                                  review_at=timezone.now() + dt.timedelta(hours=1))
         raise RuntimeError("something later in the request failed")
     assert DBTaskResult.objects.count() == 0
+
+
+def test_embargoed_message_is_released_by_the_worker_at_its_time(cast, incident):
+    from comms import services as comms_services
+    from comms.models import InboxItem, Message, OutboundEmail
+
+    when = timezone.now() + dt.timedelta(hours=3)
+    message = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="all_staff",
+                                           subject="Embargoed", body="At nine.", release_at=when)
+    comms_services.message_submit(actor=cast.alice, message_id=message.pk)
+    comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
+    comms_services.message_release(actor=cast.cora, message_id=message.pk)
+
+    run_worker()
+    assert Message.objects.get(pk=message.pk).status == "scheduled"
+    with mock.patch("django.utils.timezone.now", return_value=when + dt.timedelta(seconds=1)):
+        run_worker()  # releases it, then sends the emails it queued
+    message.refresh_from_db()
+    assert message.status == "released" and message.released_at >= when
+    assert InboxItem.objects.filter(message=message).count() == 7
+    assert set(OutboundEmail.objects.filter(message=message).values_list("state", flat=True)) == {"sent"}
