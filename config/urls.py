@@ -16,5 +16,6 @@ urlpatterns = [
     path("api/", include("incidents.api_urls")),
     path("api/", include("comms.api_urls")),
     path("", include("comms.urls")),
+    path("", include("support.urls")),
     path("", include("incidents.urls")),
 ]

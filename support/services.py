@@ -25,3 +25,27 @@ def support_team_ids(incident) -> set[int]:
     leads = set(incident.memberships.active().filter(role=MemberRole.WELLBEING_LEAD).values_list("user_id", flat=True))
     leads.update(User.objects.filter(groups__name=OrgRole.WELLBEING_LEAD, is_active=True).values_list("pk", flat=True))
     return leads
+
+
+def support_request_set_status(*, actor: User, request_id: int, status: str) -> SupportRequest:
+    """A wellbeing lead records where a request stands. Outcomes only: no notes about what was said."""
+    from django.http import Http404
+
+    from incidents.errors import InvalidInput
+
+    from .permissions import support_requests_visible_to
+
+    if status not in SupportStatus.values:
+        raise InvalidInput({"status": [f"Choose from: {', '.join(SupportStatus.values)}."]})
+    with transaction.atomic():
+        request = support_requests_visible_to(actor).select_for_update(of=("self",)).filter(pk=request_id).first()
+        if request is None:
+            raise Http404("No such support request.")
+        if request.person_id == actor.pk and not actor.has_org_role(OrgRole.WELLBEING_LEAD):
+            from incidents.errors import PermissionDenied
+
+            raise PermissionDenied("A wellbeing lead records the progress of your request.")
+        request.status = status
+        request._history_user = actor
+        request.save()
+    return request

@@ -1,0 +1,5 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [path("support/requests/", views.support_requests, name="support-requests")]

@@ -1,0 +1,37 @@
+"""Support requests, for the people who answer them: the organisation's wellbeing leads and each
+incident's wellbeing lead. A person asking for support sees their own requests."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from incidents.errors import InvalidInput
+from incidents.models import OrgRole
+
+from . import services
+from .models import SupportStatus
+from .permissions import support_requests_visible_to
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def support_requests(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            services.support_request_set_status(
+                actor=request.user, request_id=int(request.POST.get("request", 0)), status=request.POST.get("status"))
+        except (InvalidInput, ValueError):
+            messages.error(request, "Choose a status for the request.")
+        else:
+            messages.success(request, "Updated.")
+        return redirect("support-requests")
+    visible = support_requests_visible_to(request.user).select_related("person", "person__team", "incident")
+    return render(request, "support/requests.html", {
+        "requests": visible,
+        "statuses": SupportStatus.choices,
+        "answers": request.user.has_org_role(OrgRole.WELLBEING_LEAD) or visible.exclude(person=request.user).exists(),
+    })

@@ -1,0 +1,62 @@
+"""Support requests: seen by the person, the incident's wellbeing lead and the organisation's
+wellbeing leads, and by nobody else, not even the incident's leads."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+
+from comms import services as comms_services
+from incidents import services as incident_services
+from support.models import SupportRequest
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def request_from_bob(cast, incident):
+    message = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="people",
+                                           recipients=["bob"], subject="S", body="B")
+    comms_services.message_submit(actor=cast.alice, message_id=message.pk)
+    comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
+    comms_services.message_release(actor=cast.cora, message_id=message.pk)
+    comms_services.message_acknowledge(actor=cast.bob, message_id=message.pk, wants_support=True)
+    return SupportRequest.objects.get()
+
+
+def test_who_sees_a_request(cast, client, incident, request_from_bob):
+    ruth = make_user("ruth", "Ruth Wellbeing", "wellbeing_lead")
+    wendy = make_user("wendy", "Wendy Incident-Wellbeing")
+    incident_services.member_add(actor=cast.alice, incident_id=incident.pk, user=wendy, role="wellbeing_lead",
+                                 reason="Staff support")
+    for user in (ruth, wendy, cast.bob):
+        client.force_login(user)
+        body = client.get("/support/requests/").content.decode()
+        assert "Bob Brown" in body, user.username
+    for user in (cast.alice, cast.tom, cast.cora, cast.charlie):
+        client.force_login(user)
+        body = client.get("/support/requests/").content.decode()
+        assert "Bob Brown" not in body, user.username
+        assert 'href="/support/requests/"' not in client.get("/").content.decode()
+
+
+def test_wellbeing_lead_records_progress(cast, client, request_from_bob):
+    ruth = make_user("ruth", "Ruth Wellbeing", "wellbeing_lead")
+    client.force_login(ruth)
+    assert client.post("/support/requests/", {"request": request_from_bob.pk, "status": "in_touch"}).status_code == 302
+    request_from_bob.refresh_from_db()
+    assert request_from_bob.status == "in_touch"
+    assert request_from_bob.history.latest().history_user == ruth
+    client.post("/support/requests/", {"request": request_from_bob.pk, "status": "lost"})
+    request_from_bob.refresh_from_db()
+    assert request_from_bob.status == "in_touch"
+
+
+def test_people_cannot_change_their_own_or_others_requests(cast, client, request_from_bob):
+    for user in (cast.bob, cast.alice):
+        client.force_login(user)
+        client.post("/support/requests/", {"request": request_from_bob.pk, "status": "closed"})
+    request_from_bob.refresh_from_db()
+    assert request_from_bob.status == "open"
+    assert Group.objects.filter(name="wellbeing_lead").exists()
