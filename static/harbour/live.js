@@ -19,10 +19,43 @@
     status.textContent = text;
   }
 
+  // A panel is busy while the person is typing in it, or has typed something not yet sent: swapping it
+  // then would wipe their words and their place. It refreshes as soon as they leave it.
+  function isBusy(panel) {
+    var active = document.activeElement;
+    if (active && panel.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) { return true; }
+    var fields = panel.querySelectorAll("textarea, input[type=text]");
+    for (var i = 0; i < fields.length; i += 1) {
+      if (fields[i].value !== fields[i].defaultValue) { return true; }
+    }
+    return false;
+  }
+
   function refresh(panels) {
     panels.forEach(function (name) {
-      if (window.htmx) { window.htmx.trigger(document.body, "harbour:" + name); }
+      var panel = document.getElementById("panel-" + name);
+      if (!panel || !window.htmx) { return; }
+      if (isBusy(panel)) {
+        if (!panel.hasAttribute("data-stale")) {
+          panel.setAttribute("data-stale", "true");
+          panel.addEventListener("focusout", function retry() {
+            window.setTimeout(function () {
+              if (!isBusy(panel)) {
+                panel.removeEventListener("focusout", retry);
+                panel.removeAttribute("data-stale");
+                window.htmx.trigger(document.body, "harbour:" + name);
+              }
+            }, 0);
+          });
+        }
+        return;
+      }
+      window.htmx.trigger(document.body, "harbour:" + name);
     });
+  }
+
+  function announce(text) {
+    if (announcer && text) { announcer.textContent = text; }
   }
 
   function panelsFor(type) {
@@ -49,9 +82,13 @@
       try { data = JSON.parse(message.data); } catch (e) { return; }
       if (data.type === "timeline.event" && data.event) {
         refresh(panelsFor(data.event.type));
-        if (announcer) { announcer.textContent = data.event.summary; }
+        announce(data.event.summary);
       } else if (data.type === "message.updated") {
         refresh(["board", "comms", "message"]);
+        var message = data.message || {};
+        if (message.subject && message.status) {
+          announce("“" + message.subject + "” is now " + message.status.replace("_", " ") + ".");
+        }
       }
     };
     socket.onclose = function (event) {
