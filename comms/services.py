@@ -306,7 +306,7 @@ def approval_complete(message: Message, approvals: Iterable[Approval]) -> bool:
     return False
 
 
-def _identifier_hits(message: Message) -> list[ProtectedIdentifier]:
+def identifier_hits(message: Message) -> list[ProtectedIdentifier]:
     text = f"{message.subject}\n{message.body}"
     return identifier_matching.matches(text, message.incident.protected_identifiers.all())
 
@@ -339,7 +339,7 @@ def message_approve(*, actor: User, message_id: int, version: Any) -> Message:
             raise PermissionDenied("Nobody approves their own draft: another approver must approve it.")
         if message.approvals.filter(voided_at__isnull=True, version=version, approver=actor).exists():
             raise Conflict("You have already approved this version.", code="already_approved")
-        if not message.is_internal and _identifier_hits(message):
+        if not message.is_internal and identifier_hits(message):
             raise GateRefused("identifier_found", _IDENTIFIER_DETAIL)
         approval = Approval(message=message, version=version, approver=actor,
                             as_comms=granted.as_comms, as_command=granted.as_command)
@@ -425,7 +425,7 @@ def failing_gates(message: Message) -> list[tuple[str, str]]:
             "two approvals: one from communications and one from the incident's command"
         )
         gates.append(("approval_required", f"The current version is not fully approved. It needs {needed}."))
-    if not message.is_internal and _identifier_hits(message):
+    if not message.is_internal and identifier_hits(message):
         gates.append(("identifier_found", _IDENTIFIER_DETAIL))
     if message.audience in PUBLIC_AUDIENCES:
         if not _staff_briefed(message):

@@ -185,6 +185,10 @@ def _message_context(request, message, **forms) -> dict:
         "versions": versions,
         "current": versions[-1] if versions else None,
         "gates": gates,
+        # Internal messages may go out with an identifier in them, but never without the author being told.
+        "internal_hits": services.identifier_hits(message) if message.is_internal and message.status not in (
+            "released", "withdrawn") else [],
+        "show_values": granted.sees_identifiers,
         "can_override": overridable,
         "authored": request.user.pk in services.authors_of(message),
         "comments": message.comments.select_related("author"),

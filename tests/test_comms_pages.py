@@ -150,6 +150,14 @@ class TestMessagePage:
         message.refresh_from_db()
         assert message.status == "released"
 
+    def test_internal_message_with_an_identifier_warns_but_may_proceed(self, cast, client, incident):
+        ProtectedIdentifier.objects.create(incident=incident, value="Hollins", kind="name", added_by=cast.alice)
+        message = new_message(cast, incident, body="The Hollins family's key worker is off.")
+        body = login(client, cast.cora).get(f"/messages/{message.pk}/").content.decode()
+        assert "could identify the child or family" in body and "Internal messages may go ahead" in body
+        body = login(client, cast.bob).get(f"/messages/{message.pk}/").content.decode()
+        assert "a protected name" in body and "“Hollins”" not in body
+
     def test_stale_approval_is_explained(self, cast, client, incident):
         message = new_message(cast, incident)
         services.message_submit(actor=cast.alice, message_id=message.pk)
