@@ -99,7 +99,9 @@ def _entries_for(records, label: str, describe, names: dict[int, str]) -> list[H
         prev = previous_by_object.get(record.id)
         changes: list[FieldChange] = []
         if prev is not None and record.history_type == "~":
-            delta = record.diff_against(prev, excluded_fields=list(_SKIP_FIELDS))
+            # Tracked many-to-many fields are left out: diffing them costs two queries per record.
+            skip = [*_SKIP_FIELDS, *(f.name for f in model._meta.many_to_many)]
+            delta = record.diff_against(prev, excluded_fields=skip)
             for change in delta.changes:
                 changes.append(FieldChange(
                     field=change.field,
@@ -169,7 +171,10 @@ def history(incident: Incident) -> list[HistoryEntry]:
     its decision log and whatever other apps register, whether the change came through the console,
     the API or the admin."""
     entries: list[HistoryEntry] = []
-    names: dict[int, str] = {}
+    # Nearly every person named in the history has been a member: one query names them all.
+    names: dict[int, str] = dict(
+        User.objects.filter(memberships__incident=incident).values_list("id", "username").distinct()
+    )
     for source in _HISTORY_SOURCES:
         records = source.records(incident).select_related("history_user").order_by("history_date", "history_id")
         entries += _entries_for(records, source.label, source.describe(incident), names)

@@ -283,3 +283,14 @@ class TestIdentifiersAndMedia:
         client.post(f"/messages/{message.pk}/release/", {})
         message.refresh_from_db()
         assert message.status == "scheduled"
+
+
+def test_workspace_history_stays_cheap_with_communications(cast, client, incident, django_assert_max_num_queries):
+    for n in range(4):
+        message = new_message(cast, incident, subject=f"Message {n}", audience="people", recipients=["bob"])
+        release(cast, message)
+    login(client, cast.alice)
+    with django_assert_max_num_queries(30):
+        client.get(f"/incidents/{incident.pk}/")
+    with django_assert_max_num_queries(20):
+        client.get(f"/incidents/{incident.pk}/panels/history/")
