@@ -17,7 +17,7 @@ from .models import (
     ProtectedIdentifier,
 )
 from .permissions import capacity
-from .services import approval_complete, approvals_needed, failing_gates
+from .services import approval_complete, approvals_needed, failing_gates, gate_facts
 
 
 class ApprovalSerializer(serializers.Serializer):
@@ -68,7 +68,12 @@ class MessageSerializer(serializers.ModelSerializer):
 
     def _viewer_approves(self, message: Message) -> bool:
         request = self.context.get("request")
-        return bool(request and capacity(request.user, message.incident).approves)
+        if not request:
+            return False
+        approves = self.context.setdefault("_approves", {})
+        if message.incident_id not in approves:
+            approves[message.incident_id] = capacity(request.user, message.incident).approves
+        return approves[message.incident_id]
 
     def get_teams(self, message) -> list[str]:
         return [t.name for t in message.teams.all()]
@@ -88,18 +93,25 @@ class MessageSerializer(serializers.ModelSerializer):
     def get_blocking_gates(self, message) -> list[dict]:
         if message.status in ("released", "withdrawn"):
             return []
-        return [{"gate": code, "detail": detail} for code, detail in failing_gates(message)]
+        # One set of incident facts per incident for a whole list (the context is shared by its items).
+        facts = self.context.setdefault("_gate_facts", {})
+        if message.incident_id not in facts:
+            facts[message.incident_id] = gate_facts(message.incident)
+        return [{"gate": code, "detail": detail} for code, detail in failing_gates(message, facts[message.incident_id])]
 
     def get_acknowledged_count(self, message) -> int | None:
         if not message.is_internal or not self._viewer_approves(message):
             return None
-        return getattr(message, "acknowledged_count", None) or message.inbox_items.filter(
-            acknowledged_at__isnull=False).count()
+        if hasattr(message, "acknowledged_count"):  # annotated by selectors.messages_with_details
+            return message.acknowledged_count
+        return message.inbox_items.filter(acknowledged_at__isnull=False).count()
 
     def get_delivered_count(self, message) -> int | None:
         if not message.is_internal or not self._viewer_approves(message):
             return None
-        return getattr(message, "delivered_count", None) or message.inbox_items.count()
+        if hasattr(message, "delivered_count"):
+            return message.delivered_count
+        return message.inbox_items.count()
 
 
 class MessageDraftSerializer(serializers.Serializer):

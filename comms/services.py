@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -409,14 +410,28 @@ _IDENTIFIER_DETAIL = (
 )
 
 
-def _staff_briefed(message: Message) -> bool:
-    return Message.objects.filter(
-        incident=message.incident, audience__in=STAFF_BRIEFING_AUDIENCES, status=MessageStatus.RELEASED
-    ).exists()
+@dataclass(frozen=True)
+class GateFacts:
+    """What the gates need to know about an incident, fetched once however many messages are checked."""
+
+    identifiers: list
+    staff_briefed: bool
+    family_informed: bool
 
 
-def failing_gates(message: Message) -> list[tuple[str, str]]:
+def gate_facts(incident) -> GateFacts:
+    return GateFacts(
+        identifiers=list(incident.protected_identifiers.all()),
+        staff_briefed=Message.objects.filter(
+            incident=incident, audience__in=STAFF_BRIEFING_AUDIENCES, status=MessageStatus.RELEASED
+        ).exists(),
+        family_informed=incident.family_informed.exists(),
+    )
+
+
+def failing_gates(message: Message, facts: GateFacts | None = None) -> list[tuple[str, str]]:
     """Every gate that stops this message being released now, in the order they are explained."""
+    facts = facts or gate_facts(message.incident)
     gates: list[tuple[str, str]] = []
     if message.status not in (MessageStatus.APPROVED, MessageStatus.SCHEDULED) or not approval_complete(
         message, message.approvals.all()
@@ -425,13 +440,13 @@ def failing_gates(message: Message) -> list[tuple[str, str]]:
             "two approvals: one from communications and one from the incident's command"
         )
         gates.append(("approval_required", f"The current version is not fully approved. It needs {needed}."))
-    if not message.is_internal and identifier_hits(message):
+    if not message.is_internal and identifier_matching.matches(f"{message.subject}\n{message.body}", facts.identifiers):
         gates.append(("identifier_found", _IDENTIFIER_DETAIL))
     if message.audience in PUBLIC_AUDIENCES:
-        if not _staff_briefed(message):
+        if not facts.staff_briefed:
             gates.append(("staff_not_briefed",
                           "Staff must hear before the press: release an internal briefing to affected staff first."))
-        if message.incident.kind in DEATH_KINDS and not message.incident.family_informed.exists():
+        if message.incident.kind in DEATH_KINDS and not facts.family_informed:
             gates.append(("family_not_informed",
                           "The family must be told first. The lead or tactical lead records when they were informed."))
     return gates

@@ -295,3 +295,11 @@ def test_history_shows_the_communication_steps(cast, api, incident):
     released = next(h for h in history if h["model"] == "Message" and any(
         c["field"] == "status" and c["new"] == "Released" for c in h["changes"]))
     assert released["user"] == "cora"
+
+
+@pytest.mark.parametrize("count", [2, 8])
+def test_message_list_costs_the_same_whatever_its_length(cast, api, incident, count, django_assert_max_num_queries):
+    for n in range(count):
+        create(api, cast.alice, incident, subject=f"Message {n}", audience="press_statement" if n % 2 else "all_staff")
+    with django_assert_max_num_queries(14):
+        assert len(api(cast.cora).get(f"/api/incidents/{incident.pk}/messages/").json()) == count

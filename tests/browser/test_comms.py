@@ -13,8 +13,9 @@ import re
 import secrets
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page, expect
+
+from tests.axe import serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -224,24 +225,6 @@ def test_inbox_briefing_with_content_note(signed_in, base):
 # --- 4. accessibility ------------------------------------------------------------------------------------
 
 
-def _serious_violations(page: Page, what: str) -> list[str]:
-    """axe-core's serious and critical violations on the page as it is now, one readable entry each."""
-    results = Axe().run(page)
-    found = []
-    for violation in results.response["violations"]:
-        if violation.get("impact") not in ("serious", "critical"):
-            continue
-        nodes = "\n".join(
-            f"      {node.get('target')}: {node.get('html', '')[:200]}\n        {node.get('failureSummary', '')}"
-            for node in violation["nodes"]
-        )
-        found.append(f"[{what}] {violation['id']} ({violation['impact']}): {violation['help']}\n"
-                     f"    {violation['helpUrl']}\n{nodes}")
-    if results.violations_count:
-        print(f"\naxe on {what} ({page.url}):\n{results.generate_snapshot()}")
-    return found
-
-
 def test_comms_pages_have_no_serious_accessibility_violations(signed_in, base, incident_ids, restricted_id):
     problems: list[str] = []
     violence_id = incident_ids[VIOLENCE_TITLE]
@@ -250,7 +233,7 @@ def test_comms_pages_have_no_serious_accessibility_violations(signed_in, base, i
     comms.goto(f"{base}/incidents/{violence_id}/comms/")
     expect(comms.get_by_role("heading", name="Communications", level=1)).to_be_visible()
     expect(comms.get_by_role("link", name=PRESS_SUBJECT)).to_be_visible()
-    problems += _serious_violations(comms, "communications page")
+    problems += serious_violations(comms, "communications page")
 
     _open_editor(comms, base, restricted_id)
     comms.get_by_role("radio", name="Press statement").check()
@@ -258,28 +241,28 @@ def test_comms_pages_have_no_serious_accessibility_violations(signed_in, base, i
     body.click()
     body.press_sequentially("Our thoughts are with the Hollins family", delay=10)
     expect(_warning(comms)).to_be_visible()
-    problems += _serious_violations(comms, "message editor (identifier warning showing)")
+    problems += serious_violations(comms, "message editor (identifier warning showing)")
 
     comms.goto(f"{base}/incidents/{violence_id}/comms/")
     comms.get_by_role("link", name=PRESS_SUBJECT).click()
     expect(comms.get_by_role("heading", name=PRESS_SUBJECT, level=1)).to_be_visible()
     expect(comms.get_by_role("button", name=re.compile(r"^Release"))).to_be_visible()
-    problems += _serious_violations(comms, "message page (approved press statement)")
+    problems += serious_violations(comms, "message page (approved press statement)")
 
     _open_board(comms, base)
     expect(comms.locator("#panel-board article.harbour-card").first).to_be_visible()
-    problems += _serious_violations(comms, "approvals board")
+    problems += serious_violations(comms, "approvals board")
 
     reader = signed_in("bpatel")  # reads only: acknowledging is test 3's
     reader.goto(f"{base}/inbox/")
     expect(reader.get_by_role("heading", name="Inbox", level=1)).to_be_visible()
     expect(reader.get_by_role("link", name=BRIEFING_SUBJECT)).to_be_visible()
-    problems += _serious_violations(reader, "inbox")
+    problems += serious_violations(reader, "inbox")
 
     reader.get_by_role("link", name=BRIEFING_SUBJECT).click()
     expect(reader.get_by_role("heading", name=BRIEFING_SUBJECT, level=1)).to_be_visible()
     expect(reader.get_by_test_id("content-note")).to_be_visible()
-    problems += _serious_violations(reader, "inbox item (content note)")
+    problems += serious_violations(reader, "inbox item (content note)")
 
     assert not problems, "\n".join(problems)
 

@@ -9,8 +9,9 @@ import secrets
 from zoneinfo import ZoneInfo
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
+
+from tests.axe import serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -166,38 +167,21 @@ def test_removed_member_loses_access_live(signed_in, open_workspace, restricted_
 # --- d. accessibility -----------------------------------------------------------------------------------
 
 
-def _serious_violations(page: Page, what: str) -> list[str]:
-    results = Axe().run(page)
-    found = []
-    for violation in results.response["violations"]:
-        if violation.get("impact") not in ("serious", "critical"):
-            continue
-        nodes = "\n".join(
-            f"      {node.get('target')}: {node.get('html', '')[:200]}\n        {node.get('failureSummary', '')}"
-            for node in violation["nodes"]
-        )
-        found.append(f"[{what}] {violation['id']} ({violation['impact']}): {violation['help']}\n"
-                     f"    {violation['helpUrl']}\n{nodes}")
-    if results.violations_count:
-        print(f"\naxe on {what} ({page.url}):\n{results.generate_snapshot()}")
-    return found
-
-
 def test_pages_have_no_serious_accessibility_violations(make_context, signed_in, open_workspace, restricted_id,
                                                        base):
     problems = []
     anonymous = make_context().new_page()
     anonymous.goto(f"{base}/login/")
     expect(anonymous.get_by_role("heading", name="Sign in to Harbour")).to_be_visible()
-    problems += _serious_violations(anonymous, "login page")
+    problems += serious_violations(anonymous, "login page")
 
     page = signed_in("dhughes")
     expect(page.get_by_role("table")).to_be_visible()
-    problems += _serious_violations(page, "incident list")
+    problems += serious_violations(page, "incident list")
 
     open_workspace(page, restricted_id)
     expect(page.get_by_role("tab", name="Overview")).to_be_visible()  # GOV.UK tabs initialised
-    problems += _serious_violations(page, "workspace (Overview tab)")
+    problems += serious_violations(page, "workspace (Overview tab)")
     assert not problems, "\n".join(problems)
 
 
