@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.errors import Http404
+from incidents.permissions import parse_id
 
 from . import selectors, services
 from .models import MediaEnquiry, Message
@@ -95,10 +96,9 @@ class MessageDiffApi(APIView):
         message = get_message_for(request.user, message_id)
         numbers = {}
         for key in ("from", "to"):
-            try:
-                numbers[key] = int(request.query_params[key])
-            except (KeyError, ValueError):
-                raise serializers.ValidationError({key: ["Give a version number."]}) from None
+            numbers[key] = parse_id(request.query_params.get(key))
+            if numbers[key] is None:
+                raise serializers.ValidationError({key: ["Give a version number."]})
         versions = {v.number: v for v in message.versions.filter(number__in=numbers.values())}
         missing = [key for key, number in numbers.items() if number not in versions]
         if missing:

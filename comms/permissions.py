@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from incidents.models import Incident, MemberRole, OrgRole
-from incidents.permissions import can_view, get_incident_for, membership_of
+from incidents.permissions import can_view, get_incident_for, membership_of, parse_id
 
 from .models import Message
 
@@ -78,10 +78,9 @@ def get_incident_for_comms(user, incident_id, what: str | None = None, *, for_up
 
 def get_message_for(user, message_id, what: str | None = None, *, for_update: bool = False) -> Message:
     """The message, if its incident is visible to the person (else 404), and `what` is theirs (else 403)."""
-    try:
-        message_id = int(message_id)
-    except (TypeError, ValueError):
-        raise Http404("No such message.") from None
+    message_id = parse_id(message_id)
+    if message_id is None:
+        raise Http404("No such message.")
     queryset = Message.objects.select_related("incident")
     if for_update:
         queryset = queryset.select_for_update(of=("self",))

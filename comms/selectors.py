@@ -77,12 +77,18 @@ def _fill(text: str, values: dict[str, str]) -> str:
     return re.sub(r"\{(date|service_area)\}", lambda m: values[m.group(1)], text)
 
 
-_TOKENS = re.compile(r"\s+|[^\s]+")
+# A word with the space after it: half the tokens of splitting spaces apart, and as readable.
+_TOKENS = re.compile(r"\S+\s*|\s+")
+# Past this many words on either side, compare line by line: a word-level match is quadratic and a long
+# statement edited throughout would otherwise keep a worker busy for minutes.
+WORD_DIFF_LIMIT = 3000
 
 
 def diff(old: str, new: str) -> list[dict[str, str]]:
-    """A word-level diff: runs of equal, deleted and inserted text, in reading order."""
+    """A word-level diff (line-level for very long texts): runs of equal, deleted and inserted text."""
     a, b = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
+    if max(len(a), len(b)) > WORD_DIFF_LIMIT:
+        a, b = (old or "").splitlines(keepends=True), (new or "").splitlines(keepends=True)
     ops: list[dict[str, str]] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if tag == "equal":

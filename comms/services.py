@@ -25,6 +25,7 @@ from incidents import realtime
 from incidents import services as incident_services
 from incidents.errors import Conflict, GateRefused, Http404, InvalidInput, PermissionDenied
 from incidents.models import IncidentKind, MemberRole, OrgRole, Team, User
+from incidents.permissions import parse_id
 from support.services import support_request_from_briefing
 
 from . import identifiers as identifier_matching
@@ -129,6 +130,9 @@ def _clean_message_fields(values: dict[str, Any]) -> tuple[dict[str, Any], dict[
         try:
             validate_email(email)
         except ValidationError:
+            bad_emails.append(email)
+            continue
+        if len(email) > 254:  # the longest address mail servers (and the outbox column) accept
             bad_emails.append(email)
     if bad_emails:
         errors["external_recipients"] = [f"“{e}” is not a valid email address." for e in bad_emails]
@@ -590,10 +594,9 @@ def scheduled_release_due(message_id: int) -> str:
 
 def _tell_about_hold(message: Message, detail: str) -> None:
     """One clear notice each to the author and the comms lead(s): no repeated alerts."""
-    people = {message.author}
-    people.update(
-        m.user for m in message.incident.memberships.active().select_related("user").filter(role=MemberRole.COMMS_LEAD)
-    )
+    # Only people still in the incident: someone removed from it is not told anything more about it.
+    members = message.incident.memberships.active().select_related("user")
+    people = {m.user for m in members if m.role == MemberRole.COMMS_LEAD or m.user_id == message.author_id}
     link = f"{settings.HARBOUR_BASE_URL}/messages/{message.pk}/"
     body = (f"{_quote(message.subject)} ({message.incident.reference}) was due to be released at its embargo "
             f"time but was held.\n\nWhy: {detail}\n\nIt is approved and waiting: {link}")
@@ -615,9 +618,11 @@ def message_acknowledge(*, actor: User, message_id: int, wants_support: bool = F
     """"I have read this", and optionally "I would like to talk to someone"."""
     if not isinstance(wants_support, bool):
         raise InvalidInput({"wants_support": ["Answer true or false."]})
+    message_id = parse_id(message_id)
     with transaction.atomic():
-        item = (InboxItem.objects.select_for_update(of=("self",)).select_related("message", "message__incident")
-                .filter(message_id=message_id, recipient=actor).first())
+        item = None if message_id is None else (
+            InboxItem.objects.select_for_update(of=("self",)).select_related("message", "message__incident")
+            .filter(message_id=message_id, recipient=actor).first())
         if item is None:
             raise Http404("No such message in your inbox.")
         first_time = item.acknowledged_at is None
@@ -787,10 +792,7 @@ def _clean_enquiry(incident, values: dict[str, Any]) -> tuple[dict[str, Any], di
     response = values.get("response_message")
     if response not in (None, ""):
         message_id = response.pk if isinstance(response, Message) else response
-        try:
-            response = incident.messages.filter(pk=int(message_id)).first()
-        except (TypeError, ValueError):
-            response = None
+        response = incident.messages.filter(pk=parse_id(message_id) or 0).first()
         if response is None:
             errors["response_message"] = ["Choose a message of this incident."]
     cleaned["response_message"] = response or None

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from incidents.errors import Conflict, GateRefused, InvalidInput
 from incidents.models import MemberRole, User
+from incidents.permissions import parse_id
 
 from . import identifiers as identifier_matching
 from . import selectors, services
@@ -103,7 +104,7 @@ def message_new(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_incident_for_comms(request.user, incident_id, "drafts")
     if request.method == "GET":
         initial = {"audience": "all_staff"}
-        template = HoldingTemplate.objects.filter(pk=request.GET.get("template") or 0, active=True).first()
+        template = HoldingTemplate.objects.filter(pk=parse_id(request.GET.get("template")) or 0, active=True).first()
         if template is not None:
             initial = {"audience": "holding_statement",
                        **selectors.fill_template(template, service_area=settings.HARBOUR_SERVICE_AREA)}
@@ -276,8 +277,8 @@ def message_diff(request: HttpRequest, message_id: int) -> HttpResponse:
     message = get_message_for(request.user, message_id)
     versions = {v.number: v for v in message.versions.all()}
     try:
-        older, newer = versions[int(request.GET.get("from", 0))], versions[int(request.GET.get("to", 0))]
-    except (KeyError, ValueError):
+        older, newer = versions[parse_id(request.GET.get("from"))], versions[parse_id(request.GET.get("to"))]
+    except KeyError:
         newest = max(versions)
         older, newer = versions[max(1, newest - 1)], versions[newest]
     return render(request, "comms/message_diff.html", {
@@ -336,7 +337,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def inbox_item(request: HttpRequest, message_id: int) -> HttpResponse:
     item = InboxItem.objects.select_related("message", "message__incident").filter(
-        recipient=request.user, message_id=message_id).first()
+        recipient=request.user, message_id=parse_id(message_id) or 0).first()
     if item is None:
         raise Http404("No such message in your inbox.")
     form = AcknowledgeForm(request.POST or None, initial={"wants_support": item.wants_support})
@@ -358,11 +359,8 @@ def identifiers(request: HttpRequest, incident_id: int) -> HttpResponse:
     form = IdentifierForm(request.POST or None)
     if request.method == "POST":
         if request.POST.get("remove"):
-            try:
-                services.identifier_remove(actor=request.user, incident_id=incident.pk,
-                                           identifier_id=int(request.POST["remove"]))
-            except ValueError:
-                raise Http404("No such protected identifier.") from None
+            services.identifier_remove(actor=request.user, incident_id=incident.pk,
+                                       identifier_id=parse_id(request.POST["remove"]) or 0)
             flash.success(request, "Removed.")
             return redirect("comms-identifiers", incident_id=incident.pk)
         if form.is_valid():
@@ -427,7 +425,7 @@ def media_panel(request: HttpRequest, incident_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def media_enquiry(request: HttpRequest, enquiry_id: int) -> HttpResponse:
-    enquiry = MediaEnquiry.objects.select_related("incident").filter(pk=enquiry_id).first()
+    enquiry = MediaEnquiry.objects.select_related("incident").filter(pk=parse_id(enquiry_id) or 0).first()
     if enquiry is None:
         raise Http404("No such media enquiry.")
     incident = get_incident_for_comms(request.user, enquiry.incident_id, "logs_media")

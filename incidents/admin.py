@@ -47,6 +47,11 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
         (None, {"classes": ("wide",), "fields": ("username", "full_name", "email", "password1", "password2")}),
     )
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change and {"is_active", "groups"} & set(form.changed_data):
+            services.person_access_changed(person=form.instance)
+
 
 class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Membership

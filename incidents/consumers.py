@@ -22,6 +22,7 @@ RESYNC_LIMIT = 500
 class IncidentConsumer(AsyncJsonWebsocketConsumer):
     incident_id: int
     group: str = ""
+    person_group: str = ""
     revoked = False
 
     async def connect(self) -> None:
@@ -31,11 +32,16 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = realtime.incident_group(self.incident_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        # The person's own group: deactivation or a change of organisation role re-checks access at once.
+        self.person_group = realtime.user_group(self.scope["user"].pk)
+        await self.channel_layer.group_add(self.person_group, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.person_group:
+            await self.channel_layer.group_discard(self.person_group, self.channel_name)
 
     async def receive_json(self, content, **kwargs) -> None:
         if self.revoked or not isinstance(content, dict) or content.get("type") != "resync":

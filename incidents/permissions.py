@@ -88,12 +88,23 @@ def can_open_incident(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.is_senior_leader)
 
 
+MAX_ID = 2**63 - 1  # the largest primary key a database column holds
+
+
+def parse_id(value) -> int | None:
+    """A primary key from user input, or None if it cannot be one (not a number, or out of range)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
 def get_incident_for(user, pk, action: Action = Action.VIEW, *, for_update: bool = False) -> Incident:
     """Fetch an incident the person may act on. `for_update` locks the row (call inside a transaction)."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404("No such incident.") from None
+    pk = parse_id(pk)
+    if pk is None:
+        raise Http404("No such incident.")
     queryset = Incident.objects.all()
     if for_update:
         queryset = queryset.select_for_update()

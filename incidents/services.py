@@ -26,11 +26,12 @@ from .models import (
     IncidentStatus,
     MemberRole,
     Membership,
+    OrgRole,
     Severity,
     TimelineEvent,
     User,
 )
-from .permissions import Action, can_open_incident, get_incident_for
+from .permissions import Action, can_open_incident, get_incident_for, parse_id
 
 # A clock a few seconds fast on a laptop should not make "now" count as the future.
 CLOCK_SKEW = dt.timedelta(minutes=2)
@@ -231,6 +232,11 @@ def incident_update(
         for field in changed:
             setattr(incident, field, values[field])
         _save(incident, actor)
+        if "restricted" in changed:
+            # Access first, so people who lose sight of it are closed before the new details are sent.
+            realtime.broadcast_on_commit(
+                realtime.incident_group(incident.pk), realtime.access_changed_message(incident.pk)
+            )
         record_event(
             incident=incident,
             actor=actor,
@@ -238,10 +244,6 @@ def incident_update(
             summary=f"{actor.display_name} changed the details: " + "; ".join(descriptions),
             data={"fields": changed},
         )
-        if "restricted" in changed:
-            realtime.broadcast_on_commit(
-                realtime.incident_group(incident.pk), realtime.access_changed_message(incident.pk)
-            )
     return incident
 
 
@@ -293,6 +295,29 @@ def _resolve_user(errors: dict[str, list[str]], field: str, user: User | str | N
     return found
 
 
+# Roles that carry organisational authority: only people who hold it in the organisation may hold them.
+ROLE_REQUIRES_ORG_ROLE = {
+    MemberRole.LEAD: (OrgRole.SENIOR_LEADER, "Only a senior leader can be an incident's lead."),
+    MemberRole.WELLBEING_LEAD: (
+        OrgRole.WELLBEING_LEAD,
+        "Only one of the organisation's wellbeing leads can be an incident's wellbeing lead: the role sees "
+        "who has asked for support.",
+    ),
+}
+
+
+def _check_role_rules(actor: User, incident: Incident, person: User | None, role: str | None,
+                      touches_lead: bool, errors: dict[str, list[str]]) -> None:
+    """Who may hold which role, and who may hand out or take away the lead."""
+    required = ROLE_REQUIRES_ORG_ROLE.get(role)
+    if person is not None and required and not person.has_org_role(required[0]):
+        errors.setdefault("role", []).append(required[1])
+    if touches_lead:
+        membership = incident.memberships.active().filter(user=actor).first()
+        if membership is None or membership.role != MemberRole.LEAD:
+            raise PermissionDenied("Only the incident's lead can make someone lead, or change or remove a lead.")
+
+
 def _active_leads(incident: Incident) -> int:
     return incident.memberships.active().filter(role=MemberRole.LEAD).count()
 
@@ -305,6 +330,7 @@ def member_add(*, actor: User, incident_id: int, user: User | str, role: str, re
     reason = _required_text(errors, "reason", reason, "why they are being added", 500)
     with transaction.atomic():
         incident = get_incident_for(actor, incident_id, Action.MANAGE_MEMBERS, for_update=True)
+        _check_role_rules(actor, incident, person, role, role == MemberRole.LEAD, errors)
         if errors:
             raise InvalidInput(errors)
         existing = incident.memberships.active().filter(user=person).first()
@@ -344,6 +370,8 @@ def member_change_role(*, actor: User, incident_id: int, username: str, role: st
     with transaction.atomic():
         incident = get_incident_for(actor, incident_id, Action.MANAGE_MEMBERS, for_update=True)
         membership = _active_membership(incident, username)
+        _check_role_rules(actor, incident, membership.user, role,
+                          MemberRole.LEAD in (role, membership.role), errors)
         if errors:
             raise InvalidInput(errors)
         if membership.role == role:
@@ -375,6 +403,7 @@ def member_remove(*, actor: User, incident_id: int, username: str, reason: str) 
     with transaction.atomic():
         incident = get_incident_for(actor, incident_id, Action.MANAGE_MEMBERS, for_update=True)
         membership = _active_membership(incident, username)
+        _check_role_rules(actor, incident, None, None, membership.role == MemberRole.LEAD, errors)
         if errors:
             raise InvalidInput(errors)
         if membership.role == MemberRole.LEAD and _active_leads(incident) == 1:
@@ -454,10 +483,7 @@ def decision_record(
                 )
         corrected = None
         if corrects not in (None, ""):
-            try:
-                corrected = incident.decisions.filter(pk=int(corrects)).first()
-            except (TypeError, ValueError):
-                corrected = None
+            corrected = incident.decisions.filter(pk=parse_id(corrects) or 0).first()
             if corrected is None:
                 errors["corrects"] = ["Choose an earlier entry in this incident's decision log."]
         if errors:
@@ -498,3 +524,9 @@ def decision_record(
 def _shorten(text: str, limit: int = 160) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def person_access_changed(*, person: User) -> None:
+    """A person was deactivated or their organisation roles changed (admin, staff import): every socket
+    of theirs re-checks what it may still see, straight away."""
+    realtime.broadcast_on_commit(realtime.user_group(person.pk), realtime.access_changed_message(0))

@@ -16,6 +16,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from .models import OrgRole, Team, User
+from .services import person_access_changed
 
 COLUMNS = ["username", "email", "full_name", "team", "job_title", "line_manager", "roles"]
 ROLE_NAMES = set(OrgRole.values)
@@ -129,5 +130,8 @@ def import_staff(text: str) -> ImportResult:
             if user.line_manager_id != (manager_user.pk if manager_user else None):
                 user.line_manager = manager_user
                 user.save(update_fields=["line_manager"])
+            before = set(user.groups.values_list("name", flat=True))
             user.groups.set([groups[r] for r in _roles(row)])
+            if before - set(_roles(row)):  # a role taken away: their open pages re-check access
+                person_access_changed(person=user)
     return result

@@ -1,11 +1,12 @@
-"""Who sees support requests: the person, the incident's wellbeing lead(s) and the organisation's
-wellbeing leads. Nobody else: not the message's senders, not line managers, not incident leads."""
+"""Who sees support requests: the person who asked, and the organisation's wellbeing leads. Nobody else:
+not the message's senders, not line managers, not incident leads. (An incident's wellbeing lead must hold
+the organisation's wellbeing-lead role, so they are among those who see them.)"""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from incidents.models import MemberRole, OrgRole
+from incidents.models import OrgRole
 
 from .models import SupportRequest
 
@@ -15,8 +16,4 @@ def support_requests_visible_to(user) -> QuerySet[SupportRequest]:
         return SupportRequest.objects.none()
     if user.has_org_role(OrgRole.WELLBEING_LEAD):
         return SupportRequest.objects.all()
-    return SupportRequest.objects.filter(
-        Q(person=user)
-        | Q(incident__memberships__user=user, incident__memberships__role=MemberRole.WELLBEING_LEAD,
-            incident__memberships__removed_at__isnull=True)
-    ).distinct()
+    return SupportRequest.objects.filter(person=user)

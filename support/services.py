@@ -38,10 +38,9 @@ def support_request_set_status(*, actor: User, request_id: int, status: str) -> 
     if status not in SupportStatus.values:
         raise InvalidInput({"status": [f"Choose from: {', '.join(SupportStatus.values)}."]})
     with transaction.atomic():
-        # The visibility filter joins memberships (DISTINCT), which cannot be locked: check, then lock the row.
-        if not support_requests_visible_to(actor).filter(pk=request_id).exists():
+        request = support_requests_visible_to(actor).select_for_update().filter(pk=request_id).first()
+        if request is None:
             raise Http404("No such support request.")
-        request = SupportRequest.objects.select_for_update().get(pk=request_id)
         if request.person_id == actor.pk and not actor.has_org_role(OrgRole.WELLBEING_LEAD):
             from incidents.errors import PermissionDenied
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from incidents.errors import InvalidInput
 from incidents.models import OrgRole
+from incidents.permissions import parse_id
 
 from . import services
 from .models import SupportStatus
@@ -23,8 +24,9 @@ def support_requests(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             services.support_request_set_status(
-                actor=request.user, request_id=int(request.POST.get("request", 0)), status=request.POST.get("status"))
-        except (InvalidInput, ValueError):
+                actor=request.user, request_id=parse_id(request.POST.get("request")) or 0,
+                status=request.POST.get("status"))
+        except InvalidInput:
             messages.error(request, "Choose a status for the request.")
         else:
             messages.success(request, "Updated.")

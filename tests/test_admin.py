@@ -72,3 +72,14 @@ def test_incidents_cannot_be_deleted_in_the_admin(admin_client, incident):
 def test_staff_without_admin_rights_are_kept_out(client, cast):
     client.force_login(cast.alice)
     assert client.get("/admin/").status_code == 302
+
+
+def test_deactivating_or_changing_roles_in_the_admin_rechecks_open_pages(admin_client, cast):
+    from unittest import mock
+
+    form = {"username": "sam", "full_name": "Sam Senior", "email": "sam@example.org", "is_active": "",
+            "groups": [g.pk for g in cast.sam.groups.all()], "date_joined_0": "2026-01-01", "date_joined_1": "09:00:00"}
+    with mock.patch("incidents.services.person_access_changed") as rechecked:
+        response = admin_client.post(f"/admin/incidents/user/{cast.sam.pk}/change/", form)
+    assert response.status_code == 302
+    rechecked.assert_called_once_with(person=cast.sam)

@@ -185,8 +185,24 @@ class TestMembers:
         url = f"/api/incidents/{incident.pk}/members/"
         again = api(cast.alice).post(url, {"user": "bob", "role": "member", "reason": "r"}, format="json")
         assert again.status_code == 409
-        last_lead = api(cast.tom).delete(f"{url}alice/", {"reason": "r"}, format="json")
+        last_lead = api(cast.alice).delete(f"{url}alice/", {"reason": "r"}, format="json")
         assert last_lead.status_code == 409 and last_lead.json()["code"] == "last_lead"
+
+    def test_a_tactical_lead_cannot_take_over_the_incident(self, cast, api, incident):
+        url = f"/api/incidents/{incident.pk}/members/"
+        assert api(cast.tom).patch(f"{url}tom/", {"role": "lead", "reason": "r"}, format="json").status_code == 403
+        assert api(cast.tom).delete(f"{url}alice/", {"reason": "r"}, format="json").status_code == 403
+        assert api(cast.tom).post(url, {"user": "sam", "role": "lead", "reason": "r"}, format="json").status_code == 403
+        # the lead may hand over, but only to a senior leader
+        refused = api(cast.alice).patch(f"{url}bob/", {"role": "lead", "reason": "r"}, format="json")
+        assert refused.status_code == 400 and "senior leader" in refused.json()["role"][0]
+        assert api(cast.alice).post(url, {"user": "sam", "role": "lead", "reason": "Gold handover"},
+                                    format="json").status_code == 201
+
+    def test_only_wellbeing_leads_can_be_an_incidents_wellbeing_lead(self, cast, api, incident):
+        url = f"/api/incidents/{incident.pk}/members/"
+        refused = api(cast.alice).patch(f"{url}tom/", {"role": "wellbeing_lead", "reason": "r"}, format="json")
+        assert refused.status_code == 400 and "wellbeing leads" in refused.json()["role"][0]
 
     def test_change_role(self, cast, api, incident):
         response = api(cast.alice).patch(f"/api/incidents/{incident.pk}/members/olive/",

@@ -303,3 +303,35 @@ def test_message_list_costs_the_same_whatever_its_length(cast, api, incident, co
         create(api, cast.alice, incident, subject=f"Message {n}", audience="press_statement" if n % 2 else "all_staff")
     with django_assert_max_num_queries(14):
         assert len(api(cast.cora).get(f"/api/incidents/{incident.pk}/messages/").json()) == count
+
+
+def test_odd_ids_and_numbers_are_not_found_or_bad_requests(cast, api, client, incident):
+    huge = "9" * 25
+    message = create(api, cast.alice, incident).json()
+    assert api(cast.alice).get(f"/api/messages/{message['id']}/diff/?from={huge}&to=1").status_code == 400
+    assert api(cast.alice).post(f"/api/messages/{huge}/acknowledge/", {}, format="json").status_code == 404
+    assert api(cast.alice).get(f"/api/messages/{huge}/").status_code == 404
+    assert api(cast.alice).get(f"/api/incidents/{huge}/").status_code == 404
+    client.force_login(cast.alice)
+    assert client.get(f"/inbox/{huge}/").status_code == 404
+    assert client.get(f"/incidents/{incident.pk}/comms/new/?template=abc").status_code == 200
+    assert client.get(f"/messages/{message['id']}/diff/?from=abc&to={huge}").status_code == 200
+
+
+def test_an_address_too_long_for_mail_servers_is_refused(cast, api, incident):
+    address = "a" * 250 + "@example.org"
+    response = create(api, cast.alice, incident, audience="partners", external_recipients=[address])
+    assert response.status_code == 400 and "external_recipients" in response.json()
+
+
+def test_long_statements_diff_quickly(cast, api, incident):
+    import time
+
+    words = [f"word{n}" for n in range(6000)]
+    message = create(api, cast.alice, incident, body=" ".join(words)).json()
+    changed = [w.upper() if n % 50 == 0 else w for n, w in enumerate(words)]
+    api(cast.alice).patch(f"/api/messages/{message['id']}/", {"body": " ".join(changed)}, format="json")
+    started = time.monotonic()
+    diff = api(cast.alice).get(f"/api/messages/{message['id']}/diff/?from=1&to=2").json()
+    assert time.monotonic() - started < 10  # word-level would take minutes; long texts compare by line
+    assert any(op["op"] == "insert" for op in diff["fields"]["body"])

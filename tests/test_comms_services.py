@@ -394,6 +394,23 @@ class TestEmbargo:
         assert told == {"alice@example.org", "cora@example.org"}  # the author and the comms lead
         assert "message.release_held" in types(incident)
 
+    def test_a_hold_is_not_told_to_an_author_who_has_left_the_incident(self, cast, incident):
+        when = timezone.now() + dt.timedelta(hours=1)
+        statement = draft(cast, incident, by=cast.tom, audience="partners", body="Update for partners.",
+                          external_recipients=["p@example.org"], release_at=when)
+        services.message_submit(actor=cast.tom, message_id=statement.pk)
+        services.message_approve(actor=cast.cora, message_id=statement.pk, version=1)
+        services.message_approve(actor=cast.alice, message_id=statement.pk, version=1)
+        services.message_release(actor=cast.cora, message_id=statement.pk)
+        services.identifier_add(actor=cast.alice, incident_id=incident.pk, value="partners", kind="other")
+        from incidents.services import member_remove
+
+        member_remove(actor=cast.alice, incident_id=incident.pk, username="tom", reason="Moved on")
+        with mock.patch("django.utils.timezone.now", return_value=when + dt.timedelta(seconds=1)):
+            assert services.scheduled_release_due(statement.pk).startswith("held")
+        told = set(OutboundEmail.objects.filter(message=statement).values_list("to", flat=True))
+        assert told == {"cora@example.org"}
+
     def test_editing_a_scheduled_message_unschedules_it(self, cast, incident):
         message = approve_fully(cast, draft(cast, incident, release_at=timezone.now() + dt.timedelta(hours=1)))
         services.message_release(actor=cast.cora, message_id=message.pk)

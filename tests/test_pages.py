@@ -217,7 +217,7 @@ class TestChanges:
         assert page(client, cast.bob, f"/incidents/{incident.pk}/").status_code == 404
 
     def test_manage_member_last_lead(self, cast, client, incident):
-        client.force_login(cast.tom)
+        client.force_login(cast.alice)
         response = client.post(f"/incidents/{incident.pk}/members/alice/", {"action": "remove", "reason": "r"})
         assert response.status_code == 400 and "always has a lead" in response.content.decode()
 

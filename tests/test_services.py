@@ -162,15 +162,28 @@ class TestMembership:
 
     def test_the_last_lead_cannot_be_removed_or_demoted(self, cast, incident):
         with pytest.raises(Conflict) as conflict:
-            services.member_remove(actor=cast.tom, incident_id=incident.pk, username="alice", reason="r")
+            services.member_remove(actor=cast.alice, incident_id=incident.pk, username="alice", reason="r")
         assert conflict.value.code == "last_lead"
         with pytest.raises(Conflict):
             services.member_change_role(actor=cast.alice, incident_id=incident.pk, username="alice", role="member",
                                         reason="r")
-        services.member_change_role(actor=cast.alice, incident_id=incident.pk, username="tom", role="lead",
-                                    reason="Gold hands over")
-        services.member_remove(actor=cast.tom, incident_id=incident.pk, username="alice", reason="Handed over")
+        services.member_add(actor=cast.alice, incident_id=incident.pk, user=cast.sam, role="lead",
+                            reason="Gold hands over")
+        services.member_remove(actor=cast.sam, incident_id=incident.pk, username="alice", reason="Handed over")
         assert not Membership.objects.active().filter(incident=incident, user=cast.alice).exists()
+
+    def test_only_the_lead_hands_out_or_takes_away_the_lead(self, cast, incident):
+        for attempt in (
+            lambda: services.member_change_role(actor=cast.tom, incident_id=incident.pk, username="tom", role="lead",
+                                                reason="r"),
+            lambda: services.member_remove(actor=cast.tom, incident_id=incident.pk, username="alice", reason="r"),
+        ):
+            with pytest.raises(PermissionDenied):
+                attempt()
+        with pytest.raises(InvalidInput) as error:
+            services.member_change_role(actor=cast.alice, incident_id=incident.pk, username="bob", role="lead",
+                                        reason="r")
+        assert "senior leader" in error.value.errors["role"][0]
 
     def test_removing_someone_not_in_the_incident_is_not_found(self, cast, incident):
         with pytest.raises(Http404):

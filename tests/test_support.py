@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 
 from comms import services as comms_services
 from incidents import services as incident_services
+from incidents.errors import InvalidInput
 from support.models import SupportRequest
 from tests.factories import make_user
 
@@ -27,14 +28,18 @@ def request_from_bob(cast, incident):
 
 def test_who_sees_a_request(cast, client, incident, request_from_bob):
     ruth = make_user("ruth", "Ruth Wellbeing", "wellbeing_lead")
-    wendy = make_user("wendy", "Wendy Incident-Wellbeing")
-    incident_services.member_add(actor=cast.alice, incident_id=incident.pk, user=wendy, role="wellbeing_lead",
+    incident_services.member_add(actor=cast.alice, incident_id=incident.pk, user=ruth, role="wellbeing_lead",
                                  reason="Staff support")
-    for user in (ruth, wendy, cast.bob):
+    # a line manager made the incident's wellbeing lead would see who asked for support: refused
+    wendy = make_user("wendy", "Wendy Line-Manager", "manager")
+    with pytest.raises(InvalidInput):
+        incident_services.member_add(actor=cast.alice, incident_id=incident.pk, user=wendy, role="wellbeing_lead",
+                                     reason="Staff support")
+    for user in (ruth, cast.bob):
         client.force_login(user)
         body = client.get("/support/requests/").content.decode()
         assert "Bob Brown" in body, user.username
-    for user in (cast.alice, cast.tom, cast.cora, cast.charlie):
+    for user in (cast.alice, cast.tom, cast.cora, cast.charlie, wendy):
         client.force_login(user)
         body = client.get("/support/requests/").content.decode()
         assert "Bob Brown" not in body, user.username
