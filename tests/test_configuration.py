@@ -85,3 +85,12 @@ class TestDemoOrganisation:
             assert User.objects.filter(groups__name=role).exists()
         assert User.objects.exclude(line_manager=None).count() >= 35
         assert User.objects.get(username="dhughes").check_password("harbour-demo")
+
+
+@pytest.mark.django_db
+def test_pages_allow_scripts_only_from_harbour(client):
+    policy = client.get("/login/")["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-eval" not in policy and "script-src 'self' 'unsafe-inline'" not in policy
+    # the offline API docs page is the one exception (Swagger UI starts with an inline script)
+    assert "Content-Security-Policy" not in client.get("/api/docs/")
