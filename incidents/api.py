@@ -63,7 +63,8 @@ class TokenApi(APIView):
     @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer}, auth=[])
     def post(self, request):
         data = _parse(TokenRequestSerializer, request)
-        user = authenticate(request, username=data["username"], password=data["password"])
+        # The plain HttpRequest: django-axes counts failures on it and its middleware answers a lockout.
+        user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             raise serializers.ValidationError({"non_field_errors": ["Those details do not match a Harbour account."]})
         token, _ = Token.objects.get_or_create(user=user)

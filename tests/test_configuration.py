@@ -94,3 +94,20 @@ def test_pages_allow_scripts_only_from_harbour(client):
     assert "unsafe-eval" not in policy and "script-src 'self' 'unsafe-inline'" not in policy
     # the offline API docs page is the one exception (Swagger UI starts with an inline script)
     assert "Content-Security-Policy" not in client.get("/api/docs/")
+
+
+@pytest.mark.django_db
+def test_repeated_failed_sign_ins_pause_signing_in(client):
+    from tests.factories import PASSWORD, make_user
+
+    make_user("alice", "Alice Adams")
+    for _ in range(4):
+        assert client.post("/login/", {"username": "alice", "password": "wrong"}).status_code == 200
+    assert client.post("/login/", {"username": "alice", "password": "wrong"}).status_code == 429  # the fifth
+    locked = client.post("/login/", {"username": "alice", "password": PASSWORD})
+    assert locked.status_code == 429 and "Please wait before trying again" in locked.content.decode()
+    token = client.post("/api/auth/token/", {"username": "alice", "password": PASSWORD}, content_type="application/json")
+    assert token.status_code == 429
+    # another person is not affected
+    make_user("bob", "Bob Brown")
+    assert client.post("/login/", {"username": "bob", "password": PASSWORD}).status_code == 302
