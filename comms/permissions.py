@@ -33,12 +33,23 @@ class CommsCapacity:
     logs_media = approves
 
 
+COMMAND_ROLES = (MemberRole.LEAD, MemberRole.TACTICAL_LEAD)
+
+
+def approver_roles(user) -> tuple[str, ...]:
+    """The incident roles in which this person approves messages: command roles and the comms lead, and for
+    an organisation comms officer any role but observer. The one statement of who approves."""
+    if user.has_org_role(OrgRole.COMMS_OFFICER):
+        return tuple(r for r in MemberRole.values if r != MemberRole.OBSERVER)
+    return (*COMMAND_ROLES, MemberRole.COMMS_LEAD)
+
+
 def capacity(user, incident: Incident) -> CommsCapacity:
     membership = membership_of(user, incident)
-    if membership is None or membership.role == MemberRole.OBSERVER:
+    if membership is None or membership.role not in approver_roles(user):
         return CommsCapacity()
     role = membership.role
-    as_command = role in (MemberRole.LEAD, MemberRole.TACTICAL_LEAD)
+    as_command = role in COMMAND_ROLES
     as_comms = role == MemberRole.COMMS_LEAD or user.has_org_role(OrgRole.COMMS_OFFICER)
     return CommsCapacity(
         as_comms=as_comms,

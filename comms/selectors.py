@@ -13,7 +13,7 @@ from django.utils import timezone
 from incidents.models import Incident
 
 from .models import Approval, HoldingTemplate, InboxItem, MediaEnquiry, Message, MessageStatus, MessageVersion
-from .permissions import capacity
+from .permissions import approver_roles
 
 
 def messages_with_details(queryset: QuerySet[Message]) -> QuerySet[Message]:
@@ -35,11 +35,12 @@ BOARD_STATES = (MessageStatus.IN_REVIEW, MessageStatus.CHANGES_REQUESTED, Messag
 
 
 def board_incidents(user) -> QuerySet[Incident]:
-    """Incidents whose messages a person approves: visible to them and they are a comms or command approver."""
-    incidents = Incident.objects.visible_to(user).filter(
-        memberships__user=user, memberships__removed_at__isnull=True
+    """Incidents whose messages a person approves, in one query (each board socket asks on every event)."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return Incident.objects.none()
+    return Incident.objects.filter(
+        memberships__user=user, memberships__removed_at__isnull=True, memberships__role__in=approver_roles(user)
     ).distinct()
-    return Incident.objects.filter(pk__in=[i.pk for i in incidents if capacity(user, i).approves])
 
 
 def board_messages(user) -> QuerySet[Message]:

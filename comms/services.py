@@ -18,7 +18,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from incidents import realtime
@@ -26,6 +25,7 @@ from incidents import services as incident_services
 from incidents.errors import Conflict, GateRefused, Http404, InvalidInput, PermissionDenied
 from incidents.models import IncidentKind, MemberRole, OrgRole, Team, User
 from incidents.permissions import parse_id
+from incidents.services import clean_text, save_audited
 from support.services import support_request_from_briefing
 
 from . import identifiers as identifier_matching
@@ -74,13 +74,6 @@ def _broadcast(message: Message) -> None:
     )
 
 
-def _save(instance, actor: User | None, reason: str = "") -> None:
-    instance._history_user = actor
-    if reason:
-        instance._change_reason = reason[:100]
-    instance.save()
-
-
 def content_hash(audience: str, subject: str, body: str, content_note: str) -> str:
     canonical = json.dumps([audience, subject, body, content_note], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -101,15 +94,13 @@ def _clean_message_fields(values: dict[str, Any]) -> tuple[dict[str, Any], dict[
     if audience not in Audience.values:
         errors["audience"] = [f"Choose who the message is for, from: {', '.join(Audience.values)}."]
     for field, label, limit in (("subject", "a subject", 200), ("body", "the message", None)):
-        text = values.get(field)
-        text = text.strip() if isinstance(text, str) else ""
+        text = clean_text(values.get(field))
         if not text:
             errors[field] = [f"Enter {label}."]
         elif limit and len(text) > limit:
             errors[field] = [f"The subject must be {limit} characters or fewer."]
         cleaned[field] = text
-    note = values.get("content_note") or ""
-    note = note.strip() if isinstance(note, str) else ""
+    note = clean_text(values.get("content_note"))
     if len(note) > 300:
         errors["content_note"] = ["The content note must be 300 characters or fewer."]
     cleaned["content_note"] = note
@@ -206,7 +197,7 @@ def message_draft(
             body=cleaned["body"], content_note=cleaned["content_note"],
             external_recipients=cleaned["external_recipients"], release_at=cleaned["release_at"],
         )
-        _save(message, actor)
+        save_audited(message, actor)
         message.teams.set(cleaned["teams"])
         message.recipients.set(cleaned["recipients"])
         _new_version(message, actor)
@@ -258,7 +249,7 @@ def message_edit(*, actor: User, message_id: int, changes: dict[str, Any]) -> Me
             message.hold_reason = ""
         if text_changed or was_submitted:
             message.version += 1
-        _save(message, actor)
+        save_audited(message, actor)
         message.teams.set(cleaned["teams"])
         message.recipients.set(cleaned["recipients"])
         if text_changed or was_submitted:
@@ -284,7 +275,7 @@ def message_submit(*, actor: User, message_id: int) -> Message:
             )
         message.status = MessageStatus.IN_REVIEW
         message.change_request = ""
-        _save(message, actor)
+        save_audited(message, actor)
         _event(message, actor, "message.submitted",
                f"{actor.display_name} submitted {_quote(message.subject)} (version {message.version}) for approval",
                version=message.version)
@@ -350,13 +341,13 @@ def message_approve(*, actor: User, message_id: int, version: Any) -> Message:
                             as_comms=granted.as_comms, as_command=granted.as_command)
         try:
             with transaction.atomic():
-                _save(approval, actor)
+                save_audited(approval, actor)
         except IntegrityError:
             raise Conflict("You have already approved this version.", code="already_approved") from None
         complete = approval_complete(message, message.approvals.all())
         if complete:
             message.status = MessageStatus.APPROVED
-            _save(message, actor)
+            save_audited(message, actor)
         _event(message, actor, "message.approved",
                f"{actor.display_name} approved version {version} of {_quote(message.subject)}"
                + (": fully approved" if complete else ": one more approval needed"),
@@ -365,7 +356,7 @@ def message_approve(*, actor: User, message_id: int, version: Any) -> Message:
 
 
 def message_request_changes(*, actor: User, message_id: int, comment: str) -> Message:
-    comment = (comment or "").strip() if isinstance(comment, str) else ""
+    comment = clean_text(comment)
     with transaction.atomic():
         message = get_message_for(actor, message_id, "approves", for_update=True)
         if not comment:
@@ -378,14 +369,14 @@ def message_request_changes(*, actor: User, message_id: int, comment: str) -> Me
         ReviewComment.objects.create(message=message, version=message.version, author=actor, comment=comment)
         message.status = MessageStatus.CHANGES_REQUESTED
         message.change_request = comment
-        _save(message, actor)
+        save_audited(message, actor)
         _event(message, actor, "message.changes_requested",
                f"{actor.display_name} asked for changes to {_quote(message.subject)}", version=message.version)
     return message
 
 
 def message_withdraw(*, actor: User, message_id: int, reason: str) -> Message:
-    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    reason = clean_text(reason)
     with transaction.atomic():
         message = get_message_for(actor, message_id, for_update=True)
         granted = capacity(actor, message.incident)
@@ -400,7 +391,7 @@ def message_withdraw(*, actor: User, message_id: int, reason: str) -> Message:
             )
         message.status = MessageStatus.WITHDRAWN
         message.withdrawn_reason = reason
-        _save(message, actor, reason)
+        save_audited(message, actor, reason)
         _event(message, actor, "message.withdrawn",
                f"{actor.display_name} withdrew {_quote(message.subject)}: {reason}")
     return message
@@ -459,7 +450,7 @@ def failing_gates(message: Message, facts: GateFacts | None = None) -> list[tupl
 def message_release(*, actor: User, message_id: int, override_reason: str = "") -> Message:
     """Release now, or schedule for the embargo time. Refused with the first failing gate; the lead or
     tactical lead may override only the staff-briefing and family gates, giving a reason."""
-    override_reason = (override_reason or "").strip() if isinstance(override_reason, str) else ""
+    override_reason = clean_text(override_reason)
     with transaction.atomic():
         message = get_message_for(actor, message_id, "approves", for_update=True)
         if message.status in (MessageStatus.RELEASED, MessageStatus.WITHDRAWN, MessageStatus.SCHEDULED):
@@ -480,7 +471,7 @@ def message_release(*, actor: User, message_id: int, override_reason: str = "") 
         message.hold_reason = ""
         if message.release_at and message.release_at > timezone.now():
             message.status = MessageStatus.SCHEDULED
-            _save(message, actor)
+            save_audited(message, actor)
             from .tasks import release_scheduled
 
             release_scheduled.using(run_after=message.release_at).enqueue(message.pk)
@@ -515,7 +506,7 @@ def _release(message: Message, actor: User | None) -> None:
     message.status = MessageStatus.RELEASED
     message.released_at = timezone.now()
     message.released_version = message.version
-    _save(message, actor)
+    save_audited(message, actor)
     emails = _deliver(message)
     _event(message, actor or message.released_by, "message.released",
            f"{(actor or message.released_by).display_name} released {_quote(message.subject)}"
@@ -583,7 +574,7 @@ def scheduled_release_due(message_id: int) -> str:
             code, detail = failing[0]
             message.status = MessageStatus.APPROVED
             message.hold_reason = detail
-            _save(message, None, f"Held: {code}")
+            save_audited(message, None, f"Held: {code}")
             _event(message, None, "message.release_held",
                    f"{_quote(message.subject)} was not released at its embargo time: {detail}", gate=code)
             _tell_about_hold(message, detail)
@@ -700,7 +691,7 @@ def identifier_add(*, actor: User, incident_id: int, value: str, kind: str) -> P
         if incident.protected_identifiers.filter(value__iexact=value).exists():
             raise Conflict("That identifier is already protected for this incident.", code="already_protected")
         identifier = ProtectedIdentifier(incident=incident, value=value, kind=kind, added_by=actor)
-        _save(identifier, actor)
+        save_audited(identifier, actor)
         # The timeline is seen by every member: it says that something was protected, never what.
         incident_services.record_event(
             incident=incident, actor=actor, type="identifier.added",
@@ -729,8 +720,8 @@ def family_informed_record(
     *, actor: User, incident_id: int, informed_at: dt.datetime, informed_by: str, note: str = ""
 ) -> FamilyInformed:
     errors: dict[str, list[str]] = {}
-    informed_by = informed_by.strip() if isinstance(informed_by, str) else ""
-    note = note.strip() if isinstance(note, str) else ""
+    informed_by = clean_text(informed_by)
+    note = clean_text(note)
     if not informed_by:
         errors["informed_by"] = ["Say who told the family, for example the police family liaison officer."]
     if not isinstance(informed_at, dt.datetime) or timezone.is_naive(informed_at):
@@ -743,7 +734,7 @@ def family_informed_record(
             raise InvalidInput(errors)
         record = FamilyInformed(incident=incident, informed_at=informed_at, informed_by=informed_by, note=note,
                                 recorded_by=actor)
-        _save(record, actor)
+        save_audited(record, actor)
         incident_services.record_event(
             incident=incident, actor=actor, type="family.informed",
             summary=f"{actor.display_name} recorded that the family was informed "
@@ -764,8 +755,7 @@ def _clean_enquiry(incident, values: dict[str, Any]) -> tuple[dict[str, Any], di
     cleaned = dict(values)
     for field, label in (("outlet", "the outlet"), ("journalist", "the journalist's name"),
                          ("contact", "how to contact them"), ("question", "the question")):
-        text = values.get(field)
-        text = text.strip() if isinstance(text, str) else ""
+        text = clean_text(values.get(field))
         if not text:
             errors[field] = [f"Enter {label}."]
         cleaned[field] = text
@@ -814,7 +804,7 @@ def media_enquiry_log(
         if errors:
             raise InvalidInput(errors)
         enquiry = MediaEnquiry(incident=incident, logged_by=actor, **cleaned)
-        _save(enquiry, actor)
+        save_audited(enquiry, actor)
         incident_services.record_event(
             incident=incident, actor=actor, type="media.logged",
             summary=f"{actor.display_name} logged a media enquiry from {enquiry.outlet}"
@@ -843,7 +833,7 @@ def media_enquiry_update(*, actor: User, enquiry_id: int, changes: dict[str, Any
             return enquiry
         for field in changed:
             setattr(enquiry, field, cleaned[field])
-        _save(enquiry, actor)
+        save_audited(enquiry, actor)
         summary = f"{actor.display_name} updated the enquiry from {enquiry.outlet}"
         if "status" in changed:
             summary += f": {enquiry.get_status_display().lower()}"
@@ -852,10 +842,3 @@ def media_enquiry_update(*, actor: User, enquiry_id: int, changes: dict[str, Any
             data={"enquiry": enquiry.pk, "fields": changed},
         )
     return enquiry
-
-
-def visible_messages_q(user) -> Q:
-    """Messages of incidents the person can see (for boards and lists)."""
-    from incidents.models import Incident
-
-    return Q(incident__in=Incident.objects.visible_to(user).values("pk"))

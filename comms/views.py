@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents.errors import Conflict, GateRefused, InvalidInput
+from incidents.forms import same_to_the_minute
 from incidents.models import MemberRole, User
 from incidents.permissions import parse_id
 
@@ -137,9 +138,8 @@ def message_edit(request: HttpRequest, message_id: int) -> HttpResponse:
     form = MessageForm(request.POST)
     if form.is_valid():
         values = form.service_values()
-        if values["release_at"] and message.release_at and \
-                values["release_at"] == timezone.localtime(message.release_at).replace(second=0, microsecond=0):
-            values["release_at"] = message.release_at  # shown to the minute: unchanged is not a change
+        if same_to_the_minute(values["release_at"], message.release_at):
+            values["release_at"] = message.release_at
         try:
             services.message_edit(actor=request.user, message_id=message.pk, changes=values)
         except InvalidInput as error:
@@ -440,11 +440,8 @@ def media_enquiry(request: HttpRequest, enquiry_id: int) -> HttpResponse:
                             messages=incident.messages.all())
     if request.method == "POST" and form.is_valid():
         values = form.service_values()
-        changes = {f: v for f, v in values.items() if f in form.changed_data}
-        for field in ("received_at", "deadline"):  # shown to the minute: unchanged is not a change
-            if field in changes and changes[field] and getattr(enquiry, field) and \
-                    changes[field] == local(getattr(enquiry, field)).replace(second=0, microsecond=0):
-                del changes[field]
+        changes = {f: v for f, v in values.items()
+                   if f in form.changed_data and not same_to_the_minute(v, getattr(enquiry, f, None))}
         try:
             services.media_enquiry_update(actor=request.user, enquiry_id=enquiry.pk, changes=changes)
         except InvalidInput as error:

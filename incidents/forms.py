@@ -3,12 +3,21 @@ may do it, what time makes sense) live in the services, whose errors the views a
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 
 from .errors import InvalidInput
 from .models import IncidentKind, IncidentStatus, MemberRole, Severity
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
+
+
+def same_to_the_minute(shown, stored) -> bool:
+    """Forms show times to the minute: a time sent back as it was shown is not a change."""
+    if isinstance(shown, dt.datetime) and isinstance(stored, dt.datetime):
+        return shown.replace(second=0, microsecond=0) == stored.replace(second=0, microsecond=0)
+    return shown == stored
 
 
 class DateTimeLocalField(forms.DateTimeField):

@@ -68,12 +68,18 @@ def record_event(
     return event
 
 
-def _save(instance, actor: User | None, reason: str = "") -> None:
+def save_audited(instance, actor: User | None, reason: str = "") -> None:
+    """Save so that the history row names the actor, whichever interface called (every app's services use it)."""
     # Attribute the history row to the actor whichever interface called us (API token, admin, command).
     instance._history_user = actor
     if reason:
         instance._change_reason = reason[:100]
     instance.save()
+
+
+def clean_text(value: Any) -> str:
+    """Text as typed, trimmed; anything that is not text (a list, a number sent as JSON) counts as empty."""
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _required_text(errors: dict[str, list[str]], field: str, value: Any, label: str, max_length: int | None = None) -> str:
@@ -168,11 +174,11 @@ def incident_open(
             restricted=restricted,
             opened_by=actor,
         )
-        _save(incident, actor)
+        save_audited(incident, actor)
         membership = Membership(
             incident=incident, user=actor, role=MemberRole.LEAD, reason="Opened the incident", added_by=actor
         )
-        _save(membership, actor)
+        save_audited(membership, actor)
         record_event(
             incident=incident,
             actor=actor,
@@ -231,7 +237,7 @@ def incident_update(
         descriptions = [_describe_change(f, getattr(incident, f), values[f]) for f in changed]
         for field in changed:
             setattr(incident, field, values[field])
-        _save(incident, actor)
+        save_audited(incident, actor)
         if "restricted" in changed:
             # Access first, so people who lose sight of it are closed before the new details are sent.
             realtime.broadcast_on_commit(
@@ -265,7 +271,7 @@ def incident_transition(*, actor: User, incident_id: int, status: str, reason: s
                 code="invalid_transition",
             )
         incident.status = status
-        _save(incident, actor, reason)
+        save_audited(incident, actor, reason)
         verb = "reopened the incident" if current == IncidentStatus.CLOSED else (
             f"moved the incident to {IncidentStatus(status).label.lower()}"
         )
@@ -343,7 +349,7 @@ def member_add(*, actor: User, incident_id: int, user: User | str, role: str, re
         membership = Membership(incident=incident, user=person, role=role, reason=reason, added_by=actor)
         try:
             with transaction.atomic():
-                _save(membership, actor)
+                save_audited(membership, actor)
         except IntegrityError:  # a concurrent add of the same person won the race
             raise Conflict(f"{person.display_name} is already a member.", code="already_member") from None
         record_event(
@@ -383,7 +389,7 @@ def member_change_role(*, actor: User, incident_id: int, username: str, role: st
             )
         old_label = membership.get_role_display().lower()
         membership.role = role
-        _save(membership, actor, reason)
+        save_audited(membership, actor, reason)
         record_event(
             incident=incident,
             actor=actor,
@@ -413,7 +419,7 @@ def member_remove(*, actor: User, incident_id: int, username: str, reason: str) 
         membership.removed_at = timezone.now()
         membership.removed_by = actor
         membership.removed_reason = reason
-        _save(membership, actor, reason)
+        save_audited(membership, actor, reason)
         # Access first, so the removed person's socket closes before the story of their removal is sent.
         realtime.broadcast_on_commit(realtime.incident_group(incident.pk), realtime.access_changed_message(incident.pk))
         record_event(
@@ -504,7 +510,7 @@ def decision_record(
             review_at=review_at,
             corrects=corrected,
         )
-        _save(entry, actor)
+        save_audited(entry, actor)
         if review_at is not None:
             # Written in this transaction: if the entry is rolled back, so is its reminder.
             from .tasks import decision_review_due

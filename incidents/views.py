@@ -7,7 +7,6 @@ refreshed by htmx when the incident socket says something changed, and all of th
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from functools import cache
 
 from django.contrib import messages
@@ -21,7 +20,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import selectors, services
 from .errors import Conflict, InvalidInput
-from .forms import DecisionForm, IncidentForm, MemberAddForm, MemberRemoveForm, MemberRoleForm, TransitionForm
+from .forms import (
+    DecisionForm,
+    IncidentForm,
+    MemberAddForm,
+    MemberRemoveForm,
+    MemberRoleForm,
+    TransitionForm,
+    same_to_the_minute,
+)
 from .models import STATUS_TRANSITIONS, Incident, IncidentKind, User
 from .models import IncidentStatus as Status
 from .permissions import Action, allowed_actions, can_open_incident, get_incident_for
@@ -131,8 +138,7 @@ def incident_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
     else:
         form = IncidentForm(request.POST)
         if form.is_valid():
-            # The form shows times to the minute: a time it sends back unchanged is not a change.
-            changes = {f: v for f, v in form.cleaned_data.items() if _to_minute(v) != _to_minute(initial[f])}
+            changes = {f: v for f, v in form.cleaned_data.items() if not same_to_the_minute(v, initial[f])}
             try:
                 services.incident_update(actor=request.user, incident_id=incident.pk, changes=changes)
             except InvalidInput as error:
@@ -247,10 +253,6 @@ def timeline_csv(request: HttpRequest, incident_id: int) -> HttpResponse:
         payload = event.as_payload()
         writer.writerow([_csv_safe(payload[column]) for column in columns])
     return response
-
-
-def _to_minute(value):
-    return value.replace(second=0, microsecond=0) if isinstance(value, dt.datetime) else value
 
 
 def _csv_safe(value):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from incidents.models import MemberRole, OrgRole, User
+from incidents.models import OrgRole, User
+from incidents.services import save_audited
 
 from .models import SupportRequest, SupportSource, SupportStatus
 
@@ -18,13 +19,6 @@ def support_request_from_briefing(*, person: User, message) -> SupportRequest:
             defaults={"incident": message.incident, "source": SupportSource.BRIEFING, "status": SupportStatus.OPEN},
         )
     return request
-
-
-def support_team_ids(incident) -> set[int]:
-    """Who looks after support requests for an incident: its wellbeing lead(s) and the organisation's."""
-    leads = set(incident.memberships.active().filter(role=MemberRole.WELLBEING_LEAD).values_list("user_id", flat=True))
-    leads.update(User.objects.filter(groups__name=OrgRole.WELLBEING_LEAD, is_active=True).values_list("pk", flat=True))
-    return leads
 
 
 def support_request_set_status(*, actor: User, request_id: int, status: str) -> SupportRequest:
@@ -46,6 +40,5 @@ def support_request_set_status(*, actor: User, request_id: int, status: str) -> 
 
             raise PermissionDenied("A wellbeing lead records the progress of your request.")
         request.status = status
-        request._history_user = actor
-        request.save()
+        save_audited(request, actor)
     return request
