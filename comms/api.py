@@ -9,7 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.errors import Http404
+from config.errors import Http404
 from incidents.permissions import parse_id
 
 from . import selectors, services

@@ -20,9 +20,9 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.errors import Conflict, GateRefused, Http404, InvalidInput, PermissionDenied
 from incidents import realtime
 from incidents import services as incident_services
-from incidents.errors import Conflict, GateRefused, Http404, InvalidInput, PermissionDenied
 from incidents.models import IncidentKind, MemberRole, OrgRole, Team, User
 from incidents.permissions import parse_id
 from incidents.services import clean_text, save_audited

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents.errors import Conflict, GateRefused, InvalidInput
+from config.errors import Conflict, GateRefused, InvalidInput
 from incidents.forms import same_to_the_minute
 from incidents.models import MemberRole, User
 from incidents.permissions import parse_id

@@ -10,8 +10,9 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from config.errors import Http404
+
 from . import realtime, selectors
-from .errors import Http404
 from .permissions import get_incident_for
 
 # Close code for "you no longer have access": 4000-4999 are the application's own (RFC 6455 §7.4.2).

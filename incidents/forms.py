@@ -7,7 +7,8 @@ import datetime as dt
 
 from django import forms
 
-from .errors import InvalidInput
+from config.errors import InvalidInput
+
 from .models import IncidentKind, IncidentStatus, MemberRole, Severity
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]

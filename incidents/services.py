@@ -16,8 +16,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from config.errors import Conflict, Http404, InvalidInput, PermissionDenied
+
 from . import realtime
-from .errors import Conflict, Http404, InvalidInput, PermissionDenied
 from .models import (
     STATUS_TRANSITIONS,
     Decision,

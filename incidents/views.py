@@ -18,8 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.errors import Conflict, InvalidInput
+
 from . import selectors, services
-from .errors import Conflict, InvalidInput
 from .forms import (
     DecisionForm,
     IncidentForm,

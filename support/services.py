@@ -25,7 +25,7 @@ def support_request_set_status(*, actor: User, request_id: int, status: str) -> 
     """A wellbeing lead records where a request stands. Outcomes only: no notes about what was said."""
     from django.http import Http404
 
-    from incidents.errors import InvalidInput
+    from config.errors import InvalidInput
 
     from .permissions import support_requests_visible_to
 
@@ -36,7 +36,7 @@ def support_request_set_status(*, actor: User, request_id: int, status: str) -> 
         if request is None:
             raise Http404("No such support request.")
         if request.person_id == actor.pk and not actor.has_org_role(OrgRole.WELLBEING_LEAD):
-            from incidents.errors import PermissionDenied
+            from config.errors import PermissionDenied
 
             raise PermissionDenied("A wellbeing lead records the progress of your request.")
         request.status = status

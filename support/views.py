@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from incidents.errors import InvalidInput
+from config.errors import InvalidInput
 from incidents.models import OrgRole
 from incidents.permissions import parse_id
 

@@ -12,8 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
+from config.errors import Conflict, InvalidInput
 from incidents import services
-from incidents.errors import Conflict, InvalidInput
 from incidents.models import Decision, Incident, Membership, TimelineEvent
 from tests.factories import open_incident
 

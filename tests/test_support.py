@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth.models import Group
 
 from comms import services as comms_services
+from config.errors import InvalidInput
 from incidents import services as incident_services
-from incidents.errors import InvalidInput
 from support.models import SupportRequest
 from tests.factories import make_user
 
