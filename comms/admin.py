@@ -5,8 +5,10 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from incidents.admin import ReadOnlyAdminMixin
+from incidents.rules import AdminSite
 
 from .models import HoldingTemplate, MediaEnquiry, Message, MessageVersion, OutboundEmail
+from .policy import Action, enquiries, messages
 
 
 @admin.register(HoldingTemplate)
@@ -35,6 +37,9 @@ class MessageAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     search_fields = ["subject"]
     inlines = [VersionInline]
 
+    def get_queryset(self, request):
+        return messages.restrict(AdminSite(request.user), Action.VIEW, super().get_queryset(request))
+
 
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -47,3 +52,6 @@ class OutboundEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class MediaEnquiryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ["outlet", "incident", "status", "deadline", "owner"]
     list_filter = ["status"]
+
+    def get_queryset(self, request):
+        return enquiries.restrict(AdminSite(request.user), Action.VIEW, super().get_queryset(request))

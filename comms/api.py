@@ -1,4 +1,5 @@
-"""REST API for communications. Thin: parse, fetch through the permission getters, call the service.
+"""REST API for communications. Thin: parse, call the service for a change or a selector for a read.
+Nothing here checks permission: the services guard, the selectors fetch through comms/policy.py.
 Gate refusals answer 409 with {"gate", "detail"}; every action answers 200 with the updated message."""
 
 from __future__ import annotations
@@ -9,12 +10,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import Http404
-from incidents.permissions import parse_id
+from incidents.rules import parse_id
 
 from . import selectors, services
-from .models import MediaEnquiry, Message
-from .permissions import check_capacity, get_incident_for_comms, get_message_for
+from .models import Message
+from .policy import Action
 from .serializers import (
     AcknowledgeSerializer,
     ApproveSerializer,
@@ -53,14 +53,13 @@ def _message_response(request, message_id: int, code=status.HTTP_200_OK) -> Resp
 class IncidentMessagesApi(APIView):
     @extend_schema(responses=MessageSerializer(many=True))
     def get(self, request, incident_id: int):
-        incident = get_incident_for_comms(request.user, incident_id)
+        incident = selectors.incident_for(request.user, incident_id)
         messages = selectors.incident_messages(incident)
         return Response(MessageSerializer(messages, many=True, context={"request": request}).data)
 
     @extend_schema(request=MessageDraftSerializer, responses={201: MessageSerializer})
     def post(self, request, incident_id: int):
         """Draft a message (the incident's leads, its comms lead, and comms officers who are members)."""
-        get_incident_for_comms(request.user, incident_id, "drafts")
         message = services.message_draft(actor=request.user, incident_id=incident_id,
                                          **_parse(MessageDraftSerializer, request))
         return _message_response(request, message.pk, status.HTTP_201_CREATED)
@@ -69,13 +68,12 @@ class IncidentMessagesApi(APIView):
 class MessageDetailApi(APIView):
     @extend_schema(responses=MessageSerializer)
     def get(self, request, message_id: int):
-        get_message_for(request.user, message_id)
+        selectors.message_for(request.user, message_id)
         return _message_response(request, message_id)
 
     @extend_schema(request=MessageEditSerializer, responses=MessageSerializer)
     def patch(self, request, message_id: int):
         """Edit before release. After submission, any edit voids every approval and returns it to draft."""
-        get_message_for(request.user, message_id, "drafts")
         services.message_edit(actor=request.user, message_id=message_id, changes=_parse(MessageEditSerializer, request))
         return _message_response(request, message_id)
 
@@ -83,7 +81,7 @@ class MessageDetailApi(APIView):
 class MessageVersionsApi(APIView):
     @extend_schema(responses=VersionSerializer(many=True))
     def get(self, request, message_id: int):
-        message = get_message_for(request.user, message_id)
+        message = selectors.message_for(request.user, message_id)
         return Response(VersionSerializer(message.versions.select_related("author"), many=True).data)
 
 
@@ -93,7 +91,7 @@ class MessageDiffApi(APIView):
                    responses=OpenApiTypes.OBJECT)
     def get(self, request, message_id: int):
         """A word-level diff of two versions: for each field, runs of `equal`, `delete` and `insert` text."""
-        message = get_message_for(request.user, message_id)
+        message = selectors.message_for(request.user, message_id)
         numbers = {}
         for key in ("from", "to"):
             numbers[key] = parse_id(request.query_params.get(key))
@@ -110,7 +108,7 @@ class MessageDeliveriesApi(APIView):
     @extend_schema(responses=DeliverySerializer(many=True))
     def get(self, request, message_id: int):
         """Each email's delivery state (comms and command approvers). Acknowledgements are counts only."""
-        message = get_message_for(request.user, message_id, "approves")
+        message = selectors.message_for(request.user, message_id, Action.SEE_DELIVERY)
         return Response(DeliverySerializer(message.emails.select_related("recipient"), many=True).data)
 
 
@@ -118,18 +116,14 @@ class _MessageAction(APIView):
     """POST an action on a message. Subclasses set the input serializer and define act() (the service call)."""
 
     serializer_class: type[serializers.Serializer] | None = None
-    capacity: str | None = "approves"
 
     def post(self, request, message_id: int):
-        get_message_for(request.user, message_id, self.capacity)
         data = _parse(self.serializer_class, request) if self.serializer_class else {}
         self.act(request, message_id, data)
         return _message_response(request, message_id)
 
 
 class MessageSubmitApi(_MessageAction):
-    capacity = "drafts"
-
     @extend_schema(request=None, responses=MessageSerializer)
     def post(self, request, message_id: int):
         """Submit the current version for approval."""
@@ -176,7 +170,6 @@ class MessageReleaseApi(_MessageAction):
 
 class MessageWithdrawApi(_MessageAction):
     serializer_class = ReasonSerializer
-    capacity = None  # drafters or approvers: the service checks
 
     @extend_schema(request=ReasonSerializer, responses=MessageSerializer)
     def post(self, request, message_id: int):
@@ -199,18 +192,17 @@ class InboxApi(APIView):
     @extend_schema(responses=InboxItemSerializer(many=True))
     def get(self, request):
         """Released internal messages addressed to you, newest first."""
-        return Response(InboxItemSerializer(selectors.inbox(request.user), many=True).data)
+        return Response(InboxItemSerializer(selectors.inbox_items(request.user), many=True).data)
 
 
 class IdentifiersApi(APIView):
     @extend_schema(responses=IdentifierSerializer(many=True))
     def get(self, request, incident_id: int):
-        incident = get_incident_for_comms(request.user, incident_id, "sees_identifiers")
+        incident = selectors.incident_for(request.user, incident_id, Action.PROTECT_IDENTIFIERS)
         return Response(IdentifierSerializer(incident.protected_identifiers.select_related("added_by"), many=True).data)
 
     @extend_schema(request=IdentifierAddSerializer, responses={201: IdentifierSerializer})
     def post(self, request, incident_id: int):
-        get_incident_for_comms(request.user, incident_id, "sees_identifiers")
         identifier = services.identifier_add(actor=request.user, incident_id=incident_id,
                                              **_parse(IdentifierAddSerializer, request))
         return Response(IdentifierSerializer(identifier).data, status=status.HTTP_201_CREATED)
@@ -226,13 +218,12 @@ class IdentifierDetailApi(APIView):
 class FamilyInformedApi(APIView):
     @extend_schema(responses=FamilyInformedSerializer(many=True))
     def get(self, request, incident_id: int):
-        incident = get_incident_for_comms(request.user, incident_id)
+        incident = selectors.incident_for(request.user, incident_id)
         return Response(FamilyInformedSerializer(incident.family_informed.select_related("recorded_by"), many=True).data)
 
     @extend_schema(request=FamilyInformedRecordSerializer, responses={201: FamilyInformedSerializer})
     def post(self, request, incident_id: int):
         """Record that the family has been informed (lead or tactical lead)."""
-        get_incident_for_comms(request.user, incident_id, "records_family_informed")
         record = services.family_informed_record(actor=request.user, incident_id=incident_id,
                                                  **_parse(FamilyInformedRecordSerializer, request))
         return Response(FamilyInformedSerializer(record).data, status=status.HTTP_201_CREATED)
@@ -241,33 +232,23 @@ class FamilyInformedApi(APIView):
 class MediaEnquiriesApi(APIView):
     @extend_schema(responses=MediaEnquirySerializer(many=True))
     def get(self, request, incident_id: int):
-        incident = get_incident_for_comms(request.user, incident_id)
+        incident = selectors.incident_for(request.user, incident_id)
         return Response(MediaEnquirySerializer(selectors.media_enquiries(incident), many=True).data)
 
     @extend_schema(request=MediaEnquiryWriteSerializer, responses={201: MediaEnquirySerializer})
     def post(self, request, incident_id: int):
-        get_incident_for_comms(request.user, incident_id, "logs_media")
         enquiry = services.media_enquiry_log(actor=request.user, incident_id=incident_id,
                                              **_parse(MediaEnquiryWriteSerializer, request))
         return Response(MediaEnquirySerializer(enquiry).data, status=status.HTTP_201_CREATED)
 
 
 class MediaEnquiryDetailApi(APIView):
-    def _get(self, request, enquiry_id: int):
-        enquiry = MediaEnquiry.objects.select_related("incident").filter(pk=enquiry_id).first()
-        if enquiry is None:
-            raise Http404("No such media enquiry.")
-        get_incident_for_comms(request.user, enquiry.incident_id)
-        return enquiry
-
     @extend_schema(responses=MediaEnquirySerializer)
     def get(self, request, enquiry_id: int):
-        return Response(MediaEnquirySerializer(self._get(request, enquiry_id)).data)
+        return Response(MediaEnquirySerializer(selectors.enquiry_for(request.user, enquiry_id)).data)
 
     @extend_schema(request=MediaEnquiryPatchSerializer, responses=MediaEnquirySerializer)
     def patch(self, request, enquiry_id: int):
-        enquiry = self._get(request, enquiry_id)
-        check_capacity(request.user, enquiry.incident, "logs_media")
         enquiry = services.media_enquiry_update(actor=request.user, enquiry_id=enquiry_id,
                                                 changes=_parse(MediaEnquiryPatchSerializer, request))
         return Response(MediaEnquirySerializer(enquiry).data)
@@ -279,7 +260,7 @@ class HoldingTemplatesApi(APIView):
         """Holding statements prepared for this kind of incident, with today's date and the service filled in."""
         from django.conf import settings
 
-        incident = get_incident_for_comms(request.user, incident_id, "drafts")
+        incident = selectors.incident_for(request.user, incident_id, Action.DRAFT)
         return Response([
             {"id": t.pk, "name": t.name, **selectors.fill_template(t, service_area=settings.HARBOUR_SERVICE_AREA)}
             for t in selectors.holding_templates(incident)

@@ -1,15 +1,14 @@
-from .models import InboxItem
+"""What every page needs from communications: the unread count in the header, and the enums templates
+compare against (`message.status == MessageStatus.APPROVED`), so no template spells a status itself."""
+
+from .models import Audience, MessageStatus
+from .selectors import unread_count
 
 
-def inbox(request):
-    """How many briefings are waiting to be read: shown calmly next to "Inbox" in the header."""
+def comms(request):
+    context = {"MessageStatus": MessageStatus, "Audience": Audience}
     user = getattr(request, "user", None)
-    if not user or not user.is_authenticated:
-        return {}
-    from support.permissions import support_requests_visible_to
-
-    return {
-        "inbox_unread": InboxItem.objects.filter(recipient=user, acknowledged_at__isnull=True).count(),
-        # Wellbeing leads, and anyone with requests of their own, get a link to the support requests.
-        "shows_support": user.has_org_role("wellbeing_lead") or support_requests_visible_to(user).exists(),
-    }
+    if user is not None and user.is_authenticated:
+        # How many briefings are waiting to be read: shown calmly next to "Inbox" in the header.
+        context["inbox_unread"] = unread_count(user)
+    return context

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from incidents.models import Incident, IncidentKind, Team
@@ -55,11 +56,37 @@ class MessageStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
-# States a message can still be edited or withdrawn in: everything before release.
-UNRELEASED = frozenset({
+# Everything before release: the text can still change, or the message be withdrawn.
+BEFORE_RELEASE = frozenset({
     MessageStatus.DRAFT, MessageStatus.IN_REVIEW, MessageStatus.CHANGES_REQUESTED, MessageStatus.APPROVED,
     MessageStatus.SCHEDULED,
 })
+# Not yet approved: releasing is refused by the approval gate, which says what is missing.
+AWAITING_APPROVAL = frozenset({MessageStatus.DRAFT, MessageStatus.IN_REVIEW, MessageStatus.CHANGES_REQUESTED})
+# Waiting for someone to approve, revise or release it: what the approvals board shows.
+WAITING = frozenset({
+    MessageStatus.IN_REVIEW, MessageStatus.CHANGES_REQUESTED, MessageStatus.APPROVED, MessageStatus.SCHEDULED,
+})
+
+
+class CommsEvent(models.TextChoices):
+    """What communications write on the incident's timeline."""
+
+    MESSAGE_DRAFTED = "message.drafted", "Message drafted"
+    MESSAGE_EDITED = "message.edited", "Message edited"
+    APPROVALS_VOIDED = "message.approvals_voided", "Approvals voided"
+    MESSAGE_SUBMITTED = "message.submitted", "Message submitted"
+    MESSAGE_APPROVED = "message.approved", "Message approved"
+    CHANGES_REQUESTED = "message.changes_requested", "Changes requested"
+    MESSAGE_WITHDRAWN = "message.withdrawn", "Message withdrawn"
+    MESSAGE_SCHEDULED = "message.scheduled", "Message scheduled"
+    MESSAGE_RELEASED = "message.released", "Message released"
+    RELEASE_HELD = "message.release_held", "Release held"
+    IDENTIFIER_ADDED = "identifier.added", "Protected identifier added"
+    IDENTIFIER_REMOVED = "identifier.removed", "Protected identifier removed"
+    FAMILY_INFORMED = "family.informed", "Family informed"
+    MEDIA_LOGGED = "media.logged", "Media enquiry logged"
+    MEDIA_UPDATED = "media.updated", "Media enquiry updated"
 
 
 class Message(models.Model):
@@ -96,6 +123,12 @@ class Message(models.Model):
 
     history = HistoricalRecords(m2m_fields=[teams, recipients])
 
+    STATUS_COLOURS = {
+        MessageStatus.DRAFT: "grey", MessageStatus.IN_REVIEW: "blue", MessageStatus.CHANGES_REQUESTED: "yellow",
+        MessageStatus.APPROVED: "turquoise", MessageStatus.SCHEDULED: "purple", MessageStatus.RELEASED: "green",
+        MessageStatus.WITHDRAWN: "grey",
+    }
+
     class Meta:
         ordering = ["-updated_at", "-id"]
         constraints = [
@@ -117,6 +150,23 @@ class Message(models.Model):
     @property
     def is_internal(self) -> bool:
         return self.audience in INTERNAL_AUDIENCES
+
+    @property
+    def is_released(self) -> bool:
+        return self.status == MessageStatus.RELEASED
+
+    @property
+    def is_finished(self) -> bool:
+        """Released or withdrawn: nothing more can happen to it."""
+        return self.status not in BEFORE_RELEASE
+
+    @property
+    def current_authors(self) -> set[int]:
+        """Who wrote the message or its current version: they may not approve it (comms/policy.py)."""
+        current = getattr(self, "current_version_author_id", None)  # annotated by comms.selectors
+        if current is None:
+            current = self.versions.filter(number=self.version).values_list("author_id", flat=True).first()
+        return {self.author_id} | ({current} if current else set())
 
 
 class MessageVersion(models.Model):
@@ -253,6 +303,7 @@ class InboxItem(models.Model):
 
 class EmailState(models.TextChoices):
     PENDING = "pending", "Waiting to send"
+    SENDING = "sending", "Sending"  # claimed by a worker, which holds no lock while the mail server answers
     SENT = "sent", "Sent"
     FAILED = "failed", "Could not be sent"
 
@@ -338,3 +389,7 @@ class MediaEnquiry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outlet}: {self.question[:40]}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == EnquiryStatus.OPEN and self.deadline is not None and self.deadline < timezone.now()

@@ -1,4 +1,5 @@
-"""Read-side queries for communications, shared by pages, the API and the approvals-board socket."""
+"""Every read of communications, shared by pages, the API and the approvals-board socket. The getters
+come through comms/policy.py: what a person may not see does not exist for them."""
 
 from __future__ import annotations
 
@@ -7,23 +8,59 @@ import difflib
 import re
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from config.errors import Http404
 from incidents.models import Incident
+from incidents.rules import Actor, parse_id
 
-from .models import Approval, HoldingTemplate, InboxItem, MediaEnquiry, Message, MessageStatus, MessageVersion
-from .permissions import approver_roles
+from .models import (
+    WAITING,
+    Approval,
+    HoldingTemplate,
+    InboxItem,
+    MediaEnquiry,
+    Message,
+    MessageStatus,
+    MessageVersion,
+)
+from .policy import APPROVERS, Action, enquiries, inbox, incident_comms, messages
+
+
+def incident_for(actor: Actor, incident_id, action: Action = Action.VIEW) -> Incident:
+    """The incident's communications, as this person may see them (or use the form for `action`)."""
+    return incident_comms.fetch(actor, action, incident_id, state=False)
+
+
+def message_for(actor: Actor, message_id, action: Action = Action.VIEW) -> Message:
+    return messages.fetch(actor, action, message_id, Message.objects.select_related("incident"), state=False)
+
+
+def enquiry_for(actor: Actor, enquiry_id, action: Action = Action.VIEW) -> MediaEnquiry:
+    return enquiries.fetch(actor, action, enquiry_id, MediaEnquiry.objects.select_related("incident"),
+                                 state=False)
+
+
+def inbox_item_for(actor: Actor, message_id) -> InboxItem:
+    """A briefing in the person's own inbox, by its message's id."""
+    item = inbox.restrict(actor, Action.VIEW, InboxItem.objects.select_related("message", "message__incident")).filter(
+        message_id=parse_id(message_id) or 0).first()
+    if item is None:
+        raise Http404(inbox.not_found)
+    return item
 
 
 def messages_with_details(queryset: QuerySet[Message]) -> QuerySet[Message]:
     """Everything a message card or the API shows, in a fixed number of queries."""
+    current_author = MessageVersion.objects.filter(message=OuterRef("pk"), number=OuterRef("version"))
     return queryset.select_related("incident", "author", "released_by").prefetch_related(
         Prefetch("approvals", queryset=Approval.objects.select_related("approver").order_by("approved_at", "id")),
         "teams", "recipients",
     ).annotate(
         acknowledged_count=Count("inbox_items", filter=Q(inbox_items__acknowledged_at__isnull=False), distinct=True),
         delivered_count=Count("inbox_items", distinct=True),
+        current_version_author_id=Subquery(current_author.values("author_id")[:1]),
     )
 
 
@@ -31,32 +68,30 @@ def incident_messages(incident: Incident) -> QuerySet[Message]:
     return messages_with_details(incident.messages.all()).order_by("-updated_at", "-id")
 
 
-BOARD_STATES = (MessageStatus.IN_REVIEW, MessageStatus.CHANGES_REQUESTED, MessageStatus.APPROVED, MessageStatus.SCHEDULED)
+def board_incidents(actor: Actor) -> QuerySet[Incident]:
+    """Incidents whose messages a person approves, in one query."""
+    return incident_comms.restrict(actor, APPROVERS)
 
 
-def board_incidents(user) -> QuerySet[Incident]:
-    """Incidents whose messages a person approves, in one query (each board socket asks on every event)."""
-    if not user or not user.is_authenticated or not user.is_active:
-        return Incident.objects.none()
-    return Incident.objects.filter(
-        memberships__user=user, memberships__removed_at__isnull=True, memberships__role__in=approver_roles(user)
-    ).distinct()
-
-
-def board_messages(user) -> QuerySet[Message]:
+def board_messages(actor: Actor) -> QuerySet[Message]:
     """The approvals board: messages waiting for someone, and those released in the last day."""
     recent = timezone.now() - dt.timedelta(days=1)
     return messages_with_details(
-        Message.objects.filter(incident__in=board_incidents(user)).filter(
-            Q(status__in=BOARD_STATES) | Q(status=MessageStatus.RELEASED, released_at__gte=recent)
+        messages.restrict(actor, Action.APPROVE).filter(
+            Q(status__in=WAITING) | Q(status=MessageStatus.RELEASED, released_at__gte=recent)
         )
     ).order_by("updated_at", "id")
 
 
-def inbox(user) -> QuerySet[InboxItem]:
-    return InboxItem.objects.filter(recipient=user).select_related("message", "message__incident").order_by(
+def inbox_items(actor: Actor) -> QuerySet[InboxItem]:
+    """The person's own briefings, newest first."""
+    return inbox.restrict(actor, Action.VIEW).select_related("message", "message__incident").order_by(
         "-delivered_at", "-id"
     )
+
+
+def unread_count(actor: Actor) -> int:
+    return inbox.restrict(actor, Action.VIEW).filter(acknowledged_at__isnull=True).count()
 
 
 def media_enquiries(incident: Incident) -> QuerySet[MediaEnquiry]:

@@ -16,7 +16,7 @@ from .models import (
     OutboundEmail,
     ProtectedIdentifier,
 )
-from .permissions import capacity
+from .policy import Action, messages
 from .services import approval_complete, approvals_needed, failing_gates, gate_facts
 
 
@@ -33,15 +33,11 @@ class ApprovalSerializer(serializers.Serializer):
         return approval.voided_at is not None
 
 
-class GateSerializer(serializers.Serializer):
-    gate = serializers.CharField()
-    detail = serializers.CharField()
-
-
 class MessageSerializer(serializers.ModelSerializer):
     incident = serializers.IntegerField(source="incident_id", read_only=True)
     incident_reference = serializers.CharField(source="incident.reference", read_only=True)
     scope = serializers.CharField(read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
     author = serializers.CharField(source="author.username", read_only=True)
     teams = serializers.SerializerMethodField()
     recipients = serializers.SerializerMethodField()
@@ -54,26 +50,31 @@ class MessageSerializer(serializers.ModelSerializer):
         help_text="How many recipients have acknowledged (comms and command approvers only; never who)."
     )
     delivered_count = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField(
+        help_text="What you may do with this message now (comms/policy.py), for clients to offer.")
 
     class Meta:
         model = Message
         fields = [
             "id", "incident", "incident_reference", "audience", "scope", "subject", "body", "content_note", "teams",
-            "recipients", "external_recipients", "release_at", "status", "version", "author", "approvals",
+            "recipients", "external_recipients", "release_at", "status", "status_label", "version", "author", "approvals",
             "approvals_needed", "fully_approved", "blocking_gates", "change_request", "hold_reason",
             "overridden_gates", "released_at", "released_by", "released_version", "withdrawn_reason",
-            "acknowledged_count", "delivered_count", "created_at", "updated_at",
+            "acknowledged_count", "delivered_count", "allowed_actions", "created_at", "updated_at",
         ]
         read_only_fields = fields
 
-    def _viewer_approves(self, message: Message) -> bool:
+    def _viewer(self):
         request = self.context.get("request")
-        if not request:
-            return False
-        approves = self.context.setdefault("_approves", {})
-        if message.incident_id not in approves:
-            approves[message.incident_id] = capacity(request.user, message.incident).approves
-        return approves[message.incident_id]
+        return request.user if request else None
+
+    def _viewer_sees_delivery(self, message: Message) -> bool:
+        return self._viewer() is not None and messages.allows(self._viewer(), Action.SEE_DELIVERY, message)
+
+    def get_allowed_actions(self, message) -> list[str]:
+        if self._viewer() is None:
+            return []
+        return sorted(messages.allowed_actions(self._viewer(), message) - {Action.VIEW})
 
     def get_teams(self, message) -> list[str]:
         return [t.name for t in message.teams.all()]
@@ -91,7 +92,7 @@ class MessageSerializer(serializers.ModelSerializer):
         return approval_complete(message, message.approvals.all())
 
     def get_blocking_gates(self, message) -> list[dict]:
-        if message.status in ("released", "withdrawn"):
+        if message.is_finished:
             return []
         # One set of incident facts per incident for a whole list (the context is shared by its items).
         facts = self.context.setdefault("_gate_facts", {})
@@ -100,14 +101,14 @@ class MessageSerializer(serializers.ModelSerializer):
         return [{"gate": code, "detail": detail} for code, detail in failing_gates(message, facts[message.incident_id])]
 
     def get_acknowledged_count(self, message) -> int | None:
-        if not message.is_internal or not self._viewer_approves(message):
+        if not message.is_internal or not self._viewer_sees_delivery(message):
             return None
         if hasattr(message, "acknowledged_count"):  # annotated by selectors.messages_with_details
             return message.acknowledged_count
         return message.inbox_items.filter(acknowledged_at__isnull=False).count()
 
     def get_delivered_count(self, message) -> int | None:
-        if not message.is_internal or not self._viewer_approves(message):
+        if not message.is_internal or not self._viewer_sees_delivery(message):
             return None
         if hasattr(message, "delivered_count"):
             return message.delivered_count
@@ -243,9 +244,7 @@ class MediaEnquirySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_overdue(self, enquiry) -> bool:
-        from django.utils import timezone
-
-        return enquiry.status == EnquiryStatus.OPEN and enquiry.deadline is not None and enquiry.deadline < timezone.now()
+        return enquiry.is_overdue
 
 
 class MediaEnquiryWriteSerializer(serializers.Serializer):

@@ -1,8 +1,8 @@
 """Every change to an incident's communications, one function each.
 
-Same shape as incidents/services.py: permission → lock and check state → save (audited) → timeline
-event → broadcast after commit, in one transaction. The release gates live here and only here, so the
-console, the API and the worker's scheduled release all apply exactly the same rules.
+Same shape as incidents/services.py: lock → guard (comms/policy.py: who may, from which state) → save
+(audited) → timeline event → broadcast after commit, in one transaction. The release gates live here
+and only here, so the console, the API and the worker's scheduled release all apply the same rules.
 """
 
 from __future__ import annotations
@@ -20,22 +20,24 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.errors import Conflict, GateRefused, Http404, InvalidInput, PermissionDenied
+from config.errors import Conflict, GateRefused, Http404, InvalidInput
 from incidents import realtime
 from incidents import services as incident_services
-from incidents.models import IncidentKind, MemberRole, OrgRole, Team, User
-from incidents.permissions import parse_id
-from incidents.services import clean_text, save_audited
+from incidents.models import Incident, MemberRole, OrgRole, Team, User
+from incidents.rules import parse_id
+from incidents.services import clean_text, delete_audited, save_audited
 from support.services import support_request_from_briefing
 
 from . import identifiers as identifier_matching
 from .models import (
+    AWAITING_APPROVAL,
     EXTERNAL_AUDIENCES,
     PUBLIC_AUDIENCES,
     STAFF_BRIEFING_AUDIENCES,
-    UNRELEASED,
     Approval,
     Audience,
+    CommsEvent,
+    EmailState,
     EnquiryStatus,
     FamilyInformed,
     IdentifierKind,
@@ -48,11 +50,19 @@ from .models import (
     ProtectedIdentifier,
     ReviewComment,
 )
-from .permissions import capacity, check_capacity, get_incident_for_comms, get_message_for
+from .policy import (
+    COMMAND,
+    COMMUNICATIONS,
+    Action,
+    Gate,
+    enquiries,
+    inbox,
+    incident_comms,
+    messages,
+    overridable,
+)
 
 CLOCK_SKEW = dt.timedelta(minutes=2)
-DEATH_KINDS = frozenset({IncidentKind.CHILD_DEATH, IncidentKind.ADULT_DEATH})
-OVERRIDABLE_GATES = frozenset({"staff_not_briefed", "family_not_informed"})
 TEXT_FIELDS = ("audience", "subject", "body", "content_note")
 EDITABLE_FIELDS = (*TEXT_FIELDS, "teams", "recipients", "external_recipients", "release_at")
 
@@ -60,7 +70,7 @@ EDITABLE_FIELDS = (*TEXT_FIELDS, "teams", "recipients", "external_recipients", "
 # --- shared steps ----------------------------------------------------------------------------------------
 
 
-def _event(message: Message, actor: User | None, type: str, summary: str, **data) -> None:
+def _event(message: Message, actor: User | None, type: CommsEvent, summary: str, **data) -> None:
     incident_services.record_event(
         incident=message.incident, actor=actor, type=type, summary=summary, data={"message": message.pk, **data}
     )
@@ -68,10 +78,20 @@ def _event(message: Message, actor: User | None, type: str, summary: str, **data
 
 
 def _broadcast(message: Message) -> None:
-    """Move the message's card on every approvals board that may see it, after commit."""
+    """Move the message's card on the boards of the people who approve for its incident, after commit."""
     realtime.broadcast_on_commit(
-        realtime.approvals_board_group(), realtime.message_changed_message(message.pk, message.incident_id)
+        realtime.approvals_group(message.incident_id), realtime.message_changed_message(message.pk, message.incident_id)
     )
+
+
+def _locked_message(actor: User | None, action: Action, message_id: Any, *, state: bool = True) -> Message:
+    """The message row, locked for this transaction, once the policy allows the actor this action."""
+    queryset = Message.objects.select_for_update(of=("self",)).select_related("incident")
+    return messages.fetch(actor, action, message_id, queryset, state=state)
+
+
+def _locked_incident(actor: User, action: Action, incident_id: Any) -> Incident:
+    return incident_comms.fetch(actor, action, incident_id, Incident.objects.select_for_update())
 
 
 def content_hash(audience: str, subject: str, body: str, content_note: str) -> str:
@@ -185,7 +205,7 @@ def message_draft(
     release_at: dt.datetime | None = None,
 ) -> Message:
     with transaction.atomic():
-        incident = get_incident_for_comms(actor, incident_id, "drafts", for_update=True)
+        incident = _locked_incident(actor, Action.DRAFT, incident_id)
         cleaned, errors = _clean_message_fields({
             "audience": audience, "subject": subject, "body": body, "content_note": content_note, "teams": teams,
             "recipients": recipients, "external_recipients": external_recipients, "release_at": release_at,
@@ -201,7 +221,7 @@ def message_draft(
         message.teams.set(cleaned["teams"])
         message.recipients.set(cleaned["recipients"])
         _new_version(message, actor)
-        _event(message, actor, "message.drafted",
+        _event(message, actor, CommsEvent.MESSAGE_DRAFTED,
                f"{actor.display_name} drafted a {message.get_audience_display().lower()} message: "
                f"{_quote(message.subject)}", version=1)
     return message
@@ -214,12 +234,7 @@ def message_edit(*, actor: User, message_id: int, changes: dict[str, Any]) -> Me
     if unknown:
         raise InvalidInput({name: ["This field cannot be changed here."] for name in unknown})
     with transaction.atomic():
-        message = get_message_for(actor, message_id, "drafts", for_update=True)
-        if message.status not in UNRELEASED:
-            raise Conflict(
-                f"This message is {message.get_status_display().lower()} and can no longer be changed.",
-                code="not_editable",
-            )
+        message = _locked_message(actor, Action.EDIT, message_id)
         current_teams = list(message.teams.all())
         current_people = list(message.recipients.all())
         current = {
@@ -242,10 +257,8 @@ def message_edit(*, actor: User, message_id: int, changes: dict[str, Any]) -> Me
             setattr(message, field, cleaned[field])
         voided = 0
         if was_submitted:
-            voided = message.approvals.filter(voided_at__isnull=True).update(
-                voided_at=timezone.now(), voided_reason=f"The message was edited after submission (version {message.version + 1})."
-            )
-            message.status = MessageStatus.DRAFT
+            voided = _void_approvals(message, actor, f"The message was edited after submission (version {message.version + 1}).")
+            message.status = messages.target(Action.EDIT)
             message.hold_reason = ""
         if text_changed or was_submitted:
             message.version += 1
@@ -254,29 +267,35 @@ def message_edit(*, actor: User, message_id: int, changes: dict[str, Any]) -> Me
         message.recipients.set(cleaned["recipients"])
         if text_changed or was_submitted:
             _new_version(message, actor)
-        _event(message, actor, "message.edited",
+        _event(message, actor, CommsEvent.MESSAGE_EDITED,
                f"{actor.display_name} edited {_quote(message.subject)}"
                + (f" (version {message.version})" if text_changed or was_submitted else ""),
                version=message.version, fields=changed)
         if voided:
-            _event(message, actor, "message.approvals_voided",
+            _event(message, actor, CommsEvent.APPROVALS_VOIDED,
                    f"{voided} approval(s) of {_quote(message.subject)} no longer count: the message changed "
                    "after submission and is back in draft.", voided=voided)
     return message
 
 
+def _void_approvals(message: Message, actor: User, reason: str) -> int:
+    """Approvals are for one exact text: when it changes they stop counting. Each is saved through the
+    audit, so the incident's history shows which approvals were voided, when, by whom and why."""
+    live = list(message.approvals.filter(voided_at__isnull=True))
+    for approval in live:
+        approval.voided_at = timezone.now()
+        approval.voided_reason = reason[:300]
+        save_audited(approval, actor, "Voided: the text changed")
+    return len(live)
+
+
 def message_submit(*, actor: User, message_id: int) -> Message:
     with transaction.atomic():
-        message = get_message_for(actor, message_id, "drafts", for_update=True)
-        if message.status != MessageStatus.DRAFT:
-            raise Conflict(
-                f"Only a draft can be submitted for approval; this message is {message.get_status_display().lower()}.",
-                code="not_draft",
-            )
-        message.status = MessageStatus.IN_REVIEW
+        message = _locked_message(actor, Action.SUBMIT, message_id)
+        message.status = messages.target(Action.SUBMIT)
         message.change_request = ""
         save_audited(message, actor)
-        _event(message, actor, "message.submitted",
+        _event(message, actor, CommsEvent.MESSAGE_SUBMITTED,
                f"{actor.display_name} submitted {_quote(message.subject)} (version {message.version}) for approval",
                version=message.version)
     return message
@@ -307,38 +326,26 @@ def identifier_hits(message: Message) -> list[ProtectedIdentifier]:
     return identifier_matching.matches(text, message.incident.protected_identifiers.all())
 
 
-def authors_of(message: Message) -> set[int]:
-    """Who wrote the message or its current version: they may not approve it."""
-    return {message.author_id, *message.versions.filter(number=message.version).values_list("author_id", flat=True)}
-
-
 def message_approve(*, actor: User, message_id: int, version: Any) -> Message:
     try:
         version = int(version)
     except (TypeError, ValueError):
         raise InvalidInput({"version": ["Give the number of the version you are approving."]}) from None
     with transaction.atomic():
-        message = get_message_for(actor, message_id, "approves", for_update=True)
-        granted = capacity(actor, message.incident)
-        if message.status != MessageStatus.IN_REVIEW:
-            raise Conflict(
-                f"Only a message in review can be approved; this one is {message.get_status_display().lower()}.",
-                code="not_in_review",
-            )
+        message = _locked_message(actor, Action.APPROVE, message_id)
         if version != message.version:
             raise Conflict(
                 f"You approved version {version}, but the message is now at version {message.version}. "
                 "Read the current text and approve that.",
                 code="stale_version", current_version=message.version,
             )
-        if actor.pk in authors_of(message):
-            raise PermissionDenied("Nobody approves their own draft: another approver must approve it.")
         if message.approvals.filter(voided_at__isnull=True, version=version, approver=actor).exists():
             raise Conflict("You have already approved this version.", code="already_approved")
         if not message.is_internal and identifier_hits(message):
-            raise GateRefused("identifier_found", _IDENTIFIER_DETAIL)
+            raise GateRefused(Gate.IDENTIFIER_FOUND, _IDENTIFIER_DETAIL)
         approval = Approval(message=message, version=version, approver=actor,
-                            as_comms=granted.as_comms, as_command=granted.as_command)
+                            as_comms=messages.qualifies(actor, COMMUNICATIONS, message),
+                            as_command=messages.qualifies(actor, COMMAND, message))
         try:
             with transaction.atomic():
                 save_audited(approval, actor)
@@ -346,9 +353,9 @@ def message_approve(*, actor: User, message_id: int, version: Any) -> Message:
             raise Conflict("You have already approved this version.", code="already_approved") from None
         complete = approval_complete(message, message.approvals.all())
         if complete:
-            message.status = MessageStatus.APPROVED
+            message.status = messages.target(Action.APPROVE)
             save_audited(message, actor)
-        _event(message, actor, "message.approved",
+        _event(message, actor, CommsEvent.MESSAGE_APPROVED,
                f"{actor.display_name} approved version {version} of {_quote(message.subject)}"
                + (": fully approved" if complete else ": one more approval needed"),
                version=version, complete=complete)
@@ -358,19 +365,15 @@ def message_approve(*, actor: User, message_id: int, version: Any) -> Message:
 def message_request_changes(*, actor: User, message_id: int, comment: str) -> Message:
     comment = clean_text(comment)
     with transaction.atomic():
-        message = get_message_for(actor, message_id, "approves", for_update=True)
+        message = _locked_message(actor, Action.REQUEST_CHANGES, message_id, state=False)
         if not comment:
             raise InvalidInput({"comment": ["Say what needs to change, so the author can act on it."]})
-        if message.status not in (MessageStatus.IN_REVIEW, MessageStatus.APPROVED):
-            raise Conflict(
-                f"Changes can be requested only while a message is in review or approved; this one is "
-                f"{message.get_status_display().lower()}.", code="not_in_review",
-            )
+        messages.check(actor, Action.REQUEST_CHANGES, message)
         ReviewComment.objects.create(message=message, version=message.version, author=actor, comment=comment)
-        message.status = MessageStatus.CHANGES_REQUESTED
+        message.status = messages.target(Action.REQUEST_CHANGES)
         message.change_request = comment
         save_audited(message, actor)
-        _event(message, actor, "message.changes_requested",
+        _event(message, actor, CommsEvent.CHANGES_REQUESTED,
                f"{actor.display_name} asked for changes to {_quote(message.subject)}", version=message.version)
     return message
 
@@ -378,21 +381,14 @@ def message_request_changes(*, actor: User, message_id: int, comment: str) -> Me
 def message_withdraw(*, actor: User, message_id: int, reason: str) -> Message:
     reason = clean_text(reason)
     with transaction.atomic():
-        message = get_message_for(actor, message_id, for_update=True)
-        granted = capacity(actor, message.incident)
-        if not (granted.drafts or granted.approves):
-            raise PermissionDenied("Only the incident's drafters and approvers can withdraw a message.")
+        message = _locked_message(actor, Action.WITHDRAW, message_id, state=False)
         if not reason:
             raise InvalidInput({"reason": ["Say why the message is being withdrawn."]})
-        if message.status not in UNRELEASED:
-            raise Conflict(
-                f"This message is {message.get_status_display().lower()}: a released message cannot be withdrawn.",
-                code="not_withdrawable",
-            )
-        message.status = MessageStatus.WITHDRAWN
+        messages.check(actor, Action.WITHDRAW, message)
+        message.status = messages.target(Action.WITHDRAW)
         message.withdrawn_reason = reason
         save_audited(message, actor, reason)
-        _event(message, actor, "message.withdrawn",
+        _event(message, actor, CommsEvent.MESSAGE_WITHDRAWN,
                f"{actor.display_name} withdrew {_quote(message.subject)}: {reason}")
     return message
 
@@ -424,25 +420,23 @@ def gate_facts(incident) -> GateFacts:
     )
 
 
-def failing_gates(message: Message, facts: GateFacts | None = None) -> list[tuple[str, str]]:
+def failing_gates(message: Message, facts: GateFacts | None = None) -> list[tuple[Gate, str]]:
     """Every gate that stops this message being released now, in the order they are explained."""
     facts = facts or gate_facts(message.incident)
-    gates: list[tuple[str, str]] = []
-    if message.status not in (MessageStatus.APPROVED, MessageStatus.SCHEDULED) or not approval_complete(
-        message, message.approvals.all()
-    ):
+    gates: list[tuple[Gate, str]] = []
+    if message.status in AWAITING_APPROVAL or not approval_complete(message, message.approvals.all()):
         needed = "one approval" if message.is_internal else (
             "two approvals: one from communications and one from the incident's command"
         )
-        gates.append(("approval_required", f"The current version is not fully approved. It needs {needed}."))
+        gates.append((Gate.APPROVAL_REQUIRED, f"The current version is not fully approved. It needs {needed}."))
     if not message.is_internal and identifier_matching.matches(f"{message.subject}\n{message.body}", facts.identifiers):
-        gates.append(("identifier_found", _IDENTIFIER_DETAIL))
+        gates.append((Gate.IDENTIFIER_FOUND, _IDENTIFIER_DETAIL))
     if message.audience in PUBLIC_AUDIENCES:
         if not facts.staff_briefed:
-            gates.append(("staff_not_briefed",
+            gates.append((Gate.STAFF_NOT_BRIEFED,
                           "Staff must hear before the press: release an internal briefing to affected staff first."))
-        if message.incident.kind in DEATH_KINDS and not facts.family_informed:
-            gates.append(("family_not_informed",
+        if message.incident.is_death and not facts.family_informed:
+            gates.append((Gate.FAMILY_NOT_INFORMED,
                           "The family must be told first. The lead or tactical lead records when they were informed."))
     return gates
 
@@ -452,14 +446,16 @@ def message_release(*, actor: User, message_id: int, override_reason: str = "") 
     tactical lead may override only the staff-briefing and family gates, giving a reason."""
     override_reason = clean_text(override_reason)
     with transaction.atomic():
-        message = get_message_for(actor, message_id, "approves", for_update=True)
-        if message.status in (MessageStatus.RELEASED, MessageStatus.WITHDRAWN, MessageStatus.SCHEDULED):
-            raise Conflict(f"This message is already {message.get_status_display().lower()}.", code="not_releasable")
-        failing = failing_gates(message)
-        if override_reason and any(code in OVERRIDABLE_GATES for code, _ in failing):
-            if not capacity(actor, message.incident).as_command:
-                raise PermissionDenied("Only the lead or tactical lead can override a release gate.")
-        overridden = [code for code, _ in failing if override_reason and code in OVERRIDABLE_GATES]
+        message = _locked_message(actor, Action.RELEASE, message_id, state=False)
+        embargoed = bool(message.release_at and message.release_at > timezone.now())
+        action = Action.SCHEDULE if embargoed else Action.RELEASE
+        if not messages.state_allows(action, message) and message.status not in AWAITING_APPROVAL:
+            raise messages.state_refusal(action, message)  # already released, withdrawn or scheduled
+        failing = failing_gates(message)  # before approval, the approval gate says what is missing
+        codes = [code for code, _ in failing]
+        if override_reason and overridable(codes):
+            messages.check(actor, Action.OVERRIDE_GATE, message)
+        overridden = codes if override_reason and overridable(codes) else []
         for code, detail in failing:
             if code not in overridden:
                 raise GateRefused(code, detail)
@@ -469,13 +465,13 @@ def message_release(*, actor: User, message_id: int, override_reason: str = "") 
         message.override_reason = override_reason if overridden else ""
         message.released_by = actor
         message.hold_reason = ""
-        if message.release_at and message.release_at > timezone.now():
-            message.status = MessageStatus.SCHEDULED
+        if embargoed:
+            message.status = messages.target(Action.SCHEDULE)
             save_audited(message, actor)
             from .tasks import release_scheduled
 
             release_scheduled.using(run_after=message.release_at).enqueue(message.pk)
-            _event(message, actor, "message.scheduled",
+            _event(message, actor, CommsEvent.MESSAGE_SCHEDULED,
                    f"{actor.display_name} scheduled {_quote(message.subject)} for release at "
                    f"{timezone.localtime(message.release_at):%d %b %Y %H:%M}")
         else:
@@ -484,8 +480,8 @@ def message_release(*, actor: User, message_id: int, override_reason: str = "") 
 
 
 _OVERRIDE_WORDS = {
-    "staff_not_briefed": "before staff were briefed",
-    "family_not_informed": "before the family's being informed was recorded",
+    Gate.STAFF_NOT_BRIEFED: "before staff were briefed",
+    Gate.FAMILY_NOT_INFORMED: "before the family's being informed was recorded",
 }
 
 
@@ -503,12 +499,12 @@ def _record_override(actor: User, message: Message, gates: list[str], reason: st
 
 def _release(message: Message, actor: User | None) -> None:
     """Release now: freeze the text, deliver to inboxes and the outbox, tell the timeline."""
-    message.status = MessageStatus.RELEASED
+    message.status = messages.target(Action.RELEASE)
     message.released_at = timezone.now()
     message.released_version = message.version
     save_audited(message, actor)
     emails = _deliver(message)
-    _event(message, actor or message.released_by, "message.released",
+    _event(message, actor or message.released_by, CommsEvent.MESSAGE_RELEASED,
            f"{(actor or message.released_by).display_name} released {_quote(message.subject)}"
            + (f" to {message.inbox_items.count()} people" if message.is_internal else ""),
            version=message.version)
@@ -565,17 +561,17 @@ def scheduled_release_due(message_id: int) -> str:
     """Called by the worker at the embargo time: re-check every gate, then release or hold."""
     with transaction.atomic():
         message = Message.objects.select_for_update(of=("self",)).select_related("incident").filter(pk=message_id).first()
-        if message is None or message.status != MessageStatus.SCHEDULED:
+        if message is None or not messages.allows(None, Action.RELEASE_AT_EMBARGO, message):
             return "moved on"
         if message.release_at and message.release_at > timezone.now():
             return "not yet"
         failing = [(code, detail) for code, detail in failing_gates(message) if code not in message.overridden_gates]
         if failing:
             code, detail = failing[0]
-            message.status = MessageStatus.APPROVED
+            message.status = messages.target(Action.HOLD_AT_EMBARGO)
             message.hold_reason = detail
             save_audited(message, None, f"Held: {code}")
-            _event(message, None, "message.release_held",
+            _event(message, None, CommsEvent.RELEASE_HELD,
                    f"{_quote(message.subject)} was not released at its embargo time: {detail}", gate=code)
             _tell_about_hold(message, detail)
             return f"held: {code}"
@@ -611,11 +607,11 @@ def message_acknowledge(*, actor: User, message_id: int, wants_support: bool = F
         raise InvalidInput({"wants_support": ["Answer true or false."]})
     message_id = parse_id(message_id)
     with transaction.atomic():
+        locked = InboxItem.objects.select_for_update(of=("self",)).select_related("message", "message__incident")
         item = None if message_id is None else (
-            InboxItem.objects.select_for_update(of=("self",)).select_related("message", "message__incident")
-            .filter(message_id=message_id, recipient=actor).first())
+            inbox.restrict(actor, Action.ACKNOWLEDGE, locked).filter(message_id=message_id).first())
         if item is None:
-            raise Http404("No such message in your inbox.")
+            raise Http404(inbox.not_found)
         first_time = item.acknowledged_at is None
         if first_time:
             item.acknowledged_at = timezone.now()
@@ -626,48 +622,73 @@ def message_acknowledge(*, actor: User, message_id: int, wants_support: bool = F
         if first_time:
             # Counts only, and no timeline entry per reader: nobody is singled out.
             realtime.broadcast_on_commit(
-                realtime.incident_group(item.message.incident_id),
-                {"type": "comms.changed", "message": item.message_id},
+                realtime.incident_group(item.message.incident_id), realtime.comms_changed_message(item.message_id)
             )
             _broadcast(item.message)
     return item
 
 
+# How long a worker may hold a claimed email before another may try it: a killed worker's claim lapses.
+EMAIL_CLAIM = dt.timedelta(minutes=5)
+
+
 def email_send_attempt(email_id: int) -> str:
-    """One attempt to send one email from the outbox; on failure, try again later with backoff."""
+    """One attempt to send one email from the outbox; on failure, try again later with backoff.
+
+    Three steps, and the mail server is spoken to in none of the transactions: claim the email (a short
+    transaction), send it holding no lock, then record what happened (another short transaction). A
+    slow or hanging SMTP server delays only this email, never a person's release or another worker."""
+    email = _email_claim(email_id)
+    if isinstance(email, str):
+        return email
     from django.core.mail import EmailMessage
 
+    try:
+        EmailMessage(subject=email.subject, body=email.body, to=[email.to]).send(fail_silently=False)
+    except Exception as error:  # noqa: BLE001 - any transport failure is retried, then reported
+        return _email_record(email, f"{type(error).__name__}: {error}")
+    return _email_record(email, None)
+
+
+def _email_claim(email_id: int) -> OutboundEmail | str:
+    now = timezone.now()
     with transaction.atomic():
         email = OutboundEmail.objects.select_for_update().filter(pk=email_id).first()
-        if email is None or email.state != "pending":
+        if email is None:
             return "moved on"
-        if email.next_attempt_at and email.next_attempt_at > timezone.now():
+        claim_lapsed = email.state == EmailState.SENDING and (email.next_attempt_at or now) <= now
+        if email.state != EmailState.PENDING and not claim_lapsed:
+            return "moved on"
+        if email.state == EmailState.PENDING and email.next_attempt_at and email.next_attempt_at > now:
             return "not yet"
+        email.state = EmailState.SENDING
         email.attempts += 1
-        try:
-            EmailMessage(subject=email.subject, body=email.body, to=[email.to]).send(fail_silently=False)
-        except Exception as error:  # noqa: BLE001 - any transport failure is retried, then reported
-            email.last_error = f"{type(error).__name__}: {error}"[:500]
+        email.next_attempt_at = now + EMAIL_CLAIM
+        email.save(update_fields=["state", "attempts", "next_attempt_at"])
+    return email
+
+
+def _email_record(email: OutboundEmail, error: str | None) -> str:
+    with transaction.atomic():
+        email = OutboundEmail.objects.select_for_update().select_related("message").get(pk=email.pk)
+        if email.state != EmailState.SENDING:
+            return "moved on"
+        if error is None:
+            email.state, email.sent_at, email.last_error, email.next_attempt_at = (
+                EmailState.SENT, timezone.now(), "", None)
+        else:
+            email.last_error = error[:500]
             if email.attempts >= settings.HARBOUR_EMAIL_MAX_ATTEMPTS:
-                email.state = "failed"
-                email.next_attempt_at = None
+                email.state, email.next_attempt_at = EmailState.FAILED, None
             else:
                 delay = settings.HARBOUR_EMAIL_RETRY_SECONDS * (2 ** (email.attempts - 1))
-                email.next_attempt_at = timezone.now() + dt.timedelta(seconds=delay)
+                email.state, email.next_attempt_at = EmailState.PENDING, timezone.now() + dt.timedelta(seconds=delay)
                 from .tasks import send_email
 
                 send_email.using(run_after=email.next_attempt_at).enqueue(email.pk)
-            email.save()
-            outcome = email.state
-        else:
-            email.state = "sent"
-            email.sent_at = timezone.now()
-            email.last_error = ""
-            email.next_attempt_at = None
-            email.save()
-            outcome = "sent"
+        email.save()
         _broadcast(email.message)
-    return outcome
+    return email.state
 
 
 # --- protected identifiers, family informed ---------------------------------------------------------------
@@ -685,7 +706,7 @@ def identifier_add(*, actor: User, incident_id: int, value: str, kind: str) -> P
     if kind not in IdentifierKind.values:
         errors["kind"] = [f"Choose the kind from: {', '.join(IdentifierKind.values)}."]
     with transaction.atomic():
-        incident = get_incident_for_comms(actor, incident_id, "sees_identifiers", for_update=True)
+        incident = _locked_incident(actor, Action.PROTECT_IDENTIFIERS, incident_id)
         if errors:
             raise InvalidInput(errors)
         if incident.protected_identifiers.filter(value__iexact=value).exists():
@@ -694,7 +715,7 @@ def identifier_add(*, actor: User, incident_id: int, value: str, kind: str) -> P
         save_audited(identifier, actor)
         # The timeline is seen by every member: it says that something was protected, never what.
         incident_services.record_event(
-            incident=incident, actor=actor, type="identifier.added",
+            incident=incident, actor=actor, type=CommsEvent.IDENTIFIER_ADDED,
             summary=f"{actor.display_name} added a protected {identifier.get_kind_display().lower()}",
             data={"kind": kind},
         )
@@ -703,14 +724,13 @@ def identifier_add(*, actor: User, incident_id: int, value: str, kind: str) -> P
 
 def identifier_remove(*, actor: User, incident_id: int, identifier_id: int) -> None:
     with transaction.atomic():
-        incident = get_incident_for_comms(actor, incident_id, "sees_identifiers", for_update=True)
-        identifier = incident.protected_identifiers.filter(pk=identifier_id).first()
+        incident = _locked_incident(actor, Action.PROTECT_IDENTIFIERS, incident_id)
+        identifier = incident.protected_identifiers.filter(pk=parse_id(identifier_id) or 0).first()
         if identifier is None:
             raise Http404("No such protected identifier.")
-        identifier._history_user = actor
-        identifier.delete()
+        delete_audited(identifier, actor)
         incident_services.record_event(
-            incident=incident, actor=actor, type="identifier.removed",
+            incident=incident, actor=actor, type=CommsEvent.IDENTIFIER_REMOVED,
             summary=f"{actor.display_name} removed a protected {identifier.get_kind_display().lower()}",
             data={"kind": identifier.kind},
         )
@@ -729,14 +749,14 @@ def family_informed_record(
     elif informed_at > timezone.now() + CLOCK_SKEW:
         errors["informed_at"] = ["The time the family was told cannot be in the future."]
     with transaction.atomic():
-        incident = get_incident_for_comms(actor, incident_id, "records_family_informed", for_update=True)
+        incident = _locked_incident(actor, Action.RECORD_FAMILY_INFORMED, incident_id)
         if errors:
             raise InvalidInput(errors)
         record = FamilyInformed(incident=incident, informed_at=informed_at, informed_by=informed_by, note=note,
                                 recorded_by=actor)
         save_audited(record, actor)
         incident_services.record_event(
-            incident=incident, actor=actor, type="family.informed",
+            incident=incident, actor=actor, type=CommsEvent.FAMILY_INFORMED,
             summary=f"{actor.display_name} recorded that the family was informed "
                     f"({timezone.localtime(informed_at):%d %b %H:%M}, by {informed_by})",
             data={"informed_at": informed_at.isoformat()},
@@ -776,7 +796,7 @@ def _clean_enquiry(incident, values: dict[str, Any]) -> tuple[dict[str, Any], di
         owner = User.objects.filter(username=owner, is_active=True).first()
         if owner is None:
             errors["owner"] = ["There is no member of staff with that username."]
-    if isinstance(owner, User) and not capacity(owner, incident).logs_media:
+    if isinstance(owner, User) and not incident_comms.allows(owner, Action.LOG_MEDIA, incident):
         errors["owner"] = [f"{owner.display_name} is not one of this incident's comms or command approvers."]
     cleaned["owner"] = owner
     response = values.get("response_message")
@@ -795,7 +815,7 @@ def media_enquiry_log(
     status: str = EnquiryStatus.OPEN, response_message: int | None = None,
 ) -> MediaEnquiry:
     with transaction.atomic():
-        incident = get_incident_for_comms(actor, incident_id, "logs_media", for_update=True)
+        incident = _locked_incident(actor, Action.LOG_MEDIA, incident_id)
         cleaned, errors = _clean_enquiry(incident, {
             "outlet": outlet, "journalist": journalist, "contact": contact, "received_at": received_at,
             "deadline": deadline, "question": question, "owner": owner or actor, "status": status,
@@ -806,7 +826,7 @@ def media_enquiry_log(
         enquiry = MediaEnquiry(incident=incident, logged_by=actor, **cleaned)
         save_audited(enquiry, actor)
         incident_services.record_event(
-            incident=incident, actor=actor, type="media.logged",
+            incident=incident, actor=actor, type=CommsEvent.MEDIA_LOGGED,
             summary=f"{actor.display_name} logged a media enquiry from {enquiry.outlet}"
                     + (f", deadline {timezone.localtime(enquiry.deadline):%d %b %H:%M}" if enquiry.deadline else ""),
             data={"enquiry": enquiry.pk},
@@ -819,11 +839,8 @@ def media_enquiry_update(*, actor: User, enquiry_id: int, changes: dict[str, Any
     if unknown:
         raise InvalidInput({name: ["This field cannot be changed."] for name in unknown})
     with transaction.atomic():
-        enquiry = MediaEnquiry.objects.select_for_update(of=("self",)).select_related("incident").filter(
-            pk=enquiry_id).first()
-        if enquiry is None:
-            raise Http404("No such media enquiry.")
-        check_capacity(actor, enquiry.incident, "logs_media")
+        locked = MediaEnquiry.objects.select_for_update(of=("self",)).select_related("incident")
+        enquiry = enquiries.fetch(actor, Action.LOG_MEDIA, enquiry_id, locked)
         current = {f: getattr(enquiry, f) for f in ENQUIRY_FIELDS}
         cleaned, errors = _clean_enquiry(enquiry.incident, {**current, **changes})
         if errors:
@@ -838,7 +855,7 @@ def media_enquiry_update(*, actor: User, enquiry_id: int, changes: dict[str, Any
         if "status" in changed:
             summary += f": {enquiry.get_status_display().lower()}"
         incident_services.record_event(
-            incident=enquiry.incident, actor=actor, type="media.updated", summary=summary,
+            incident=enquiry.incident, actor=actor, type=CommsEvent.MEDIA_UPDATED, summary=summary,
             data={"enquiry": enquiry.pk, "fields": changed},
         )
     return enquiry

@@ -1,5 +1,6 @@
-"""Console pages for communications. Thin: parse the form, fetch through the permission getters, call
-the service, render. Gate refusals and state conflicts are shown in plain words on the page."""
+"""Console pages for communications. Thin: parse the form, call the service for a change or a selector
+for a read, render; what a page offers comes from the policy's `allowed_actions`. Gate refusals and
+state conflicts are shown in plain words on the page."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from config.errors import Conflict, GateRefused, InvalidInput
 from incidents.forms import same_to_the_minute
 from incidents.models import MemberRole, User
-from incidents.permissions import parse_id
+from incidents.rules import parse_id
 
 from . import identifiers as identifier_matching
 from . import selectors, services
@@ -29,16 +30,10 @@ from .forms import (
     ReleaseForm,
     WithdrawForm,
 )
-from .models import (
-    EXTERNAL_AUDIENCES,
-    PUBLIC_AUDIENCES,
-    HoldingTemplate,
-    InboxItem,
-    MediaEnquiry,
-    MessageStatus,
-)
-from .permissions import capacity, check_capacity, get_incident_for_comms, get_message_for
+from .models import EXTERNAL_AUDIENCES, PUBLIC_AUDIENCES, Audience, HoldingTemplate, MessageStatus
+from .policy import Action, incident_comms, messages, overridable
 
+# The communications tab lists messages in the order a person works through them.
 STATUS_ORDER = [MessageStatus.DRAFT, MessageStatus.CHANGES_REQUESTED, MessageStatus.IN_REVIEW, MessageStatus.APPROVED,
                 MessageStatus.SCHEDULED, MessageStatus.RELEASED, MessageStatus.WITHDRAWN]
 
@@ -47,27 +42,41 @@ def _errors(*forms) -> list:
     return [f for f in forms if f is not None and f.errors]
 
 
+def _offered(actions) -> dict[str, bool]:
+    """Allowed actions as the templates read them: `{% if allowed.release %}`."""
+    return {action.value: True for action in actions}
+
+
 # --- the communications tab ------------------------------------------------------------------------------
 
 
 @login_required
 @require_GET
 def comms_home(request: HttpRequest, incident_id: int) -> HttpResponse:
-    incident = get_incident_for_comms(request.user, incident_id)
+    incident = selectors.incident_for(request.user, incident_id)
     return render(request, "comms/comms_home.html", _home_context(request, incident))
 
 
+def _incident_offers(request, incident) -> dict[str, bool]:
+    """What this person may do in the incident's communications, and whether they see delivery counts."""
+    allowed = _offered(incident_comms.allowed_actions(request.user, incident))
+    if incident_comms.qualifies(request.user, messages.rules[Action.SEE_DELIVERY], incident):
+        allowed[Action.SEE_DELIVERY.value] = True
+    return allowed
+
+
 def _home_context(request, incident, **forms) -> dict:
-    granted = capacity(request.user, incident)
+    allowed = _incident_offers(request, incident)
     all_messages = list(selectors.incident_messages(incident))
     groups = [(MessageStatus(s).label, [m for m in all_messages if m.status == s]) for s in STATUS_ORDER]
     return {
         "incident": incident,
-        "granted": granted,
+        "incident_allowed": allowed,
         "groups": [(label, items) for label, items in groups if items],
-        "templates": selectors.holding_templates(incident) if granted.drafts else [],
+        "templates": selectors.holding_templates(incident) if allowed.get(Action.DRAFT) else [],
         "family_records": incident.family_informed.select_related("recorded_by"),
-        "family_form": forms.get("family_form") or (FamilyInformedForm() if granted.records_family_informed else None),
+        "family_form": forms.get("family_form") or (
+            FamilyInformedForm() if allowed.get(Action.RECORD_FAMILY_INFORMED) else None),
         "error_forms": _errors(*forms.values()),
         "comms_tab": "messages",
     }
@@ -76,16 +85,16 @@ def _home_context(request, incident, **forms) -> dict:
 @login_required
 @require_POST
 def family_informed(request: HttpRequest, incident_id: int) -> HttpResponse:
-    incident = get_incident_for_comms(request.user, incident_id, "records_family_informed")
     form = FamilyInformedForm(request.POST)
     if form.is_valid():
         try:
-            services.family_informed_record(actor=request.user, incident_id=incident.pk, **form.cleaned_data)
+            services.family_informed_record(actor=request.user, incident_id=incident_id, **form.cleaned_data)
         except InvalidInput as error:
             form.apply_service_errors(error)
         else:
             flash.success(request, "Recorded that the family has been informed.")
-            return redirect("comms-home", incident_id=incident.pk)
+            return redirect("comms-home", incident_id=incident_id)
+    incident = selectors.incident_for(request.user, incident_id, Action.RECORD_FAMILY_INFORMED)
     return render(request, "comms/comms_home.html", _home_context(request, incident, family_form=form), status=400)
 
 
@@ -102,12 +111,12 @@ def _editor(request, incident, form, message=None, status=200):
 @login_required
 @require_http_methods(["GET", "POST"])
 def message_new(request: HttpRequest, incident_id: int) -> HttpResponse:
-    incident = get_incident_for_comms(request.user, incident_id, "drafts")
+    incident = selectors.incident_for(request.user, incident_id, Action.DRAFT)
     if request.method == "GET":
-        initial = {"audience": "all_staff"}
+        initial = {"audience": Audience.ALL_STAFF}
         template = HoldingTemplate.objects.filter(pk=parse_id(request.GET.get("template")) or 0, active=True).first()
         if template is not None:
-            initial = {"audience": "holding_statement",
+            initial = {"audience": Audience.HOLDING_STATEMENT,
                        **selectors.fill_template(template, service_area=settings.HARBOUR_SERVICE_AREA)}
         return _editor(request, incident, MessageForm(initial=initial))
     form = MessageForm(request.POST)
@@ -125,7 +134,7 @@ def message_new(request: HttpRequest, incident_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def message_edit(request: HttpRequest, message_id: int) -> HttpResponse:
-    message = get_message_for(request.user, message_id, "drafts")
+    message = selectors.message_for(request.user, message_id, Action.EDIT)
     if request.method == "GET":
         form = MessageForm(initial={
             "audience": message.audience, "subject": message.subject, "body": message.body,
@@ -157,14 +166,14 @@ def message_edit(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_POST
 def identifier_check(request: HttpRequest, incident_id: int) -> HttpResponse:
     """The editor's live check, as the author types: does the text contain a protected identifier?"""
-    incident = get_incident_for_comms(request.user, incident_id, "drafts")
+    incident = selectors.incident_for(request.user, incident_id, Action.DRAFT)
     text = f"{request.POST.get('subject', '')}\n{request.POST.get('body', '')}"
     hits = identifier_matching.matches(text, incident.protected_identifiers.all())
     audience = request.POST.get("audience", "")
     return render(request, "comms/identifier_check.html", {
         "hits": hits,
         "blocking": audience in EXTERNAL_AUDIENCES or audience in PUBLIC_AUDIENCES,
-        "show_values": capacity(request.user, incident).sees_identifiers,
+        "show_values": incident_comms.allows(request.user, Action.PROTECT_IDENTIFIERS, incident),
     })
 
 
@@ -172,28 +181,27 @@ def identifier_check(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 
 def _message_context(request, message, **forms) -> dict:
-    granted = capacity(request.user, message.incident)
     message = selectors.messages_with_details(type(message).objects.filter(pk=message.pk)).get()
+    allowed = _offered(messages.allowed_actions(request.user, message))
     versions = list(message.versions.select_related("author"))
-    gates = services.failing_gates(message) if message.status not in ("released", "withdrawn") else []
-    overridable = bool(gates) and granted.as_command and all(
-        code in services.OVERRIDABLE_GATES for code, _ in gates if code != "approval_required"
-    ) and not any(code == "approval_required" for code, _ in gates)
+    gates = [] if message.is_finished else services.failing_gates(message)
     return {
         "message": message,
         "incident": message.incident,
-        "granted": granted,
+        "allowed": allowed,
+        # Approving is theirs but for having written this version: say so, rather than hide the button.
+        "authored_own": messages.qualifies(request.user, messages.rules[Action.APPROVE], message)
+        and messages.state_allows(Action.APPROVE, message) and request.user.pk in message.current_authors,
+        "incident_allowed": _incident_offers(request, message.incident),
         "versions": versions,
         "current": versions[-1] if versions else None,
         "gates": gates,
         # Internal messages may go out with an identifier in them, but never without the author being told.
-        "internal_hits": services.identifier_hits(message) if message.is_internal and message.status not in (
-            "released", "withdrawn") else [],
-        "show_values": granted.sees_identifiers,
-        "can_override": overridable,
-        "authored": request.user.pk in services.authors_of(message),
+        "internal_hits": services.identifier_hits(message) if message.is_internal and not message.is_finished else [],
+        "show_values": incident_comms.allows(request.user, Action.PROTECT_IDENTIFIERS, message.incident),
+        "can_override": bool(allowed.get(Action.OVERRIDE_GATE)) and overridable([code for code, _ in gates]),
         "comments": message.comments.select_related("author"),
-        "deliveries": message.emails.select_related("recipient") if granted.approves else None,
+        "deliveries": message.emails.select_related("recipient") if allowed.get(Action.SEE_DELIVERY) else None,
         "comment_form": forms.get("comment_form") or CommentForm(),
         "release_form": forms.get("release_form") or ReleaseForm(),
         "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
@@ -206,14 +214,14 @@ def _message_context(request, message, **forms) -> dict:
 @login_required
 @require_GET
 def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
-    message = get_message_for(request.user, message_id)
+    message = selectors.message_for(request.user, message_id)
     return render(request, "comms/message_detail.html", _message_context(request, message))
 
 
 @login_required
 @require_GET
 def message_panel(request: HttpRequest, message_id: int) -> HttpResponse:
-    message = get_message_for(request.user, message_id)
+    message = selectors.message_for(request.user, message_id)
     return render(request, "comms/message_detail.html#state", _message_context(request, message))
 
 
@@ -221,7 +229,7 @@ def message_panel(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_POST
 def message_action(request: HttpRequest, message_id: int, action: str) -> HttpResponse:
     """Submit, approve, request changes, release or withdraw: one form each on the message page."""
-    message = get_message_for(request.user, message_id)
+    message = selectors.message_for(request.user, message_id)
     forms: dict = {}
     try:
         if action == "submit":
@@ -241,7 +249,7 @@ def message_action(request: HttpRequest, message_id: int, action: str) -> HttpRe
             form.is_valid()
             released = services.message_release(actor=request.user, message_id=message.pk,
                                                  override_reason=form.cleaned_data.get("override_reason", ""))
-            done = "Scheduled for release at its embargo time." if released.status == "scheduled" else "Released."
+            done = "Released." if released.is_released else "Scheduled for release at its embargo time."
         elif action == "withdraw":
             form = forms["withdraw_form"] = WithdrawForm(request.POST)
             if not form.is_valid():
@@ -274,7 +282,7 @@ class _Invalid(Exception):
 @login_required
 @require_GET
 def message_diff(request: HttpRequest, message_id: int) -> HttpResponse:
-    message = get_message_for(request.user, message_id)
+    message = selectors.message_for(request.user, message_id)
     versions = {v.number: v for v in message.versions.all()}
     try:
         older, newer = versions[parse_id(request.GET.get("from"))], versions[parse_id(request.GET.get("to"))]
@@ -291,7 +299,7 @@ def message_diff(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_GET
 def message_print(request: HttpRequest, message_id: int) -> HttpResponse:
     """A clean page for a public message, to print or copy."""
-    message = get_message_for(request.user, message_id)
+    message = selectors.message_for(request.user, message_id)
     if message.audience not in PUBLIC_AUDIENCES and message.audience not in EXTERNAL_AUDIENCES:
         raise Http404("Only external and public messages have a printable page.")
     return render(request, "comms/message_print.html", {"message": message})
@@ -315,11 +323,13 @@ def approvals_board_panel(request: HttpRequest) -> HttpResponse:
 def _board_context(request) -> dict:
     items = list(selectors.board_messages(request.user))
     columns = [
-        ("in_review", "Waiting for approval", [m for m in items if m.status == MessageStatus.IN_REVIEW]),
-        ("changes_requested", "Changes requested", [m for m in items if m.status == MessageStatus.CHANGES_REQUESTED]),
-        ("approved", "Approved: ready to release", [m for m in items if m.status == MessageStatus.APPROVED]),
-        ("scheduled", "Scheduled", [m for m in items if m.status == MessageStatus.SCHEDULED]),
-        ("released", "Released today", [m for m in items if m.status == MessageStatus.RELEASED]),
+        (status.value, title, [m for m in items if m.status == status]) for status, title in (
+            (MessageStatus.IN_REVIEW, "Waiting for approval"),
+            (MessageStatus.CHANGES_REQUESTED, "Changes requested"),
+            (MessageStatus.APPROVED, "Approved: ready to release"),
+            (MessageStatus.SCHEDULED, "Scheduled"),
+            (MessageStatus.RELEASED, "Released today"),
+        )
     ]
     return {"columns": columns, "total": len(items)}
 
@@ -330,16 +340,13 @@ def _board_context(request) -> dict:
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "comms/inbox.html", {"items": selectors.inbox(request.user)})
+    return render(request, "comms/inbox.html", {"items": selectors.inbox_items(request.user)})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def inbox_item(request: HttpRequest, message_id: int) -> HttpResponse:
-    item = InboxItem.objects.select_related("message", "message__incident").filter(
-        recipient=request.user, message_id=parse_id(message_id) or 0).first()
-    if item is None:
-        raise Http404("No such message in your inbox.")
+    item = selectors.inbox_item_for(request.user, message_id)
     form = AcknowledgeForm(request.POST or None, initial={"wants_support": item.wants_support})
     if request.method == "POST" and form.is_valid():
         services.message_acknowledge(actor=request.user, message_id=message_id, **form.cleaned_data)
@@ -355,7 +362,7 @@ def inbox_item(request: HttpRequest, message_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def identifiers(request: HttpRequest, incident_id: int) -> HttpResponse:
-    incident = get_incident_for_comms(request.user, incident_id, "sees_identifiers")
+    incident = selectors.incident_for(request.user, incident_id, Action.PROTECT_IDENTIFIERS)
     form = IdentifierForm(request.POST or None)
     if request.method == "POST":
         if request.POST.get("remove"):
@@ -376,7 +383,7 @@ def identifiers(request: HttpRequest, incident_id: int) -> HttpResponse:
     return render(request, "comms/identifiers.html", {
         "incident": incident, "form": form, "error_forms": _errors(form),
         "identifiers": incident.protected_identifiers.select_related("added_by"), "comms_tab": "identifiers",
-        "granted": capacity(request.user, incident),
+        "incident_allowed": _incident_offers(request, incident),
     }, status=400 if form.errors else 200)
 
 
@@ -384,20 +391,19 @@ def identifiers(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 
 def _owners(incident):
+    """Who may own an enquiry: the people who may log one."""
     return [m.user for m in incident.memberships.active().select_related("user").exclude(role=MemberRole.OBSERVER)
-            if capacity(m.user, incident).logs_media]
+            if incident_comms.allows(m.user, Action.LOG_MEDIA, incident)]
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def media_log(request: HttpRequest, incident_id: int) -> HttpResponse:
-    incident = get_incident_for_comms(request.user, incident_id)
-    granted = capacity(request.user, incident)
+    incident = selectors.incident_for(request.user, incident_id)
+    allowed = _incident_offers(request, incident)
     form = None
-    if granted.logs_media:
-        form = MediaEnquiryForm(request.POST or None, owners=_owners(incident), messages=incident.messages.all())
     if request.method == "POST":
-        check_capacity(request.user, incident, "logs_media")
+        form = MediaEnquiryForm(request.POST, owners=_owners(incident), messages=incident.messages.all())
         if form.is_valid():
             try:
                 services.media_enquiry_log(actor=request.user, incident_id=incident.pk, **form.service_values())
@@ -406,29 +412,30 @@ def media_log(request: HttpRequest, incident_id: int) -> HttpResponse:
             else:
                 flash.success(request, "The enquiry is logged.")
                 return redirect("comms-media", incident_id=incident.pk)
+        selectors.incident_for(request.user, incident_id, Action.LOG_MEDIA)  # the form again, for those who may
+    elif allowed.get(Action.LOG_MEDIA):
+        form = MediaEnquiryForm(owners=_owners(incident), messages=incident.messages.all())
     return render(request, "comms/media_log.html", {
-        "incident": incident, "granted": granted, "form": form, "error_forms": _errors(form),
-        "enquiries": selectors.media_enquiries(incident), "now": timezone.now(), "comms_tab": "media",
+        "incident": incident, "incident_allowed": allowed, "form": form, "error_forms": _errors(form),
+        "enquiries": selectors.media_enquiries(incident), "comms_tab": "media",
     }, status=400 if form is not None and form.errors else 200)
 
 
 @login_required
 @require_GET
 def media_panel(request: HttpRequest, incident_id: int) -> HttpResponse:
-    incident = get_incident_for_comms(request.user, incident_id)
+    incident = selectors.incident_for(request.user, incident_id)
     return render(request, "comms/media_log.html#enquiries", {
-        "incident": incident, "enquiries": selectors.media_enquiries(incident), "now": timezone.now(),
-        "granted": capacity(request.user, incident),
+        "incident": incident, "enquiries": selectors.media_enquiries(incident),
+        "incident_allowed": _incident_offers(request, incident),
     })
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def media_enquiry(request: HttpRequest, enquiry_id: int) -> HttpResponse:
-    enquiry = MediaEnquiry.objects.select_related("incident").filter(pk=parse_id(enquiry_id) or 0).first()
-    if enquiry is None:
-        raise Http404("No such media enquiry.")
-    incident = get_incident_for_comms(request.user, enquiry.incident_id, "logs_media")
+    enquiry = selectors.enquiry_for(request.user, enquiry_id, Action.LOG_MEDIA)
+    incident = enquiry.incident
     local = timezone.localtime
     initial = {
         "outlet": enquiry.outlet, "journalist": enquiry.journalist, "contact": enquiry.contact,

@@ -1,6 +1,7 @@
 """The admin site, for system administrators. Incident changes made here go through the same services
 as the console and the API, so they are audited, appear on the timeline and reach open workspaces live.
-Decision-log entries and timeline events can be read here, never changed or deleted."""
+The admin site acts as a named actor (`AdminSite`), with its own rules in the incident policy; it is not
+a way round them. Decision-log entries and timeline events can be read here, never changed or deleted."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .models import Decision, Incident, Membership, Team, TimelineEvent, User
+from .policy import Action, incidents
+from .rules import AdminSite
 
 
 class ReadOnlyAdminMixin:
@@ -74,13 +77,16 @@ class IncidentAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # incidents are records; they are closed, never deleted
 
+    def get_queryset(self, request):
+        return incidents.restrict(AdminSite(request.user), Action.VIEW, super().get_queryset(request))
+
     def save_model(self, request, obj, form, change):
         data = {field: form.cleaned_data[field] for field in services.EDITABLE_FIELDS if field in form.cleaned_data}
         if change:
             changes = {field: data[field] for field in form.changed_data if field in data}
-            saved = services.incident_update(actor=request.user, incident_id=obj.pk, changes=changes, via_admin=True)
+            saved = services.incident_update(actor=AdminSite(request.user), incident_id=obj.pk, changes=changes)
         else:
-            saved = services.incident_open(actor=request.user, via_admin=True, **data)
+            saved = services.incident_open(actor=AdminSite(request.user), **data)
         obj.pk = saved.pk
         obj.refresh_from_db()
 

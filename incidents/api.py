@@ -1,5 +1,6 @@
-"""REST API for the incident workspace. Thin: parse with a serializer, fetch through the permission
-getter, call the service, present. Errors: 400 field messages, 403 visible-but-not-allowed, 404 not
+"""REST API for the incident workspace. Thin: parse with a serializer, call the service for a change or
+a selector for a read, present. Nothing here checks permission: the service guards, the selectors fetch
+through the policy. Errors: 400 field messages, 403 visible-but-not-allowed, 404 not
 visible (restricted incidents do not exist for outsiders), 409 refused by the incident's current state."""
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from rest_framework.views import APIView
 
 from . import selectors, services
 from .models import Incident, IncidentKind, IncidentStatus, MemberRole, Membership
-from .permissions import Action, get_incident_for
 from .serializers import (
     DecisionRecordSerializer,
     DecisionSerializer,
@@ -77,7 +77,7 @@ class IncidentListApi(generics.ListAPIView):
     serializer_class = IncidentSerializer
 
     def get_queryset(self):
-        queryset = Incident.objects.visible_to(self.request.user).order_by("-opened_at", "-id")
+        queryset = selectors.visible_incidents(self.request.user)
         status_filter = self.request.query_params.get("status")
         if status_filter:
             if status_filter not in IncidentStatus.values:
@@ -109,13 +109,12 @@ class IncidentListApi(generics.ListAPIView):
 class IncidentDetailApi(APIView):
     @extend_schema(responses=IncidentSerializer)
     def get(self, request, incident_id: int):
-        get_incident_for(request.user, incident_id)
+        selectors.incident_for(request.user, incident_id)
         return _incident_response(incident_id, request)
 
     @extend_schema(request=IncidentUpdateSerializer, responses=IncidentSerializer)
     def patch(self, request, incident_id: int):
         """Change an incident's details (lead or tactical lead)."""
-        get_incident_for(request.user, incident_id, Action.EDIT)
         changes = _parse(IncidentUpdateSerializer, request)
         services.incident_update(actor=request.user, incident_id=incident_id, changes=changes)
         return _incident_response(incident_id, request)
@@ -125,7 +124,6 @@ class IncidentTransitionApi(APIView):
     @extend_schema(request=TransitionSerializer, responses=IncidentSerializer)
     def post(self, request, incident_id: int):
         """Move the status: open → stabilising → closed; closed → open reopens. A reason is required."""
-        get_incident_for(request.user, incident_id, Action.TRANSITION)
         data = _parse(TransitionSerializer, request)
         services.incident_transition(actor=request.user, incident_id=incident_id, **data)
         return _incident_response(incident_id, request)
@@ -134,13 +132,12 @@ class IncidentTransitionApi(APIView):
 class MemberListApi(APIView):
     @extend_schema(responses=MembershipSerializer(many=True))
     def get(self, request, incident_id: int):
-        incident = get_incident_for(request.user, incident_id)
+        incident = selectors.incident_for(request.user, incident_id)
         return Response(MembershipSerializer(selectors.members(incident), many=True).data)
 
     @extend_schema(request=MemberAddSerializer, responses={201: MembershipSerializer})
     def post(self, request, incident_id: int):
         """Add a member, saying why (lead or tactical lead)."""
-        get_incident_for(request.user, incident_id, Action.MANAGE_MEMBERS)
         membership = services.member_add(
             actor=request.user, incident_id=incident_id, **_parse(MemberAddSerializer, request)
         )
@@ -151,7 +148,6 @@ class MemberDetailApi(APIView):
     @extend_schema(request=MemberChangeSerializer, responses=MembershipSerializer)
     def patch(self, request, incident_id: int, username: str):
         """Change a member's role, saying why."""
-        get_incident_for(request.user, incident_id, Action.MANAGE_MEMBERS)
         membership = services.member_change_role(
             actor=request.user, incident_id=incident_id, username=username, **_parse(MemberChangeSerializer, request)
         )
@@ -164,7 +160,6 @@ class MemberDetailApi(APIView):
     )
     def delete(self, request, incident_id: int, username: str):
         """Remove a member, saying why. Their open pages and sockets lose access at once."""
-        get_incident_for(request.user, incident_id, Action.MANAGE_MEMBERS)
         data = request.data if request.data else {"reason": request.query_params.get("reason", "")}
         reason = MemberRemoveSerializer(data=data)
         reason.is_valid(raise_exception=True)
@@ -179,13 +174,12 @@ class DecisionListApi(APIView):
 
     @extend_schema(responses=DecisionSerializer(many=True))
     def get(self, request, incident_id: int):
-        incident = get_incident_for(request.user, incident_id)
+        incident = selectors.incident_for(request.user, incident_id)
         return Response(DecisionSerializer(selectors.decisions(incident), many=True).data)
 
     @extend_schema(request=DecisionRecordSerializer, responses={201: DecisionSerializer})
     def post(self, request, incident_id: int):
         """Record a decision (any member but observers). To correct an entry, record a new one with `corrects`."""
-        get_incident_for(request.user, incident_id, Action.RECORD_DECISION)
         entry = services.decision_record(
             actor=request.user, incident_id=incident_id, **_parse(DecisionRecordSerializer, request)
         )
@@ -196,7 +190,7 @@ class DecisionListApi(APIView):
 class DecisionDetailApi(APIView):
     @extend_schema(responses=DecisionSerializer)
     def get(self, request, incident_id: int, decision_id: int):
-        incident = get_incident_for(request.user, incident_id)
+        incident = selectors.incident_for(request.user, incident_id)
         entry = selectors.decisions(incident).filter(pk=decision_id).first()
         if entry is None:
             return Response({"detail": "No such decision in this incident."}, status=status.HTTP_404_NOT_FOUND)
@@ -217,7 +211,7 @@ class TimelineApi(generics.ListAPIView):
     pagination_class = TimelinePagination
 
     def get_queryset(self):
-        incident = get_incident_for(self.request.user, self.kwargs["incident_id"])
+        incident = selectors.incident_for(self.request.user, self.kwargs["incident_id"])
         after = self.request.query_params.get("after")
         if after is not None:
             try:
@@ -240,5 +234,5 @@ class HistoryApi(APIView):
 
     @extend_schema(responses=HistoryEntrySerializer(many=True))
     def get(self, request, incident_id: int):
-        incident = get_incident_for(request.user, incident_id)
+        incident = selectors.incident_for(request.user, incident_id)
         return Response([entry.as_payload() for entry in selectors.history(incident)])

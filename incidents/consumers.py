@@ -1,7 +1,7 @@
 """The incident socket: `/ws/incidents/{id}/`.
 
-Authorised in connect() through the same getter as pages and the API, so a person who cannot see the
-incident is refused exactly as if it did not exist. Pushes are at-most-once; a client that reconnects
+Authorised in connect() through the same selector as pages and the API (the incident policy), so a
+person who cannot see the incident is refused exactly as if it did not exist. Pushes are at-most-once; a client that reconnects
 sends `{"type": "resync", "after": <last event id>}` (or reloads its panels) to catch up.
 """
 
@@ -13,7 +13,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from config.errors import Http404
 
 from . import realtime, selectors
-from .permissions import get_incident_for
+from .rules import forget
 
 # Close code for "you no longer have access": 4000-4999 are the application's own (RFC 6455 §7.4.2).
 CLOSE_ACCESS_REVOKED = 4403
@@ -85,12 +85,9 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _visible(self) -> bool:
         user = self.scope.get("user")
-        if user is not None and user.pk:
-            # Roles and activation may have changed since the socket opened.
-            user.refresh_from_db(fields=["is_active"])
-            user.__dict__.pop("_org_roles", None)
+        forget(user)  # roles, memberships and activation may have changed since the socket opened
         try:
-            get_incident_for(user, self.incident_id)
+            selectors.incident_for(user, self.incident_id)
         except Http404:
             return False
         return True

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 
 from config.errors import InvalidInput
 
@@ -161,7 +162,6 @@ class DecisionForm(HarbourForm):
     )
     late_entry_reason = forms.CharField(
         label="Reason for a late entry", required=False, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Needed when the decision was made more than 15 minutes ago.",
     )
     review_at = DateTimeLocalField(
         label="Review by", required=False, error_messages={"invalid": "Enter the review time as a date and time."}
@@ -170,6 +170,11 @@ class DecisionForm(HarbourForm):
 
     def __init__(self, *args, members=(), entries=(), **kwargs):
         super().__init__(*args, **kwargs)
+        # From the setting, as the service reads it (bound fields copy their hint when they are made).
+        late = self["late_entry_reason"]
+        late.help_text = late.field.help_text = (
+            f"Needed when the decision was made more than {settings.HARBOUR_LATE_ENTRY_MINUTES} minutes ago.")
+        late.field.widget.attrs["aria-describedby"] = f"{late.auto_id}_hint"
         self.fields["decided_by"].choices = [("", "Me")] + [(m.user.username, m.user.display_name) for m in members]
         self.fields["corrects"].choices = [("", "Nothing: this is a new decision")] + [
             (str(e.pk), f"Decision {e.number}: {e.decision[:80]}") for e in entries

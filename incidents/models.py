@@ -78,6 +78,9 @@ class IncidentKind(models.TextChoices):
     OTHER = "other", "Other serious incident"
 
 
+DEATH_KINDS = frozenset({IncidentKind.CHILD_DEATH, IncidentKind.ADULT_DEATH})
+
+
 class Severity(models.TextChoices):
     CRITICAL = "critical", "Critical"
     MAJOR = "major", "Major"
@@ -88,29 +91,6 @@ class IncidentStatus(models.TextChoices):
     OPEN = "open", "Open"
     STABILISING = "stabilising", "Stabilising"
     CLOSED = "closed", "Closed"
-
-
-# The only moves an incident's status can make; everything else is refused with a clear message.
-STATUS_TRANSITIONS: dict[str, tuple[str, ...]] = {
-    IncidentStatus.OPEN: (IncidentStatus.STABILISING,),
-    IncidentStatus.STABILISING: (IncidentStatus.CLOSED,),
-    IncidentStatus.CLOSED: (IncidentStatus.OPEN,),
-}
-
-
-class IncidentQuerySet(models.QuerySet["Incident"]):
-    def visible_to(self, user) -> IncidentQuerySet:
-        """Need to know: members see their incidents; senior leaders also see every unrestricted one.
-
-        The only visibility filter in Harbour: pages, API and sockets all come through here (or through
-        incidents.permissions, which uses it), so a restricted incident cannot leak through one of them.
-        """
-        if not user or not user.is_authenticated or not user.is_active:
-            return self.none()
-        is_member = Q(memberships__user=user, memberships__removed_at__isnull=True)
-        if user.is_senior_leader:
-            return self.filter(is_member | Q(restricted=False)).distinct()
-        return self.filter(is_member).distinct()
 
 
 class Incident(models.Model):
@@ -129,8 +109,10 @@ class Incident(models.Model):
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = IncidentQuerySet.as_manager()
     history = HistoricalRecords()
+
+    # How each status is shown (GOV.UK tag colours): calm colours, no alarm red.
+    STATUS_COLOURS = {IncidentStatus.OPEN: "blue", IncidentStatus.STABILISING: "yellow", IncidentStatus.CLOSED: "grey"}
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -145,6 +127,11 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
+
+    @property
+    def is_death(self) -> bool:
+        """A death: the family must be told before anything goes public."""
+        return self.kind in DEATH_KINDS
 
 
 class ReferenceCounter(models.Model):
@@ -202,7 +189,7 @@ class Membership(models.Model):
             models.CheckConstraint(condition=Q(role__in=MemberRole.values), name="membership_role_valid"),
         ]
         indexes = [
-            # visible_to(): "incidents where this user is an active member".
+            # The policy's membership test (incidents/rules.py): "is this user an active member of this incident".
             models.Index(fields=["user", "incident"], condition=Q(removed_at__isnull=True), name="membership_active_user"),
         ]
 
@@ -244,6 +231,19 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"Decision {self.number} in incident {self.incident_id}"
+
+
+class EventType(models.TextChoices):
+    """What the incident wing writes on the timeline. The other wings have their own (comms.models.CommsEvent)."""
+
+    INCIDENT_OPENED = "incident.opened", "Incident opened"
+    INCIDENT_UPDATED = "incident.updated", "Details changed"
+    INCIDENT_STATUS_CHANGED = "incident.status_changed", "Status changed"
+    MEMBER_ADDED = "member.added", "Member added"
+    MEMBER_ROLE_CHANGED = "member.role_changed", "Member's role changed"
+    MEMBER_REMOVED = "member.removed", "Member removed"
+    DECISION_RECORDED = "decision.recorded", "Decision recorded"
+    DECISION_REVIEW_DUE = "decision.review_due", "Decision due for review"
 
 
 class TimelineEvent(models.Model):

@@ -50,11 +50,17 @@ def access_changed_message(incident_id: int) -> dict[str, Any]:
     return {"type": "access.changed", "incident": incident_id}
 
 
-def approvals_board_group() -> str:
-    """Every approvals-board socket listens here; each checks per event what its person may see."""
-    return "board.approvals"
+def approvals_group(incident_id: int) -> str:
+    """The approvals-board sockets of the people who approve for this incident. A board joins one group
+    per incident it may see, so an event costs nothing on the boards of everyone else."""
+    return f"approvals.{incident_id}"
 
 
 def message_changed_message(message_id: int, incident_id: int) -> dict[str, Any]:
-    # Ids only: each consumer fetches the message through the permission check for its own person.
+    # Ids only: each consumer fetches the message through the policy for its own person.
     return {"type": "message.changed", "message": message_id, "incident": incident_id}
+
+
+def comms_changed_message(message_id: int) -> dict[str, Any]:
+    """Counts moved (someone acknowledged a briefing): pages re-fetch what they may see."""
+    return {"type": "comms.changed", "message": message_id}

@@ -1,6 +1,7 @@
-"""Read-side queries for the incident workspace, shared by pages, the API and sockets.
+"""Every read of the incident workspace, shared by pages, the API, exports and sockets.
 
-Callers fetch the incident through permissions.get_incident_for first; nothing here checks access.
+The getters come through the policy (incidents/policy.py), so what a person may not see does not exist
+for them; the panels below take an incident already fetched that way.
 """
 
 from __future__ import annotations
@@ -14,6 +15,19 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from .models import Decision, Incident, Membership, TimelineEvent, User
+from .policy import Action, incidents
+from .rules import Actor
+
+
+def incident_for(actor: Actor, incident_id, action: Action = Action.VIEW) -> Incident:
+    """The incident, as this person may see it: 404 if it does not exist for them. With an action (to show
+    the form for it), 403 when they may see it but not do that."""
+    return incidents.fetch(actor, action, incident_id, state=False)
+
+
+def visible_incidents(actor: Actor) -> QuerySet[Incident]:
+    """Every incident the person may see, newest first."""
+    return incidents.restrict(actor, Action.VIEW).order_by("-opened_at", "-id")
 
 
 def timeline(incident_id: int, *, after: int | None = None) -> QuerySet[TimelineEvent]:

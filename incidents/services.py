@@ -1,9 +1,10 @@
 """Every change to an incident workspace, one function each.
 
-Each function takes the acting person and keyword arguments, and in one transaction: checks permission
-(through incidents.permissions), locks and checks the current state, saves (simple-history records the
-field-level audit, attributed to the actor), appends a timeline event, and queues the live broadcast for
-after commit. Pages, the API, the admin and management commands all call these; none repeats their rules.
+Each function takes the acting person and keyword arguments, and in one transaction: locks the row and
+guards the action with the policy (incidents/policy.py: who may, and from which state), saves
+(simple-history records the field-level audit, attributed to the actor), appends a timeline event, and
+queues the live broadcast for after commit. Pages, the API, the admin and management commands all call
+these; none of them checks first, and none repeats their rules.
 """
 
 from __future__ import annotations
@@ -16,23 +17,23 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from config.errors import Conflict, Http404, InvalidInput, PermissionDenied
+from config.errors import Conflict, Http404, InvalidInput
 
 from . import realtime
 from .models import (
-    STATUS_TRANSITIONS,
     Decision,
+    EventType,
     Incident,
     IncidentKind,
     IncidentStatus,
     MemberRole,
     Membership,
-    OrgRole,
     Severity,
     TimelineEvent,
     User,
 )
-from .permissions import Action, can_open_incident, get_incident_for, parse_id
+from .policy import ROLE_NEEDS_ORG_ROLE, Action, incidents
+from .rules import Actor, parse_id, person_of
 
 # A clock a few seconds fast on a laptop should not make "now" count as the future.
 CLOCK_SKEW = dt.timedelta(minutes=2)
@@ -43,14 +44,9 @@ EDITABLE_FIELDS = ("title", "kind", "severity", "occurred_at", "aware_at", "summ
 # --- shared steps ----------------------------------------------------------------------------------------
 
 
-def _locked_incident(actor: User, incident_id: int, action: Action, *, via_admin: bool) -> Incident:
-    """The incident row, locked for this transaction. The admin site has already authorised its users."""
-    if via_admin:
-        incident = Incident.objects.select_for_update().filter(pk=incident_id).first()
-        if incident is None:
-            raise Http404("No such incident.")
-        return incident
-    return get_incident_for(actor, incident_id, action, for_update=True)
+def _locked_incident(actor: Actor, incident_id: int, action: Action, *, state: bool = True) -> Incident:
+    """The incident row, locked for this transaction, once the policy allows the actor this action."""
+    return incidents.fetch(actor, action, incident_id, Incident.objects.select_for_update(), state=state)
 
 
 def record_event(
@@ -76,6 +72,12 @@ def save_audited(instance, actor: User | None, reason: str = "") -> None:
     if reason:
         instance._change_reason = reason[:100]
     instance.save()
+
+
+def delete_audited(instance, actor: User | None) -> None:
+    """Delete so that the history row of the deletion names the actor."""
+    instance._history_user = actor
+    instance.delete()
 
 
 def clean_text(value: Any) -> str:
@@ -147,11 +149,10 @@ def incident_open(
     aware_at: dt.datetime,
     summary: str,
     restricted: bool = False,
-    via_admin: bool = False,
 ) -> Incident:
-    """Open an incident workspace. Senior leaders only; the opener becomes its lead."""
-    if not via_admin and not can_open_incident(actor):
-        raise PermissionDenied("Only senior leaders can open an incident.")
+    """Open an incident workspace. Senior leaders only (and the admin site); the opener becomes its lead."""
+    incidents.check(actor, Action.OPEN)
+    actor = person_of(actor)
     errors: dict[str, list[str]] = {}
     title = _required_text(errors, "title", title, "a title", 200)
     summary = _required_text(errors, "summary", summary, "a summary")
@@ -183,7 +184,7 @@ def incident_open(
         record_event(
             incident=incident,
             actor=actor,
-            type="incident.opened",
+            type=EventType.INCIDENT_OPENED,
             summary=f"{actor.display_name} opened {incident.reference}: {title}"
             + (" (restricted)" if restricted else ""),
             data={"reference": incident.reference},
@@ -205,15 +206,14 @@ def _describe_change(field: str, old: Any, new: Any) -> str:
     return f"{label} → {new}"
 
 
-def incident_update(
-    *, actor: User, incident_id: int, changes: dict[str, Any], via_admin: bool = False
-) -> Incident:
+def incident_update(*, actor: Actor, incident_id: int, changes: dict[str, Any]) -> Incident:
     """Change an incident's details (lead or tactical lead). Only the fields given are changed."""
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
     if unknown:
         raise InvalidInput({name: ["This field cannot be changed here."] for name in unknown})
     with transaction.atomic():
-        incident = _locked_incident(actor, incident_id, Action.EDIT, via_admin=via_admin)
+        incident = _locked_incident(actor, incident_id, Action.EDIT)
+        actor = person_of(actor)
         errors: dict[str, list[str]] = {}
         values = {field: getattr(incident, field) for field in EDITABLE_FIELDS}
         values.update(changes)
@@ -247,7 +247,7 @@ def incident_update(
         record_event(
             incident=incident,
             actor=actor,
-            type="incident.updated",
+            type=EventType.INCIDENT_UPDATED,
             summary=f"{actor.display_name} changed the details: " + "; ".join(descriptions),
             data={"fields": changed},
         )
@@ -261,16 +261,11 @@ def incident_transition(*, actor: User, incident_id: int, status: str, reason: s
         errors["status"] = [f"Choose a status from: {', '.join(IncidentStatus.values)}."]
     reason = _required_text(errors, "reason", reason, "the reason for the change", 500)
     with transaction.atomic():
-        incident = get_incident_for(actor, incident_id, Action.TRANSITION, for_update=True)
+        incident = _locked_incident(actor, incident_id, Action.CHANGE_STATUS, state=False)
         if errors:
             raise InvalidInput(errors)
+        incidents.check(actor, Action.CHANGE_STATUS, incident, to=status)
         current = incident.status
-        if status not in STATUS_TRANSITIONS[current]:
-            allowed = " or ".join(IncidentStatus(s).label.lower() for s in STATUS_TRANSITIONS[current])
-            raise Conflict(
-                f"The incident is {IncidentStatus(current).label.lower()}; from here it can only move to {allowed}.",
-                code="invalid_transition",
-            )
         incident.status = status
         save_audited(incident, actor, reason)
         verb = "reopened the incident" if current == IncidentStatus.CLOSED else (
@@ -279,7 +274,7 @@ def incident_transition(*, actor: User, incident_id: int, status: str, reason: s
         record_event(
             incident=incident,
             actor=actor,
-            type="incident.status_changed",
+            type=EventType.INCIDENT_STATUS_CHANGED,
             summary=f"{actor.display_name} {verb}: {reason}",
             data={"from": current, "to": status, "reason": reason},
         )
@@ -302,27 +297,14 @@ def _resolve_user(errors: dict[str, list[str]], field: str, user: User | str | N
     return found
 
 
-# Roles that carry organisational authority: only people who hold it in the organisation may hold them.
-ROLE_REQUIRES_ORG_ROLE = {
-    MemberRole.LEAD: (OrgRole.SENIOR_LEADER, "Only a senior leader can be an incident's lead."),
-    MemberRole.WELLBEING_LEAD: (
-        OrgRole.WELLBEING_LEAD,
-        "Only one of the organisation's wellbeing leads can be an incident's wellbeing lead: the role sees "
-        "who has asked for support.",
-    ),
-}
-
-
 def _check_role_rules(actor: User, incident: Incident, person: User | None, role: str | None,
                       touches_lead: bool, errors: dict[str, list[str]]) -> None:
     """Who may hold which role, and who may hand out or take away the lead."""
-    required = ROLE_REQUIRES_ORG_ROLE.get(role)
+    required = ROLE_NEEDS_ORG_ROLE.get(role)
     if person is not None and required and not person.has_org_role(required[0]):
         errors.setdefault("role", []).append(required[1])
     if touches_lead:
-        membership = incident.memberships.active().filter(user=actor).first()
-        if membership is None or membership.role != MemberRole.LEAD:
-            raise PermissionDenied("Only the incident's lead can make someone lead, or change or remove a lead.")
+        incidents.check(actor, Action.HAND_OVER_LEAD, incident)
 
 
 def _active_leads(incident: Incident) -> int:
@@ -336,7 +318,7 @@ def member_add(*, actor: User, incident_id: int, user: User | str, role: str, re
     _check_choice(errors, "role", role, MemberRole, "a role")
     reason = _required_text(errors, "reason", reason, "why they are being added", 500)
     with transaction.atomic():
-        incident = get_incident_for(actor, incident_id, Action.MANAGE_MEMBERS, for_update=True)
+        incident = _locked_incident(actor, incident_id, Action.MANAGE_MEMBERS)
         _check_role_rules(actor, incident, person, role, role == MemberRole.LEAD, errors)
         if errors:
             raise InvalidInput(errors)
@@ -353,10 +335,11 @@ def member_add(*, actor: User, incident_id: int, user: User | str, role: str, re
                 save_audited(membership, actor)
         except IntegrityError:  # a concurrent add of the same person won the race
             raise Conflict(f"{person.display_name} is already a member.", code="already_member") from None
+        _tell_person(membership.user, incident)
         record_event(
             incident=incident,
             actor=actor,
-            type="member.added",
+            type=EventType.MEMBER_ADDED,
             summary=f"{actor.display_name} added {person.display_name} as {membership.get_role_display().lower()}: {reason}",
             data={"user": person.username, "role": role, "reason": reason},
         )
@@ -375,7 +358,7 @@ def member_change_role(*, actor: User, incident_id: int, username: str, role: st
     _check_choice(errors, "role", role, MemberRole, "a role")
     reason = _required_text(errors, "reason", reason, "why their role is changing", 500)
     with transaction.atomic():
-        incident = get_incident_for(actor, incident_id, Action.MANAGE_MEMBERS, for_update=True)
+        incident = _locked_incident(actor, incident_id, Action.MANAGE_MEMBERS)
         membership = _active_membership(incident, username)
         _check_role_rules(actor, incident, membership.user, role,
                           MemberRole.LEAD in (role, membership.role), errors)
@@ -394,13 +377,19 @@ def member_change_role(*, actor: User, incident_id: int, username: str, role: st
         record_event(
             incident=incident,
             actor=actor,
-            type="member.role_changed",
+            type=EventType.MEMBER_ROLE_CHANGED,
             summary=f"{actor.display_name} changed {membership.user.display_name} from {old_label} to "
             f"{membership.get_role_display().lower()}: {reason}",
             data={"user": username, "role": role, "reason": reason},
         )
         realtime.broadcast_on_commit(realtime.incident_group(incident.pk), realtime.access_changed_message(incident.pk))
+        _tell_person(membership.user, incident)
     return membership
+
+
+def _tell_person(person: User, incident: Incident) -> None:
+    """The person's own sockets (their approvals board, say) follow what they may now do in the incident."""
+    realtime.broadcast_on_commit(realtime.user_group(person.pk), realtime.access_changed_message(incident.pk))
 
 
 def member_remove(*, actor: User, incident_id: int, username: str, reason: str) -> Membership:
@@ -408,7 +397,7 @@ def member_remove(*, actor: User, incident_id: int, username: str, reason: str) 
     errors: dict[str, list[str]] = {}
     reason = _required_text(errors, "reason", reason, "why they are being removed", 500)
     with transaction.atomic():
-        incident = get_incident_for(actor, incident_id, Action.MANAGE_MEMBERS, for_update=True)
+        incident = _locked_incident(actor, incident_id, Action.MANAGE_MEMBERS)
         membership = _active_membership(incident, username)
         _check_role_rules(actor, incident, None, None, membership.role == MemberRole.LEAD, errors)
         if errors:
@@ -423,10 +412,11 @@ def member_remove(*, actor: User, incident_id: int, username: str, reason: str) 
         save_audited(membership, actor, reason)
         # Access first, so the removed person's socket closes before the story of their removal is sent.
         realtime.broadcast_on_commit(realtime.incident_group(incident.pk), realtime.access_changed_message(incident.pk))
+        _tell_person(membership.user, incident)
         record_event(
             incident=incident,
             actor=actor,
-            type="member.removed",
+            type=EventType.MEMBER_REMOVED,
             summary=f"{actor.display_name} removed {membership.user.display_name}: {reason}",
             data={"user": username, "reason": reason},
         )
@@ -480,7 +470,7 @@ def decision_record(
             errors["review_at"] = ["The review must be after the decision."]
 
     with transaction.atomic():
-        incident = get_incident_for(actor, incident_id, Action.RECORD_DECISION, for_update=True)
+        incident = _locked_incident(actor, incident_id, Action.RECORD_DECISION)
         decider = actor
         if decided_by not in (None, ""):
             decider = _resolve_user(errors, "decided_by", decided_by)
@@ -521,7 +511,7 @@ def decision_record(
         record_event(
             incident=incident,
             actor=actor,
-            type="decision.recorded",
+            type=EventType.DECISION_RECORDED,
             summary=f"{prefix} recorded by {actor.display_name}: {_shorten(decision)}",
             data={"decision": entry.pk, "number": number, "corrects": corrected.pk if corrected else None},
         )

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from .models import Decision, TimelineEvent
+from .models import Decision, EventType, TimelineEvent
 
 
 @task()
@@ -24,7 +24,7 @@ def decision_review_due(decision_id: int) -> str:
         if entry.corrections.exists():
             return "corrected"  # the correcting entry carries its own review time
         already = TimelineEvent.objects.filter(
-            incident=entry.incident, type="decision.review_due", data__decision=entry.pk
+            incident=entry.incident, type=EventType.DECISION_REVIEW_DUE, data__decision=entry.pk
         ).exists()
         if already:
             return "already said"
@@ -33,7 +33,7 @@ def decision_review_due(decision_id: int) -> str:
         record_event(
             incident=entry.incident,
             actor=None,
-            type="decision.review_due",
+            type=EventType.DECISION_REVIEW_DUE,
             summary=f"Decision {entry.number} is due for review.",
             data={"decision": entry.pk, "number": entry.number},
         )

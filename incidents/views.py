@@ -1,4 +1,5 @@
-"""Console pages. Thin: parse the form, fetch through the permission getter, call the service, render.
+"""Console pages. Thin: parse the form, call the service for a change or a selector for a read, render.
+Neither checks permission first: the service guards, and the selectors fetch through the policy.
 
 Forms post normally and redirect (so every page works without JavaScript); the workspace's panels are
 refreshed by htmx when the incident socket says something changed, and all of them on reconnect.
@@ -11,7 +12,6 @@ from functools import cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,9 +30,9 @@ from .forms import (
     TransitionForm,
     same_to_the_minute,
 )
-from .models import STATUS_TRANSITIONS, Incident, IncidentKind, User
+from .models import Incident, IncidentKind, User
 from .models import IncidentStatus as Status
-from .permissions import Action, allowed_actions, can_open_incident, get_incident_for
+from .policy import Action, incidents
 
 PANELS = ("summary", "members", "decisions", "timeline", "history")
 
@@ -40,28 +40,28 @@ PANELS = ("summary", "members", "decisions", "timeline", "history")
 @login_required
 @require_GET
 def incident_list(request: HttpRequest) -> HttpResponse:
-    incidents = Incident.objects.visible_to(request.user).order_by("-opened_at", "-id")
+    visible = selectors.visible_incidents(request.user)
     status = request.GET.get("status", "")
     kind = request.GET.get("kind", "")
     if status in Status.values:
-        incidents = incidents.filter(status=status)
+        visible = visible.filter(status=status)
     if kind in IncidentKind.values:
-        incidents = incidents.filter(kind=kind)
+        visible = visible.filter(kind=kind)
     return render(request, "incidents/incident_list.html", {
-        "incidents": incidents,
+        "incidents": visible,
         "status": status,
         "kind": kind,
         "statuses": Status.choices,
         "kinds": IncidentKind.choices,
-        "can_open": can_open_incident(request.user),
+        "can_open": incidents.allows(request.user, Action.OPEN),
     })
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def incident_open(request: HttpRequest) -> HttpResponse:
-    if not can_open_incident(request.user):
-        raise PermissionDenied("Only senior leaders can open an incident.")
+    if request.method == "GET":
+        incidents.check(request.user, Action.OPEN)  # the form is offered only to those who may use it
     form = IncidentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -78,7 +78,7 @@ def incident_open(request: HttpRequest) -> HttpResponse:
 def _workspace_context(request: HttpRequest, incident: Incident, **forms) -> dict:
     """Everything the workspace shows. Panels are computed lazily (templates call these on first use),
     so a single panel refreshed by htmx costs only its own queries."""
-    actions = allowed_actions(request.user, incident)
+    actions = incidents.allowed_actions(request.user, incident)
     members = cache(lambda: list(selectors.members(incident)))
     decisions = cache(lambda: list(selectors.decisions(incident)))
     context = {
@@ -88,12 +88,13 @@ def _workspace_context(request: HttpRequest, incident: Incident, **forms) -> dic
         "decisions": decisions,
         "timeline": cache(lambda: list(selectors.timeline(incident.pk)[:200])),
         "history": cache(lambda: selectors.history(incident)),
-        "next_statuses": [(s, Status(s).label) for s in STATUS_TRANSITIONS[incident.status]],
+        "next_statuses": [(s, "Reopen" if incident.status == Status.CLOSED else Status(s).label)
+                          for s in incidents.targets(Action.CHANGE_STATUS, incident)],
         "staff": cache(lambda: User.objects.filter(is_active=True).exclude(
             pk__in=[m.user_id for m in members()]
         ).select_related("team").only("username", "full_name", "team__name")),
     }
-    if Action.TRANSITION in actions:
+    if Action.CHANGE_STATUS in actions:
         context["transition_form"] = forms.get("transition_form") or TransitionForm()
     if Action.MANAGE_MEMBERS in actions:
         context["member_form"] = forms.get("member_form") or MemberAddForm()
@@ -108,7 +109,7 @@ def _workspace_context(request: HttpRequest, incident: Incident, **forms) -> dic
 @login_required
 @require_GET
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
-    incident = get_incident_for(request.user, incident_id)
+    incident = selectors.incident_for(request.user, incident_id)
     return render(request, "incidents/workspace.html", _workspace_context(request, incident))
 
 
@@ -116,21 +117,22 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
 @require_GET
 def incident_panel(request: HttpRequest, incident_id: int, panel: str) -> HttpResponse:
     """One panel of the workspace, for htmx to swap in when the socket says it changed."""
-    incident = get_incident_for(request.user, incident_id)
+    incident = selectors.incident_for(request.user, incident_id)
     if panel not in PANELS:
         return HttpResponse(status=404)
     return render(request, f"incidents/workspace.html#{panel}", _workspace_context(request, incident))
 
 
-def _rerender(request, incident_id: int, **forms) -> HttpResponse:
-    incident = get_incident_for(request.user, incident_id)
+def _rerender(request, incident_id: int, action: Action, **forms) -> HttpResponse:
+    """The workspace again with a form's errors, for someone who may use that form."""
+    incident = selectors.incident_for(request.user, incident_id, action)
     return render(request, "incidents/workspace.html", _workspace_context(request, incident, **forms), status=400)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def incident_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
-    incident = get_incident_for(request.user, incident_id, Action.EDIT)
+    incident = selectors.incident_for(request.user, incident_id, Action.EDIT)
     initial = {f: getattr(incident, f) for f in services.EDITABLE_FIELDS}
     if request.method == "GET":
         initial["occurred_at"] = timezone.localtime(incident.occurred_at)
@@ -155,7 +157,6 @@ def incident_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def incident_transition(request: HttpRequest, incident_id: int) -> HttpResponse:
-    get_incident_for(request.user, incident_id, Action.TRANSITION)
     form = TransitionForm(request.POST)
     if form.is_valid():
         try:
@@ -167,13 +168,12 @@ def incident_transition(request: HttpRequest, incident_id: int) -> HttpResponse:
         else:
             messages.success(request, f"The incident is now {incident.get_status_display().lower()}.")
             return redirect("incident-detail", incident_id=incident_id)
-    return _rerender(request, incident_id, transition_form=form)
+    return _rerender(request, incident_id, Action.CHANGE_STATUS, transition_form=form)
 
 
 @login_required
 @require_POST
 def member_add(request: HttpRequest, incident_id: int) -> HttpResponse:
-    get_incident_for(request.user, incident_id, Action.MANAGE_MEMBERS)
     form = MemberAddForm(request.POST)
     if form.is_valid():
         try:
@@ -185,14 +185,14 @@ def member_add(request: HttpRequest, incident_id: int) -> HttpResponse:
         else:
             messages.success(request, f"{membership.user.display_name} is now a member.")
             return redirect(reverse("incident-detail", kwargs={"incident_id": incident_id}) + "#members")
-    return _rerender(request, incident_id, member_form=form)
+    return _rerender(request, incident_id, Action.MANAGE_MEMBERS, member_form=form)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def member_manage(request: HttpRequest, incident_id: int, username: str) -> HttpResponse:
     """Change a member's role or remove them: one page, two forms, each with its reason."""
-    incident = get_incident_for(request.user, incident_id, Action.MANAGE_MEMBERS)
+    incident = selectors.incident_for(request.user, incident_id, Action.MANAGE_MEMBERS)
     membership = selectors.members(incident).filter(user__username=username).first()
     if membership is None:
         return render(request, "404.html", status=404)
@@ -228,7 +228,7 @@ def member_manage(request: HttpRequest, incident_id: int, username: str) -> Http
 @login_required
 @require_POST
 def decision_record(request: HttpRequest, incident_id: int) -> HttpResponse:
-    incident = get_incident_for(request.user, incident_id, Action.RECORD_DECISION)
+    incident = selectors.incident_for(request.user, incident_id, Action.RECORD_DECISION)
     form = DecisionForm(request.POST, members=selectors.members(incident), entries=selectors.decisions(incident))
     if form.is_valid():
         try:
@@ -238,13 +238,13 @@ def decision_record(request: HttpRequest, incident_id: int) -> HttpResponse:
         else:
             messages.success(request, f"Decision {entry.number} is recorded.")
             return redirect(reverse("incident-detail", kwargs={"incident_id": incident_id}) + "#decisions")
-    return _rerender(request, incident_id, decision_form=form)
+    return _rerender(request, incident_id, Action.RECORD_DECISION, decision_form=form)
 
 
 @login_required
 @require_GET
 def timeline_csv(request: HttpRequest, incident_id: int) -> HttpResponse:
-    incident = get_incident_for(request.user, incident_id)
+    incident = selectors.incident_for(request.user, incident_id)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{incident.reference}-timeline.csv"'
     columns = ("id", "at", "actor", "actor_name", "type", "summary")

@@ -10,12 +10,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from config.errors import InvalidInput
-from incidents.models import OrgRole
-from incidents.permissions import parse_id
+from incidents.rules import parse_id
 
-from . import services
+from . import selectors, services
 from .models import SupportStatus
-from .permissions import support_requests_visible_to
+from .policy import WELLBEING_LEADS, requests
 
 
 @login_required
@@ -31,9 +30,9 @@ def support_requests(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Updated.")
         return redirect("support-requests")
-    visible = support_requests_visible_to(request.user).select_related("person", "person__team", "incident")
+    visible = selectors.support_requests(request.user).select_related("person", "person__team", "incident")
     return render(request, "support/requests.html", {
         "requests": visible,
         "statuses": SupportStatus.choices,
-        "answers": request.user.has_org_role(OrgRole.WELLBEING_LEAD) or visible.exclude(person=request.user).exists(),
+        "answers": requests.qualifies(request.user, WELLBEING_LEADS),
     })

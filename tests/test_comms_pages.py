@@ -294,17 +294,3 @@ def test_workspace_history_stays_cheap_with_communications(cast, client, inciden
         client.get(f"/incidents/{incident.pk}/")
     with django_assert_max_num_queries(20):
         client.get(f"/incidents/{incident.pk}/panels/history/")
-
-
-def test_the_board_and_the_capacity_check_agree_on_who_approves(cast, incident, restricted):
-    from comms.permissions import capacity
-    from comms.selectors import board_incidents
-    from incidents.models import Incident
-
-    for who in ("alice", "tom", "bob", "olive", "cora", "sam", "charlie"):
-        user = getattr(cast, who)
-        on_board = set(board_incidents(user).values_list("pk", flat=True))
-        approves = {i.pk for i in Incident.objects.all() if capacity(user, i).approves}
-        assert on_board == approves, who
-    assert set(board_incidents(cast.cora).values_list("pk", flat=True)) == {incident.pk, restricted.pk}
-    assert not board_incidents(cast.olive).exists() and not board_incidents(cast.bob).exists()

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from config.errors import Conflict, InvalidInput
-from incidents import services
+from incidents import selectors, services
 from incidents.models import Decision, Incident, Membership, TimelineEvent
 from tests.factories import open_incident
 
@@ -155,7 +155,7 @@ class TestMembership:
         services.member_remove(actor=cast.tom, incident_id=incident.pk, username="bob", reason="No longer involved")
         membership = Membership.objects.get(incident=incident, user=cast.bob)
         assert membership.removed_by == cast.tom and membership.removed_reason == "No longer involved"
-        assert not Incident.objects.visible_to(cast.bob).filter(pk=incident.pk).exists()
+        assert not selectors.visible_incidents(cast.bob).filter(pk=incident.pk).exists()
         # and they can be added again, as a new membership
         services.member_add(actor=cast.alice, incident_id=incident.pk, user="bob", role="observer", reason="Back")
         assert Membership.objects.filter(incident=incident, user=cast.bob).count() == 2
@@ -214,8 +214,11 @@ class TestDecisionLog:
         assert entry.decided_at == earlier
 
     def test_fourteen_minutes_is_not_late(self, cast, incident):
-        services.decision_record(actor=cast.bob, incident_id=incident.pk, decision="d", rationale="r",
-                                 decided_at=timezone.now() - dt.timedelta(minutes=14))
+        decided_at = timezone.now() - dt.timedelta(minutes=14)
+        entry = services.decision_record(actor=cast.bob, incident_id=incident.pk, decision="d", rationale="r",
+                                         decided_at=decided_at)
+        assert entry.decided_at == decided_at and entry.late_entry_reason == ""
+        assert Decision.objects.filter(incident=incident, number=entry.number).exists()
 
     def test_decisions_cannot_be_in_the_future(self, cast, incident):
         with pytest.raises(InvalidInput) as error:
@@ -287,5 +290,8 @@ class TestBroadcasts:
                                                                       django_capture_on_commit_callbacks):
         with mock.patch("incidents.realtime.send_now") as send, django_capture_on_commit_callbacks(execute=True):
             services.member_remove(actor=cast.alice, incident_id=incident.pk, username="bob", reason="r")
-        kinds = [call.args[1]["type"] for call in send.call_args_list]
-        assert kinds == ["access.changed", "timeline.event"]
+        sent = [(call.args[0], call.args[1]["type"]) for call in send.call_args_list]
+        # Every socket re-checks access (the incident's, and the removed person's own, such as their
+        # approvals board) before the story of the removal is told.
+        assert sent == [(f"incident.{incident.pk}", "access.changed"), (f"user.{cast.bob.pk}", "access.changed"),
+                        (f"incident.{incident.pk}", "timeline.event")]

@@ -1,0 +1,163 @@
+"""Who may do what with an incident's communications, and from which states: the one statement of it.
+
+Services guard with these policies' `check`, selectors and sockets filter with `restrict` and fetch with
+`fetch`, pages and serializers offer `allowed_actions`. Anything of an incident a person cannot see does
+not exist for them. (How a policy is written: incidents/rules.py.)
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from incidents.models import Incident, OrgRole
+from incidents.models import MemberRole as Role
+from incidents.policy import VIEWERS
+from incidents.rules import ADMIN_SITE, WORKER, Policy, Transition, member, org, person
+
+from .models import BEFORE_RELEASE, InboxItem, MediaEnquiry, Message
+from .models import MessageStatus as S
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    DRAFT = "draft"  # write a new message, start from a holding statement, check a draft for identifiers
+    EDIT = "edit"
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    REQUEST_CHANGES = "request_changes"
+    RELEASE = "release"
+    SCHEDULE = "schedule"  # release at the embargo time
+    OVERRIDE_GATE = "override_gate"  # release before staff are briefed or the family's being told is recorded
+    WITHDRAW = "withdraw"
+    SEE_DELIVERY = "see_delivery"  # email states and how many have read it (never who)
+    PROTECT_IDENTIFIERS = "protect_identifiers"  # see, add and remove the incident's protected identifiers
+    RECORD_FAMILY_INFORMED = "record_family_informed"
+    LOG_MEDIA = "log_media"  # log and update media enquiries, and own one
+    ACKNOWLEDGE = "acknowledge"  # "I have read this", on a briefing in your own inbox
+    RELEASE_AT_EMBARGO = "release_at_embargo"
+    HOLD_AT_EMBARGO = "hold_at_embargo"
+
+
+class Gate(StrEnum):
+    """What can stop a release. Each refusal says which, in plain words (comms/services.py)."""
+
+    APPROVAL_REQUIRED = "approval_required"
+    IDENTIFIER_FOUND = "identifier_found"
+    STAFF_NOT_BRIEFED = "staff_not_briefed"
+    FAMILY_NOT_INFORMED = "family_not_informed"
+
+
+# The lead or tactical lead may release past these, giving a reason that goes in the decision log.
+OVERRIDABLE_GATES = frozenset({Gate.STAFF_NOT_BRIEFED, Gate.FAMILY_NOT_INFORMED})
+
+
+def overridable(gates: list[str]) -> bool:
+    """Would an override let the message go? Only when every failing gate may be overridden."""
+    return bool(gates) and all(gate in OVERRIDABLE_GATES for gate in gates)
+
+
+# --- who ---
+COMMAND = member(Role.LEAD, Role.TACTICAL_LEAD)
+COMMUNICATIONS = member(Role.COMMS_LEAD) | org(OrgRole.COMMS_OFFICER) & member(
+    *(r for r in Role.values if r != Role.OBSERVER))
+# External and public messages need one approval from each side; an internal one needs either.
+APPROVERS = COMMUNICATIONS | COMMAND
+IDENTIFIER_KEEPERS = member(Role.LEAD, Role.TACTICAL_LEAD, Role.COMMS_LEAD)
+
+incident_comms = Policy(
+    Incident,
+    incident=None,
+    visibility=Action.VIEW,
+    not_found="No such incident.",
+    rules={
+        Action.VIEW: VIEWERS | ADMIN_SITE,
+        Action.DRAFT: APPROVERS,
+        Action.PROTECT_IDENTIFIERS: IDENTIFIER_KEEPERS,
+        Action.RECORD_FAMILY_INFORMED: COMMAND,
+        Action.LOG_MEDIA: APPROVERS,
+    },
+    refusals={
+        Action.DRAFT: "Only the incident's leads, its comms lead and communications officers in it can draft messages.",
+        Action.PROTECT_IDENTIFIERS: "Only the lead, tactical lead and comms lead can see or change protected identifiers.",
+        Action.RECORD_FAMILY_INFORMED: "Only the lead or tactical lead can record that the family has been informed.",
+        Action.LOG_MEDIA: "Only the incident's comms or command approvers can log media enquiries.",
+    },
+)
+
+_APPROVERS_ONLY = "Only the incident's comms or command approvers can do that."
+
+messages = Policy(
+    Message,
+    visibility=Action.VIEW,
+    not_found="No such message.",
+    rules={
+        Action.VIEW: VIEWERS | ADMIN_SITE,
+        Action.EDIT: APPROVERS,
+        Action.SUBMIT: APPROVERS,
+        Action.APPROVE: APPROVERS,
+        Action.REQUEST_CHANGES: APPROVERS,
+        Action.RELEASE: APPROVERS,
+        Action.SCHEDULE: APPROVERS,
+        Action.OVERRIDE_GATE: COMMAND,
+        Action.WITHDRAW: APPROVERS,
+        Action.SEE_DELIVERY: APPROVERS,
+        Action.RELEASE_AT_EMBARGO: WORKER,
+        Action.HOLD_AT_EMBARGO: WORKER,
+    },
+    refusals={
+        Action.EDIT: incident_comms.refusals[Action.DRAFT],
+        Action.SUBMIT: incident_comms.refusals[Action.DRAFT],
+        Action.APPROVE: _APPROVERS_ONLY,
+        Action.REQUEST_CHANGES: _APPROVERS_ONLY,
+        Action.RELEASE: "Only the incident's comms or command approvers can release messages.",
+        Action.SCHEDULE: "Only the incident's comms or command approvers can release messages.",
+        Action.OVERRIDE_GATE: "Only the lead or tactical lead can override a release gate.",
+        Action.WITHDRAW: "Only the incident's drafters and approvers can withdraw a message.",
+        Action.SEE_DELIVERY: _APPROVERS_ONLY,
+    },
+    never={
+        Action.APPROVE: (person("current_authors"),
+                         "Nobody approves their own draft: another approver must approve it."),
+    },
+    # action: from these states → to this one
+    transitions={
+        Action.EDIT: Transition(BEFORE_RELEASE, S.DRAFT, code="not_editable",
+                                refusal="This message is {state} and can no longer be changed."),
+        Action.SUBMIT: Transition([S.DRAFT], S.IN_REVIEW, code="not_draft",
+                                  refusal="Only a draft can be submitted for approval; this message is {state}."),
+        # It stays in review until the approvals it needs are complete (comms/services.py).
+        Action.APPROVE: Transition([S.IN_REVIEW], S.APPROVED, code="not_in_review",
+                                   refusal="Only a message in review can be approved; this one is {state}."),
+        Action.REQUEST_CHANGES: Transition(
+            [S.IN_REVIEW, S.APPROVED], S.CHANGES_REQUESTED, code="not_in_review",
+            refusal="Changes can be requested only while a message is in review or approved; this one is {state}."),
+        # Before approval, the approval gate explains what is missing instead (comms/services.py).
+        Action.RELEASE: Transition([S.APPROVED], S.RELEASED, code="not_releasable",
+                                   refusal="This message is already {state}."),
+        Action.SCHEDULE: Transition([S.APPROVED], S.SCHEDULED, code="not_releasable",
+                                    refusal="This message is already {state}."),
+        Action.WITHDRAW: Transition(BEFORE_RELEASE, S.WITHDRAWN, code="not_withdrawable",
+                                    refusal="This message is {state}: a released message cannot be withdrawn."),
+        Action.RELEASE_AT_EMBARGO: Transition([S.SCHEDULED], S.RELEASED, code="moved_on", refusal="Moved on."),
+        # A gate failed at the embargo time: back to approved, with the reason, for a person to decide.
+        Action.HOLD_AT_EMBARGO: Transition([S.SCHEDULED], S.APPROVED, code="moved_on", refusal="Moved on."),
+    },
+)
+
+enquiries = Policy(
+    MediaEnquiry,
+    visibility=Action.VIEW,
+    not_found="No such media enquiry.",
+    rules={Action.VIEW: VIEWERS | ADMIN_SITE, Action.LOG_MEDIA: APPROVERS},
+    refusals={Action.LOG_MEDIA: incident_comms.refusals[Action.LOG_MEDIA]},
+)
+
+# A person's inbox holds only their own briefings: anyone else's does not exist for them.
+inbox = Policy(
+    InboxItem,
+    incident="message__incident",
+    visibility=Action.VIEW,
+    not_found="No such message in your inbox.",
+    rules={Action.VIEW: person("recipient"), Action.ACKNOWLEDGE: person("recipient")},
+    refusals={Action.ACKNOWLEDGE: "Only the person a briefing was sent to can acknowledge it."},
+)

@@ -1,0 +1,79 @@
+"""Who may do what in an incident workspace, and from which states: the one statement of need to know.
+
+Services guard with `incidents.check`, selectors and sockets fetch with `incidents.fetch` and filter with
+`incidents.restrict`, pages offer `incidents.allowed_actions`. A restricted incident does not exist for
+anyone outside it: not "forbidden", "not found". (How a policy is written: incidents/rules.py.)
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from .models import Incident, MemberRole, OrgRole
+from .models import IncidentStatus as Status
+from .rules import ADMIN_SITE, ANY_MEMBER, UNRESTRICTED, Policy, Transition, member, org
+
+Role = MemberRole
+
+
+class Action(StrEnum):
+    OPEN = "open"  # open a new incident (not about any one incident)
+    VIEW = "view"
+    EDIT = "edit"  # change the incident's details
+    CHANGE_STATUS = "change_status"
+    MANAGE_MEMBERS = "manage_members"
+    HAND_OVER_LEAD = "hand_over_lead"  # make someone lead, or change or remove a lead
+    RECORD_DECISION = "record_decision"
+
+
+# --- who ---
+COMMAND = member(Role.LEAD, Role.TACTICAL_LEAD)
+CONTRIBUTORS = member(*(r for r in Role.values if r != Role.OBSERVER))
+# Members see their incidents; senior leaders also see every unrestricted one, read only.
+VIEWERS = ANY_MEMBER | org(OrgRole.SENIOR_LEADER) & UNRESTRICTED
+
+incidents = Policy(
+    Incident,
+    incident=None,
+    visibility=Action.VIEW,
+    not_found="No such incident.",
+    unbound=frozenset({Action.OPEN}),
+    rules={
+        Action.OPEN: org(OrgRole.SENIOR_LEADER) | ADMIN_SITE,
+        Action.VIEW: VIEWERS | ADMIN_SITE,
+        Action.EDIT: COMMAND | ADMIN_SITE,
+        Action.CHANGE_STATUS: COMMAND,
+        Action.MANAGE_MEMBERS: COMMAND,
+        Action.HAND_OVER_LEAD: member(Role.LEAD),
+        Action.RECORD_DECISION: CONTRIBUTORS,
+    },
+    refusals={
+        Action.OPEN: "Only senior leaders can open an incident.",
+        Action.EDIT: "Only the incident's lead or tactical lead can change its details.",
+        Action.CHANGE_STATUS: "Only the incident's lead or tactical lead can change its status.",
+        Action.MANAGE_MEMBERS: "Only the incident's lead or tactical lead can add or remove members.",
+        Action.HAND_OVER_LEAD: "Only the incident's lead can make someone lead, or change or remove a lead.",
+        Action.RECORD_DECISION: "Observers and people outside the incident cannot record decisions.",
+    },
+    transitions={
+        Action.CHANGE_STATUS: tuple(
+            Transition([source], target, code="invalid_transition",
+                       refusal="The incident is {state}; from here it can only move to {next}.")
+            for source, target in (
+                (Status.OPEN, Status.STABILISING),
+                (Status.STABILISING, Status.CLOSED),
+                (Status.CLOSED, Status.OPEN),  # reopen
+            )
+        ),
+    },
+)
+
+# Roles that carry organisational authority: only people who hold it in the organisation may hold them.
+ROLE_NEEDS_ORG_ROLE = {
+    Role.LEAD: (OrgRole.SENIOR_LEADER, "Only a senior leader can be an incident's lead."),
+    Role.WELLBEING_LEAD: (
+        OrgRole.WELLBEING_LEAD,
+        "Only one of the organisation's wellbeing leads can be an incident's wellbeing lead: the role sees "
+        "who has asked for support.",
+    ),
+}

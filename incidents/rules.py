@@ -1,0 +1,423 @@
+"""How a wing writes its policy: who may take each action, and from which states, as data.
+
+A *rule* says who qualifies. It is one or more *grants*, any of which will do; every condition in a grant
+must hold:
+
+    member(Role.LEAD, Role.TACTICAL_LEAD)   an active member of the incident, in one of these roles
+    ANY_MEMBER                              an active member of the incident, in any role
+    org(OrgRole.COMMS_OFFICER)              holds this organisation role
+    UNRESTRICTED                            only while the incident is not restricted
+    person("author")                        is the person the object's field names ("the author",
+                                            "the person themself")
+    ADMIN_SITE                              the admin site, operated by a system administrator
+    WORKER                                  Harbour's own background worker, when something falls due
+
+Grants combine with `&` (all of them) and `|` (any of them). A *transition* says from which states an
+action may be taken and which state it leads to.
+
+A `Policy` binds the rules and transitions of one model, and everything else is derived from it:
+`check` (the guard every service calls), `restrict` (the queryset filter every list, board and socket
+uses), `fetch` (the getter: "not found" when the person may not see it, 403 when they may see it but not
+do this, 409 when its state refuses), and `allowed_actions` (what a page or serializer offers).
+
+A role, action, state or field that does not exist fails when the policy module is imported, never
+at run time.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.db import models
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from config.errors import Conflict, Http404, PermissionDenied
+
+from .models import Incident, MemberRole, Membership, OrgRole, User
+
+ActorKind = Literal["person", "admin_site", "worker"]
+
+
+# --- actors ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdminSite:
+    """The admin site as an actor. A system administrator working there is not a member of incidents,
+    so the admin has rules of its own in each policy (ADMIN_SITE), rather than a way round them. What
+    they change is still audited and told on the timeline in their name."""
+
+    user: User
+
+
+Actor = User | AdminSite | None  # None: Harbour's own worker
+
+
+def person_of(actor: Actor) -> User | None:
+    """The person to name in history and on the timeline."""
+    return actor.user if isinstance(actor, AdminSite) else actor
+
+
+def _kind_of(actor: Actor) -> ActorKind:
+    if actor is None:
+        return "worker"
+    return "admin_site" if isinstance(actor, AdminSite) else "person"
+
+
+def _active(actor: Actor) -> bool:
+    user = person_of(actor)
+    if user is None:
+        return True  # the worker
+    if isinstance(actor, AdminSite):
+        return user.is_active and user.is_staff
+    return bool(user.is_authenticated and user.is_active)
+
+
+# --- who: grants and rules -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One way to qualify. Every condition given must hold."""
+
+    member_roles: frozenset[str] | None = None  # None: membership is not needed
+    org_role: str | None = None
+    unrestricted: bool = False
+    person: str | None = None  # the object's field (or property) naming the person(s)
+    actor: ActorKind = "person"
+
+    def __and__(self, other: Grant | Rule) -> Grant | Rule:
+        if isinstance(other, Rule):
+            return Rule(tuple(self & grant for grant in other.grants))
+        if self.actor != other.actor:
+            raise ImproperlyConfigured("A grant cannot be for two kinds of actor at once.")
+        for name in ("org_role", "person"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if mine and theirs and mine != theirs:
+                raise ImproperlyConfigured(f"A grant cannot need two different {name} values.")
+        roles = self.member_roles if other.member_roles is None else (
+            other.member_roles if self.member_roles is None else self.member_roles & other.member_roles)
+        return Grant(roles, self.org_role or other.org_role, self.unrestricted or other.unrestricted,
+                     self.person or other.person, self.actor)
+
+    def __or__(self, other: Grant | Rule) -> Rule:
+        return Rule((self,)) | other
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Any of these grants will do."""
+
+    grants: tuple[Grant, ...]
+
+    def __or__(self, other: Grant | Rule) -> Rule:
+        return Rule(self.grants + (other.grants if isinstance(other, Rule) else (other,)))
+
+    def __and__(self, other: Grant) -> Rule:
+        return Rule(tuple(grant & other for grant in self.grants))
+
+
+def _as_rule(who: Grant | Rule) -> Rule:
+    return who if isinstance(who, Rule) else Rule((who,))
+
+
+def member(*roles: str) -> Grant:
+    unknown = [r for r in roles if r not in MemberRole.values]
+    if not roles or unknown:
+        raise ImproperlyConfigured(f"Unknown incident role(s): {unknown or 'none given'}.")
+    return Grant(member_roles=frozenset(roles))
+
+
+def org(role: str) -> Grant:
+    if role not in OrgRole.values:
+        raise ImproperlyConfigured(f"Unknown organisation role: {role!r}.")
+    return Grant(org_role=role)
+
+
+def person(field_name: str) -> Grant:
+    return Grant(person=field_name)
+
+
+ANY_MEMBER = member(*MemberRole.values)
+UNRESTRICTED = Grant(unrestricted=True)
+ADMIN_SITE = Grant(actor="admin_site")
+WORKER = Grant(actor="worker")
+NOBODY = Rule(())
+
+
+# --- in which states -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transition:
+    """From which states an action may be taken, and the state it leads to (None: the state stays).
+
+    `refusal` is the sentence a person reads when the state refuses: `{state}` is the current state and
+    `{next}` the states it can move to from there, in words."""
+
+    sources: frozenset[str]
+    target: str | None
+    code: str
+    refusal: str
+
+    def __init__(self, sources: Iterable[str], target: str | None, *, code: str, refusal: str):
+        object.__setattr__(self, "sources", frozenset(sources))
+        object.__setattr__(self, "target", target)
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "refusal", refusal)
+
+
+# --- reading an object -----------------------------------------------------------------------------------
+
+
+def membership_of(user: User, incident: Incident) -> Membership | None:
+    """The person's active membership of the incident, cached on the person for the request (a list of
+    messages holds a separate copy of its incident per row; the person is the same)."""
+    if not user or not user.is_authenticated or incident is None or incident.pk is None:
+        return None
+    cache = user.__dict__.setdefault("_memberships", {})
+    if incident.pk not in cache:
+        cache[incident.pk] = incident.memberships.active().filter(user=user).first()
+    return cache[incident.pk]
+
+
+def forget(user: User) -> None:
+    """Drop what was cached about the person: a long-lived socket re-reads it before each check, as
+    their roles, memberships or account may have changed since."""
+    if user is not None and user.pk:
+        user.refresh_from_db(fields=["is_active"])
+        user.__dict__.pop("_org_roles", None)
+        user.__dict__.pop("_memberships", None)
+
+
+def _person_ids(obj: Any, name: str) -> set[int]:
+    """The ids of the people a field or property of the object names."""
+    concrete = f"{name}_id"
+    if hasattr(type(obj), concrete) or concrete in obj.__dict__:
+        value = getattr(obj, concrete)
+        return {value} if value is not None else set()
+    value = getattr(obj, name)
+    if isinstance(value, User):
+        return {value.pk}
+    if isinstance(value, int):
+        return {value}
+    return set(value or ())
+
+
+MAX_ID = 2**63 - 1  # the largest primary key a database column holds
+
+
+def parse_id(value: Any) -> int | None:
+    """A primary key from user input, or None if it cannot be one (not a number, or out of range)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
+# --- the policy of one model -----------------------------------------------------------------------------
+
+
+@dataclass
+class Policy:
+    """The rules of one model. `visibility` names the action whose rule decides whether the object
+    exists for a person at all; `incident` is the path from the model to its incident (None for the
+    incident itself)."""
+
+    model: type[models.Model]
+    rules: Mapping[StrEnum, Grant | Rule]
+    refusals: Mapping[StrEnum, str]
+    visibility: StrEnum
+    not_found: str
+    incident: str | None = "incident"
+    transitions: Mapping[StrEnum, Transition | tuple[Transition, ...]] = field(default_factory=dict)
+    never: Mapping[StrEnum, tuple[Grant | Rule, str]] = field(default_factory=dict)
+    state_field: str = "status"
+    unbound: frozenset[StrEnum] = frozenset()  # actions that create one, rather than act on one
+
+    def __post_init__(self) -> None:
+        self.rules = {action: _as_rule(who) for action, who in self.rules.items()}
+        self.transitions = {a: (t if isinstance(t, tuple) else (t,)) for a, t in self.transitions.items()}
+        self.never = {a: (_as_rule(who), sentence) for a, (who, sentence) in self.never.items()}
+        self._validate()
+
+    # The checks a newcomer's typo would otherwise meet at run time.
+    def _validate(self) -> None:
+        name = self.model.__name__
+        if self.visibility not in self.rules:
+            raise ImproperlyConfigured(f"{name} policy: no rule for its visibility action {self.visibility!r}.")
+        for table in (self.refusals, self.transitions, self.never):
+            stray = [a for a in table if a not in self.rules]
+            if stray:
+                raise ImproperlyConfigured(f"{name} policy: {stray} have no rule of who may take them.")
+        unexplained = [a for a, rule in self.rules.items()
+                       if a != self.visibility and a not in self.refusals
+                       and any(g.actor == "person" for g in rule.grants)]
+        if unexplained:
+            raise ImproperlyConfigured(f"{name} policy: say why {unexplained} are refused.")
+        if self.transitions:
+            states = {value for value, _ in self.model._meta.get_field(self.state_field).choices}
+            for action, moves in self.transitions.items():
+                for move in moves:
+                    bad = (move.sources | {move.target}) - states - {None}
+                    if bad:
+                        raise ImproperlyConfigured(f"{name} policy: {action} names unknown states {sorted(bad)}.")
+        if self.incident is not None:
+            self._follow(self.incident)
+        for rule in [*self.rules.values(), *(who for who, _ in self.never.values())]:
+            for grant in rule.grants:
+                if grant.person and not hasattr(self.model, grant.person):
+                    raise ImproperlyConfigured(f"{name} policy: {name} has no field {grant.person!r}.")
+
+    def _follow(self, path: str) -> None:
+        model = self.model
+        for part in path.split("__"):
+            try:
+                model = model._meta.get_field(part).related_model
+            except FieldDoesNotExist:
+                raise ImproperlyConfigured(f"{self.model.__name__} policy: no path {path!r} to the incident.") from None
+        if model is not Incident:
+            raise ImproperlyConfigured(f"{self.model.__name__} policy: {path!r} does not lead to an incident.")
+
+    # --- one object ---
+
+    def incident_of(self, obj: Any) -> Incident | None:
+        if obj is None or self.incident is None:
+            return obj
+        for part in self.incident.split("__"):
+            obj = getattr(obj, part)
+        return obj
+
+    def _holds(self, grant: Grant, actor: Actor, obj: Any) -> bool:
+        if grant.actor != _kind_of(actor) or not _active(actor):
+            return False
+        if grant.actor != "person":
+            return True
+        if grant.org_role and not actor.has_org_role(grant.org_role):
+            return False
+        if grant.member_roles is not None or grant.unrestricted:
+            incident = self.incident_of(obj)
+            if incident is None:
+                return False
+            if grant.unrestricted and incident.restricted:
+                return False
+            if grant.member_roles is not None:
+                membership = membership_of(actor, incident)
+                if membership is None or membership.role not in grant.member_roles:
+                    return False
+        if grant.person and (obj is None or actor.pk not in _person_ids(obj, grant.person)):
+            return False
+        return True
+
+    def qualifies(self, actor: Actor, who: Grant | Rule, obj: Any = None) -> bool:
+        """Does the actor qualify under this rule (or a named part of the policy, like COMMAND)?"""
+        return any(self._holds(grant, actor, obj) for grant in _as_rule(who).grants)
+
+    def _state(self, obj: Any) -> str:
+        return getattr(obj, self.state_field)
+
+    def _move(self, action: StrEnum, obj: Any, to: str | None = None) -> Transition | None:
+        """The transition the action takes from the object's current state (to `to`, if given)."""
+        for move in self.transitions.get(action, ()):
+            if self._state(obj) in move.sources and (to is None or move.target == to):
+                return move
+        return None
+
+    def target(self, action: StrEnum) -> str:
+        """The state an action of one transition leads to."""
+        (move,) = self.transitions[action]
+        return move.target
+
+    def targets(self, action: StrEnum, obj: Any) -> list[str]:
+        """The states the action can lead to from here."""
+        return [m.target for m in self.transitions.get(action, ()) if self._state(obj) in m.sources]
+
+    def state_allows(self, action: StrEnum, obj: Any, to: str | None = None) -> bool:
+        return action not in self.transitions or self._move(action, obj, to) is not None
+
+    def allows(self, actor: Actor, action: StrEnum, obj: Any = None, *, to: str | None = None) -> bool:
+        if not self.qualifies(actor, self.rules[action], obj):
+            return False
+        if action in self.never and self.qualifies(actor, self.never[action][0], obj):
+            return False
+        return obj is None or self.state_allows(action, obj, to)
+
+    def allowed_actions(self, actor: Actor, obj: Any) -> frozenset[StrEnum]:
+        """What the person may do with the object now: what a page offers and a serializer shows."""
+        if not self.qualifies(actor, self.rules[self.visibility], obj):
+            return frozenset()
+        return frozenset(action for action in self.rules
+                         if action not in self.unbound and self.allows(actor, action, obj))
+
+    def check(self, actor: Actor, action: StrEnum, obj: Any = None, *, to: str | None = None,
+              state: bool = True) -> None:
+        """The guard. 404 when the object does not exist for the person, 403 with the policy's sentence
+        when it does but the action is not theirs, 409 when its state refuses."""
+        if obj is not None and not self.qualifies(actor, self.rules[self.visibility], obj):
+            raise Http404(self.not_found)
+        if not self.qualifies(actor, self.rules[action], obj):
+            raise PermissionDenied(self.refusals.get(action, "You cannot do that."))
+        if action in self.never and self.qualifies(actor, self.never[action][0], obj):
+            raise PermissionDenied(self.never[action][1])
+        if state and obj is not None and not self.state_allows(action, obj, to):
+            raise self.state_refusal(action, obj)
+
+    def state_refusal(self, action: StrEnum, obj: Any) -> Conflict:
+        moves = self.transitions[action]
+        labels = dict(self.model._meta.get_field(self.state_field).choices)
+        onward = [labels[t].lower() for t in self.targets(action, obj)]
+        return Conflict(moves[0].refusal.format(state=labels[self._state(obj)].lower(), next=" or ".join(onward)),
+                        code=moves[0].code)
+
+    # --- many objects ---
+
+    def _grant_q(self, grant: Grant, actor: Actor) -> Q | None:
+        if grant.actor != _kind_of(actor) or not _active(actor):
+            return None
+        if grant.actor != "person":
+            return Q()
+        if grant.org_role and not actor.has_org_role(grant.org_role):
+            return None
+        q = Q()
+        if grant.member_roles is not None:
+            # EXISTS rather than a join: no duplicates to remove, and the row can still be locked.
+            q &= Q(Exists(Membership.objects.filter(
+                incident=OuterRef(self.incident or "pk"), user=actor, removed_at__isnull=True,
+                role__in=sorted(grant.member_roles))))
+        if grant.unrestricted:
+            q &= Q(**{f"{self.incident}__restricted" if self.incident else "restricted": False})
+        if grant.person:
+            q &= Q(**{grant.person: actor})
+        return q
+
+    def restrict(self, actor: Actor, action: StrEnum | Grant | Rule, queryset: QuerySet | None = None) -> QuerySet:
+        """The objects the actor may take this action on (who may; not whether the state allows it now).
+        A named part of the policy (APPROVERS, say) may stand for the action."""
+        queryset = self.model._default_manager.all() if queryset is None else queryset
+        rule = _as_rule(action) if isinstance(action, Grant | Rule) else self.rules[action]
+        clauses = [q for q in (self._grant_q(g, actor) for g in rule.grants) if q is not None]
+        if not clauses:
+            return queryset.none()
+        if any(not clause for clause in clauses):  # a grant with no condition left: every row
+            return queryset
+        return queryset.filter(functools.reduce(operator.or_, clauses))
+
+    def fetch(self, actor: Actor, action: StrEnum, pk: Any, queryset: QuerySet | None = None, *,
+              state: bool = True, to: str | None = None) -> Any:
+        """The getter: the object if the actor may take the action on it. Found through `restrict`, so
+        an object hidden from the person is "not found" exactly as one that does not exist."""
+        pk = parse_id(pk)
+        found = None
+        if pk is not None:
+            found = self.restrict(actor, self.visibility, queryset).filter(pk=pk).first()
+        if found is None:
+            raise Http404(self.not_found)
+        self.check(actor, action, found, state=state, to=to)
+        return found
