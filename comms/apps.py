@@ -6,9 +6,16 @@ class CommsConfig(AppConfig):
     verbose_name = "Communications"
 
     def ready(self) -> None:
+        from incidents import realtime
         from incidents.selectors import HistorySource, register_history_source
 
-        from .models import Approval, FamilyInformed, MediaEnquiry, Message
+        from .models import Approval, CommsEvent, FamilyInformed, MediaEnquiry, Message
+
+        media = {CommsEvent.MEDIA_LOGGED, CommsEvent.MEDIA_UPDATED}
+        identifiers = {CommsEvent.IDENTIFIER_ADDED, CommsEvent.IDENTIFIER_REMOVED}
+        realtime.redraw_on(set(CommsEvent) - media - identifiers, "comms", "message")
+        realtime.redraw_on(media, "media")
+        realtime.redraw_on(identifiers)
 
         # What every member of the incident may see. Protected identifiers are deliberately absent.
         register_history_source(HistorySource(

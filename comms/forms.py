@@ -5,9 +5,17 @@ from __future__ import annotations
 from django import forms
 
 from incidents.forms import DateTimeLocalField, HarbourForm
-from incidents.models import Team
+from incidents.models import Team, max_length
 
-from .models import Audience, EnquiryStatus, IdentifierKind
+from .models import (
+    Audience,
+    EnquiryStatus,
+    FamilyInformed,
+    IdentifierKind,
+    MediaEnquiry,
+    Message,
+    ProtectedIdentifier,
+)
 
 
 class MessageForm(HarbourForm):
@@ -31,9 +39,9 @@ class MessageForm(HarbourForm):
         label="Email addresses", required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="For partner, elected member and family messages: one address per line.",
     )
-    subject = forms.CharField(max_length=200, required=False)
+    subject = forms.CharField(max_length=max_length(Message, "subject"), required=False)
     content_note = forms.CharField(
-        label="Content note", max_length=300, required=False,
+        label="Content note", max_length=max_length(Message, "content_note"), required=False,
         help_text="For distressing briefings: what the message is about, shown first so readers choose when "
                   "to open it. For example: “This message is about the death of a child.”",
     )
@@ -90,7 +98,7 @@ class ReleaseForm(HarbourForm):
 class WithdrawForm(HarbourForm):
     id_prefix = "withdraw"
     reason = forms.CharField(
-        label="Why is it being withdrawn?", max_length=500,
+        label="Why is it being withdrawn?", max_length=max_length(Message, "withdrawn_reason"),
         error_messages={"required": "Say why the message is being withdrawn."},
     )
 
@@ -106,7 +114,7 @@ class AcknowledgeForm(HarbourForm):
 class IdentifierForm(HarbourForm):
     id_prefix = "identifier"
     value = forms.CharField(
-        label="Name, address, school or other detail", max_length=200,
+        label="Name, address, school or other detail", max_length=max_length(ProtectedIdentifier, "value"),
         error_messages={"required": "Enter the name, address, school or other detail to protect."},
     )
     kind = forms.ChoiceField(choices=IdentifierKind.choices)
@@ -119,7 +127,7 @@ class FamilyInformedForm(HarbourForm):
         error_messages={"required": "Enter when the family was told.", "invalid": "Enter a date and time."},
     )
     informed_by = forms.CharField(
-        label="Who told them?", max_length=200, help_text="For example: the police family liaison officer.",
+        label="Who told them?", max_length=max_length(FamilyInformed, "informed_by"), help_text="For example: the police family liaison officer.",
         error_messages={"required": "Say who told the family."},
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -127,9 +135,9 @@ class FamilyInformedForm(HarbourForm):
 
 class MediaEnquiryForm(HarbourForm):
     id_prefix = "enquiry"
-    outlet = forms.CharField(max_length=200, error_messages={"required": "Enter the outlet."})
-    journalist = forms.CharField(max_length=200, error_messages={"required": "Enter the journalist's name."})
-    contact = forms.CharField(max_length=200, help_text="Phone or email.",
+    outlet = forms.CharField(max_length=max_length(MediaEnquiry, "outlet"), error_messages={"required": "Enter the outlet."})
+    journalist = forms.CharField(max_length=max_length(MediaEnquiry, "journalist"), error_messages={"required": "Enter the journalist's name."})
+    contact = forms.CharField(max_length=max_length(MediaEnquiry, "contact"), help_text="Phone or email.",
                               error_messages={"required": "Enter how to contact them."})
     received_at = DateTimeLocalField(
         label="Received", error_messages={"required": "Enter when the enquiry came in.", "invalid": "Enter a date and time."}

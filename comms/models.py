@@ -119,7 +119,7 @@ class Message(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     released_version = models.PositiveIntegerField(null=True, blank=True)
-    withdrawn_reason = models.TextField(blank=True)
+    withdrawn_reason = models.TextField(blank=True, max_length=500)
 
     history = HistoricalRecords(m2m_fields=[teams, recipients])
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from incidents.models import max_length
+
 from .models import (
     Audience,
     EnquiryStatus,
@@ -117,9 +119,9 @@ class MessageSerializer(serializers.ModelSerializer):
 
 class MessageDraftSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(choices=Audience.choices)
-    subject = serializers.CharField(max_length=200)
+    subject = serializers.CharField(max_length=max_length(Message, "subject"))
     body = serializers.CharField()
-    content_note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    content_note = serializers.CharField(max_length=max_length(Message, "content_note"), required=False, allow_blank=True, default="")
     teams = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     recipients = serializers.ListField(child=serializers.CharField(), required=False, default=list,
                                        help_text="Usernames, for audience `people`.")
@@ -130,9 +132,9 @@ class MessageDraftSerializer(serializers.Serializer):
 
 class MessageEditSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(choices=Audience.choices, required=False)
-    subject = serializers.CharField(max_length=200, required=False)
+    subject = serializers.CharField(max_length=max_length(Message, "subject"), required=False)
     body = serializers.CharField(required=False)
-    content_note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    content_note = serializers.CharField(max_length=max_length(Message, "content_note"), required=False, allow_blank=True)
     teams = serializers.ListField(child=serializers.CharField(), required=False)
     recipients = serializers.ListField(child=serializers.CharField(), required=False)
     external_recipients = serializers.ListField(child=serializers.CharField(), required=False)
@@ -161,7 +163,7 @@ class ReleaseSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=max_length(Message, "withdrawn_reason"))
 
 
 class AcknowledgeSerializer(serializers.Serializer):
@@ -212,7 +214,7 @@ class IdentifierSerializer(serializers.ModelSerializer):
 
 
 class IdentifierAddSerializer(serializers.Serializer):
-    value = serializers.CharField(max_length=200)
+    value = serializers.CharField(max_length=max_length(ProtectedIdentifier, "value"))
     kind = serializers.ChoiceField(choices=IdentifierKind.choices)
 
 
@@ -227,7 +229,7 @@ class FamilyInformedSerializer(serializers.ModelSerializer):
 
 class FamilyInformedRecordSerializer(serializers.Serializer):
     informed_at = serializers.DateTimeField()
-    informed_by = serializers.CharField(max_length=200)
+    informed_by = serializers.CharField(max_length=max_length(FamilyInformed, "informed_by"))
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -248,9 +250,9 @@ class MediaEnquirySerializer(serializers.ModelSerializer):
 
 
 class MediaEnquiryWriteSerializer(serializers.Serializer):
-    outlet = serializers.CharField(max_length=200)
-    journalist = serializers.CharField(max_length=200)
-    contact = serializers.CharField(max_length=200)
+    outlet = serializers.CharField(max_length=max_length(MediaEnquiry, "outlet"))
+    journalist = serializers.CharField(max_length=max_length(MediaEnquiry, "journalist"))
+    contact = serializers.CharField(max_length=max_length(MediaEnquiry, "contact"))
     received_at = serializers.DateTimeField()
     deadline = serializers.DateTimeField(required=False, allow_null=True, default=None)
     question = serializers.CharField()

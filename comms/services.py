@@ -23,7 +23,7 @@ from django.utils import timezone
 from config.errors import Conflict, GateRefused, Http404, InvalidInput
 from incidents import realtime
 from incidents import services as incident_services
-from incidents.models import Incident, MemberRole, OrgRole, Team, User
+from incidents.models import Incident, MemberRole, OrgRole, Team, User, max_length
 from incidents.rules import parse_id
 from incidents.services import clean_text, delete_audited, save_audited
 from support.services import support_request_from_briefing
@@ -113,7 +113,7 @@ def _clean_message_fields(values: dict[str, Any]) -> tuple[dict[str, Any], dict[
     audience = values.get("audience")
     if audience not in Audience.values:
         errors["audience"] = [f"Choose who the message is for, from: {', '.join(Audience.values)}."]
-    for field, label, limit in (("subject", "a subject", 200), ("body", "the message", None)):
+    for field, label, limit in (("subject", "a subject", max_length(Message, "subject")), ("body", "the message", None)):
         text = clean_text(values.get(field))
         if not text:
             errors[field] = [f"Enter {label}."]
@@ -121,8 +121,8 @@ def _clean_message_fields(values: dict[str, Any]) -> tuple[dict[str, Any], dict[
             errors[field] = [f"The subject must be {limit} characters or fewer."]
         cleaned[field] = text
     note = clean_text(values.get("content_note"))
-    if len(note) > 300:
-        errors["content_note"] = ["The content note must be 300 characters or fewer."]
+    if len(note) > max_length(Message, "content_note"):
+        errors["content_note"] = [f"The content note must be {max_length(Message, 'content_note')} characters or fewer."]
     cleaned["content_note"] = note
 
     team_names = [str(t).strip() for t in (values.get("teams") or []) if str(t).strip()]
@@ -384,6 +384,9 @@ def message_withdraw(*, actor: User, message_id: int, reason: str) -> Message:
         message = _locked_message(actor, Action.WITHDRAW, message_id, state=False)
         if not reason:
             raise InvalidInput({"reason": ["Say why the message is being withdrawn."]})
+        if len(reason) > max_length(Message, "withdrawn_reason"):
+            raise InvalidInput({"reason": [
+                f"Keep the reason to {max_length(Message, 'withdrawn_reason')} characters or fewer."]})
         messages.check(actor, Action.WITHDRAW, message)
         message.status = messages.target(Action.WITHDRAW)
         message.withdrawn_reason = reason
@@ -699,8 +702,8 @@ def identifier_add(*, actor: User, incident_id: int, value: str, kind: str) -> P
     errors: dict[str, list[str]] = {}
     if not value:
         errors["value"] = ["Enter the name, address, school or other detail to protect."]
-    elif len(value) > 200:
-        errors["value"] = ["Keep it to 200 characters or fewer."]
+    elif len(value) > max_length(ProtectedIdentifier, "value"):
+        errors["value"] = [f"Keep it to {max_length(ProtectedIdentifier, 'value')} characters or fewer."]
     elif not identifier_matching.normalise(value):
         errors["value"] = ["Enter some letters or numbers."]
     if kind not in IdentifierKind.values:
@@ -744,6 +747,8 @@ def family_informed_record(
     note = clean_text(note)
     if not informed_by:
         errors["informed_by"] = ["Say who told the family, for example the police family liaison officer."]
+    elif len(informed_by) > max_length(FamilyInformed, "informed_by"):
+        errors["informed_by"] = [f"Keep it to {max_length(FamilyInformed, 'informed_by')} characters or fewer."]
     if not isinstance(informed_at, dt.datetime) or timezone.is_naive(informed_at):
         errors["informed_at"] = ["Enter when the family was told as a date and time."]
     elif informed_at > timezone.now() + CLOCK_SKEW:
@@ -776,8 +781,11 @@ def _clean_enquiry(incident, values: dict[str, Any]) -> tuple[dict[str, Any], di
     for field, label in (("outlet", "the outlet"), ("journalist", "the journalist's name"),
                          ("contact", "how to contact them"), ("question", "the question")):
         text = clean_text(values.get(field))
+        limit = max_length(MediaEnquiry, field)
         if not text:
             errors[field] = [f"Enter {label}."]
+        elif limit and len(text) > limit:
+            errors[field] = [f"Keep {label} to {limit} characters or fewer."]
         cleaned[field] = text
     received = values.get("received_at")
     if not isinstance(received, dt.datetime) or timezone.is_naive(received):

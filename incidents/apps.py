@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class IncidentsConfig(AppConfig):
     name = "incidents"
     verbose_name = "Incidents and people"
+
+    def ready(self) -> None:
+        from . import realtime
+        from .models import EventType as E
+
+        realtime.redraw_on([E.INCIDENT_OPENED, E.INCIDENT_UPDATED, E.INCIDENT_STATUS_CHANGED], "summary")
+        realtime.redraw_on([E.MEMBER_ADDED, E.MEMBER_ROLE_CHANGED, E.MEMBER_REMOVED], "members", "decisions")
+        realtime.redraw_on([E.DECISION_RECORDED, E.DECISION_REVIEW_DUE], "decisions")

@@ -15,8 +15,7 @@ from config.errors import Http404
 from . import realtime, selectors
 from .rules import forget
 
-# Close code for "you no longer have access": 4000-4999 are the application's own (RFC 6455 §7.4.2).
-CLOSE_ACCESS_REVOKED = 4403
+CLOSE_ACCESS_REVOKED = realtime.CLOSE_ACCESS_REVOKED
 RESYNC_LIMIT = 500
 
 

@@ -10,7 +10,9 @@ from django.conf import settings
 
 from config.errors import InvalidInput
 
-from .models import IncidentKind, IncidentStatus, MemberRole, Severity
+from .models import Incident, IncidentKind, IncidentStatus, MemberRole, Membership, Severity, max_length
+
+REASON = max_length(Membership, "reason")
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
 
@@ -75,7 +77,7 @@ class HarbourForm(forms.Form):
 
 
 class IncidentForm(HarbourForm):
-    title = forms.CharField(max_length=200, error_messages={"required": "Enter a title."})
+    title = forms.CharField(max_length=max_length(Incident, "title"), error_messages={"required": "Enter a title."})
     kind = forms.ChoiceField(
         label="Kind of incident", choices=IncidentKind.choices,
         error_messages={"required": "Choose the kind of incident."},
@@ -105,7 +107,7 @@ class TransitionForm(HarbourForm):
     id_prefix = "transition"
     status = forms.ChoiceField(choices=IncidentStatus.choices, error_messages={"required": "Choose the new status."})
     reason = forms.CharField(
-        max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=REASON, widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Enter the reason for the change."},
     )
 
@@ -118,7 +120,7 @@ class MemberAddForm(HarbourForm):
     )
     role = forms.ChoiceField(choices=MemberRole.choices, initial=MemberRole.MEMBER)
     reason = forms.CharField(
-        label="Why are they being added?", max_length=500,
+        label="Why are they being added?", max_length=REASON,
         error_messages={"required": "Enter why they are being added."},
     )
 
@@ -130,7 +132,7 @@ class MemberAddForm(HarbourForm):
 class MemberRemoveForm(HarbourForm):
     id_prefix = "remove"
     reason = forms.CharField(
-        label="Why are they being removed?", max_length=500,
+        label="Why are they being removed?", max_length=REASON,
         error_messages={"required": "Enter why they are being removed."},
     )
 
@@ -139,7 +141,7 @@ class MemberRoleForm(HarbourForm):
     id_prefix = "role"
     role = forms.ChoiceField(choices=MemberRole.choices)
     reason = forms.CharField(
-        label="Why is their role changing?", max_length=500,
+        label="Why is their role changing?", max_length=REASON,
         error_messages={"required": "Enter why their role is changing."},
     )
 

@@ -12,6 +12,11 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 
+def max_length(model: type[models.Model], field_name: str) -> int:
+    """A text field's limit, read from its model: forms, serializers and services all take it from here."""
+    return model._meta.get_field(field_name).max_length
+
+
 class OrgRole(models.TextChoices):
     """Organisation roles. Each is a Django group of exactly this name (created by a data migration)."""
 

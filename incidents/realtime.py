@@ -16,6 +16,24 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
+# Close code for "you no longer have access": 4000-4999 are the application's own (RFC 6455 §7.4.2).
+CLOSE_ACCESS_REVOKED = 4403
+
+# Which parts of a live page redraw when an event of each type arrives (sent to live.js as data, so the
+# script names no event type itself). Every event also redraws the timeline and the history.
+_PANELS_FOR_EVENT: dict[str, tuple[str, ...]] = {}
+ALWAYS = ("timeline", "history")
+
+
+def redraw_on(event_types, *panels: str) -> None:
+    """Each wing says, from its AppConfig, which panels its events change."""
+    for event_type in event_types:
+        _PANELS_FOR_EVENT[str(event_type)] = (*ALWAYS, *panels)
+
+
+def live_config() -> dict[str, Any]:
+    return {"panels": _PANELS_FOR_EVENT, "always": ALWAYS, "revoked": CLOSE_ACCESS_REVOKED}
+
 
 def incident_group(incident_id: int) -> str:
     return f"incident.{incident_id}"

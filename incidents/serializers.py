@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from .models import Decision, Incident, IncidentKind, IncidentStatus, MemberRole, Membership, Severity
+from .models import (
+    Decision,
+    Incident,
+    IncidentKind,
+    IncidentStatus,
+    MemberRole,
+    Membership,
+    Severity,
+    max_length,
+)
+
+TITLE = max_length(Incident, "title")
+REASON = max_length(Membership, "reason")
 
 
 class IncidentSerializer(serializers.ModelSerializer):
@@ -24,7 +36,7 @@ class IncidentSerializer(serializers.ModelSerializer):
 
 
 class IncidentOpenSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=TITLE)
     kind = serializers.ChoiceField(choices=IncidentKind.choices)
     severity = serializers.ChoiceField(choices=Severity.choices)
     occurred_at = serializers.DateTimeField()
@@ -34,7 +46,7 @@ class IncidentOpenSerializer(serializers.Serializer):
 
 
 class IncidentUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, required=False)
+    title = serializers.CharField(max_length=TITLE, required=False)
     kind = serializers.ChoiceField(choices=IncidentKind.choices, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     occurred_at = serializers.DateTimeField(required=False)
@@ -53,7 +65,7 @@ class IncidentUpdateSerializer(serializers.Serializer):
 
 class TransitionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=IncidentStatus.choices)
-    reason = serializers.CharField(max_length=500)
+    reason = serializers.CharField(max_length=REASON)
 
 
 class MembershipSerializer(serializers.ModelSerializer):
@@ -71,16 +83,16 @@ class MembershipSerializer(serializers.ModelSerializer):
 class MemberAddSerializer(serializers.Serializer):
     user = serializers.CharField(help_text="The username of the member of staff.")
     role = serializers.ChoiceField(choices=MemberRole.choices)
-    reason = serializers.CharField(max_length=500, help_text="Why this person is being added.")
+    reason = serializers.CharField(max_length=REASON, help_text="Why this person is being added.")
 
 
 class MemberChangeSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=MemberRole.choices)
-    reason = serializers.CharField(max_length=500)
+    reason = serializers.CharField(max_length=REASON)
 
 
 class MemberRemoveSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, help_text="Why this person is being removed.")
+    reason = serializers.CharField(max_length=REASON, help_text="Why this person is being removed.")
 
 
 class DecisionSerializer(serializers.ModelSerializer):

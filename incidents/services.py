@@ -31,6 +31,7 @@ from .models import (
     Severity,
     TimelineEvent,
     User,
+    max_length,
 )
 from .policy import ROLE_NEEDS_ORG_ROLE, Action, incidents
 from .rules import Actor, parse_id, person_of
@@ -39,6 +40,8 @@ from .rules import Actor, parse_id, person_of
 CLOCK_SKEW = dt.timedelta(minutes=2)
 
 EDITABLE_FIELDS = ("title", "kind", "severity", "occurred_at", "aware_at", "summary", "restricted")
+TITLE = max_length(Incident, "title")
+REASON = max_length(Membership, "reason")  # every reason given for a change: membership, role, status
 
 
 # --- shared steps ----------------------------------------------------------------------------------------
@@ -154,7 +157,7 @@ def incident_open(
     incidents.check(actor, Action.OPEN)
     actor = person_of(actor)
     errors: dict[str, list[str]] = {}
-    title = _required_text(errors, "title", title, "a title", 200)
+    title = _required_text(errors, "title", title, "a title", TITLE)
     summary = _required_text(errors, "summary", summary, "a summary")
     _check_choice(errors, "kind", kind, IncidentKind, "the kind of incident")
     _check_choice(errors, "severity", severity, Severity, "a severity")
@@ -218,7 +221,7 @@ def incident_update(*, actor: Actor, incident_id: int, changes: dict[str, Any]) 
         values = {field: getattr(incident, field) for field in EDITABLE_FIELDS}
         values.update(changes)
         if "title" in changes:
-            values["title"] = _required_text(errors, "title", changes["title"], "a title", 200)
+            values["title"] = _required_text(errors, "title", changes["title"], "a title", TITLE)
         if "summary" in changes:
             values["summary"] = _required_text(errors, "summary", changes["summary"], "a summary")
         if "kind" in changes:
@@ -259,7 +262,7 @@ def incident_transition(*, actor: User, incident_id: int, status: str, reason: s
     errors: dict[str, list[str]] = {}
     if status not in IncidentStatus.values:
         errors["status"] = [f"Choose a status from: {', '.join(IncidentStatus.values)}."]
-    reason = _required_text(errors, "reason", reason, "the reason for the change", 500)
+    reason = _required_text(errors, "reason", reason, "the reason for the change", REASON)
     with transaction.atomic():
         incident = _locked_incident(actor, incident_id, Action.CHANGE_STATUS, state=False)
         if errors:
@@ -316,7 +319,7 @@ def member_add(*, actor: User, incident_id: int, user: User | str, role: str, re
     errors: dict[str, list[str]] = {}
     person = _resolve_user(errors, "user", user)
     _check_choice(errors, "role", role, MemberRole, "a role")
-    reason = _required_text(errors, "reason", reason, "why they are being added", 500)
+    reason = _required_text(errors, "reason", reason, "why they are being added", REASON)
     with transaction.atomic():
         incident = _locked_incident(actor, incident_id, Action.MANAGE_MEMBERS)
         _check_role_rules(actor, incident, person, role, role == MemberRole.LEAD, errors)
@@ -356,7 +359,7 @@ def _active_membership(incident: Incident, username: str) -> Membership:
 def member_change_role(*, actor: User, incident_id: int, username: str, role: str, reason: str) -> Membership:
     errors: dict[str, list[str]] = {}
     _check_choice(errors, "role", role, MemberRole, "a role")
-    reason = _required_text(errors, "reason", reason, "why their role is changing", 500)
+    reason = _required_text(errors, "reason", reason, "why their role is changing", REASON)
     with transaction.atomic():
         incident = _locked_incident(actor, incident_id, Action.MANAGE_MEMBERS)
         membership = _active_membership(incident, username)
@@ -395,7 +398,7 @@ def _tell_person(person: User, incident: Incident) -> None:
 def member_remove(*, actor: User, incident_id: int, username: str, reason: str) -> Membership:
     """Take someone out of the incident. Their open pages and sockets lose access at once."""
     errors: dict[str, list[str]] = {}
-    reason = _required_text(errors, "reason", reason, "why they are being removed", 500)
+    reason = _required_text(errors, "reason", reason, "why they are being removed", REASON)
     with transaction.atomic():
         incident = _locked_incident(actor, incident_id, Action.MANAGE_MEMBERS)
         membership = _active_membership(incident, username)

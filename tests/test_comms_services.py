@@ -452,3 +452,77 @@ class TestIdentifiersAndMedia:
         with pytest.raises(PermissionDenied):
             services.media_enquiry_log(actor=cast.bob, incident_id=incident.pk, outlet="x", journalist="y",
                                        contact="z", question="q", received_at=timezone.now())
+
+
+class TestOutboxHoldsNoLockWhileSending:
+    def test_the_mail_server_is_spoken_to_outside_any_transaction(self, cast, incident, settings):
+        from django.db import connection
+
+        message = approve_fully(cast, draft(cast, incident, audience="people", recipients=["bob"]))
+        services.message_release(actor=cast.cora, message_id=message.pk)
+        email = OutboundEmail.objects.get(message=message)
+        seen = {}
+
+        def send(self, fail_silently=False):
+            # pytest-django wraps each test in one transaction: inside it, depth 1 is the test's own.
+            seen["depth"] = len(connection.savepoint_ids)
+            seen["state"] = OutboundEmail.objects.get(pk=email.pk).state
+            return 1
+
+        with mock.patch("django.core.mail.EmailMessage.send", send):
+            assert services.email_send_attempt(email.pk) == "sent"
+        assert seen == {"depth": 0, "state": "sending"}
+
+    def test_a_claimed_email_is_not_sent_twice_and_a_lapsed_claim_is_taken_over(self, cast, incident):
+        message = approve_fully(cast, draft(cast, incident, audience="people", recipients=["bob"]))
+        services.message_release(actor=cast.cora, message_id=message.pk)
+        email = OutboundEmail.objects.get(message=message)
+        claimed = services._email_claim(email.pk)
+        assert claimed.state == "sending" and claimed.attempts == 1
+        assert services.email_send_attempt(email.pk) == "moved on"  # another worker holds the claim
+        lapsed = claimed.next_attempt_at + dt.timedelta(seconds=1)
+        with mock.patch("django.utils.timezone.now", return_value=lapsed):  # that worker died mid-send
+            assert services.email_send_attempt(email.pk) == "sent"
+        email.refresh_from_db()
+        assert email.state == "sent" and email.attempts == 2
+        assert len([m for m in mail.outbox if m.to == ["bob@example.org"]]) == 1
+
+
+class TestAudit:
+    def test_voided_approvals_are_in_the_history_with_who_and_why(self, cast, incident, api):
+        message = draft(cast, incident)
+        services.message_submit(actor=cast.alice, message_id=message.pk)
+        services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
+        services.message_edit(actor=cast.tom, message_id=message.pk, changes={"body": "Corrected facts."})
+        approval = Approval.objects.get(message=message)
+        assert approval.voided_at is not None
+        record = approval.history.latest()
+        assert record.history_user == cast.tom and record.voided_at is not None
+        history = api(cast.bob).get(f"/api/incidents/{incident.pk}/history/").json()
+        voided = [h for h in history if h["model"] == "Approval" and h["action"] == "changed"]
+        assert voided and voided[0]["user"] == "tom"
+        assert {c["field"] for c in voided[0]["changes"]} >= {"voided_at", "voided_reason"}
+
+    def test_a_removed_identifier_names_who_removed_it(self, cast, incident):
+        from comms.models import ProtectedIdentifier
+
+        identifier = services.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Smith", kind="name")
+        services.identifier_remove(actor=cast.alice, incident_id=incident.pk, identifier_id=identifier.pk)
+        deleted = ProtectedIdentifier.history.filter(id=identifier.pk, history_type="-").get()
+        assert deleted.history_user == cast.alice
+
+
+class TestLimitsComeFromTheModels:
+    def test_too_long_enquiry_and_family_fields_are_field_errors_not_server_errors(self, cast, incident):
+        with pytest.raises(InvalidInput) as error:
+            services.media_enquiry_log(actor=cast.cora, incident_id=incident.pk, outlet="x" * 201, journalist="J",
+                                       contact="c", received_at=timezone.now(), question="Q?")
+        assert "200 characters" in error.value.errors["outlet"][0]
+        with pytest.raises(InvalidInput) as error:
+            services.family_informed_record(actor=cast.alice, incident_id=incident.pk, informed_at=timezone.now(),
+                                            informed_by="p" * 201)
+        assert "informed_by" in error.value.errors
+        message = draft(cast, incident)
+        with pytest.raises(InvalidInput) as error:
+            services.message_withdraw(actor=cast.alice, message_id=message.pk, reason="r" * 501)
+        assert "500 characters" in error.value.errors["reason"][0]

@@ -73,3 +73,28 @@ async def test_acknowledgement_moves_counts_without_naming_anyone(cast, incident
     assert pushed == {"type": "message.updated", "message": {"id": message.pk}}
     await cora.disconnect()
     await workspace.disconnect()
+
+
+async def test_a_board_follows_the_incidents_its_person_approves_for(cast, incident, restricted):
+    """Per-incident groups: Sam's board hears nothing until he is made comms lead of the restricted
+    incident, then hears its messages; once removed, nothing again. The page is told to redraw each time."""
+    from incidents import services as incident_services
+
+    await database_sync_to_async(cast.sam.groups.add)(
+        *await database_sync_to_async(lambda: list(cast.cora.groups.all()))())  # a comms officer too
+    sam = await board(cast.sam)
+    await database_sync_to_async(services.message_draft)(actor=cast.alice, incident_id=restricted.pk, **DRAFT)
+    assert await sam.receive_nothing(timeout=0.5)
+
+    await database_sync_to_async(incident_services.member_add)(
+        actor=cast.alice, incident_id=restricted.pk, user=cast.sam, role="member", reason="Second comms officer")
+    assert (await sam.receive_json_from(timeout=5))["type"] == "board.changed"
+    await database_sync_to_async(services.message_draft)(actor=cast.alice, incident_id=restricted.pk, **DRAFT)
+    assert (await sam.receive_json_from(timeout=5))["message"]["incident"] == restricted.pk
+
+    await database_sync_to_async(incident_services.member_remove)(
+        actor=cast.alice, incident_id=restricted.pk, username="sam", reason="No longer needed")
+    assert (await sam.receive_json_from(timeout=5))["type"] == "board.changed"
+    await database_sync_to_async(services.message_draft)(actor=cast.alice, incident_id=restricted.pk, **DRAFT)
+    assert await sam.receive_nothing(timeout=0.5)
+    await sam.disconnect()

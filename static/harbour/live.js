@@ -8,6 +8,12 @@
   var path = root.getAttribute("data-live-socket");
   var status = document.getElementById("live-status");
   var announcer = document.getElementById("live-announcer");
+  // Which panels each event type redraws, and the close code for lost access, come from the server
+  // (incidents/realtime.py), so this script names no event type itself.
+  var config = JSON.parse((document.getElementById("harbour-live-config") || {}).textContent || "{}");
+  var PANELS_FOR = config.panels || {};
+  var ALWAYS = config.always || ["timeline", "history"];
+  var REVOKED = config.revoked || 4403;
   var PANELS = ["summary", "members", "decisions", "timeline", "history", "comms", "message", "media", "board"];
   var retries = 0;
   var everConnected = false;
@@ -59,13 +65,7 @@
   }
 
   function panelsFor(type) {
-    var panels = ["timeline", "history"];
-    if (type.indexOf("incident.") === 0) { panels.push("summary"); }
-    if (type.indexOf("member.") === 0) { panels.push("members", "decisions"); }
-    if (type.indexOf("decision.") === 0) { panels.push("decisions"); }
-    if (type.indexOf("message.") === 0 || type.indexOf("family.") === 0) { panels.push("comms", "message"); }
-    if (type.indexOf("media.") === 0) { panels.push("media"); }
-    return panels;
+    return PANELS_FOR[type] || ALWAYS;
   }
 
   function connect() {
@@ -86,14 +86,16 @@
       } else if (data.type === "message.updated") {
         refresh(["board", "comms", "message"]);
         var message = data.message || {};
-        if (message.subject && message.status) {
-          announce("“" + message.subject + "” is now " + message.status.replace("_", " ") + ".");
+        if (message.subject && message.status_label) {
+          announce("“" + message.subject + "” is now " + message.status_label.toLowerCase() + ".");
         }
+      } else if (data.type === "board.changed") {
+        refresh(["board"]);  // the incidents this person approves for changed
       }
     };
     socket.onclose = function (event) {
       if (stopped) { return; }
-      if (event.code === 4403) {
+      if (event.code === REVOKED) {
         stopped = true;
         setStatus("revoked", "You no longer have access to this page.");
         root.setAttribute("aria-hidden", "true");

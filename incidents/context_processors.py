@@ -1,0 +1,7 @@
+"""What every page needs from the incident wing: how live pages redraw (read by static/harbour/live.js)."""
+
+from . import realtime
+
+
+def live(request):
+    return {"live_config": realtime.live_config()}

@@ -1,0 +1,63 @@
+"""The layout a newcomer copies: the spine imports no wing, templates and live.js spell no status or
+event type themselves, and what a template offers names actions that exist in the policy."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from comms.models import MessageStatus
+from comms.policy import Action as CommsAction
+from incidents.policy import Action as IncidentAction
+from support.policy import Action as SupportAction
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "incidents").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_spine_imports_no_wing(path):
+    wings = {name for name in _imports(path) if name.split(".")[0] in ("comms", "support")}
+    assert not wings, f"{path.relative_to(ROOT)} imports {wings}"
+
+
+def test_every_wing_has_the_same_rooms():
+    rooms = {"models", "policy", "services", "selectors", "views", "admin"}
+    for wing in ("incidents", "comms", "support"):
+        missing = {room for room in rooms if not (ROOT / wing / f"{room}.py").exists()}
+        assert not missing or wing == "support" and missing <= {"admin"}, (wing, missing)
+
+
+def test_templates_spell_no_status_themselves():
+    statuses = "|".join(MessageStatus.values + ["open", "stabilising", "closed", "responded", "declined"])
+    bare = re.compile(rf"""(status|kind)\s*[!=]=\s*["'](?:{statuses}|child_death|adult_death)["']""")
+    found = [f"{t.relative_to(ROOT)}: {m.group(0)}" for t in TEMPLATES for m in bare.finditer(t.read_text())]
+    assert not found
+
+
+def test_what_templates_offer_names_real_actions():
+    offered = re.compile(r"\b(allowed|incident_allowed|actions)\.([a-z_]+)")
+    real = {a.value for enum in (CommsAction, IncidentAction, SupportAction) for a in enum}
+    unknown = [f"{t.relative_to(ROOT)}: {m.group(0)}" for t in TEMPLATES for m in offered.finditer(t.read_text())
+               if m.group(2) not in real]
+    assert not unknown
+
+
+def test_live_js_names_no_event_type():
+    """Timeline event types, that is: `message.updated` is the sockets' own message, not an event type."""
+    script = (ROOT / "static" / "harbour" / "live.js").read_text()
+    assert not re.search(r"""["'](?!message\.updated)(incident|member|decision|message|family|media|identifier)\.""",
+                         script)
