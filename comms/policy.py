@@ -12,7 +12,7 @@ from enum import StrEnum
 from incidents.models import Incident, OrgRole
 from incidents.models import MemberRole as Role
 from incidents.policy import VIEWERS
-from incidents.rules import ADMIN_SITE, WORKER, Policy, Transition, member, org, person
+from incidents.rules import ADMIN_SITE, ANY_MEMBER, WORKER, Policy, Transition, member, org, person
 
 from .models import BEFORE_RELEASE, InboxItem, MediaEnquiry, Message
 from .models import MessageStatus as S
@@ -63,6 +63,8 @@ COMMUNICATIONS = member(Role.COMMS_LEAD) | org(OrgRole.COMMS_OFFICER) & member(
 # External and public messages need one approval from each side; an internal one needs either.
 APPROVERS = COMMUNICATIONS | COMMAND
 IDENTIFIER_KEEPERS = member(Role.LEAD, Role.TACTICAL_LEAD, Role.COMMS_LEAD)
+# Told, once, when a release is held at its embargo time; only while they are still in the incident.
+TOLD_OF_A_HOLD = member(Role.COMMS_LEAD) | ANY_MEMBER & person("author")
 
 incident_comms = Policy(
     Incident,

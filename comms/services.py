@@ -23,7 +23,7 @@ from django.utils import timezone
 from config.errors import Conflict, GateRefused, Http404, InvalidInput
 from incidents import realtime
 from incidents import services as incident_services
-from incidents.models import Incident, MemberRole, OrgRole, Team, User, max_length
+from incidents.models import Incident, OrgRole, Team, User, max_length
 from incidents.rules import parse_id
 from incidents.services import clean_text, delete_audited, save_audited
 from support.services import support_request_from_briefing
@@ -53,6 +53,7 @@ from .models import (
 from .policy import (
     COMMAND,
     COMMUNICATIONS,
+    TOLD_OF_A_HOLD,
     Action,
     Gate,
     enquiries,
@@ -584,9 +585,8 @@ def scheduled_release_due(message_id: int) -> str:
 
 def _tell_about_hold(message: Message, detail: str) -> None:
     """One clear notice each to the author and the comms lead(s): no repeated alerts."""
-    # Only people still in the incident: someone removed from it is not told anything more about it.
     members = message.incident.memberships.active().select_related("user")
-    people = {m.user for m in members if m.role == MemberRole.COMMS_LEAD or m.user_id == message.author_id}
+    people = {m.user for m in members if messages.qualifies(m.user, TOLD_OF_A_HOLD, message)}
     link = f"{settings.HARBOUR_BASE_URL}/messages/{message.pk}/"
     body = (f"{_quote(message.subject)} ({message.incident.reference}) was due to be released at its embargo "
             f"time but was held.\n\nWhy: {detail}\n\nIt is approved and waiting: {link}")

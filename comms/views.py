@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.errors import Conflict, GateRefused, InvalidInput
 from incidents.forms import same_to_the_minute
-from incidents.models import MemberRole, User
+from incidents.models import User
 from incidents.rules import parse_id
 
 from . import identifiers as identifier_matching
@@ -392,7 +392,7 @@ def identifiers(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 def _owners(incident):
     """Who may own an enquiry: the people who may log one."""
-    return [m.user for m in incident.memberships.active().select_related("user").exclude(role=MemberRole.OBSERVER)
+    return [m.user for m in incident.memberships.active().select_related("user")
             if incident_comms.allows(m.user, Action.LOG_MEDIA, incident)]
 
 

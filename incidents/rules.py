@@ -176,12 +176,23 @@ class Transition:
 # --- reading an object -----------------------------------------------------------------------------------
 
 
+_membership_epoch = 0  # moves on whenever this process changes a membership
+
+
+def memberships_changed() -> None:
+    """Called by the services that add, change or remove a membership, so no cached answer outlives it."""
+    global _membership_epoch
+    _membership_epoch += 1
+
+
 def membership_of(user: User, incident: Incident) -> Membership | None:
     """The person's active membership of the incident, cached on the person for the request (a list of
     messages holds a separate copy of its incident per row; the person is the same)."""
     if not user or not user.is_authenticated or incident is None or incident.pk is None:
         return None
-    cache = user.__dict__.setdefault("_memberships", {})
+    cache = user.__dict__.get("_memberships")
+    if cache is None or cache.get("epoch") != _membership_epoch:
+        cache = user.__dict__["_memberships"] = {"epoch": _membership_epoch}
     if incident.pk not in cache:
         cache[incident.pk] = incident.memberships.active().filter(user=user).first()
     return cache[incident.pk]

@@ -34,7 +34,7 @@ from .models import (
     max_length,
 )
 from .policy import ROLE_NEEDS_ORG_ROLE, Action, incidents
-from .rules import Actor, parse_id, person_of
+from .rules import Actor, memberships_changed, parse_id, person_of
 
 # A clock a few seconds fast on a laptop should not make "now" count as the future.
 CLOCK_SKEW = dt.timedelta(minutes=2)
@@ -184,6 +184,7 @@ def incident_open(
             incident=incident, user=actor, role=MemberRole.LEAD, reason="Opened the incident", added_by=actor
         )
         save_audited(membership, actor)
+        memberships_changed()
         record_event(
             incident=incident,
             actor=actor,
@@ -336,6 +337,7 @@ def member_add(*, actor: User, incident_id: int, user: User | str, role: str, re
         try:
             with transaction.atomic():
                 save_audited(membership, actor)
+                memberships_changed()
         except IntegrityError:  # a concurrent add of the same person won the race
             raise Conflict(f"{person.display_name} is already a member.", code="already_member") from None
         _tell_person(membership.user, incident)
@@ -377,6 +379,7 @@ def member_change_role(*, actor: User, incident_id: int, username: str, role: st
         old_label = membership.get_role_display().lower()
         membership.role = role
         save_audited(membership, actor, reason)
+        memberships_changed()
         record_event(
             incident=incident,
             actor=actor,
@@ -413,6 +416,7 @@ def member_remove(*, actor: User, incident_id: int, username: str, reason: str) 
         membership.removed_by = actor
         membership.removed_reason = reason
         save_audited(membership, actor, reason)
+        memberships_changed()
         # Access first, so the removed person's socket closes before the story of their removal is sent.
         realtime.broadcast_on_commit(realtime.incident_group(incident.pk), realtime.access_changed_message(incident.pk))
         _tell_person(membership.user, incident)
