@@ -11,8 +11,8 @@ from enum import StrEnum
 
 from incidents.models import Incident, OrgRole
 from incidents.models import MemberRole as Role
-from incidents.policy import VIEWERS
-from incidents.rules import ADMIN_SITE, ANY_MEMBER, WORKER, Policy, Transition, member, org, person
+from incidents.policy import SEES_THE_INCIDENT
+from incidents.rules import ANY_MEMBER, WORKER, Policy, Transition, member, org, person
 
 from .models import BEFORE_RELEASE, InboxItem, MediaEnquiry, Message
 from .models import MessageStatus as S
@@ -72,7 +72,7 @@ incident_comms = Policy(
     visibility=Action.VIEW,
     not_found="No such incident.",
     rules={
-        Action.VIEW: VIEWERS | ADMIN_SITE,
+        Action.VIEW: SEES_THE_INCIDENT,
         Action.DRAFT: APPROVERS,
         Action.PROTECT_IDENTIFIERS: IDENTIFIER_KEEPERS,
         Action.RECORD_FAMILY_INFORMED: COMMAND,
@@ -93,7 +93,7 @@ messages = Policy(
     visibility=Action.VIEW,
     not_found="No such message.",
     rules={
-        Action.VIEW: VIEWERS | ADMIN_SITE,
+        Action.VIEW: SEES_THE_INCIDENT,
         Action.EDIT: APPROVERS,
         Action.SUBMIT: APPROVERS,
         Action.APPROVE: APPROVERS,
@@ -150,7 +150,7 @@ enquiries = Policy(
     MediaEnquiry,
     visibility=Action.VIEW,
     not_found="No such media enquiry.",
-    rules={Action.VIEW: VIEWERS | ADMIN_SITE, Action.LOG_MEDIA: APPROVERS},
+    rules={Action.VIEW: SEES_THE_INCIDENT, Action.LOG_MEDIA: APPROVERS},
     refusals={Action.LOG_MEDIA: incident_comms.refusals[Action.LOG_MEDIA]},
 )
 

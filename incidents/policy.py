@@ -29,8 +29,9 @@ class Action(StrEnum):
 # --- who ---
 COMMAND = member(Role.LEAD, Role.TACTICAL_LEAD)
 CONTRIBUTORS = member(*(r for r in Role.values if r != Role.OBSERVER))
-# Members see their incidents; senior leaders also see every unrestricted one, read only.
-VIEWERS = ANY_MEMBER | org(OrgRole.SENIOR_LEADER) & UNRESTRICTED
+# Members see their incidents; senior leaders also see every unrestricted one, read only. The admin site
+# sees every incident. Everything of an incident (its messages, its media log) is seen by the same people.
+SEES_THE_INCIDENT = ANY_MEMBER | org(OrgRole.SENIOR_LEADER) & UNRESTRICTED | ADMIN_SITE
 
 incidents = Policy(
     Incident,
@@ -40,7 +41,7 @@ incidents = Policy(
     unbound=frozenset({Action.OPEN}),
     rules={
         Action.OPEN: org(OrgRole.SENIOR_LEADER) | ADMIN_SITE,
-        Action.VIEW: VIEWERS | ADMIN_SITE,
+        Action.VIEW: SEES_THE_INCIDENT,
         Action.EDIT: COMMAND | ADMIN_SITE,
         Action.CHANGE_STATUS: COMMAND,
         Action.MANAGE_MEMBERS: COMMAND,
