@@ -1,7 +1,19 @@
 """Finding protected identifiers (the child's or family's names, address, school) in a text.
 
-Case-insensitive and whole-word, seeing through punctuation, possessives and accents: "Smith's",
-"SMITH," and "smith-jones" all contain "Smith"; "Smithson" does not; "Zoë" matches "Zoe".
+Whole-word, and seeing through what a person could not see on the page, on both the identifier and the
+text, so a name cannot slip through however it was typed or pasted:
+
+- invisible characters are removed (Unicode format characters: zero-width space and joiners, the word
+  joiner, and the soft hyphen that text pasted from Word carries by accident);
+- compatibility forms are folded (full-width and mathematical letters, ligatures), then case;
+- accents are removed ("Zoë" is "Zoe");
+- letters that look alike in other scripts are mapped to the Latin letter they imitate (Cyrillic о and ѕ,
+  Greek ο, dotless ı), from Unicode's confusables data (UTS #39, via the maintained
+  `confusable-homoglyphs` package);
+- punctuation and spacing separate words, and letters spaced or dotted out one by one ("S m i t h",
+  "S.M.I.T.H") are joined back into the word they spell.
+
+"Smith's", "SMITH," and "smith-jones" contain "Smith"; "Smithson" and "blacksmith" do not.
 """
 
 from __future__ import annotations
@@ -9,25 +21,70 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import cache
+
+from confusable_homoglyphs.confusables import confusables_data
 
 _NOT_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 
 
+@cache
+def _latin(char: str) -> str:
+    """The ASCII letter or digit a character imitates, or the character itself. Follows the confusables
+    data a few steps (Cyrillic т → small capital ᴛ → T), and only ever lands on ASCII."""
+    current, seen = char, {char}
+    for _ in range(4):
+        singles = [entry["c"] for entry in confusables_data.get(current, ()) if len(entry["c"]) == 1]
+        if not singles:
+            break
+        ascii_ones = [c for c in singles if c.isascii()]
+        current = ascii_ones[0] if ascii_ones else singles[0]
+        if current.isascii() or current in seen:
+            break
+        seen.add(current)
+    return current.casefold() if current.isascii() and current.isalnum() else char
+
+
+def _words(text: str) -> list[str]:
+    visible = "".join(ch for ch in text or "" if unicodedata.category(ch) != "Cf")
+    folded = unicodedata.normalize("NFKC", visible).casefold()
+    bare = "".join(ch for ch in unicodedata.normalize("NFD", folded) if not unicodedata.combining(ch))
+    latin = "".join(ch if ch.isascii() else _latin(ch) for ch in bare)
+    return _NOT_ALNUM.sub(" ", latin).split()
+
+
+def _join_spelled_out(words: list[str]) -> list[str]:
+    """Runs of two or more single letters are one word spelled out: "s m i t h" is "smith"."""
+    joined: list[str] = []
+    run: list[str] = []
+    for word in [*words, ""]:
+        if len(word) == 1:
+            run.append(word)
+            continue
+        if len(run) >= 2:
+            joined.append("".join(run))
+        else:
+            joined.extend(run)
+        run = []
+        if word:
+            joined.append(word)
+    return joined
+
+
 def normalise(text: str) -> str:
-    """Lower-case words separated by single spaces, accents removed, framed by spaces."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    words = _NOT_ALNUM.sub(" ", stripped.casefold()).split()
+    """The words of a text in the form they are compared in, separated by single spaces and framed by
+    spaces ("" for a text with no letters or digits)."""
+    words = _words(text)
     return f" {' '.join(words)} " if words else ""
 
 
 def matches(text: str, identifiers: Iterable) -> list:
     """The identifiers (objects with `.value`, or strings) that occur in `text` as whole words."""
-    haystack = normalise(text)
+    words = _words(text)
+    haystacks = [f" {' '.join(words)} ", f" {' '.join(_join_spelled_out(words))} "]
     found = []
     for identifier in identifiers:
-        value = getattr(identifier, "value", identifier)
-        needle = normalise(value)
-        if needle and needle in haystack:
+        needle = normalise(getattr(identifier, "value", identifier))
+        if needle and any(needle in haystack for haystack in haystacks):
             found.append(identifier)
     return found

@@ -94,6 +94,8 @@ class TestEditor:
         assert "Internal messages may go ahead" in internal.content.decode()
         clean = client.post(url, {"audience": "press_statement", "subject": "", "body": "Nothing identifying"})
         assert clean.content.decode().strip() == ""
+        disguised = client.post(url, {"audience": "press_statement", "subject": "", "body": "the H\u043ell\u200bins home"})
+        assert "cannot be approved or released" in disguised.content.decode()
 
     def test_the_check_does_not_reveal_identifiers_to_those_who_may_not_see_them(self, cast, client, incident):
         from incidents.services import member_change_role

@@ -62,6 +62,40 @@ class TestIdentifierMatching:
         assert matches("Zoe's school", ["Zoë"]) == ["Zoë"]
         assert matches("St. Mary's Primary", ["St Mary's Primary"]) == ["St Mary's Primary"]
 
+    # Each way a name could be typed, pasted or disguised so that a reader still reads it.
+    @pytest.mark.parametrize("text", [
+        "The Sm\u200bith family",  # zero-width space
+        "The Smi\u00adth family",  # soft hyphen, as text pasted from Word carries
+        "The Smit\u2060h family",  # word joiner
+        "The S\u200dmith family",  # zero-width joiner
+        "The Sm\ufeffith family",  # byte-order mark
+        "The Sm\u0456th family",  # Cyrillic і
+        "The \u0455mith family",  # Cyrillic ѕ
+        "The Smit\u04bb family",  # Cyrillic һ
+        "The Sm\u0131th family",  # dotless ı
+        "The ＳＭＩＴＨ family",  # full-width letters
+        "The 𝐒𝐦𝐢𝐭𝐡 family",  # mathematical bold
+        "The Smíth family",  # an accent
+        "The S m i t h family",  # spaced out
+        "The S.M.I.T.H. family",  # dotted out
+        "The S-m-i-t-h family",
+    ])
+    def test_sees_through_evasions(self, text):
+        assert matches(text, ["Smith"]) == ["Smith"]
+
+    @pytest.mark.parametrize("disguised", ["J\u043ehnson Road", "Johns\u03bfn Road", "J\u043ehns\u03bfn R\u043ead"])
+    def test_look_alikes_in_the_identifier_or_the_text(self, disguised):
+        assert matches(f"She lives on {disguised}.", ["Johnson Road"]) == ["Johnson Road"]
+        assert matches("She lives on Johnson Road.", [disguised]) == [disguised]
+
+    @pytest.mark.parametrize("text, name", [
+        ("The Hillside estate", "Hill"), ("blacksmith", "Smith"), ("Alison said", "Ali"),
+        ("Smiths of Leeds", "Smith"), ("the deanery", "Dean"), ("a to z of services", "Az"),
+        ("Her mother Anne", "Ann"), ("I am at the office", "Iam"), ("The Smith-son case", "Smithson"),
+    ])
+    def test_false_positives_that_must_not_fire(self, text, name):
+        assert matches(text, [name]) == []
+
 
 class TestDrafting:
     def test_draft_makes_version_one(self, cast, incident):
@@ -229,6 +263,24 @@ class TestGates:
         with pytest.raises(GateRefused) as refused:
             services.message_release(actor=cast.cora, message_id=clean.pk)
         assert refused.value.gate == "identifier_found"
+
+    def test_a_disguised_identifier_is_refused_at_approval_release_and_the_embargo(self, cast, incident):
+        services.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Hollins", kind="name")
+        disguised = "We are thinking of the H\u043ell\u00adins family."  # Cyrillic о and a soft hyphen
+        message = draft(cast, incident, audience="partners", body=disguised, external_recipients=["p@example.org"])
+        services.message_submit(actor=cast.alice, message_id=message.pk)
+        with pytest.raises(GateRefused) as refused:
+            services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
+        assert refused.value.gate == "identifier_found"
+        # Approved clean, scheduled, then edited text is not possible; but an identifier protected after
+        # scheduling is found by the worker's re-check at the embargo time, disguised or not.
+        later = timezone.now() + dt.timedelta(minutes=5)
+        clean = approve_fully(cast, draft(cast, incident, audience="partners", body="The H O L L O W A Y team.",
+                                          external_recipients=["p@example.org"], release_at=later))
+        services.message_release(actor=cast.cora, message_id=clean.pk)
+        services.identifier_add(actor=cast.alice, incident_id=incident.pk, value="Holloway", kind="name")
+        with mock.patch("django.utils.timezone.now", return_value=later + dt.timedelta(seconds=1)):
+            assert services.scheduled_release_due(clean.pk).startswith("held: identifier_found")
 
     def test_identifier_only_warns_on_internal_messages(self, cast, incident):
         services.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Smith", kind="name")
