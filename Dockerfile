@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Harbour production image. One image, three roles (see compose.yaml):
 #   web     daphne config.asgi:application        (the default CMD)
-#   worker  python manage.py db_worker --no-reload --queue-name '*'
+#   worker  python manage.py worker --no-reload --queue-name '*'
 #   migrate python manage.py migrate --no-input
 # Configuration comes only from the environment (config/settings.py); nothing secret is baked in.
 FROM python:3.11-slim

@@ -6,7 +6,12 @@ class CommsConfig(AppConfig):
     verbose_name = "Communications"
 
     def ready(self) -> None:
+        from config.worker import register_sweep
         from incidents import realtime
+
+        from . import tasks
+
+        register_sweep(tasks.sweep_due)
         from incidents.selectors import HistorySource, register_history_source
 
         from .models import Approval, CommsEvent, FamilyInformed, MediaEnquiry, Message

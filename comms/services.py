@@ -631,10 +631,6 @@ def message_acknowledge(*, actor: User, message_id: int, wants_support: bool = F
     return item
 
 
-# How long a worker may hold a claimed email before another may try it: a killed worker's claim lapses.
-EMAIL_CLAIM = dt.timedelta(minutes=5)
-
-
 def email_send_attempt(email_id: int) -> str:
     """One attempt to send one email from the outbox; on failure, try again later with backoff.
 
@@ -666,7 +662,7 @@ def _email_claim(email_id: int) -> OutboundEmail | str:
             return "not yet"
         email.state = EmailState.SENDING
         email.attempts += 1
-        email.next_attempt_at = now + EMAIL_CLAIM
+        email.next_attempt_at = now + dt.timedelta(seconds=settings.HARBOUR_EMAIL_CLAIM_SECONDS)
         email.save(update_fields=["state", "attempts", "next_attempt_at"])
     return email
 

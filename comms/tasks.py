@@ -20,3 +20,34 @@ def send_email(email_id: int) -> str:
     from .services import email_send_attempt
 
     return email_send_attempt(email_id)
+
+
+def sweep_due() -> int:
+    """Timed work that is due and not done, found from the messages and the outbox themselves, so work
+    whose task was lost (a worker killed mid-run, a restart) is done after all, and only once: embargoed
+    messages past their time, emails waiting past their retry time, and emails whose sender's claim
+    lapsed. Each step re-checks under a row lock, so several workers sweeping at once do it once."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from .models import EmailState, Message, MessageStatus, OutboundEmail
+    from .services import email_send_attempt, scheduled_release_due
+
+    now = timezone.now()
+    done = 0
+    for pk in Message.objects.filter(status=MessageStatus.SCHEDULED, release_at__lte=now).values_list("pk", flat=True):
+        outcome = scheduled_release_due(pk)  # released, or held with the reason told once
+        done += outcome == "released" or outcome.startswith("held")
+    # A first attempt is the release's own task; give it one sweep's time before the sweep stands in.
+    stale = now - dt.timedelta(seconds=settings.HARBOUR_SWEEP_SECONDS)
+    emails = OutboundEmail.objects.filter(
+        Q(state=EmailState.PENDING, next_attempt_at__lte=now)
+        | Q(state=EmailState.PENDING, next_attempt_at__isnull=True, created_at__lte=stale)
+        | Q(state=EmailState.SENDING, next_attempt_at__lte=now)
+    ).values_list("pk", flat=True)
+    for pk in emails:
+        done += email_send_attempt(pk) == EmailState.SENT
+    return done

@@ -308,3 +308,11 @@ HARBOUR_SERVICE_AREA = env_str("HARBOUR_SERVICE_AREA", "children's and families'
 # The outbox retries a failed email this many times in all, waiting 30 s, 60 s, 120 s… between tries.
 HARBOUR_EMAIL_MAX_ATTEMPTS = env_int("HARBOUR_EMAIL_MAX_ATTEMPTS", 6)
 HARBOUR_EMAIL_RETRY_SECONDS = env_int("HARBOUR_EMAIL_RETRY_SECONDS", 30)
+# A worker holds a claimed email this long before another may try it (a killed worker's claim lapses).
+HARBOUR_EMAIL_CLAIM_SECONDS = env_int("HARBOUR_EMAIL_CLAIM_SECONDS", 300)
+# A mail server that does not answer is given up on after this long (then retried with backoff).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+# How often each worker sweeps for timed work that is due and not done (see config/worker.py).
+HARBOUR_SWEEP_SECONDS = env_int("HARBOUR_SWEEP_SECONDS", 60)
+# A task still marked running this long after it started belonged to a worker that stopped.
+HARBOUR_TASK_ABANDONED_SECONDS = env_int("HARBOUR_TASK_ABANDONED_SECONDS", 600)

@@ -6,7 +6,11 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents and people"
 
     def ready(self) -> None:
-        from . import realtime
+        from config.worker import register_sweep
+
+        from . import realtime, tasks
+
+        register_sweep(tasks.sweep_due)
         from .models import EventType as E
 
         realtime.redraw_on([E.INCIDENT_OPENED, E.INCIDENT_UPDATED, E.INCIDENT_STATUS_CHANGED], "summary")

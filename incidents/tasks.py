@@ -38,3 +38,19 @@ def decision_review_due(decision_id: int) -> str:
             data={"decision": entry.pk, "number": entry.number},
         )
     return "said"
+
+
+def sweep_due() -> int:
+    """Review reminders that are due and not yet said, found from the decision log itself, so a reminder
+    whose task was lost (a worker killed mid-run, a restart) is still said, once. Returns how many."""
+    from django.db.models import CharField, Exists, OuterRef
+    from django.db.models.fields.json import KeyTextTransform
+    from django.db.models.functions import Cast
+
+    # The reminder names its decision in its data; compared as text, which PostgreSQL and SQLite share.
+    said = TimelineEvent.objects.filter(incident=OuterRef("incident"), type=EventType.DECISION_REVIEW_DUE).annotate(
+        decision_key=KeyTextTransform("decision", "data")).filter(decision_key=Cast(OuterRef("pk"), CharField()))
+    due = (Decision.objects.filter(review_at__lte=timezone.now())
+           .exclude(Exists(Decision.objects.filter(corrects=OuterRef("pk"))))
+           .exclude(Exists(said)).values_list("pk", flat=True))
+    return sum(decision_review_due.call(pk) == "said" for pk in due)

@@ -230,7 +230,7 @@ def daphne_args(port: int) -> list[str]:
 
 
 def worker_args() -> list[str]:
-    return [PYTHON, MANAGE, "db_worker", "--no-reload", "--interval", "0.2", "--queue-name", "*",
+    return [PYTHON, MANAGE, "worker", "--no-reload", "--interval", "0.2", "--queue-name", "*",
             "--no-startup-delay"]
 
 

@@ -185,9 +185,9 @@ def test_two_daphne_web_processes_on_different_ports(compose):
     assert ports == {"web1": "8001", "web2": "8002"}
 
 
-def test_worker_runs_db_worker_on_every_queue(compose):
+def test_worker_runs_the_worker_with_its_sweep_on_every_queue(compose):
     command = _command(compose["services"]["worker"])
-    assert command[:3] == ["python", "manage.py", "db_worker"]
+    assert command[:3] == ["python", "manage.py", "worker"]
     assert "--no-reload" in command
     assert command[command.index("--queue-name") + 1] == "*"
 

@@ -86,3 +86,82 @@ def test_embargoed_message_is_released_by_the_worker_at_its_time(cast, incident)
     assert message.status == "released" and message.released_at >= when
     assert InboxItem.objects.filter(message=message).count() == 7
     assert set(OutboundEmail.objects.filter(message=message).values_list("state", flat=True)) == {"sent"}
+
+
+# --- the sweep: timed work whose task was lost is done from the domain's own state, once --------------
+
+def _lose_every_task():
+    """As if the worker that held them was killed: their rows say nothing useful any more."""
+    DBTaskResult.objects.all().delete()
+
+
+def _scheduled(cast, incident, when):
+    from comms import services as comms_services
+
+    message = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="people",
+                                           recipients=["bob", "olive"], subject="Embargoed", body="At nine.",
+                                           release_at=when)
+    comms_services.message_submit(actor=cast.alice, message_id=message.pk)
+    comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
+    return comms_services.message_release(actor=cast.cora, message_id=message.pk)
+
+
+def test_the_sweep_releases_an_embargoed_message_whose_task_was_lost_once(cast, incident):
+    from comms.models import InboxItem, Message, OutboundEmail
+    from config.worker import sweep
+
+    when = timezone.now() + dt.timedelta(hours=1)
+    message = _scheduled(cast, incident, when)
+    _lose_every_task()
+    assert sweep()["comms.tasks"] == 0  # not due yet: nothing happens early
+    with mock.patch("django.utils.timezone.now", return_value=when + dt.timedelta(seconds=1)):
+        sweep()
+        sweep()  # a second worker's sweep, or the next minute's: nothing doubled
+        assert Message.objects.get(pk=message.pk).status == "released"
+        assert InboxItem.objects.filter(message=message).count() == 2
+        assert TimelineEvent.objects.filter(incident=incident, type="message.released").count() == 1
+        # the release's emails: their own tasks were enqueued; lose those too, and the sweep sends them
+        _lose_every_task()
+    later = when + dt.timedelta(minutes=5)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        sweep()
+        sweep()
+    states = list(OutboundEmail.objects.filter(message=message).values_list("state", flat=True))
+    assert states == ["sent", "sent"]
+    from django.core import mail
+
+    assert sorted(m.to[0] for m in mail.outbox if m.subject == "Embargoed") == ["bob@example.org", "olive@example.org"]
+
+
+def test_the_sweep_says_a_lost_review_reminder_once(cast, incident):
+    from config.worker import sweep
+
+    now = timezone.now()
+    entry = services.decision_record(actor=cast.bob, incident_id=incident.pk, decision="d", rationale="r",
+                                     review_at=now + dt.timedelta(hours=1))
+    corrected = services.decision_record(actor=cast.bob, incident_id=incident.pk, decision="e", rationale="r",
+                                         review_at=now + dt.timedelta(hours=1))
+    services.decision_record(actor=cast.bob, incident_id=incident.pk, decision="e2", rationale="r",
+                             corrects=corrected.pk)
+    _lose_every_task()
+    with mock.patch("django.utils.timezone.now", return_value=now + dt.timedelta(hours=2)):
+        assert sweep()["incidents.tasks"] == 1
+        assert sweep()["incidents.tasks"] == 0
+    assert reminders(incident) == [f"Decision {entry.number} is due for review."]
+
+
+def test_task_rows_abandoned_by_a_stopped_worker_are_retired(cast, incident, settings):
+    from django_tasks_db.compat import TaskResultStatus
+
+    from config.worker import ABANDONED, sweep
+
+    services.decision_record(actor=cast.bob, incident_id=incident.pk, decision="d", rationale="r",
+                             review_at=timezone.now() + dt.timedelta(hours=1))
+    row = DBTaskResult.objects.get()
+    row.claim("killed-worker")
+    settings.HARBOUR_TASK_ABANDONED_SECONDS = 600
+    assert sweep()["abandoned"] == 0  # a task running for a moment is someone's work in progress
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() + dt.timedelta(minutes=11)):
+        assert sweep()["abandoned"] == 1
+    row.refresh_from_db()
+    assert row.status == TaskResultStatus.FAILED and row.exception_class_path == ABANDONED

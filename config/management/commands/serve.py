@@ -3,7 +3,8 @@
 Runs daphne, and unless HARBOUR_INPROCESS_WORKER is off, the background worker inside the same process:
 with the in-memory channel layer a worker in another process could not reach the sockets. The worker runs
 on daphne's own event loop through sync_to_async, so what a task broadcasts goes to the same layer the
-sockets listen on. Production runs daphne and `manage.py db_worker` as separate processes over Redis.
+sockets listen on. It sweeps for lost timed work every minute, as `manage.py worker` does (config/worker.py).
+Production runs daphne and `manage.py worker` as separate processes over Redis.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils.crypto import get_random_string
+
+from config.worker import sweep_every
 
 logger = logging.getLogger("harbour.worker")
 
@@ -33,9 +36,11 @@ async def worker_loop(interval: float) -> None:
     # A pass every half second would otherwise log twice a second; failures still log as warnings.
     logging.getLogger("django_tasks_db").setLevel(logging.WARNING)
     run = sync_to_async(_run_due_tasks, thread_sensitive=False)
+    sweep_if_due = sync_to_async(sweep_every(settings.HARBOUR_SWEEP_SECONDS), thread_sensitive=False)
     logger.info("In-process worker %s started (every %ss).", worker_id, interval)
     while True:
         try:
+            await sweep_if_due()
             await run(worker_id)
         except Exception:
             logger.exception("In-process worker pass failed; trying again shortly.")

@@ -1,0 +1,102 @@
+"""Timed work that survives crashes: the sweep.
+
+Work is enqueued as a task for the moment it falls due (an embargo, an email retry, a decision's review).
+A worker killed mid-task leaves that task's row marked running for ever and its work undone, so the task
+rows are not the record of what is owed: the domain is. Every minute each worker sweeps. Each wing's
+`sweep_due()` finds from its own state what is due and not done (a message still scheduled past its
+embargo, an email waiting past its retry time, a review not yet announced) and does it, through the same
+idempotent steps the tasks use, which re-check under a row lock, so several workers sweeping at once, or
+a task and a sweep together, do the work once. Task rows abandoned by a stopped worker are retired.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+logger = logging.getLogger("harbour.worker")
+
+_SWEEPS: list[Callable[[], int]] = []
+
+ABANDONED = "harbour.worker.AbandonedTask"
+
+
+def register_sweep(sweep_due: Callable[[], int]) -> None:
+    """Each wing registers its `tasks.sweep_due` from its AppConfig.ready()."""
+    if sweep_due not in _SWEEPS:
+        _SWEEPS.append(sweep_due)
+
+
+def retire_abandoned_tasks() -> int:
+    """Task rows still marked running long after they started belonged to a worker that stopped (killed,
+    or its machine restarted). Mark them failed, saying so; the sweep has redone their work from the
+    domain's own state, or will."""
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = timezone.now() - dt.timedelta(seconds=settings.HARBOUR_TASK_ABANDONED_SECONDS)
+    retired = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, started_at__lt=cutoff).update(
+        status=TaskResultStatus.FAILED, finished_at=timezone.now(), exception_class_path=ABANDONED,
+        traceback="The worker running this task stopped before it finished. The sweep does its work from the "
+                  "domain's own state, so nothing is lost.",
+    )
+    if retired:
+        logger.warning("Retired %s task(s) abandoned by a worker that stopped.", retired)
+    return retired
+
+
+def sweep() -> dict[str, int]:
+    """One sweep: retire abandoned task rows, then let each wing do what is due and not done."""
+    done = {"abandoned": retire_abandoned_tasks()}
+    for sweep_due in _SWEEPS:
+        try:
+            done[sweep_due.__module__] = sweep_due()
+        except Exception:  # one wing's failure must not stop the others; the next sweep tries again
+            logger.exception("The %s sweep failed; it runs again in a minute.", sweep_due.__module__)
+    if any(done.values()):
+        logger.info("Sweep: %s", done)
+    return done
+
+
+class Sweeper(threading.Thread):
+    """Sweeps once at start (a restarted worker catches up at once), then every HARBOUR_SWEEP_SECONDS."""
+
+    def __init__(self, interval: float | None = None):
+        super().__init__(name="harbour-sweeper", daemon=True)
+        self.interval = interval if interval is not None else settings.HARBOUR_SWEEP_SECONDS
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                sweep()
+            except Exception:  # the database may be restarting: try again next time
+                logger.exception("Sweep failed; trying again in %ss.", self.interval)
+            finally:
+                close_old_connections()
+            self.stopped.wait(self.interval)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+def sweep_every(interval: float) -> Callable[[], bool]:
+    """For a loop that already runs (the in-process worker of `manage.py serve`): call it each pass; it
+    sweeps when a sweep is due, and says whether it did."""
+    last = [0.0]
+
+    def maybe() -> bool:
+        if time.monotonic() - last[0] < interval:
+            return False
+        last[0] = time.monotonic()
+        sweep()
+        return True
+
+    return maybe

@@ -1,0 +1,166 @@
+"""A worker killed mid-task loses nothing, and two workers afterwards double nothing.
+
+Real workers (`manage.py worker`, as production runs them) against the test's own PostgreSQL database:
+the test holds a row lock so that the worker's task is caught mid-transaction, kills the worker with
+SIGKILL, lets go, starts two workers, and counts. (Row locks and a second process need a real server:
+this runs in the production configuration.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.db import connection
+from django.utils import timezone
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from comms import services as comms_services
+from comms.models import EmailState, InboxItem, Message, MessageStatus, OutboundEmail
+from config.worker import ABANDONED
+from incidents.models import TimelineEvent
+from tests.servers import MANAGE, PYTHON, ROOT, child_env
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (make test-production runs it)"),
+]
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    credentials = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{credentials}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def _dsn() -> str:
+    s = connection.settings_dict
+    return f"host={s['HOST'] or '127.0.0.1'} port={s['PORT'] or 5432} user={s['USER']} dbname={s['NAME']}" + (
+        f" password={s['PASSWORD']}" if s["PASSWORD"] else "")
+
+
+def _worker(tmp_path: Path, name: str) -> subprocess.Popen:
+    env = child_env({
+        "DATABASE_URL": _database_url(), "HARBOUR_VAR_DIR": str(tmp_path), "HARBOUR_SWEEP_SECONDS": "1",
+        "HARBOUR_TASK_ABANDONED_SECONDS": "3", "HARBOUR_EMAIL_CLAIM_SECONDS": "3",
+    })
+    env.pop("REDIS_URL", None)  # the worker's broadcasts are not what is counted here
+    log = (tmp_path / f"{name}.log").open("ab")
+    return subprocess.Popen(  # noqa: S603
+        [PYTHON, MANAGE, "worker", "--no-reload", "--interval", "0.2", "--queue-name", "*", "--no-startup-delay"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def _wait(condition, timeout: float = 30, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"Timed out waiting for {what}")
+
+
+def _stop(*workers: subprocess.Popen) -> None:
+    for worker in workers:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+    for worker in workers:
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def _clean_logs(tmp_path: Path) -> None:
+    for name in ("second", "third"):
+        assert "Traceback" not in (tmp_path / f"{name}.log").read_text(), name
+
+
+def _sent_subjects(tmp_path: Path) -> list[str]:
+    mail = tmp_path / "mail"
+    return [line for f in mail.glob("*") for line in f.read_text().splitlines() if line.startswith("Subject:")] \
+        if mail.exists() else []
+
+
+def test_a_killed_worker_loses_nothing_and_two_workers_double_nothing(cast, incident, tmp_path):
+    when = timezone.now() + dt.timedelta(seconds=2)
+    message = comms_services.message_draft(
+        actor=cast.alice, incident_id=incident.pk, audience="people", recipients=["bob", "olive"],
+        subject="Embargoed briefing", body="What we know.", release_at=when)
+    comms_services.message_submit(actor=cast.alice, message_id=message.pk)
+    comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
+    comms_services.message_release(actor=cast.cora, message_id=message.pk)
+    assert Message.objects.get(pk=message.pk).status == MessageStatus.SCHEDULED
+
+    # Hold the message's row, so the worker's release task is caught mid-transaction waiting for it.
+    holder = psycopg.connect(_dsn(), autocommit=False)
+    holder.execute("SELECT id FROM comms_message WHERE id = %s FOR UPDATE", [message.pk])
+    first = _worker(tmp_path, "first")
+    try:
+        _wait(lambda: DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).exists(), what="the task to start")
+        time.sleep(0.5)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        holder.rollback()
+        holder.close()
+    # Killed mid-task: nothing happened, and the task row is left running for ever.
+    assert Message.objects.get(pk=message.pk).status == MessageStatus.SCHEDULED
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).count() == 1
+
+    workers = [_worker(tmp_path, "second"), _worker(tmp_path, "third")]
+    try:
+        _wait(lambda: Message.objects.get(pk=message.pk).status == MessageStatus.RELEASED, what="the release")
+        _wait(lambda: list(OutboundEmail.objects.filter(message=message).values_list("state", flat=True))
+              == [EmailState.SENT] * 2, what="the emails")
+        _wait(lambda: not DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).exists(),
+              what="the abandoned task row to be retired")
+        time.sleep(2.5)  # two more sweeps each: still nothing doubled
+    finally:
+        _stop(*workers)
+
+    assert TimelineEvent.objects.filter(incident=incident, type="message.released").count() == 1
+    assert InboxItem.objects.filter(message=message).count() == 2
+    assert sorted(_sent_subjects(tmp_path)) == ["Subject: Embargoed briefing"] * 2
+    assert DBTaskResult.objects.filter(exception_class_path=ABANDONED).count() == 1
+    _clean_logs(tmp_path)
+
+
+def test_an_email_caught_by_a_killed_worker_is_sent_once(cast, incident, tmp_path):
+    message = comms_services.message_draft(
+        actor=cast.alice, incident_id=incident.pk, audience="people", recipients=["bob"],
+        subject="Briefing", body="What we know.")
+    comms_services.message_submit(actor=cast.alice, message_id=message.pk)
+    comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
+    comms_services.message_release(actor=cast.cora, message_id=message.pk)
+    email = OutboundEmail.objects.get(message=message)
+
+    holder = psycopg.connect(_dsn(), autocommit=False)
+    holder.execute("SELECT id FROM comms_outboundemail WHERE id = %s FOR UPDATE", [email.pk])
+    first = _worker(tmp_path, "first")
+    try:
+        _wait(lambda: DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).exists(), what="the send task")
+        time.sleep(0.5)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert OutboundEmail.objects.get(pk=email.pk).state == EmailState.PENDING
+
+    workers = [_worker(tmp_path, "second"), _worker(tmp_path, "third")]
+    try:
+        _wait(lambda: OutboundEmail.objects.get(pk=email.pk).state == EmailState.SENT, what="the email")
+        time.sleep(2.5)
+    finally:
+        _stop(*workers)
+    assert _sent_subjects(tmp_path) == ["Subject: Briefing"]
+    assert OutboundEmail.objects.get(pk=email.pk).attempts == 1
+    _clean_logs(tmp_path)
