@@ -47,6 +47,7 @@ class MessageForm(HarbourForm):
     )
     body = forms.CharField(
         label="Message", widget=forms.Textarea(attrs={"rows": 10}), required=False,
+        max_length=max_length(Message, "body"),
         help_text="Plain words, with compassion. No speculation about cause or blame, and nothing that could "
                   "identify the child or family.",
     )

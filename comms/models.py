@@ -95,7 +95,8 @@ class Message(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="messages")
     audience = models.CharField(max_length=32, choices=Audience.choices)
     subject = models.CharField(max_length=200)
-    body = models.TextField()
+    # About 3,000 words: more than any statement or briefing needs, and a bound on every comparison of texts.
+    body = models.TextField(max_length=20_000)
     content_note = models.CharField(
         max_length=300, blank=True,
         help_text="Shown before the message to internal readers, who choose when to open it.",

@@ -115,34 +115,62 @@ def _fill(text: str, values: dict[str, str]) -> str:
 
 # A word with the space after it: half the tokens of splitting spaces apart, and as readable.
 _TOKENS = re.compile(r"\S+\s*|\s+")
-# Past this many words on either side, compare line by line: a word-level match is quadratic and a long
-# statement edited throughout would otherwise keep a worker busy for minutes.
-WORD_DIFF_LIMIT = 3000
+# The most work one comparison may do (old tokens × new tokens, after the common start and end are set
+# aside). Matching is quadratic at worst (text of many repeated lines): this keeps any diff, of any two
+# texts Harbour accepts, well under a second, whoever asks for it.
+DIFF_BUDGET = 1_000_000
+
+
+def _trimmed(a: list[str], b: list[str]) -> tuple[int, int]:
+    """How many tokens the two share at the start, and then at the end: set aside in linear time."""
+    start = 0
+    while start < len(a) and start < len(b) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < len(a) - start and end < len(b) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    return start, end
+
+
+def diff_detailed(old: str, new: str) -> tuple[list[dict[str, str]], str]:
+    """Runs of equal, deleted and inserted text, and how closely they were compared: word by word, line by
+    line when the changed stretch is too long for words, or "whole" when even its lines are too many, in
+    which case the changed stretch is shown as removed and added as a whole."""
+    old, new = old or "", new or ""
+    precision = "whole"
+    for level, split in (("words", _TOKENS.findall), ("lines", lambda t: t.splitlines(keepends=True))):
+        a, b = split(old), split(new)
+        start, end = _trimmed(a, b)
+        middle_a, middle_b = a[start:len(a) - end], b[start:len(b) - end]
+        if len(middle_a) * len(middle_b) <= DIFF_BUDGET:
+            precision = level
+            break
+    if precision == "whole":
+        middle_a, middle_b = ["".join(middle_a)], ["".join(middle_b)]
+    ops: list[dict[str, str]] = []
+
+    def add(op: str, tokens: list[str]) -> None:
+        text = "".join(tokens)
+        if text:
+            ops.append({"op": op, "text": text})
+
+    add("equal", a[:start])
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=middle_a, b=middle_b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            add("equal", middle_a[i1:i2])
+            continue
+        add("delete", middle_a[i1:i2])
+        add("insert", middle_b[j1:j2])
+    add("equal", a[len(a) - end:] if end else [])
+    return ops, precision
 
 
 def diff(old: str, new: str) -> list[dict[str, str]]:
-    """A word-level diff (line-level for very long texts): runs of equal, deleted and inserted text."""
-    a, b = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
-    if max(len(a), len(b)) > WORD_DIFF_LIMIT:
-        a, b = (old or "").splitlines(keepends=True), (new or "").splitlines(keepends=True)
-    ops: list[dict[str, str]] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            ops.append({"op": "equal", "text": "".join(a[i1:i2])})
-            continue
-        if i2 > i1:
-            ops.append({"op": "delete", "text": "".join(a[i1:i2])})
-        if j2 > j1:
-            ops.append({"op": "insert", "text": "".join(b[j1:j2])})
-    return ops
+    return diff_detailed(old, new)[0]
 
 
 def version_diff(older: MessageVersion, newer: MessageVersion) -> dict[str, Any]:
-    return {
-        "from": older.number,
-        "to": newer.number,
-        "fields": {
-            field: diff(getattr(older, field), getattr(newer, field))
-            for field in ("audience", "subject", "content_note", "body")
-        },
-    }
+    fields, precision = {}, {}
+    for field in ("audience", "subject", "content_note", "body"):
+        fields[field], precision[field] = diff_detailed(getattr(older, field), getattr(newer, field))
+    return {"from": older.number, "to": newer.number, "fields": fields, "precision": precision}

@@ -120,7 +120,7 @@ class MessageSerializer(serializers.ModelSerializer):
 class MessageDraftSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(choices=Audience.choices)
     subject = serializers.CharField(max_length=max_length(Message, "subject"))
-    body = serializers.CharField()
+    body = serializers.CharField(max_length=max_length(Message, "body"))
     content_note = serializers.CharField(max_length=max_length(Message, "content_note"), required=False, allow_blank=True, default="")
     teams = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     recipients = serializers.ListField(child=serializers.CharField(), required=False, default=list,
@@ -133,7 +133,7 @@ class MessageDraftSerializer(serializers.Serializer):
 class MessageEditSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(choices=Audience.choices, required=False)
     subject = serializers.CharField(max_length=max_length(Message, "subject"), required=False)
-    body = serializers.CharField(required=False)
+    body = serializers.CharField(max_length=max_length(Message, "body"), required=False)
     content_note = serializers.CharField(max_length=max_length(Message, "content_note"), required=False, allow_blank=True)
     teams = serializers.ListField(child=serializers.CharField(), required=False)
     recipients = serializers.ListField(child=serializers.CharField(), required=False)

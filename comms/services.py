@@ -114,12 +114,13 @@ def _clean_message_fields(values: dict[str, Any]) -> tuple[dict[str, Any], dict[
     audience = values.get("audience")
     if audience not in Audience.values:
         errors["audience"] = [f"Choose who the message is for, from: {', '.join(Audience.values)}."]
-    for field, label, limit in (("subject", "a subject", max_length(Message, "subject")), ("body", "the message", None)):
+    for field, missing, label in (("subject", "a subject", "The subject"), ("body", "the message", "The message")):
         text = clean_text(values.get(field))
+        limit = max_length(Message, field)
         if not text:
-            errors[field] = [f"Enter {label}."]
-        elif limit and len(text) > limit:
-            errors[field] = [f"The subject must be {limit} characters or fewer."]
+            errors[field] = [f"Enter {missing}."]
+        elif len(text) > limit:
+            errors[field] = [f"{label} must be {limit:,} characters or fewer."]
         cleaned[field] = text
     note = clean_text(values.get("content_note"))
     if len(note) > max_length(Message, "content_note"):

@@ -289,8 +289,10 @@ def message_diff(request: HttpRequest, message_id: int) -> HttpResponse:
     except KeyError:
         newest = max(versions)
         older, newer = versions[max(1, newest - 1)], versions[newest]
+    compared = selectors.version_diff(older, newer)
     return render(request, "comms/message_diff.html", {
-        "message": message, "incident": message.incident, "diff": selectors.version_diff(older, newer),
+        "message": message, "incident": message.incident, "diff": compared,
+        "rows": [(field, ops, compared["precision"][field]) for field, ops in compared["fields"].items()],
         "versions": sorted(versions), "comms_tab": "messages",
     })
 
