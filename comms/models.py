@@ -336,6 +336,10 @@ class OutboundEmail(models.Model):
     def __str__(self) -> str:
         return f"Email for message {self.message_id} to {self.to}"
 
+    @property
+    def is_sent(self) -> bool:
+        return self.state == EmailState.SENT
+
 
 class HoldingTemplate(models.Model):
     """A prepared holding statement. `{date}` and `{service_area}` are filled in when used."""

@@ -63,6 +63,8 @@ COMMUNICATIONS = member(Role.COMMS_LEAD) | org(OrgRole.COMMS_OFFICER) & member(
 # External and public messages need one approval from each side; an internal one needs either.
 APPROVERS = COMMUNICATIONS | COMMAND
 IDENTIFIER_KEEPERS = member(Role.LEAD, Role.TACTICAL_LEAD, Role.COMMS_LEAD)
+# Whom a message to "leadership" reaches.
+LEADERSHIP = OrgRole.SENIOR_LEADER
 # Told, once, when a release is held at its embargo time; only while they are still in the incident.
 TOLD_OF_A_HOLD = member(Role.COMMS_LEAD) | ANY_MEMBER & person("author")
 

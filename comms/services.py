@@ -23,7 +23,7 @@ from django.utils import timezone
 from config.errors import Conflict, GateRefused, Http404, InvalidInput
 from incidents import realtime
 from incidents import services as incident_services
-from incidents.models import Incident, OrgRole, Team, User, max_length
+from incidents.models import Incident, Team, User, max_length
 from incidents.rules import parse_id
 from incidents.services import clean_text, delete_audited, save_audited
 from support.services import support_request_from_briefing
@@ -53,6 +53,7 @@ from .models import (
 from .policy import (
     COMMAND,
     COMMUNICATIONS,
+    LEADERSHIP,
     TOLD_OF_A_HOLD,
     Action,
     Gate,
@@ -286,7 +287,7 @@ def _void_approvals(message: Message, actor: User, reason: str) -> int:
     live = list(message.approvals.filter(voided_at__isnull=True))
     for approval in live:
         approval.voided_at = timezone.now()
-        approval.voided_reason = reason[:300]
+        approval.voided_reason = reason[:max_length(Approval, "voided_reason")]
         save_audited(approval, actor, "Voided: the text changed")
     return len(live)
 
@@ -528,7 +529,7 @@ def internal_recipients(message: Message):
         return people.filter(team__in=message.teams.all())
     if message.audience == Audience.PEOPLE:
         return people.filter(pk__in=message.recipients.all())
-    return people.filter(groups__name=OrgRole.SENIOR_LEADER)  # leadership
+    return people.filter(groups__name=LEADERSHIP)
 
 
 def _email_text(message: Message) -> tuple[str, str]:
@@ -670,14 +671,14 @@ def _email_claim(email_id: int) -> OutboundEmail | str:
 
 def _email_record(email: OutboundEmail, error: str | None) -> str:
     with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update().select_related("message").get(pk=email.pk)
+        email = OutboundEmail.objects.select_for_update(of=("self",)).select_related("message").get(pk=email.pk)
         if email.state != EmailState.SENDING:
             return "moved on"
         if error is None:
             email.state, email.sent_at, email.last_error, email.next_attempt_at = (
                 EmailState.SENT, timezone.now(), "", None)
         else:
-            email.last_error = error[:500]
+            email.last_error = error[:max_length(OutboundEmail, "last_error")]
             if email.attempts >= settings.HARBOUR_EMAIL_MAX_ATTEMPTS:
                 email.state, email.next_attempt_at = EmailState.FAILED, None
             else:

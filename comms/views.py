@@ -42,6 +42,13 @@ def _errors(*forms) -> list:
     return [f for f in forms if f is not None and f.errors]
 
 
+def _reading_for(request: HttpRequest, action: Action) -> Action:
+    """A form's page is shown only to those who may use it. A posted form is read as anyone who may see
+    it, and the service decides: a view never checks before a change. (Errors are shown again only to
+    those who may use the form: see the selector call before each re-render.)"""
+    return action if request.method == "GET" else Action.VIEW
+
+
 def _offered(actions) -> dict[str, bool]:
     """Allowed actions as the templates read them: `{% if allowed.release %}`."""
     return {action.value: True for action in actions}
@@ -111,7 +118,7 @@ def _editor(request, incident, form, message=None, status=200):
 @login_required
 @require_http_methods(["GET", "POST"])
 def message_new(request: HttpRequest, incident_id: int) -> HttpResponse:
-    incident = selectors.incident_for(request.user, incident_id, Action.DRAFT)
+    incident = selectors.incident_for(request.user, incident_id, _reading_for(request, Action.DRAFT))
     if request.method == "GET":
         initial = {"audience": Audience.ALL_STAFF}
         template = HoldingTemplate.objects.filter(pk=parse_id(request.GET.get("template")) or 0, active=True).first()
@@ -128,13 +135,14 @@ def message_new(request: HttpRequest, incident_id: int) -> HttpResponse:
         else:
             flash.success(request, "Your draft is saved as version 1.")
             return redirect("message-detail", message_id=message.pk)
+    selectors.incident_for(request.user, incident_id, Action.DRAFT)
     return _editor(request, incident, form, status=400)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def message_edit(request: HttpRequest, message_id: int) -> HttpResponse:
-    message = selectors.message_for(request.user, message_id, Action.EDIT)
+    message = selectors.message_for(request.user, message_id, _reading_for(request, Action.EDIT))
     if request.method == "GET":
         form = MessageForm(initial={
             "audience": message.audience, "subject": message.subject, "body": message.body,
@@ -159,6 +167,7 @@ def message_edit(request: HttpRequest, message_id: int) -> HttpResponse:
             message.refresh_from_db()
             flash.success(request, f"Saved. The message is at version {message.version}.")
             return redirect("message-detail", message_id=message.pk)
+    selectors.message_for(request.user, message_id, Action.EDIT)
     return _editor(request, message.incident, form, message, status=400)
 
 
@@ -190,8 +199,7 @@ def _message_context(request, message, **forms) -> dict:
         "incident": message.incident,
         "allowed": allowed,
         # Approving is theirs but for having written this version: say so, rather than hide the button.
-        "authored_own": messages.qualifies(request.user, messages.rules[Action.APPROVE], message)
-        and messages.state_allows(Action.APPROVE, message) and request.user.pk in message.current_authors,
+        "authored_own": messages.refused_by_never(request.user, Action.APPROVE, message),
         "incident_allowed": _incident_offers(request, message.incident),
         "versions": versions,
         "current": versions[-1] if versions else None,
@@ -364,7 +372,7 @@ def inbox_item(request: HttpRequest, message_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def identifiers(request: HttpRequest, incident_id: int) -> HttpResponse:
-    incident = selectors.incident_for(request.user, incident_id, Action.PROTECT_IDENTIFIERS)
+    incident = selectors.incident_for(request.user, incident_id, _reading_for(request, Action.PROTECT_IDENTIFIERS))
     form = IdentifierForm(request.POST or None)
     if request.method == "POST":
         if request.POST.get("remove"):
@@ -382,6 +390,7 @@ def identifiers(request: HttpRequest, incident_id: int) -> HttpResponse:
             else:
                 flash.success(request, "Protected. Every outgoing message of this incident is now checked for it.")
                 return redirect("comms-identifiers", incident_id=incident.pk)
+        selectors.incident_for(request.user, incident_id, Action.PROTECT_IDENTIFIERS)  # the list, for keepers
     return render(request, "comms/identifiers.html", {
         "incident": incident, "form": form, "error_forms": _errors(form),
         "identifiers": incident.protected_identifiers.select_related("added_by"), "comms_tab": "identifiers",
@@ -436,7 +445,7 @@ def media_panel(request: HttpRequest, incident_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def media_enquiry(request: HttpRequest, enquiry_id: int) -> HttpResponse:
-    enquiry = selectors.enquiry_for(request.user, enquiry_id, Action.LOG_MEDIA)
+    enquiry = selectors.enquiry_for(request.user, enquiry_id, _reading_for(request, Action.LOG_MEDIA))
     incident = enquiry.incident
     local = timezone.localtime
     initial = {
@@ -458,6 +467,7 @@ def media_enquiry(request: HttpRequest, enquiry_id: int) -> HttpResponse:
         else:
             flash.success(request, "The enquiry is updated.")
             return redirect(reverse("comms-media", kwargs={"incident_id": incident.pk}))
+    selectors.enquiry_for(request.user, enquiry_id, Action.LOG_MEDIA)
     return render(request, "comms/media_enquiry.html", {
         "incident": incident, "enquiry": enquiry, "form": form, "error_forms": _errors(form), "comms_tab": "media",
     }, status=400 if form.errors else 200)

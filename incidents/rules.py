@@ -119,8 +119,9 @@ class Rule:
     def __or__(self, other: Grant | Rule) -> Rule:
         return Rule(self.grants + (other.grants if isinstance(other, Rule) else (other,)))
 
-    def __and__(self, other: Grant) -> Rule:
-        return Rule(tuple(grant & other for grant in self.grants))
+    def __and__(self, other: Grant | Rule) -> Rule:
+        theirs = other.grants if isinstance(other, Rule) else (other,)
+        return Rule(tuple(mine & their for mine in self.grants for their in theirs))
 
 
 def _as_rule(who: Grant | Rule) -> Rule:
@@ -190,12 +191,34 @@ def membership_of(user: User, incident: Incident) -> Membership | None:
     messages holds a separate copy of its incident per row; the person is the same)."""
     if not user or not user.is_authenticated or incident is None or incident.pk is None:
         return None
-    cache = user.__dict__.get("_memberships")
-    if cache is None or cache.get("epoch") != _membership_epoch:
-        cache = user.__dict__["_memberships"] = {"epoch": _membership_epoch}
+    cache = _memberships_cache(user)
     if incident.pk not in cache:
         cache[incident.pk] = incident.memberships.active().filter(user=user).first()
     return cache[incident.pk]
+
+
+def _memberships_cache(user: User) -> dict:
+    cache = user.__dict__.get("_memberships")
+    if cache is None or cache.get("epoch") != _membership_epoch:
+        cache = user.__dict__["_memberships"] = {"epoch": _membership_epoch}
+    return cache
+
+
+def prime_memberships(user: User, incidents: Iterable[Incident]) -> None:
+    """Read the person's memberships of a page of incidents in one query, for the checks that follow."""
+    if not user or not user.is_authenticated:
+        return
+    wanted = {i.pk for i in incidents if i is not None and i.pk is not None}
+    cache = _memberships_cache(user)
+    found = {m.incident_id: m for m in Membership.objects.active().filter(user=user, incident_id__in=wanted)}
+    for pk in wanted - cache.keys():
+        cache[pk] = found.get(pk)
+
+
+def forget_memberships(user: User | None) -> None:
+    """Drop the person's cached memberships: the next check reads them afresh."""
+    if user is not None:
+        user.__dict__.pop("_memberships", None)
 
 
 def forget(user: User) -> None:
@@ -282,10 +305,23 @@ class Policy:
                         raise ImproperlyConfigured(f"{name} policy: {action} names unknown states {sorted(bad)}.")
         if self.incident is not None:
             self._follow(self.incident)
-        for rule in [*self.rules.values(), *(who for who, _ in self.never.values())]:
+        # A rule's person must be a foreign key, so `restrict` can filter by it; a never-rule, only checked
+        # on one object, may name a property (the authors of the current version, say).
+        for rule in self.rules.values():
+            for grant in rule.grants:
+                if grant.person and not self._is_foreign_key(grant.person):
+                    raise ImproperlyConfigured(f"{name} policy: {grant.person!r} is not a foreign key of {name}.")
+        for rule, _ in self.never.values():
             for grant in rule.grants:
                 if grant.person and not hasattr(self.model, grant.person):
                     raise ImproperlyConfigured(f"{name} policy: {name} has no field {grant.person!r}.")
+
+    def _is_foreign_key(self, field_name: str) -> bool:
+        try:
+            field = self.model._meta.get_field(field_name)
+        except FieldDoesNotExist:
+            return False
+        return bool(field.many_to_one and field.related_model is User)
 
     def _follow(self, path: str) -> None:
         model = self.model
@@ -360,6 +396,11 @@ class Policy:
             return False
         return obj is None or self.state_allows(action, obj, to)
 
+    def refused_by_never(self, actor: Actor, action: StrEnum, obj: Any) -> bool:
+        """Would the action be the actor's, from this state, but for its never-rule (their own draft)?"""
+        return (action in self.never and self.qualifies(actor, self.rules[action], obj)
+                and self.state_allows(action, obj) and self.qualifies(actor, self.never[action][0], obj))
+
     def allowed_actions(self, actor: Actor, obj: Any) -> frozenset[StrEnum]:
         """What the person may do with the object now: what a page offers and a serializer shows."""
         if not self.qualifies(actor, self.rules[self.visibility], obj):
@@ -371,7 +412,8 @@ class Policy:
               state: bool = True) -> None:
         """The guard. 404 when the object does not exist for the person, 403 with the policy's sentence
         when it does but the action is not theirs, 409 when its state refuses."""
-        if obj is not None and not self.qualifies(actor, self.rules[self.visibility], obj):
+        # The worker acts on what it finds due; it is not a person who could be shown "not found".
+        if obj is not None and actor is not None and not self.qualifies(actor, self.rules[self.visibility], obj):
             raise Http404(self.not_found)
         if not self.qualifies(actor, self.rules[action], obj):
             raise PermissionDenied(self.refusals.get(action, "You cannot do that."))
@@ -409,8 +451,9 @@ class Policy:
         return q
 
     def restrict(self, actor: Actor, action: StrEnum | Grant | Rule, queryset: QuerySet | None = None) -> QuerySet:
-        """The objects the actor may take this action on (who may; not whether the state allows it now).
-        A named part of the policy (APPROVERS, say) may stand for the action."""
+        """The objects the actor may take this action on: who may, not whether the state allows it now nor
+        the never-rules (the approvals board lists your own drafts, which you may not approve). A named
+        part of the policy (APPROVERS, say) may stand for the action."""
         queryset = self.model._default_manager.all() if queryset is None else queryset
         rule = _as_rule(action) if isinstance(action, Grant | Rule) else self.rules[action]
         clauses = [q for q in (self._grant_q(g, actor) for g in rule.grants) if q is not None]
@@ -430,5 +473,12 @@ class Policy:
             found = self.restrict(actor, self.visibility, queryset).filter(pk=pk).first()
         if found is None:
             raise Http404(self.not_found)
+        if queryset is not None and queryset.query.select_for_update:
+            # The row is ours now, but memberships read before the lock (an earlier look at the page in
+            # this request, or this statement's own snapshot) may have changed while we waited: read them
+            # again, so someone removed meanwhile is refused.
+            forget_memberships(person_of(actor))
+            if actor is not None and not self.qualifies(actor, self.rules[self.visibility], found):
+                raise Http404(self.not_found)
         self.check(actor, action, found, state=state, to=to)
         return found

@@ -14,6 +14,8 @@ from .models import (
     Severity,
     max_length,
 )
+from .policy import Action, incidents
+from .rules import prime_memberships
 
 TITLE = max_length(Incident, "title")
 REASON = max_length(Membership, "reason")
@@ -21,14 +23,26 @@ REASON = max_length(Membership, "reason")
 
 class IncidentSerializer(serializers.ModelSerializer):
     lead = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField(
+        help_text="What you may do with this incident now (incidents/policy.py), for clients to offer.")
 
     class Meta:
         model = Incident
         fields = [
             "id", "reference", "title", "kind", "severity", "status", "restricted", "occurred_at", "aware_at",
-            "summary", "opened_at", "updated_at", "lead",
+            "summary", "opened_at", "updated_at", "lead", "allowed_actions",
         ]
         read_only_fields = fields
+
+    def get_allowed_actions(self, incident: Incident) -> list[str]:
+        request = self.context.get("request")
+        if request is None:
+            return []
+        if not self.context.get("_memberships_read"):  # a whole page's memberships in one query
+            page = self.parent.instance if self.parent is not None else [incident]
+            prime_memberships(request.user, page)
+            self.context["_memberships_read"] = True
+        return sorted(incidents.allowed_actions(request.user, incident) - {Action.VIEW})
 
     def get_lead(self, incident: Incident) -> str | None:
         leads = [m.user.username for m in incident.memberships.all() if m.role == MemberRole.LEAD and m.removed_at is None]

@@ -185,6 +185,7 @@ def incident_open(
         )
         save_audited(membership, actor)
         memberships_changed()
+        _tell_person(actor, incident)  # their approvals board follows the incident they now lead
         record_event(
             incident=incident,
             actor=actor,

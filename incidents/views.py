@@ -37,6 +37,12 @@ from .policy import Action, incidents
 PANELS = ("summary", "members", "decisions", "timeline", "history")
 
 
+def _reading_for(request: HttpRequest, action: Action) -> Action:
+    """A form's page is shown only to those who may use it. A posted form is read as anyone who may see
+    the incident, and the service decides: a view never checks before a change."""
+    return action if request.method == "GET" else Action.VIEW
+
+
 @login_required
 @require_GET
 def incident_list(request: HttpRequest) -> HttpResponse:
@@ -60,8 +66,6 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def incident_open(request: HttpRequest) -> HttpResponse:
-    if request.method == "GET":
-        incidents.check(request.user, Action.OPEN)  # the form is offered only to those who may use it
     form = IncidentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -71,6 +75,7 @@ def incident_open(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{incident.reference} is open. You are its lead.")
             return redirect("incident-detail", incident_id=incident.pk)
+    incidents.check(request.user, Action.OPEN)  # the form, or its errors, only for those who may use it
     return render(request, "incidents/incident_open.html", {"form": form, "error_forms": [form] if form.errors else []},
                   status=400 if form.errors else 200)
 
@@ -132,7 +137,7 @@ def _rerender(request, incident_id: int, action: Action, **forms) -> HttpRespons
 @login_required
 @require_http_methods(["GET", "POST"])
 def incident_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
-    incident = selectors.incident_for(request.user, incident_id, Action.EDIT)
+    incident = selectors.incident_for(request.user, incident_id, _reading_for(request, Action.EDIT))
     initial = {f: getattr(incident, f) for f in services.EDITABLE_FIELDS}
     if request.method == "GET":
         initial["occurred_at"] = timezone.localtime(incident.occurred_at)
@@ -149,6 +154,7 @@ def incident_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
             else:
                 messages.success(request, "The incident's details are updated.")
                 return redirect("incident-detail", incident_id=incident.pk)
+        selectors.incident_for(request.user, incident_id, Action.EDIT)  # errors, for those who may edit
     return render(request, "incidents/incident_edit.html",
                   {"form": form, "incident": incident, "error_forms": [form] if form.errors else []},
                   status=400 if form.errors else 200)
@@ -192,7 +198,7 @@ def member_add(request: HttpRequest, incident_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def member_manage(request: HttpRequest, incident_id: int, username: str) -> HttpResponse:
     """Change a member's role or remove them: one page, two forms, each with its reason."""
-    incident = selectors.incident_for(request.user, incident_id, Action.MANAGE_MEMBERS)
+    incident = selectors.incident_for(request.user, incident_id, _reading_for(request, Action.MANAGE_MEMBERS))
     membership = selectors.members(incident).filter(user__username=username).first()
     if membership is None:
         return render(request, "404.html", status=404)
@@ -219,6 +225,7 @@ def member_manage(request: HttpRequest, incident_id: int, username: str) -> Http
         except Conflict as conflict:
             (remove_form if request.POST.get("action") == "remove" else role_form).add_error(None, conflict.detail)
     has_errors = bool(role_form.errors or remove_form.errors)
+    selectors.incident_for(request.user, incident_id, Action.MANAGE_MEMBERS)  # the forms, for those who may
     return render(request, "incidents/member_manage.html", {
         "incident": incident, "membership": membership, "role_form": role_form, "remove_form": remove_form,
         "error_forms": [f for f in (role_form, remove_form) if f.errors],
@@ -228,7 +235,7 @@ def member_manage(request: HttpRequest, incident_id: int, username: str) -> Http
 @login_required
 @require_POST
 def decision_record(request: HttpRequest, incident_id: int) -> HttpResponse:
-    incident = selectors.incident_for(request.user, incident_id, Action.RECORD_DECISION)
+    incident = selectors.incident_for(request.user, incident_id)  # choices for the form; the service decides
     form = DecisionForm(request.POST, members=selectors.members(incident), entries=selectors.decisions(incident))
     if form.is_valid():
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from comms import services
@@ -86,15 +87,47 @@ async def test_a_board_follows_the_incidents_its_person_approves_for(cast, incid
     await database_sync_to_async(services.message_draft)(actor=cast.alice, incident_id=restricted.pk, **DRAFT)
     assert await sam.receive_nothing(timeout=0.5)
 
+    layer = get_channel_layer()
+    group = f"approvals.{restricted.pk}"
+    from channels.layers import InMemoryChannelLayer
+
+    follows = isinstance(layer, InMemoryChannelLayer) or None  # the in-memory layer says who is in a group
+
+    def sam_follows() -> bool:
+        return bool(layer.groups.get(group)) if follows is not None else True
+
+    if follows is not None:
+        assert group not in layer.groups or not layer.groups[group]
     await database_sync_to_async(incident_services.member_add)(
         actor=cast.alice, incident_id=restricted.pk, user=cast.sam, role="member", reason="Second comms officer")
     assert (await sam.receive_json_from(timeout=5))["type"] == "board.changed"
+    assert sam_follows()
     await database_sync_to_async(services.message_draft)(actor=cast.alice, incident_id=restricted.pk, **DRAFT)
     assert (await sam.receive_json_from(timeout=5))["message"]["incident"] == restricted.pk
 
     await database_sync_to_async(incident_services.member_remove)(
         actor=cast.alice, incident_id=restricted.pk, username="sam", reason="No longer needed")
     assert (await sam.receive_json_from(timeout=5))["type"] == "board.changed"
+    if follows is not None:  # left the group: the incident's events cost his socket nothing now
+        assert not layer.groups.get(group)
     await database_sync_to_async(services.message_draft)(actor=cast.alice, incident_id=restricted.pk, **DRAFT)
     assert await sam.receive_nothing(timeout=0.5)
     await sam.disconnect()
+
+
+async def test_an_opened_incident_is_on_its_openers_board_at_once(cast, incident):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from incidents import services as incident_services
+
+    alice = await board(cast.alice)
+    now = timezone.now()
+    opened = await database_sync_to_async(incident_services.incident_open)(
+        actor=cast.alice, title="New", kind="other", severity="moderate", occurred_at=now - dt.timedelta(hours=1),
+        aware_at=now - dt.timedelta(minutes=30), summary="s")
+    assert (await alice.receive_json_from(timeout=5))["type"] == "board.changed"
+    await database_sync_to_async(services.message_draft)(actor=cast.alice, incident_id=opened.pk, **DRAFT)
+    assert (await alice.receive_json_from(timeout=5))["message"]["incident"] == opened.pk
+    await alice.disconnect()
