@@ -12,9 +12,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from incidents import realtime
+from incidents.consumers import LiveSocket
 from incidents.rules import forget
 
 from . import selectors
@@ -23,7 +23,7 @@ from .policy import Action, messages
 from .serializers import MessageSerializer
 
 
-class ApprovalsBoardConsumer(AsyncJsonWebsocketConsumer):
+class ApprovalsBoardConsumer(LiveSocket):
     person_group: str = ""
 
     async def connect(self) -> None:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from rest_framework import status
+from rest_framework import parsers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import Conflict, GateRefused, InvalidInput
+
+
+class JSONParser(parsers.JSONParser):
+    """JSON nested so deeply that reading it would exhaust Python's stack is a 400, not a server error."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("The JSON is nested too deeply to read.") from None
 
 
 def exception_handler(exc, context):

@@ -1,11 +1,12 @@
 """Every WebSocket route, one per kind of live page."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from comms.consumers import ApprovalsBoardConsumer
-from incidents.consumers import IncidentConsumer
+from incidents.consumers import IncidentConsumer, NoSuchSocket
 
 websocket_urlpatterns = [
     path("ws/incidents/<int:incident_id>/", IncidentConsumer.as_asgi()),
     path("ws/boards/approvals/", ApprovalsBoardConsumer.as_asgi()),
+    re_path(r"", NoSuchSocket.as_asgi()),  # anything else: refused, not a server error
 ]

@@ -35,3 +35,59 @@ class TokenAuthMiddleware:
 
 def SessionOrTokenAuthMiddleware(inner):  # noqa: N802 - reads like the middleware classes it wraps
     return AuthMiddlewareStack(TokenAuthMiddleware(inner))
+
+
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def _origin_parts(scheme: str, netloc: str) -> tuple[str, str, str]:
+    """(scheme, host, port), with the scheme's default port filled in: "https://a" is "https://a:443"."""
+    netloc = netloc.lower()
+    if netloc.startswith("["):  # an IPv6 literal
+        name, _, rest = netloc.partition("]")
+        name, port = name + "]", rest.lstrip(":")
+    else:
+        name, _, port = netloc.partition(":")
+    return scheme, name, port or _DEFAULT_PORTS.get(scheme, "")
+
+
+def origin_allowed(scope) -> bool:
+    """A socket is opened only by a page Harbour served: its Origin must be the scheme, host and port the
+    request came to (behind a TLS proxy, the scheme the proxy says), or one of CSRF_TRUSTED_ORIGINS, and
+    the host one Harbour answers to. Clients that send no Origin are refused (give one, as browsers do)."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from django.http.request import split_domain_port, validate_host
+
+    headers = {k.lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+    origin, host = headers.get(b"origin"), headers.get(b"host")
+    if not origin or not host:
+        return False
+    domain, _ = split_domain_port(host)
+    allowed_hosts = settings.ALLOWED_HOSTS or (["127.0.0.1", "localhost", "[::1]"] if settings.DEBUG else [])
+    if not domain or not validate_host(domain, allowed_hosts):
+        return False
+    forwarded = headers.get(b"x-forwarded-proto", "").split(",")[0].strip().lower()
+    scheme = forwarded if forwarded in ("http", "https") else (
+        "https" if scope.get("scheme") in ("wss", "https") else "http")
+    parsed = urlsplit(origin.strip().lower())
+    if not parsed.scheme or not parsed.hostname:
+        return False
+    trusted = [urlsplit(o.strip().lower()) for o in settings.CSRF_TRUSTED_ORIGINS]
+    candidates = {_origin_parts(scheme, host)} | {_origin_parts(t.scheme, t.netloc) for t in trusted}
+    return _origin_parts(parsed.scheme, parsed.netloc) in candidates
+
+
+class SameOriginValidator:
+    """Refuses, at the handshake, a socket whose Origin is not Harbour's own (see origin_allowed)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        if scope.get("type") == "websocket" and not origin_allowed(scope):
+            from channels.security.websocket import WebsocketDenier
+
+            return await WebsocketDenier()(scope, receive, send)
+        return await self.inner(scope, receive, send)

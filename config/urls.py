@@ -1,6 +1,7 @@
 from csp.decorators import csp_exempt
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -13,8 +14,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI and ReDoc start with inline scripts: the only pages outside the Content Security Policy.
-    path("api/docs/", csp_exempt()(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
-    path("api/redoc/", csp_exempt()(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
+    # Like the schema, they are for signed-in staff: a browser that is not signed in is sent to sign in.
+    path("api/docs/", login_required(csp_exempt()(SpectacularSwaggerView.as_view(url_name="api-schema"))),
+         name="api-docs"),
+    path("api/redoc/", login_required(csp_exempt()(SpectacularRedocView.as_view(url_name="api-schema"))),
+         name="api-redoc"),
     path("api/", include("incidents.api_urls")),
     path("api/", include("comms.api_urls")),
     path("", include("comms.urls")),

@@ -7,19 +7,87 @@ sends `{"type": "resync", "after": <last event id>}` (or reloads its panels) to 
 
 from __future__ import annotations
 
+import json
+import logging
+
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
+from redis.exceptions import RedisError
 
 from config.errors import Http404
 
 from . import realtime, selectors
-from .rules import forget
+from .rules import forget, parse_id
+
+logger = logging.getLogger(__name__)
 
 CLOSE_ACCESS_REVOKED = realtime.CLOSE_ACCESS_REVOKED
 RESYNC_LIMIT = 500
+# What a channel layer that cannot be reached raises (Redis restarting, unreachable).
+LAYER_DOWN = (OSError, RedisError)
 
 
-class IncidentConsumer(AsyncJsonWebsocketConsumer):
+class LiveSocket(AsyncJsonWebsocketConsumer):
+    """What every live page's socket shares: JSON text frames only, and calm failure.
+
+    A binary frame or text that is not JSON closes the socket cleanly (1003, 1007), logged as a warning
+    without a traceback. If the channel layer cannot be reached (Redis down), the socket is accepted and
+    closed at once with CLOSE_LIVE_PAUSED, so the page can say live updates are paused; it reconnects
+    with backoff and, once connected, catches up on everything it missed.
+    """
+
+    _handshake = "pending"  # then "seen" (the client asked), then "accepted"
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        except LAYER_DOWN as error:
+            logger.warning("Live updates unavailable (%s: %s); the socket was closed and the page will catch up.",
+                           type(error).__name__, error)
+            await self._close_paused(receive, send)
+
+    async def _close_paused(self, receive, send) -> None:
+        try:
+            if self._handshake == "pending":
+                await receive()  # the client's connect, not yet read when the layer failed
+            if self._handshake != "accepted":
+                await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": realtime.CLOSE_LIVE_PAUSED})
+        except Exception as error:  # noqa: BLE001 - the client has gone: nothing left to tell it
+            logger.info("Could not tell the client live updates are paused: %s", error)
+
+    async def websocket_connect(self, message) -> None:
+        self._handshake = "seen"
+        await super().websocket_connect(message)
+
+    async def accept(self, subprotocol=None, headers=None) -> None:
+        await super().accept(subprotocol, headers)
+        self._handshake = "accepted"
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        if text_data is None:
+            logger.warning("Closed a socket that sent a binary frame (%s).", self.scope.get("path"))
+            await self.close(code=1003)  # unsupported data
+            return
+        try:
+            content = json.loads(text_data)
+        except (ValueError, RecursionError):
+            logger.warning("Closed a socket that sent text that is not JSON (%s).", self.scope.get("path"))
+            await self.close(code=1007)  # invalid payload data
+            return
+        await self.receive_json(content, **kwargs)
+
+
+class NoSuchSocket(AsyncWebsocketConsumer):
+    """A socket opened on a path Harbour does not serve: refused at the handshake, as a page would 404."""
+
+    channel_layer_alias = "no layer"  # needs none, so it answers even while Redis is down
+
+    async def connect(self) -> None:
+        await self.close()
+
+
+class IncidentConsumer(LiveSocket):
     incident_id: int
     group: str = ""
     person_group: str = ""
@@ -30,8 +98,9 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
         if not await self._visible():
             await self.close()
             return
-        self.group = realtime.incident_group(self.incident_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        group = realtime.incident_group(self.incident_id)
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.group = group
         # The person's own group: deactivation or a change of organisation role re-checks access at once.
         self.person_group = realtime.user_group(self.scope["user"].pk)
         await self.channel_layer.group_add(self.person_group, self.channel_name)
@@ -50,10 +119,11 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
         if not await self._visible():
             await self._revoke()
             return
-        try:
-            after = int(content.get("after") or 0)
-        except (TypeError, ValueError):
-            after = 0
+        after = content.get("after") or 0
+        after = 0 if after == 0 else parse_id(after) if isinstance(after, int | str) else None
+        if after is None:
+            await self.send_json({"type": "resync.refused", "detail": "Give the id of the last event you saw."})
+            return
         for payload in await self._events_after(after):
             await self.send_json({"type": "timeline.event", "event": payload})
         await self.send_json({"type": "resync.done"})

@@ -18,6 +18,8 @@ logger = logging.getLogger(__name__)
 
 # Close code for "you no longer have access": 4000-4999 are the application's own (RFC 6455 §7.4.2).
 CLOSE_ACCESS_REVOKED = 4403
+# Close code for "live updates are paused" (the channel layer cannot be reached): reconnect later.
+CLOSE_LIVE_PAUSED = 4503
 
 # Which parts of a live page redraw when an event of each type arrives (sent to live.js as data, so the
 # script names no event type itself). Every event also redraws the timeline and the history.
@@ -32,7 +34,8 @@ def redraw_on(event_types, *panels: str) -> None:
 
 
 def live_config() -> dict[str, Any]:
-    return {"panels": _PANELS_FOR_EVENT, "always": ALWAYS, "revoked": CLOSE_ACCESS_REVOKED}
+    return {"panels": _PANELS_FOR_EVENT, "always": ALWAYS, "revoked": CLOSE_ACCESS_REVOKED,
+            "paused": CLOSE_LIVE_PAUSED}
 
 
 def incident_group(incident_id: int) -> str:
@@ -49,9 +52,9 @@ def send_now(group: str, message: dict[str, Any]) -> None:
         return
     try:
         async_to_sync(layer.group_send)(group, message)
-    except Exception:  # noqa: BLE001 - a broken layer must never undo or fail a committed change
-        logger.warning("Live update to %s not sent (channel layer unavailable); clients will resync.", group,
-                       exc_info=True)
+    except Exception as error:  # noqa: BLE001 - a broken layer must never undo or fail a committed change
+        logger.warning("Live update to %s not sent (channel layer unavailable: %s: %s); clients will resync.",
+                       group, type(error).__name__, error)
 
 
 def broadcast_on_commit(group: str, message: dict[str, Any]) -> None:

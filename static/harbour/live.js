@@ -14,9 +14,11 @@
   var PANELS_FOR = config.panels || {};
   var ALWAYS = config.always || ["timeline", "history"];
   var REVOKED = config.revoked || 4403;
+  var PAUSED = config.paused || 4503;
   var PANELS = ["summary", "members", "decisions", "timeline", "history", "comms", "message", "media", "board"];
   var retries = 0;
   var everConnected = false;
+  var openedAt = 0;
   var stopped = false;
 
   function setStatus(state, text) {
@@ -74,7 +76,7 @@
     socket.onopen = function () {
       if (everConnected) { refresh(PANELS); }  // catch up on anything missed while away
       everConnected = true;
-      retries = 0;
+      openedAt = Date.now();
       setStatus("live", "Live updates on");
     };
     socket.onmessage = function (message) {
@@ -103,9 +105,17 @@
         window.location.reload();  // the server now answers "not found"; show that instead of stale detail
         return;
       }
+      // Back off while connections keep failing, including sockets closed as soon as they open (paused).
+      if (openedAt && Date.now() - openedAt > 10000) { retries = 0; }
       retries += 1;
       var delay = Math.min(15000, 500 * Math.pow(2, Math.min(retries, 5)));
-      setStatus("reconnecting", "Reconnecting live updates…");
+      if (event.code === PAUSED) {
+        // The server cannot pass live updates on just now (Redis is restarting): say so calmly, and keep
+        // trying; the page catches up by itself when they return.
+        setStatus("paused", "Live updates are paused. This page will catch up by itself when they return.");
+      } else {
+        setStatus("reconnecting", "Reconnecting live updates…");
+      }
       window.setTimeout(connect, delay);
     };
   }
