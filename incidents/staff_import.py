@@ -15,11 +15,17 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from .models import OrgRole, Team, User
+from .models import OrgRole, Team, User, max_length
 from .services import person_access_changed
 
 COLUMNS = ["username", "email", "full_name", "team", "job_title", "line_manager", "roles"]
 ROLE_NAMES = set(OrgRole.values)
+# Each column's limit, read from the field it is saved in.
+LIMITS = {
+    "username": max_length(User, "username"), "email": max_length(User, "email"),
+    "full_name": max_length(User, "full_name"), "job_title": max_length(User, "job_title"),
+    "team": max_length(Team, "name"), "line_manager": max_length(User, "username"),
+}
 
 
 @dataclass
@@ -37,17 +43,30 @@ class StaffImportError(Exception):
 
 def _validate(rows: list[tuple[int, dict[str, str]]]) -> list[str]:
     problems: list[str] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}  # by username in lower case: the line and the spelling used there
     usernames_in_file = {row["username"].strip() for _, row in rows if row.get("username")}
     known = set(User.objects.filter(username__in=[r.get("line_manager", "").strip() for _, r in rows]).values_list("username", flat=True))
+    # Existing people whose username differs from one in the file only in case: importing would make a
+    # second person who looks the same.
+    existing = {u.lower(): u for u in User.objects.values_list("username", flat=True)}
     for line, row in rows:
+        for column, value in row.items():
+            if "\x00" in value:
+                problems.append(f"Line {line}: {column} contains a character that is not allowed (a null byte).")
+            elif column in LIMITS and len(value.strip()) > LIMITS[column]:
+                problems.append(f"Line {line}: {column} is longer than {LIMITS[column]} characters.")
         username = (row.get("username") or "").strip()
         if not username:
             problems.append(f"Line {line}: username is empty.")
-        elif username in seen:
-            problems.append(f"Line {line}: username “{username}” is already used on line {seen[username]}.")
+        elif username.lower() in seen:
+            first, spelling = seen[username.lower()]
+            same = "is already used" if spelling == username else f"differs only in case from “{spelling}”"
+            problems.append(f"Line {line}: username “{username}” {same} on line {first}.")
+        elif existing.get(username.lower(), username) != username:
+            problems.append(f"Line {line}: username “{username}” differs only in case from “{existing[username.lower()]}”,"
+                            " who is already in Harbour. Use the same spelling to update them.")
         else:
-            seen[username] = line
+            seen[username.lower()] = (line, username)
             try:
                 User.username_validator(username)
             except ValidationError:
@@ -69,6 +88,32 @@ def _validate(rows: list[tuple[int, dict[str, str]]]) -> list[str]:
                 problems.append(
                     f"Line {line}: unknown role “{role}” (use {', '.join(sorted(ROLE_NAMES))}, separated by ;)."
                 )
+    return problems + _circles(rows)
+
+
+def _circles(rows: list[tuple[int, dict[str, str]]]) -> list[str]:
+    """Line managers must lead up to someone, not round in a circle (a → b → a), counting the people
+    already in Harbour whose managers the file does not change."""
+    in_file = {row["username"].strip(): (line, row.get("line_manager", "").strip()) for line, row in rows}
+    outside: dict[str, str] = {}
+
+    def manager_of(username: str) -> str:
+        if username in in_file:
+            return in_file[username][1]
+        if username not in outside:
+            found = User.objects.filter(username=username).values_list("line_manager__username", flat=True).first()
+            outside[username] = found or ""
+        return outside[username]
+
+    problems, reported = [], set()
+    for username, (line, _) in in_file.items():
+        chain, current = [username], manager_of(username)
+        while current and current not in chain and len(chain) <= len(in_file) + len(outside) + 1:
+            chain.append(current)
+            current = manager_of(current)
+        if current == username and username not in reported:
+            reported.update(chain)
+            problems.append(f"Line {line}: line managers go round in a circle: {' → '.join([*chain, username])}.")
     return problems
 
 

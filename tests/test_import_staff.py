@@ -100,3 +100,54 @@ def test_exits_non_zero_from_the_shell(tmp_path, capsys):
         ManagementUtility(["manage.py", "import_staff", str(path)]).execute()
     assert exited.value.code == 1
     assert "unknown role “nope”" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("column, value, says", [
+    ("username", "u" * 151, "username is longer than 150"),
+    ("email", "a" * 250 + "@example.org", "email is longer than 254"),
+    ("full_name", "N" * 201, "full_name is longer than 200"),
+    ("job_title", "J" * 201, "job_title is longer than 200"),
+    ("team", "T" * 121, "team is longer than 120"),
+    ("full_name", "Dana\x00Hughes", "full_name contains a character that is not allowed"),
+    ("job_title", "\x00", "job_title contains a character that is not allowed"),
+])
+def test_too_long_or_null_values_are_refused_by_line(tmp_path, column, value, says):
+    row = {"username": "dana", "email": "dana@example.org", "full_name": "Dana Hughes", "team": "Directorate",
+           "job_title": "Director", "line_manager": "", "roles": ""}
+    row[column] = value
+    text = HEADER + GOOD.splitlines()[2] + "\n" + ",".join(row[c] for c in HEADER.strip().split(",")) + "\n"
+    with pytest.raises(CommandError) as error:
+        run(tmp_path, text)
+    assert f"Line 3: {says}" in str(error.value)
+    assert not User.objects.exists() and not Team.objects.exists()
+
+
+def test_a_circle_of_line_managers_is_refused(tmp_path):
+    text = HEADER + (
+        "ann,ann@example.org,Ann,North,TM,cal,\n"
+        "ben,ben@example.org,Ben,North,SW,ann,\n"
+        "cal,cal@example.org,Cal,North,SW,ben,\n"
+    )
+    with pytest.raises(CommandError) as error:
+        run(tmp_path, text)
+    assert "line managers go round in a circle" in str(error.value)
+    assert not User.objects.exists()
+
+
+def test_a_circle_through_someone_already_in_harbour_is_refused(tmp_path):
+    run(tmp_path, GOOD)  # bilal → jo → dana
+    with pytest.raises(CommandError) as error:
+        run(tmp_path, HEADER + "dana,dana@example.org,Dana Hughes,Directorate,Director,bilal,senior_leader\n")
+    assert "dana → bilal → jo → dana" in str(error.value)
+    assert User.objects.get(username="dana").line_manager is None
+
+
+def test_a_username_differing_only_in_case_is_not_a_second_person(tmp_path):
+    run(tmp_path, GOOD)
+    with pytest.raises(CommandError) as error:
+        run(tmp_path, HEADER + "Bilal,bilal@example.org,Bilal Patel,North,Social Worker,jo,\n")
+    assert "differs only in case from “bilal”" in str(error.value)
+    with pytest.raises(CommandError) as error:
+        run(tmp_path, HEADER + "sam,s@example.org,Sam,North,SW,,\nSAM,s2@example.org,Sam Two,North,SW,,\n")
+    assert "Line 3: username “SAM” differs only in case from “sam” on line 2" in str(error.value)
+    assert User.objects.filter(username__iexact="bilal").count() == 1 and not User.objects.filter(username__iexact="sam")
