@@ -22,6 +22,7 @@ from .serializers import (
     DeliverySerializer,
     FamilyInformedRecordSerializer,
     FamilyInformedSerializer,
+    HoldingTemplateSerializer,
     IdentifierAddSerializer,
     IdentifierSerializer,
     InboxItemSerializer,
@@ -255,7 +256,7 @@ class MediaEnquiryDetailApi(APIView):
 
 
 class HoldingTemplatesApi(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=HoldingTemplateSerializer(many=True))
     def get(self, request, incident_id: int):
         """Holding statements prepared for this kind of incident, with today's date and the service filled in."""
         from django.conf import settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from config.api_fields import SaneDateTimeField, StrictBooleanField, StrictCharField, StrictIntegerField
 from incidents.models import max_length
 
 from .models import (
@@ -23,12 +24,12 @@ from .services import approval_complete, approvals_needed, failing_gates, gate_f
 
 
 class ApprovalSerializer(serializers.Serializer):
-    approver = serializers.CharField(source="approver.username")
-    approver_name = serializers.CharField(source="approver.display_name")
-    version = serializers.IntegerField()
-    as_comms = serializers.BooleanField()
-    as_command = serializers.BooleanField()
-    approved_at = serializers.DateTimeField()
+    approver = StrictCharField(source="approver.username")
+    approver_name = StrictCharField(source="approver.display_name")
+    version = StrictIntegerField()
+    as_comms = StrictBooleanField()
+    as_command = StrictBooleanField()
+    approved_at = SaneDateTimeField()
     voided = serializers.SerializerMethodField()
 
     def get_voided(self, approval) -> bool:
@@ -36,18 +37,18 @@ class ApprovalSerializer(serializers.Serializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    incident = serializers.IntegerField(source="incident_id", read_only=True)
-    incident_reference = serializers.CharField(source="incident.reference", read_only=True)
-    scope = serializers.CharField(read_only=True)
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
-    author = serializers.CharField(source="author.username", read_only=True)
+    incident = StrictIntegerField(source="incident_id", read_only=True)
+    incident_reference = StrictCharField(source="incident.reference", read_only=True)
+    scope = StrictCharField(read_only=True)
+    status_label = StrictCharField(source="get_status_display", read_only=True)
+    author = StrictCharField(source="author.username", read_only=True)
     teams = serializers.SerializerMethodField()
     recipients = serializers.SerializerMethodField()
     approvals = serializers.SerializerMethodField()
     approvals_needed = serializers.SerializerMethodField()
     fully_approved = serializers.SerializerMethodField()
     blocking_gates = serializers.SerializerMethodField(help_text="What stops release now, in plain words.")
-    released_by = serializers.CharField(source="released_by.username", read_only=True, default=None)
+    released_by = StrictCharField(source="released_by.username", read_only=True, default=None, allow_null=True)
     acknowledged_count = serializers.SerializerMethodField(
         help_text="How many recipients have acknowledged (comms and command approvers only; never who)."
     )
@@ -119,26 +120,26 @@ class MessageSerializer(serializers.ModelSerializer):
 
 class MessageDraftSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(choices=Audience.choices)
-    subject = serializers.CharField(max_length=max_length(Message, "subject"))
-    body = serializers.CharField(max_length=max_length(Message, "body"))
-    content_note = serializers.CharField(max_length=max_length(Message, "content_note"), required=False, allow_blank=True, default="")
-    teams = serializers.ListField(child=serializers.CharField(), required=False, default=list)
-    recipients = serializers.ListField(child=serializers.CharField(), required=False, default=list,
+    subject = StrictCharField(max_length=max_length(Message, "subject"))
+    body = StrictCharField(max_length=max_length(Message, "body"))
+    content_note = StrictCharField(max_length=max_length(Message, "content_note"), required=False, allow_blank=True, default="")
+    teams = serializers.ListField(child=StrictCharField(), required=False, default=list)
+    recipients = serializers.ListField(child=StrictCharField(), required=False, default=list,
                                        help_text="Usernames, for audience `people`.")
-    external_recipients = serializers.ListField(child=serializers.CharField(), required=False, default=list,
+    external_recipients = serializers.ListField(child=StrictCharField(), required=False, default=list,
                                                 help_text="Email addresses, for partners, elected members, family.")
-    release_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    release_at = SaneDateTimeField(required=False, allow_null=True, default=None)
 
 
 class MessageEditSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(choices=Audience.choices, required=False)
-    subject = serializers.CharField(max_length=max_length(Message, "subject"), required=False)
-    body = serializers.CharField(max_length=max_length(Message, "body"), required=False)
-    content_note = serializers.CharField(max_length=max_length(Message, "content_note"), required=False, allow_blank=True)
-    teams = serializers.ListField(child=serializers.CharField(), required=False)
-    recipients = serializers.ListField(child=serializers.CharField(), required=False)
-    external_recipients = serializers.ListField(child=serializers.CharField(), required=False)
-    release_at = serializers.DateTimeField(required=False, allow_null=True)
+    subject = StrictCharField(max_length=max_length(Message, "subject"), required=False)
+    body = StrictCharField(max_length=max_length(Message, "body"), required=False)
+    content_note = StrictCharField(max_length=max_length(Message, "content_note"), required=False, allow_blank=True)
+    teams = serializers.ListField(child=StrictCharField(), required=False)
+    recipients = serializers.ListField(child=StrictCharField(), required=False)
+    external_recipients = serializers.ListField(child=StrictCharField(), required=False)
+    release_at = SaneDateTimeField(required=False, allow_null=True)
 
     def validate(self, attrs):
         unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
@@ -150,28 +151,37 @@ class MessageEditSerializer(serializers.Serializer):
 
 
 class ApproveSerializer(serializers.Serializer):
-    version = serializers.IntegerField(help_text="The version you read and approve.")
+    version = StrictIntegerField(help_text="The version you read and approve.")
 
 
 class CommentSerializer(serializers.Serializer):
-    comment = serializers.CharField()
+    comment = StrictCharField()
 
 
 class ReleaseSerializer(serializers.Serializer):
-    override_reason = serializers.CharField(required=False, allow_blank=True, default="",
+    override_reason = StrictCharField(required=False, allow_blank=True, default="",
                                             help_text="Lead or tactical lead only: overrides the staff and family gates.")
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=max_length(Message, "withdrawn_reason"))
+    reason = StrictCharField(max_length=max_length(Message, "withdrawn_reason"))
 
 
 class AcknowledgeSerializer(serializers.Serializer):
-    wants_support = serializers.BooleanField(default=False, help_text="I would like to talk to someone.")
+    wants_support = StrictBooleanField(default=False, help_text="I would like to talk to someone.")
+
+
+class HoldingTemplateSerializer(serializers.Serializer):
+    """A holding statement prepared for this kind of incident, with today's date and the service filled in."""
+
+    id = StrictIntegerField()
+    name = StrictCharField()
+    subject = StrictCharField()
+    body = StrictCharField()
 
 
 class VersionSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(source="author.username")
+    author = StrictCharField(source="author.username")
 
     class Meta:
         model = MessageVersion
@@ -179,7 +189,7 @@ class VersionSerializer(serializers.ModelSerializer):
 
 
 class DeliverySerializer(serializers.ModelSerializer):
-    recipient = serializers.CharField(source="recipient.username", default=None)
+    recipient = StrictCharField(source="recipient.username", default=None, allow_null=True)
 
     class Meta:
         model = OutboundEmail
@@ -187,12 +197,12 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 
 class InboxItemSerializer(serializers.ModelSerializer):
-    id = serializers.IntegerField(source="message_id")
-    incident_reference = serializers.CharField(source="message.incident.reference")
-    subject = serializers.CharField(source="message.subject")
-    content_note = serializers.CharField(source="message.content_note")
-    body = serializers.CharField(source="message.body")
-    released_at = serializers.DateTimeField(source="message.released_at")
+    id = StrictIntegerField(source="message_id")
+    incident_reference = StrictCharField(source="message.incident.reference")
+    subject = StrictCharField(source="message.subject")
+    content_note = StrictCharField(source="message.content_note")
+    body = StrictCharField(source="message.body")
+    released_at = SaneDateTimeField(source="message.released_at")
     acknowledged = serializers.SerializerMethodField()
 
     class Meta:
@@ -205,7 +215,7 @@ class InboxItemSerializer(serializers.ModelSerializer):
 
 
 class IdentifierSerializer(serializers.ModelSerializer):
-    added_by = serializers.CharField(source="added_by.username", read_only=True)
+    added_by = StrictCharField(source="added_by.username", read_only=True)
 
     class Meta:
         model = ProtectedIdentifier
@@ -214,12 +224,12 @@ class IdentifierSerializer(serializers.ModelSerializer):
 
 
 class IdentifierAddSerializer(serializers.Serializer):
-    value = serializers.CharField(max_length=max_length(ProtectedIdentifier, "value"))
+    value = StrictCharField(max_length=max_length(ProtectedIdentifier, "value"))
     kind = serializers.ChoiceField(choices=IdentifierKind.choices)
 
 
 class FamilyInformedSerializer(serializers.ModelSerializer):
-    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    recorded_by = StrictCharField(source="recorded_by.username", read_only=True)
 
     class Meta:
         model = FamilyInformed
@@ -228,14 +238,14 @@ class FamilyInformedSerializer(serializers.ModelSerializer):
 
 
 class FamilyInformedRecordSerializer(serializers.Serializer):
-    informed_at = serializers.DateTimeField()
-    informed_by = serializers.CharField(max_length=max_length(FamilyInformed, "informed_by"))
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    informed_at = SaneDateTimeField()
+    informed_by = StrictCharField(max_length=max_length(FamilyInformed, "informed_by"))
+    note = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class MediaEnquirySerializer(serializers.ModelSerializer):
-    owner = serializers.CharField(source="owner.username", read_only=True)
-    logged_by = serializers.CharField(source="logged_by.username", read_only=True)
+    owner = StrictCharField(source="owner.username", read_only=True)
+    logged_by = StrictCharField(source="logged_by.username", read_only=True)
     response_message = serializers.PrimaryKeyRelatedField(read_only=True)
     overdue = serializers.SerializerMethodField()
 
@@ -250,15 +260,15 @@ class MediaEnquirySerializer(serializers.ModelSerializer):
 
 
 class MediaEnquiryWriteSerializer(serializers.Serializer):
-    outlet = serializers.CharField(max_length=max_length(MediaEnquiry, "outlet"))
-    journalist = serializers.CharField(max_length=max_length(MediaEnquiry, "journalist"))
-    contact = serializers.CharField(max_length=max_length(MediaEnquiry, "contact"))
-    received_at = serializers.DateTimeField()
-    deadline = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    question = serializers.CharField()
-    owner = serializers.CharField(required=False, help_text="Username; default: you.")
+    outlet = StrictCharField(max_length=max_length(MediaEnquiry, "outlet"))
+    journalist = StrictCharField(max_length=max_length(MediaEnquiry, "journalist"))
+    contact = StrictCharField(max_length=max_length(MediaEnquiry, "contact"))
+    received_at = SaneDateTimeField()
+    deadline = SaneDateTimeField(required=False, allow_null=True, default=None)
+    question = StrictCharField()
+    owner = StrictCharField(required=False, help_text="Username; default: you.")
     status = serializers.ChoiceField(choices=EnquiryStatus.choices, default=EnquiryStatus.OPEN)
-    response_message = serializers.IntegerField(required=False, allow_null=True, default=None)
+    response_message = StrictIntegerField(required=False, allow_null=True, default=None)
 
 
 class MediaEnquiryPatchSerializer(MediaEnquiryWriteSerializer):

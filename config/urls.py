@@ -25,3 +25,5 @@ urlpatterns = [
     path("", include("support.urls")),
     path("", include("incidents.urls")),
 ]
+
+handler404 = "config.views.not_found"

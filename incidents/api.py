@@ -79,12 +79,12 @@ class IncidentListApi(generics.ListAPIView):
     def get_queryset(self):
         queryset = selectors.visible_incidents(self.request.user)
         status_filter = self.request.query_params.get("status")
-        if status_filter:
+        if status_filter is not None:  # given, even empty, it must be one of them
             if status_filter not in IncidentStatus.values:
                 raise serializers.ValidationError({"status": [f"Choose from: {', '.join(IncidentStatus.values)}."]})
             queryset = queryset.filter(status=status_filter)
         kind = self.request.query_params.get("kind")
-        if kind:
+        if kind is not None:
             if kind not in IncidentKind.values:
                 raise serializers.ValidationError({"kind": [f"Choose from: {', '.join(IncidentKind.values)}."]})
             queryset = queryset.filter(kind=kind)

@@ -8,6 +8,7 @@ import datetime as dt
 from django import forms
 from django.conf import settings
 
+from config.api_fields import EARLIEST_YEAR, LATEST_YEAR, within_sane_years
 from config.errors import InvalidInput
 
 from .models import Incident, IncidentKind, IncidentStatus, MemberRole, Membership, Severity, max_length
@@ -30,6 +31,12 @@ class DateTimeLocalField(forms.DateTimeField):
     def __init__(self, **kwargs):
         kwargs.setdefault("input_formats", DATETIME_FORMATS)
         super().__init__(**kwargs)
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is not None and not within_sane_years(parsed):
+            raise forms.ValidationError(f"Enter a date between {EARLIEST_YEAR} and {LATEST_YEAR}.")
+        return parsed
 
 
 _WIDGET_CLASSES = {"textarea": "govuk-textarea", "select": "govuk-select", "checkbox": "govuk-checkboxes__input"}

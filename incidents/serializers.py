@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from config.api_fields import SaneDateTimeField, StrictBooleanField, StrictCharField, StrictIntegerField
+
 from .models import (
     Decision,
     Incident,
@@ -50,23 +52,23 @@ class IncidentSerializer(serializers.ModelSerializer):
 
 
 class IncidentOpenSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=TITLE)
+    title = StrictCharField(max_length=TITLE)
     kind = serializers.ChoiceField(choices=IncidentKind.choices)
     severity = serializers.ChoiceField(choices=Severity.choices)
-    occurred_at = serializers.DateTimeField()
-    aware_at = serializers.DateTimeField()
-    summary = serializers.CharField()
-    restricted = serializers.BooleanField(default=False)
+    occurred_at = SaneDateTimeField()
+    aware_at = SaneDateTimeField()
+    summary = StrictCharField()
+    restricted = StrictBooleanField(default=False)
 
 
 class IncidentUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=TITLE, required=False)
+    title = StrictCharField(max_length=TITLE, required=False)
     kind = serializers.ChoiceField(choices=IncidentKind.choices, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
-    occurred_at = serializers.DateTimeField(required=False)
-    aware_at = serializers.DateTimeField(required=False)
-    summary = serializers.CharField(required=False)
-    restricted = serializers.BooleanField(required=False)
+    occurred_at = SaneDateTimeField(required=False)
+    aware_at = SaneDateTimeField(required=False)
+    summary = StrictCharField(required=False)
+    restricted = StrictBooleanField(required=False)
 
     def validate(self, attrs):
         unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
@@ -79,14 +81,14 @@ class IncidentUpdateSerializer(serializers.Serializer):
 
 class TransitionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=IncidentStatus.choices)
-    reason = serializers.CharField(max_length=REASON)
+    reason = StrictCharField(max_length=REASON)
 
 
 class MembershipSerializer(serializers.ModelSerializer):
-    user = serializers.CharField(source="user.username", read_only=True)
-    full_name = serializers.CharField(source="user.display_name", read_only=True)
-    team = serializers.CharField(source="user.team.name", read_only=True, default=None)
-    added_by = serializers.CharField(source="added_by.username", read_only=True)
+    user = StrictCharField(source="user.username", read_only=True)
+    full_name = StrictCharField(source="user.display_name", read_only=True)
+    team = StrictCharField(source="user.team.name", read_only=True, default=None, allow_null=True)
+    added_by = StrictCharField(source="added_by.username", read_only=True)
 
     class Meta:
         model = Membership
@@ -95,23 +97,23 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 
 class MemberAddSerializer(serializers.Serializer):
-    user = serializers.CharField(help_text="The username of the member of staff.")
+    user = StrictCharField(help_text="The username of the member of staff.")
     role = serializers.ChoiceField(choices=MemberRole.choices)
-    reason = serializers.CharField(max_length=REASON, help_text="Why this person is being added.")
+    reason = StrictCharField(max_length=REASON, help_text="Why this person is being added.")
 
 
 class MemberChangeSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=MemberRole.choices)
-    reason = serializers.CharField(max_length=REASON)
+    reason = StrictCharField(max_length=REASON)
 
 
 class MemberRemoveSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=REASON, help_text="Why this person is being removed.")
+    reason = StrictCharField(max_length=REASON, help_text="Why this person is being removed.")
 
 
 class DecisionSerializer(serializers.ModelSerializer):
-    decided_by = serializers.CharField(source="decided_by.username", read_only=True)
-    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    decided_by = StrictCharField(source="decided_by.username", read_only=True)
+    recorded_by = StrictCharField(source="recorded_by.username", read_only=True)
     corrects = serializers.PrimaryKeyRelatedField(read_only=True)
     corrected = serializers.SerializerMethodField(help_text="True when a later entry corrects this one.")
 
@@ -128,50 +130,50 @@ class DecisionSerializer(serializers.ModelSerializer):
 
 
 class DecisionRecordSerializer(serializers.Serializer):
-    decision = serializers.CharField()
-    rationale = serializers.CharField()
-    options_considered = serializers.CharField(required=False, allow_blank=True, default="")
-    information = serializers.CharField(required=False, allow_blank=True, default="")
-    decided_by = serializers.CharField(required=False, allow_blank=True, help_text="Username; default: you.")
-    decided_at = serializers.DateTimeField(required=False, help_text="Default: now.")
-    late_entry_reason = serializers.CharField(required=False, allow_blank=True, default="")
-    review_at = serializers.DateTimeField(required=False, allow_null=True)
-    corrects = serializers.IntegerField(required=False, allow_null=True, help_text="Id of the entry this corrects.")
+    decision = StrictCharField()
+    rationale = StrictCharField()
+    options_considered = StrictCharField(required=False, allow_blank=True, default="")
+    information = StrictCharField(required=False, allow_blank=True, default="")
+    decided_by = StrictCharField(required=False, allow_blank=True, help_text="Username; default: you.")
+    decided_at = SaneDateTimeField(required=False, help_text="Default: now.")
+    late_entry_reason = StrictCharField(required=False, allow_blank=True, default="")
+    review_at = SaneDateTimeField(required=False, allow_null=True)
+    corrects = StrictIntegerField(required=False, allow_null=True, help_text="Id of the entry this corrects.")
 
 
 class TimelineEventSerializer(serializers.Serializer):
     """Documents the shape of TimelineEvent.as_payload() for the schema."""
 
-    id = serializers.IntegerField()
-    at = serializers.DateTimeField()
-    actor = serializers.CharField(allow_null=True)
-    actor_name = serializers.CharField()
-    type = serializers.CharField()
-    summary = serializers.CharField()
+    id = StrictIntegerField()
+    at = SaneDateTimeField()
+    actor = StrictCharField(allow_null=True)
+    actor_name = StrictCharField()
+    type = StrictCharField()
+    summary = StrictCharField()
 
 
 class FieldChangeSerializer(serializers.Serializer):
-    field = serializers.CharField()
-    label = serializers.CharField()
+    field = StrictCharField()
+    label = StrictCharField()
     old = serializers.JSONField(allow_null=True)
     new = serializers.JSONField(allow_null=True)
 
 
 class HistoryEntrySerializer(serializers.Serializer):
-    at = serializers.DateTimeField()
-    user = serializers.CharField(allow_null=True)
-    user_name = serializers.CharField()
-    model = serializers.CharField()
-    object = serializers.CharField()
+    at = SaneDateTimeField()
+    user = StrictCharField(allow_null=True)
+    user_name = StrictCharField()
+    model = StrictCharField()
+    object = StrictCharField()
     action = serializers.ChoiceField(choices=["created", "changed", "deleted"])
-    reason = serializers.CharField(allow_blank=True)
+    reason = StrictCharField(allow_blank=True)
     changes = FieldChangeSerializer(many=True)
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    username = StrictCharField()
+    password = StrictCharField(style={"input_type": "password"}, trim_whitespace=False)
 
 
 class TokenResponseSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = StrictCharField()

@@ -232,3 +232,40 @@ async def test_live_updates_pause_while_redis_is_down_and_come_back(cast, incide
     # Harbour logs the outage calmly; channels_redis reports, with its own traceback, the channels it could
     # not unsubscribe while Redis was away, which is its business.
     _no_tracebacks(caplog, ignore=("channels_redis",))
+
+
+# --- the API says what it does, and takes values at their word ------------------------------------------
+
+@pytest.mark.django_db
+def test_values_that_are_not_what_they_claim_are_refused_not_coerced(cast, incident):
+    client = APIClient()
+    client.force_authenticate(cast.alice)
+    url = f"/api/incidents/{incident.pk}/"
+    for body, field in (({"restricted": "yes"}, "restricted"), ({"restricted": 1}, "restricted"),
+                        ({"title": 5}, "title"), ({"occurred_at": "1899-12-31T23:00:00Z"}, "occurred_at"),
+                        ({"aware_at": "2101-01-01T00:00:00Z"}, "aware_at")):
+        response = client.patch(url, body, format="json")
+        assert response.status_code == 400 and field in response.json(), (body, response.content)
+    family = client.post(f"/api/incidents/{incident.pk}/family-informed/",
+                         {"informed_at": "2026-01-01T10:00:00Z", "informed_by": "Police", "note": 0}, format="json")
+    assert family.status_code == 400 and "note" in family.json()
+    approve = client.post("/api/messages/1/approve/", {"version": "1"}, format="json")
+    assert approve.status_code == 400 and "version" in approve.json()
+    incident.refresh_from_db()
+    assert incident.restricted is False and incident.title != "5"
+
+
+def test_every_operation_documents_its_errors():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            codes = set(operation["responses"])
+            assert {"400", "403"} <= codes, (method, path)
+            if "{" in path:
+                assert "404" in codes, (method, path)
+            if method in ("post", "patch", "delete"):
+                assert "409" in codes, (method, path)
+    templates = schema["paths"]["/api/incidents/{incident_id}/holding-templates/"]["get"]["responses"]["200"]
+    assert templates["content"]["application/json"]["schema"]["type"] == "array"
