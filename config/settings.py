@@ -204,6 +204,9 @@ else:
     # what the worker broadcasts reaches the same in-memory layer the sockets listen on.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
 
+# How often each open socket checks, through the channel layer, that live updates still reach it.
+HARBOUR_LIVE_HEARTBEAT_SECONDS = env_int("HARBOUR_LIVE_HEARTBEAT_SECONDS", 20)
+
 # --- Background work -------------------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # `manage.py serve` starts an in-process worker unless told otherwise (production runs db_worker apart).

@@ -7,11 +7,13 @@ sends `{"type": "resync", "after": <last event id>}` (or reloads its panels) to 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
+from django.conf import settings
 from redis.exceptions import RedisError
 
 from config.errors import Http404
@@ -44,6 +46,7 @@ class LiveSocket(AsyncJsonWebsocketConsumer):
         except LAYER_DOWN as error:
             logger.warning("Live updates unavailable (%s: %s); the socket was closed and the page will catch up.",
                            type(error).__name__, error)
+            realtime.forget_layer()
             await self._close_paused(receive, send)
 
     async def _close_paused(self, receive, send) -> None:
@@ -63,6 +66,37 @@ class LiveSocket(AsyncJsonWebsocketConsumer):
     async def accept(self, subprotocol=None, headers=None) -> None:
         await super().accept(subprotocol, headers)
         self._handshake = "accepted"
+        self._heartbeat = asyncio.ensure_future(self._beat())
+
+    async def websocket_disconnect(self, message) -> None:
+        beat = getattr(self, "_heartbeat", None)
+        if beat is not None:
+            beat.cancel()
+        await super().websocket_disconnect(message)
+
+    # An open socket would not notice the channel layer going away: it would simply hear nothing, and the
+    # page would miss what happened meanwhile. So it sends itself a heartbeat through the layer; when one
+    # cannot be sent, or does not come back, it closes with "paused", and the page reconnects and catches
+    # up once the layer is back.
+    async def _beat(self) -> None:
+        interval = settings.HARBOUR_LIVE_HEARTBEAT_SECONDS
+        self._heard = asyncio.get_running_loop().time()
+        try:
+            while True:
+                await asyncio.sleep(interval)
+                if asyncio.get_running_loop().time() - self._heard > 3 * interval:
+                    raise ConnectionError("heartbeats stopped coming back through the channel layer")
+                await self.channel_layer.send(self.channel_name, {"type": "live.heartbeat"})
+        except asyncio.CancelledError:
+            raise
+        except LAYER_DOWN as error:
+            logger.warning("Live updates paused (%s: %s); the page will reconnect and catch up.",
+                           type(error).__name__, error)
+            realtime.forget_layer()
+            await self.close(code=realtime.CLOSE_LIVE_PAUSED)
+
+    async def live_heartbeat(self, message) -> None:
+        self._heard = asyncio.get_running_loop().time()
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         if text_data is None:

@@ -55,6 +55,16 @@ def send_now(group: str, message: dict[str, Any]) -> None:
     except Exception as error:  # noqa: BLE001 - a broken layer must never undo or fail a committed change
         logger.warning("Live update to %s not sent (channel layer unavailable: %s: %s); clients will resync.",
                        group, type(error).__name__, error)
+        forget_layer()
+
+
+def forget_layer() -> None:
+    """After the channel layer failed (Redis went away), make the next user connect afresh: a layer's
+    connections that saw the outage are not trusted to recover by themselves."""
+    from channels import DEFAULT_CHANNEL_LAYER
+    from channels.layers import channel_layers
+
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
 
 
 def broadcast_on_commit(group: str, message: dict[str, Any]) -> None:

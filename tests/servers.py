@@ -276,7 +276,7 @@ def default_mode() -> str:
 
 @contextlib.contextmanager
 def harbour_stack(mode: str | None = None, *, web: int = 1, workers: int = 1,
-                  keep_tmpdir: bool | None = None) -> Iterator[Stack]:
+                  keep_tmpdir: bool | None = None, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
     """A migrated, seeded, fresh database and running servers; everything is stopped and removed after.
 
     mode "embedded": `web` x `manage.py serve` (daphne with the in-process worker); `workers` is ignored.
@@ -293,6 +293,7 @@ def harbour_stack(mode: str | None = None, *, web: int = 1, workers: int = 1,
         with fresh_database(tmpdir) as env:
             # Its own channel-layer namespace on the shared Redis, like its own database.
             env["CHANNEL_LAYER_PREFIX"] = f"harbour-e2e-{tmpdir.name}"
+            env.update(extra_env or {})
             stack = Stack(mode=mode, tmpdir=tmpdir, env=env)
             prepare_database(env, log=tmpdir / "setup.log")
             try:

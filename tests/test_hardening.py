@@ -91,8 +91,8 @@ async def _open(path: str, headers) -> tuple[WebsocketCommunicator, bool]:
     return communicator, connected
 
 
-async def _closed_with(communicator) -> int:
-    output = await communicator.receive_output(timeout=5)
+async def _closed_with(communicator, timeout: float = 5) -> int:
+    output = await communicator.receive_output(timeout=timeout)
     assert output["type"] == "websocket.close", output
     return output.get("code", 1000)
 
@@ -196,15 +196,17 @@ async def test_live_updates_pause_while_redis_is_down_and_come_back(cast, incide
     redis = _start_redis(port, tmp_path)
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
                                            "CONFIG": {"hosts": [f"redis://127.0.0.1:{port}/0"], "prefix": "t"}}}
+    settings.HARBOUR_LIVE_HEARTBEAT_SECONDS = 1
     headers = await database_sync_to_async(session_headers)(cast.bob)
     path = f"/ws/incidents/{incident.pk}/"
     try:
-        communicator, connected = await _open(path, headers)
+        open_before, connected = await _open(path, headers)
         assert connected
-        await communicator.disconnect()
 
         redis.terminate()
         redis.wait(timeout=10)
+        # the socket that was open notices by itself, and closes with "paused": the page then reconnects
+        assert await _closed_with(open_before, timeout=10) == 4503
         for socket_path in (path, "/ws/boards/approvals/"):
             down, connected = await _open(socket_path, headers)
             # accepted, then closed at once with "paused", so the page can say so: not an HTTP 500
