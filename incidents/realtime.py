@@ -13,6 +13,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -55,16 +56,19 @@ def send_now(group: str, message: dict[str, Any]) -> None:
     except Exception as error:  # noqa: BLE001 - a broken layer must never undo or fail a committed change
         logger.warning("Live update to %s not sent (channel layer unavailable: %s: %s); clients will resync.",
                        group, type(error).__name__, error)
-        forget_layer()
+        if isinstance(error, OSError | RedisError):
+            forget_layer()
 
 
 def forget_layer() -> None:
     """After the channel layer failed (Redis went away), make the next user connect afresh: a layer's
     connections that saw the outage are not trusted to recover by themselves."""
     from channels import DEFAULT_CHANNEL_LAYER
-    from channels.layers import channel_layers
+    from channels.layers import InMemoryChannelLayer, channel_layers
 
-    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+    # The in-memory layer holds the groups themselves: dropping it would cut every open socket off.
+    if not isinstance(channel_layers.backends.get(DEFAULT_CHANNEL_LAYER), InMemoryChannelLayer):
+        channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
 
 
 def broadcast_on_commit(group: str, message: dict[str, Any]) -> None:
