@@ -57,6 +57,21 @@ def tokens(db):
     return _tokens()
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_database_connection():
+    """Schemathesis calls the plain WSGI application, which closes the database connection after each
+    request; inside the test's transaction (PostgreSQL) that would end it. Django's own test client
+    stops this in the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 FUZZ = settings(max_examples=EXAMPLES, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.filter_too_much])
