@@ -5,7 +5,7 @@
         .venv/bin/python bench/live_fanout.py --mode production --clients 1,50,200 --events 50
 
 One fresh stack per run (tests/servers.py: migrated, demo-seeded database; one web process; in production
-also one db_worker), reused for every client count. For each count: open N sockets as dhughes on the
+also one `manage.py worker`), reused for every client count. For each count: open N sockets as dhughes on the
 restricted incident she leads (each proven subscribed by a resync round trip), then record `--events`
 decisions through POST /api/incidents/<id>/decisions/, one in flight at a time, from a thread so the
 socket readers keep reading. Each decision carries a unique marker; a delivery is a client's receipt of

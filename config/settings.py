@@ -209,7 +209,7 @@ HARBOUR_LIVE_HEARTBEAT_SECONDS = env_int("HARBOUR_LIVE_HEARTBEAT_SECONDS", 20)
 
 # --- Background work -------------------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-# `manage.py serve` starts an in-process worker unless told otherwise (production runs db_worker apart).
+# `manage.py serve` starts an in-process worker unless told otherwise (production runs `manage.py worker` apart).
 HARBOUR_INPROCESS_WORKER = env_bool("HARBOUR_INPROCESS_WORKER", default=not REDIS_URL)
 
 # --- Email -----------------------------------------------------------------------------------------------

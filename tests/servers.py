@@ -5,7 +5,7 @@ over HTTP and WebSockets only, so it runs beside ORM tests in one session and ne
 
     with harbour_stack("embedded") as stack:            # manage.py serve: daphne + in-process worker
         stack.url                                        # "http://127.0.0.1:PORT"
-    with harbour_stack("production", web=2) as stack:    # plain daphne x2 + one db_worker process
+    with harbour_stack("production", web=2) as stack:    # plain daphne x2 + one `manage.py worker` process
         stack.urls                                       # ["http://127.0.0.1:P1", "http://127.0.0.1:P2"]
 
 The database is PostgreSQL when DATABASE_URL names a PostgreSQL server (a brand-new `harbour_e2e_<random>`
@@ -280,7 +280,7 @@ def harbour_stack(mode: str | None = None, *, web: int = 1, workers: int = 1,
     """A migrated, seeded, fresh database and running servers; everything is stopped and removed after.
 
     mode "embedded": `web` x `manage.py serve` (daphne with the in-process worker); `workers` is ignored.
-    mode "production": `web` x plain daphne plus `workers` x `manage.py db_worker`.
+    mode "production": `web` x plain daphne plus `workers` x `manage.py worker`.
     Set HARBOUR_E2E_KEEP_TMP=1 to keep the temporary directory (logs, SQLite file) for a post-mortem.
     """
     if keep_tmpdir is None:

@@ -1,4 +1,4 @@
-"""The production topology end to end: two daphne web processes and one `db_worker` on a fresh PostgreSQL
+"""The production topology end to end: two daphne web processes and one `manage.py worker` on a fresh PostgreSQL
 database and the real Redis channel layer (tests/servers.py).
 
 A change made through web process A must reach a socket held by web process B, and what the separate
