@@ -26,6 +26,15 @@ from functools import cache
 from confusable_homoglyphs.confusables import confusables_data
 
 _NOT_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
+# Unicode's Default_Ignorable_Code_Point ranges (DerivedCoreProperties): characters that draw nothing.
+# Format characters (Cf) are removed too, whatever their range.
+_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0000-\U000e0fff]")
+# Spelled-out matching is for names of three letters or more: two letters spelled out ("E.D.") are as
+# often initials or abbreviations as a name.
+SPELLED_OUT_MIN = 3
 
 
 @cache
@@ -46,29 +55,26 @@ def _latin(char: str) -> str:
 
 
 def _words(text: str) -> list[str]:
-    visible = "".join(ch for ch in text or "" if unicodedata.category(ch) != "Cf")
+    visible = "".join(ch for ch in _IGNORABLE.sub("", text or "") if unicodedata.category(ch) != "Cf")
     folded = unicodedata.normalize("NFKC", visible).casefold()
     bare = "".join(ch for ch in unicodedata.normalize("NFD", folded) if not unicodedata.combining(ch))
     latin = "".join(ch if ch.isascii() else _latin(ch) for ch in bare)
     return _NOT_ALNUM.sub(" ", latin).split()
 
 
-def _join_spelled_out(words: list[str]) -> list[str]:
-    """Runs of two or more single letters are one word spelled out: "s m i t h" is "smith"."""
-    joined: list[str] = []
+def _spelled_out_runs(words: list[str]) -> list[str]:
+    """Runs of two or more single letters, joined: "we saw a s m i t h s" gives "asmiths". A name spelled
+    out is found inside its run, whatever single letters stand beside it."""
+    runs: list[str] = []
     run: list[str] = []
     for word in [*words, ""]:
         if len(word) == 1:
             run.append(word)
             continue
         if len(run) >= 2:
-            joined.append("".join(run))
-        else:
-            joined.extend(run)
+            runs.append("".join(run))
         run = []
-        if word:
-            joined.append(word)
-    return joined
+    return runs
 
 
 def normalise(text: str) -> str:
@@ -81,10 +87,14 @@ def normalise(text: str) -> str:
 def matches(text: str, identifiers: Iterable) -> list:
     """The identifiers (objects with `.value`, or strings) that occur in `text` as whole words."""
     words = _words(text)
-    haystacks = [f" {' '.join(words)} ", f" {' '.join(_join_spelled_out(words))} "]
+    haystack = f" {' '.join(words)} "
+    runs = _spelled_out_runs(words)
     found = []
     for identifier in identifiers:
         needle = normalise(getattr(identifier, "value", identifier))
-        if needle and any(needle in haystack for haystack in haystacks):
+        if not needle:
+            continue
+        compact = needle.replace(" ", "")
+        if needle in haystack or (len(compact) >= SPELLED_OUT_MIN and any(compact in run for run in runs)):
             found.append(identifier)
     return found

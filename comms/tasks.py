@@ -25,8 +25,9 @@ def send_email(email_id: int) -> str:
 def sweep_due() -> int:
     """Timed work that is due and not done, found from the messages and the outbox themselves, so work
     whose task was lost (a worker killed mid-run, a restart) is done after all, and only once: embargoed
-    messages past their time, emails waiting past their retry time, and emails whose sender's claim
-    lapsed. Each step re-checks under a row lock, so several workers sweeping at once do it once."""
+    messages past their time are released (or held) here; emails waiting past their retry time, or whose
+    sender's claim lapsed, are handed to a send task again. Each step re-checks under a row lock, so
+    several workers sweeping at once, or a duplicate task, do it once."""
     import datetime as dt
 
     from django.conf import settings
@@ -34,7 +35,7 @@ def sweep_due() -> int:
     from django.utils import timezone
 
     from .models import EmailState, Message, MessageStatus, OutboundEmail
-    from .services import email_send_attempt, scheduled_release_due
+    from .services import scheduled_release_due
 
     now = timezone.now()
     done = 0
@@ -48,6 +49,8 @@ def sweep_due() -> int:
         | Q(state=EmailState.PENDING, next_attempt_at__isnull=True, created_at__lte=stale)
         | Q(state=EmailState.SENDING, next_attempt_at__lte=now)
     ).values_list("pk", flat=True)
+    # Sending is the task's work, not the sweep's: a slow mail server must not hold up the next embargo.
     for pk in emails:
-        done += email_send_attempt(pk) == EmailState.SENT
+        send_email.enqueue(pk)
+        done += 1
     return done

@@ -68,9 +68,13 @@ def origin_allowed(scope) -> bool:
     allowed_hosts = settings.ALLOWED_HOSTS or (["127.0.0.1", "localhost", "[::1]"] if settings.DEBUG else [])
     if not domain or not validate_host(domain, allowed_hosts):
         return False
-    forwarded = headers.get(b"x-forwarded-proto", "").split(",")[0].strip().lower()
-    scheme = forwarded if forwarded in ("http", "https") else (
-        "https" if scope.get("scheme") in ("wss", "https") else "http")
+    scheme = "https" if scope.get("scheme") in ("wss", "https") else "http"
+    # Behind a TLS proxy, trust what it says only where Django is told to (SECURE_PROXY_SSL_HEADER).
+    proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if proxy:
+        header, secure_value = proxy
+        said = headers.get(header.lower().removeprefix("http_").replace("_", "-").encode(), "")
+        scheme = "https" if said.split(",")[0].strip() == secure_value else scheme
     parsed = urlsplit(origin.strip().lower())
     if not parsed.scheme or not parsed.hostname:
         return False

@@ -48,6 +48,10 @@ class LiveSocket(AsyncJsonWebsocketConsumer):
                            type(error).__name__, error)
             realtime.forget_layer()
             await self._close_paused(receive, send)
+        finally:
+            beat = getattr(self, "_heartbeat", None)
+            if beat is not None:
+                beat.cancel()
 
     async def _close_paused(self, receive, send) -> None:
         try:

@@ -7,6 +7,7 @@ clients resync from the database when they reconnect. Delivery is at-most-once b
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -66,9 +67,27 @@ def forget_layer() -> None:
     from channels import DEFAULT_CHANNEL_LAYER
     from channels.layers import InMemoryChannelLayer, channel_layers
 
+    layer = channel_layers.backends.get(DEFAULT_CHANNEL_LAYER)
     # The in-memory layer holds the groups themselves: dropping it would cut every open socket off.
-    if not isinstance(channel_layers.backends.get(DEFAULT_CHANNEL_LAYER), InMemoryChannelLayer):
-        channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+    if layer is None or isinstance(layer, InMemoryChannelLayer):
+        return
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+    # Stop the dropped layer's own background tasks (its listeners poll for ever otherwise).
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if loop is not None:
+        loop.create_task(_retire(layer))
+    else:
+        async_to_sync(_retire)(layer)
+
+
+async def _retire(layer) -> None:
+    try:
+        await layer.flush()
+    except Exception as error:  # noqa: BLE001 - it is already broken; nothing more to do with it
+        logger.info("A dropped channel layer could not be flushed: %s", error)
 
 
 def broadcast_on_commit(group: str, message: dict[str, Any]) -> None:

@@ -51,9 +51,7 @@ def _validate(rows: list[tuple[int, dict[str, str]]]) -> list[str]:
     existing = {u.lower(): u for u in User.objects.values_list("username", flat=True)}
     for line, row in rows:
         for column, value in row.items():
-            if "\x00" in value:
-                problems.append(f"Line {line}: {column} contains a character that is not allowed (a null byte).")
-            elif column in LIMITS and len(value.strip()) > LIMITS[column]:
+            if column in LIMITS and len(value.strip()) > LIMITS[column]:
                 problems.append(f"Line {line}: {column} is longer than {LIMITS[column]} characters.")
         username = (row.get("username") or "").strip()
         if not username:
@@ -140,6 +138,11 @@ def import_staff(text: str) -> ImportResult:
         rows.append((reader.line_num, normalised))
     if not rows:
         raise StaffImportError(["The file has a header but no people."])
+    # Null bytes first: no database accepts them, so nothing is looked up until they are gone.
+    nulls = [f"Line {line}: {column} contains a character that is not allowed (a null byte)."
+             for line, row in rows for column, value in row.items() if "\x00" in value]
+    if nulls:
+        raise StaffImportError(shape_problems + nulls)
     problems = shape_problems + _validate(rows)
     if problems:
         raise StaffImportError(problems)

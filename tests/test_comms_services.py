@@ -79,9 +79,20 @@ class TestIdentifierMatching:
         "The S m i t h family",  # spaced out
         "The S.M.I.T.H. family",  # dotted out
         "The S-m-i-t-h family",
+        "We spoke to a S m i t h today",  # a single-letter word beside the spelled-out name
+        "I S.M.I.T.H",
+        "S m i t h's mother",
+        "the S m i t h s",
+        "The Sm\u3164ith family",  # Hangul filler
+        "The Sm\u034fith family",  # combining grapheme joiner
+        "The Smi\u17b4th family",
+        "The Smit\ufe0fh family",  # variation selector
     ])
     def test_sees_through_evasions(self, text):
         assert matches(text, ["Smith"]) == ["Smith"]
+
+    def test_a_spelled_out_full_name(self):
+        assert matches("Thinking of J o S m i t h today", ["Jo Smith"]) == ["Jo Smith"]
 
     @pytest.mark.parametrize("disguised", ["J\u043ehnson Road", "Johns\u03bfn Road", "J\u043ehns\u03bfn R\u043ead"])
     def test_look_alikes_in_the_identifier_or_the_text(self, disguised):
@@ -92,6 +103,7 @@ class TestIdentifierMatching:
         ("The Hillside estate", "Hill"), ("blacksmith", "Smith"), ("Alison said", "Ali"),
         ("Smiths of Leeds", "Smith"), ("the deanery", "Dean"), ("a to z of services", "Az"),
         ("Her mother Anne", "Ann"), ("I am at the office", "Iam"), ("The Smith-son case", "Smithson"),
+        ("Seen in A & E", "Ae"), ("E.D. notes", "Ed"), ("a b c of safeguarding", "Abcd"),
     ])
     def test_false_positives_that_must_not_fire(self, text, name):
         assert matches(text, [name]) == []

@@ -147,14 +147,17 @@ async def test_a_socket_on_a_path_harbour_does_not_serve_is_refused(cast, caplog
     ("http://127.0.0.1:8000", "127.0.0.1:8000", None, True),
     ("http://127.0.0.1:8001", "127.0.0.1:8000", None, False),  # another port
     ("https://127.0.0.1:8000", "127.0.0.1:8000", None, False),  # another scheme
-    ("https://localhost", "localhost", "https", True),  # behind a TLS proxy
+    ("https://localhost", "localhost", "https", True),  # behind a TLS proxy Django is told about
     ("http://localhost", "localhost", "https", False),
+    ("http://[::1]:8000", "[::1]:8000", None, True),  # IPv6
+    ("http://localhost:80", "localhost", None, True),  # a default port, said or not
     ("http://evil.example", "127.0.0.1", None, False),
     ("https://harbour.example.gov.uk", "127.0.0.1", None, True),  # a trusted origin
 ])
 async def test_the_socket_origin_must_match_scheme_host_and_port(cast, incident, settings, origin, host,
                                                                  forwarded, accepted):
     settings.CSRF_TRUSTED_ORIGINS = ["https://harbour.example.gov.uk"]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     headers = [h for h in await database_sync_to_async(session_headers)(cast.bob) if h[0] not in (b"origin", b"host")]
     headers += [(b"origin", origin.encode()), (b"host", host.encode())]
     if forwarded:
@@ -271,3 +274,27 @@ def test_every_operation_documents_its_errors():
                 assert "409" in codes, (method, path)
     templates = schema["paths"]["/api/incidents/{incident_id}/holding-templates/"]["get"]["responses"]["200"]
     assert templates["content"]["application/json"]["schema"]["type"] == "array"
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_forwarded_scheme_is_believed_only_when_django_is_told_about_the_proxy(cast, incident, settings):
+    settings.SECURE_PROXY_SSL_HEADER = None
+    headers = [h for h in await database_sync_to_async(session_headers)(cast.bob) if h[0] not in (b"origin", b"host")]
+    headers += [(b"origin", b"https://localhost"), (b"host", b"localhost"), (b"x-forwarded-proto", b"https")]
+    communicator, connected = await _open(f"/ws/incidents/{incident.pk}/", headers)
+    assert not connected
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_healthy_socket_stays_open_across_heartbeats(cast, incident, settings):
+    import asyncio
+
+    settings.HARBOUR_LIVE_HEARTBEAT_SECONDS = 0.2
+    headers = await database_sync_to_async(session_headers)(cast.bob)
+    communicator, connected = await _open(f"/ws/incidents/{incident.pk}/", headers)
+    assert connected
+    await asyncio.sleep(1.5)  # seven heartbeats
+    assert await communicator.receive_nothing(timeout=0.2)  # not closed, and nothing sent to the page
+    await communicator.disconnect()

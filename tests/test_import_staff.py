@@ -110,6 +110,8 @@ def test_exits_non_zero_from_the_shell(tmp_path, capsys):
     ("team", "T" * 121, "team is longer than 120"),
     ("full_name", "Dana\x00Hughes", "full_name contains a character that is not allowed"),
     ("job_title", "\x00", "job_title contains a character that is not allowed"),
+    ("line_manager", "jo\x00", "line_manager contains a character that is not allowed"),
+    ("username", "da\x00na", "username contains a character that is not allowed"),
 ])
 def test_too_long_or_null_values_are_refused_by_line(tmp_path, column, value, says):
     row = {"username": "dana", "email": "dana@example.org", "full_name": "Dana Hughes", "team": "Directorate",

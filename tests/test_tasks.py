@@ -125,7 +125,8 @@ def test_the_sweep_releases_an_embargoed_message_whose_task_was_lost_once(cast, 
     later = when + dt.timedelta(minutes=5)
     with mock.patch("django.utils.timezone.now", return_value=later):
         sweep()
-        sweep()
+        sweep()  # two sweeps hand each email to a send task twice: the claim sends it once
+    run_worker()
     states = list(OutboundEmail.objects.filter(message=message).values_list("state", flat=True))
     assert states == ["sent", "sent"]
     from django.core import mail
@@ -165,3 +166,30 @@ def test_task_rows_abandoned_by_a_stopped_worker_are_retired(cast, incident, set
         assert sweep()["abandoned"] == 1
     row.refresh_from_db()
     assert row.status == TaskResultStatus.FAILED and row.exception_class_path == ABANDONED
+
+
+def test_the_sweep_takes_over_an_email_whose_sender_died_mid_send(cast, incident, settings):
+    from django.core import mail
+
+    from comms import services as comms_services
+    from comms.models import OutboundEmail
+    from config.worker import sweep
+
+    message = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="people",
+                                           recipients=["bob"], subject="Claimed", body="B")
+    comms_services.message_submit(actor=cast.alice, message_id=message.pk)
+    comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
+    comms_services.message_release(actor=cast.cora, message_id=message.pk)
+    _lose_every_task()
+    email = OutboundEmail.objects.get(message=message)
+    claimed = comms_services._email_claim(email.pk)  # a worker claimed it, then was killed
+    assert claimed.state == "sending"
+    sweep()
+    run_worker()
+    assert OutboundEmail.objects.get(pk=email.pk).state == "sending"  # the claim still stands: not yet
+    lapsed = claimed.next_attempt_at + dt.timedelta(seconds=1)
+    with mock.patch("django.utils.timezone.now", return_value=lapsed):
+        sweep()
+        run_worker()
+    assert OutboundEmail.objects.get(pk=email.pk).state == "sent"
+    assert [m.subject for m in mail.outbox].count("Claimed") == 1

@@ -73,13 +73,23 @@
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(scheme + window.location.host + path);
-    socket.onopen = function () {
-      if (everConnected) { refresh(PANELS); }  // catch up on anything missed while away
+    var settled = null;
+    // A socket the server cannot serve is accepted and closed at once (paused): only one that stays
+    // open a moment counts as live, and only then does the page catch up on what it missed.
+    function settle() {
+      if (settled === true) { return; }
+      window.clearTimeout(settled);
+      settled = true;
+      if (everConnected) { refresh(PANELS); }
       everConnected = true;
-      openedAt = Date.now();
       setStatus("live", "Live updates on");
+    }
+    socket.onopen = function () {
+      openedAt = Date.now();
+      settled = window.setTimeout(settle, 1500);
     };
     socket.onmessage = function (message) {
+      settle();
       var data;
       try { data = JSON.parse(message.data); } catch (e) { return; }
       if (data.type === "timeline.event" && data.event) {
@@ -96,6 +106,7 @@
       }
     };
     socket.onclose = function (event) {
+      if (settled !== true) { window.clearTimeout(settled); }
       if (stopped) { return; }
       if (event.code === REVOKED) {
         stopped = true;
