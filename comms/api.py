@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -51,12 +51,14 @@ def _message_response(request, message_id: int, code=status.HTTP_200_OK) -> Resp
     return Response(MessageSerializer(message, context={"request": request}).data, status=code)
 
 
-class IncidentMessagesApi(APIView):
-    @extend_schema(responses=MessageSerializer(many=True))
-    def get(self, request, incident_id: int):
-        incident = selectors.incident_for(request.user, incident_id)
-        messages = selectors.incident_messages(incident)
-        return Response(MessageSerializer(messages, many=True, context={"request": request}).data)
+class IncidentMessagesApi(generics.ListAPIView):
+    """The incident's messages, most recently changed first, a page at a time."""
+
+    serializer_class = MessageSerializer
+    keyset = selectors.MESSAGES
+
+    def get_queryset(self):
+        return selectors.incident_messages(selectors.incident_for(self.request.user, self.kwargs["incident_id"]))
 
     @extend_schema(request=MessageDraftSerializer, responses={201: MessageSerializer})
     def post(self, request, incident_id: int):
@@ -189,11 +191,14 @@ class MessageAcknowledgeApi(APIView):
         return Response(InboxItemSerializer(item).data)
 
 
-class InboxApi(APIView):
-    @extend_schema(responses=InboxItemSerializer(many=True))
-    def get(self, request):
-        """Released internal messages addressed to you, newest first."""
-        return Response(InboxItemSerializer(selectors.inbox_items(request.user), many=True).data)
+class InboxApi(generics.ListAPIView):
+    """Released internal messages addressed to you, newest first, a page at a time."""
+
+    serializer_class = InboxItemSerializer
+    keyset = selectors.INBOX
+
+    def get_queryset(self):
+        return selectors.inbox_items(self.request.user)
 
 
 class IdentifiersApi(APIView):

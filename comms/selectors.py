@@ -9,9 +9,11 @@ import re
 from typing import Any
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from config.errors import Http404
+from config.paging import Keyset
 from incidents.models import Incident
 from incidents.rules import Actor, parse_id
 
@@ -51,15 +53,28 @@ def inbox_item_for(actor: Actor, message_id) -> InboxItem:
     return item
 
 
+# The order of each list, and the key that pages it (config/paging.py).
+MESSAGES = Keyset("-updated_at", "-id", size=25)
+BOARD = Keyset("updated_at", "id")  # the longest waiting first
+INBOX = Keyset("-delivered_at", "-id")
+
+
+def _count(queryset: QuerySet) -> Subquery:
+    """How many of the related rows, counted for each row a page returns (a join and GROUP BY would
+    count every message of the incident before the page was cut)."""
+    return Subquery(queryset.order_by().values("message").annotate(n=Count("*")).values("n")[:1])
+
+
 def messages_with_details(queryset: QuerySet[Message]) -> QuerySet[Message]:
     """Everything a message card or the API shows, in a fixed number of queries."""
     current_author = MessageVersion.objects.filter(message=OuterRef("pk"), number=OuterRef("version"))
+    delivered = InboxItem.objects.filter(message=OuterRef("pk"))
     return queryset.select_related("incident", "author", "released_by").prefetch_related(
         Prefetch("approvals", queryset=Approval.objects.select_related("approver").order_by("approved_at", "id")),
         "teams", "recipients",
     ).annotate(
-        acknowledged_count=Count("inbox_items", filter=Q(inbox_items__acknowledged_at__isnull=False), distinct=True),
-        delivered_count=Count("inbox_items", distinct=True),
+        acknowledged_count=Coalesce(_count(delivered.filter(acknowledged_at__isnull=False)), 0),
+        delivered_count=Coalesce(_count(delivered), 0),
         current_version_author_id=Subquery(current_author.values("author_id")[:1]),
     )
 

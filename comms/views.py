@@ -74,10 +74,12 @@ def _incident_offers(request, incident) -> dict[str, bool]:
 
 def _home_context(request, incident, **forms) -> dict:
     allowed = _incident_offers(request, incident)
-    all_messages = list(selectors.incident_messages(incident))
-    groups = [(MessageStatus(s).label, [m for m in all_messages if m.status == s]) for s in STATUS_ORDER]
+    page = selectors.MESSAGES.page(selectors.incident_messages(incident), request.GET.get("messages") or None,
+                                   param="messages")
+    groups = [(MessageStatus(s).label, [m for m in page if m.status == s]) for s in STATUS_ORDER]
     return {
         "incident": incident,
+        "page": page,
         "incident_allowed": allowed,
         "groups": [(label, items) for label, items in groups if items],
         "templates": selectors.holding_templates(incident) if allowed.get(Action.DRAFT) else [],
@@ -331,7 +333,9 @@ def approvals_board_panel(request: HttpRequest) -> HttpResponse:
 
 
 def _board_context(request) -> dict:
-    items = list(selectors.board_messages(request.user))
+    page = selectors.BOARD.page(selectors.board_messages(request.user), request.GET.get("board") or None,
+                                param="board")
+    items = page.items
     columns = [
         (status.value, title, [m for m in items if m.status == status]) for status, title in (
             (MessageStatus.IN_REVIEW, "Waiting for approval"),
@@ -341,7 +345,7 @@ def _board_context(request) -> dict:
             (MessageStatus.RELEASED, "Released today"),
         )
     ]
-    return {"columns": columns, "total": len(items)}
+    return {"columns": columns, "total": len(items), "page": page}
 
 
 # --- inbox -----------------------------------------------------------------------------------------------
@@ -350,7 +354,8 @@ def _board_context(request) -> dict:
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "comms/inbox.html", {"items": selectors.inbox_items(request.user)})
+    page = selectors.INBOX.page(selectors.inbox_items(request.user), request.GET.get("inbox") or None, param="inbox")
+    return render(request, "comms/inbox.html", {"items": page, "page": page})
 
 
 @login_required

@@ -5,7 +5,10 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.cache import patch_cache_control
+
+from .errors import InvalidInput
 
 
 class RefuseNullBytes:
@@ -38,3 +41,20 @@ class NoStoreWhenSignedIn:
         if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class BadInputPage:
+    """A page asked for with an address it cannot serve (a list position that is not one of ours, say)
+    answers 400 with what was wrong, in Harbour's layout. Forms handle their own errors; the API has its
+    own handler: this is for what reaches a page through its address."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, InvalidInput) and not request.path.startswith("/api/"):
+            return render(request, "400.html", {"errors": exception.errors}, status=400)
+        return None

@@ -11,13 +11,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import selectors, services
 from .models import Incident, IncidentKind, IncidentStatus, MemberRole, Membership
+from .rules import parse_id
 from .serializers import (
     DecisionRecordSerializer,
     DecisionSerializer,
@@ -72,9 +72,10 @@ class TokenApi(APIView):
 
 
 class IncidentListApi(generics.ListAPIView):
-    """Incidents you can see. Filter with `?status=` and `?kind=`."""
+    """Incidents you can see, newest first, a page at a time. Filter with `?status=` and `?kind=`."""
 
     serializer_class = IncidentSerializer
+    keyset = selectors.INCIDENTS
 
     def get_queryset(self):
         queryset = selectors.visible_incidents(self.request.user)
@@ -129,11 +130,14 @@ class IncidentTransitionApi(APIView):
         return _incident_response(incident_id, request)
 
 
-class MemberListApi(APIView):
-    @extend_schema(responses=MembershipSerializer(many=True))
-    def get(self, request, incident_id: int):
-        incident = selectors.incident_for(request.user, incident_id)
-        return Response(MembershipSerializer(selectors.members(incident), many=True).data)
+class MemberListApi(generics.ListAPIView):
+    """The incident's members, in the order they were added, a page at a time."""
+
+    serializer_class = MembershipSerializer
+    keyset = selectors.MEMBERS
+
+    def get_queryset(self):
+        return selectors.members(selectors.incident_for(self.request.user, self.kwargs["incident_id"]))
 
     @extend_schema(request=MemberAddSerializer, responses={201: MembershipSerializer})
     def post(self, request, incident_id: int):
@@ -169,13 +173,15 @@ class MemberDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class DecisionListApi(APIView):
-    """The decision log. Entries are never edited or deleted: PUT, PATCH and DELETE answer 405."""
+class DecisionListApi(generics.ListAPIView):
+    """The decision log, newest decision first, a page at a time. Entries are never edited or deleted:
+    PUT, PATCH and DELETE answer 405."""
 
-    @extend_schema(responses=DecisionSerializer(many=True))
-    def get(self, request, incident_id: int):
-        incident = selectors.incident_for(request.user, incident_id)
-        return Response(DecisionSerializer(selectors.decisions(incident), many=True).data)
+    serializer_class = DecisionSerializer
+    keyset = selectors.DECISIONS
+
+    def get_queryset(self):
+        return selectors.decisions(selectors.incident_for(self.request.user, self.kwargs["incident_id"]))
 
     @extend_schema(request=DecisionRecordSerializer, responses={201: DecisionSerializer})
     def post(self, request, incident_id: int):
@@ -183,7 +189,7 @@ class DecisionListApi(APIView):
         entry = services.decision_record(
             actor=request.user, incident_id=incident_id, **_parse(DecisionRecordSerializer, request)
         )
-        entry = selectors.decisions(entry.incident).get(pk=entry.pk)
+        entry.is_corrected = False  # nothing can correct an entry that did not exist a moment ago
         return Response(DecisionSerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
@@ -197,27 +203,23 @@ class DecisionDetailApi(APIView):
         return Response(DecisionSerializer(entry).data)
 
 
-class TimelinePagination(PageNumberPagination):
-    page_size = 100
-    max_page_size = 500
-    page_size_query_param = "page_size"
-
-
 class TimelineApi(generics.ListAPIView):
-    """The incident's timeline, newest first. With `?after=<id>`, only later events, oldest first
-    (what a client that lost its socket needs to catch up)."""
+    """The incident's timeline, newest first, a page at a time. With `?after=<id>`, only later events,
+    oldest first (what a client that lost its socket needs to catch up; follow `next` for more)."""
 
     serializer_class = TimelineEventSerializer
-    pagination_class = TimelinePagination
+
+    @property
+    def keyset(self):
+        return selectors.CATCH_UP if "after" in self.request.query_params else selectors.TIMELINE
 
     def get_queryset(self):
         incident = selectors.incident_for(self.request.user, self.kwargs["incident_id"])
         after = self.request.query_params.get("after")
         if after is not None:
-            try:
-                after = int(after)
-            except ValueError:
-                raise serializers.ValidationError({"after": ["Give the id of the last event you saw."]}) from None
+            after = 0 if after == "0" else parse_id(after)
+            if after is None:
+                raise serializers.ValidationError({"after": ["Give the id of the last event you saw."]})
         return selectors.timeline(incident.pk, after=after)
 
     def list(self, request, *args, **kwargs):
@@ -229,10 +231,16 @@ class TimelineApi(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class HistoryApi(APIView):
-    """Field-level audit of the incident, its memberships and decision log: who changed what, when."""
+class HistoryApi(generics.ListAPIView):
+    """Field-level audit of the incident, its memberships, decision log and communications: who changed
+    what, when, newest first, a page at a time."""
 
-    @extend_schema(responses=HistoryEntrySerializer(many=True))
-    def get(self, request, incident_id: int):
-        incident = selectors.incident_for(request.user, incident_id)
-        return Response([entry.as_payload() for entry in selectors.history(incident)])
+    serializer_class = HistoryEntrySerializer
+
+    def get_queryset(self):
+        incident = selectors.incident_for(self.request.user, self.kwargs["incident_id"])
+        return lambda cursor, size: selectors.history(incident, cursor, size)
+
+    def list(self, request, *args, **kwargs):
+        entries = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([entry.as_payload() for entry in entries])

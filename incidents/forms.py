@@ -7,6 +7,7 @@ import datetime as dt
 
 from django import forms
 from django.conf import settings
+from django.urls import reverse
 
 from config.api_fields import EARLIEST_YEAR, LATEST_YEAR, within_sane_years
 from config.errors import InvalidInput
@@ -175,9 +176,16 @@ class DecisionForm(HarbourForm):
     review_at = DateTimeLocalField(
         label="Review by", required=False, error_messages={"invalid": "Enter the review time as a date and time."}
     )
-    corrects = forms.ChoiceField(label="This entry corrects", choices=(), required=False)
+    corrects = forms.IntegerField(
+        label="This entry corrects decision number", required=False, min_value=1, max_value=2_000_000_000,
+        help_text="Leave empty for a new decision. To correct an entry, give its number: type a number or "
+                  "words from it to find it.",
+        error_messages={"invalid": "Give the number of the decision this entry corrects, such as 12."},
+        widget=forms.TextInput,  # words find an entry too: the browser offers the matches' numbers
+    )
 
-    def __init__(self, *args, members=(), entries=(), **kwargs):
+    def __init__(self, *args, incident=None, members=(), **kwargs):
+        self.incident = incident
         super().__init__(*args, **kwargs)
         # From the setting, as the service reads it (bound fields copy their hint when they are made).
         late = self["late_entry_reason"]
@@ -185,6 +193,22 @@ class DecisionForm(HarbourForm):
             f"Needed when the decision was made more than {settings.HARBOUR_LATE_ENTRY_MINUTES} minutes ago.")
         late.field.widget.attrs["aria-describedby"] = f"{late.auto_id}_hint"
         self.fields["decided_by"].choices = [("", "Me")] + [(m.user.username, m.user.display_name) for m in members]
-        self.fields["corrects"].choices = [("", "Nothing: this is a new decision")] + [
-            (str(e.pk), f"Decision {e.number}: {e.decision[:80]}") for e in entries
-        ]
+        corrects = self.fields["corrects"].widget.attrs
+        corrects.update({"autocomplete": "off", "spellcheck": "false", "class": "govuk-input govuk-!-width-one-half"})
+        if incident is not None:
+            # A search, not a choice of every entry: the browser offers matches as the person types.
+            corrects.update({
+                "list": "decision-choices",
+                "hx-get": reverse("decision-choices", kwargs={"incident_id": incident.pk}),
+                "hx-trigger": "input changed delay:300ms", "hx-target": "#decision-choices", "name": "corrects",
+            })
+
+    def clean_corrects(self):
+        """The service takes the entry itself; a person names it by its number in this log."""
+        number = self.cleaned_data.get("corrects")
+        if number is None:
+            return None
+        entry = self.incident.decisions.filter(number=number).values_list("pk", flat=True).first()
+        if entry is None:
+            raise forms.ValidationError(f"There is no decision {number} in this incident's log.")
+        return entry

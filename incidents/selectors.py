@@ -11,12 +11,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+
+from config.errors import InvalidInput
+from config.paging import BAD_CURSOR, CURSOR_PARAM, Keyset, Page, decode, encode
 
 from .models import Decision, Incident, Membership, TimelineEvent, User
 from .policy import Action, incidents
 from .rules import Actor
+
+# The order of each list, newest first, and the key that pages it (config/paging.py).
+INCIDENTS = Keyset("-opened_at", "-id")
+TIMELINE = Keyset("-id", size=40)
+CATCH_UP = Keyset("id")  # a client that lost its socket reads forward from the last event it saw
+DECISIONS = Keyset("-decided_at", "-number", size=20)  # an entry is long: a screenful or two
+MEMBERS = Keyset("added_at", "id", size=25)  # the people who opened the incident first, as a reader expects
+HISTORY_SIZE = 25
 
 
 def incident_for(actor: Actor, incident_id, action: Action = Action.VIEW) -> Incident:
@@ -31,7 +42,8 @@ def visible_incidents(actor: Actor) -> QuerySet[Incident]:
 
 
 def timeline(incident_id: int, *, after: int | None = None) -> QuerySet[TimelineEvent]:
-    """Newest first; with `after`, only events with a larger id, oldest first (for catching up)."""
+    """Newest first; with `after`, only events with a larger id, oldest first (for catching up).
+    Read through the (incident, id) index, so the first page of 20,000 events costs what one of 20 does."""
     events = TimelineEvent.objects.filter(incident_id=incident_id).select_related("actor")
     if after is not None:
         return events.filter(id__gt=after).order_by("id")
@@ -45,6 +57,29 @@ def decisions(incident: Incident) -> QuerySet[Decision]:
         .annotate(is_corrected=Exists(Decision.objects.filter(corrects=OuterRef("pk"))))
         .order_by("-decided_at", "-number")
     )
+
+
+def decision_choices(incident: Incident, query: str, limit: int = 20) -> list[Decision]:
+    """Entries a correction may name, found by number or by words in the decision: the decision form's
+    "corrects" is a search, because a long incident's log is too long to choose from."""
+    query = query.strip()
+    entries = incident.decisions.only("pk", "number", "decision")
+    if query.isdigit() and len(query) <= 9:
+        entries = entries.filter(Q(number=int(query)) | Q(decision__icontains=query))
+    elif query:
+        entries = entries.filter(decision__icontains=query[:200])
+    return list(entries.order_by("-number")[:limit])
+
+
+def people_matching(query: str, limit: int = 20) -> list[User]:
+    """Active staff whose name or username contains what was typed (everyone signed in may look up a
+    colleague by name: the staff list is not secret, only what they are involved in)."""
+    query = query.split(" — ")[0].strip()[:100]
+    if len(query) < 2:
+        return []
+    return list(User.objects.filter(is_active=True).filter(
+        Q(username__icontains=query) | Q(full_name__icontains=query)
+    ).select_related("team").only("username", "full_name", "team__name").order_by("full_name", "username")[:limit])
 
 
 def members(incident: Incident) -> QuerySet[Membership]:
@@ -105,48 +140,44 @@ def _display(model, field_name: str, value: Any, names: dict[int, str]) -> Any:
     return value
 
 
-def _entries_for(records, label: str, describe, names: dict[int, str]) -> list[HistoryEntry]:
-    entries = []
-    previous_by_object: dict[int, Any] = {}
-    for record in records:  # oldest first, so each record diffs against the one before it
-        model = record.instance_type
-        prev = previous_by_object.get(record.id)
-        changes: list[FieldChange] = []
-        if prev is not None and record.history_type == "~":
-            # Tracked many-to-many fields are left out: diffing them costs two queries per record.
-            skip = [*_SKIP_FIELDS, *(f.name for f in model._meta.many_to_many)]
-            delta = record.diff_against(prev, excluded_fields=skip)
-            for change in delta.changes:
+def _entry(record, previous, label: str, describe, names: dict[int, str]) -> HistoryEntry | None:
+    """One audited change, described field by field against the record before it (None: nothing a reader
+    needs changed, e.g. only a bookkeeping time)."""
+    model = record.instance_type
+    changes: list[FieldChange] = []
+    if previous is not None and record.history_type == "~":
+        # Tracked many-to-many fields are left out: diffing them costs two queries per record.
+        skip = [*_SKIP_FIELDS, *(f.name for f in model._meta.many_to_many)]
+        delta = record.diff_against(previous, excluded_fields=skip)
+        for change in delta.changes:
+            changes.append(FieldChange(
+                field=change.field,
+                label=str(model._meta.get_field(change.field).verbose_name),
+                old=_display(model, change.field, change.old, names),
+                new=_display(model, change.field, change.new, names),
+            ))
+    elif record.history_type == "+":
+        for f in model._meta.concrete_fields:
+            if f.name in _SKIP_FIELDS or f.name == "incident":
+                continue
+            value = getattr(record, f.attname)
+            if value not in (None, ""):
                 changes.append(FieldChange(
-                    field=change.field,
-                    label=str(model._meta.get_field(change.field).verbose_name),
-                    old=_display(model, change.field, change.old, names),
-                    new=_display(model, change.field, change.new, names),
+                    field=f.name, label=str(f.verbose_name), old=None, new=_display(model, f.name, value, names)
                 ))
-        elif record.history_type == "+":
-            for f in model._meta.concrete_fields:
-                if f.name in _SKIP_FIELDS or f.name == "incident":
-                    continue
-                value = getattr(record, f.attname)
-                if value not in (None, ""):
-                    changes.append(FieldChange(
-                        field=f.name, label=str(f.verbose_name), old=None, new=_display(model, f.name, value, names)
-                    ))
-        previous_by_object[record.id] = record
-        if record.history_type == "~" and not changes:
-            continue
-        user = record.history_user
-        entries.append(HistoryEntry(
-            at=record.history_date,
-            user=user.username if user else None,
-            user_name=user.display_name if user else "Harbour",
-            model=label,
-            object=describe(record),
-            action=_ACTIONS[record.history_type],
-            reason=record.history_change_reason or "",
-            changes=changes,
-        ))
-    return entries
+    if record.history_type == "~" and not changes:
+        return None
+    user = record.history_user
+    return HistoryEntry(
+        at=record.history_date,
+        user=user.username if user else None,
+        user_name=user.display_name if user else "Harbour",
+        model=label,
+        object=describe(record),
+        action=_ACTIONS[record.history_type],
+        reason=record.history_change_reason or "",
+        changes=changes,
+    )
 
 
 @dataclass(frozen=True)
@@ -180,17 +211,72 @@ register_history_source(HistorySource(
     "Decision", lambda i: Decision.history.filter(incident_id=i.pk), lambda i: (lambda r: f"Decision {r.number}")))
 
 
-def history(incident: Incident) -> list[HistoryEntry]:
-    """Who changed which field from what to what, and when, newest first: the incident, its memberships,
-    its decision log and whatever other apps register, whether the change came through the console,
-    the API or the admin."""
-    entries: list[HistoryEntry] = []
+def _before(key: list, source: int) -> Q:
+    """Records of source `source` that come after `key` = (date, source, history id), newest first."""
+    at, key_source, history_id = key
+    if source < key_source:
+        return Q(history_date__lte=at)
+    if source > key_source:
+        return Q(history_date__lt=at)
+    return Q(history_date__lt=at) | Q(history_date=at, history_id__lt=history_id)
+
+
+def _previous(records: QuerySet) -> QuerySet:
+    """Each record with the id of the one before it for the same row, which a change is diffed against."""
+    earlier = records.model.objects.filter(id=OuterRef("id")).filter(
+        Q(history_date__lt=OuterRef("history_date"))
+        | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
+    ).order_by("-history_date", "-history_id")
+    return records.annotate(previous_id=Subquery(earlier.values("history_id")[:1]))
+
+
+def history(incident: Incident, cursor: str | None = None, size: int | None = None,
+            param: str = CURSOR_PARAM) -> Page[HistoryEntry]:
+    """Who changed which field from what to what, and when, newest first, a page at a time: the incident,
+    its memberships, its decision log and whatever other apps register, whether the change came through
+    the console, the API or the admin.
+
+    The sources are separate tables, so a page takes the newest `size` records of each after the cursor,
+    merges them and keeps the newest `size`; each change is then diffed against the record before it,
+    fetched in one more query per source. The cursor is the last record's (date, source, id)."""
+    size = size or HISTORY_SIZE
+    key = decode(cursor, [_when, int, int], param) if cursor else None
+    if key is not None and not 0 <= key[1] < len(_HISTORY_SOURCES):
+        raise InvalidInput({param: BAD_CURSOR})  # it names no source: not one of ours
+    candidates = []
+    for index, source in enumerate(_HISTORY_SOURCES):
+        records = source.records(incident)
+        if key is not None:
+            records = records.filter(_before(key, index))
+        records = _previous(records.select_related("history_user")).order_by("-history_date", "-history_id")
+        candidates += [(record.history_date, index, record.history_id, record) for record in records[:size + 1]]
+    candidates.sort(key=lambda c: c[:3], reverse=True)
+    shown = candidates[:size]
+    following = encode(shown[-1][:3]) if len(candidates) > size else None
+
     # Nearly every person named in the history has been a member: one query names them all.
     names: dict[int, str] = dict(
         User.objects.filter(memberships__incident=incident).values_list("id", "username").distinct()
     )
-    for source in _HISTORY_SOURCES:
-        records = source.records(incident).select_related("history_user").order_by("history_date", "history_id")
-        entries += _entries_for(records, source.label, source.describe(incident), names)
-    entries.sort(key=lambda e: e.at, reverse=True)
-    return entries
+    entries: list[tuple] = []
+    for index, source in enumerate(_HISTORY_SOURCES):
+        mine = [c[3] for c in shown if c[1] == index]
+        if not mine:
+            continue
+        model = mine[0].__class__
+        wanted = [r.previous_id for r in mine if r.history_type == "~" and r.previous_id]
+        previous = model.objects.in_bulk(wanted) if wanted else {}
+        describe = source.describe(incident)
+        for record in mine:
+            entry = _entry(record, previous.get(record.previous_id), source.label, describe, names)
+            if entry is not None:
+                entries.append((record.history_date, index, record.history_id, entry))
+    entries.sort(key=lambda e: e[:3], reverse=True)
+    return Page([e[3] for e in entries], following, cursor or None)
+
+
+def _when(value) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError
+    return parsed

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from functools import cache
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -30,7 +31,7 @@ from .forms import (
     TransitionForm,
     same_to_the_minute,
 )
-from .models import Incident, IncidentKind, User
+from .models import Incident, IncidentKind
 from .models import IncidentStatus as Status
 from .policy import Action, incidents
 
@@ -53,8 +54,10 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         visible = visible.filter(status=status)
     if kind in IncidentKind.values:
         visible = visible.filter(kind=kind)
+    filters = urlencode({k: v for k, v in (("status", status), ("kind", kind)) if v})
     return render(request, "incidents/incident_list.html", {
-        "incidents": visible,
+        "incidents": selectors.INCIDENTS.page(visible, _cursor(request, "incidents"), param="incidents"),
+        "here": reverse("incident-list") + (f"?{filters}" if filters else ""),
         "status": status,
         "kind": kind,
         "statuses": Status.choices,
@@ -80,24 +83,29 @@ def incident_open(request: HttpRequest) -> HttpResponse:
                   status=400 if form.errors else 200)
 
 
+def _cursor(request: HttpRequest, panel: str) -> str | None:
+    """Where a panel's list starts: `?decisions=<cursor>` shows older decisions, on the page or the panel."""
+    return request.GET.get(panel) or None
+
+
 def _workspace_context(request: HttpRequest, incident: Incident, **forms) -> dict:
     """Everything the workspace shows. Panels are computed lazily (templates call these on first use),
-    so a single panel refreshed by htmx costs only its own queries."""
+    so a single panel refreshed by htmx costs only its own queries. Each list is one page, newest first,
+    with a link to older entries: a long incident costs what a short one does."""
     actions = incidents.allowed_actions(request.user, incident)
     members = cache(lambda: list(selectors.members(incident)))
-    decisions = cache(lambda: list(selectors.decisions(incident)))
     context = {
         "incident": incident,
         "actions": {a.value: True for a in actions},
-        "members": members,
-        "decisions": decisions,
-        "timeline": cache(lambda: list(selectors.timeline(incident.pk)[:200])),
-        "history": cache(lambda: selectors.history(incident)),
+        "members": cache(lambda: selectors.MEMBERS.page(selectors.members(incident), _cursor(request, "members"),
+                                                         param="members")),
+        "decisions": cache(lambda: selectors.DECISIONS.page(selectors.decisions(incident),
+                                                             _cursor(request, "decisions"), param="decisions")),
+        "timeline": cache(lambda: selectors.TIMELINE.page(selectors.timeline(incident.pk),
+                                                           _cursor(request, "timeline"), param="timeline")),
+        "history": cache(lambda: selectors.history(incident, _cursor(request, "history"), param="history")),
         "next_statuses": [(s, "Reopen" if incident.status == Status.CLOSED else Status(s).label)
                           for s in incidents.targets(Action.CHANGE_STATUS, incident)],
-        "staff": cache(lambda: User.objects.filter(is_active=True).exclude(
-            pk__in=[m.user_id for m in members()]
-        ).select_related("team").only("username", "full_name", "team__name")),
     }
     if Action.CHANGE_STATUS in actions:
         context["transition_form"] = forms.get("transition_form") or TransitionForm()
@@ -105,7 +113,7 @@ def _workspace_context(request: HttpRequest, incident: Incident, **forms) -> dic
         context["member_form"] = forms.get("member_form") or MemberAddForm()
     if Action.RECORD_DECISION in actions:
         context["decision_form"] = forms.get("decision_form") or cache(
-            lambda: DecisionForm(members=members(), entries=decisions())
+            lambda: DecisionForm(incident=incident, members=members())
         )
     context["error_forms"] = [f for f in forms.values() if f is not None and f.errors]
     return context
@@ -236,7 +244,7 @@ def member_manage(request: HttpRequest, incident_id: int, username: str) -> Http
 @require_POST
 def decision_record(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = selectors.incident_for(request.user, incident_id)  # choices for the form; the service decides
-    form = DecisionForm(request.POST, members=selectors.members(incident), entries=selectors.decisions(incident))
+    form = DecisionForm(request.POST, incident=incident, members=selectors.members(incident))
     if form.is_valid():
         try:
             entry = services.decision_record(actor=request.user, incident_id=incident_id, **form.cleaned_data)
@@ -246,6 +254,32 @@ def decision_record(request: HttpRequest, incident_id: int) -> HttpResponse:
             messages.success(request, f"Decision {entry.number} is recorded.")
             return redirect(reverse("incident-detail", kwargs={"incident_id": incident_id}) + "#decisions")
     return _rerender(request, incident_id, Action.RECORD_DECISION, decision_form=form)
+
+
+CHOICES_SHOWN = 20
+
+
+@login_required
+@require_GET
+def decision_choices(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """The decision form's "corrects" suggestions: entries matching what was typed, as <option>s for the
+    field's datalist (htmx swaps them in as the person types)."""
+    incident = selectors.incident_for(request.user, incident_id, Action.RECORD_DECISION)
+    entries = selectors.decision_choices(incident, request.GET.get("corrects", ""), CHOICES_SHOWN)
+    return render(request, "incidents/_choices.html", {
+        "choices": [(e.number, f"Decision {e.number}: {e.decision[:80]}") for e in entries],
+    })
+
+
+@login_required
+@require_GET
+def people_choices(request: HttpRequest) -> HttpResponse:
+    """Staff whose name or username matches what was typed, for a person picker's datalist: a search,
+    because an organisation's staff list is too long to send with every page."""
+    people = selectors.people_matching(request.GET.get("user", ""), CHOICES_SHOWN)
+    return render(request, "incidents/_choices.html", {
+        "choices": [(f"{p.username} — {p.display_name}", p.team.name if p.team else "") for p in people],
+    })
 
 
 @login_required

@@ -87,13 +87,13 @@ class TestIncidents:
         assert refs(cast.alice) == {incident.reference, restricted.reference}
         assert refs(cast.sam) == {incident.reference}  # senior leader: unrestricted only
         assert refs(cast.charlie) == set()
-        assert api(cast.charlie).get("/api/incidents/").json()["count"] == 0
+        assert api(cast.charlie).get("/api/incidents/").json()["results"] == []
 
     def test_list_filters(self, cast, api, incident):
         other = open_incident(cast, kind="community_violence", title="Riots", members=False)
         data = api(cast.alice).get("/api/incidents/?kind=community_violence").json()
         assert [i["id"] for i in data["results"]] == [other.pk]
-        assert api(cast.alice).get("/api/incidents/?status=closed").json()["count"] == 0
+        assert api(cast.alice).get("/api/incidents/?status=closed").json()["results"] == []
         assert api(cast.alice).get("/api/incidents/?status=burning").status_code == 400
 
     def test_list_costs_a_fixed_number_of_queries(self, cast, api):
@@ -106,7 +106,7 @@ class TestIncidents:
                 open_incident(cast, title=f"Incident {Incident.objects.count()}")
             with CaptureQueriesContext(connection) as queries:
                 body = api(cast.alice).get("/api/incidents/").json()
-            assert body["count"] == total and all("edit" in i["allowed_actions"] for i in body["results"])
+            assert len(body["results"]) == total and all("edit" in i["allowed_actions"] for i in body["results"])
             costs.append(len(queries))
         # the same whatever the length: the page's leads and the person's memberships in a query each
         assert costs[0] == costs[1] <= 9, costs
@@ -116,7 +116,7 @@ class TestIncidents:
         assert api(cast.olive).get(url).json()["reference"] == incident.reference
         response = api(cast.tom).patch(url, {"severity": "moderate"}, format="json")
         assert response.status_code == 200 and response.json()["severity"] == "moderate"
-        history = api(cast.alice).get(f"{url}history/").json()
+        history = api(cast.alice).get(f"{url}history/").json()["results"]
         changed = [h for h in history if h["model"] == "Incident" and h["action"] == "changed"]
         assert changed[0]["user"] == "tom"
         assert {"field": "severity", "label": "severity", "old": "Critical", "new": "Moderate"} in changed[0]["changes"]
@@ -162,7 +162,7 @@ class TestTransition:
 class TestMembers:
     def test_list_add_and_remove(self, cast, api, incident):
         url = f"/api/incidents/{incident.pk}/members/"
-        listed = api(cast.olive).get(url).json()
+        listed = api(cast.olive).get(url).json()["results"]
         assert {m["user"] for m in listed} == {"alice", "tom", "bob", "olive", "cora"}
         response = api(cast.tom).post(url, {"user": "charlie", "role": "member", "reason": "Duty worker"},
                                       format="json")
@@ -236,7 +236,7 @@ class TestDecisions:
         assert response.status_code == 201, response.json()
         data = response.json()
         assert data["number"] == 1 and data["decided_by"] == "bob" and data["corrected"] is False
-        assert api(cast.olive).get(url).json()[0]["decision"] == "Tell staff first"
+        assert api(cast.olive).get(url).json()["results"][0]["decision"] == "Tell staff first"
 
     def test_late_entry_without_reason_is_400(self, cast, api, incident):
         body = {"decision": "d", "rationale": "r", "decided_at": _iso(-1)}
@@ -248,7 +248,7 @@ class TestDecisions:
         url = f"/api/incidents/{incident.pk}/decisions/"
         first = api(cast.bob).post(url, {"decision": "Wrong", "rationale": "r"}, format="json").json()
         api(cast.bob).post(url, {"decision": "Right", "rationale": "r", "corrects": first["id"]}, format="json")
-        log = {d["id"]: d for d in api(cast.bob).get(url).json()}
+        log = {d["id"]: d for d in api(cast.bob).get(url).json()["results"]}
         assert log[first["id"]]["corrected"] is True
 
     @pytest.mark.parametrize("method", ["put", "patch", "delete"])
@@ -290,7 +290,7 @@ class TestTimelineAndHistory:
         api(cast.bob).post(f"/api/incidents/{incident.pk}/decisions/", {"decision": "d", "rationale": "r"},
                            format="json")
         api(cast.alice).delete(f"/api/incidents/{incident.pk}/members/olive/?reason=Left")
-        history = api(cast.alice).get(f"/api/incidents/{incident.pk}/history/").json()
+        history = api(cast.alice).get(f"/api/incidents/{incident.pk}/history/").json()["results"]
         models = {h["model"] for h in history}
         assert models == {"Incident", "Membership", "Decision"}
         removal = next(h for h in history if h["object"] == "Membership of olive" and h["action"] == "changed")

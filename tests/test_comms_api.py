@@ -129,7 +129,7 @@ class TestWorkflow:
         response = api(cast.tom).post(f"/api/messages/{statement['id']}/release/",
                                       {"override_reason": "Already reported nationally"}, format="json")
         assert response.status_code == 200 and response.json()["status"] == "released"
-        log = api(cast.bob).get(f"/api/incidents/{incident.pk}/decisions/").json()
+        log = api(cast.bob).get(f"/api/incidents/{incident.pk}/decisions/").json()["results"]
         assert log[0]["rationale"] == "Already reported nationally"
 
     def test_request_changes_and_withdraw(self, cast, api, incident):
@@ -171,7 +171,7 @@ class TestInbox:
         message = approved(api, cast, incident, audience="people", recipients=["charlie"],
                            content_note="Mentions a death")
         api(cast.cora).post(f"/api/messages/{message['id']}/release/", {}, format="json")
-        inbox = api(cast.charlie).get("/api/inbox/").json()
+        inbox = api(cast.charlie).get("/api/inbox/").json()["results"]
         assert [(i["id"], i["acknowledged"], i["content_note"]) for i in inbox] == [
             (message["id"], False, "Mentions a death")]
         # Charlie is not a member: the inbox shows the briefing, the incident stays need-to-know
@@ -289,7 +289,7 @@ def test_holding_templates_are_edited_in_the_admin(client, db):
 def test_history_shows_the_communication_steps(cast, api, incident):
     message = approved(api, cast, incident)
     api(cast.cora).post(f"/api/messages/{message['id']}/release/", {}, format="json")
-    history = api(cast.olive).get(f"/api/incidents/{incident.pk}/history/").json()
+    history = api(cast.olive).get(f"/api/incidents/{incident.pk}/history/").json()["results"]
     kinds = {(h["model"], h["action"]) for h in history}
     assert ("Message", "created") in kinds and ("Message", "changed") in kinds and ("Approval", "created") in kinds
     released = next(h for h in history if h["model"] == "Message" and any(
@@ -302,7 +302,7 @@ def test_message_list_costs_the_same_whatever_its_length(cast, api, incident, co
     for n in range(count):
         create(api, cast.alice, incident, subject=f"Message {n}", audience="press_statement" if n % 2 else "all_staff")
     with django_assert_max_num_queries(14):
-        assert len(api(cast.cora).get(f"/api/incidents/{incident.pk}/messages/").json()) == count
+        assert len(api(cast.cora).get(f"/api/incidents/{incident.pk}/messages/").json()["results"]) == count
 
 
 def test_odd_ids_and_numbers_are_not_found_or_bad_requests(cast, api, client, incident):

@@ -562,7 +562,7 @@ class TestAudit:
         assert approval.voided_at is not None
         record = approval.history.latest()
         assert record.history_user == cast.tom and record.voided_at is not None
-        history = api(cast.bob).get(f"/api/incidents/{incident.pk}/history/").json()
+        history = api(cast.bob).get(f"/api/incidents/{incident.pk}/history/").json()["results"]
         voided = [h for h in history if h["model"] == "Approval" and h["action"] == "changed"]
         assert voided and voided[0]["user"] == "tom"
         assert {c["field"] for c in voided[0]["changes"]} >= {"voided_at", "voided_reason"}

@@ -251,7 +251,7 @@ class TestChanges:
         client.post(f"/incidents/{incident.pk}/decisions/new/", {"decision": "Old call", "rationale": "r"})
         first = Decision.objects.get()
         client.post(f"/incidents/{incident.pk}/decisions/new/",
-                    {"decision": "New call", "rationale": "r", "corrects": str(first.pk)})
+                    {"decision": "New call", "rationale": "r", "corrects": str(first.number)})
         body = client.get(f"/incidents/{incident.pk}/panels/decisions/").content.decode()
         assert "<del>Old call</del>" in body and "corrects" in body
 

@@ -1,0 +1,66 @@
+"""The API's lists, a page at a time (config/paging.py): `{"next": <url or null>, "results": [...]}`.
+
+`?page_size=` (1–200, default 50) sets the length; follow `next` for the rest. A list view names its
+order as `keyset`; one that pages itself (the history, merged from several tables) returns from
+`get_queryset` a function of (cursor, size) giving a `Page`.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+from .paging import CURSOR_PARAM, MAX_PAGE_SIZE, PAGE_SIZE, SIZE_PARAM, Page, page_size
+
+
+def page_from(request, source, view=None) -> Page:
+    cursor = request.query_params.get(CURSOR_PARAM) or None
+    size = page_size(request.query_params.get(SIZE_PARAM))
+    if isinstance(source, QuerySet):
+        return view.keyset.page(source, cursor, size)
+    return source(cursor, size)
+
+
+def paged_body(request, page: Page, results: list) -> dict:
+    following = None
+    if page.next:
+        following = replace_query_param(request.build_absolute_uri(), CURSOR_PARAM, page.next)
+    return {"next": following, "results": results}
+
+
+class KeysetPagination(BasePagination):
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.page = page_from(request, queryset, view)
+        return self.page.items
+
+    def get_paginated_response(self, data):
+        return Response(paged_body(self.request, self.page, data))
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["next", "results"],
+            "properties": {
+                "next": {"type": "string", "format": "uri", "nullable": True,
+                         "description": "The next (older) page, or null when this is the last."},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": CURSOR_PARAM, "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "Where the page starts: take it from the previous page's `next`."},
+            {"name": SIZE_PARAM, "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+             "description": f"How many to return (each list has its own default, at most {PAGE_SIZE})."},
+        ]
+
+
+def paged_response(request, view, source, serialize) -> Response:
+    """For an APIView that is not a generic list: the page, serialised, with its `next` link."""
+    page = page_from(request, source, view)
+    return Response(paged_body(request, page, serialize(page.items)))
