@@ -3,10 +3,14 @@ origin check (scheme, host and port), then session or token authentication, then
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()  # sets Django up before anything imports models
+django.setup(set_prefix=False)  # before anything imports models (what get_asgi_application() does)
+
+from config.http import SyncViewsASGIHandler  # noqa: E402
+
+django_asgi_app = SyncViewsASGIHandler()  # every view is synchronous: one crossing to a thread per request
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

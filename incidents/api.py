@@ -104,7 +104,8 @@ class IncidentListApi(generics.ListAPIView):
     def post(self, request):
         """Open an incident (senior leaders). You become its lead."""
         incident = services.incident_open(actor=request.user, **_parse(IncidentOpenSerializer, request))
-        return _incident_response(incident.pk, request, status.HTTP_201_CREATED)
+        # Presented as written, with its lead: not read back.
+        return Response(IncidentSerializer(incident, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class IncidentDetailApi(APIView):

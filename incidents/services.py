@@ -194,7 +194,17 @@ def incident_open(
             + (" (restricted)" if restricted else ""),
             data={"reference": incident.reference},
         )
+    _known_to_have(incident, "memberships", [membership])
     return incident
+
+
+def _known_to_have(instance, relation: str, rows: list) -> None:
+    """Record a new row's related rows as a prefetch would have read them (as Django's own prefetch does),
+    so whoever presents it (the API answers with the incident and its lead) need not read back what was
+    just written."""
+    rows_qs = getattr(instance, relation).all()
+    rows_qs._result_cache, rows_qs._prefetch_done = rows, True
+    instance._prefetched_objects_cache = {relation: rows_qs}
 
 
 def _describe_change(field: str, old: Any, new: Any) -> str:

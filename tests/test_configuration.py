@@ -56,6 +56,23 @@ class TestProductionSettings:
         assert result.returncode == 0, result.stdout + result.stderr
         assert "no issues" in result.stdout
 
+    def test_postgresql_connections_are_pooled_and_sized(self):
+        """Under ASGI a connection is closed after every request: a pool per process keeps them open."""
+        code = ("from django.conf import settings as s; d = s.DATABASES['default']; "
+                "print(d['OPTIONS'].get('pool'), d['CONN_MAX_AGE'])")
+        url = "postgres://postgres@127.0.0.1:5432/unused"
+        result = django("shell", "-c", code, DATABASE_URL=url)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == "{'min_size': 2, 'max_size': 10, 'timeout': 10} 0"
+        result = django("shell", "-c", code, DATABASE_URL=url, HARBOUR_DB_POOL_MAX_SIZE="4",
+                        HARBOUR_DB_POOL_MIN_SIZE="1")
+        assert result.stdout.strip().splitlines()[-1] == "{'min_size': 1, 'max_size': 4, 'timeout': 10} 0"
+        result = django("shell", "-c", code, DATABASE_URL=url, HARBOUR_DB_POOL_MAX_SIZE="0",
+                        DATABASE_CONN_MAX_AGE="60")
+        assert result.stdout.strip().splitlines()[-1] == "None 60"
+        result = django("check", DATABASE_URL=url, DATABASE_CONN_MAX_AGE="60")
+        assert result.returncode != 0 and "cannot be used with the connection pool" in result.stderr
+
     def test_bad_values_stop_start_up(self):
         result = django("check", DEBUG="perhaps")
         assert result.returncode != 0 and "DEBUG must be one of" in result.stderr

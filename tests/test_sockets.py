@@ -164,3 +164,37 @@ async def test_events_reach_every_open_socket(cast, incident):
     assert {m["event"]["type"] for m in received} == {"member.added"}
     for communicator in sockets:
         await communicator.disconnect()
+
+
+async def test_pushes_skip_the_database_cleanup_that_reads_need(cast, incident, monkeypatch):
+    """A pushed event is forwarded without Channels' per-message hop to close stale connections (issue 8:
+    a quarter of a push's CPU); messages whose handlers read still get it."""
+    import channels.consumer
+
+    from incidents import realtime
+
+    cleanups = []
+    real = channels.consumer.aclose_old_connections
+
+    async def counted():
+        cleanups.append(1)
+        await real()
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
+    headers = await database_sync_to_async(session_headers)(cast.bob)
+    communicator, connected, _ = await connect(incident.pk, headers)
+    assert connected
+    before = len(cleanups)
+    layer = realtime.get_channel_layer()
+    for n in range(3):
+        await layer.group_send(realtime.incident_group(incident.pk),
+                               realtime.timeline_event_message({"id": n, "summary": "pushed"}))
+        assert (await next_event(communicator))["event"]["summary"] == "pushed"
+    await layer.group_send(realtime.incident_group(incident.pk), realtime.comms_changed_message(7))
+    assert (await next_event(communicator))["type"] == "message.updated"
+    assert len(cleanups) == before
+    await communicator.send_json_to({"type": "resync", "after": 0})  # reads: cleaned up as before
+    while (await next_event(communicator))["type"] != "resync.done":
+        pass
+    assert len(cleanups) == before + 1
+    await communicator.disconnect()
