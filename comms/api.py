@@ -107,12 +107,16 @@ class MessageDiffApi(APIView):
         return Response(selectors.version_diff(versions[numbers["from"]], versions[numbers["to"]]))
 
 
-class MessageDeliveriesApi(APIView):
-    @extend_schema(responses=DeliverySerializer(many=True))
-    def get(self, request, message_id: int):
-        """Each email's delivery state (comms and command approvers). Acknowledgements are counts only."""
-        message = selectors.message_for(request.user, message_id, Action.SEE_DELIVERY)
-        return Response(DeliverySerializer(message.emails.select_related("recipient"), many=True).data)
+class MessageDeliveriesApi(generics.ListAPIView):
+    """Each email's delivery state (comms and command approvers), a page at a time: a briefing to all
+    staff has thousands. Acknowledgements are counts only."""
+
+    serializer_class = DeliverySerializer
+    keyset = selectors.DELIVERIES
+
+    def get_queryset(self):
+        message = selectors.message_for(self.request.user, self.kwargs["message_id"], Action.SEE_DELIVERY)
+        return message.emails.select_related("recipient")
 
 
 class _MessageAction(APIView):

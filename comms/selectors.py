@@ -57,6 +57,7 @@ def inbox_item_for(actor: Actor, message_id) -> InboxItem:
 MESSAGES = Keyset("-updated_at", "-id", size=25)
 BOARD = Keyset("updated_at", "id")  # the longest waiting first
 INBOX = Keyset("-delivered_at", "-id")
+DELIVERIES = Keyset("id")
 
 
 def _count(queryset: QuerySet) -> Subquery:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from config.paging import Keyset
 from incidents.rules import Actor
 
 from .models import SupportRequest
 from .policy import Action, requests
+
+
+REQUESTS = Keyset("-created_at", "-id")
 
 
 def support_requests(actor: Actor) -> QuerySet[SupportRequest]:

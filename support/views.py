@@ -32,7 +32,7 @@ def support_requests(request: HttpRequest) -> HttpResponse:
         return redirect("support-requests")
     visible = selectors.support_requests(request.user).select_related("person", "person__team", "incident")
     return render(request, "support/requests.html", {
-        "requests": visible,
+        "requests": selectors.REQUESTS.page(visible, request.GET.get("requests") or None, param="requests"),
         "statuses": SupportStatus.choices,
         "answers": requests.qualifies(request.user, WELLBEING_LEADS),
     })

@@ -160,7 +160,7 @@ class TestWorkflow:
     def test_deliveries_for_approvers_only(self, cast, api, incident):
         message = approved(api, cast, incident, audience="people", recipients=["bob"])
         api(cast.cora).post(f"/api/messages/{message['id']}/release/", {}, format="json")
-        deliveries = api(cast.cora).get(f"/api/messages/{message['id']}/deliveries/").json()
+        deliveries = api(cast.cora).get(f"/api/messages/{message['id']}/deliveries/").json()["results"]
         assert [d["to"] for d in deliveries] == ["bob@example.org"]
         assert "acknowledged" not in deliveries[0]
         assert api(cast.bob).get(f"/api/messages/{message['id']}/deliveries/").status_code == 403
