@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from config.errors import Conflict, GateRefused, InvalidInput
 from incidents.forms import same_to_the_minute
 from incidents.models import User
-from incidents.rules import parse_id
+from incidents.rules import known_members, parse_id
 
 from . import identifiers as identifier_matching
 from . import selectors, services
@@ -30,7 +30,14 @@ from .forms import (
     ReleaseForm,
     WithdrawForm,
 )
-from .models import EXTERNAL_AUDIENCES, PUBLIC_AUDIENCES, Audience, HoldingTemplate, MessageStatus
+from .models import (
+    EXTERNAL_AUDIENCES,
+    INTERNAL_AUDIENCES,
+    PUBLIC_AUDIENCES,
+    Audience,
+    HoldingTemplate,
+    MessageStatus,
+)
 from .policy import Action, incident_comms, messages, overridable
 
 # The communications tab lists messages in the order a person works through them.
@@ -407,9 +414,21 @@ def identifiers(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 
 def _owners(incident):
-    """Who may own an enquiry: the people who may log one."""
-    return [m.user for m in incident.memberships.active().select_related("user")
-            if incident_comms.allows(m.user, Action.LOG_MEDIA, incident)]
+    """Who may own an enquiry: the people who may log one (every member and their roles read at once)."""
+    return [user for user in known_members(incident) if incident_comms.allows(user, Action.LOG_MEDIA, incident)]
+
+
+RESPONSES_OFFERED = 25
+
+
+def _responses(incident, current: int | None = None):
+    """The messages an enquiry may be answered with: the incident's latest that leave the organisation
+    (and the one already chosen), not every message a long incident has had."""
+    latest = incident.messages.exclude(audience__in=INTERNAL_AUDIENCES).order_by("-updated_at", "-id")
+    chosen = list(latest.only("pk", "audience", "subject")[:RESPONSES_OFFERED])
+    if current and current not in {m.pk for m in chosen}:
+        chosen += list(incident.messages.filter(pk=current).only("pk", "audience", "subject"))
+    return chosen
 
 
 @login_required
@@ -419,7 +438,7 @@ def media_log(request: HttpRequest, incident_id: int) -> HttpResponse:
     allowed = _incident_offers(request, incident)
     form = None
     if request.method == "POST":
-        form = MediaEnquiryForm(request.POST, owners=_owners(incident), messages=incident.messages.all())
+        form = MediaEnquiryForm(request.POST, owners=_owners(incident), messages=_responses(incident))
         if form.is_valid():
             try:
                 services.media_enquiry_log(actor=request.user, incident_id=incident.pk, **form.service_values())
@@ -430,7 +449,7 @@ def media_log(request: HttpRequest, incident_id: int) -> HttpResponse:
                 return redirect("comms-media", incident_id=incident.pk)
         selectors.incident_for(request.user, incident_id, Action.LOG_MEDIA)  # the form again, for those who may
     elif allowed.get(Action.LOG_MEDIA):
-        form = MediaEnquiryForm(owners=_owners(incident), messages=incident.messages.all())
+        form = MediaEnquiryForm(owners=_owners(incident), messages=_responses(incident))
     return render(request, "comms/media_log.html", {
         "incident": incident, "incident_allowed": allowed, "form": form, "error_forms": _errors(form),
         "enquiries": selectors.media_enquiries(incident), "comms_tab": "media",
@@ -460,7 +479,7 @@ def media_enquiry(request: HttpRequest, enquiry_id: int) -> HttpResponse:
         "response_message": str(enquiry.response_message_id or ""),
     }
     form = MediaEnquiryForm(request.POST or None, initial=initial, owners=_owners(incident),
-                            messages=incident.messages.all())
+                            messages=_responses(incident, enquiry.response_message_id))
     if request.method == "POST" and form.is_valid():
         values = form.service_values()
         changes = {f: v for f, v in values.items()

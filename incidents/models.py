@@ -233,6 +233,10 @@ class Decision(models.Model):
             models.CheckConstraint(condition=Q(decided_at__lte=models.F("recorded_at")), name="decided_not_after_recorded"),
             models.UniqueConstraint(fields=["incident", "number"], name="decision_number_unique"),
         ]
+        indexes = [
+            # The decision log's pages (incidents.selectors.DECISIONS): the newest of one incident first.
+            models.Index(fields=["incident", "-decided_at", "-number"], name="decision_log_page"),
+        ]
 
     def __str__(self) -> str:
         return f"Decision {self.number} in incident {self.incident_id}"

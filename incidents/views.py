@@ -8,12 +8,14 @@ refreshed by htmx when the incident socket says something changed, and all of th
 from __future__ import annotations
 
 import csv
+import io
 from functools import cache
 from urllib.parse import urlencode
 
+from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -282,19 +284,37 @@ def people_choices(request: HttpRequest) -> HttpResponse:
     })
 
 
+CSV_CHUNK = 1000
+CSV_COLUMNS = ("id", "at", "actor", "actor_name", "type", "summary")
+
+
 @login_required
 @require_GET
 def timeline_csv(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """The whole timeline as a spreadsheet, however long: streamed a thousand events at a time, each
+    read in a short trip to a thread, so a 20,000-event export never holds the process while it runs."""
     incident = selectors.incident_for(request.user, incident_id)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(_csv_rows(incident.pk), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{incident.reference}-timeline.csv"'
-    columns = ("id", "at", "actor", "actor_name", "type", "summary")
-    writer = csv.writer(response)
-    writer.writerow(columns)
-    for event in selectors.timeline(incident.pk).iterator(chunk_size=500):
-        payload = event.as_payload()
-        writer.writerow([_csv_safe(payload[column]) for column in columns])
     return response
+
+
+async def _csv_rows(incident_id: int):
+    yield _csv_text([CSV_COLUMNS])
+    cursor = None
+    while True:
+        page = await sync_to_async(selectors.TIMELINE.page)(
+            selectors.timeline(incident_id), cursor, size=CSV_CHUNK)
+        yield _csv_text([[_csv_safe(e.as_payload()[c]) for c in CSV_COLUMNS] for e in page])
+        if not page.next:
+            return
+        cursor = page.next
+
+
+def _csv_text(rows) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue()
 
 
 def _csv_safe(value):

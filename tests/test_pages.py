@@ -22,6 +22,16 @@ OPEN_FORM = {
 }
 
 
+def streamed(response) -> list[bytes]:
+    """The chunks of a streamed response, as a server sends them (the export streams asynchronously)."""
+    from asgiref.sync import async_to_sync
+
+    async def collect():
+        return [chunk async for chunk in response.streaming_content]
+
+    return async_to_sync(collect)()
+
+
 def page(client, user, url, **kwargs):
     client.force_login(user)
     return client.get(url, **kwargs)
@@ -266,16 +276,32 @@ class TestTimelineExport:
         response = page(client, cast.olive, f"/incidents/{incident.pk}/timeline.csv")
         assert response["Content-Type"].startswith("text/csv")
         assert incident.reference in response["Content-Disposition"]
-        rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+        rows = list(csv.DictReader(io.StringIO(b"".join(streamed(response)).decode())))
         assert len(rows) == TimelineEvent.objects.filter(incident=incident).count()
         assert rows[-1]["type"] == "incident.opened"
+
+    def test_a_long_timeline_streams_every_event_once(self, cast, client, incident):
+        from django.utils import timezone
+
+        from incidents.views import CSV_CHUNK
+        TimelineEvent.objects.bulk_create([
+            TimelineEvent(incident=incident, at=timezone.now(), type="decision.recorded", summary=f"Event {n}")
+            for n in range(2 * CSV_CHUNK + 5)
+        ])
+        response = page(client, cast.olive, f"/incidents/{incident.pk}/timeline.csv")
+        chunks = streamed(response)
+        assert len(chunks) >= 4  # the header, then a thousand events at a time
+        ids = [int(row["id"]) for row in csv.DictReader(io.StringIO(b"".join(chunks).decode()))]
+        assert ids == sorted(set(ids), reverse=True)
+        assert len(ids) == TimelineEvent.objects.filter(incident=incident).count()
 
     def test_formula_like_text_is_neutralised(self, cast, client, incident):
         cast.bob.full_name = "=HYPERLINK(1)"
         cast.bob.save()
         client.force_login(cast.bob)
         client.post(f"/incidents/{incident.pk}/decisions/new/", {"decision": "d", "rationale": "r"})
-        rows = list(csv.DictReader(io.StringIO(client.get(f"/incidents/{incident.pk}/timeline.csv").content.decode())))
+        response = client.get(f"/incidents/{incident.pk}/timeline.csv")
+        rows = list(csv.DictReader(io.StringIO(b"".join(streamed(response)).decode())))
         assert rows[0]["actor_name"] == "'=HYPERLINK(1)"
 
 

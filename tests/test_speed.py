@@ -88,3 +88,41 @@ def test_an_incident_is_opened_and_answered_without_reading_it_back(cast, api):
     assert "edit" in response.json()["allowed_actions"]
     assert not any(q.startswith("SELECT") and 'FROM "incidents_incident"' in q for q in sql), sql
     assert len([q for q in sql if not q.startswith(("SAVEPOINT", "RELEASE"))]) <= 8, sql
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_the_timeline_export_streams_in_chunks_through_the_server(cast, incident):
+    """Served by the ASGI application, the export goes out a chunk at a time, so a long one never holds
+    the process (issue 8: no request holds it for more than a second)."""
+    from channels.testing import ApplicationCommunicator
+    from django.test import Client
+    from django.utils import timezone
+
+    from incidents.models import TimelineEvent
+    from incidents.views import CSV_CHUNK
+
+    def prepare():
+        TimelineEvent.objects.bulk_create([
+            TimelineEvent(incident=incident, at=timezone.now(), type="decision.recorded", summary=f"Event {n}")
+            for n in range(CSV_CHUNK + 10)])
+        client = Client()
+        client.force_login(cast.olive)
+        return client.cookies["sessionid"].value
+
+    session = await database_sync_to_async(prepare)()
+    scope = {"type": "http", "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": f"/incidents/{incident.pk}/timeline.csv", "query_string": b"",
+             "headers": [(b"host", b"127.0.0.1"), (b"cookie", f"sessionid={session}".encode())]}
+    communicator = ApplicationCommunicator(application, scope)
+    await communicator.send_input({"type": "http.request", "body": b""})
+    start = await communicator.receive_output(10)
+    assert start["status"] == 200
+    bodies = []
+    while True:
+        message = await communicator.receive_output(10)
+        bodies.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    assert len([b for b in bodies if b]) >= 3
+    assert b"".join(bodies).decode().count("\n") == 1 + CSV_CHUNK + 10 + 5  # header, events, the cast joining
