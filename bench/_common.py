@@ -1,10 +1,11 @@
-"""Shared helpers for the Harbour benchmarks (bench/live_fanout.py, bench/page_timings.py)."""
+"""Shared helpers for the Harbour benchmarks (bench/*.py): mode check, token, lead incident, percentiles, /proc CPU."""
 
 from __future__ import annotations
 
 import json
 import math
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,7 +16,7 @@ if str(ROOT) not in sys.path:
 from tests.servers import api_request, harbour_stack, is_postgres_url  # noqa: E402
 
 __all__ = ["PASSWORD", "LEAD", "ROOT", "api_request", "harbour_stack", "check_mode", "token_for",
-           "incident_led_by", "percentile", "cpu_seconds", "append_jsonl"]
+           "incident_led_by", "percentile", "cpu_seconds", "append_jsonl", "results_of", "git_commit", "ratio"]
 
 LEAD = "dhughes"  # leads the restricted child-death incident in seed_demo
 PASSWORD = "harbour-demo"  # noqa: S105 - the published password of every seed_demo person
@@ -37,8 +38,30 @@ def token_for(base: str, username: str = LEAD) -> str:
     return api_request(f"{base}/api/auth/token/", data={"username": username, "password": PASSWORD})["token"]
 
 
+def results_of(body):
+    """The items of a list answer: a plain JSON list, or a page `{"results": [...], "next": ...}`."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict) and isinstance(body.get("results"), list):
+        return body["results"]
+    raise RuntimeError(f"not a list answer: {str(body)[:200]}")
+
+
+def git_commit() -> str:
+    """The short commit, with "+dirty" when tracked files outside bench/ differ from it (work in progress)."""
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True, check=False).stdout.strip()
+    changed = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "--", ".",
+                              ":(exclude)bench"], capture_output=True, text=True, check=False).stdout.strip()
+    return commit + ("+dirty" if changed else "")
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator and not math.isnan(denominator) else math.nan
+
+
 def incident_led_by(base: str, token: str, username: str = LEAD) -> int:
-    incidents = api_request(f"{base}/api/incidents/", token=token)["results"]
+    incidents = results_of(api_request(f"{base}/api/incidents/", token=token))
     led = [i["id"] for i in incidents if i["lead"] == username]
     if not led:
         raise RuntimeError(f"no incident led by {username}: {incidents}")

@@ -10,7 +10,6 @@ from incidents.rules import Actor
 from .models import SupportRequest
 from .policy import Action, requests
 
-
 REQUESTS = Keyset("-created_at", "-id")
 
 
