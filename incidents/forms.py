@@ -200,7 +200,7 @@ class DecisionForm(HarbourForm):
             corrects.update({
                 "list": "decision-choices",
                 "hx-get": reverse("decision-choices", kwargs={"incident_id": incident.pk}),
-                "hx-trigger": "input changed delay:300ms", "hx-target": "#decision-choices", "name": "corrects",
+                "hx-trigger": "input changed delay:300ms", "hx-target": "#decision-choices",
             })
 
     def clean_corrects(self):

@@ -164,6 +164,26 @@ def test_removed_member_loses_access_live(signed_in, open_workspace, restricted_
     expect(_banner(lead)).to_contain_text("is now a member")
 
 
+def test_pickers_search_as_you_type(signed_in, open_workspace, restricted_id):
+    """The member picker and the decision form's "corrects" offer matches from a search as the person
+    types (an organisation's staff and a long decision log are too long to send with the page)."""
+    lead = signed_in("dhughes")
+    open_workspace(lead, restricted_id)
+    _tab(lead, "Members")
+    expect(lead.locator("#staff-list option")).to_have_count(0)
+    lead.get_by_label("Member of staff").press_sequentially("patel", delay=30)
+    expect(lead.locator('#staff-list option[value^="bpatel"]')).to_have_count(1, timeout=LIVE_TIMEOUT)
+
+    _tab(lead, "Decision log")
+    lead.get_by_label("Decision", exact=True).fill(f"Search me {secrets.token_hex(3)}")
+    lead.get_by_label("Rationale", exact=True).fill("To be found.")
+    lead.get_by_role("button", name="Record decision").click()
+    expect(_banner(lead)).to_contain_text("is recorded")
+    _tab(lead, "Decision log")
+    lead.get_by_label("This entry corrects decision number").press_sequentially("Search me", delay=30)
+    expect(lead.locator("#decision-choices option").first).to_contain_text("Search me", timeout=LIVE_TIMEOUT)
+
+
 # --- d. accessibility -----------------------------------------------------------------------------------
 
 
