@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from config.errors import InvalidInput
@@ -54,7 +54,10 @@ def decisions(incident: Incident) -> QuerySet[Decision]:
     """The decision log, newest decision first, each annotated with whether a later entry corrects it."""
     return (
         incident.decisions.select_related("decided_by", "recorded_by", "corrects")
-        .annotate(is_corrected=Exists(Decision.objects.filter(corrects=OuterRef("pk"))))
+        # A scalar subquery, not EXISTS: PostgreSQL plans an EXISTS for every entry of the incident (a
+        # hashed scan of the whole decision table) before the page's LIMIT; this one runs per row shown.
+        .alias(correction=Subquery(Decision.objects.filter(corrects=OuterRef("pk")).order_by().values("pk")[:1]))
+        .annotate(is_corrected=ExpressionWrapper(Q(correction__isnull=False), output_field=BooleanField()))
         .order_by("-decided_at", "-number")
     )
 
