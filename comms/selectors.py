@@ -26,6 +26,7 @@ from .models import (
     Message,
     MessageStatus,
     MessageVersion,
+    OutboundEmail,
 )
 from .policy import APPROVERS, Action, enquiries, inbox, incident_comms, messages
 
@@ -54,8 +55,10 @@ def inbox_item_for(actor: Actor, message_id) -> InboxItem:
 
 
 # The order of each list, and the key that pages it (config/paging.py).
-MESSAGES = Keyset("-updated_at", "-id", size=25)
-BOARD = Keyset("updated_at", "id")  # the longest waiting first
+# Keyed on what never changes (ids grow with creation): a message edited or approved while someone reads
+# the list must not jump past their place and vanish from the pages they have not reached.
+MESSAGES = Keyset("-id", size=25)  # the newest first
+BOARD = Keyset("id")  # the longest standing first
 INBOX = Keyset("-delivered_at", "-id")
 DELIVERIES = Keyset("id")
 
@@ -97,6 +100,14 @@ def board_messages(actor: Actor) -> QuerySet[Message]:
             Q(status__in=WAITING) | Q(status=MessageStatus.RELEASED, released_at__gte=recent)
         )
     ).order_by("updated_at", "id")
+
+
+def delivery_counts(message: Message) -> list[tuple[str, int]]:
+    """How many of a message's emails are in each state, in words: the whole picture in one query, while
+    the table beside it shows a page."""
+    labels = dict(OutboundEmail._meta.get_field("state").flatchoices)
+    counts = message.emails.order_by().values_list("state").annotate(n=Count("id"))
+    return [(str(labels.get(state, state)), n) for state, n in sorted(counts)]
 
 
 def inbox_items(actor: Actor) -> QuerySet[InboxItem]:

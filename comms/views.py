@@ -218,7 +218,10 @@ def _message_context(request, message, **forms) -> dict:
         "show_values": incident_comms.allows(request.user, Action.PROTECT_IDENTIFIERS, message.incident),
         "can_override": bool(allowed.get(Action.OVERRIDE_GATE)) and overridable([code for code, _ in gates]),
         "comments": message.comments.select_related("author"),
-        "deliveries": message.emails.select_related("recipient") if allowed.get(Action.SEE_DELIVERY) else None,
+        "deliveries": selectors.DELIVERIES.page(
+            message.emails.select_related("recipient"), request.GET.get("deliveries") or None, param="deliveries",
+        ) if allowed.get(Action.SEE_DELIVERY) else None,
+        "delivery_counts": selectors.delivery_counts(message) if allowed.get(Action.SEE_DELIVERY) else None,
         "comment_form": forms.get("comment_form") or CommentForm(),
         "release_form": forms.get("release_form") or ReleaseForm(),
         "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,7 @@ from typing import Any, Generic, TypeVar
 from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 
+from .api_fields import within_sane_years
 from .errors import InvalidInput
 
 PAGE_SIZE = 50
@@ -39,9 +41,14 @@ def encode(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+MAX_CURSOR = 512  # far longer than any key Harbour writes
+
+
 def decode(token: str, parsers: Sequence[Callable[[Any], Any]], param: str = CURSOR_PARAM) -> list[Any]:
     """The key a cursor carries, each value parsed for its column; bad input if it is not one of ours."""
     try:
+        if len(token) > MAX_CURSOR:
+            raise ValueError
         raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         if not isinstance(raw, list) or len(raw) != len(parsers) or any(v is None for v in raw):
             raise ValueError
@@ -49,15 +56,23 @@ def decode(token: str, parsers: Sequence[Callable[[Any], Any]], param: str = CUR
         if any(v is None for v in values):
             raise ValueError
         return values
-    except (ValueError, TypeError, UnicodeError, binascii.Error, ValidationError, OverflowError):
+    except (ValueError, TypeError, UnicodeError, binascii.Error, ValidationError, OverflowError, RecursionError):
         raise InvalidInput({param: BAD_CURSOR}) from None
+
+
+def sane_time(value: datetime) -> datetime:
+    """A time from a cursor: with its offset, as every key Harbour writes, and a year Harbour could hold
+    (years near 1 or 9999 overflow when moved to UTC)."""
+    if value.tzinfo is None or not within_sane_years(value):
+        raise ValueError
+    return value
 
 
 def page_size(value: str | None, param: str = SIZE_PARAM) -> int | None:
     """The length asked for, or None for the list's own."""
     if value in (None, ""):
         return None
-    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
+    if not re.fullmatch(r"[0-9]{1,3}", value) or not 1 <= int(value) <= MAX_PAGE_SIZE:
         raise InvalidInput({param: f"Give a whole number from 1 to {MAX_PAGE_SIZE}."})
     return int(value)
 
@@ -149,8 +164,8 @@ def _parser(model: type[Model], name: str) -> Callable[[Any], Any]:
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise ValueError
         parsed = model_field.to_python(value)
-        if isinstance(parsed, datetime) and parsed.tzinfo is None:
-            raise ValueError  # every key Harbour writes carries its offset
+        if isinstance(parsed, datetime):
+            sane_time(parsed)
         return parsed
 
     return parse

@@ -153,8 +153,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # each request runs in a thread of its own), so without a pool every request and every socket that
     # reads pays a new PostgreSQL connection: measured, about a quarter of a write's time, and sockets
     # open 2.7 times slower. A pool per process keeps them open. Size it for the topology: the default
-    # of 10 per process gives two web processes and two workers 40 connections at most, well inside
-    # PostgreSQL's default max_connections of 100. HARBOUR_DB_POOL_MAX_SIZE=0 turns pooling off (for
+    # of 10 per process gives two web processes and a worker 30 connections at most (10 more for each
+    # process added), well inside PostgreSQL's default max_connections of 100. HARBOUR_DB_POOL_MAX_SIZE=0 turns pooling off (for
     # PgBouncer in transaction mode, say), and DATABASE_CONN_MAX_AGE then applies as usual.
     POOL_MAX = env_int("HARBOUR_DB_POOL_MAX_SIZE", 10)
     if POOL_MAX > 0:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from config.api_fields import EARLIEST_YEAR, LATEST_YEAR, within_sane_years
 from config.errors import InvalidInput
 
-from .models import Incident, IncidentKind, IncidentStatus, MemberRole, Membership, Severity, max_length
+from .models import Incident, IncidentKind, IncidentStatus, MemberRole, Membership, Severity, User, max_length
 
 REASON = max_length(Membership, "reason")
 
@@ -133,8 +133,15 @@ class MemberAddForm(HarbourForm):
     )
 
     def clean_user(self) -> str:
-        # The picker shows "username — Full Name"; accept either the whole label or the username.
-        return self.cleaned_data["user"].split(" — ")[0].strip()
+        """The picker shows "username — Full Name"; accept the whole label, the username, or (without
+        JavaScript there are no suggestions) a full name that only one active person has."""
+        typed = self.cleaned_data["user"].split(" — ")[0].strip()
+        if User.objects.filter(username=typed).exists():
+            return typed
+        named = list(User.objects.filter(is_active=True, full_name__iexact=typed).values_list("username", flat=True)[:2])
+        if len(named) == 2:
+            raise forms.ValidationError(f"More than one person is called {typed}: give their username.")
+        return named[0] if named else typed
 
 
 class MemberRemoveForm(HarbourForm):

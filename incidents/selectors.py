@@ -15,7 +15,7 @@ from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Query
 from django.utils import timezone
 
 from config.errors import InvalidInput
-from config.paging import BAD_CURSOR, CURSOR_PARAM, Keyset, Page, decode, encode
+from config.paging import BAD_CURSOR, CURSOR_PARAM, Keyset, Page, decode, encode, sane_time
 
 from .models import Decision, Incident, Membership, TimelineEvent, User
 from .policy import Action, incidents
@@ -67,22 +67,22 @@ def decision_choices(incident: Incident, query: str, limit: int = 20) -> list[De
     "corrects" is a search, because a long incident's log is too long to choose from."""
     query = query.strip()
     entries = incident.decisions.only("pk", "number", "decision")
-    if query.isdigit() and len(query) <= 9:
+    if query.isascii() and query.isdigit() and len(query) <= 9:
         entries = entries.filter(Q(number=int(query)) | Q(decision__icontains=query))
     elif query:
         entries = entries.filter(decision__icontains=query[:200])
     return list(entries.order_by("-number")[:limit])
 
 
-def people_matching(query: str, limit: int = 20) -> list[User]:
-    """Active staff whose name or username contains what was typed (everyone signed in may look up a
-    colleague by name: the staff list is not secret, only what they are involved in)."""
+def people_matching(query: str, limit: int = 20, not_in: Incident | None = None) -> list[User]:
+    """Active staff whose name or username contains what was typed, leaving out the incident's members."""
     query = query.split(" — ")[0].strip()[:100]
     if len(query) < 2:
         return []
-    return list(User.objects.filter(is_active=True).filter(
-        Q(username__icontains=query) | Q(full_name__icontains=query)
-    ).select_related("team").only("username", "full_name", "team__name").order_by("full_name", "username")[:limit])
+    people = User.objects.filter(is_active=True).filter(Q(username__icontains=query) | Q(full_name__icontains=query))
+    if not_in is not None:
+        people = people.exclude(memberships__in=not_in.memberships.active())
+    return list(people.select_related("team").only("username", "full_name", "team__name").order_by("full_name", "username")[:limit])
 
 
 def members(incident: Incident) -> QuerySet[Membership]:
@@ -239,13 +239,33 @@ def history(incident: Incident, cursor: str | None = None, size: int | None = No
     its memberships, its decision log and whatever other apps register, whether the change came through
     the console, the API or the admin.
 
-    The sources are separate tables, so a page takes the newest `size` records of each after the cursor,
-    merges them and keeps the newest `size`; each change is then diffed against the record before it,
-    fetched in one more query per source. The cursor is the last record's (date, source, id)."""
+    The sources are separate tables, so a page takes the newest records of each after the cursor, merges
+    them and keeps the newest; each change is then diffed against the record before it, fetched in one
+    more query per source. A save that changed nothing a reader needs is left out, and the page reads on
+    (a few rounds at most) until it is full. The cursor is the last record read: (date, source, id)."""
     size = size or HISTORY_SIZE
     key = decode(cursor, [_when, int, int], param) if cursor else None
     if key is not None and not 0 <= key[1] < len(_HISTORY_SOURCES):
         raise InvalidInput({param: BAD_CURSOR})  # it names no source: not one of ours
+    # Nearly every person named in the history has been a member: one query names them all.
+    names: dict[int, str] = dict(
+        User.objects.filter(memberships__incident=incident).values_list("id", "username").distinct()
+    )
+    entries: list[tuple] = []
+    for _round in range(HISTORY_ROUNDS):
+        found, key = _history_read(incident, key, size - len(entries), names)
+        entries += found
+        if key is None or len(entries) >= size:
+            break
+    entries.sort(key=lambda e: e[:3], reverse=True)
+    return Page([e[3] for e in entries], encode(key) if key is not None else None, cursor or None)
+
+
+HISTORY_ROUNDS = 4
+
+
+def _history_read(incident: Incident, key: list | None, size: int, names: dict[int, str]) -> tuple[list, list | None]:
+    """Up to `size` records after `key`, described; and the key of the last one read, if more follow."""
     candidates = []
     for index, source in enumerate(_HISTORY_SOURCES):
         records = source.records(incident)
@@ -255,13 +275,8 @@ def history(incident: Incident, cursor: str | None = None, size: int | None = No
         candidates += [(record.history_date, index, record.history_id, record) for record in records[:size + 1]]
     candidates.sort(key=lambda c: c[:3], reverse=True)
     shown = candidates[:size]
-    following = encode(shown[-1][:3]) if len(candidates) > size else None
-
-    # Nearly every person named in the history has been a member: one query names them all.
-    names: dict[int, str] = dict(
-        User.objects.filter(memberships__incident=incident).values_list("id", "username").distinct()
-    )
-    entries: list[tuple] = []
+    following = list(shown[-1][:3]) if len(candidates) > size else None
+    entries = []
     for index, source in enumerate(_HISTORY_SOURCES):
         mine = [c[3] for c in shown if c[1] == index]
         if not mine:
@@ -274,12 +289,8 @@ def history(incident: Incident, cursor: str | None = None, size: int | None = No
             entry = _entry(record, previous.get(record.previous_id), source.label, describe, names)
             if entry is not None:
                 entries.append((record.history_date, index, record.history_id, entry))
-    entries.sort(key=lambda e: e[:3], reverse=True)
-    return Page([e[3] for e in entries], following, cursor or None)
+    return entries, following
 
 
 def _when(value) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError
-    return parsed
+    return sane_time(datetime.fromisoformat(value))

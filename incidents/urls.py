@@ -13,6 +13,6 @@ urlpatterns = [
     path("incidents/<int:incident_id>/members/<str:username>/", views.member_manage, name="member-manage"),
     path("incidents/<int:incident_id>/decisions/new/", views.decision_record, name="decision-record"),
     path("incidents/<int:incident_id>/decisions/choices/", views.decision_choices, name="decision-choices"),
-    path("people/choices/", views.people_choices, name="people-choices"),
+    path("incidents/<int:incident_id>/people/choices/", views.people_choices, name="people-choices"),
     path("incidents/<int:incident_id>/timeline.csv", views.timeline_csv, name="timeline-csv"),
 ]

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import connection as db_connection
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -275,10 +276,12 @@ def decision_choices(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def people_choices(request: HttpRequest) -> HttpResponse:
-    """Staff whose name or username matches what was typed, for a person picker's datalist: a search,
-    because an organisation's staff list is too long to send with every page."""
-    people = selectors.people_matching(request.GET.get("user", ""), CHOICES_SHOWN)
+def people_choices(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """Staff who could be added to the incident, whose name or username matches what was typed, for the
+    member picker's datalist: a search, because an organisation's staff is too long to send with every
+    page. Only for those who may add members, as the picker was."""
+    incident = selectors.incident_for(request.user, incident_id, Action.MANAGE_MEMBERS)
+    people = selectors.people_matching(request.GET.get("user", ""), CHOICES_SHOWN, not_in=incident)
     return render(request, "incidents/_choices.html", {
         "choices": [(f"{p.username} — {p.display_name}", p.team.name if p.team else "") for p in people],
     })
@@ -303,12 +306,21 @@ async def _csv_rows(incident_id: int):
     yield _csv_text([CSV_COLUMNS])
     cursor = None
     while True:
-        page = await sync_to_async(selectors.TIMELINE.page)(
-            selectors.timeline(incident_id), cursor, size=CSV_CHUNK)
+        page = await sync_to_async(_csv_chunk)(incident_id, cursor)
         yield _csv_text([[_csv_safe(e.as_payload()[c]) for c in CSV_COLUMNS] for e in page])
         if not page.next:
             return
         cursor = page.next
+
+
+def _csv_chunk(incident_id: int, cursor: str | None):
+    """One chunk of the export. The connection goes back to the pool straight after: a slow download
+    must not hold one of the process's few database connections while the client reads."""
+    try:
+        return selectors.TIMELINE.page(selectors.timeline(incident_id), cursor, size=CSV_CHUNK)
+    finally:
+        if not db_connection.in_atomic_block:  # (a test's transaction is never cut short)
+            db_connection.close()
 
 
 def _csv_text(rows) -> str:

@@ -294,5 +294,6 @@ def test_workspace_history_stays_cheap_with_communications(cast, client, inciden
     login(client, cast.alice)
     with django_assert_max_num_queries(30):
         client.get(f"/incidents/{incident.pk}/")
-    with django_assert_max_num_queries(20):
+    # a read per source, a second round when saves that changed nothing left the page short
+    with django_assert_max_num_queries(30):
         client.get(f"/incidents/{incident.pk}/panels/history/")

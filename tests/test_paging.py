@@ -167,14 +167,25 @@ class TestDecisionForm:
         assert client.post(url, {"decision": "Fix", "rationale": "r", "corrects": "2"}).status_code == 302
         assert incident.decisions.get(number=4).corrects.number == 2
 
-    def test_the_people_picker_searches_staff(self, cast, incident, client):
+    def test_the_people_picker_searches_staff_who_could_be_added(self, cast, incident, client):
+        url = f"/incidents/{incident.pk}/people/choices/"
         client.force_login(cast.alice)
-        found = client.get("/people/choices/", {"user": "obs"}).content.decode()
-        assert '<option value="olive — Olive Observer">' in found
-        assert client.get("/people/choices/", {"user": "o"}).content.decode().strip() == ""
-        assert "staff-list" in client.get(f"/incidents/{incident.pk}/").content.decode()
-        assert "<option" not in re.search(r'<datalist id="staff-list">(.*?)</datalist>',
-                                          client.get(f"/incidents/{incident.pk}/").content.decode(), re.S).group(1)
+        assert '<option value="sam — Sam Senior">' in client.get(url, {"user": "sam"}).content.decode()
+        assert "olive" not in client.get(url, {"user": "obs"}).content.decode()  # already a member
+        assert client.get(url, {"user": "o"}).content.decode().strip() == ""
+        page = client.get(f"/incidents/{incident.pk}/").content.decode()
+        assert "<option" not in re.search(r'<datalist id="staff-list">(.*?)</datalist>', page, re.S).group(1)
+        client.force_login(cast.bob)  # a member who may not add members
+        assert client.get(url, {"user": "sam"}).status_code == 403
+        client.force_login(cast.charlie)
+        assert client.get(url, {"user": "sam"}).status_code == 404
+
+    def test_a_member_is_added_by_their_full_name_without_javascript(self, cast, incident, client):
+        client.force_login(cast.alice)
+        response = client.post(f"/incidents/{incident.pk}/members/add/",
+                               {"user": "sam senior", "role": "observer", "reason": "Briefing the board"})
+        assert response.status_code == 302
+        assert incident.memberships.active().filter(user=cast.sam).exists()
 
 
 class TestApiLists:
@@ -222,6 +233,35 @@ class TestApiLists:
                 assert response.json() == {"page_size": ["Give a whole number from 1 to 200."]}
         assert client.get("/api/incidents/", {"cursor": "nope"}).status_code == 400
         assert client.get("/api/inbox/", {"cursor": "nope"}).status_code == 400
+
+    def test_crafted_positions_and_sizes_are_400s_not_500s(self, cast, incident, api, client):
+        import base64
+        import json
+
+        def token(raw: str) -> str:
+            return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+        crafted = [token("[" * 3000), token(json.dumps(["0001-01-01T00:00:00+05:00", 1])),
+                   token(json.dumps(["9999-12-31T23:59:59-05:00", 1])), "A" * 5000,
+                   token(json.dumps(["0001-01-01T00:00:00+05:00", 0, 1]))]
+        api_client = api(cast.bob)
+        client.force_login(cast.bob)
+        for bad in crafted:
+            for path in ("decisions", "history", "timeline"):
+                assert api_client.get(f"/api/incidents/{incident.pk}/{path}/", {"cursor": bad}).status_code == 400
+                assert client.get(f"/incidents/{incident.pk}/", {path: bad}).status_code == 400
+        for size in ("²", "9" * 5001, "1.5", " 5"):
+            assert api_client.get(f"/api/incidents/{incident.pk}/decisions/", {"page_size": size}).status_code == 400
+        assert client.get(f"/incidents/{incident.pk}/decisions/choices/", {"corrects": "²"}).status_code == 200
+
+    def test_a_message_changed_while_someone_reads_keeps_its_place(self, cast, incident, api):
+        drafted = [comms.message_draft(actor=cast.cora, incident_id=incident.pk, audience="all_staff",
+                                       subject=f"Briefing {n}", body="What happened.") for n in range(5)]
+        client = api(cast.cora)
+        first = client.get(f"/api/incidents/{incident.pk}/messages/?page_size=2").json()
+        comms.message_edit(actor=cast.cora, message_id=drafted[0].pk, changes={"body": "Corrected."})
+        seen = [m["id"] for m in first["results"]] + [m["id"] for m in walk(client, first["next"])]
+        assert sorted(seen) == sorted(m.pk for m in drafted)
 
     def test_api_cost_does_not_grow_with_the_incident(self, cast, api):
         small, large = open_incident(cast), open_incident(cast, title="A long incident")

@@ -21,7 +21,7 @@ SCALE = 0.005  # 5 incidents, about 1,000 events, 25 messages
 
 def seed_large(*args: str) -> dict:
     out = StringIO()
-    call_command("seed_large", "--scale", str(SCALE), *args, stdout=out)
+    call_command("seed_large", "--scale", str(SCALE), "--not-live", *args, stdout=out)
     return json.loads(out.getvalue().strip().splitlines()[-1])
 
 
@@ -97,3 +97,10 @@ def test_the_lead_sees_the_large_workspace(seeded, client):
         response = client.get(f"/incidents/{incident}/")
         assert response.status_code == 200
         assert Incident.objects.get(pk=incident).reference in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_live_harbour(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="never on a live Harbour"):
+        call_command("seed_large", "--scale", "0.005", stdout=StringIO())

@@ -388,11 +388,17 @@ class Command(BaseCommand):
     help = "Add a large organisation for benchmarks to a demo database (once): see the module docstring."
 
     def add_arguments(self, parser):
+        parser.add_argument("--not-live", action="store_true",
+                            help="Run with DEBUG off: say so only for a throw-away database.")
         parser.add_argument("--scale", type=float, default=1.0, help="Multiplies every count (default 1.0).")
         parser.add_argument("--lead", default="dhughes", help="Username of the senior leader who leads the large "
                             "and the small incident (default dhughes, the demo lead).")
 
     def handle(self, *args, scale: float, lead: str, **options):
+        if not settings.DEBUG and not options.get("not_live"):
+            raise CommandError(
+                "seed_large makes 2,000 accounts with the published demo password: it runs only with DEBUG on "
+                "(or --not-live, for a test database), never on a live Harbour.")
         if not 0 < scale <= 100:
             raise CommandError("--scale must be more than 0 and at most 100.")
         if Incident.objects.filter(title=LARGE_TITLE).exists():

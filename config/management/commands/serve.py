@@ -15,6 +15,7 @@ import logging
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 from django.utils.crypto import get_random_string
 
 from config.worker import sweep_every
@@ -25,10 +26,22 @@ logger = logging.getLogger("harbour.worker")
 def _run_due_tasks(worker_id: str) -> None:
     from django_tasks_db.management.commands.db_worker import Worker
 
-    Worker(
-        queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
-        max_tasks=None, worker_id=worker_id, excluded_queue_names=[],
-    ).run()
+    try:
+        Worker(
+            queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
+            max_tasks=None, worker_id=worker_id, excluded_queue_names=[],
+        ).run()
+    finally:
+        close_old_connections()  # back to the pool between passes (PostgreSQL), as a request does
+
+
+def _with_connections_returned(work):
+    def run():
+        try:
+            return work()
+        finally:
+            close_old_connections()
+    return run
 
 
 async def worker_loop(interval: float) -> None:
@@ -36,7 +49,8 @@ async def worker_loop(interval: float) -> None:
     # A pass every half second would otherwise log twice a second; failures still log as warnings.
     logging.getLogger("django_tasks_db").setLevel(logging.WARNING)
     run = sync_to_async(_run_due_tasks, thread_sensitive=False)
-    sweep_if_due = sync_to_async(sweep_every(settings.HARBOUR_SWEEP_SECONDS), thread_sensitive=False)
+    sweep_if_due = sync_to_async(_with_connections_returned(sweep_every(settings.HARBOUR_SWEEP_SECONDS)),
+                                 thread_sensitive=False)
     logger.info("In-process worker %s started (every %ss).", worker_id, interval)
     while True:
         try:
