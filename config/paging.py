@@ -108,10 +108,14 @@ class Keyset:
 
     fields: tuple[str, ...]
     size: int = PAGE_SIZE  # how many a page shows, unless asked (the API's ?page_size=)
+    # Columns the list is filtered to one value of (the incident), put first in ORDER BY so the database
+    # reads the page straight from the index that leads with them, whatever it guesses about the table.
+    within: tuple[str, ...] = ()
 
-    def __init__(self, *fields: str, size: int = PAGE_SIZE):
+    def __init__(self, *fields: str, size: int = PAGE_SIZE, within: tuple[str, ...] = ()):
         object.__setattr__(self, "fields", tuple(fields))
         object.__setattr__(self, "size", size)
+        object.__setattr__(self, "within", tuple(within))
 
     @property
     def _columns(self) -> list[tuple[str, bool]]:
@@ -135,7 +139,7 @@ class Keyset:
              param: str = CURSOR_PARAM) -> Page:
         """At most `size` rows in this order, starting after the cursor; one query, whatever the length."""
         size = size or self.size
-        ordered = queryset.order_by(*self.fields)
+        ordered = queryset.order_by(*self.within, *self.fields)
         if cursor:
             ordered = self.after(ordered, decode(cursor, self.parsers(queryset.model), param))
         rows = list(ordered[:size + 1])
