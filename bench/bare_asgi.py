@@ -1,6 +1,6 @@
 """ASGI application of bench/bare_settings.py: Harbour's own application plus one bare socket.
 
-    daphne bench.bare_asgi:application      (bench/_stack.py starts it; embedded mode via bench/bare_serve.py)
+    daphne bench.bare_asgi:application      (bench/_stack.py starts it; embedded mode through manage.py serve)
 
 `/ws/bench/bare/` is a stock `AsyncJsonWebsocketConsumer`: it joins the group `bench.bare` (Channels'
 `groups` attribute, before connect()), accepts any signed-in person (session or token, through the same

@@ -26,17 +26,16 @@ import json
 import os
 import re
 import secrets
-import subprocess
 import sys
 import time
 from collections import defaultdict
 
 from _common import (
-    ROOT,
     api_request,
     append_jsonl,
     check_mode,
     cpu_seconds,
+    git_commit,
     harbour_stack,
     incident_led_by,
     percentile,
@@ -215,8 +214,7 @@ def main() -> None:
             parser.error("--layer core needs --mode production")
         os.environ["DJANGO_SETTINGS_MODULE"] = "bench.core_layer_settings"  # inherited by the servers
     label = args.mode if args.layer == "pubsub" else f"{args.mode} (core layer)"
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True, check=False).stdout.strip()
+    commit = git_commit()
 
     print(f"Starting a {args.mode} stack…", file=sys.stderr)
     results = []

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import http.cookiejar
 import re
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -26,9 +25,9 @@ import urllib.request
 from _common import (
     LEAD,
     PASSWORD,
-    ROOT,
     append_jsonl,
     check_mode,
+    git_commit,
     harbour_stack,
     incident_led_by,
     percentile,
@@ -82,8 +81,7 @@ def main() -> None:
     if not 1 <= args.requests <= 1000 or not 0 <= args.warmup <= 100:
         parser.error("need 1 <= requests <= 1000 and 0 <= warmup <= 100")
     check_mode(args.mode)
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True, check=False).stdout.strip()
+    commit = git_commit()
 
     print(f"Starting a {args.mode} stack…", file=sys.stderr)
     rows = []

@@ -29,7 +29,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -225,8 +225,8 @@ def serve_args(port: int) -> list[str]:
     return [PYTHON, MANAGE, "serve", "--host", "127.0.0.1", "--port", str(port)]
 
 
-def daphne_args(port: int) -> list[str]:
-    return [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
+def daphne_args(port: int, asgi: str = "config.asgi:application") -> list[str]:
+    return [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), asgi]
 
 
 def worker_args() -> list[str]:
@@ -276,11 +276,17 @@ def default_mode() -> str:
 
 @contextlib.contextmanager
 def harbour_stack(mode: str | None = None, *, web: int = 1, workers: int = 1,
-                  keep_tmpdir: bool | None = None, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+                  keep_tmpdir: bool | None = None, extra_env: dict[str, str] | None = None,
+                  asgi: str = "config.asgi:application",
+                  before_start: Callable[[dict[str, str], Path], None] | None = None,
+                  start_timeout: float = START_TIMEOUT) -> Iterator[Stack]:
     """A migrated, seeded, fresh database and running servers; everything is stopped and removed after.
 
     mode "embedded": `web` x `manage.py serve` (daphne with the in-process worker); `workers` is ignored.
     mode "production": `web` x plain daphne plus `workers` x `manage.py worker`.
+    `asgi` is what plain daphne serves (`serve` serves the settings' ASGI_APPLICATION: a settings overlay
+    in `extra_env` changes both); `before_start(env, log)` runs after the demo seed, before any server
+    (the benchmarks load `seed_large` there).
     Set HARBOUR_E2E_KEEP_TMP=1 to keep the temporary directory (logs, SQLite file) for a post-mortem.
     """
     if keep_tmpdir is None:
@@ -296,16 +302,18 @@ def harbour_stack(mode: str | None = None, *, web: int = 1, workers: int = 1,
             env.update(extra_env or {})
             stack = Stack(mode=mode, tmpdir=tmpdir, env=env)
             prepare_database(env, log=tmpdir / "setup.log")
+            if before_start is not None:
+                before_start(env, tmpdir / "setup.log")
             try:
                 for index in range(web):
                     port = free_port()
-                    args = serve_args(port) if mode == "embedded" else daphne_args(port)
+                    args = serve_args(port) if mode == "embedded" else daphne_args(port, asgi)
                     stack.web.append(start_child(f"web{index}", args, env, tmpdir, url=f"http://127.0.0.1:{port}"))
                 if mode == "production":
                     for index in range(workers):
                         stack.workers.append(start_child(f"worker{index}", worker_args(), env, tmpdir))
                 for child in stack.web:
-                    wait_for_http(child)
+                    wait_for_http(child, timeout=start_timeout)
                 stack.check_alive()
                 yield stack
             finally:

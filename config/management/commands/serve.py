@@ -77,4 +77,7 @@ class Command(BaseCommand):
         if settings.HARBOUR_INPROCESS_WORKER and not no_worker:
             twisted_loop.call_soon(lambda: twisted_loop.create_task(worker_loop(worker_interval)))
         self.stdout.write(f"Harbour is at http://{host}:{port}/  (Ctrl+C stops it)")
-        CommandLineInterface().run(["-b", host, "-p", str(port), "--proxy-headers", "config.asgi:application"])
+        # The application the settings name (config.asgi.application, or a benchmark overlay's), in
+        # daphne's "module:attribute" form.
+        module, _, attribute = settings.ASGI_APPLICATION.rpartition(".")
+        CommandLineInterface().run(["-b", host, "-p", str(port), "--proxy-headers", f"{module}:{attribute}"])
