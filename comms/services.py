@@ -20,6 +20,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config import outbox
 from config.errors import Conflict, GateRefused, Http404, InvalidInput
 from incidents import realtime
 from incidents import services as incident_services
@@ -37,7 +38,6 @@ from .models import (
     Approval,
     Audience,
     CommsEvent,
-    EmailState,
     EnquiryStatus,
     FamilyInformed,
     IdentifierKind,
@@ -634,62 +634,26 @@ def message_acknowledge(*, actor: User, message_id: int, wants_support: bool = F
 
 
 def email_send_attempt(email_id: int) -> str:
-    """One attempt to send one email from the outbox; on failure, try again later with backoff.
+    """One attempt to send one email from the outbox; on failure, try again later with backoff
+    (config/outbox.py: claimed, sent holding no lock, recorded)."""
+    return outbox.send_attempt(OutboundEmail, email_id, build=_email_message, retry=_email_retry,
+                               after=lambda email: _broadcast(email.message))
 
-    Three steps, and the mail server is spoken to in none of the transactions: claim the email (a short
-    transaction), send it holding no lock, then record what happened (another short transaction). A
-    slow or hanging SMTP server delays only this email, never a person's release or another worker."""
-    email = _email_claim(email_id)
-    if isinstance(email, str):
-        return email
+
+def _email_message(email: OutboundEmail):
     from django.core.mail import EmailMessage
 
-    try:
-        EmailMessage(subject=email.subject, body=email.body, to=[email.to]).send(fail_silently=False)
-    except Exception as error:  # noqa: BLE001 - any transport failure is retried, then reported
-        return _email_record(email, f"{type(error).__name__}: {error}")
-    return _email_record(email, None)
+    return EmailMessage(subject=email.subject, body=email.body, to=[email.to])
+
+
+def _email_retry(email: OutboundEmail) -> None:
+    from .tasks import send_email
+
+    send_email.using(run_after=email.next_attempt_at).enqueue(email.pk)
 
 
 def _email_claim(email_id: int) -> OutboundEmail | str:
-    now = timezone.now()
-    with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update().filter(pk=email_id).first()
-        if email is None:
-            return "moved on"
-        claim_lapsed = email.state == EmailState.SENDING and (email.next_attempt_at or now) <= now
-        if email.state != EmailState.PENDING and not claim_lapsed:
-            return "moved on"
-        if email.state == EmailState.PENDING and email.next_attempt_at and email.next_attempt_at > now:
-            return "not yet"
-        email.state = EmailState.SENDING
-        email.attempts += 1
-        email.next_attempt_at = now + dt.timedelta(seconds=settings.HARBOUR_EMAIL_CLAIM_SECONDS)
-        email.save(update_fields=["state", "attempts", "next_attempt_at"])
-    return email
-
-
-def _email_record(email: OutboundEmail, error: str | None) -> str:
-    with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update(of=("self",)).select_related("message").get(pk=email.pk)
-        if email.state != EmailState.SENDING:
-            return "moved on"
-        if error is None:
-            email.state, email.sent_at, email.last_error, email.next_attempt_at = (
-                EmailState.SENT, timezone.now(), "", None)
-        else:
-            email.last_error = error[:max_length(OutboundEmail, "last_error")]
-            if email.attempts >= settings.HARBOUR_EMAIL_MAX_ATTEMPTS:
-                email.state, email.next_attempt_at = EmailState.FAILED, None
-            else:
-                delay = settings.HARBOUR_EMAIL_RETRY_SECONDS * (2 ** (email.attempts - 1))
-                email.state, email.next_attempt_at = EmailState.PENDING, timezone.now() + dt.timedelta(seconds=delay)
-                from .tasks import send_email
-
-                send_email.using(run_after=email.next_attempt_at).enqueue(email.pk)
-        email.save()
-        _broadcast(email.message)
-    return email.state
+    return outbox.claim(OutboundEmail, email_id)
 
 
 # --- protected identifiers, family informed ---------------------------------------------------------------

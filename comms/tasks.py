@@ -28,13 +28,11 @@ def sweep_due() -> int:
     messages past their time are released (or held) here; emails waiting past their retry time, or whose
     sender's claim lapsed, are handed to a send task again. Each step re-checks under a row lock, so
     several workers sweeping at once, or a duplicate task, do it once."""
-    import datetime as dt
-
-    from django.conf import settings
-    from django.db.models import Q
     from django.utils import timezone
 
-    from .models import EmailState, Message, MessageStatus, OutboundEmail
+    from config import outbox
+
+    from .models import Message, MessageStatus, OutboundEmail
     from .services import scheduled_release_due
 
     now = timezone.now()
@@ -42,13 +40,7 @@ def sweep_due() -> int:
     for pk in Message.objects.filter(status=MessageStatus.SCHEDULED, release_at__lte=now).values_list("pk", flat=True):
         outcome = scheduled_release_due(pk)  # released, or held with the reason told once
         done += outcome == "released" or outcome.startswith("held")
-    # A first attempt is the release's own task; give it one sweep's time before the sweep stands in.
-    stale = now - dt.timedelta(seconds=settings.HARBOUR_SWEEP_SECONDS)
-    emails = OutboundEmail.objects.filter(
-        Q(state=EmailState.PENDING, next_attempt_at__lte=now)
-        | Q(state=EmailState.PENDING, next_attempt_at__isnull=True, created_at__lte=stale)
-        | Q(state=EmailState.SENDING, next_attempt_at__lte=now)
-    ).values_list("pk", flat=True)
+    emails = outbox.due(OutboundEmail, now)
     # Sending is the task's work, not the sweep's: a slow mail server must not hold up the next embargo.
     for pk in emails:
         send_email.enqueue(pk)
