@@ -15,6 +15,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.workdays import parse_working_days, parse_working_hours  # needs no configured Django
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("HARBOUR_VAR_DIR") or BASE_DIR / "var")
 
@@ -347,3 +349,8 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 HARBOUR_SWEEP_SECONDS = env_int("HARBOUR_SWEEP_SECONDS", 60)
 # A task still marked running this long after it started belonged to a worker that stopped.
 HARBOUR_TASK_ABANDONED_SECONDS = env_int("HARBOUR_TASK_ABANDONED_SECONDS", 600)
+# Office hours for automated messages to staff, in Europe/London and closed on bank holidays: a routine
+# reminder waits for the morning. Statutory working-day deadlines ignore these (the law fixes them at
+# Monday to Friday). Kept as (opening, closing) times and a set of weekday numbers, Monday 0.
+HARBOUR_WORKING_HOURS = parse_working_hours(env_str("HARBOUR_WORKING_HOURS", "08:00-18:00"))
+HARBOUR_WORKING_DAYS = parse_working_days(env_str("HARBOUR_WORKING_DAYS", "Mon-Fri"))
