@@ -69,8 +69,9 @@ def sane_time(value: datetime) -> datetime:
 
 
 def page_size(value: str | None, param: str = SIZE_PARAM) -> int | None:
-    """The length asked for, or None for the list's own."""
-    if value in (None, ""):
+    """The length asked for, or None for the list's own. Given but empty is an error, as any other
+    value that is not a length is."""
+    if value is None:
         return None
     if not re.fullmatch(r"[0-9]{1,3}", value) or not 1 <= int(value) <= MAX_PAGE_SIZE:
         raise InvalidInput({param: f"Give a whole number from 1 to {MAX_PAGE_SIZE}."})
