@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from config.outbox import EmailState, OutboxEmail  # noqa: F401 - EmailState: comms.models.EmailState, as before
 from incidents.models import Incident, IncidentKind, Team
 
 
@@ -302,32 +303,15 @@ class InboxItem(models.Model):
         return f"{self.message_id} → {self.recipient_id}"
 
 
-class EmailState(models.TextChoices):
-    PENDING = "pending", "Waiting to send"
-    SENDING = "sending", "Sending"  # claimed by a worker, which holds no lock while the mail server answers
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Could not be sent"
-
-
-class OutboundEmail(models.Model):
+class OutboundEmail(OutboxEmail):
     """The outbox: one email to one address, sent by the worker with retries and backoff."""
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="emails")
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    to = models.EmailField()
-    subject = models.CharField(max_length=300)
-    body = models.TextField()
-    state = models.CharField(max_length=16, choices=EmailState.choices, default=EmailState.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["id"]
+    class Meta(OutboxEmail.Meta):
         indexes = [
             # The sweeper: "pending emails whose next attempt is due".
             models.Index(fields=["state", "next_attempt_at"], name="outbox_state_due"),
@@ -335,10 +319,6 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"Email for message {self.message_id} to {self.to}"
-
-    @property
-    def is_sent(self) -> bool:
-        return self.state == EmailState.SENT
 
 
 class HoldingTemplate(models.Model):

@@ -6,7 +6,7 @@ transaction), send it holding no lock, then record what happened (another short 
 hanging SMTP server delays only this email, never a person's release or another worker. A claim lapses
 after HARBOUR_EMAIL_CLAIM_SECONDS, so an email whose worker was killed mid-send is tried again.
 
-An outbox model has: state (pending, sending, sent, failed), attempts, next_attempt_at, last_error, sent_at.
+An outbox's model extends `OutboxEmail`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,40 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+class EmailState(models.TextChoices):
+    PENDING = "pending", "Waiting to send"
+    SENDING = "sending", "Sending"  # claimed by a worker, which holds no lock while the mail server answers
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Could not be sent"
+
+
+PENDING, SENDING, SENT, FAILED = EmailState.values
+
+
+class OutboxEmail(models.Model):
+    """One email to one address, as an outbox keeps it: what to send, and how sending it has gone."""
+
+    to = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    state = models.CharField(max_length=16, choices=EmailState.choices, default=EmailState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["id"]
+
+    @property
+    def is_sent(self) -> bool:
+        return self.state == EmailState.SENT
 
 
 def send_attempt(
