@@ -8,7 +8,9 @@ must hold:
     org(OrgRole.COMMS_OFFICER)              holds this organisation role
     UNRESTRICTED                            only while the incident is not restricted
     person("author")                        is the person the object's field names ("the author",
-                                            "the person themself")
+                                            "the person themself"); a path of foreign keys will do
+                                            ("affected__person__line_manager")
+    where(request__isnull=True)             only objects like this (exact values and __isnull)
     ADMIN_SITE                              the admin site, operated by a system administrator
     WORKER                                  Harbour's own background worker, when something falls due
 
@@ -90,12 +92,14 @@ class Grant:
     org_role: str | None = None
     unrestricted: bool = False
     person: str | None = None  # the object's field (or property) naming the person(s)
-    actor: ActorKind = "person"
+    actor: ActorKind | None = "person"  # None: a condition only (`where`), for whichever actor it joins
+    # Conditions on the object itself, as (lookup, value): `request__isnull` True, `kind` "x" (see `where`).
+    where: frozenset[tuple[str, Any]] = frozenset()
 
     def __and__(self, other: Grant | Rule) -> Grant | Rule:
         if isinstance(other, Rule):
             return Rule(tuple(self & grant for grant in other.grants))
-        if self.actor != other.actor:
+        if self.actor and other.actor and self.actor != other.actor:
             raise ImproperlyConfigured("A grant cannot be for two kinds of actor at once.")
         for name in ("org_role", "person"):
             mine, theirs = getattr(self, name), getattr(other, name)
@@ -104,7 +108,7 @@ class Grant:
         roles = self.member_roles if other.member_roles is None else (
             other.member_roles if self.member_roles is None else self.member_roles & other.member_roles)
         return Grant(roles, self.org_role or other.org_role, self.unrestricted or other.unrestricted,
-                     self.person or other.person, self.actor)
+                     self.person or other.person, self.actor or other.actor, self.where | other.where)
 
     def __or__(self, other: Grant | Rule) -> Rule:
         return Rule((self,)) | other
@@ -143,6 +147,29 @@ def org(role: str) -> Grant:
 
 def person(field_name: str) -> Grant:
     return Grant(person=field_name)
+
+
+def where(**conditions: Any) -> Grant:
+    """Only objects like this: `where(request__isnull=True)`, `where(kind="check_in")`. Exact values and
+    `__isnull` only, so the same condition reads the same in Python (`check`) and in SQL (`restrict`).
+    Combined with `&`, for any kind of actor (`ADMIN_SITE & where(...)`)."""
+    for lookup in conditions:
+        if "__" in lookup.removesuffix("__isnull"):
+            raise ImproperlyConfigured(f"where(): {lookup!r} must be a field of the object, or field__isnull.")
+    return Grant(actor=None, where=frozenset(conditions.items()))
+
+
+def _meets(obj: Any, conditions: frozenset[tuple[str, Any]]) -> bool:
+    for lookup, expected in conditions:
+        if lookup.endswith("__isnull"):
+            name = lookup.removesuffix("__isnull")
+            concrete = f"{name}_id"
+            value = getattr(obj, concrete) if hasattr(type(obj), concrete) else getattr(obj, name)
+            if (value is None) != bool(expected):
+                return False
+        elif getattr(obj, lookup) != expected:
+            return False
+    return True
 
 
 ANY_MEMBER = member(*MemberRole.values)
@@ -243,7 +270,13 @@ def forget(user: User) -> None:
 
 
 def _person_ids(obj: Any, name: str) -> set[int]:
-    """The ids of the people a field or property of the object names."""
+    """The ids of the people a field or property of the object names (a path like
+    `affected__person__line_manager` is followed, and names nobody where it runs out)."""
+    *through, name = name.split("__")
+    for part in through:
+        obj = getattr(obj, part)
+        if obj is None:
+            return set()
     concrete = f"{name}_id"
     if hasattr(type(obj), concrete) or concrete in obj.__dict__:
         value = getattr(obj, concrete)
@@ -328,12 +361,20 @@ class Policy:
                 if grant.person and not hasattr(self.model, grant.person):
                     raise ImproperlyConfigured(f"{name} policy: {name} has no field {grant.person!r}.")
 
-    def _is_foreign_key(self, field_name: str) -> bool:
-        try:
-            field = self.model._meta.get_field(field_name)
-        except FieldDoesNotExist:
-            return False
-        return bool(field.many_to_one and field.related_model is User)
+    def _is_foreign_key(self, path: str) -> bool:
+        """Does the path (a field, or fields joined by `__`, like `affected__person__line_manager`) end
+        in a foreign key to a person, through foreign keys only?"""
+        model, field = self.model, None
+        for part in path.split("__"):
+            if field is not None:
+                model = field.related_model
+            try:
+                field = model._meta.get_field(part)
+            except FieldDoesNotExist:
+                return False
+            if not (field.many_to_one or field.one_to_one) or not field.concrete:
+                return False
+        return bool(field is not None and field.related_model is User)
 
     def _follow(self, path: str) -> None:
         model = self.model
@@ -356,6 +397,8 @@ class Policy:
 
     def _holds(self, grant: Grant, actor: Actor, obj: Any) -> bool:
         if grant.actor != _kind_of(actor) or not _active(actor):
+            return False
+        if grant.where and (obj is None or not _meets(obj, grant.where)):
             return False
         if grant.actor != "person":
             return True
@@ -447,7 +490,7 @@ class Policy:
         if grant.actor != _kind_of(actor) or not _active(actor):
             return None
         if grant.actor != "person":
-            return Q()
+            return Q(**dict(grant.where))
         if grant.org_role and not actor.has_org_role(grant.org_role):
             return None
         q = Q()
@@ -460,6 +503,8 @@ class Policy:
             q &= Q(**{f"{self.incident}__restricted" if self.incident else "restricted": False})
         if grant.person:
             q &= Q(**{grant.person: actor})
+        if grant.where:
+            q &= Q(**dict(grant.where))
         return q
 
     def restrict(self, actor: Actor, action: StrEnum | Grant | Rule, queryset: QuerySet | None = None) -> QuerySet:
