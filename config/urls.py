@@ -21,6 +21,7 @@ urlpatterns = [
          name="api-redoc"),
     path("api/", include("incidents.api_urls")),
     path("api/", include("comms.api_urls")),
+    path("api/", include("support.api_urls")),
     path("", include("comms.urls")),
     path("", include("support.urls")),
     path("", include("incidents.urls")),

@@ -299,7 +299,7 @@ def incident_transition(*, actor: User, incident_id: int, status: str, reason: s
 # --- membership ------------------------------------------------------------------------------------------
 
 
-def _resolve_user(errors: dict[str, list[str]], field: str, user: User | str | None) -> User | None:
+def resolve_user(errors: dict[str, list[str]], field: str, user: User | str | None) -> User | None:
     if isinstance(user, User):
         return user
     username = (user or "").strip() if isinstance(user, str) else ""
@@ -329,7 +329,7 @@ def _active_leads(incident: Incident) -> int:
 def member_add(*, actor: User, incident_id: int, user: User | str, role: str, reason: str) -> Membership:
     """Bring someone into the incident on a need-to-know basis, saying why."""
     errors: dict[str, list[str]] = {}
-    person = _resolve_user(errors, "user", user)
+    person = resolve_user(errors, "user", user)
     _check_choice(errors, "role", role, MemberRole, "a role")
     reason = _required_text(errors, "reason", reason, "why they are being added", REASON)
     with transaction.atomic():
@@ -491,7 +491,7 @@ def decision_record(
         incident = _locked_incident(actor, incident_id, Action.RECORD_DECISION)
         decider = actor
         if decided_by not in (None, ""):
-            decider = _resolve_user(errors, "decided_by", decided_by)
+            decider = resolve_user(errors, "decided_by", decided_by)
             if decider is not None and not incident.memberships.active().filter(user=decider).exists():
                 errors.setdefault("decided_by", []).append(
                     f"{decider.display_name} is not a member of this incident."

@@ -1,13 +1,28 @@
-"""What every page needs from staff support: whether the header links to support requests."""
+"""What every page needs from staff support: the header's links, and how many support notices the
+person has not read yet. One query, whatever the page."""
 
-from .selectors import support_requests
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 
 
 def support(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from .policy import WELLBEING_LEADS, requests
+    from incidents.models import User
 
-    # Wellbeing leads, and anyone with requests of their own, get a link to the support requests.
-    return {"shows_support": requests.qualifies(user, WELLBEING_LEADS) or support_requests(user).exists()}
+    from .models import FollowUp, SupportNotice
+    from .policy import WELLBEING_LEADS, FollowUpAction, follow_ups, requests
+
+    leads = requests.qualifies(user, WELLBEING_LEADS)
+    unread = (SupportNotice.objects.filter(recipient=OuterRef("pk"), seen_at__isnull=True)
+              .values("recipient").annotate(n=Count("id")).values("n"))
+    # The board, for those who offer check-ins or manage people who have them (everyone sees their own
+    # in "My support"); wellbeing leads always.
+    others = follow_ups.restrict(user, FollowUpAction.VIEW, FollowUp.objects.filter(~Q(person=user)))
+    found = User.objects.filter(pk=user.pk).annotate(
+        unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
+        board=Value(True) if leads else Exists(others),
+    ).values("unread", "board").first() or {"unread": 0, "board": False}
+    return {"shows_support": True, "support_board": found["board"], "support_leads": leads,
+            "support_unread": found["unread"]}

@@ -1,20 +1,33 @@
-"""Who may see and act on staff support: the one statement of it. Wellbeing records are special category
-(health) data: seen by the person themself and the organisation's wellbeing leads, nobody else — not the
-senders of a briefing, not line managers, not the incident's leads. (An incident's wellbeing lead must
-hold the organisation's wellbeing-lead role, so they are among those who see them.)
+"""Who may see and act on staff support: the one statement of it. Pages, the API, the sockets, the admin
+and the exports all ask these policies; none has a rule of its own.
 
-Services guard with `requests.check`, selectors and pages filter with `requests.restrict`.
-(How a policy is written: incidents/rules.py.)
+Wellbeing records are special category (health) data, seen in tiers (issue 9, DOMAIN.md "Looking after
+staff"):
+
+- **private** (outcomes, notes, a request for support): the person themself, their supporter (the
+  follow-up's assignee) and the organisation's wellbeing leads. Nobody else, ever, including the
+  incident's lead.
+- **status** (where a follow-up stands and when it is due): also the person's line manager, for follow-ups
+  of the register (a request for support is not on it, so their manager never learns they asked).
+- **the register** (who was exposed, and how) and **counts** of follow-ups by status: the incident's lead
+  and tactical lead; other members of the incident see the counts only. Outsiders: "not found".
+
+An incident's details are shown with a follow-up only to those who may see the incident itself
+(`incidents.policy`): a wellbeing lead sees every follow-up, but a restricted incident they are not in
+stays a restricted incident. (How a policy is written: incidents/rules.py.)
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from incidents.models import OrgRole
-from incidents.rules import Policy, org, person
+from incidents.models import Incident, OrgRole
+from incidents.models import MemberRole as Role
+from incidents.policy import SEES_THE_INCIDENT
+from incidents.rules import ADMIN_SITE, WORKER, Policy, Transition, member, org, person, where
 
-from .models import SupportRequest
+from .models import AffectedPerson, FollowUp, SupportRequest
+from .models import FollowUpStatus as F
 
 
 class Action(StrEnum):
@@ -24,7 +37,13 @@ class Action(StrEnum):
 
 # --- who ---
 WELLBEING_LEADS = org(OrgRole.WELLBEING_LEAD)
+COMMAND = member(Role.LEAD, Role.TACTICAL_LEAD)
 THEMSELF = person("person")
+SUPPORTER = person("assignee")
+# A person's line manager, for the follow-ups that come from the register.
+LINE_MANAGER = person("affected__person__line_manager")
+# Follow-ups of the register, not requests for support (that someone asked is private-tier).
+OF_THE_REGISTER = where(affected__isnull=False)
 
 requests = Policy(
     SupportRequest,
@@ -36,5 +55,117 @@ requests = Policy(
     },
     refusals={
         Action.SET_STATUS: "A wellbeing lead records the progress of your request.",
+    },
+)
+
+
+class IncidentAction(StrEnum):
+    VIEW = "view"
+    SEE_COUNTS = "see_counts"  # how many follow-ups stand where, never whose
+    SEE_REGISTER = "see_register"  # who was exposed, and how
+    ADD_TO_REGISTER = "add_to_register"
+
+
+incident_support = Policy(
+    Incident,
+    incident=None,
+    visibility=IncidentAction.VIEW,
+    not_found="No such incident.",
+    rules={
+        IncidentAction.VIEW: SEES_THE_INCIDENT,
+        IncidentAction.SEE_COUNTS: SEES_THE_INCIDENT,
+        IncidentAction.SEE_REGISTER: COMMAND | WELLBEING_LEADS,
+        IncidentAction.ADD_TO_REGISTER: COMMAND | WELLBEING_LEADS,
+    },
+    refusals={
+        IncidentAction.SEE_COUNTS: "Only people in the incident see how staff support stands.",
+        IncidentAction.SEE_REGISTER: "Only the incident's lead, tactical lead and wellbeing leads see who was affected.",
+        IncidentAction.ADD_TO_REGISTER: "Only the incident's lead, tactical lead or a wellbeing lead can add "
+                                        "someone to the register.",
+    },
+)
+
+
+class RegisterAction(StrEnum):
+    VIEW = "view"
+    CHANGE_EXPOSURE = "change_exposure"
+    CHOOSE_SUPPORTER = "choose_supporter"  # moves every open follow-up to the new supporter
+    ADD_CHECK_IN = "add_check_in"  # a trigger date: an inquest, a review's publication, the anniversary
+    DECLINE_ALL = "decline_all"  # the person's choice: no more check-ins
+
+
+register = Policy(
+    AffectedPerson,
+    visibility=RegisterAction.VIEW,
+    not_found="No such person on the register.",
+    rules={
+        RegisterAction.VIEW: COMMAND | WELLBEING_LEADS | THEMSELF | person("supporter") | ADMIN_SITE,
+        RegisterAction.CHANGE_EXPOSURE: COMMAND | WELLBEING_LEADS,
+        RegisterAction.CHOOSE_SUPPORTER: THEMSELF | WELLBEING_LEADS,
+        RegisterAction.ADD_CHECK_IN: WELLBEING_LEADS | person("supporter"),
+        RegisterAction.DECLINE_ALL: THEMSELF,
+    },
+    refusals={
+        RegisterAction.CHANGE_EXPOSURE: "Only the incident's lead, tactical lead or a wellbeing lead can change "
+                                        "how someone was affected.",
+        RegisterAction.CHOOSE_SUPPORTER: "The person themself or a wellbeing lead chooses who supports them.",
+        RegisterAction.ADD_CHECK_IN: "Only their supporter or a wellbeing lead can add a check-in.",
+        RegisterAction.DECLINE_ALL: "Only the person themself can decline their check-ins.",
+    },
+)
+
+
+class FollowUpAction(StrEnum):
+    VIEW = "view"  # the status tier: what it is, when it is due, where it stands
+    SEE_PRIVATE = "see_private"  # the private tier: outcome, note, and that the person asked for support
+    COMPLETE = "complete"
+    DECLINE = "decline"
+    REQUEST_REARRANGE = "request_rearrange"
+    RESCHEDULE = "reschedule"
+    REASSIGN = "reassign"
+    CANCEL = "cancel"
+    REMIND = "remind"  # the worker, when it falls due
+
+
+PRIVATE = THEMSELF | SUPPORTER | WELLBEING_LEADS
+_OPEN_ONLY = "This check-in is {state}: it can no longer be changed."
+
+follow_ups = Policy(
+    FollowUp,
+    visibility=FollowUpAction.VIEW,
+    not_found="No such follow-up.",
+    rules={
+        # The admin site sees the status tier of the register's follow-ups, never a request for support.
+        FollowUpAction.VIEW: PRIVATE | LINE_MANAGER | ADMIN_SITE & OF_THE_REGISTER,
+        FollowUpAction.SEE_PRIVATE: PRIVATE,
+        FollowUpAction.COMPLETE: SUPPORTER | WELLBEING_LEADS,
+        FollowUpAction.DECLINE: PRIVATE,
+        FollowUpAction.REQUEST_REARRANGE: THEMSELF,
+        FollowUpAction.RESCHEDULE: SUPPORTER | WELLBEING_LEADS,
+        FollowUpAction.REASSIGN: SUPPORTER | WELLBEING_LEADS,
+        FollowUpAction.CANCEL: WELLBEING_LEADS,
+        FollowUpAction.REMIND: WORKER,
+    },
+    refusals={
+        FollowUpAction.SEE_PRIVATE: "Only the person, their supporter and the wellbeing leads see how a check-in went.",
+        FollowUpAction.COMPLETE: "Only their supporter or a wellbeing lead records a check-in.",
+        FollowUpAction.DECLINE: "Only the person, their supporter or a wellbeing lead can record that a check-in "
+                                "was declined.",
+        FollowUpAction.REQUEST_REARRANGE: "Only the person themself asks to rearrange their check-in.",
+        FollowUpAction.RESCHEDULE: "Only their supporter or a wellbeing lead can move a check-in.",
+        FollowUpAction.REASSIGN: "Only their supporter or a wellbeing lead can hand a check-in to someone else.",
+        FollowUpAction.CANCEL: "Only a wellbeing lead can cancel a check-in.",
+    },
+    transitions={
+        action: Transition([F.SCHEDULED], target, code="not_open", refusal=_OPEN_ONLY)
+        for action, target in (
+            (FollowUpAction.COMPLETE, F.COMPLETED),
+            (FollowUpAction.DECLINE, F.DECLINED),
+            (FollowUpAction.CANCEL, F.CANCELLED),
+            (FollowUpAction.REQUEST_REARRANGE, None),
+            (FollowUpAction.RESCHEDULE, None),
+            (FollowUpAction.REASSIGN, None),
+            (FollowUpAction.REMIND, None),
+        )
     },
 )

@@ -1,18 +1,238 @@
-"""Every read of staff support, through support/policy.py: what a person may not see does not exist for them."""
+"""Every read of staff support, through support/policy.py: what a person may not see does not exist for
+them, and what they may see is shown at the tier they may see it (private, or status only)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+from typing import Any
 
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from config.errors import InvalidInput
 from config.paging import Keyset
-from incidents.rules import Actor
+from incidents.models import Incident, OrgRole, User
+from incidents.policy import Action as IncidentView
+from incidents.policy import incidents
+from incidents.rules import Actor, parse_id
 
-from .models import SupportRequest
-from .policy import Action, requests
+from .models import AffectedPerson, FollowUp, FollowUpStatus, SupportRequest
+from .policy import (
+    PRIVATE,
+    WELLBEING_LEADS,
+    Action,
+    FollowUpAction,
+    IncidentAction,
+    RegisterAction,
+    follow_ups,
+    incident_support,
+    register,
+    requests,
+)
 
 REQUESTS = Keyset("-created_at", "-id")
+FOLLOW_UPS = Keyset("due_at", "id", size=50)
+REGISTER = Keyset("added_at", "id", size=50)
+EXPOSURE = Keyset("full_name", "id", size=50)
+NOTICES = 20
+EXPOSURE_WINDOW = dt.timedelta(days=365)
 
 
 def support_requests(actor: Actor) -> QuerySet[SupportRequest]:
     """The requests this person may see: their own, or every one for a wellbeing lead. Newest first."""
     return requests.restrict(actor, Action.VIEW).order_by("-created_at", "-id")
+
+
+# --- follow-ups -----------------------------------------------------------------------------------------
+
+
+def follow_ups_for(actor: Actor, *, mine: bool = False, team: bool = False, incident: Any = None,
+                   status: Any = None) -> QuerySet[FollowUp]:
+    """The follow-ups the person may see, soonest first: `mine` those they offer, `team` their direct
+    reports' (the register's only), one incident's, or those in one state."""
+    found = follow_ups.restrict(actor, FollowUpAction.VIEW).select_related(
+        "person", "assignee", "incident", "affected")
+    if mine:
+        found = found.filter(assignee=actor)
+    if team:
+        found = found.filter(affected__person__line_manager=actor)
+    if incident not in (None, ""):
+        found = found.filter(incident_id=parse_id(incident) or 0)
+    if status not in (None, ""):
+        if status not in FollowUpStatus.values:
+            raise InvalidInput({"status": [f"Choose from: {', '.join(FollowUpStatus.values)}."]})
+        found = found.filter(status=status)
+    return found.order_by("due_at", "id")
+
+
+def follow_up(actor: Actor, follow_up_id: Any) -> FollowUp:
+    return follow_ups.fetch(actor, FollowUpAction.VIEW, follow_up_id,
+                            FollowUp.objects.select_related("person", "assignee", "incident", "affected"))
+
+
+def sees_private(actor: Actor, item: FollowUp) -> bool:
+    """May this person see the follow-up's private tier (outcome, note, that a person asked)?"""
+    return follow_ups.qualifies(actor, PRIVATE, item)
+
+
+def sees_incident(actor: Actor, incident: Incident) -> bool:
+    """Is the incident itself visible to the person? A restricted incident stays restricted, even to a
+    wellbeing lead who sees its follow-ups."""
+    return incidents.allows(actor, IncidentView.VIEW, incident)
+
+
+def is_overdue(item: FollowUp, now: dt.datetime | None = None) -> bool:
+    """Still open and past its time. Declined, completed and cancelled ones are never overdue."""
+    return item.status == FollowUpStatus.SCHEDULED and item.due_at < (now or timezone.now())
+
+
+BOARD_COLUMNS = (
+    ("overdue", "Overdue"),
+    ("today", "Due today"),
+    ("week", "Next 7 days"),
+    ("later", "Later"),
+    ("done", "Done in the last 14 days"),
+)
+
+
+def column_of(item: FollowUp, now: dt.datetime | None = None) -> str | None:
+    """Which board column a follow-up stands in now (None: closed more than 14 days ago)."""
+    now = now or timezone.now()
+    if item.status != FollowUpStatus.SCHEDULED:
+        return "done" if item.closed_at and item.closed_at >= now - dt.timedelta(days=14) else None
+    if item.due_at < now:
+        return "overdue"
+    end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
+    if item.due_at <= end_of_today:
+        return "today"
+    return "week" if item.due_at <= now + dt.timedelta(days=7) else "later"
+
+
+def board(actor: Actor, **filters: Any) -> dict[str, list[FollowUp]]:
+    """The follow-ups board: open ones by when they are due, and those closed in the last 14 days. Each
+    column holds at most FOLLOW_UPS.size cards, the soonest (or latest closed) first."""
+    now = timezone.now()
+    visible = follow_ups_for(actor, **filters)
+    recent = Q(status__in=[FollowUpStatus.COMPLETED, FollowUpStatus.DECLINED, FollowUpStatus.CANCELLED],
+               closed_at__gte=now - dt.timedelta(days=14))
+    open_ = visible.filter(status=FollowUpStatus.SCHEDULED)
+    end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
+    size = FOLLOW_UPS.size
+    columns = {
+        "overdue": list(open_.filter(due_at__lt=now)[:size]),
+        "today": list(open_.filter(due_at__gte=now, due_at__lte=end_of_today)[:size]),
+        "week": list(open_.filter(due_at__gt=end_of_today, due_at__lte=now + dt.timedelta(days=7))[:size]),
+        "later": list(open_.filter(due_at__gt=max(end_of_today, now + dt.timedelta(days=7)))[:size]),
+        "done": list(visible.filter(recent).order_by("-closed_at", "-id")[:size]),
+    }
+    return columns
+
+
+# --- the register ---------------------------------------------------------------------------------------
+
+
+def incident_for(actor: Actor, incident_id: Any, action: IncidentAction = IncidentAction.VIEW) -> Incident:
+    return incident_support.fetch(actor, action, incident_id)
+
+
+def register_of(actor: Actor, incident: Incident) -> QuerySet[AffectedPerson]:
+    """Who is on the incident's register and how, for those who may see it (others: 403)."""
+    incident_support.check(actor, IncidentAction.SEE_REGISTER, incident)
+    return (register.restrict(actor, RegisterAction.VIEW).filter(incident=incident)
+            .select_related("person", "person__team", "supporter").order_by("added_at", "id"))
+
+
+def entry(actor: Actor, entry_id: Any) -> AffectedPerson:
+    return register.fetch(actor, RegisterAction.VIEW, entry_id,
+                          AffectedPerson.objects.select_related("person", "supporter", "incident"))
+
+
+def counts(incident: Incident) -> dict[str, int]:
+    """How the register's follow-ups stand, by state (overdue worked out now). A request for support is
+    not on the register and is never counted here, so nobody in the incident learns that someone asked."""
+    now = timezone.now()
+    scheduled = Q(status=FollowUpStatus.SCHEDULED)
+    found = FollowUp.objects.filter(incident=incident, affected__isnull=False).aggregate(
+        scheduled=Count("id", filter=scheduled & Q(due_at__gte=now)),
+        overdue=Count("id", filter=scheduled & Q(due_at__lt=now)),
+        completed=Count("id", filter=Q(status=FollowUpStatus.COMPLETED)),
+        declined=Count("id", filter=Q(status=FollowUpStatus.DECLINED)),
+        cancelled=Count("id", filter=Q(status=FollowUpStatus.CANCELLED)),
+    )
+    found["people"] = incident.affected_staff.count()
+    return found
+
+
+# --- a person's own support, and the organisation's view -----------------------------------------------
+
+
+def my_support(person: User) -> dict[str, Any]:
+    """Everything Harbour holds about the person's support, for them to see (they see every tier)."""
+    return {
+        "register": list(AffectedPerson.objects.filter(person=person).select_related("incident", "supporter")
+                         .order_by("-added_at", "-id")[:REGISTER.size]),
+        "follow_ups": list(FollowUp.objects.filter(person=person).select_related("incident", "assignee", "affected")
+                           .order_by("-due_at", "-id")[:FOLLOW_UPS.size]),
+        "requests": list(SupportRequest.objects.filter(person=person).select_related("incident")
+                         .order_by("-created_at", "-id")[:REQUESTS.size]),
+    }
+
+
+WHO_SEES = {
+    "register": "You, your supporter, the incident's lead and tactical lead, and the wellbeing leads.",
+    "follow_ups": "When they are due and where they stand: you, your supporter, your line manager and the "
+                  "wellbeing leads. How they went and any note: you, your supporter and the wellbeing leads only.",
+    "requests": "You and the wellbeing leads. Your line manager and the incident's leads are not told.",
+}
+
+
+def cumulative_exposure(actor: Actor, since: dt.datetime | None = None) -> QuerySet[User]:
+    """People on the register of two or more incidents in the last 12 months, by name: for wellbeing
+    leads only (others: 403)."""
+    from config.errors import PermissionDenied
+
+    if not register.qualifies(actor, WELLBEING_LEADS):
+        raise PermissionDenied("Only wellbeing leads see the organisation's cumulative exposure.")
+    since = since or timezone.now() - EXPOSURE_WINDOW
+    return (User.objects.filter(exposures__added_at__gte=since)
+            .annotate(incidents=Count("exposures__incident", distinct=True))
+            .filter(incidents__gte=2).select_related("team").order_by("full_name", "pk"))
+
+
+def is_wellbeing_lead(user: Actor) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.has_org_role(OrgRole.WELLBEING_LEAD))
+
+
+
+def open_counts_by_entry(entries) -> dict[int, int]:
+    """How many check-ins are still open for each register entry shown (one query): what the register
+    shows its readers, who may not see anyone's follow-ups themselves."""
+    found = (FollowUp.objects.filter(affected__in=list(entries), status=FollowUpStatus.SCHEDULED)
+             .values("affected").annotate(n=Count("id")))
+    return {row["affected"]: row["n"] for row in found}
+
+
+def notices_for(person: User) -> list:
+    """What Harbour has told the person about staff support, newest first."""
+    from .models import SupportNotice
+
+    return list(SupportNotice.objects.filter(recipient=person).order_by("-created_at", "-id")[:NOTICES])
+
+
+def follow_up_history(item: FollowUp) -> list[dict[str, Any]]:
+    """Every change to the follow-up, newest first, for those who may see its private tier: who, when,
+    which fields and why."""
+    labels = {field.name: field.verbose_name for field in FollowUp._meta.fields}
+    hidden = {"assignee_told_for", "leads_told_for", "person_told_at", "updated_at"}
+    records = list(item.history.select_related("history_user").order_by("-history_date", "-history_id")[:50])
+    entries = []
+    for record, before in zip(records, [*records[1:], None], strict=True):
+        if before is None:
+            changed = ["created"]
+        else:
+            changed = [labels.get(c.field, c.field) for c in record.diff_against(before).changes if c.field not in hidden]
+            if not changed:
+                continue
+        entries.append({"at": record.history_date, "by": record.history_user.display_name if record.history_user else
+                        "Harbour", "changed": changed, "reason": record.history_change_reason or ""})
+    return entries

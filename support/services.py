@@ -1,26 +1,428 @@
-"""Staff support changes. Opt-in by design: a request exists only because the person asked."""
+"""Every change to staff support, one function each: guard with support/policy.py, lock, audited save,
+a timeline entry that names nobody, and the live boards told after commit.
+
+Opt-in by design. Check-ins are offered, never imposed: a person may decline one or all without a reason,
+ask to rearrange, or choose who supports them, and a decline is a choice, not a failure. Outcomes are
+recorded, never narratives; a note is private to the person, their supporter and the wellbeing leads.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+import calendar
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from config.errors import InvalidInput
-from incidents.models import User
-from incidents.services import save_audited
+from incidents import realtime
+from incidents.models import Incident, OrgRole, User, max_length
+from incidents.services import clean_text, record_event, resolve_user, save_audited
 
-from .models import SupportRequest, SupportSource, SupportStatus
-from .policy import Action, requests
+from .models import (
+    AffectedPerson,
+    Exposure,
+    FollowUp,
+    FollowUpKind,
+    FollowUpStatus,
+    Outcome,
+    PlanStep,
+    StepUnit,
+    SupporterKind,
+    SupportEvent,
+    SupportPlan,
+    SupportRequest,
+    SupportSource,
+    SupportStatus,
+)
+from .policy import (
+    Action,
+    FollowUpAction,
+    IncidentAction,
+    RegisterAction,
+    follow_ups,
+    incident_support,
+    register,
+    requests,
+)
+
+LONDON = ZoneInfo("Europe/London")
+FOLLOW_UPS_GROUP = "support.follow_ups"  # every follow-ups board; each socket re-reads through the policy
+REASON = max_length(AffectedPerson, "reason")
+LABEL = max_length(FollowUp, "label")
+NOTE_LIMIT = 4000
+
+
+# --- the live boards ------------------------------------------------------------------------------------
+
+
+def _changed(*follow_up_ids: int) -> None:
+    """Tell every follow-ups board after commit; each socket reads the follow-up again through the policy
+    and shows it at the tier its person may see, or drops it."""
+    for pk in follow_up_ids:
+        realtime.broadcast_on_commit(FOLLOW_UPS_GROUP, {"type": "follow_up.changed", "id": pk})
+
+
+# --- plans ----------------------------------------------------------------------------------------------
+
+
+def step_due(base: dt.datetime, amount: int, unit: str) -> dt.datetime:
+    """When a plan's step falls due after `base`. Hours are elapsed time; days and months keep the London
+    wall-clock time, so a 28-day check-in across the clock change is still at the same hour of the day.
+    A month later than the 31st is the month's last day."""
+    if unit == StepUnit.HOURS:
+        return base.astimezone(dt.UTC) + dt.timedelta(hours=amount)  # in UTC: aware arithmetic is wall-clock
+    local = base.astimezone(LONDON)
+    if unit == StepUnit.DAYS:
+        wall = local.replace(tzinfo=None) + dt.timedelta(days=amount)
+    else:
+        month = local.month - 1 + amount
+        year, month = local.year + month // 12, month % 12 + 1
+        day = min(local.day, calendar.monthrange(year, month)[1])
+        wall = local.replace(tzinfo=None, year=year, month=month, day=day)
+    return wall.replace(tzinfo=LONDON).astimezone(dt.UTC)
+
+
+# The plan DOMAIN.md describes, written by a data migration and made again here should the default
+# plan ever be deleted: removing its steps, not the plan, is how an organisation offers none.
+DEFAULT_PLAN = (("72-hour check-in", 72, StepUnit.HOURS), ("One-month check-in", 28, StepUnit.DAYS),
+                ("Three-month check-in", 3, StepUnit.MONTHS))
+
+
+def default_steps() -> list[PlanStep]:
+    plan = SupportPlan.objects.filter(is_default=True).first()
+    if plan is None:
+        try:
+            with transaction.atomic():
+                plan = SupportPlan.objects.create(name="Default plan", is_default=True)
+                PlanStep.objects.bulk_create(PlanStep(plan=plan, label=label, amount=amount, unit=unit)
+                                             for label, amount, unit in DEFAULT_PLAN)
+        except IntegrityError:  # made by someone else a moment ago
+            plan = SupportPlan.objects.get(is_default=True)
+    return list(plan.steps.all())
+
+
+# --- the exposure register ------------------------------------------------------------------------------
+
+
+def _wellbeing_lead(exclude: User | None = None) -> User | None:
+    """The wellbeing lead who takes a follow-up when nobody else is named: the one with fewest open."""
+    from django.db.models import Count, Q
+
+    leads = User.objects.filter(is_active=True, groups__name=OrgRole.WELLBEING_LEAD)
+    if exclude is not None:
+        leads = leads.exclude(pk=exclude.pk)
+    return leads.annotate(open=Count("assigned_follow_ups", filter=Q(
+        assigned_follow_ups__status=FollowUpStatus.SCHEDULED))).order_by("open", "full_name", "pk").first()
+
+
+def _supporter(errors: dict[str, list[str]], person: User | None, supporter: Any, kind: Any) -> tuple[User | None, str]:
+    """The person's supporter and how they stand to them: whoever was chosen, else their line manager,
+    else the wellbeing lead with fewest open follow-ups."""
+    if kind not in (None, "") and kind not in SupporterKind.values:
+        errors.setdefault("supporter_kind", []).append(f"Choose from: {', '.join(SupporterKind.values)}.")
+        return None, ""
+    chosen = None
+    if supporter not in (None, ""):
+        chosen = resolve_user(errors, "supporter", supporter)
+        if chosen is None:
+            return None, ""
+        if person is not None and chosen.pk == person.pk:
+            errors.setdefault("supporter", []).append("Choose someone other than the person themself.")
+            return None, ""
+    elif person is not None:
+        manager = person.line_manager
+        chosen = manager if manager is not None and manager.is_active else _wellbeing_lead(exclude=person)
+        if chosen is None:
+            errors.setdefault("supporter", []).append(
+                f"{person.display_name} has no line manager in Harbour and there is no wellbeing lead: choose "
+                "who will support them.")
+            return None, ""
+    if chosen is None:
+        return None, ""
+    if kind in (None, ""):
+        if person is not None and chosen.pk == person.line_manager_id:
+            kind = SupporterKind.LINE_MANAGER
+        elif chosen.has_org_role(OrgRole.WELLBEING_LEAD):
+            kind = SupporterKind.WELLBEING_LEAD
+        else:
+            kind = SupporterKind.COLLEAGUE
+    return chosen, kind
+
+
+def _reason(errors: dict[str, list[str]], value: Any, what: str = "why") -> str:
+    text = clean_text(value)
+    if not text:
+        errors.setdefault("reason", []).append(f"Say {what}.")
+    elif len(text) > REASON:
+        errors.setdefault("reason", []).append(f"Keep the reason to {REASON} characters.")
+    return text
+
+
+def register_add(*, actor: User, incident_id: int, user: Any, exposure: Any, reason: Any,
+                 supporter: Any = None, supporter_kind: Any = None) -> AffectedPerson:
+    """Put a person on the incident's register, with the organisation's default plan of check-ins from
+    when it became aware (or from now, if later), each offered by their supporter."""
+    errors: dict[str, list[str]] = {}
+    if exposure not in Exposure.values:
+        errors["exposure"] = [f"Choose how they were affected from: {', '.join(Exposure.values)}."]
+    reason = _reason(errors, reason, "why they are on the register")
+    now = timezone.now()
+    with transaction.atomic():
+        incident = incident_support.fetch(actor, IncidentAction.ADD_TO_REGISTER, incident_id,
+                                          Incident.objects.select_for_update())
+        person = resolve_user(errors, "user", user)
+        if person is not None and incident.affected_staff.filter(person=person).exists():
+            errors.setdefault("user", []).append(f"{person.display_name} is already on this incident's register.")
+        chosen, kind = _supporter(errors, person, supporter, supporter_kind)
+        if errors:
+            raise InvalidInput(errors)
+        entry = AffectedPerson(incident=incident, person=person, exposure=exposure, reason=reason, added_at=now,
+                               added_by=actor, supporter=chosen, supporter_kind=kind)
+        try:
+            with transaction.atomic():
+                save_audited(entry, actor)
+        except IntegrityError:  # added by someone else a moment ago
+            raise InvalidInput({"user": [f"{person.display_name} is already on this incident's register."]}) from None
+        base = max(incident.aware_at, now)
+        plan = sorted((step_due(base, step.amount, step.unit), step.label) for step in default_steps())
+        created = [_follow_up_create(actor, entry, FollowUpKind.CHECK_IN, label, due) for due, label in plan]
+        record_event(incident=incident, actor=actor, type=SupportEvent.REGISTER_ADDED,
+                     summary=f"{actor.display_name} added a person to the staff support register.")
+    entry.created_follow_ups = created
+    return entry
+
+
+def _follow_up_create(actor: User | None, entry: AffectedPerson, kind: str, label: str,
+                      due_at: dt.datetime) -> FollowUp:
+    follow_up = FollowUp(incident=entry.incident, person=entry.person, affected=entry, kind=kind, label=label,
+                         due_at=due_at, assignee=entry.supporter)
+    save_audited(follow_up, actor)
+    _schedule(follow_up)
+    _changed(follow_up.pk)
+    return follow_up
+
+
+def _schedule(follow_up: FollowUp) -> None:
+    """Enqueue the follow-up's reminders, written in this transaction (rolled back with it). The sweep
+    finds any whose task is lost; the task itself re-checks everything, so an early or extra run is
+    harmless."""
+    from config.workdays import add_working_days, next_office_moment
+
+    from .tasks import follow_up_due
+
+    follow_up_due.using(run_after=next_office_moment(follow_up.due_at)).enqueue(follow_up.pk)
+    follow_up_due.using(run_after=next_office_moment(add_working_days(follow_up.due_at, 1))).enqueue(follow_up.pk)
+
+
+def register_change(*, actor: User, entry_id: int, exposure: Any, reason: Any) -> AffectedPerson:
+    """Say differently how someone was affected, with the reason."""
+    errors: dict[str, list[str]] = {}
+    if exposure not in Exposure.values:
+        errors["exposure"] = [f"Choose how they were affected from: {', '.join(Exposure.values)}."]
+    reason = _reason(errors, reason, "why it changed")
+    with transaction.atomic():
+        entry = register.fetch(actor, RegisterAction.CHANGE_EXPOSURE, entry_id,
+                               AffectedPerson.objects.select_for_update())
+        if errors:
+            raise InvalidInput(errors)
+        entry.exposure = exposure
+        save_audited(entry, actor, reason)
+    return entry
+
+
+def register_choose_supporter(*, actor: User, entry_id: int, supporter: Any, supporter_kind: Any = None,
+                              reason: Any = "") -> AffectedPerson:
+    """The person, or a wellbeing lead, chooses who supports them. Every open follow-up moves with it."""
+    errors: dict[str, list[str]] = {}
+    with transaction.atomic():
+        entry = register.fetch(actor, RegisterAction.CHOOSE_SUPPORTER, entry_id,
+                               AffectedPerson.objects.select_for_update().select_related("person"))
+        if supporter in (None, ""):
+            errors["supporter"] = ["Choose who will support them."]
+            raise InvalidInput(errors)
+        chosen, kind = _supporter(errors, entry.person, supporter, supporter_kind)
+        if errors:
+            raise InvalidInput(errors)
+        why = clean_text(reason)[:100] or "Supporter chosen"
+        entry.supporter, entry.supporter_kind = chosen, kind
+        save_audited(entry, actor, why)
+        moved = []
+        for follow_up in entry.follow_ups.select_for_update().filter(status=FollowUpStatus.SCHEDULED):
+            follow_up.assignee = chosen
+            save_audited(follow_up, actor, why)
+            moved.append(follow_up.pk)
+        _changed(*moved)
+    return entry
+
+
+def register_add_check_in(*, actor: User, entry_id: int, label: Any, due_at: Any) -> FollowUp:
+    """An extra check-in before a trigger date: an inquest, a review's publication, the anniversary."""
+    errors: dict[str, list[str]] = {}
+    label = clean_text(label)
+    if not label:
+        errors["label"] = ["Say what the check-in is before (the inquest, say)."]
+    elif len(label) > LABEL:
+        errors["label"] = [f"Keep it to {LABEL} characters."]
+    _check_future(errors, "due_at", due_at)
+    with transaction.atomic():
+        entry = register.fetch(actor, RegisterAction.ADD_CHECK_IN, entry_id,
+                               AffectedPerson.objects.select_for_update().select_related("incident"))
+        if errors:
+            raise InvalidInput(errors)
+        return _follow_up_create(actor, entry, FollowUpKind.TRIGGER, label, due_at)
+
+
+def register_decline_all(*, actor: User, entry_id: int) -> AffectedPerson:
+    """The person declines every check-in still to come. No reason is asked; nothing more is sent."""
+    now = timezone.now()
+    with transaction.atomic():
+        entry = register.fetch(actor, RegisterAction.DECLINE_ALL, entry_id, AffectedPerson.objects.select_for_update())
+        entry.declined_all_at = now
+        save_audited(entry, actor)
+        declined = []
+        for follow_up in entry.follow_ups.select_for_update().filter(status=FollowUpStatus.SCHEDULED):
+            follow_up.status, follow_up.closed_at, follow_up.closed_by = FollowUpStatus.DECLINED, now, actor
+            save_audited(follow_up, actor)
+            declined.append(follow_up.pk)
+        _changed(*declined)
+    return entry
+
+
+# --- follow-ups -----------------------------------------------------------------------------------------
+
+
+def _check_future(errors: dict[str, list[str]], field: str, value: Any) -> None:
+    if not isinstance(value, dt.datetime) or timezone.is_naive(value):
+        errors.setdefault(field, []).append("Enter a date and time.")
+    elif value <= timezone.now():
+        errors.setdefault(field, []).append("Choose a time in the future.")
+
+
+def _locked(actor, action: FollowUpAction, follow_up_id: int) -> FollowUp:
+    return follow_ups.fetch(actor, action, follow_up_id, FollowUp.objects.select_for_update(of=("self",))
+                            .select_related("incident", "person"))
+
+
+def follow_up_complete(*, actor: User, follow_up_id: int, outcome: Any, note: Any = "") -> FollowUp:
+    """Record that a check-in happened and its outcome (and, privately, a note)."""
+    errors: dict[str, list[str]] = {}
+    if outcome not in Outcome.values:
+        errors["outcome"] = [f"Choose the outcome from: {', '.join(Outcome.values)}."]
+    note = note.strip() if isinstance(note, str) else ""
+    if len(note) > NOTE_LIMIT:
+        errors["note"] = [f"Keep the note to {NOTE_LIMIT} characters: outcomes, not an account of what was said."]
+    with transaction.atomic():
+        follow_up = _locked(actor, FollowUpAction.COMPLETE, follow_up_id)
+        if errors:
+            raise InvalidInput(errors)
+        follow_up.status, follow_up.outcome, follow_up.note = FollowUpStatus.COMPLETED, outcome, note
+        follow_up.closed_at, follow_up.closed_by = timezone.now(), actor
+        save_audited(follow_up, actor)
+        if follow_up.affected_id is not None:
+            # A request for support is nobody's business but theirs and the wellbeing leads': not even this.
+            record_event(incident=follow_up.incident, actor=None, type=SupportEvent.FOLLOW_UP_COMPLETED,
+                         summary="A follow-up was completed.")
+        _changed(follow_up.pk)
+    return follow_up
+
+
+def follow_up_decline(*, actor: User, follow_up_id: int) -> FollowUp:
+    """The person declines this check-in (or their supporter records that they did). No reason."""
+    with transaction.atomic():
+        follow_up = _locked(actor, FollowUpAction.DECLINE, follow_up_id)
+        follow_up.status, follow_up.closed_at, follow_up.closed_by = FollowUpStatus.DECLINED, timezone.now(), actor
+        save_audited(follow_up, actor)
+        _changed(follow_up.pk)
+    return follow_up
+
+
+def follow_up_request_rearrange(*, actor: User, follow_up_id: int) -> FollowUp:
+    """The person asks for another time. Their supporter is told, in Harbour, straight away."""
+    from .tasks import tell
+
+    with transaction.atomic():
+        follow_up = _locked(actor, FollowUpAction.REQUEST_REARRANGE, follow_up_id)
+        follow_up.rearrange_requested_at = timezone.now()
+        save_audited(follow_up, actor)
+        tell(follow_up, follow_up.assignee, "rearrange", email=False)
+        _changed(follow_up.pk)
+    return follow_up
+
+
+def follow_up_reschedule(*, actor: User, follow_up_id: int, due_at: Any, reason: Any) -> FollowUp:
+    """Move a check-in, saying why. Reminders follow the new time only."""
+    errors: dict[str, list[str]] = {}
+    _check_future(errors, "due_at", due_at)
+    reason = _reason(errors, reason, "why it moved")
+    with transaction.atomic():
+        follow_up = _locked(actor, FollowUpAction.RESCHEDULE, follow_up_id)
+        if errors:
+            raise InvalidInput(errors)
+        follow_up.due_at, follow_up.rearrange_requested_at = due_at, None
+        save_audited(follow_up, actor, reason)
+        _schedule(follow_up)
+        _changed(follow_up.pk)
+    return follow_up
+
+
+def follow_up_reassign(*, actor: User, follow_up_id: int, assignee: Any, reason: Any) -> FollowUp:
+    """Hand a check-in to someone else, saying why."""
+    errors: dict[str, list[str]] = {}
+    reason = _reason(errors, reason, "why it is handed over")
+    with transaction.atomic():
+        follow_up = _locked(actor, FollowUpAction.REASSIGN, follow_up_id)
+        chosen = resolve_user(errors, "assignee", assignee)
+        if chosen is not None and chosen.pk == follow_up.person_id:
+            errors.setdefault("assignee", []).append("Choose someone other than the person themself.")
+        if chosen is not None and follow_up.kind == FollowUpKind.SUPPORT_REQUEST \
+                and not chosen.has_org_role(OrgRole.WELLBEING_LEAD):
+            errors.setdefault("assignee", []).append("A request for support stays with a wellbeing lead.")
+        if errors:
+            raise InvalidInput(errors)
+        follow_up.assignee = chosen
+        save_audited(follow_up, actor, reason)
+        _changed(follow_up.pk)
+    return follow_up
+
+
+def follow_up_cancel(*, actor: User, follow_up_id: int, reason: Any) -> FollowUp:
+    """A wellbeing lead cancels a check-in that is no longer needed (they left, say), saying why."""
+    errors: dict[str, list[str]] = {}
+    reason = _reason(errors, reason, "why it is cancelled")
+    with transaction.atomic():
+        follow_up = _locked(actor, FollowUpAction.CANCEL, follow_up_id)
+        if errors:
+            raise InvalidInput(errors)
+        follow_up.status, follow_up.closed_at, follow_up.closed_by = FollowUpStatus.CANCELLED, timezone.now(), actor
+        save_audited(follow_up, actor, reason)
+        _changed(follow_up.pk)
+    return follow_up
+
+
+# --- support requests -----------------------------------------------------------------------------------
 
 
 def support_request_from_briefing(*, person: User, message) -> SupportRequest:
     """"I would like to talk to someone", ticked when acknowledging a briefing (comms checks that the
-    briefing is in the person's own inbox). Seen by the person and the wellbeing leads; never by the
-    message's senders."""
+    briefing is in the person's own inbox). It becomes a follow-up for a wellbeing lead, due at once. Seen
+    by the person and the wellbeing leads; never by the message's senders, their line manager or the
+    incident's command, and it does not put them on the register."""
     with transaction.atomic():
-        request, _ = SupportRequest.objects.get_or_create(
+        request, created = SupportRequest.objects.get_or_create(
             person=person, message=message,
             defaults={"incident": message.incident, "source": SupportSource.BRIEFING, "status": SupportStatus.OPEN},
         )
+        lead = _wellbeing_lead(exclude=person) if created else None
+        if lead is not None:
+            follow_up = FollowUp(incident=message.incident, person=person, request=request,
+                                 kind=FollowUpKind.SUPPORT_REQUEST, label="Asked to talk to someone",
+                                 due_at=timezone.now(), assignee=lead)
+            save_audited(follow_up, person)
+            _schedule(follow_up)
+            _changed(follow_up.pk)
     return request
 
 
@@ -33,3 +435,4 @@ def support_request_set_status(*, actor: User, request_id: int, status: str) -> 
         request.status = status
         save_audited(request, actor)
     return request
+

@@ -1,5 +1,9 @@
-"""Support requests, for the people who answer them: the organisation's wellbeing leads and each
-incident's wellbeing lead. A person asking for support sees their own requests."""
+"""Staff support pages: the follow-ups board, one follow-up, "My support", an incident's staff support
+(the register and its counts), the organisation's cumulative exposure, and support requests.
+
+Each page reads through support/selectors.py and changes through support/services.py; none decides who
+may see or do what. A form that fails says why beside the field, with a summary, and changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,259 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
 
-from config.errors import InvalidInput
+from config.errors import Conflict, InvalidInput
 from incidents.rules import parse_id
 
 from . import selectors, services
-from .models import SupportStatus
-from .policy import WELLBEING_LEADS, requests
+from .forms import (
+    CancelForm,
+    CheckInForm,
+    CompleteForm,
+    ReassignForm,
+    RegisterAddForm,
+    RescheduleForm,
+    SupporterForm,
+)
+from .models import FollowUpStatus, SupportNotice, SupportStatus
+from .policy import (
+    WELLBEING_LEADS,
+    FollowUpAction,
+    IncidentAction,
+    RegisterAction,
+    follow_ups,
+    register,
+    requests,
+)
+from .policy import (
+    incident_support as support_policy,
+)
+
+# --- the follow-ups board -------------------------------------------------------------------------------
+
+SHOW = (("all", "Everything I can see"), ("mine", "Check-ins I offer"), ("team", "My team's"))
+
+
+def _board_context(request: HttpRequest) -> dict:
+    show = request.GET.get("show") or "all"
+    if show not in dict(SHOW):
+        raise InvalidInput({"show": ["Choose what to show: all, mine or team."]})
+    incident = request.GET.get("incident") or None
+    if incident is not None and parse_id(incident) is None:
+        raise InvalidInput({"incident": ["Choose an incident from the list."]})
+    columns = selectors.board(request.user, mine=show == "mine", team=show == "team", incident=incident)
+    now = timezone.now()
+    cards = [item for items in columns.values() for item in items]
+    upcoming = [item.due_at for item in cards if item.status == FollowUpStatus.SCHEDULED and item.due_at > now]
+    return {
+        "columns": [(key, label, columns[key]) for key, label in selectors.BOARD_COLUMNS],
+        "total": len(cards), "show": show, "shows": SHOW, "incident": incident,
+        "private": {item.pk for item in cards if selectors.sees_private(request.user, item)},
+        "incidents_shown": {item.incident_id for item in cards if selectors.sees_incident(request.user, item.incident)},
+        "next_due": min(upcoming) if upcoming else None, "size": selectors.FOLLOW_UPS.size,
+        "query": request.GET.urlencode(),
+    }
+
+
+@login_required
+@require_GET
+def follow_ups_board(request: HttpRequest) -> HttpResponse:
+    return render(request, "support/board.html", _board_context(request))
+
+
+@login_required
+@require_GET
+def follow_ups_board_panel(request: HttpRequest) -> HttpResponse:
+    return render(request, "support/board.html#board", _board_context(request))
+
+
+# --- one follow-up --------------------------------------------------------------------------------------
+
+FOLLOW_UP_FORMS = {
+    "complete": (CompleteForm, FollowUpAction.COMPLETE, services.follow_up_complete, "Recorded."),
+    "reschedule": (RescheduleForm, FollowUpAction.RESCHEDULE, services.follow_up_reschedule, "Moved."),
+    "reassign": (ReassignForm, FollowUpAction.REASSIGN, services.follow_up_reassign, "Handed over."),
+    "cancel": (CancelForm, FollowUpAction.CANCEL, services.follow_up_cancel, "Cancelled."),
+}
+PLAIN_ACTIONS = {
+    "decline": (services.follow_up_decline, "Declined. That is your choice; nobody will chase you about it."),
+    "rearrange": (services.follow_up_request_rearrange, "Your supporter has been asked to find another time."),
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def follow_up_detail(request: HttpRequest, follow_up_id: int) -> HttpResponse:
+    item = selectors.follow_up(request.user, follow_up_id)
+    forms = {name: form_class() for name, (form_class, _, _, _) in FOLLOW_UP_FORMS.items()}
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action in PLAIN_ACTIONS:
+                change, said = PLAIN_ACTIONS[action]
+                change(actor=request.user, follow_up_id=item.pk)
+                messages.success(request, said)
+                return redirect("follow-up", follow_up_id=item.pk)
+            if action not in FOLLOW_UP_FORMS:
+                raise InvalidInput({"action": ["Choose what to do."]})
+            form_class, _, change, said = FOLLOW_UP_FORMS[action]
+            form = forms[action] = form_class(request.POST)
+            if form.is_valid():
+                try:
+                    change(actor=request.user, follow_up_id=item.pk, **form.cleaned_data)
+                except InvalidInput as error:
+                    form.apply_service_errors(error)
+                else:
+                    messages.success(request, said)
+                    return redirect("follow-up", follow_up_id=item.pk)
+            status = 400
+        except Conflict as conflict:
+            messages.error(request, conflict.detail)
+            return redirect("follow-up", follow_up_id=item.pk)
+    allowed = follow_ups.allowed_actions(request.user, item)
+    private = selectors.sees_private(request.user, item)
+    return render(request, "support/follow_up.html", {
+        "item": item, "private": private, "allowed": {str(a) for a in allowed},
+        "overdue": selectors.is_overdue(item), "sees_incident": selectors.sees_incident(request.user, item.incident),
+        "forms": {name: form for name, form in forms.items() if FOLLOW_UP_FORMS[name][1] in allowed},
+        "error_forms": [form for form in forms.values() if form.is_bound and form.errors],
+        "history": selectors.follow_up_history(item) if private else [],
+    }, status=status)
+
+
+# --- my support -----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_support(request: HttpRequest) -> HttpResponse:
+    supporter_forms: dict[int, SupporterForm] = {}
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        entry_id = parse_id(request.POST.get("entry")) or 0
+        try:
+            if action == "decline_all":
+                services.register_decline_all(actor=request.user, entry_id=entry_id)
+                messages.success(request, "You will not be offered any more check-ins for this incident. "
+                                          "You can still ask for support at any time.")
+                return redirect("my-support")
+            if action == "supporter":
+                form = supporter_forms[entry_id] = SupporterForm(request.POST)
+                if form.is_valid():
+                    try:
+                        services.register_choose_supporter(actor=request.user, entry_id=entry_id,
+                                                           **form.cleaned_data)
+                    except InvalidInput as error:
+                        form.apply_service_errors(error)
+                    else:
+                        messages.success(request, "Your supporter has been changed.")
+                        return redirect("my-support")
+                status = 400
+            elif action == "seen":
+                SupportNotice.objects.filter(recipient=request.user, seen_at__isnull=True).update(seen_at=timezone.now())
+                return redirect("my-support")
+            else:
+                raise InvalidInput({"action": ["Choose what to do."]})
+        except Conflict as conflict:
+            messages.error(request, conflict.detail)
+            return redirect("my-support")
+    mine = selectors.my_support(request.user)
+    for entry in mine["register"]:
+        entry.supporter_form = supporter_forms.get(entry.pk) or SupporterForm()
+        entry.can = {str(a) for a in register.allowed_actions(request.user, entry)}
+    for item in mine["follow_ups"]:
+        item.can = {str(a) for a in follow_ups.allowed_actions(request.user, item)}
+        item.overdue = selectors.is_overdue(item)
+    return render(request, "support/me.html", {
+        **mine, "who_sees": selectors.WHO_SEES, "notices": selectors.notices_for(request.user),
+        "error_forms": [f for f in supporter_forms.values() if f.errors],
+    }, status=status)
+
+
+# --- an incident's staff support ------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_support(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = selectors.incident_for(request.user, incident_id, IncidentAction.SEE_COUNTS)
+    form = RegisterAddForm()
+    status = 200
+    if request.method == "POST":
+        selectors.incident_for(request.user, incident_id, IncidentAction.ADD_TO_REGISTER)
+        form = RegisterAddForm(request.POST)
+        if form.is_valid():
+            try:
+                entry = services.register_add(actor=request.user, incident_id=incident_id, **form.cleaned_data)
+            except InvalidInput as error:
+                form.apply_service_errors(error)
+            else:
+                messages.success(request, f"{entry.person.display_name} is on the register, with "
+                                          f"{len(entry.created_follow_ups)} check-ins offered by "
+                                          f"{entry.supporter.display_name}.")
+                return redirect(reverse("incident-support", kwargs={"incident_id": incident_id}) + "#register")
+        status = 400
+    allowed = support_policy.allowed_actions(request.user, incident)
+    sees_register = IncidentAction.SEE_REGISTER in allowed
+    entries = None
+    if sees_register:
+        entries = selectors.REGISTER.page(selectors.register_of(request.user, incident),
+                                          request.GET.get("register") or None, param="register")
+    return render(request, "support/incident.html", {
+        "incident": incident, "counts": selectors.counts(incident), "entries": entries,
+        "sees_register": sees_register, "can_add": IncidentAction.ADD_TO_REGISTER in allowed, "form": form,
+        "error_forms": [form] if form.errors else [], "support_tab": True,
+        "open_by_entry": selectors.open_counts_by_entry(entries.items) if entries else {},
+    }, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def register_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """One person on a register: how they were affected, their supporter, and a check-in before a trigger
+    date. Their follow-ups are listed at the reader's tier."""
+    entry = selectors.entry(request.user, entry_id)
+    check_in_form = CheckInForm()
+    status = 200
+    if request.method == "POST":
+        check_in_form = CheckInForm(request.POST)
+        if check_in_form.is_valid():
+            try:
+                services.register_add_check_in(actor=request.user, entry_id=entry.pk, **check_in_form.cleaned_data)
+            except InvalidInput as error:
+                check_in_form.apply_service_errors(error)
+            else:
+                messages.success(request, "The check-in has been added.")
+                return redirect("register-entry", entry_id=entry.pk)
+        status = 400
+    can = {str(a) for a in register.allowed_actions(request.user, entry)}
+    items = list(selectors.follow_ups_for(request.user).filter(affected=entry))
+    return render(request, "support/entry.html", {
+        "entry": entry, "can": can, "items": items, "check_in_form": check_in_form,
+        "error_forms": [check_in_form] if check_in_form.errors else [],
+        "private": {i.pk for i in items if selectors.sees_private(request.user, i)},
+        "sees_incident": selectors.sees_incident(request.user, entry.incident),
+        "can_add_check_in": RegisterAction.ADD_CHECK_IN in can,
+    }, status=status)
+
+
+# --- the organisation's view ----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def exposure(request: HttpRequest) -> HttpResponse:
+    people = selectors.cumulative_exposure(request.user)
+    page = selectors.EXPOSURE.page(people, request.GET.get("people") or None, param="people")
+    return render(request, "support/exposure.html", {"people": page})
+
+
+# --- support requests -----------------------------------------------------------------------------------
 
 
 @login_required
@@ -36,3 +285,6 @@ def support_requests(request: HttpRequest) -> HttpResponse:
         "statuses": SupportStatus.choices,
         "answers": requests.qualifies(request.user, WELLBEING_LEADS),
     })
+
+
+

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from incidents.models import Incident, User
-from tests.factories import Cast, open_incident
+from tests.factories import Cast, make_user, open_incident
 
 
 @pytest.fixture(autouse=True)
@@ -52,3 +52,16 @@ def browser_client(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def people(cast):
+    """For staff support (issue 9): Ruth the wellbeing lead; Mike, Bob's line manager (not in the
+    incident); Pat, a peer supporter."""
+    class People:
+        ruth = make_user("ruth", "Ruth Wellbeing", "wellbeing_lead")
+        mike = make_user("mike", "Mike Manager", "manager")
+        pat = make_user("pat", "Pat Peer")
+    cast.bob.line_manager = People.mike
+    cast.bob.save()
+    return People

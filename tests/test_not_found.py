@@ -54,9 +54,13 @@ def hidden(cast):
     identifier = comms_services.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Hollins", kind="name")
     enquiry = comms_services.media_enquiry_log(actor=cast.cora, incident_id=incident.pk, outlet="Paper",
                                                journalist="J", contact="c", received_at=timezone.now(), question="Q?")
+    from support import services as support_services
+
+    entry = support_services.register_add(actor=cast.alice, incident_id=incident.pk, user="bob",
+                                          exposure="witnessed", reason="r", supporter="olive")
     return {"incident_id": incident.pk, "message_id": message.pk, "decision_id": decision.pk,
             "identifier_id": identifier.pk, "enquiry_id": enquiry.pk, "username": "bob", "panel": "members",
-            "action": "submit"}
+            "action": "submit", "entry_id": entry.pk, "follow_up_id": entry.created_follow_ups[0].pk}
 
 
 def _url(route: str, values: dict) -> str:

@@ -101,6 +101,12 @@
         if (message.subject && message.status_label) {
           announce("“" + message.subject + "” is now " + message.status_label.toLowerCase() + ".");
         }
+      } else if (data.type === "follow_up.updated" || data.type === "follow_up.removed") {
+        refresh(["board"]);
+        var item = data.follow_up;
+        if (item && item.person && item.label) {
+          announce(item.label + " for " + item.person.full_name + " has changed.");
+        }
       } else if (data.type === "board.changed") {
         refresh(["board"]);  // the incidents this person approves for changed
       }
@@ -131,4 +137,18 @@
     };
   }
   connect();
+
+  // A board's cards move between columns as time passes: when the soonest one falls due, the board
+  // redraws itself (the server decides the columns), and again after every redraw.
+  var dueTimer = null;
+  function watchDue() {
+    window.clearTimeout(dueTimer);
+    var panel = document.getElementById("panel-board");
+    var next = panel && Date.parse(panel.getAttribute("data-next-due") || "");
+    if (!next) { return; }
+    var wait = Math.max(1000, Math.min(next - Date.now() + 1000, 3600000));
+    dueTimer = window.setTimeout(function () { refresh(["board"]); }, wait);
+  }
+  document.body.addEventListener("htmx:afterSwap", watchDue);
+  watchDue();
 })();

@@ -1,0 +1,86 @@
+"""Forms for the staff support pages. They parse and show errors; the rules are support/services.py."""
+
+from __future__ import annotations
+
+from django import forms
+
+from incidents.forms import DateTimeLocalField, HarbourForm, MemberAddForm
+
+from .models import AffectedPerson, Exposure, Outcome, SupporterKind
+
+REASON = AffectedPerson._meta.get_field("reason").max_length
+
+
+class RegisterAddForm(HarbourForm):
+    id_prefix = "register"
+    user = forms.CharField(label="Member of staff", help_text="Their name or username. They need not be in the incident.",
+                           error_messages={"required": "Choose a member of staff."})
+    exposure = forms.ChoiceField(label="How were they affected?", choices=Exposure.choices,
+                                 error_messages={"required": "Choose how they were affected."})
+    reason = forms.CharField(label="Why are they on the register?", max_length=REASON,
+                             error_messages={"required": "Enter why they are on the register."})
+    supporter = forms.CharField(label="Who will offer their check-ins?", required=False,
+                                help_text="Leave empty for their line manager.")
+
+    clean_user = MemberAddForm.clean_user
+
+    def clean_supporter(self) -> str:
+        return _username(self.cleaned_data["supporter"]) if self.cleaned_data["supporter"] else ""
+
+
+def _username(typed: str) -> str:
+    """Accept "username — Full Name", a username, or a full name only one active person has."""
+    form = MemberAddForm(data={"user": typed, "role": "member", "reason": "-"})
+    form.is_valid()
+    return form.cleaned_data.get("user", typed)
+
+
+class CompleteForm(HarbourForm):
+    id_prefix = "complete"
+    outcome = forms.ChoiceField(label="Outcome", choices=[("", "Choose an outcome"), *Outcome.choices],
+                                error_messages={"required": "Choose the outcome."})
+    note = forms.CharField(label="Private note", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text="Seen only by them, you and the wellbeing leads. Outcomes and next steps, "
+                                     "not an account of what they said.")
+
+
+class RescheduleForm(HarbourForm):
+    id_prefix = "reschedule"
+    due_at = DateTimeLocalField(label="New time", error_messages={"required": "Enter the new time."})
+    reason = forms.CharField(label="Why is it moving?", max_length=REASON,
+                             error_messages={"required": "Enter why it is moving."})
+
+
+class ReassignForm(HarbourForm):
+    id_prefix = "reassign"
+    assignee = forms.CharField(label="Hand it to", help_text="Their name or username.",
+                               error_messages={"required": "Choose who will offer it."})
+    reason = forms.CharField(label="Why?", max_length=REASON, error_messages={"required": "Enter why it is handed over."})
+
+    def clean_assignee(self) -> str:
+        return _username(self.cleaned_data["assignee"])
+
+
+class CancelForm(HarbourForm):
+    id_prefix = "cancel"
+    reason = forms.CharField(label="Why is it no longer needed?", max_length=REASON,
+                             error_messages={"required": "Enter why it is cancelled."})
+
+
+class SupporterForm(HarbourForm):
+    id_prefix = "supporter"
+    supporter = forms.CharField(label="Who would you like to support you?",
+                                help_text="A name or username: a wellbeing lead, a peer supporter or a colleague you trust.",
+                                error_messages={"required": "Choose who will support you."})
+    supporter_kind = forms.ChoiceField(label="They are", choices=[("", "Work it out for me"), *SupporterKind.choices],
+                                       required=False)
+
+    def clean_supporter(self) -> str:
+        return _username(self.cleaned_data["supporter"])
+
+
+class CheckInForm(HarbourForm):
+    id_prefix = "checkin"
+    label = forms.CharField(label="Before what?", max_length=120, help_text="The inquest, the review's publication, the anniversary.",
+                            error_messages={"required": "Enter what the check-in is before."})
+    due_at = DateTimeLocalField(label="When", error_messages={"required": "Enter when."})

@@ -1,0 +1,189 @@
+"""API shapes for staff support. Serializers parse and present; who sees which tier is support/policy.py,
+asked through support/selectors.py. The private fields are left out, not emptied, for someone who may see
+only where a follow-up stands."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from config.api_fields import SaneDateTimeField, StrictCharField
+
+from . import selectors
+from .models import AffectedPerson, Exposure, FollowUp, FollowUpKind, FollowUpStatus, Outcome, SupporterKind
+from .policy import FollowUpAction, RegisterAction, follow_ups, register
+
+REASON = AffectedPerson._meta.get_field("reason").max_length
+
+
+def _person(user) -> dict | None:
+    return None if user is None else {"username": user.username, "full_name": user.display_name}
+
+
+class PersonSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    full_name = serializers.CharField()
+
+
+class IncidentRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    title = serializers.CharField()
+
+
+def incident_ref(actor, incident) -> dict | None:
+    """The incident, if the reader may see it; otherwise nothing (a restricted incident stays hidden)."""
+    if incident is None or not selectors.sees_incident(actor, incident):
+        return None
+    return {"id": incident.pk, "reference": incident.reference, "title": incident.title}
+
+
+class FollowUpSerializer(serializers.Serializer):
+    """One follow-up, at the tier the reader may see: `tier` is `private` (everything) or `status` (what,
+    when, where it stands; no outcome, note or rearrangement)."""
+
+    id = serializers.IntegerField()
+    tier = serializers.ChoiceField(choices=["private", "status"])
+    kind = serializers.ChoiceField(choices=FollowUpKind.choices)
+    label = serializers.CharField()
+    due_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=FollowUpStatus.choices)
+    is_overdue = serializers.BooleanField(help_text="Open and past its time (worked out, never stored).")
+    person = PersonSerializer()
+    assignee = PersonSerializer()
+    incident = IncidentRefSerializer(allow_null=True, help_text="Null when you may not see the incident itself.")
+    affected_staff = serializers.IntegerField(allow_null=True, help_text="The register entry, if on the register.")
+    closed_at = serializers.DateTimeField(allow_null=True)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, required=False, allow_blank=True,
+                                      help_text="Private tier only.")
+    note = serializers.CharField(required=False, allow_blank=True, help_text="Private tier only.")
+    rearrange_requested_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Private tier only.")
+    allowed_actions = serializers.ListField(child=serializers.CharField())
+
+    def to_representation(self, item: FollowUp) -> dict:
+        actor = self.context["request"].user
+        return follow_up_payload(actor, item)
+
+
+def follow_up_payload(actor, item: FollowUp, now=None) -> dict:
+    """The follow-up as this person may see it: what the API answers and the board's socket pushes."""
+    private = selectors.sees_private(actor, item)
+    payload = {
+        "id": item.pk, "tier": "private" if private else "status", "kind": item.kind, "label": item.label,
+        "due_at": item.due_at.isoformat(), "status": item.status,
+        "is_overdue": selectors.is_overdue(item, now or timezone.now()),
+        "person": _person(item.person), "assignee": _person(item.assignee),
+        "incident": incident_ref(actor, item.incident), "affected_staff": item.affected_id,
+        "closed_at": item.closed_at.isoformat() if item.closed_at else None,
+        "allowed_actions": sorted(follow_ups.allowed_actions(actor, item) - {FollowUpAction.VIEW}),
+    }
+    if private:
+        payload["outcome"] = item.outcome
+        payload["note"] = item.note
+        payload["rearrange_requested_at"] = item.rearrange_requested_at.isoformat() \
+            if item.rearrange_requested_at else None
+    return payload
+
+
+class AffectedPersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    incident = IncidentRefSerializer(allow_null=True)
+    person = PersonSerializer()
+    team = serializers.CharField(allow_null=True)
+    exposure = serializers.ChoiceField(choices=Exposure.choices)
+    reason = serializers.CharField()
+    added_at = serializers.DateTimeField()
+    added_by = PersonSerializer(allow_null=True)
+    supporter = PersonSerializer()
+    supporter_kind = serializers.ChoiceField(choices=SupporterKind.choices)
+    declined_all_at = serializers.DateTimeField(allow_null=True)
+    allowed_actions = serializers.ListField(child=serializers.CharField())
+    follow_ups = FollowUpSerializer(many=True, required=False,
+                                    help_text="On adding: the follow-ups created from the plan.")
+
+    def to_representation(self, entry: AffectedPerson) -> dict:
+        actor = self.context["request"].user
+        body = {
+            "id": entry.pk, "incident": incident_ref(actor, entry.incident), "person": _person(entry.person),
+            "team": entry.person.team.name if entry.person.team_id else None, "exposure": entry.exposure,
+            "reason": entry.reason, "added_at": entry.added_at.isoformat(), "added_by": _person(entry.added_by),
+            "supporter": _person(entry.supporter), "supporter_kind": entry.supporter_kind,
+            "declined_all_at": entry.declined_all_at.isoformat() if entry.declined_all_at else None,
+            "allowed_actions": sorted(register.allowed_actions(actor, entry) - {RegisterAction.VIEW}),
+        }
+        created = getattr(entry, "created_follow_ups", None)
+        if created is not None:
+            body["follow_ups"] = [follow_up_payload(actor, item) for item in created]
+        return body
+
+
+class RegisterAddSerializer(serializers.Serializer):
+    user = StrictCharField(help_text="The username of the member of staff affected.")
+    exposure = serializers.ChoiceField(choices=Exposure.choices)
+    reason = StrictCharField(max_length=REASON)
+    supporter = StrictCharField(required=False, allow_blank=True,
+                                help_text="Who offers their check-ins (username). Default: their line manager.")
+    supporter_kind = serializers.ChoiceField(choices=SupporterKind.choices, required=False)
+
+
+class RegisterChangeSerializer(serializers.Serializer):
+    """Either a new supporter, or how they were affected with the reason."""
+
+    supporter = StrictCharField(required=False)
+    supporter_kind = serializers.ChoiceField(choices=SupporterKind.choices, required=False)
+    exposure = serializers.ChoiceField(choices=Exposure.choices, required=False)
+    reason = StrictCharField(max_length=REASON, required=False, allow_blank=True)
+
+    def validate(self, data):
+        if "supporter" not in data and "exposure" not in data:
+            raise serializers.ValidationError({"supporter": ["Give a new supporter, or a new exposure and reason."]})
+        if "supporter" in data and "exposure" in data:
+            raise serializers.ValidationError({"exposure": ["Change the supporter and the exposure separately."]})
+        return data
+
+
+class CheckInAddSerializer(serializers.Serializer):
+    label = StrictCharField(max_length=FollowUp._meta.get_field("label").max_length,
+                            help_text="What it is before: the inquest, the review's publication, the anniversary.")
+    due_at = SaneDateTimeField()
+
+
+class FollowUpChangeSerializer(serializers.Serializer):
+    """Either a new time or a new assignee, with the reason."""
+
+    due_at = SaneDateTimeField(required=False)
+    assignee = StrictCharField(required=False)
+    reason = StrictCharField(max_length=REASON, allow_blank=True)
+
+    def validate(self, data):
+        if ("due_at" in data) == ("assignee" in data):
+            raise serializers.ValidationError({"due_at": ["Give either a new time (due_at) or a new assignee."]})
+        return data
+
+
+class CompleteSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    note = StrictCharField(required=False, allow_blank=True, max_length=4000,
+                           help_text="Private to the person, their supporter and the wellbeing leads.")
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=REASON)
+
+
+class CountsSerializer(serializers.Serializer):
+    people = serializers.IntegerField()
+    scheduled = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    declined = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+
+
+class ExposureSerializer(serializers.Serializer):
+    person = PersonSerializer()
+    team = serializers.CharField(allow_null=True)
+    incidents = serializers.IntegerField(help_text="Registers they are on from the last 12 months.")
+
+    def to_representation(self, user) -> dict:
+        return {"person": _person(user), "team": user.team.name if user.team_id else None, "incidents": user.incidents}

@@ -1,0 +1,295 @@
+"""Staff support (issue 9): the exposure register, plans, follow-ups, choice, and who sees what.
+
+The tiers (support/policy.py): outcomes and notes only to the person, their supporter and the wellbeing
+leads; a line manager who is not the supporter sees status and due time; the incident's lead and tactical
+lead see the register and counts; other members counts only; outsiders "not found".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from comms import services as comms_services
+from config.errors import InvalidInput, PermissionDenied
+from incidents.models import TimelineEvent
+from support import selectors, services
+from support.models import AffectedPerson, FollowUp, FollowUpStatus, SupportRequest
+from tests.test_pages import streamed
+
+pytestmark = pytest.mark.django_db
+LONDON = ZoneInfo("Europe/London")
+
+
+def add_bob(client, incident, **extra):
+    body = {"user": "bob", "exposure": "informed_family", "reason": "Told the child's mother", **extra}
+    return client.post(f"/api/incidents/{incident.pk}/affected-staff/", body, format="json")
+
+
+class TestRegister:
+    def test_adding_creates_the_plan_for_the_line_manager(self, api, cast, incident, people):
+        before = timezone.now()
+        response = add_bob(api(cast.alice), incident)
+        assert response.status_code == 201, response.json()
+        body = response.json()
+        assert body["person"]["username"] == "bob" and body["supporter"]["username"] == "mike"
+        assert body["supporter_kind"] == "line_manager" and body["exposure"] == "informed_family"
+        labels = [(f["label"], f["assignee"]["username"], f["status"]) for f in body["follow_ups"]]
+        assert labels == [("72-hour check-in", "mike", "scheduled"), ("One-month check-in", "mike", "scheduled"),
+                          ("Three-month check-in", "mike", "scheduled")]
+        first = dt.datetime.fromisoformat(body["follow_ups"][0]["due_at"])
+        # from now (adding came after awareness), 72 hours on
+        assert before + dt.timedelta(hours=72) <= first <= timezone.now() + dt.timedelta(hours=72)
+        entry = AffectedPerson.objects.get()
+        assert entry.history.latest().history_user == cast.alice
+        event = TimelineEvent.objects.filter(incident=incident, type="support.register_added").get()
+        assert "Bob" not in event.summary and "informed" not in event.summary
+
+    def test_bad_input_changes_nothing(self, api, cast, incident, people):
+        url = f"/api/incidents/{incident.pk}/affected-staff/"
+        for body, field in (({"user": "bob", "reason": "r"}, "exposure"),
+                            ({"user": "bob", "exposure": "bystander", "reason": "r"}, "exposure"),
+                            ({"user": "bob", "exposure": "witnessed", "reason": ""}, "reason"),
+                            ({"user": "nobody", "exposure": "witnessed", "reason": "r"}, "user"),
+                            ({"user": "bob", "exposure": "witnessed", "reason": "r", "supporter": "bob"}, "supporter")):
+            response = api(cast.alice).post(url, body, format="json")
+            assert response.status_code == 400 and field in response.json(), (body, response.json())
+        assert not AffectedPerson.objects.exists() and not FollowUp.objects.exists()
+        assert add_bob(api(cast.alice), incident).status_code == 201
+        again = add_bob(api(cast.alice), incident)
+        assert again.status_code == 400 and "already" in again.json()["user"][0]
+        assert FollowUp.objects.count() == 3
+
+    def test_who_may_add_and_read_the_register(self, api, cast, incident, people):
+        url = f"/api/incidents/{incident.pk}/affected-staff/"
+        for user in (cast.bob, cast.olive, cast.cora):
+            assert add_bob(api(user), incident).status_code == 403
+            assert api(user).get(url).status_code == 403
+        assert add_bob(api(cast.charlie), incident).status_code == 404
+        outsider = api(cast.charlie).get(url)
+        absent = api(cast.charlie).get("/api/incidents/999999/affected-staff/")
+        assert outsider.status_code == absent.status_code == 404 and outsider.content == absent.content
+        # the tactical lead may add, and so may a wellbeing lead in the incident
+        response = api(cast.tom).post(url, {"user": "olive", "exposure": "witnessed", "reason": "r"}, format="json")
+        assert response.status_code == 201
+        from incidents import services as incident_services
+
+        incident_services.member_add(actor=cast.alice, incident_id=incident.pk, user=people.ruth,
+                                     role="wellbeing_lead", reason="Staff support")
+        response = api(people.ruth).post(url, {"user": "cora", "exposure": "media_handling", "reason": "r"},
+                                         format="json")
+        assert response.status_code == 201
+        assert [e["person"]["username"] for e in api(people.ruth).get(url).json()["results"]] == ["olive", "cora"]
+
+    def test_counts_for_members_never_whose(self, api, cast, incident, people):
+        add_bob(api(cast.alice), incident)
+        for user in (cast.alice, cast.tom, cast.bob, cast.olive, cast.cora):
+            response = api(user).get(f"/api/incidents/{incident.pk}/support-counts/")
+            assert response.status_code == 200
+            assert response.json() == {"people": 1, "scheduled": 3, "overdue": 0, "completed": 0, "declined": 0,
+                                       "cancelled": 0}
+        assert api(cast.charlie).get(f"/api/incidents/{incident.pk}/support-counts/").status_code == 404
+
+
+class TestTiers:
+    @pytest.fixture
+    def follow_up(self, api, cast, incident, people):
+        add_bob(api(cast.alice), incident)
+        item = FollowUp.objects.order_by("due_at").first()
+        services.follow_up_complete(actor=people.mike, follow_up_id=item.pk, outcome="support_offered",
+                                    note="Talked about sleep")
+        return item
+
+    def test_private_tier(self, api, cast, people, follow_up):
+        for user in (cast.bob, people.mike, people.ruth):
+            body = api(user).get(f"/api/follow-ups/{follow_up.pk}/").json()
+            assert body["tier"] == "private" and body["outcome"] == "support_offered"
+            assert body["note"] == "Talked about sleep", user
+
+    def test_line_manager_not_supporting_sees_status_only(self, api, cast, people, follow_up):
+        entry = AffectedPerson.objects.get()
+        response = api(cast.bob).patch(f"/api/affected-staff/{entry.pk}/", {"supporter": "pat"}, format="json")
+        assert response.status_code == 200 and response.json()["supporter"]["username"] == "pat"
+        assert response.json()["supporter_kind"] == "colleague"
+        assert set(FollowUp.objects.filter(status="scheduled").values_list("assignee__username", flat=True)) == {"pat"}
+        open_one = FollowUp.objects.filter(status="scheduled").first()
+        body = api(people.mike).get(f"/api/follow-ups/{open_one.pk}/").json()
+        assert body["tier"] == "status" and body["status"] == "scheduled" and body["assignee"]["username"] == "pat"
+        assert "outcome" not in body and "note" not in body and "rearrange_requested_at" not in body
+        # the completed one stays with the supporter who offered it, and so does its note
+        assert FollowUp.objects.get(pk=follow_up.pk).assignee == people.mike
+        assert api(people.mike).get(f"/api/follow-ups/{follow_up.pk}/").json()["tier"] == "private"
+        team = api(people.mike).get("/api/follow-ups/?team=1").json()["results"]
+        assert len(team) == 3 and {f["tier"] for f in team} == {"private", "status"}
+        assert "Talked" not in str([f for f in team if f["tier"] == "status"])
+
+    def test_the_lead_and_outsiders_do_not_see_a_follow_up(self, api, cast, people, follow_up):
+        absent = api(cast.alice).get("/api/follow-ups/999999/")
+        for user in (cast.alice, cast.tom, cast.olive, cast.charlie):
+            response = api(user).get(f"/api/follow-ups/{follow_up.pk}/")
+            assert response.status_code == 404 and response.content == absent.content, user
+            assert api(user).get("/api/follow-ups/").json()["results"] == []
+
+    def test_the_incident_is_not_named_to_those_who_cannot_see_it(self, api, cast, people, restricted):
+        add_bob(api(cast.alice), restricted)
+        item = FollowUp.objects.filter(incident=restricted).first()
+        for user in (people.mike, people.ruth):  # the supporter and a wellbeing lead, neither in the incident
+            body = api(user).get(f"/api/follow-ups/{item.pk}/").json()
+            assert body["tier"] == "private" and body["incident"] is None
+            assert restricted.reference not in str(body) and restricted.title not in str(body)
+        assert api(cast.bob).get(f"/api/follow-ups/{item.pk}/").json()["incident"]["reference"] == restricted.reference
+
+    def test_nothing_private_on_the_timeline_or_its_export(self, client, cast, incident, follow_up):
+        events = TimelineEvent.objects.filter(incident=incident, type="support.follow_up_completed")
+        assert [e.summary for e in events] == ["A follow-up was completed."] and events[0].actor is None
+        client.force_login(cast.alice)
+        export = b"".join(streamed(client.get(f"/incidents/{incident.pk}/timeline.csv"))).decode()
+        assert "A follow-up was completed." in export
+        assert "sleep" not in export and "support_offered" not in export and "Mike" not in export
+
+
+class TestFollowUps:
+    @pytest.fixture
+    def entry(self, api, cast, incident, people):
+        add_bob(api(cast.alice), incident)
+        return AffectedPerson.objects.get()
+
+    def first(self):
+        return FollowUp.objects.order_by("due_at").first()
+
+    def test_complete_needs_an_outcome_and_only_the_supporter(self, api, cast, people, entry):
+        url = f"/api/follow-ups/{self.first().pk}/complete/"
+        assert api(people.mike).post(url, {}, format="json").status_code == 400
+        assert api(people.mike).post(url, {"outcome": "fine"}, format="json").status_code == 400
+        assert api(cast.bob).post(url, {"outcome": "ok"}, format="json").status_code == 403
+        assert api(cast.alice).post(url, {"outcome": "ok"}, format="json").status_code == 404
+        assert self.first().status == "scheduled"
+        response = api(people.mike).post(url, {"outcome": "referred_eap"}, format="json")
+        assert response.status_code == 200 and response.json()["status"] == "completed"
+        again = api(people.mike).post(url, {"outcome": "ok"}, format="json")
+        assert again.status_code == 409
+
+    def test_declining_is_a_choice_never_overdue(self, api, cast, people, entry):
+        item = self.first()
+        FollowUp.objects.filter(pk=item.pk).update(due_at=timezone.now() - dt.timedelta(days=2))
+        response = api(cast.bob).post(f"/api/follow-ups/{item.pk}/decline/", format="json")
+        assert response.status_code == 200
+        assert response.json()["status"] == "declined" and response.json()["is_overdue"] is False
+        assert selectors.counts(entry.incident)["overdue"] == 0
+
+    def test_decline_all_without_a_reason(self, api, cast, people, entry):
+        assert api(people.mike).post(f"/api/affected-staff/{entry.pk}/decline-all/").status_code == 403
+        response = api(cast.bob).post(f"/api/affected-staff/{entry.pk}/decline-all/")
+        assert response.status_code == 200 and response.json()["declined_all_at"]
+        assert set(FollowUp.objects.values_list("status", flat=True)) == {"declined"}
+
+    def test_reschedule_and_reassign_need_a_reason(self, api, cast, people, entry):
+        item = self.first()
+        url = f"/api/follow-ups/{item.pk}/"
+        later = (timezone.now() + dt.timedelta(days=5)).isoformat()
+        assert api(people.mike).patch(url, {"due_at": later}, format="json").status_code == 400
+        assert api(people.mike).patch(url, {"due_at": later, "reason": ""}, format="json").status_code == 400
+        past = (timezone.now() - dt.timedelta(days=1)).isoformat()
+        assert api(people.mike).patch(url, {"due_at": past, "reason": "r"}, format="json").status_code == 400
+        response = api(people.mike).patch(url, {"due_at": later, "reason": "Bob is on leave"}, format="json")
+        assert response.status_code == 200
+        assert FollowUp.objects.get(pk=item.pk).history.latest().history_change_reason == "Bob is on leave"
+        response = api(people.mike).patch(url, {"assignee": "ruth", "reason": "Handing over"}, format="json")
+        assert response.status_code == 200 and response.json()["assignee"]["username"] == "ruth"
+        assert api(cast.bob).patch(url, {"assignee": "pat", "reason": "r"}, format="json").status_code == 403
+
+    def test_asking_to_rearrange_tells_the_supporter(self, api, cast, people, entry):
+        item = self.first()
+        response = api(cast.bob).post(f"/api/follow-ups/{item.pk}/rearrange/")
+        assert response.status_code == 200 and response.json()["rearrange_requested_at"]
+        assert people.mike.support_notices.get().text.startswith("Bob Brown asked to rearrange")
+
+    def test_a_trigger_date_check_in(self, api, cast, people, entry):
+        when = (timezone.now() + dt.timedelta(days=60)).isoformat()
+        url = f"/api/affected-staff/{entry.pk}/check-ins/"
+        assert api(cast.bob).post(url, {"label": "Before the inquest", "due_at": when}, format="json").status_code == 403
+        assert api(people.mike).post(url, {"label": "", "due_at": when}, format="json").status_code == 400
+        response = api(people.mike).post(url, {"label": "Before the inquest", "due_at": when}, format="json")
+        assert response.status_code == 201 and response.json()["kind"] == "trigger"
+
+    def test_the_boards_are_told_after_commit(self, cast, people, entry, django_capture_on_commit_callbacks):
+        with mock.patch("incidents.realtime.send_now") as send, django_capture_on_commit_callbacks(execute=True):
+            services.follow_up_decline(actor=cast.bob, follow_up_id=self.first().pk)
+        assert send.call_args.args == (services.FOLLOW_UPS_GROUP, {"type": "follow_up.changed",
+                                                                   "id": self.first().pk})
+
+    def test_my_support_shows_everything_and_who_sees_it(self, api, cast, people, entry):
+        body = api(cast.bob).get("/api/me/support/").json()
+        assert len(body["register"]) == 1 and len(body["follow_ups"]) == 3
+        assert "line manager" in body["who_sees"]["follow_ups"] and "not told" in body["who_sees"]["requests"]
+        assert api(people.mike).get("/api/me/support/").json()["register"] == []
+
+
+class TestSupportRequests:
+    def test_a_request_goes_to_a_wellbeing_lead_and_nobody_else(self, api, cast, incident, people):
+        message = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="people",
+                                               recipients=["bob"], subject="S", body="B")
+        comms_services.message_submit(actor=cast.alice, message_id=message.pk)
+        comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
+        comms_services.message_release(actor=cast.cora, message_id=message.pk)
+        comms_services.message_acknowledge(actor=cast.bob, message_id=message.pk, wants_support=True)
+        request = SupportRequest.objects.get()
+        item = request.follow_up
+        assert item.kind == "support_request" and item.assignee == people.ruth and item.affected is None
+        assert not AffectedPerson.objects.exists()
+        for user in (cast.bob, people.ruth):
+            assert api(user).get(f"/api/follow-ups/{item.pk}/").json()["tier"] == "private"
+        for user in (people.mike, cast.alice, cast.tom):
+            assert api(user).get(f"/api/follow-ups/{item.pk}/").status_code == 404
+            assert api(user).get("/api/follow-ups/?team=true").json()["results"] == []
+        assert selectors.counts(incident)["scheduled"] == 0
+        services.follow_up_complete(actor=people.ruth, follow_up_id=item.pk, outcome="ok")
+        assert not TimelineEvent.objects.filter(incident=incident, type__startswith="support.").exists()
+        reassign = api(people.ruth).patch(f"/api/follow-ups/{item.pk}/", {"assignee": "mike", "reason": "r"},
+                                          format="json")
+        assert reassign.status_code == 409  # completed; and it would stay with a wellbeing lead
+
+
+class TestExposure:
+    def test_people_on_two_registers_in_a_year(self, api, cast, incident, people):
+        from tests.factories import open_incident
+
+        other = open_incident(cast, title="Assault on a worker", kind="staff_assault")
+        add_bob(api(cast.alice), incident)
+        add_bob(api(cast.alice), other)
+        response = api(people.ruth).get("/api/wellbeing/exposure/")
+        assert response.status_code == 200
+        assert response.json()["results"] == [{"person": {"username": "bob", "full_name": "Bob Brown"}, "team": None,
+                                               "incidents": 2}]
+        for user in (cast.alice, people.mike, cast.bob):
+            assert api(user).get("/api/wellbeing/exposure/").status_code == 403
+        with pytest.raises(PermissionDenied):
+            selectors.cumulative_exposure(cast.alice)
+
+
+class TestPlanDates:
+    def at(self, *args) -> dt.datetime:
+        return dt.datetime(*args, tzinfo=LONDON)
+
+    def test_days_and_months_keep_the_wall_clock_across_the_clock_changes(self):
+        assert services.step_due(self.at(2026, 3, 20, 10, 0), 28, "days") == self.at(2026, 4, 17, 10, 0)
+        assert services.step_due(self.at(2026, 10, 10, 10, 0), 28, "days") == self.at(2026, 11, 7, 10, 0)
+        assert services.step_due(self.at(2026, 10, 10, 10, 0), 28, "days").astimezone(dt.UTC).hour == 10
+        assert services.step_due(self.at(2026, 1, 31, 9, 0), 3, "months") == self.at(2026, 4, 30, 9, 0)
+        assert services.step_due(self.at(2026, 11, 30, 9, 0), 3, "months") == self.at(2027, 2, 28, 9, 0)
+
+    def test_hours_are_elapsed_time(self):
+        # Friday 27 March 2026 12:00 GMT + 72 hours: Monday 30 March 13:00 BST (the clocks went forward)
+        assert services.step_due(self.at(2026, 3, 27, 12, 0), 72, "hours") == self.at(2026, 3, 30, 13, 0)
+
+
+def test_inputs_are_checked_before_anything_is_written(cast, incident, people):
+    with pytest.raises(InvalidInput) as error:
+        services.register_add(actor=cast.alice, incident_id=incident.pk, user="bob", exposure="witnessed",
+                              reason="r", supporter_kind="guru")
+    assert "supporter_kind" in error.value.errors and not FollowUp.objects.exists()
+    assert FollowUpStatus.SCHEDULED == "scheduled"

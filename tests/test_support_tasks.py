@@ -1,0 +1,156 @@
+"""Staff support reminders (issue 9, point 5): said exactly once, in office hours, for the current due
+time only, and never for a closed follow-up; the sweep says what a lost task did not."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.db import close_old_connections, connection
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from support import services
+from support import tasks as support_tasks
+from support.models import FollowUp, SupportEmail, SupportNotice
+from tests.test_tasks import run_worker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def open_office(monkeypatch):
+    """Office hours always: what is under test is the saying, not the clock (tested below and in
+    tests/test_workdays.py)."""
+    monkeypatch.setattr(support_tasks, "in_office_hours", lambda moment: True)
+    monkeypatch.setattr(support_tasks, "next_office_moment", lambda moment: moment)
+
+
+@pytest.fixture
+def check_in(cast, incident, people):
+    services.register_add(actor=cast.alice, incident_id=incident.pk, user="bob", exposure="witnessed",
+                          reason="Saw it happen")
+    return FollowUp.objects.order_by("due_at").first()
+
+
+def notices(user=None, kind=None):
+    found = SupportNotice.objects.all()
+    if user is not None:
+        found = found.filter(recipient=user)
+    if kind is not None:
+        found = found.filter(kind=kind)
+    return list(found.values_list("recipient__username", "kind"))
+
+
+def at(moment):
+    return mock.patch("django.utils.timezone.now", return_value=moment)
+
+
+def test_due_tells_the_supporter_and_the_person_once(open_office, cast, people, check_in):
+    assert support_tasks.follow_up_due.call(check_in.pk) == "not yet"
+    later = check_in.due_at + dt.timedelta(minutes=1)
+    with at(later):
+        assert support_tasks.follow_up_due.call(check_in.pk) == "told assignee, person"
+        assert support_tasks.follow_up_due.call(check_in.pk) == "already told"
+    assert sorted(notices()) == [("bob", "offer"), ("mike", "due")]
+    assert SupportEmail.objects.count() == 2
+    run_worker()
+    assert sorted(m.to[0] for m in mail.outbox) == ["bob@example.org", "mike@example.org"]
+    to_mike = next(m for m in mail.outbox if m.to == ["mike@example.org"])
+    assert "Bob Brown" in to_mike.body and "/support/board/" in to_mike.body
+    to_bob = next(m for m in mail.outbox if m.to == ["bob@example.org"])
+    assert "decline" in to_bob.body and "without giving a reason" in to_bob.body
+    # one working day later the wellbeing leads hear it is still open, once
+    with at(check_in.due_at + dt.timedelta(days=5)):
+        assert support_tasks.follow_up_due.call(check_in.pk) == "told leads"
+        assert support_tasks.follow_up_due.call(check_in.pk) == "already told"
+    assert notices(kind="overdue") == [("ruth", "overdue")]
+
+
+def test_outside_office_hours_it_waits_for_the_morning(monkeypatch, cast, people, check_in):
+    monkeypatch.setattr(support_tasks, "in_office_hours", lambda moment: False)
+    DBTaskResult.objects.all().delete()
+    with at(check_in.due_at + dt.timedelta(minutes=1)):
+        assert support_tasks.follow_up_due.call(check_in.pk) == "waits"
+        assert support_tasks.sweep_due() == 0
+    assert notices() == [] and DBTaskResult.objects.count() == 1  # itself again, at the next office moment
+
+
+def test_an_email_written_before_hours_end_is_held_to_the_morning(monkeypatch, cast, people, check_in):
+    morning = timezone.now() + dt.timedelta(hours=9)
+    monkeypatch.setattr(support_tasks, "next_office_moment", lambda moment: morning)
+    email = SupportEmail.objects.create(recipient=cast.bob, to="bob@example.org", subject="s", body="b")
+    assert support_tasks.send_support_email.call(email.pk) == "waits"
+    email.refresh_from_db()
+    assert email.state == "pending" and email.next_attempt_at == morning and mail.outbox == []
+
+
+def test_a_reschedule_is_said_for_the_new_time_only(open_office, cast, people, check_in):
+    with at(check_in.due_at + dt.timedelta(minutes=1)):
+        support_tasks.follow_up_due.call(check_in.pk)
+        services.follow_up_reschedule(actor=people.mike, follow_up_id=check_in.pk,
+                                      due_at=check_in.due_at + dt.timedelta(days=2), reason="Bob asked")
+        assert support_tasks.follow_up_due.call(check_in.pk) == "not yet"
+    with at(check_in.due_at + dt.timedelta(days=2, minutes=1)):
+        assert support_tasks.follow_up_due.call(check_in.pk) == "told assignee"  # the person had their one
+    assert sorted(notices()) == [("bob", "offer"), ("mike", "due"), ("mike", "due")]
+
+
+def test_closed_follow_ups_say_nothing(open_office, cast, people, check_in):
+    services.follow_up_decline(actor=cast.bob, follow_up_id=check_in.pk)
+    with at(check_in.due_at + dt.timedelta(days=5)):
+        assert support_tasks.follow_up_due.call(check_in.pk) == "closed"
+        assert support_tasks.sweep_due() == 0
+    assert notices() == []
+
+
+def test_the_sweep_says_what_a_lost_task_did_not_once(open_office, cast, people, check_in):
+    DBTaskResult.objects.all().delete()  # the worker holding them was killed
+    with at(check_in.due_at + dt.timedelta(minutes=1)):
+        assert support_tasks.sweep_due() >= 1
+        support_tasks.sweep_due()
+    assert sorted(notices()) == [("bob", "offer"), ("mike", "due")]
+
+
+def test_a_request_for_support_tells_its_wellbeing_lead_not_the_person(open_office, cast, people, incident):
+    from comms import services as comms_services
+
+    message = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="people",
+                                           recipients=["bob"], subject="S", body="B")
+    comms_services.message_submit(actor=cast.alice, message_id=message.pk)
+    comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
+    comms_services.message_release(actor=cast.cora, message_id=message.pk)
+    comms_services.message_acknowledge(actor=cast.bob, message_id=message.pk, wants_support=True)
+    item = FollowUp.objects.get(kind="support_request")
+    with at(timezone.now() + dt.timedelta(minutes=1)):
+        support_tasks.follow_up_due.call(item.pk)
+    assert notices() == [("ruth", "due")]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (make test-production runs it)")
+def test_two_workers_at_once_say_it_once(open_office, cast, people, check_in):
+    count = 6
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+
+    def work():
+        try:
+            barrier.wait(timeout=10)
+            with at(check_in.due_at + dt.timedelta(days=5)):
+                results.append(support_tasks.follow_up_due.call(check_in.pk))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=work) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert sorted(notices()) == [("bob", "offer"), ("mike", "due"), ("ruth", "overdue")]
+    assert SupportEmail.objects.count() == 3 and results.count("already told") == count - 1
