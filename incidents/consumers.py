@@ -140,7 +140,7 @@ class NoSuchSocket(AsyncWebsocketConsumer):
 
 
 class IncidentConsumer(LiveSocket):
-    database_free = LiveSocket.database_free | {"timeline.event", "comms.changed"}
+    database_free = LiveSocket.database_free | {"timeline.event", "comms.changed", "panels.changed"}
     incident_id: int
     group: str = ""
     person_group: str = ""
@@ -191,6 +191,10 @@ class IncidentConsumer(LiveSocket):
         # Counts moved (someone acknowledged a briefing): pages re-fetch what they may see.
         if not self.revoked:
             await self.send_json({"type": "message.updated", "message": {"id": message["message"]}})
+
+    async def panels_changed(self, message) -> None:
+        if not self.revoked:
+            await self.send_json({"type": "panels.changed", "panels": message["panels"]})
 
     async def access_changed(self, message) -> None:
         if not self.revoked and not await self._visible():

@@ -115,6 +115,12 @@ def message_changed_message(message_id: int, incident_id: int) -> dict[str, Any]
     return {"type": "message.changed", "message": message_id, "incident": incident_id}
 
 
+def panels_changed_message(*panels: str) -> dict[str, Any]:
+    """Something a wing shows on an incident's pages changed without a timeline event (an answer to an
+    invitation, say): the pages re-fetch those panels, each through its own policy. Names no object."""
+    return {"type": "panels.changed", "panels": list(panels)}
+
+
 def comms_changed_message(message_id: int) -> dict[str, Any]:
     """Counts moved (someone acknowledged a briefing): pages re-fetch what they may see."""
     return {"type": "comms.changed", "message": message_id}

@@ -273,10 +273,13 @@ def _person_ids(obj: Any, name: str) -> set[int]:
     """The ids of the people a field or property of the object names (a path like
     `affected__person__line_manager` is followed, and names nobody where it runs out)."""
     *through, name = name.split("__")
-    for part in through:
+    for at, part in enumerate(through):
         obj = getattr(obj, part)
         if obj is None:
             return set()
+        if hasattr(obj, "all"):  # the other side of a foreign key: everyone named along each of them
+            rest = "__".join([*through[at + 1:], name])
+            return set().union(*(_person_ids(each, rest) for each in obj.all()))
     concrete = f"{name}_id"
     if hasattr(type(obj), concrete) or concrete in obj.__dict__:
         value = getattr(obj, concrete)
@@ -372,6 +375,8 @@ class Policy:
                 field = model._meta.get_field(part)
             except FieldDoesNotExist:
                 return False
+            if field.one_to_many and field.auto_created:  # the other side of a foreign key: "invitees"
+                continue
             if not (field.many_to_one or field.one_to_one) or not field.concrete:
                 return False
         return bool(field is not None and field.related_model is User)
@@ -502,10 +507,25 @@ class Policy:
         if grant.unrestricted:
             q &= Q(**{f"{self.incident}__restricted" if self.incident else "restricted": False})
         if grant.person:
-            q &= Q(**{grant.person: actor})
+            q &= self._person_q(grant.person, actor)
         if grant.where:
             q &= Q(**dict(grant.where))
         return q
+
+    def _person_q(self, path: str, actor: Actor) -> Q:
+        """The person named along the path is the actor. Through the other side of a foreign key
+        (`invitees__person`) it is an EXISTS, so a list has no duplicate rows whatever else it is ORed with."""
+        model = self.model
+        parts = path.split("__")
+        for at, part in enumerate(parts):
+            field = model._meta.get_field(part)
+            if field.one_to_many and field.auto_created:
+                related = field.related_model.objects.filter(**{
+                    field.field.name: OuterRef("__".join(parts[:at]) if at else "pk"),
+                    "__".join(parts[at + 1:]): actor})
+                return Q(Exists(related))
+            model = field.related_model
+        return Q(**{path: actor})
 
     def restrict(self, actor: Actor, action: StrEnum | Grant | Rule, queryset: QuerySet | None = None) -> QuerySet:
         """The objects the actor may take this action on: who may, not whether the state allows it now nor

@@ -15,7 +15,8 @@
   var ALWAYS = config.always || ["timeline", "history"];
   var REVOKED = config.revoked || 4403;
   var PAUSED = config.paused || 4503;
-  var PANELS = ["summary", "members", "decisions", "timeline", "history", "comms", "message", "media", "board"];
+  var PANELS = ["summary", "members", "decisions", "timeline", "history", "comms", "message", "media", "board",
+                "support", "debriefs"];
   var retries = 0;
   var everConnected = false;
   var openedAt = 0;
@@ -107,6 +108,8 @@
         if (item && item.person && item.label) {
           announce(item.label + " for " + item.person.full_name + " has changed.");
         }
+      } else if (data.type === "panels.changed" && Array.isArray(data.panels)) {
+        refresh(data.panels.filter(function (name) { return PANELS.indexOf(name) !== -1; }));
       } else if (data.type === "board.changed") {
         refresh(["board"]);  // the incidents this person approves for changed
       }
