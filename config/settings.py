@@ -283,6 +283,10 @@ SPECTACULAR_SETTINGS = {
         "IdentifierKindEnum": "comms.models.IdentifierKind",
         "EnquiryStatusEnum": "comms.models.EnquiryStatus",
         "MessageStatusEnum": "comms.models.MessageStatus",
+        "FollowUpKindEnum": "support.models.FollowUpKind",
+        "FollowUpStatusEnum": "support.models.FollowUpStatus",
+        "DebriefKindEnum": "support.models.DebriefKind",
+        "DebriefStatusEnum": "support.models.DebriefStatus",
     },
 }
 

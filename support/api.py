@@ -18,15 +18,20 @@ from . import selectors, services
 from .policy import IncidentAction
 from .serializers import (
     AffectedPersonSerializer,
+    AttendanceSerializer,
     CancelSerializer,
     CheckInAddSerializer,
     CompleteSerializer,
     CountsSerializer,
+    DebriefChangeSerializer,
+    DebriefScheduleSerializer,
+    DebriefSerializer,
     ExposureSerializer,
     FollowUpChangeSerializer,
     FollowUpSerializer,
     RegisterAddSerializer,
     RegisterChangeSerializer,
+    RsvpSerializer,
 )
 
 
@@ -226,3 +231,86 @@ class ExposureApi(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.cumulative_exposure(self.request.user)
+
+
+# --- debriefs -------------------------------------------------------------------------------------------
+
+
+def _debrief(request, item, code=status.HTTP_200_OK) -> Response:
+    return Response(DebriefSerializer(item, context={"request": request}).data, status=code)
+
+
+class DebriefsApi(generics.ListAPIView):
+    """The incident's debriefs you may see, soonest first: all of them for those arranging them (the
+    incident's leads, wellbeing leads, facilitators), your own invitations otherwise."""
+
+    serializer_class = DebriefSerializer
+    keyset = selectors.DEBRIEFS
+
+    def get_queryset(self):
+        incident = selectors.incident_for(self.request.user, self.kwargs["incident_id"])
+        return selectors.debriefs_of(self.request.user, incident)
+
+    @extend_schema(request=DebriefScheduleSerializer, responses={201: DebriefSerializer})
+    def post(self, request, incident_id: int):
+        """Arrange a debrief: each invitee and the facilitator get a calendar invitation (sent in office
+        hours). A start in the past is a 400; a facilitator already booked then is a 409; a facilitator
+        directly involved in the incident needs `confirm_facilitator_involved`."""
+        item = services.debrief_schedule(actor=request.user, incident_id=incident_id,
+                                         **_parse(DebriefScheduleSerializer, request))
+        return _debrief(request, item, status.HTTP_201_CREATED)
+
+
+class DebriefApi(APIView):
+    @extend_schema(responses=DebriefSerializer)
+    def get(self, request, debrief_id: int):
+        return _debrief(request, selectors.debrief(request.user, debrief_id))
+
+    @extend_schema(request=DebriefChangeSerializer, responses=DebriefSerializer)
+    def patch(self, request, debrief_id: int):
+        """Change the time, length, place, facilitator or invitees (everyone gets the invitation again,
+        anyone removed a cancellation), or record a cold debrief's `learning_notes` for the incident."""
+        item = services.debrief_change(actor=request.user, debrief_id=debrief_id,
+                                       **_parse(DebriefChangeSerializer, request))
+        return _debrief(request, item)
+
+
+class DebriefCancelApi(APIView):
+    @extend_schema(request=CancelSerializer, responses=DebriefSerializer)
+    def post(self, request, debrief_id: int):
+        """Cancel it, saying why: every calendar is told."""
+        item = services.debrief_cancel(actor=request.user, debrief_id=debrief_id, **_parse(CancelSerializer, request))
+        return _debrief(request, item)
+
+
+class DebriefRsvpApi(APIView):
+    @extend_schema(request=RsvpSerializer, responses=DebriefSerializer)
+    def post(self, request, debrief_id: int):
+        """Your answer: accepted, declined or tentative. Coming is your choice."""
+        services.debrief_rsvp(actor=request.user, debrief_id=debrief_id, **_parse(RsvpSerializer, request))
+        return _debrief(request, selectors.debrief(request.user, debrief_id))
+
+
+class DebriefAttendanceApi(APIView):
+    @extend_schema(request=AttendanceSerializer, responses=DebriefSerializer)
+    def post(self, request, debrief_id: int):
+        """Who came (facilitator or a wellbeing lead, once it has started). Everyone invited and not named
+        did not."""
+        item = services.debrief_record_attendance(actor=request.user, debrief_id=debrief_id,
+                                                  **_parse(AttendanceSerializer, request))
+        return _debrief(request, item)
+
+
+class DebriefCalendarApi(APIView):
+    @extend_schema(responses={(200, "text/calendar"): OpenApiTypes.STR})
+    def get(self, request, debrief_id: int):
+        """The debrief as an iCalendar invitation (or cancellation), as it was last sent."""
+        from django.http import HttpResponse
+
+        from .calendar import calendar_bytes
+
+        item = selectors.debrief(request.user, debrief_id)
+        ics = calendar_bytes(services.invitation_of(item, cancel=not item.is_scheduled))
+        response = HttpResponse(ics, content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="debrief-{item.pk}.ics"'
+        return response

@@ -16,4 +16,10 @@ urlpatterns = [
     path("follow-ups/<int:follow_up_id>/cancel/", api.CancelApi.as_view(), name="api-follow-up-cancel"),
     path("me/support/", api.MySupportApi.as_view(), name="api-my-support"),
     path("wellbeing/exposure/", api.ExposureApi.as_view(), name="api-wellbeing-exposure"),
+    path("incidents/<int:incident_id>/debriefs/", api.DebriefsApi.as_view(), name="api-debriefs"),
+    path("debriefs/<int:debrief_id>/", api.DebriefApi.as_view(), name="api-debrief"),
+    path("debriefs/<int:debrief_id>/cancel/", api.DebriefCancelApi.as_view(), name="api-debrief-cancel"),
+    path("debriefs/<int:debrief_id>/rsvp/", api.DebriefRsvpApi.as_view(), name="api-debrief-rsvp"),
+    path("debriefs/<int:debrief_id>/attendance/", api.DebriefAttendanceApi.as_view(), name="api-debrief-attendance"),
+    path("debriefs/<int:debrief_id>/invite.ics", api.DebriefCalendarApi.as_view(), name="api-debrief-ics"),
 ]

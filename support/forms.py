@@ -6,7 +6,7 @@ from django import forms
 
 from incidents.forms import DateTimeLocalField, HarbourForm, MemberAddForm
 
-from .models import AffectedPerson, Exposure, Outcome, SupporterKind
+from .models import AffectedPerson, DebriefKind, Exposure, Outcome, SupporterKind
 
 REASON = AffectedPerson._meta.get_field("reason").max_length
 
@@ -84,3 +84,51 @@ class CheckInForm(HarbourForm):
     label = forms.CharField(label="Before what?", max_length=120, help_text="The inquest, the review's publication, the anniversary.",
                             error_messages={"required": "Enter what the check-in is before."})
     due_at = DateTimeLocalField(label="When", error_messages={"required": "Enter when."})
+
+
+class DebriefForm(HarbourForm):
+    id_prefix = "debrief"
+    kind = forms.ChoiceField(label="Kind of debrief", choices=DebriefKind.choices)
+    starts_at = DateTimeLocalField(label="Starts", error_messages={"required": "Enter when it starts."})
+    duration_minutes = forms.IntegerField(label="Length in minutes", min_value=15, max_value=480, initial=60,
+                                          error_messages={"required": "Enter how long it lasts."})
+    location = forms.CharField(label="Where", max_length=300, help_text="A room, or a link to join.",
+                               error_messages={"required": "Say where: a room, or a link to join."})
+    facilitator = forms.CharField(label="Facilitator", help_text="Their name or username.",
+                                  error_messages={"required": "Choose who will facilitate."})
+    invitees = forms.CharField(label="Who is invited", widget=forms.Textarea(attrs={"rows": 3}),
+                               help_text="Names or usernames, one per line or separated by commas.",
+                               error_messages={"required": "Invite at least one person."})
+    confirm_facilitator_involved = forms.BooleanField(
+        label="The facilitator was directly involved, and is still the right person to hold it", required=False)
+
+    def clean_facilitator(self) -> str:
+        return _username(self.cleaned_data["facilitator"])
+
+    def clean_invitees(self) -> list[str]:
+        typed = [part.strip() for line in self.cleaned_data["invitees"].splitlines() for part in line.split(",")]
+        return [_username(name) for name in typed if name]
+
+
+class DebriefChangeForm(DebriefForm):
+    id_prefix = "change"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["kind"]
+
+
+class AttendanceForm(HarbourForm):
+    id_prefix = "attendance"
+    attended = forms.MultipleChoiceField(label="Who came", required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, invitees=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attended"].choices = [(i.person.username, i.person.display_name) for i in invitees]
+
+
+class LearningForm(HarbourForm):
+    id_prefix = "learning"
+    learning_notes = forms.CharField(label="What was learned", max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),
+                                     help_text="For the incident: what to keep, what to change. Not about anyone's wellbeing.",
+                                     error_messages={"required": "Write what was learned."})

@@ -310,6 +310,16 @@ class Debrief(models.Model):
     def __str__(self) -> str:
         return f"Debrief {self.pk}"
 
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == DebriefStatus.SCHEDULED
+
+    @property
+    def ends_at(self):
+        import datetime as dt
+
+        return self.starts_at + dt.timedelta(minutes=self.duration_minutes)
+
 
 class Rsvp(models.TextChoices):
     PENDING = "pending", "Not answered"

@@ -26,7 +26,8 @@ from incidents.models import MemberRole as Role
 from incidents.policy import SEES_THE_INCIDENT
 from incidents.rules import ADMIN_SITE, WORKER, Policy, Transition, member, org, person, where
 
-from .models import AffectedPerson, FollowUp, SupportRequest
+from .models import AffectedPerson, Debrief, FollowUp, SupportRequest
+from .models import DebriefStatus as D
 from .models import FollowUpStatus as F
 
 
@@ -64,6 +65,7 @@ class IncidentAction(StrEnum):
     SEE_COUNTS = "see_counts"  # how many follow-ups stand where, never whose
     SEE_REGISTER = "see_register"  # who was exposed, and how
     ADD_TO_REGISTER = "add_to_register"
+    SCHEDULE_DEBRIEF = "schedule_debrief"
 
 
 incident_support = Policy(
@@ -76,12 +78,15 @@ incident_support = Policy(
         IncidentAction.SEE_COUNTS: SEES_THE_INCIDENT,
         IncidentAction.SEE_REGISTER: COMMAND | WELLBEING_LEADS,
         IncidentAction.ADD_TO_REGISTER: COMMAND | WELLBEING_LEADS,
+        IncidentAction.SCHEDULE_DEBRIEF: COMMAND | WELLBEING_LEADS,
     },
     refusals={
         IncidentAction.SEE_COUNTS: "Only people in the incident see how staff support stands.",
         IncidentAction.SEE_REGISTER: "Only the incident's lead, tactical lead and wellbeing leads see who was affected.",
         IncidentAction.ADD_TO_REGISTER: "Only the incident's lead, tactical lead or a wellbeing lead can add "
                                         "someone to the register.",
+        IncidentAction.SCHEDULE_DEBRIEF: "Only the incident's lead, tactical lead or a wellbeing lead can arrange "
+                                         "a debrief.",
     },
 )
 
@@ -166,6 +171,54 @@ follow_ups = Policy(
             (FollowUpAction.RESCHEDULE, None),
             (FollowUpAction.REASSIGN, None),
             (FollowUpAction.REMIND, None),
+        )
+    },
+)
+
+
+class DebriefAction(StrEnum):
+    VIEW = "view"
+    SEE_INVITEES = "see_invitees"  # who is invited and how they answered (others see counts)
+    CHANGE = "change"  # time, place, facilitator, invitees: every invitation is sent again
+    CANCEL = "cancel"
+    RSVP = "rsvp"  # your own answer to your invitation
+    RECORD_ATTENDANCE = "record_attendance"
+    RECORD_LEARNING = "record_learning"  # a cold debrief's learning, for the incident
+
+
+FACILITATOR = person("facilitator")
+INVITEE = person("invitees__person")
+ARRANGERS = COMMAND | WELLBEING_LEADS | FACILITATOR
+
+debriefs = Policy(
+    Debrief,
+    visibility=DebriefAction.VIEW,
+    not_found="No such debrief.",
+    rules={
+        DebriefAction.VIEW: ARRANGERS | INVITEE | ADMIN_SITE,
+        DebriefAction.SEE_INVITEES: ARRANGERS | ADMIN_SITE,
+        DebriefAction.CHANGE: ARRANGERS,
+        DebriefAction.CANCEL: ARRANGERS,
+        DebriefAction.RSVP: INVITEE,
+        DebriefAction.RECORD_ATTENDANCE: FACILITATOR | WELLBEING_LEADS,
+        DebriefAction.RECORD_LEARNING: FACILITATOR | COMMAND,
+    },
+    refusals={
+        DebriefAction.SEE_INVITEES: "Only those arranging the debrief see who is invited.",
+        DebriefAction.CHANGE: "Only the facilitator, the incident's leads or a wellbeing lead can change a debrief.",
+        DebriefAction.CANCEL: "Only the facilitator, the incident's leads or a wellbeing lead can cancel a debrief.",
+        DebriefAction.RSVP: "Only the people invited answer an invitation.",
+        DebriefAction.RECORD_ATTENDANCE: "Only the facilitator or a wellbeing lead records who came.",
+        DebriefAction.RECORD_LEARNING: "Only the facilitator or the incident's leads record a debrief's learning.",
+    },
+    transitions={
+        action: Transition([D.SCHEDULED], target, code="cancelled", refusal="This debrief was {state}.")
+        for action, target in (
+            (DebriefAction.CHANGE, None),
+            (DebriefAction.CANCEL, D.CANCELLED),
+            (DebriefAction.RSVP, None),
+            (DebriefAction.RECORD_ATTENDANCE, None),
+            (DebriefAction.RECORD_LEARNING, None),
         )
     },
 )

@@ -236,3 +236,37 @@ def follow_up_history(item: FollowUp) -> list[dict[str, Any]]:
         entries.append({"at": record.history_date, "by": record.history_user.display_name if record.history_user else
                         "Harbour", "changed": changed, "reason": record.history_change_reason or ""})
     return entries
+
+
+# --- debriefs -------------------------------------------------------------------------------------------
+
+DEBRIEFS = Keyset("starts_at", "id", size=50)
+
+
+def debriefs_of(actor: Actor, incident: Incident) -> QuerySet:
+    """The incident's debriefs this person may see (those arranging them: all; an invitee: theirs), with
+    how many have answered each way."""
+    from .models import Debrief, Rsvp
+    from .policy import DebriefAction, debriefs
+
+    counted = {f"{answer}_count": Count("invitees", filter=Q(invitees__response=answer)) for answer in Rsvp.values}
+    return (debriefs.restrict(actor, DebriefAction.VIEW, Debrief.objects.filter(incident=incident))
+            .select_related("facilitator", "incident").annotate(invited_count=Count("invitees"), **counted)
+            .order_by("starts_at", "id"))
+
+
+def debrief(actor: Actor, debrief_id: Any):
+    from .models import Debrief
+    from .policy import DebriefAction, debriefs
+
+    return debriefs.fetch(actor, DebriefAction.VIEW, debrief_id,
+                          Debrief.objects.select_related("facilitator", "incident"))
+
+
+def rsvp_counts(item) -> dict[str, int]:
+    from .models import Rsvp
+
+    found = {answer: 0 for answer in Rsvp.values}
+    for answer in item.invitees.values_list("response", flat=True):
+        found[answer] += 1
+    return found

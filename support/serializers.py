@@ -7,11 +7,23 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import serializers
 
-from config.api_fields import SaneDateTimeField, StrictCharField
+from config.api_fields import SaneDateTimeField, StrictBooleanField, StrictCharField, StrictIntegerField
 
 from . import selectors
-from .models import AffectedPerson, Exposure, FollowUp, FollowUpKind, FollowUpStatus, Outcome, SupporterKind
-from .policy import FollowUpAction, RegisterAction, follow_ups, register
+from .models import (
+    AffectedPerson,
+    Debrief,
+    DebriefKind,
+    DebriefStatus,
+    Exposure,
+    FollowUp,
+    FollowUpKind,
+    FollowUpStatus,
+    Outcome,
+    Rsvp,
+    SupporterKind,
+)
+from .policy import DebriefAction, FollowUpAction, RegisterAction, debriefs, follow_ups, register
 
 REASON = AffectedPerson._meta.get_field("reason").max_length
 
@@ -187,3 +199,74 @@ class ExposureSerializer(serializers.Serializer):
 
     def to_representation(self, user) -> dict:
         return {"person": _person(user), "team": user.team.name if user.team_id else None, "incidents": user.incidents}
+
+
+class DebriefSerializer(serializers.Serializer):
+    """A debrief as the reader may see it: `invitees` (who, their answer and attendance) only for those
+    arranging it; everyone who sees it gets the counts, and an invitee their own answer."""
+
+    id = serializers.IntegerField()
+    incident = IncidentRefSerializer(allow_null=True)
+    kind = serializers.ChoiceField(choices=DebriefKind.choices)
+    starts_at = serializers.DateTimeField()
+    duration_minutes = serializers.IntegerField()
+    location = serializers.CharField()
+    facilitator = PersonSerializer()
+    status = serializers.ChoiceField(choices=DebriefStatus.choices)
+    cancel_reason = serializers.CharField(allow_blank=True)
+    sequence = serializers.IntegerField(help_text="Rises with every change; the calendar invitation's SEQUENCE.")
+    responses = serializers.DictField(child=serializers.IntegerField(), help_text="How many answered each way.")
+    my_response = serializers.ChoiceField(choices=Rsvp.choices, allow_null=True)
+    invitees = serializers.ListField(child=serializers.DictField(), required=False)
+    learning_notes = serializers.CharField(allow_blank=True)
+    allowed_actions = serializers.ListField(child=serializers.CharField())
+
+    def to_representation(self, item: Debrief) -> dict:
+        actor = self.context["request"].user
+        invitations = list(item.invitees.select_related("person"))
+        counts = {answer: 0 for answer in Rsvp.values}
+        for invitation in invitations:
+            counts[invitation.response] += 1
+        mine = next((i.response for i in invitations if i.person_id == getattr(actor, "pk", None)), None)
+        allowed = debriefs.allowed_actions(actor, item)
+        body = {
+            "id": item.pk, "incident": incident_ref(actor, item.incident), "kind": item.kind,
+            "starts_at": item.starts_at.isoformat(), "duration_minutes": item.duration_minutes,
+            "location": item.location, "facilitator": _person(item.facilitator), "status": item.status,
+            "cancel_reason": item.cancel_reason, "sequence": item.sequence, "responses": counts,
+            "my_response": mine, "learning_notes": item.learning_notes,
+            "allowed_actions": sorted(allowed - {DebriefAction.VIEW, DebriefAction.SEE_INVITEES}),
+        }
+        if DebriefAction.SEE_INVITEES in allowed:
+            body["invitees"] = [{**_person(i.person), "response": i.response, "attended": i.attended}
+                                for i in invitations]
+        return body
+
+
+class DebriefScheduleSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DebriefKind.choices)
+    starts_at = SaneDateTimeField()
+    duration_minutes = StrictIntegerField(min_value=15, max_value=480)
+    location = StrictCharField(max_length=Debrief._meta.get_field("location").max_length)
+    facilitator = StrictCharField(help_text="The facilitator's username.")
+    invitees = serializers.ListField(child=StrictCharField(), allow_empty=False, max_length=200)
+    confirm_facilitator_involved = StrictBooleanField(required=False, default=False)
+
+
+class DebriefChangeSerializer(serializers.Serializer):
+    starts_at = SaneDateTimeField(required=False)
+    duration_minutes = StrictIntegerField(min_value=15, max_value=480, required=False)
+    location = StrictCharField(max_length=Debrief._meta.get_field("location").max_length, required=False)
+    facilitator = StrictCharField(required=False)
+    invitees = serializers.ListField(child=StrictCharField(), allow_empty=False, max_length=200, required=False)
+    confirm_facilitator_involved = StrictBooleanField(required=False, default=False)
+    learning_notes = StrictCharField(required=False, max_length=4000,
+                                     help_text="A cold debrief's learning, for the incident.")
+
+
+class RsvpSerializer(serializers.Serializer):
+    response = serializers.ChoiceField(choices=[Rsvp.ACCEPTED, Rsvp.DECLINED, Rsvp.TENTATIVE])
+
+
+class AttendanceSerializer(serializers.Serializer):
+    attended = serializers.ListField(child=StrictCharField(), allow_empty=True, max_length=200)

@@ -11,4 +11,7 @@ urlpatterns = [
     path("support/register/<int:entry_id>/", views.register_entry, name="register-entry"),
     path("support/exposure/", views.exposure, name="support-exposure"),
     path("incidents/<int:incident_id>/support/", views.incident_support, name="incident-support"),
+    path("incidents/<int:incident_id>/support/panel/<str:panel>/", views.incident_support_panel,
+         name="incident-support-panel"),
+    path("support/debriefs/<int:debrief_id>/", views.debrief_detail, name="debrief"),
 ]

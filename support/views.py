@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,20 +20,25 @@ from incidents.rules import parse_id
 
 from . import selectors, services
 from .forms import (
+    AttendanceForm,
     CancelForm,
     CheckInForm,
     CompleteForm,
+    DebriefChangeForm,
+    DebriefForm,
+    LearningForm,
     ReassignForm,
     RegisterAddForm,
     RescheduleForm,
     SupporterForm,
 )
-from .models import FollowUpStatus, SupportNotice, SupportStatus
+from .models import DebriefKind, FollowUpStatus, SupportNotice, SupportStatus
 from .policy import (
     WELLBEING_LEADS,
     FollowUpAction,
     IncidentAction,
     RegisterAction,
+    debriefs,
     follow_ups,
     register,
     requests,
@@ -188,37 +193,159 @@ def my_support(request: HttpRequest) -> HttpResponse:
 # --- an incident's staff support ------------------------------------------------------------------------
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def incident_support(request: HttpRequest, incident_id: int) -> HttpResponse:
-    incident = selectors.incident_for(request.user, incident_id, IncidentAction.SEE_COUNTS)
-    form = RegisterAddForm()
-    status = 200
-    if request.method == "POST":
-        selectors.incident_for(request.user, incident_id, IncidentAction.ADD_TO_REGISTER)
-        form = RegisterAddForm(request.POST)
-        if form.is_valid():
-            try:
-                entry = services.register_add(actor=request.user, incident_id=incident_id, **form.cleaned_data)
-            except InvalidInput as error:
-                form.apply_service_errors(error)
-            else:
-                messages.success(request, f"{entry.person.display_name} is on the register, with "
-                                          f"{len(entry.created_follow_ups)} check-ins offered by "
-                                          f"{entry.supporter.display_name}.")
-                return redirect(reverse("incident-support", kwargs={"incident_id": incident_id}) + "#register")
-        status = 400
+def _incident_context(request: HttpRequest, incident, *, form=None, debrief_form=None) -> dict:
     allowed = support_policy.allowed_actions(request.user, incident)
     sees_register = IncidentAction.SEE_REGISTER in allowed
     entries = None
     if sees_register:
         entries = selectors.REGISTER.page(selectors.register_of(request.user, incident),
                                           request.GET.get("register") or None, param="register")
-    return render(request, "support/incident.html", {
+    can_arrange = IncidentAction.SCHEDULE_DEBRIEF in allowed
+    if can_arrange and debrief_form is None:
+        debrief_form = DebriefForm(initial={"kind": DebriefKind.HOT, "duration_minutes": 60, "starts_at":
+                                            services.suggested_start(incident, DebriefKind.HOT).strftime("%Y-%m-%dT%H:%M")})
+    errors = [f for f in (form, debrief_form) if f is not None and f.is_bound and f.errors]
+    return {
         "incident": incident, "counts": selectors.counts(incident), "entries": entries,
-        "sees_register": sees_register, "can_add": IncidentAction.ADD_TO_REGISTER in allowed, "form": form,
-        "error_forms": [form] if form.errors else [], "support_tab": True,
+        "sees_register": sees_register, "can_add": IncidentAction.ADD_TO_REGISTER in allowed,
+        "form": form or RegisterAddForm(), "debrief_form": debrief_form, "can_arrange": can_arrange,
+        "error_forms": errors, "support_tab": True,
         "open_by_entry": selectors.open_counts_by_entry(entries.items) if entries else {},
+        "debriefs": list(selectors.debriefs_of(request.user, incident)[:selectors.DEBRIEFS.size]),
+        "suggested": {kind: services.suggested_start(incident, kind) for kind in DebriefKind.values}
+        if can_arrange else {},
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_support(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """An incident's staff support: counts for every member; the register and its form, and the debriefs
+    and theirs, for those who may. Live: the panels redraw when the wing says they changed."""
+    incident = selectors.incident_for(request.user, incident_id, IncidentAction.SEE_COUNTS)
+    if request.method == "GET":
+        return render(request, "support/incident.html", _incident_context(request, incident))
+    if request.POST.get("action") == "debrief":
+        selectors.incident_for(request.user, incident_id, IncidentAction.SCHEDULE_DEBRIEF)
+        debrief_form = DebriefForm(request.POST)
+        if debrief_form.is_valid():
+            try:
+                debrief = services.debrief_schedule(actor=request.user, incident_id=incident_id,
+                                                    **debrief_form.cleaned_data)
+            except InvalidInput as error:
+                debrief_form.apply_service_errors(error)
+            except Conflict as conflict:
+                debrief_form.add_error("starts_at", conflict.detail)
+            else:
+                messages.success(request, f"{debrief.get_kind_display().split(' (')[0]} arranged: the invitations "
+                                          "go out in office hours.")
+                return redirect("debrief", debrief_id=debrief.pk)
+        return render(request, "support/incident.html", _incident_context(request, incident, debrief_form=debrief_form),
+                      status=400)
+    selectors.incident_for(request.user, incident_id, IncidentAction.ADD_TO_REGISTER)
+    form = RegisterAddForm(request.POST)
+    if form.is_valid():
+        try:
+            entry = services.register_add(actor=request.user, incident_id=incident_id, **form.cleaned_data)
+        except InvalidInput as error:
+            form.apply_service_errors(error)
+        else:
+            messages.success(request, f"{entry.person.display_name} is on the register, with "
+                                      f"{len(entry.created_follow_ups)} check-ins offered by "
+                                      f"{entry.supporter.display_name}.")
+            return redirect(reverse("incident-support", kwargs={"incident_id": incident_id}) + "#register")
+    return render(request, "support/incident.html", _incident_context(request, incident, form=form), status=400)
+
+
+INCIDENT_PANELS = {"support", "debriefs"}
+
+
+@login_required
+@require_GET
+def incident_support_panel(request: HttpRequest, incident_id: int, panel: str) -> HttpResponse:
+    if panel not in INCIDENT_PANELS:
+        raise Http404("No such panel.")
+    incident = selectors.incident_for(request.user, incident_id, IncidentAction.SEE_COUNTS)
+    return render(request, f"support/incident.html#{panel}", _incident_context(request, incident))
+
+
+# --- one debrief ----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def debrief_detail(request: HttpRequest, debrief_id: int) -> HttpResponse:
+    item = selectors.debrief(request.user, debrief_id)
+    invitations = list(item.invitees.select_related("person"))
+    change_form = attendance_form = learning_form = None
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action in ("accepted", "declined", "tentative"):
+                services.debrief_rsvp(actor=request.user, debrief_id=item.pk, response=action)
+                messages.success(request, "Thank you: your answer is recorded. Coming is your choice.")
+                return redirect("debrief", debrief_id=item.pk)
+            if action == "cancel":
+                form = CancelForm(request.POST)
+                if form.is_valid():
+                    services.debrief_cancel(actor=request.user, debrief_id=item.pk, **form.cleaned_data)
+                    messages.success(request, "Cancelled: everyone's calendar will be told.")
+                    return redirect("debrief", debrief_id=item.pk)
+                messages.error(request, "Say why the debrief is cancelled.")
+                return redirect("debrief", debrief_id=item.pk)
+            if action == "change":
+                change_form = DebriefChangeForm(request.POST)
+                if change_form.is_valid():
+                    try:
+                        services.debrief_change(actor=request.user, debrief_id=item.pk, **change_form.cleaned_data)
+                    except InvalidInput as error:
+                        change_form.apply_service_errors(error)
+                    else:
+                        messages.success(request, "Changed: everyone invited gets the new invitation.")
+                        return redirect("debrief", debrief_id=item.pk)
+            elif action == "attendance":
+                attendance_form = AttendanceForm(request.POST, invitees=invitations)
+                if attendance_form.is_valid():
+                    services.debrief_record_attendance(actor=request.user, debrief_id=item.pk,
+                                                       attended=attendance_form.cleaned_data["attended"])
+                    messages.success(request, "Attendance recorded.")
+                    return redirect("debrief", debrief_id=item.pk)
+            elif action == "learning":
+                learning_form = LearningForm(request.POST)
+                if learning_form.is_valid():
+                    services.debrief_record_learning(actor=request.user, debrief_id=item.pk,
+                                                     notes=learning_form.cleaned_data["learning_notes"])
+                    messages.success(request, "The learning is recorded on the incident.")
+                    return redirect("debrief", debrief_id=item.pk)
+            else:
+                raise InvalidInput({"action": ["Choose what to do."]})
+            status = 400
+        except Conflict as conflict:
+            messages.error(request, conflict.detail)
+            return redirect("debrief", debrief_id=item.pk)
+    allowed = {str(a) for a in debriefs.allowed_actions(request.user, item)}
+    if "change" in allowed and change_form is None:
+        change_form = DebriefChangeForm(initial={
+            "starts_at": timezone.localtime(item.starts_at).strftime("%Y-%m-%dT%H:%M"),
+            "duration_minutes": item.duration_minutes, "location": item.location,
+            "facilitator": item.facilitator.username,
+            "invitees": "\n".join(i.person.username for i in invitations)})
+    if "record_attendance" in allowed and attendance_form is None:
+        attendance_form = AttendanceForm(invitees=invitations, initial={
+            "attended": [i.person.username for i in invitations if i.attended]})
+    if "record_learning" in allowed and item.kind == DebriefKind.COLD and learning_form is None:
+        learning_form = LearningForm(initial={"learning_notes": item.learning_notes})
+    mine = next((i for i in invitations if i.person_id == request.user.pk), None)
+    return render(request, "support/debrief.html", {
+        "item": item, "allowed": allowed, "invitations": invitations if "see_invitees" in allowed else [],
+        "counts": selectors.rsvp_counts(item), "mine": mine, "started": item.starts_at <= timezone.now(),
+        "sees_incident": selectors.sees_incident(request.user, item.incident),
+        "change_form": change_form if "change" in allowed else None, "cancel_form": CancelForm(),
+        "attendance_form": attendance_form if "record_attendance" in allowed else None,
+        "learning_form": learning_form if item.kind == DebriefKind.COLD and "record_learning" in allowed else None,
+        "error_forms": [f for f in (change_form, attendance_form, learning_form) if f is not None and f.is_bound
+                        and f.errors],
     }, status=status)
 
 

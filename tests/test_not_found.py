@@ -6,6 +6,7 @@ The endpoints are read from the URL configuration itself, so an endpoint added l
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -60,7 +61,10 @@ def hidden(cast):
                                           exposure="witnessed", reason="r", supporter="olive")
     return {"incident_id": incident.pk, "message_id": message.pk, "decision_id": decision.pk,
             "identifier_id": identifier.pk, "enquiry_id": enquiry.pk, "username": "bob", "panel": "members",
-            "action": "submit", "entry_id": entry.pk, "follow_up_id": entry.created_follow_ups[0].pk}
+            "action": "submit", "entry_id": entry.pk, "follow_up_id": entry.created_follow_ups[0].pk,
+            "debrief_id": support_services.debrief_schedule(
+                actor=cast.alice, incident_id=incident.pk, kind="hot", starts_at=timezone.now() + dt.timedelta(days=1),
+                duration_minutes=60, location="Room 1", facilitator="tom", invitees=["bob"]).pk}
 
 
 def _url(route: str, values: dict) -> str:

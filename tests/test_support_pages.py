@@ -5,6 +5,7 @@ support and the organisation's exposure view. Each page shows each person only t
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -186,3 +187,50 @@ class TestExposure:
         assert "Bob Brown" in body
         for user in (cast.alice, people.mike):
             assert page(client, user, "/support/exposure/").status_code == 403
+
+
+class TestDebriefPages:
+    def form(self, **extra):
+        when = timezone.localtime(timezone.now() + dt.timedelta(days=2)).replace(hour=10, minute=0)
+        return {"action": "debrief", "kind": "hot", "starts_at": when.strftime("%Y-%m-%dT%H:%M"),
+                "duration_minutes": "60", "location": "Room 2", "facilitator": "Ruth Wellbeing",
+                "invitees": "bob\nOlive Observer", **extra}
+
+    def test_arranging_from_the_incident_page(self, client, cast, people, incident):
+        from support.models import Debrief
+
+        url = f"/incidents/{incident.pk}/support/"
+        body = text(page(client, cast.alice, url))
+        assert "Arrange a debrief" in body and "Suggested from when the organisation became aware" in body
+        response = client.post(url, self.form(location=""))
+        assert response.status_code == 400 and "There is a problem" in text(response) and not Debrief.objects.exists()
+        response = client.post(url, self.form())
+        debrief = Debrief.objects.get()
+        assert response.status_code == 302 and response["Location"] == f"/support/debriefs/{debrief.pk}/"
+        assert sorted(debrief.invitees.values_list("person__username", flat=True)) == ["bob", "olive"]
+        assert "0 coming" in text(client.get(f"/incidents/{incident.pk}/support/panel/debriefs/"))
+        assert client.get(f"/incidents/{incident.pk}/support/panel/nothing/").status_code == 404
+        for user in (cast.bob, cast.olive):
+            assert "Arrange a debrief" not in text(page(client, user, url))
+
+    def test_answering_cancelling_and_attendance(self, client, cast, people, incident):
+        from support.models import Debrief
+
+        client.force_login(cast.alice)
+        client.post(f"/incidents/{incident.pk}/support/", self.form())
+        debrief = Debrief.objects.get()
+        url = f"/support/debriefs/{debrief.pk}/"
+        client.force_login(cast.bob)
+        body = text(client.get(url))
+        assert "Will you come?" in body and "Olive Observer" not in body  # invitees see counts, not names
+        assert client.post(url, {"action": "accepted"}).status_code == 302
+        assert "1 coming" in text(client.get(url))
+        assert client.post(url, {"action": "cancel", "reason": "x"}).status_code == 403
+        client.force_login(people.ruth)
+        assert "Olive Observer" in text(client.get(url))
+        with mock.patch("django.utils.timezone.now", return_value=debrief.starts_at + dt.timedelta(minutes=5)):
+            assert client.post(url, {"action": "attendance", "attended": ["bob"]}).status_code == 302
+        client.force_login(cast.alice)
+        assert client.post(url, {"action": "cancel", "reason": "Moved"}).status_code == 302
+        assert "This debrief was cancelled: Moved" in text(client.get(url))
+        assert page(client, cast.charlie, url).status_code == 404
