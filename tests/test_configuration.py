@@ -103,6 +103,21 @@ class TestDemoOrganisation:
         assert User.objects.exclude(line_manager=None).count() >= 35
         assert User.objects.get(username="dhughes").check_password("harbour-demo")
 
+    def test_seed_brings_staff_support_alive(self):
+        from support import selectors
+        from support.models import AffectedPerson, Debrief, FollowUp
+
+        call_command("seed_demo", quiet_logins=True)
+        counts = (AffectedPerson.objects.count(), FollowUp.objects.count(), Debrief.objects.count())
+        assert counts[0] >= 8 and counts[2] == 2
+        call_command("seed_demo", quiet_logins=True)
+        assert (AffectedPerson.objects.count(), FollowUp.objects.count(), Debrief.objects.count()) == counts
+        columns = selectors.board(User.objects.get(username="rcollins"))
+        assert columns["overdue"] and columns["done"] and (columns["today"] or columns["week"])
+        manager = selectors.board(User.objects.get(username="aobrien"), mine=True)
+        assert manager["overdue"] and manager["done"]
+        assert FollowUp.objects.filter(kind="support_request").exists()
+
 
 @pytest.mark.django_db
 @pytest.mark.django_db

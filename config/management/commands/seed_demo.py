@@ -6,8 +6,10 @@ demo incidents are created through the services only if they are not there yet. 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+from unittest import mock
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
@@ -18,6 +20,8 @@ from comms import services as comms_services
 from incidents import services
 from incidents.models import Incident, IncidentStatus, User
 from incidents.staff_import import COLUMNS, import_staff
+from support import services as support_services
+from support.models import FollowUp
 
 DEMO_PASSWORD_DEFAULT = "harbour-demo"  # noqa: S105 - fictional demo organisation only
 
@@ -76,13 +80,23 @@ KEY_PEOPLE = [
     ("pshah", "senior leader and manager: sees unrestricted incidents read-only"),
     ("lbrennan", "communications officer: comms lead in both incidents; the approvals board"),
     ("tadeyemi", "communications officer: second approver in the community violence incident"),
-    ("rcollins", "wellbeing lead: sees support requests"),
+    ("rcollins", "wellbeing lead: support requests, every follow-up, cumulative exposure, debriefs"),
+    ("aobrien", "team manager: her team's check-ins on the follow-ups board (/support/board/)"),
     ("jmorgan", "team manager: tactical lead for the child death incident"),
     ("bpatel", "social worker: member of the child death incident; a briefing in his inbox"),
     ("xlopez", "observer in the community violence incident"),
+    ("fhussain", "youth worker threatened in the disorder: My support, a check-in to take or decline"),
     ("hsingh", "member of staff in no incident: sees nothing restricted"),
     ("admin", "system administrator (the admin site at /admin/)"),
 ]
+
+@contextlib.contextmanager
+def _as_of(moment: dt.datetime):
+    """Write the demo's past as it would have been written then: the register was filled in days ago,
+    so its check-ins fell due, and were completed or not, before today (its history says so too)."""
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
 
 CHILD_DEATH_TITLE = "Death of a child known to the North team"
 VIOLENCE_TITLE = "Disorder in the town centre and attack on the family hub"
@@ -132,6 +146,61 @@ class Command(BaseCommand):
             self._child_death(people, now)
         if not Incident.objects.filter(title=VIOLENCE_TITLE).exists():
             self._community_violence(people, now)
+        # Staff support came later than the incidents: added to a demo database that lacks it.
+        for title, add in ((CHILD_DEATH_TITLE, self._child_death_support), (VIOLENCE_TITLE, self._violence_support)):
+            incident = Incident.objects.get(title=title)
+            if not incident.affected_staff.exists():
+                add(incident, people, now)
+
+    def _child_death_support(self, incident: Incident, p: dict[str, User], now: dt.datetime) -> None:
+        lead = p["dhughes"]
+        with _as_of(max(incident.aware_at + dt.timedelta(hours=2), now - dt.timedelta(days=1))):
+            for username, exposure, reason in (
+                ("bpatel", "allocated_worker", "Allocated social worker for the child"),
+                ("aosei", "supporting_role", "Supervises the allocated worker"),
+                ("cdonnelly", "team_colleague", "Covered a visit to the family last month"),
+                ("rjones", "supporting_role", "Took the first call from the police"),
+            ):
+                support_services.register_add(actor=lead, incident_id=incident.pk, user=username,
+                                              exposure=exposure, reason=reason)
+        support_services.debrief_schedule(
+            actor=p["jmorgan"], incident_id=incident.pk, kind="hot",
+            starts_at=support_services.suggested_start(incident, "hot"), duration_minutes=60,
+            location="Ash Room, Northgate House", facilitator="rcollins",
+            invitees=["bpatel", "aosei", "cdonnelly", "efletcher", "iroberts"])
+        debrief = incident.debriefs.get()
+        support_services.debrief_rsvp(actor=p["bpatel"], debrief_id=debrief.pk, response="accepted")
+        support_services.debrief_rsvp(actor=p["cdonnelly"], debrief_id=debrief.pk, response="tentative")
+        briefing = incident.messages.filter(audience="teams").first()
+        if briefing is not None:
+            comms_services.message_acknowledge(actor=p["efletcher"], message_id=briefing.pk, wants_support=True)
+
+    def _violence_support(self, incident: Incident, p: dict[str, User], now: dt.datetime) -> None:
+        lead = p["mokafor"]
+        with _as_of(incident.aware_at + dt.timedelta(hours=20)):
+            for username, exposure, reason, supporter in (
+                ("cwilliams", "directly_involved", "Threatened on the way home from the hub", None),
+                ("fhussain", "directly_involved", "Threatened on the way home from the hub", None),
+                ("gthomas", "witnessed", "Was in the hub when the windows were broken", None),
+                ("bnguyen", "supporting_role", "Meeting community groups after the disorder", "hkaur"),
+            ):
+                support_services.register_add(actor=lead, incident_id=incident.pk, user=username, exposure=exposure,
+                                              reason=reason, supporter=supporter)
+        first = {f.person.username: f for f in FollowUp.objects.filter(incident=incident, label="72-hour check-in")
+                 .select_related("person")}
+        with _as_of(first["cwilliams"].due_at + dt.timedelta(hours=3)):
+            support_services.follow_up_complete(actor=p["aobrien"], follow_up_id=first["cwilliams"].pk,
+                                                outcome="support_offered", note="Prefers to talk to someone from "
+                                                "outside the team; gave the EAP number and the peer network.")
+            support_services.follow_up_complete(actor=p["aobrien"], follow_up_id=first["gthomas"].pk, outcome="ok")
+        # fhussain's is left open: a working day overdue, so the wellbeing leads have been told.
+        support_services.follow_up_reschedule(
+            actor=p["hkaur"], follow_up_id=first["bnguyen"].pk,
+            due_at=now + dt.timedelta(hours=3), reason="Moved to after the community meeting, as Bao asked")
+        support_services.debrief_schedule(
+            actor=lead, incident_id=incident.pk, kind="cold", starts_at=support_services.suggested_start(incident, "cold"),
+            duration_minutes=90, location="Teams: https://teams.example/harbour-demo-cold-debrief", facilitator="hkaur",
+            invitees=["aobrien", "cwilliams", "fhussain", "gthomas", "bnguyen"])
 
     def _child_death(self, p: dict[str, User], now: dt.datetime) -> None:
         lead = p["dhughes"]
