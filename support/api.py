@@ -11,7 +11,6 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.paging import Keyset
 from incidents.rules import parse_id
 
 from . import selectors, services
@@ -136,7 +135,7 @@ class FollowUpsApi(generics.ListAPIView):
     """The follow-ups you may see, soonest due first, each at the tier you may see it."""
 
     serializer_class = FollowUpSerializer
-    keyset = Keyset("due_at", "id")
+    keyset = selectors.FOLLOW_UPS
 
     def get_queryset(self):
         params = self.request.query_params

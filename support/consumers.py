@@ -74,5 +74,5 @@ class FollowUpsBoardConsumer(LiveSocket):
         user = self.scope["user"]
         forget(user)
         item = follow_ups.restrict(user, FollowUpAction.VIEW, FollowUp.objects.filter(pk=pk)).select_related(
-            "person", "assignee", "incident", "affected").first()
+            "person", "assignee", "incident", "affected__person").first()
         return None if item is None else follow_up_payload(user, item)

@@ -51,7 +51,7 @@ def follow_ups_for(actor: Actor, *, mine: bool = False, team: bool = False, inci
     """The follow-ups the person may see, soonest first: `mine` those they offer, `team` their direct
     reports' (the register's only), one incident's, or those in one state."""
     found = follow_ups.restrict(actor, FollowUpAction.VIEW).select_related(
-        "person", "assignee", "incident", "affected")
+        "person", "assignee", "incident", "affected__person")
     if mine:
         found = found.filter(assignee=actor)
     if team:
@@ -67,7 +67,7 @@ def follow_ups_for(actor: Actor, *, mine: bool = False, team: bool = False, inci
 
 def follow_up(actor: Actor, follow_up_id: Any) -> FollowUp:
     return follow_ups.fetch(actor, FollowUpAction.VIEW, follow_up_id,
-                            FollowUp.objects.select_related("person", "assignee", "incident", "affected"))
+                            FollowUp.objects.select_related("person", "assignee", "incident", "affected__person"))
 
 
 def sees_private(actor: Actor, item: FollowUp) -> bool:
@@ -171,7 +171,7 @@ def my_support(person: User) -> dict[str, Any]:
     return {
         "register": list(AffectedPerson.objects.filter(person=person).select_related("incident", "supporter")
                          .order_by("-added_at", "-id")[:REGISTER.size]),
-        "follow_ups": list(FollowUp.objects.filter(person=person).select_related("incident", "assignee", "affected")
+        "follow_ups": list(FollowUp.objects.filter(person=person).select_related("incident", "assignee", "person", "affected__person")
                            .order_by("-due_at", "-id")[:FOLLOW_UPS.size]),
         "requests": list(SupportRequest.objects.filter(person=person).select_related("incident")
                          .order_by("-created_at", "-id")[:REQUESTS.size]),
@@ -222,15 +222,17 @@ def notices_for(person: User) -> list:
 def follow_up_history(item: FollowUp) -> list[dict[str, Any]]:
     """Every change to the follow-up, newest first, for those who may see its private tier: who, when,
     which fields and why."""
-    labels = {field.name: field.verbose_name for field in FollowUp._meta.fields}
-    hidden = {"assignee_told_for", "leads_told_for", "person_told_at", "updated_at"}
+    labels = {"due_at": "the time", "assignee": "who offers it", "status": "where it stands", "outcome": "the outcome",
+              "note": "the note", "rearrange_requested_at": "asked for another time", "label": "its name"}
+    hidden = {"assignee_told_for", "leads_told_for", "person_told_at", "updated_at", "closed_at", "closed_by"}
     records = list(item.history.select_related("history_user").order_by("-history_date", "-history_id")[:50])
     entries = []
     for record, before in zip(records, [*records[1:], None], strict=True):
         if before is None:
-            changed = ["created"]
+            changed = ["offered"]
         else:
-            changed = [labels.get(c.field, c.field) for c in record.diff_against(before).changes if c.field not in hidden]
+            changed = [labels.get(c.field, c.field.replace("_", " ")) for c in record.diff_against(before).changes
+                       if c.field not in hidden]
             if not changed:
                 continue
         entries.append({"at": record.history_date, "by": record.history_user.display_name if record.history_user else

@@ -184,8 +184,10 @@ def my_support(request: HttpRequest) -> HttpResponse:
     for item in mine["follow_ups"]:
         item.can = {str(a) for a in follow_ups.allowed_actions(request.user, item)}
         item.overdue = selectors.is_overdue(item)
+    incidents = {x.incident_id: x.incident for group in mine.values() for x in group}
     return render(request, "support/me.html", {
-        **mine, "who_sees": selectors.WHO_SEES, "notices": selectors.notices_for(request.user),
+        **mine, "incidents_shown": {pk for pk, incident in incidents.items()
+                                    if selectors.sees_incident(request.user, incident)}, "who_sees": selectors.WHO_SEES, "notices": selectors.notices_for(request.user),
         "error_forms": [f for f in supporter_forms.values() if f.errors],
     }, status=status)
 

@@ -293,3 +293,31 @@ def test_inputs_are_checked_before_anything_is_written(cast, incident, people):
                               reason="r", supporter_kind="guru")
     assert "supporter_kind" in error.value.errors and not FollowUp.objects.exists()
     assert FollowUpStatus.SCHEDULED == "scheduled"
+
+
+def test_the_follow_ups_list_and_board_cost_the_same_for_three_or_thirty(api, client, cast, incident, people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import make_user
+
+    def cost(user) -> tuple[int, int]:
+        counts = []
+        for reader, url in ((api(user), "/api/follow-ups/"), (client, "/support/board/")):
+            client.force_login(user)
+            reader.get(url)
+            with CaptureQueriesContext(connection) as captured:
+                assert reader.get(url).status_code == 200
+            counts.append(len(captured))
+        return tuple(counts)
+
+    services.register_add(actor=cast.alice, incident_id=incident.pk, user="bob", exposure="witnessed", reason="r")
+    small = {user.username: cost(user) for user in (people.mike, people.ruth)}
+    for n in range(9):
+        person = make_user(f"staff{n}", f"Staff {n}")
+        person.line_manager = people.mike
+        person.save()
+        services.register_add(actor=cast.alice, incident_id=incident.pk, user=person.username, exposure="witnessed",
+                              reason="r")
+    assert FollowUp.objects.count() == 30
+    assert {user.username: cost(user) for user in (people.mike, people.ruth)} == small

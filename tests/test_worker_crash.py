@@ -164,3 +164,33 @@ def test_an_email_caught_by_a_killed_worker_is_sent_once(cast, incident, tmp_pat
     assert _sent_subjects(tmp_path) == ["Subject: Briefing"]
     assert OutboundEmail.objects.get(pk=email.pk).attempts == 1
     _clean_logs(tmp_path)
+
+
+def test_two_workers_say_a_staff_support_reminder_once(cast, incident, people, tmp_path):
+    """Real workers, sweeping every second, find a check-in past its time whose tasks were lost: its
+    supporter, the person and the wellbeing leads are each told once, and each email is sent once."""
+    from unittest import mock
+
+    from config.workdays import is_bank_holiday
+    from support import services as support_services
+    from support.models import FollowUp, SupportNotice
+
+    if is_bank_holiday(timezone.localdate()):
+        pytest.skip("Office hours are closed all day on a bank holiday, whatever the settings.")
+    entry = support_services.register_add(actor=cast.alice, incident_id=incident.pk, user="bob",
+                                          exposure="witnessed", reason="Saw it")
+    first = entry.created_follow_ups[0]
+    FollowUp.objects.filter(pk=first.pk).update(due_at=timezone.now() - dt.timedelta(days=5))  # days ago
+    DBTaskResult.objects.all().delete()  # as if the worker holding them had been killed
+    office = {"HARBOUR_WORKING_HOURS": "00:00-23:59", "HARBOUR_WORKING_DAYS": "Mon-Sun"}
+    with mock.patch.dict(os.environ, office):
+        workers = [_worker(tmp_path, "second"), _worker(tmp_path, "third")]
+    try:
+        _wait(lambda: SupportNotice.objects.count() >= 3 and len(_sent_subjects(tmp_path)) >= 3, what="reminders")
+        time.sleep(3)  # three more sweeps each: nothing more may be said
+    finally:
+        _stop(*workers)
+    told = sorted(SupportNotice.objects.values_list("recipient__username", "kind"))
+    assert told == [("bob", "offer"), ("mike", "due"), ("ruth", "overdue")]
+    assert len(_sent_subjects(tmp_path)) == 3
+    _clean_logs(tmp_path)
