@@ -111,6 +111,7 @@ def test_a_killed_worker_loses_nothing_and_two_workers_double_nothing(cast, inci
     finally:
         holder.rollback()
         holder.close()
+        _stop(first)  # killed already, unless the wait above failed: then no worker may outlive the test
     # Killed mid-task: nothing happened, and the task row is left running for ever.
     assert Message.objects.get(pk=message.pk).status == MessageStatus.SCHEDULED
     assert DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).count() == 1
@@ -153,6 +154,7 @@ def test_an_email_caught_by_a_killed_worker_is_sent_once(cast, incident, tmp_pat
     finally:
         holder.rollback()
         holder.close()
+        _stop(first)  # killed already, unless the wait above failed: then no worker may outlive the test
     assert OutboundEmail.objects.get(pk=email.pk).state == EmailState.PENDING
 
     workers = [_worker(tmp_path, "second"), _worker(tmp_path, "third")]
