@@ -51,7 +51,9 @@ def document_errors(result, generator, request, public):
             if "auth/token" in path:
                 responses.setdefault("429", _json("Problem", "Signing in is paused after repeated failures."))
             paged = any(p.get("name") == "page" for p in operation.get("parameters", []))
-            if "{" in path or paged:
+            # A list filtered to one incident finds that incident first (`?incident=` on follow-ups).
+            names_one = any(p.get("name") == "incident" and p.get("in") == "query" for p in operation.get("parameters", []))
+            if "{" in path or paged or names_one:
                 responses.setdefault("404", _json(
                     "Problem", "Not found: it does not exist, or you may not see it (the answers are the same); "
                                "or, for a list, there is no such page."))

@@ -54,11 +54,11 @@ class OutboxEmail(models.Model):
 
 def send_attempt(
     model, email_id: int, *, build: Callable[[Any], Any], retry: Callable[[Any], None],
-    after: Callable[[Any], None] | None = None, not_before: Callable[[dt.datetime], dt.datetime] | None = None,
+    after: Callable[[Any], None] | None = None, not_before: Callable[[Any, dt.datetime], dt.datetime] | None = None,
 ) -> str:
     """One attempt to send one email. `build(email)` makes the Django EmailMessage; `retry(email)` enqueues
     the next attempt at `email.next_attempt_at`; `after(email)` runs inside the recording transaction (a
-    broadcast, say); `not_before(now)` is the earliest the email may go (working hours), now if it may."""
+    broadcast, say); `not_before(email, now)` is the earliest it may go (office hours), now if it may."""
     email = claim(model, email_id, not_before=not_before, retry=retry)
     if isinstance(email, str):
         return email
@@ -81,7 +81,7 @@ def claim(model, email_id: int, *, not_before=None, retry=None):
             return "moved on"
         if email.state == PENDING and email.next_attempt_at and email.next_attempt_at > now:
             return "not yet"
-        allowed = not_before(now) if not_before else now
+        allowed = not_before(email, now) if not_before else now
         if allowed > now:
             email.state, email.next_attempt_at = PENDING, allowed
             email.save(update_fields=["state", "next_attempt_at"])

@@ -50,6 +50,11 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
         (None, {"classes": ("wide",), "fields": ("username", "full_name", "email", "password1", "password2")}),
     )
 
+    def has_delete_permission(self, request, obj=None):
+        # People are deactivated, never deleted: their records stay whole, and the confirmation page would
+        # list records (a request for support, say) that are not the administrator's to see.
+        return False
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if change and {"is_active", "groups"} & set(form.changed_data):

@@ -167,8 +167,11 @@ def _meets(obj: Any, conditions: frozenset[tuple[str, Any]]) -> bool:
             value = getattr(obj, concrete) if hasattr(type(obj), concrete) else getattr(obj, name)
             if (value is None) != bool(expected):
                 return False
-        elif getattr(obj, lookup) != expected:
-            return False
+        else:
+            concrete = f"{lookup}_id"  # a foreign key is compared by its id, as SQL compares it
+            value = getattr(obj, concrete) if hasattr(type(obj), concrete) else getattr(obj, lookup)
+            if value != (expected.pk if hasattr(expected, "pk") else expected):
+                return False
     return True
 
 
@@ -359,6 +362,14 @@ class Policy:
             for grant in rule.grants:
                 if grant.person and not self._is_foreign_key(grant.person):
                     raise ImproperlyConfigured(f"{name} policy: {grant.person!r} is not a foreign key of {name}.")
+            for grant in rule.grants:
+                for lookup, _ in grant.where:
+                    try:
+                        field = self.model._meta.get_field(lookup.removesuffix("__isnull"))
+                    except FieldDoesNotExist:
+                        field = None
+                    if field is None or not field.concrete:
+                        raise ImproperlyConfigured(f"{name} policy: where({lookup}=…) names no field of {name}.")
         for rule, _ in self.never.values():
             for grant in rule.grants:
                 if grant.person and not hasattr(self.model, grant.person):
@@ -376,6 +387,9 @@ class Policy:
             except FieldDoesNotExist:
                 return False
             if field.one_to_many and field.auto_created:  # the other side of a foreign key: "invitees"
+                # Followed by name in Python and in SQL alike, so it needs a related_name, and must lead on.
+                if field.get_accessor_name() != part or part == path.split("__")[-1]:
+                    return False
                 continue
             if not (field.many_to_one or field.one_to_one) or not field.concrete:
                 return False

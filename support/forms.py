@@ -107,7 +107,10 @@ class DebriefForm(HarbourForm):
 
     def clean_invitees(self) -> list[str]:
         typed = [part.strip() for line in self.cleaned_data["invitees"].splitlines() for part in line.split(",")]
-        return [_username(name) for name in typed if name]
+        typed = [name for name in typed if name]
+        if len(typed) > 200:
+            raise forms.ValidationError("Invite at most 200 people to one debrief.")
+        return [_username(name) for name in typed]
 
 
 class DebriefChangeForm(DebriefForm):

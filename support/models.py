@@ -226,7 +226,7 @@ class NoticeKind(models.TextChoices):
     DUE = "due", "A check-in you offer is due"
     OVERDUE = "overdue", "A check-in is a working day overdue"
     OFFER = "offer", "Your check-in"
-    DEBRIEF = "debrief", "A debrief"
+    REARRANGE = "rearrange", "Asked for another time"
 
 
 class SupportNotice(models.Model):
@@ -261,6 +261,8 @@ class SupportEmail(OutboxEmail):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     calendar = models.TextField(blank=True, help_text="An iCalendar invitation, sent with the email.")
     calendar_method = models.CharField(max_length=8, blank=True)
+    # Sent even in quiet hours: an invitation to a debrief that starts before the office opens again.
+    urgent = models.BooleanField(default=False)
 
     class Meta(OutboxEmail.Meta):
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="support_outbox_due")]

@@ -24,7 +24,18 @@ from enum import StrEnum
 from incidents.models import Incident, OrgRole
 from incidents.models import MemberRole as Role
 from incidents.policy import SEES_THE_INCIDENT
-from incidents.rules import ADMIN_SITE, WORKER, Policy, Transition, member, org, person, where
+from incidents.rules import (
+    ADMIN_SITE,
+    ANY_MEMBER,
+    UNRESTRICTED,
+    WORKER,
+    Policy,
+    Transition,
+    member,
+    org,
+    person,
+    where,
+)
 
 from .models import AffectedPerson, Debrief, FollowUp, SupportRequest
 from .models import DebriefStatus as D
@@ -41,8 +52,9 @@ WELLBEING_LEADS = org(OrgRole.WELLBEING_LEAD)
 COMMAND = member(Role.LEAD, Role.TACTICAL_LEAD)
 THEMSELF = person("person")
 SUPPORTER = person("assignee")
-# A person's line manager, for the follow-ups that come from the register.
-LINE_MANAGER = person("affected__person__line_manager")
+# A person's line manager, for the follow-ups that come from the register, of an incident whose existence
+# is no secret from them (a restricted incident's follow-ups are not shown to a manager outside it).
+LINE_MANAGER = person("affected__person__line_manager") & (UNRESTRICTED | ANY_MEMBER)
 # Follow-ups of the register, not requests for support (that someone asked is private-tier).
 OF_THE_REGISTER = where(affected__isnull=False)
 
@@ -93,6 +105,7 @@ incident_support = Policy(
 
 class RegisterAction(StrEnum):
     VIEW = "view"
+    SEE_PRIVATE = "see_private"  # how their support stands (declined the rest, check-ins open): not command
     CHANGE_EXPOSURE = "change_exposure"
     CHOOSE_SUPPORTER = "choose_supporter"  # moves every open follow-up to the new supporter
     ADD_CHECK_IN = "add_check_in"  # a trigger date: an inquest, a review's publication, the anniversary
@@ -105,12 +118,15 @@ register = Policy(
     not_found="No such person on the register.",
     rules={
         RegisterAction.VIEW: COMMAND | WELLBEING_LEADS | THEMSELF | person("supporter") | ADMIN_SITE,
+        RegisterAction.SEE_PRIVATE: WELLBEING_LEADS | THEMSELF | person("supporter"),
         RegisterAction.CHANGE_EXPOSURE: COMMAND | WELLBEING_LEADS,
         RegisterAction.CHOOSE_SUPPORTER: THEMSELF | WELLBEING_LEADS,
         RegisterAction.ADD_CHECK_IN: WELLBEING_LEADS | person("supporter"),
         RegisterAction.DECLINE_ALL: THEMSELF,
     },
     refusals={
+        RegisterAction.SEE_PRIVATE: "Only the person, their supporter and the wellbeing leads see how their support "
+                                    "stands.",
         RegisterAction.CHANGE_EXPOSURE: "Only the incident's lead, tactical lead or a wellbeing lead can change "
                                         "how someone was affected.",
         RegisterAction.CHOOSE_SUPPORTER: "The person themself or a wellbeing lead chooses who supports them.",
@@ -188,7 +204,9 @@ class DebriefAction(StrEnum):
 
 FACILITATOR = person("facilitator")
 INVITEE = person("invitees__person")
-ARRANGERS = COMMAND | WELLBEING_LEADS | FACILITATOR
+# A wellbeing lead arranges the debriefs of the incidents they are in (a restricted incident's debriefs,
+# with their invitees and learning, are not shown to those outside it).
+ARRANGERS = COMMAND | WELLBEING_LEADS & ANY_MEMBER | FACILITATOR
 
 debriefs = Policy(
     Debrief,
@@ -200,7 +218,7 @@ debriefs = Policy(
         DebriefAction.CHANGE: ARRANGERS,
         DebriefAction.CANCEL: ARRANGERS,
         DebriefAction.RSVP: INVITEE,
-        DebriefAction.RECORD_ATTENDANCE: FACILITATOR | WELLBEING_LEADS,
+        DebriefAction.RECORD_ATTENDANCE: FACILITATOR | WELLBEING_LEADS & ANY_MEMBER,
         DebriefAction.RECORD_LEARNING: FACILITATOR | COMMAND,
     },
     refusals={

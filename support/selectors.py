@@ -14,7 +14,7 @@ from config.paging import Keyset
 from incidents.models import Incident, OrgRole, User
 from incidents.policy import Action as IncidentView
 from incidents.policy import incidents
-from incidents.rules import Actor, parse_id
+from incidents.rules import Actor
 
 from .models import AffectedPerson, FollowUp, FollowUpStatus, SupportRequest
 from .policy import (
@@ -57,7 +57,9 @@ def follow_ups_for(actor: Actor, *, mine: bool = False, team: bool = False, inci
     if team:
         found = found.filter(affected__person__line_manager=actor)
     if incident not in (None, ""):
-        found = found.filter(incident_id=parse_id(incident) or 0)
+        # Only an incident the person can see: filtering by one they cannot would tell them which of
+        # their follow-ups belong to it.
+        found = found.filter(incident=incident_support.fetch(actor, IncidentAction.VIEW, incident))
     if status not in (None, ""):
         if status not in FollowUpStatus.values:
             raise InvalidInput({"status": [f"Choose from: {', '.join(FollowUpStatus.values)}."]})

@@ -103,25 +103,32 @@ class AffectedPersonSerializer(serializers.Serializer):
     person = PersonSerializer()
     team = serializers.CharField(allow_null=True)
     exposure = serializers.ChoiceField(choices=Exposure.choices)
-    reason = serializers.CharField()
+    reason = serializers.CharField(allow_null=True, help_text="Null for a supporter outside the incident.")
     added_at = serializers.DateTimeField()
     added_by = PersonSerializer(allow_null=True)
     supporter = PersonSerializer()
     supporter_kind = serializers.ChoiceField(choices=SupporterKind.choices)
-    declined_all_at = serializers.DateTimeField(allow_null=True)
+    declined_all_at = serializers.DateTimeField(
+        allow_null=True, help_text="Only for the person, their supporter and the wellbeing leads: never command.")
     allowed_actions = serializers.ListField(child=serializers.CharField())
     follow_ups = FollowUpSerializer(many=True, required=False,
                                     help_text="On adding: the follow-ups created from the plan.")
 
     def to_representation(self, entry: AffectedPerson) -> dict:
         actor = self.context["request"].user
+        allowed = register.allowed_actions(actor, entry)
+        private = RegisterAction.SEE_PRIVATE in allowed
+        incident = incident_ref(actor, entry.incident)
+        # Why they are on it, and who added them, tell of the incident: not for a supporter outside it.
+        told = incident is not None or selectors.is_wellbeing_lead(actor)
         body = {
-            "id": entry.pk, "incident": incident_ref(actor, entry.incident), "person": _person(entry.person),
+            "id": entry.pk, "incident": incident, "person": _person(entry.person),
             "team": entry.person.team.name if entry.person.team_id else None, "exposure": entry.exposure,
-            "reason": entry.reason, "added_at": entry.added_at.isoformat(), "added_by": _person(entry.added_by),
+            "reason": entry.reason if told else None, "added_at": entry.added_at.isoformat(),
+            "added_by": _person(entry.added_by) if told else None,
             "supporter": _person(entry.supporter), "supporter_kind": entry.supporter_kind,
-            "declined_all_at": entry.declined_all_at.isoformat() if entry.declined_all_at else None,
-            "allowed_actions": sorted(register.allowed_actions(actor, entry) - {RegisterAction.VIEW}),
+            "declined_all_at": entry.declined_all_at.isoformat() if private and entry.declined_all_at else None,
+            "allowed_actions": sorted(allowed - {RegisterAction.VIEW, RegisterAction.SEE_PRIVATE}),
         }
         created = getattr(entry, "created_follow_ups", None)
         if created is not None:

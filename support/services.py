@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from config.errors import Conflict, InvalidInput
 from incidents import realtime
-from incidents.models import Incident, OrgRole, User, max_length
+from incidents.models import Incident, MemberRole, OrgRole, User, max_length
 from incidents.services import clean_text, record_event, resolve_user, save_audited
 
 from .models import (
@@ -31,6 +31,7 @@ from .models import (
     FollowUp,
     FollowUpKind,
     FollowUpStatus,
+    NoticeKind,
     Outcome,
     PlanStep,
     Rsvp,
@@ -58,6 +59,7 @@ from .policy import (
 LONDON = ZoneInfo("Europe/London")
 FOLLOW_UPS_GROUP = "support.follow_ups"  # every follow-ups board; each socket re-reads through the policy
 REASON = max_length(AffectedPerson, "reason")
+CHANGE_REASON = 100  # a reason kept only as the audit history's change reason
 LABEL = max_length(FollowUp, "label")
 NOTE_LIMIT = 4000
 
@@ -114,20 +116,37 @@ def default_steps() -> list[PlanStep]:
 # --- the exposure register ------------------------------------------------------------------------------
 
 
-def _wellbeing_lead(exclude: User | None = None) -> User | None:
-    """The wellbeing lead who takes a follow-up when nobody else is named: the one with fewest open."""
+def _wellbeing_lead(exclude: Any = ()) -> User | None:
+    """The wellbeing lead who takes a follow-up when nobody else is named: the one with fewest open,
+    leaving out those given (the person, and anyone who must not learn of it)."""
     from django.db.models import Count, Q
 
     leads = User.objects.filter(is_active=True, groups__name=OrgRole.WELLBEING_LEAD)
-    if exclude is not None:
-        leads = leads.exclude(pk=exclude.pk)
+    leads = leads.exclude(pk__in=[u.pk if isinstance(u, User) else u for u in exclude if u is not None])
     return leads.annotate(open=Count("assigned_follow_ups", filter=Q(
         assigned_follow_ups__status=FollowUpStatus.SCHEDULED))).order_by("open", "full_name", "pk").first()
 
 
-def _supporter(errors: dict[str, list[str]], person: User | None, supporter: Any, kind: Any) -> tuple[User | None, str]:
+def in_command(incident: Incident, user: User | None) -> bool:
+    """Does the person lead the incident (lead or tactical lead)? They see the register and counts, and
+    must not become anyone's supporter by someone else's choice: a supporter reads outcomes and notes."""
+    return user is not None and incident.memberships.active().filter(
+        user=user, role__in=[MemberRole.LEAD, MemberRole.TACTICAL_LEAD]).exists()
+
+
+def _sees(incident: Incident, user: User) -> bool:
+    from incidents.policy import Action as IncidentView
+    from incidents.policy import incidents
+
+    return incidents.allows(user, IncidentView.VIEW, incident)
+
+
+def _supporter(errors: dict[str, list[str]], incident: Incident, person: User | None, supporter: Any, kind: Any,
+               *, chosen_by_person: bool = False) -> tuple[User | None, str]:
     """The person's supporter and how they stand to them: whoever was chosen, else their line manager,
-    else the wellbeing lead with fewest open follow-ups."""
+    else the wellbeing lead with fewest open follow-ups. Someone in command of the incident is never made
+    a supporter except by the person themself, and a line manager outside a restricted incident is not
+    told of it by becoming one."""
     if kind not in (None, "") and kind not in SupporterKind.values:
         errors.setdefault("supporter_kind", []).append(f"Choose from: {', '.join(SupporterKind.values)}.")
         return None, ""
@@ -139,9 +158,16 @@ def _supporter(errors: dict[str, list[str]], person: User | None, supporter: Any
         if person is not None and chosen.pk == person.pk:
             errors.setdefault("supporter", []).append("Choose someone other than the person themself.")
             return None, ""
+        if not chosen_by_person and in_command(incident, chosen):
+            errors.setdefault("supporter", []).append(
+                f"{chosen.display_name} leads this incident, and a supporter sees how check-ins went: choose "
+                "someone else. (The person may choose them themself.)")
+            return None, ""
     elif person is not None:
         manager = person.line_manager
-        chosen = manager if manager is not None and manager.is_active else _wellbeing_lead(exclude=person)
+        suitable = manager is not None and manager.is_active and not in_command(incident, manager) \
+            and (not incident.restricted or _sees(incident, manager))
+        chosen = manager if suitable else _wellbeing_lead(exclude=[person, *_command(incident)])
         if chosen is None:
             errors.setdefault("supporter", []).append(
                 f"{person.display_name} has no line manager in Harbour and there is no wellbeing lead: choose "
@@ -159,12 +185,18 @@ def _supporter(errors: dict[str, list[str]], person: User | None, supporter: Any
     return chosen, kind
 
 
-def _reason(errors: dict[str, list[str]], value: Any, what: str = "why") -> str:
+def _command(incident: Incident) -> list[int]:
+    return list(incident.memberships.active().filter(role__in=[MemberRole.LEAD, MemberRole.TACTICAL_LEAD])
+                .values_list("user_id", flat=True))
+
+
+def _reason(errors: dict[str, list[str]], value: Any, what: str = "why", limit: int = REASON) -> str:
+    """A reason, required. One kept only in the audit history is at most CHANGE_REASON characters long."""
     text = clean_text(value)
     if not text:
         errors.setdefault("reason", []).append(f"Say {what}.")
-    elif len(text) > REASON:
-        errors.setdefault("reason", []).append(f"Keep the reason to {REASON} characters.")
+    elif len(text) > limit:
+        errors.setdefault("reason", []).append(f"Keep the reason to {limit} characters.")
     return text
 
 
@@ -183,7 +215,7 @@ def register_add(*, actor: User, incident_id: int, user: Any, exposure: Any, rea
         person = resolve_user(errors, "user", user)
         if person is not None and incident.affected_staff.filter(person=person).exists():
             errors.setdefault("user", []).append(f"{person.display_name} is already on this incident's register.")
-        chosen, kind = _supporter(errors, person, supporter, supporter_kind)
+        chosen, kind = _supporter(errors, incident, person, supporter, supporter_kind)
         if errors:
             raise InvalidInput(errors)
         entry = AffectedPerson(incident=incident, person=person, exposure=exposure, reason=reason, added_at=now,
@@ -229,7 +261,7 @@ def register_change(*, actor: User, entry_id: int, exposure: Any, reason: Any) -
     errors: dict[str, list[str]] = {}
     if exposure not in Exposure.values:
         errors["exposure"] = [f"Choose how they were affected from: {', '.join(Exposure.values)}."]
-    reason = _reason(errors, reason, "why it changed")
+    reason = _reason(errors, reason, "why it changed", CHANGE_REASON)
     with transaction.atomic():
         entry = register.fetch(actor, RegisterAction.CHANGE_EXPOSURE, entry_id,
                                AffectedPerson.objects.select_for_update())
@@ -246,11 +278,12 @@ def register_choose_supporter(*, actor: User, entry_id: int, supporter: Any, sup
     errors: dict[str, list[str]] = {}
     with transaction.atomic():
         entry = register.fetch(actor, RegisterAction.CHOOSE_SUPPORTER, entry_id,
-                               AffectedPerson.objects.select_for_update().select_related("person"))
+                               AffectedPerson.objects.select_for_update().select_related("person", "incident"))
         if supporter in (None, ""):
             errors["supporter"] = ["Choose who will support them."]
             raise InvalidInput(errors)
-        chosen, kind = _supporter(errors, entry.person, supporter, supporter_kind)
+        chosen, kind = _supporter(errors, entry.incident, entry.person, supporter, supporter_kind,
+                                  chosen_by_person=actor.pk == entry.person_id)
         if errors:
             raise InvalidInput(errors)
         why = clean_text(reason)[:100] or "Supporter chosen"
@@ -258,7 +291,7 @@ def register_choose_supporter(*, actor: User, entry_id: int, supporter: Any, sup
         save_audited(entry, actor, why)
         moved = []
         for follow_up in entry.follow_ups.select_for_update().filter(status=FollowUpStatus.SCHEDULED):
-            follow_up.assignee = chosen
+            follow_up.assignee, follow_up.assignee_told_for = chosen, None  # the new supporter is told too
             save_audited(follow_up, actor, why)
             moved.append(follow_up.pk)
         _changed(*moved)
@@ -277,6 +310,9 @@ def register_add_check_in(*, actor: User, entry_id: int, label: Any, due_at: Any
     with transaction.atomic():
         entry = register.fetch(actor, RegisterAction.ADD_CHECK_IN, entry_id,
                                AffectedPerson.objects.select_for_update().select_related("incident"))
+        if entry.declined_all_at is not None:
+            raise Conflict("They have said no to any more check-ins for this incident: that is their choice. "
+                           "They can ask for support at any time.", code="declined_all")
         if errors:
             raise InvalidInput(errors)
         return _follow_up_create(actor, entry, FollowUpKind.TRIGGER, label, due_at)
@@ -328,6 +364,7 @@ def follow_up_complete(*, actor: User, follow_up_id: int, outcome: Any, note: An
         follow_up.status, follow_up.outcome, follow_up.note = FollowUpStatus.COMPLETED, outcome, note
         follow_up.closed_at, follow_up.closed_by = timezone.now(), actor
         save_audited(follow_up, actor)
+        _request_closed(follow_up, actor)
         if follow_up.affected_id is not None:
             # A request for support is nobody's business but theirs and the wellbeing leads': not even this.
             record_event(incident=follow_up.incident, actor=None, type=SupportEvent.FOLLOW_UP_COMPLETED,
@@ -354,7 +391,7 @@ def follow_up_request_rearrange(*, actor: User, follow_up_id: int) -> FollowUp:
         follow_up = _locked(actor, FollowUpAction.REQUEST_REARRANGE, follow_up_id)
         follow_up.rearrange_requested_at = timezone.now()
         save_audited(follow_up, actor)
-        tell(follow_up, follow_up.assignee, "rearrange", email=False)
+        tell(follow_up, follow_up.assignee, NoticeKind.REARRANGE, email=False)
         _changed(follow_up.pk)
     return follow_up
 
@@ -363,7 +400,7 @@ def follow_up_reschedule(*, actor: User, follow_up_id: int, due_at: Any, reason:
     """Move a check-in, saying why. Reminders follow the new time only."""
     errors: dict[str, list[str]] = {}
     _check_future(errors, "due_at", due_at)
-    reason = _reason(errors, reason, "why it moved")
+    reason = _reason(errors, reason, "why it moved", CHANGE_REASON)
     with transaction.atomic():
         follow_up = _locked(actor, FollowUpAction.RESCHEDULE, follow_up_id)
         if errors:
@@ -378,18 +415,24 @@ def follow_up_reschedule(*, actor: User, follow_up_id: int, due_at: Any, reason:
 def follow_up_reassign(*, actor: User, follow_up_id: int, assignee: Any, reason: Any) -> FollowUp:
     """Hand a check-in to someone else, saying why."""
     errors: dict[str, list[str]] = {}
-    reason = _reason(errors, reason, "why it is handed over")
+    reason = _reason(errors, reason, "why it is handed over", CHANGE_REASON)
     with transaction.atomic():
         follow_up = _locked(actor, FollowUpAction.REASSIGN, follow_up_id)
         chosen = resolve_user(errors, "assignee", assignee)
         if chosen is not None and chosen.pk == follow_up.person_id:
             errors.setdefault("assignee", []).append("Choose someone other than the person themself.")
+        elif chosen is not None and in_command(follow_up.incident, chosen):
+            errors.setdefault("assignee", []).append(
+                f"{chosen.display_name} leads this incident, and whoever offers a check-in sees how it went: "
+                "choose someone else.")
         if chosen is not None and follow_up.kind == FollowUpKind.SUPPORT_REQUEST \
                 and not chosen.has_org_role(OrgRole.WELLBEING_LEAD):
             errors.setdefault("assignee", []).append("A request for support stays with a wellbeing lead.")
+        elif chosen is not None and follow_up.is_support_request and chosen.pk == follow_up.person.line_manager_id:
+            errors.setdefault("assignee", []).append("Their line manager is not told that they asked.")
         if errors:
             raise InvalidInput(errors)
-        follow_up.assignee = chosen
+        follow_up.assignee, follow_up.assignee_told_for = chosen, None  # the new assignee is told too
         save_audited(follow_up, actor, reason)
         _changed(follow_up.pk)
     return follow_up
@@ -398,18 +441,44 @@ def follow_up_reassign(*, actor: User, follow_up_id: int, assignee: Any, reason:
 def follow_up_cancel(*, actor: User, follow_up_id: int, reason: Any) -> FollowUp:
     """A wellbeing lead cancels a check-in that is no longer needed (they left, say), saying why."""
     errors: dict[str, list[str]] = {}
-    reason = _reason(errors, reason, "why it is cancelled")
+    reason = _reason(errors, reason, "why it is cancelled", CHANGE_REASON)
     with transaction.atomic():
         follow_up = _locked(actor, FollowUpAction.CANCEL, follow_up_id)
         if errors:
             raise InvalidInput(errors)
         follow_up.status, follow_up.closed_at, follow_up.closed_by = FollowUpStatus.CANCELLED, timezone.now(), actor
         save_audited(follow_up, actor, reason)
+        _request_closed(follow_up, actor)
         _changed(follow_up.pk)
     return follow_up
 
 
 # --- support requests -----------------------------------------------------------------------------------
+
+
+def _request_closed(follow_up: FollowUp, actor: User) -> None:
+    """A request for support stands where its follow-up does: once that is closed, so is the request."""
+    if follow_up.request_id is not None:
+        request = SupportRequest.objects.select_for_update().get(pk=follow_up.request_id)
+        if request.status != SupportStatus.CLOSED:
+            request.status = SupportStatus.CLOSED
+            save_audited(request, actor)
+
+
+def request_follow_up(request: SupportRequest, actor: User | None) -> FollowUp | None:
+    """The wellbeing lead's follow-up of a request for support: never the person's line manager nor the
+    incident's command, who must not learn they asked. None when there is no wellbeing lead to take it
+    (the sweep tries again)."""
+    person = request.person
+    lead = _wellbeing_lead(exclude=[person, person.line_manager_id, *_command(request.incident)])
+    if lead is None:
+        return None
+    follow_up = FollowUp(incident=request.incident, person=person, request=request, kind=FollowUpKind.SUPPORT_REQUEST,
+                         label="Asked to talk to someone", due_at=timezone.now(), assignee=lead)
+    save_audited(follow_up, actor)
+    _schedule(follow_up)
+    _changed(follow_up.pk)
+    return follow_up
 
 
 def support_request_from_briefing(*, person: User, message) -> SupportRequest:
@@ -422,14 +491,8 @@ def support_request_from_briefing(*, person: User, message) -> SupportRequest:
             person=person, message=message,
             defaults={"incident": message.incident, "source": SupportSource.BRIEFING, "status": SupportStatus.OPEN},
         )
-        lead = _wellbeing_lead(exclude=person) if created else None
-        if lead is not None:
-            follow_up = FollowUp(incident=message.incident, person=person, request=request,
-                                 kind=FollowUpKind.SUPPORT_REQUEST, label="Asked to talk to someone",
-                                 due_at=timezone.now(), assignee=lead)
-            save_audited(follow_up, person)
-            _schedule(follow_up)
-            _changed(follow_up.pk)
+        if created:
+            request_follow_up(request, person)
     return request
 
 
@@ -527,15 +590,16 @@ def _check_facilitator(errors, incident: Incident, facilitator: User | None, sta
             f"{facilitator.display_name} was directly involved in this incident. Confirm they are the right "
             "person to facilitate, or choose someone else."]
         return
+    # Two people booking the same facilitator at once: the second waits here, then sees the first's.
+    User.objects.select_for_update().filter(pk=facilitator.pk).first()
     ends_at = starts_at + dt.timedelta(minutes=duration)
     # Those starting before this one ends and no longer ago than the longest debrief: then exactly.
     nearby = Debrief.objects.filter(facilitator=facilitator, status=DebriefStatus.SCHEDULED, starts_at__lt=ends_at,
                                     starts_at__gt=starts_at - dt.timedelta(minutes=MAX_MINUTES)).exclude(pk=debrief_id)
     clash = next((d for d in nearby.order_by("starts_at")
                   if d.starts_at + dt.timedelta(minutes=d.duration_minutes) > starts_at), None)
-    if clash is not None:
-        when = timezone.localtime(clash.starts_at).strftime("%-d %B %H:%M")
-        raise Conflict(f"{facilitator.display_name} is already facilitating a debrief at {when}: choose another "
+    if clash is not None:  # which debrief is not said: it may be of an incident the reader is not in
+        raise Conflict(f"{facilitator.display_name} is already facilitating a debrief then: choose another "
                        "time or facilitator.", code="facilitator_booked")
 
 
@@ -597,6 +661,7 @@ def debrief_change(*, actor: User, debrief_id: int, starts_at: Any = None, durat
         if errors:
             raise InvalidInput(errors)
         retimed = any(fields.get(f, getattr(debrief, f)) != getattr(debrief, f) for f in ("starts_at", "duration_minutes"))
+        old_facilitator = debrief.facilitator
         for name, value in fields.items():
             setattr(debrief, name, value)
         debrief.sequence += 1
@@ -622,7 +687,9 @@ def debrief_change(*, actor: User, debrief_id: int, starts_at: Any = None, durat
         invited = [i.person for i in debrief.invitees.select_related("person")]
         _send_invitations(debrief, invited)
         if removed:
-            _send_invitations(debrief, removed, cancel=True)
+            _send_invitations(debrief, removed, cancel=True, facilitator=False)
+        if old_facilitator != debrief.facilitator:  # their calendar loses it
+            _send_invitations(debrief, [old_facilitator], cancel=True, facilitator=False)
         _debriefs_changed(debrief.incident_id)
     return debrief
 
@@ -664,6 +731,7 @@ def debrief_record_attendance(*, actor: User, debrief_id: int, attended: Any) ->
     errors: dict[str, list[str]] = {}
     if not isinstance(attended, list | tuple) or not all(isinstance(u, str) for u in attended):
         errors["attended"] = ["Give the usernames of those who came (an empty list if nobody did)."]
+        attended = ()
     with transaction.atomic():
         debrief = _locked_debrief(actor, DebriefAction.RECORD_ATTENDANCE, debrief_id)
         if debrief.starts_at > timezone.now():
@@ -708,23 +776,34 @@ def _debriefs_changed(incident_id: int) -> None:
                                  realtime.panels_changed_message("debriefs", "support"))
 
 
-def invitation_of(debrief: Debrief, *, cancel: bool = False):
-    """The debrief as a calendar invitation (support/calendar.py): one UID for its life, its SEQUENCE."""
+def _calendar_person(user: User):
+    """The person as a calendar address, or None when their email cannot be one."""
+    from .calendar import Person
+
+    try:
+        return Person(user.display_name, user.email) if user.email else None
+    except ValueError:
+        return None
+
+
+def invitation_of(debrief: Debrief, *, cancel: bool = False, reader: User | None = None):
+    """The debrief as a calendar invitation (support/calendar.py): one UID for its life, its SEQUENCE.
+    Who else is invited is for those arranging it: anyone else's copy names only the organiser and them."""
     from django.conf import settings
 
     from .calendar import Invitation, Person
 
     host = settings.HARBOUR_BASE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "harbour"
-    facilitator = debrief.facilitator
-    attendees = tuple(Person(i.person.display_name, i.person.email) for i in
-                      debrief.invitees.select_related("person") if i.person.email)
-    kind = debrief.get_kind_display().split(" (")[0]
+    everyone = [i.person for i in debrief.invitees.select_related("person")]
+    if reader is not None and not debriefs.qualifies(reader, debriefs.rules[DebriefAction.SEE_INVITEES], debrief):
+        everyone = [p for p in everyone if p.pk == reader.pk] or [reader]
+    attendees = tuple(a for a in map(_calendar_person, everyone) if a is not None)
+    organiser = _calendar_person(debrief.facilitator) or Person(debrief.facilitator.display_name, f"noreply@{host}")
     return Invitation(
         uid=f"debrief-{debrief.pk}@{host}", sequence=debrief.sequence, method="CANCEL" if cancel else "REQUEST",
-        summary=kind, description=_debrief_words(debrief), location=debrief.location, starts_at=debrief.starts_at,
-        duration_minutes=debrief.duration_minutes,
-        organiser=Person(facilitator.display_name, facilitator.email or f"{facilitator.username}@{host}"),
-        attendees=attendees, url=f"{settings.HARBOUR_BASE_URL}/support/debriefs/{debrief.pk}/")
+        summary=debrief.get_kind_display().split(" (")[0], description=_debrief_words(debrief),
+        location=debrief.location, starts_at=debrief.starts_at, duration_minutes=debrief.duration_minutes,
+        organiser=organiser, attendees=attendees, url=f"{settings.HARBOUR_BASE_URL}/support/debriefs/{debrief.pk}/")
 
 
 def _debrief_words(debrief: Debrief) -> str:
@@ -736,29 +815,27 @@ def _debrief_words(debrief: Debrief) -> str:
     }[debrief.kind] + " Coming is your choice."
 
 
-def _send_invitations(debrief: Debrief, people: list[User], *, cancel: bool = False) -> None:
-    """Queue the invitation (or cancellation) for each person and the facilitator, in this transaction;
-    the outbox sends them in office hours."""
+def _send_invitations(debrief: Debrief, people: list[User], *, cancel: bool = False,
+                      facilitator: bool = True) -> None:
+    """Queue the invitation (or cancellation) for each person (and the facilitator), in this transaction,
+    each naming only whom its reader may know is invited. Quiet hours hold them to the morning, unless
+    the debrief starts before then: an invitation that came after the meeting would be no invitation."""
+    from config.workdays import next_office_moment
+
     from .calendar import calendar_bytes
     from .tasks import queue_email
 
-    invitation = invitation_of(debrief, cancel=cancel)
-    if cancel and debrief.status == DebriefStatus.SCHEDULED:
-        # Taken off the list: their own calendars lose it; the others' keep it.
-        from dataclasses import replace
-
-        from .calendar import Person
-
-        invitation = replace(invitation, attendees=tuple(Person(p.display_name, p.email) for p in people if p.email))
-    ics = calendar_bytes(invitation).decode()
     when = timezone.localtime(debrief.starts_at).strftime("%A %-d %B at %H:%M")
-    subject = f"{'Cancelled: ' if cancel else ''}{invitation.summary}, {when}"
-    body = (f"{'This debrief is cancelled.' if cancel else invitation.description}\n\n"
-            f"When: {when} ({debrief.duration_minutes} minutes)\nWhere: {debrief.location}\n"
-            f"Facilitator: {debrief.facilitator.display_name}\n\n{invitation.url}\n")
+    urgent = debrief.starts_at <= next_office_moment(timezone.now())
     recipients = {p.pk: p for p in people}
-    if not cancel or debrief.status == DebriefStatus.CANCELLED:
+    if facilitator:
         recipients.setdefault(debrief.facilitator_id, debrief.facilitator)
     for person in recipients.values():
-        if person.email:
-            queue_email(person, subject, body, calendar=ics, method=invitation.method)
+        if _calendar_person(person) is None:
+            continue
+        invitation = invitation_of(debrief, cancel=cancel, reader=person)
+        body = (f"{'This debrief is cancelled.' if cancel else invitation.description}\n\n"
+                f"When: {when} ({debrief.duration_minutes} minutes)\nWhere: {debrief.location}\n"
+                f"Facilitator: {debrief.facilitator.display_name}\n\n{invitation.url}\n")
+        queue_email(person, f"{'Cancelled: ' if cancel else ''}{invitation.summary}, {when}", body,
+                    calendar=calendar_bytes(invitation).decode(), method=invitation.method, urgent=urgent)

@@ -12,6 +12,8 @@ time, so it is said again for the new time only; a closed follow-up says nothing
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -26,6 +28,7 @@ from incidents.models import OrgRole, User
 from .models import FollowUp, FollowUpKind, FollowUpStatus, NoticeKind, SupportEmail, SupportNotice
 from .policy import FollowUpAction, follow_ups
 
+logger = logging.getLogger("harbour.support")
 BOARD = "/support/board/"
 MINE = "/support/me/"
 
@@ -45,7 +48,7 @@ def _words(follow_up: FollowUp, recipient: User, kind: str) -> tuple[str, str, s
     if kind == NoticeKind.OVERDUE:
         text = f"{label} with {person} was due {due} and is still open (offered by {follow_up.assignee.display_name})."
         return text, f"Check-in still open: {person}", f"{text}\n\n{link}{BOARD}\n"
-    if kind == "rearrange":
+    if kind == NoticeKind.REARRANGE:
         text = f"{person} asked to rearrange their {label.lower()}."
         return text, f"{person} asked to rearrange", f"{text}\n\n{link}{BOARD}\n"
     text = f"{label} with {person} is due ({due})."
@@ -56,12 +59,13 @@ def tell(follow_up: FollowUp, recipient: User, kind: str, *, email: bool = True)
     """Say one thing to one person about a follow-up, once (in the caller's transaction): a notice in
     Harbour and, for reminders, an email. False if it had already been said."""
     text, subject, body = _words(follow_up, recipient, kind)
-    notice_kind = NoticeKind.DUE if kind == "rearrange" else kind
     try:
         with transaction.atomic():
-            SupportNotice.objects.create(recipient=recipient, follow_up=follow_up, kind=notice_kind,
-                                         for_due_at=follow_up.due_at if kind != "rearrange" else timezone.now(),
-                                         text=text[:300], url=MINE if kind == NoticeKind.OFFER else BOARD)
+            # Once per person, follow-up, kind and due time: asking twice to rearrange the same check-in
+            # tells the supporter once; a reschedule makes a new due time.
+            SupportNotice.objects.create(recipient=recipient, follow_up=follow_up, kind=kind,
+                                         for_due_at=follow_up.due_at, text=text[:300],
+                                         url=MINE if kind == NoticeKind.OFFER else BOARD)
     except IntegrityError:
         return False
     if email and recipient.email:
@@ -69,10 +73,11 @@ def tell(follow_up: FollowUp, recipient: User, kind: str, *, email: bool = True)
     return True
 
 
-def queue_email(recipient: User, subject: str, body: str, calendar: str = "", method: str = "") -> SupportEmail:
+def queue_email(recipient: User, subject: str, body: str, calendar: str = "", method: str = "",
+                urgent: bool = False) -> SupportEmail:
     """Put an email in the outbox; its first attempt is enqueued after commit."""
     email = SupportEmail.objects.create(recipient=recipient, to=recipient.email, subject=subject[:300], body=body,
-                                        calendar=calendar, calendar_method=method)
+                                        calendar=calendar, calendar_method=method, urgent=urgent)
     transaction.on_commit(lambda: send_support_email.enqueue(email.pk))
     return email
 
@@ -109,6 +114,10 @@ def follow_up_due(follow_up_id: int) -> str:
                 and now >= next_office_moment(add_working_days(follow_up.due_at, 1)):
             leads = User.objects.filter(is_active=True, groups__name=OrgRole.WELLBEING_LEAD).exclude(
                 pk=follow_up.person_id)
+            if follow_up.is_support_request:  # that they asked is not for their line manager or command
+                from .services import _command
+
+                leads = leads.exclude(pk__in=[follow_up.person.line_manager_id, *_command(follow_up.incident)])
             said += ["leads" for lead in leads if tell(follow_up, lead, NoticeKind.OVERDUE)][:1]
             changes["leads_told_for"] = follow_up.due_at
         if changes:
@@ -120,7 +129,12 @@ def follow_up_due(follow_up_id: int) -> str:
 @task()
 def send_support_email(email_id: int) -> str:
     return outbox.send_attempt(SupportEmail, email_id, build=_email_message, retry=_email_retry,
-                               not_before=next_office_moment)
+                               not_before=_not_before)
+
+
+def _not_before(email: SupportEmail, now):
+    """Office hours, unless it is an invitation to a debrief that starts before they open again."""
+    return now if email.urgent else next_office_moment(now)
 
 
 def _email_message(email: SupportEmail):
@@ -152,7 +166,21 @@ def sweep_due() -> int:
         Q(assignee_told_for__isnull=True) | ~Q(assignee_told_for=F("due_at"))
         | Q(due_at__lte=now - dt.timedelta(days=1)) & (Q(leads_told_for__isnull=True) | ~Q(leads_told_for=F("due_at")))
     ).values_list("pk", flat=True)
-    done = sum(follow_up_due.call(pk).startswith("told") for pk in untold)
+    done = 0
+    for pk in untold:
+        try:
+            done += follow_up_due.call(pk).startswith("told")
+        except Exception:  # one follow-up's failure must not hold up the others; the next sweep tries again
+            logger.exception("Reminding follow-up %s failed.", pk)
+    # A request for support made when there was no wellbeing lead to take it, once there is one.
+    from .models import SupportRequest, SupportStatus
+    from .services import request_follow_up
+
+    waiting = SupportRequest.objects.filter(follow_up__isnull=True).exclude(status=SupportStatus.CLOSED)
+    for request in waiting.select_related("person", "incident")[:100]:
+        with transaction.atomic():
+            if request_follow_up(request, None) is not None:
+                done += 1
     for pk in outbox.due(SupportEmail, now):
         send_support_email.enqueue(pk)
         done += 1

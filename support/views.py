@@ -202,6 +202,9 @@ def _incident_context(request: HttpRequest, incident, *, form=None, debrief_form
     if sees_register:
         entries = selectors.REGISTER.page(selectors.register_of(request.user, incident),
                                           request.GET.get("register") or None, param="register")
+    # How each person's support stands is not for the incident's command: only for wellbeing leads here.
+    private = [e for e in entries.items if register.allows(request.user, RegisterAction.SEE_PRIVATE, e)] \
+        if entries else []
     can_arrange = IncidentAction.SCHEDULE_DEBRIEF in allowed
     if can_arrange and debrief_form is None:
         debrief_form = DebriefForm(initial={"kind": DebriefKind.HOT, "duration_minutes": 60, "starts_at":
@@ -212,7 +215,8 @@ def _incident_context(request: HttpRequest, incident, *, form=None, debrief_form
         "sees_register": sees_register, "can_add": IncidentAction.ADD_TO_REGISTER in allowed,
         "form": form or RegisterAddForm(), "debrief_form": debrief_form, "can_arrange": can_arrange,
         "error_forms": errors, "support_tab": True,
-        "open_by_entry": selectors.open_counts_by_entry(entries.items) if entries else {},
+        "open_by_entry": selectors.open_counts_by_entry(private) if entries else {},
+        "private_entries": {entry.pk for entry in private} if entries else set(),
         "debriefs": list(selectors.debriefs_of(request.user, incident)[:selectors.DEBRIEFS.size]),
         "suggested": {kind: services.suggested_start(incident, kind) for kind in DebriefKind.values}
         if can_arrange else {},
@@ -372,8 +376,11 @@ def register_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
         status = 400
     can = {str(a) for a in register.allowed_actions(request.user, entry)}
     items = list(selectors.follow_ups_for(request.user).filter(affected=entry))
+    sees_incident = selectors.sees_incident(request.user, entry.incident)
     return render(request, "support/entry.html", {
         "entry": entry, "can": can, "items": items, "check_in_form": check_in_form,
+        "private_entry": RegisterAction.SEE_PRIVATE in can,
+        "told": sees_incident or selectors.is_wellbeing_lead(request.user),
         "error_forms": [check_in_form] if check_in_form.errors else [],
         "private": {i.pk for i in items if selectors.sees_private(request.user, i)},
         "sees_incident": selectors.sees_incident(request.user, entry.incident),
@@ -409,8 +416,10 @@ def support_requests(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Updated.")
         return redirect("support-requests")
     visible = selectors.support_requests(request.user).select_related("person", "person__team", "incident")
+    page = selectors.REQUESTS.page(visible, request.GET.get("requests") or None, param="requests")
     return render(request, "support/requests.html", {
-        "requests": selectors.REQUESTS.page(visible, request.GET.get("requests") or None, param="requests"),
+        "requests": page, "incidents_shown": {r.incident_id for r in page
+                                              if selectors.sees_incident(request.user, r.incident)},
         "statuses": SupportStatus.choices,
         "answers": requests.qualifies(request.user, WELLBEING_LEADS),
     })

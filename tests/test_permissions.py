@@ -21,7 +21,7 @@ from config.asgi import application
 from incidents import selectors
 from incidents.models import Incident
 from incidents.policy import Action, incidents
-from incidents.rules import AdminSite, Policy, Transition, member, org
+from incidents.rules import ADMIN_SITE, AdminSite, Policy, Transition, member, org
 from tests.factories import open_incident
 
 pytestmark = pytest.mark.django_db
@@ -284,6 +284,32 @@ def test_a_typo_in_a_rule_fails_when_the_policy_is_made():
     with pytest.raises(ImproperlyConfigured):  # a path that does not lead to an incident
         Policy(Message, incident="author", visibility=Act.VIEW, not_found="x", rules={Act.VIEW: member("lead")},
                refusals={})
+
+
+def test_person_paths_and_where_conditions_are_checked_when_a_policy_is_written():
+    from enum import StrEnum
+
+    from incidents.models import Team
+    from incidents.rules import person, where
+    from support.models import Debrief, FollowUp
+
+    class Act(StrEnum):
+        VIEW = "view"
+
+    def policy(model, who):
+        return Policy(model, incident=None, visibility=Act.VIEW, not_found="x", rules={Act.VIEW: who}, refusals={})
+
+    policy(Debrief, person("invitees__person"))  # through the other side of a foreign key, to a person
+    policy(FollowUp, person("affected__person__line_manager"))  # through foreign keys
+    policy(FollowUp, ADMIN_SITE & where(affected__isnull=False))
+    for model, path in ((Team, "members"), (Debrief, "invitees"), (FollowUp, "affected__reason"),
+                        (FollowUp, "person__nothing")):
+        with pytest.raises(ImproperlyConfigured):  # ends on a relation's other side, not a person, or nowhere
+            policy(model, person(path))
+    with pytest.raises(ImproperlyConfigured):
+        policy(FollowUp, ADMIN_SITE & where(nosuchfield__isnull=True))
+    with pytest.raises(ImproperlyConfigured):
+        where(affected__person__isnull=True)  # a field of the object itself, only
 
 
 def test_late_decisions_use_the_configured_minutes_everywhere(cast, incident, settings, client):

@@ -54,7 +54,10 @@ class TestArranging:
         event = cal.walk("VEVENT")[0]
         assert str(event["UID"]) == f"debrief-{arranged.pk}@127.0.0.1" and int(event["SEQUENCE"]) == 0
         assert str(event["ORGANIZER"]) == "mailto:ruth@example.org"
-        attendees = sorted(str(a) for a in event.get("ATTENDEE"))
+        # an invitee's copy names only them: who else was invited is for those arranging it
+        assert str(event["ATTENDEE"]) == "mailto:bob@example.org"
+        (facilitators,) = calendars("ruth@example.org")
+        attendees = sorted(str(a) for a in facilitators.walk("VEVENT")[0].get("ATTENDEE"))
         assert attendees == ["mailto:bob@example.org", "mailto:olive@example.org"]
         assert event["DTSTART"].params["TZID"] == "Europe/London"
         assert event.decoded("DTSTART").astimezone(LONDON) == arranged.starts_at.astimezone(LONDON)
@@ -180,3 +183,19 @@ class TestAnswers:
         assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
         assert icalendar.Calendar.from_ical(response.content)["METHOD"] == "REQUEST"
         assert api(cast.charlie).get(f"/api/debriefs/{arranged.pk}/invite.ics").status_code == 404
+
+
+def test_an_invitation_waits_for_office_hours_unless_the_debrief_is_sooner(api, cast, incident, people, monkeypatch):
+    import config.workdays
+
+    url = f"/api/incidents/{incident.pk}/debriefs/"
+    opening = timezone.now() + dt.timedelta(days=3)  # say it is Friday night before a bank holiday Monday
+    monkeypatch.setattr(config.workdays, "next_office_moment", lambda moment: opening)
+    api(cast.alice).post(url, body(), format="json")  # in two days: before the office opens again
+    assert set(SupportEmail.objects.values_list("urgent", flat=True)) == {True}
+    SupportEmail.objects.all().delete()
+    api(cast.alice).post(url, body(starts_at=soon(days=5).isoformat(), facilitator="tom"), format="json")
+    assert set(SupportEmail.objects.values_list("urgent", flat=True)) == {False}
+    monkeypatch.setattr("support.tasks.next_office_moment", lambda moment: opening)
+    waiting = SupportEmail.objects.first()
+    assert send_support_email.call(waiting.pk) == "waits"

@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
+from incidents import services as incident_services
 from support import services
 from support.models import AffectedPerson, FollowUp
 from tests.test_not_found import CSRF
@@ -46,6 +47,10 @@ class TestBoard:
         assert "Bob Brown" in text(page(client, people.mike, "/support/board/?show=team"))
         assert "Bob Brown" in text(page(client, people.mike, "/support/board/?show=mine"))
         assert "Bob Brown" not in text(page(client, people.ruth, "/support/board/?show=mine"))
+        # one incident: only one the reader can see (a wellbeing lead outside it gets "not found")
+        assert page(client, people.ruth, f"/support/board/?incident={entry.incident_id}").status_code == 404
+        incident_services.member_add(actor=cast.alice, incident_id=entry.incident_id, user=people.ruth,
+                                     role="wellbeing_lead", reason="Staff support")
         assert "Bob Brown" in text(page(client, people.ruth, f"/support/board/?incident={entry.incident_id}"))
         for bad in ("?show=everyone", "?incident=abc"):
             assert page(client, people.mike, "/support/board/" + bad).status_code == 400

@@ -135,12 +135,19 @@ class TestTiers:
             assert api(user).get("/api/follow-ups/").json()["results"] == []
 
     def test_the_incident_is_not_named_to_those_who_cannot_see_it(self, api, cast, people, restricted):
-        add_bob(api(cast.alice), restricted)
+        response = add_bob(api(cast.alice), restricted)
+        # Bob's line manager is outside the restricted incident: a wellbeing lead supports him instead, and
+        # his manager is not told of it by his follow-ups.
+        assert response.json()["supporter"]["username"] == "ruth"
         item = FollowUp.objects.filter(incident=restricted).first()
-        for user in (people.mike, people.ruth):  # the supporter and a wellbeing lead, neither in the incident
-            body = api(user).get(f"/api/follow-ups/{item.pk}/").json()
-            assert body["tier"] == "private" and body["incident"] is None
-            assert restricted.reference not in str(body) and restricted.title not in str(body)
+        assert api(people.mike).get(f"/api/follow-ups/{item.pk}/").status_code == 404
+        assert api(people.mike).get("/api/follow-ups/?team=true").json()["results"] == []
+        body = api(people.ruth).get(f"/api/follow-ups/{item.pk}/").json()  # she sees every follow-up
+        assert body["tier"] == "private" and body["incident"] is None
+        assert restricted.reference not in str(body) and restricted.title not in str(body)
+        assert api(people.ruth).get(f"/api/follow-ups/?incident={restricted.pk}").status_code == 404
+        entry = api(people.ruth).get(f"/api/affected-staff/{item.affected_id}/").json()
+        assert entry["incident"] is None and entry["reason"]  # a wellbeing lead may know why, not which
         assert api(cast.bob).get(f"/api/follow-ups/{item.pk}/").json()["incident"]["reference"] == restricted.reference
 
     def test_nothing_private_on_the_timeline_or_its_export(self, client, cast, incident, follow_up):
@@ -321,3 +328,57 @@ def test_the_follow_ups_list_and_board_cost_the_same_for_three_or_thirty(api, cl
                               reason="r")
     assert FollowUp.objects.count() == 30
     assert {user.username: cost(user) for user in (people.mike, people.ruth)} == small
+
+
+class TestWhoMustNotLearn:
+    def test_the_incidents_command_is_never_made_a_supporter_by_others(self, api, cast, incident, people):
+        response = add_bob(api(cast.alice), incident, supporter="tom")  # the tactical lead
+        assert response.status_code == 400 and "leads this incident" in response.json()["supporter"][0]
+        cast.bob.line_manager = cast.tom
+        cast.bob.save()
+        response = add_bob(api(cast.alice), incident)
+        assert response.json()["supporter"]["username"] == "ruth"  # not his manager, who commands the incident
+        entry = AffectedPerson.objects.get()
+        item = FollowUp.objects.filter(status="scheduled").first()
+        reassign = api(people.ruth).patch(f"/api/follow-ups/{item.pk}/", {"assignee": "alice", "reason": "r"},
+                                          format="json")
+        assert reassign.status_code == 400 and "leads this incident" in reassign.json()["assignee"][0]
+        # the person may choose them themself
+        chosen = api(cast.bob).patch(f"/api/affected-staff/{entry.pk}/", {"supporter": "tom"}, format="json")
+        assert chosen.status_code == 200 and chosen.json()["supporter"]["username"] == "tom"
+
+    def test_command_sees_the_register_not_how_each_persons_support_stands(self, api, client, cast, incident, people):
+        add_bob(api(cast.alice), incident)
+        entry = AffectedPerson.objects.get()
+        api(cast.bob).post(f"/api/affected-staff/{entry.pk}/decline-all/")
+        body = api(cast.alice).get(f"/api/affected-staff/{entry.pk}/").json()
+        assert body["declined_all_at"] is None and "see_private" not in body["allowed_actions"]
+        assert api(people.ruth).get(f"/api/affected-staff/{entry.pk}/").json()["declined_all_at"]
+        client.force_login(cast.alice)
+        page = client.get(f"/incidents/{incident.pk}/support/").content.decode()
+        assert "Check-ins open" not in page and "declined" not in page.lower().split("exposure register")[1]
+        assert "said no" not in client.get(f"/support/register/{entry.pk}/").content.decode()
+
+    def test_declining_all_is_respected_by_later_check_ins(self, api, cast, incident, people):
+        add_bob(api(cast.alice), incident)
+        entry = AffectedPerson.objects.get()
+        api(cast.bob).post(f"/api/affected-staff/{entry.pk}/decline-all/")
+        when = (timezone.now() + dt.timedelta(days=30)).isoformat()
+        response = api(people.mike).post(f"/api/affected-staff/{entry.pk}/check-ins/",
+                                         {"label": "Before the inquest", "due_at": when}, format="json")
+        assert response.status_code == 409 and not FollowUp.objects.filter(kind="trigger").exists()
+
+    def test_a_request_for_support_never_goes_to_their_manager_or_command(self, api, cast, incident, people):
+        from django.contrib.auth.models import Group
+
+        people.mike.groups.add(Group.objects.get(name="wellbeing_lead"))  # the manager is a wellbeing lead too
+        cast.tom.groups.add(Group.objects.get(name="wellbeing_lead"))  # and so is the tactical lead
+        request = SupportRequest.objects.create(person=cast.bob, incident=incident, source="briefing")
+        item = services.request_follow_up(request, cast.bob)
+        assert item.assignee == people.ruth
+        response = api(people.ruth).patch(f"/api/follow-ups/{item.pk}/", {"assignee": "mike", "reason": "r"},
+                                          format="json")
+        assert response.status_code == 400
+        services.follow_up_complete(actor=people.ruth, follow_up_id=item.pk, outcome="ok")
+        request.refresh_from_db()
+        assert request.status == "closed"  # the request stands where its follow-up does

@@ -184,8 +184,13 @@ class Command(BaseCommand):
                 ("gthomas", "witnessed", "Was in the hub when the windows were broken", None),
                 ("bnguyen", "supporting_role", "Meeting community groups after the disorder", "hkaur"),
             ):
-                support_services.register_add(actor=lead, incident_id=incident.pk, user=username, exposure=exposure,
-                                              reason=reason, supporter=supporter)
+                entry = support_services.register_add(actor=lead, incident_id=incident.pk, user=username,
+                                                      exposure=exposure, reason=reason, supporter=supporter)
+                if supporter is None:
+                    # Their manager is the incident's tactical lead, so Harbour offered a wellbeing lead; the
+                    # team chose their manager, as a person may.
+                    support_services.register_choose_supporter(actor=p[username], entry_id=entry.pk,
+                                                               supporter="aobrien", reason="Chose their manager")
         first = {f.person.username: f for f in FollowUp.objects.filter(incident=incident, label="72-hour check-in")
                  .select_related("person")}
         with _as_of(first["cwilliams"].due_at + dt.timedelta(hours=3)):
