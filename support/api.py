@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from incidents.rules import parse_id
 
 from . import selectors, services
+from .models import FollowUpStatus
 from .policy import IncidentAction
 from .serializers import (
     AffectedPersonSerializer,
@@ -121,6 +122,16 @@ def _flag(params, name: str) -> bool:
     return values[0].lower() in ("true", "1")
 
 
+def _status(params) -> str | None:
+    """`?status=`, once, one of the states; given but empty is a 400 like any other state that is not one."""
+    values = params.getlist("status")
+    if not values:
+        return None
+    if len(values) > 1 or values[0] not in FollowUpStatus.values:
+        raise serializers.ValidationError({"status": [f"Choose one of: {', '.join(FollowUpStatus.values)}."]})
+    return values[0]
+
+
 def _number(params, name: str) -> int | None:
     values = params.getlist(name)
     if not values:
@@ -140,7 +151,7 @@ class FollowUpsApi(generics.ListAPIView):
     def get_queryset(self):
         params = self.request.query_params
         return selectors.follow_ups_for(self.request.user, mine=_flag(params, "mine"), team=_flag(params, "team"),
-                                        incident=_number(params, "incident"), status=params.get("status"))
+                                        incident=_number(params, "incident"), status=_status(params))
 
     @extend_schema(parameters=[
         OpenApiParameter("mine", OpenApiTypes.BOOL, description="Only those you offer."),

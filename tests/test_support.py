@@ -6,23 +6,17 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
-from comms import services as comms_services
 from config.errors import InvalidInput
 from incidents import services as incident_services
 from support.models import SupportRequest
-from tests.factories import make_user
+from tests.factories import ask_for_support, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def request_from_bob(cast, incident):
-    message = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="people",
-                                           recipients=["bob"], subject="S", body="B")
-    comms_services.message_submit(actor=cast.alice, message_id=message.pk)
-    comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-    comms_services.message_release(actor=cast.cora, message_id=message.pk)
-    comms_services.message_acknowledge(actor=cast.bob, message_id=message.pk, wants_support=True)
+    ask_for_support(cast, incident)
     return SupportRequest.objects.get()
 
 

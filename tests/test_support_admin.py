@@ -24,6 +24,7 @@ from support.models import (
     SupportEmail,
     SupportPlan,
 )
+from tests.factories import ask_for_support
 
 pytestmark = pytest.mark.django_db
 
@@ -92,14 +93,7 @@ def test_filtering_follow_ups_on_a_hidden_field_is_refused(admin_client, complet
 
 
 def test_follow_ups_of_a_request_for_support_are_not_in_the_admin(admin_client, cast, incident, people):
-    from comms import services as comms_services
-
-    message = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="people",
-                                           recipients=["bob"], subject="S", body="B")
-    comms_services.message_submit(actor=cast.alice, message_id=message.pk)
-    comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-    comms_services.message_release(actor=cast.cora, message_id=message.pk)
-    comms_services.message_acknowledge(actor=cast.bob, message_id=message.pk, wants_support=True)
+    ask_for_support(cast, incident)
     asked = FollowUp.objects.get(request__isnull=False)
     listing = admin_client.get("/admin/support/followup/")
     assert listing.status_code == 200

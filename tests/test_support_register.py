@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from comms import services as comms_services
 from config.errors import InvalidInput, PermissionDenied
 from incidents.models import TimelineEvent
 from support import selectors, services
 from support.models import AffectedPerson, FollowUp, FollowUpStatus, SupportRequest
+from tests.factories import ask_for_support
 from tests.test_pages import streamed
 
 pytestmark = pytest.mark.django_db
@@ -238,12 +238,7 @@ class TestFollowUps:
 
 class TestSupportRequests:
     def test_a_request_goes_to_a_wellbeing_lead_and_nobody_else(self, api, cast, incident, people):
-        message = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="people",
-                                               recipients=["bob"], subject="S", body="B")
-        comms_services.message_submit(actor=cast.alice, message_id=message.pk)
-        comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-        comms_services.message_release(actor=cast.cora, message_id=message.pk)
-        comms_services.message_acknowledge(actor=cast.bob, message_id=message.pk, wants_support=True)
+        ask_for_support(cast, incident)
         request = SupportRequest.objects.get()
         item = request.follow_up
         assert item.kind == "support_request" and item.assignee == people.ruth and item.affected is None
@@ -382,3 +377,11 @@ class TestWhoMustNotLearn:
         services.follow_up_complete(actor=people.ruth, follow_up_id=item.pk, outcome="ok")
         request.refresh_from_db()
         assert request.status == "closed"  # the request stands where its follow-up does
+
+
+def test_the_follow_ups_list_takes_its_filters_at_their_word(api, cast, people):
+    for query in ("status=", "status=open", "status=scheduled&status=declined", "mine=", "mine=yes", "team=null",
+                  "incident=", "incident=abc"):
+        response = api(people.mike).get(f"/api/follow-ups/?{query}")
+        assert response.status_code == 400, (query, response.status_code)
+    assert api(people.mike).get("/api/follow-ups/?status=scheduled&mine=false&team=0").status_code == 200

@@ -16,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from support import services
 from support import tasks as support_tasks
 from support.models import FollowUp, SupportEmail, SupportNotice
+from tests.factories import ask_for_support
 from tests.test_tasks import run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -116,14 +117,7 @@ def test_the_sweep_says_what_a_lost_task_did_not_once(open_office, cast, people,
 
 
 def test_a_request_for_support_tells_its_wellbeing_lead_not_the_person(open_office, cast, people, incident):
-    from comms import services as comms_services
-
-    message = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="people",
-                                           recipients=["bob"], subject="S", body="B")
-    comms_services.message_submit(actor=cast.alice, message_id=message.pk)
-    comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-    comms_services.message_release(actor=cast.cora, message_id=message.pk)
-    comms_services.message_acknowledge(actor=cast.bob, message_id=message.pk, wants_support=True)
+    ask_for_support(cast, incident)
     item = FollowUp.objects.get(kind="support_request")
     with at(timezone.now() + dt.timedelta(minutes=1)):
         support_tasks.follow_up_due.call(item.pk)
