@@ -106,6 +106,7 @@ incident_support = Policy(
 class RegisterAction(StrEnum):
     VIEW = "view"
     SEE_PRIVATE = "see_private"  # how their support stands (declined the rest, check-ins open): not command
+    SEE_WHY = "see_why"  # why they are on it and who added them: that tells of the incident
     CHANGE_EXPOSURE = "change_exposure"
     CHOOSE_SUPPORTER = "choose_supporter"  # moves every open follow-up to the new supporter
     ADD_CHECK_IN = "add_check_in"  # a trigger date: an inquest, a review's publication, the anniversary
@@ -119,6 +120,8 @@ register = Policy(
     rules={
         RegisterAction.VIEW: COMMAND | WELLBEING_LEADS | THEMSELF | person("supporter") | ADMIN_SITE,
         RegisterAction.SEE_PRIVATE: WELLBEING_LEADS | THEMSELF | person("supporter"),
+        # A supporter outside a restricted incident supports the person, and is not told of the incident.
+        RegisterAction.SEE_WHY: COMMAND | WELLBEING_LEADS | THEMSELF | person("supporter") & (UNRESTRICTED | ANY_MEMBER),
         RegisterAction.CHANGE_EXPOSURE: COMMAND | WELLBEING_LEADS,
         RegisterAction.CHOOSE_SUPPORTER: THEMSELF | WELLBEING_LEADS,
         RegisterAction.ADD_CHECK_IN: WELLBEING_LEADS | person("supporter"),
@@ -127,6 +130,7 @@ register = Policy(
     refusals={
         RegisterAction.SEE_PRIVATE: "Only the person, their supporter and the wellbeing leads see how their support "
                                     "stands.",
+        RegisterAction.SEE_WHY: "Only those who know of the incident see why someone is on its register.",
         RegisterAction.CHANGE_EXPOSURE: "Only the incident's lead, tactical lead or a wellbeing lead can change "
                                         "how someone was affected.",
         RegisterAction.CHOOSE_SUPPORTER: "The person themself or a wellbeing lead chooses who supports them.",

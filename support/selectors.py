@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from config.errors import InvalidInput
 from config.paging import Keyset
-from incidents.models import Incident, OrgRole, User
+from incidents.models import Incident, User
 from incidents.policy import Action as IncidentView
 from incidents.policy import incidents
 from incidents.rules import Actor
@@ -199,10 +199,6 @@ def cumulative_exposure(actor: Actor, since: dt.datetime | None = None) -> Query
     return (User.objects.filter(exposures__added_at__gte=since)
             .annotate(incidents=Count("exposures__incident", distinct=True))
             .filter(incidents__gte=2).select_related("team").order_by("full_name", "pk"))
-
-
-def is_wellbeing_lead(user: Actor) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.has_org_role(OrgRole.WELLBEING_LEAD))
 
 
 

@@ -118,17 +118,16 @@ class AffectedPersonSerializer(serializers.Serializer):
         actor = self.context["request"].user
         allowed = register.allowed_actions(actor, entry)
         private = RegisterAction.SEE_PRIVATE in allowed
-        incident = incident_ref(actor, entry.incident)
-        # Why they are on it, and who added them, tell of the incident: not for a supporter outside it.
-        told = incident is not None or selectors.is_wellbeing_lead(actor)
+        told = RegisterAction.SEE_WHY in allowed
         body = {
-            "id": entry.pk, "incident": incident, "person": _person(entry.person),
+            "id": entry.pk, "incident": incident_ref(actor, entry.incident), "person": _person(entry.person),
             "team": entry.person.team.name if entry.person.team_id else None, "exposure": entry.exposure,
             "reason": entry.reason if told else None, "added_at": entry.added_at.isoformat(),
             "added_by": _person(entry.added_by) if told else None,
             "supporter": _person(entry.supporter), "supporter_kind": entry.supporter_kind,
             "declined_all_at": entry.declined_all_at.isoformat() if private and entry.declined_all_at else None,
-            "allowed_actions": sorted(allowed - {RegisterAction.VIEW, RegisterAction.SEE_PRIVATE}),
+            "allowed_actions": sorted(allowed - {RegisterAction.VIEW, RegisterAction.SEE_PRIVATE,
+                                                 RegisterAction.SEE_WHY}),
         }
         created = getattr(entry, "created_follow_ups", None)
         if created is not None:

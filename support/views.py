@@ -376,11 +376,10 @@ def register_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
         status = 400
     can = {str(a) for a in register.allowed_actions(request.user, entry)}
     items = list(selectors.follow_ups_for(request.user).filter(affected=entry))
-    sees_incident = selectors.sees_incident(request.user, entry.incident)
     return render(request, "support/entry.html", {
         "entry": entry, "can": can, "items": items, "check_in_form": check_in_form,
         "private_entry": RegisterAction.SEE_PRIVATE in can,
-        "told": sees_incident or selectors.is_wellbeing_lead(request.user),
+        "told": RegisterAction.SEE_WHY in can,
         "error_forms": [check_in_form] if check_in_form.errors else [],
         "private": {i.pk for i in items if selectors.sees_private(request.user, i)},
         "sees_incident": selectors.sees_incident(request.user, entry.incident),

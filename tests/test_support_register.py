@@ -385,3 +385,10 @@ def test_the_follow_ups_list_takes_its_filters_at_their_word(api, cast, people):
         response = api(people.mike).get(f"/api/follow-ups/?{query}")
         assert response.status_code == 400, (query, response.status_code)
     assert api(people.mike).get("/api/follow-ups/?status=scheduled&mine=false&team=0").status_code == 200
+
+
+def test_a_supporter_outside_a_restricted_incident_is_not_told_of_it(api, cast, restricted, people):
+    response = add_bob(api(cast.alice), restricted, supporter="pat")
+    entry = api(people.pat).get(f"/api/affected-staff/{response.json()['id']}/").json()
+    assert entry["incident"] is None and entry["reason"] is None and entry["added_by"] is None
+    assert api(cast.alice).get(f"/api/affected-staff/{entry['id']}/").json()["reason"] == "Told the child's mother"
