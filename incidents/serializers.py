@@ -114,7 +114,8 @@ class MemberRemoveSerializer(serializers.Serializer):
 class DecisionSerializer(serializers.ModelSerializer):
     decided_by = StrictCharField(source="decided_by.username", read_only=True)
     recorded_by = StrictCharField(source="recorded_by.username", read_only=True)
-    corrects = serializers.PrimaryKeyRelatedField(read_only=True)
+    corrects = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True,
+                                                  help_text="The entry this one corrects, if any.")
     corrected = serializers.SerializerMethodField(help_text="True when a later entry corrects this one.")
 
     class Meta:
