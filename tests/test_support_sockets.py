@@ -79,3 +79,24 @@ async def test_a_stranger_never_hears_a_removal(cast, incident, people):
     await database_sync_to_async(services.follow_up_decline)(actor=cast.bob, follow_up_id=item.pk)
     assert await charlie.receive_nothing(timeout=0.5)
     await charlie.disconnect()
+
+
+async def test_an_answer_to_a_debrief_redraws_the_incidents_support_panels(cast, incident, people):
+    """The debriefs list shows answer counts live: an answer is no timeline event (it would name who), so
+    the incident's sockets are asked to redraw the panels, and each page re-reads them through the policy."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.test_sockets import connect
+
+    debrief = await database_sync_to_async(services.debrief_schedule)(
+        actor=cast.alice, incident_id=incident.pk, kind="hot", starts_at=timezone.now() + dt.timedelta(days=1),
+        duration_minutes=60, location="Room 2", facilitator="tom", invitees=["bob"])
+    headers = await database_sync_to_async(session_headers)(cast.alice)
+    alice, connected, _ = await connect(incident.pk, headers)
+    assert connected
+    await database_sync_to_async(services.debrief_rsvp)(actor=cast.bob, debrief_id=debrief.pk, response="accepted")
+    received = await alice.receive_json_from(timeout=5)
+    assert received == {"type": "panels.changed", "panels": ["debriefs", "support"]}
+    await alice.disconnect()
