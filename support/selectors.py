@@ -97,19 +97,6 @@ BOARD_COLUMNS = (
 )
 
 
-def column_of(item: FollowUp, now: dt.datetime | None = None) -> str | None:
-    """Which board column a follow-up stands in now (None: closed more than 14 days ago)."""
-    now = now or timezone.now()
-    if item.status != FollowUpStatus.SCHEDULED:
-        return "done" if item.closed_at and item.closed_at >= now - dt.timedelta(days=14) else None
-    if item.due_at < now:
-        return "overdue"
-    end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
-    if item.due_at <= end_of_today:
-        return "today"
-    return "week" if item.due_at <= now + dt.timedelta(days=7) else "later"
-
-
 def board(actor: Actor, **filters: Any) -> dict[str, list[FollowUp]]:
     """The follow-ups board: open ones by when they are due, and those closed in the last 14 days. Each
     column holds at most FOLLOW_UPS.size cards, the soonest (or latest closed) first."""
@@ -263,10 +250,11 @@ def debrief(actor: Actor, debrief_id: Any):
                           Debrief.objects.select_related("facilitator", "incident"))
 
 
-def rsvp_counts(item) -> dict[str, int]:
+def rsvp_counts(invitations) -> dict[str, int]:
+    """How many of these invitations were answered each way (from rows already read)."""
     from .models import Rsvp
 
     found = {answer: 0 for answer in Rsvp.values}
-    for answer in item.invitees.values_list("response", flat=True):
-        found[answer] += 1
+    for invitation in invitations:
+        found[invitation.response] += 1
     return found

@@ -230,9 +230,7 @@ class DebriefSerializer(serializers.Serializer):
     def to_representation(self, item: Debrief) -> dict:
         actor = self.context["request"].user
         invitations = list(item.invitees.select_related("person"))
-        counts = {answer: 0 for answer in Rsvp.values}
-        for invitation in invitations:
-            counts[invitation.response] += 1
+        counts = selectors.rsvp_counts(invitations)
         mine = next((i.response for i in invitations if i.person_id == getattr(actor, "pk", None)), None)
         allowed = debriefs.allowed_actions(actor, item)
         body = {

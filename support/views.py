@@ -345,7 +345,7 @@ def debrief_detail(request: HttpRequest, debrief_id: int) -> HttpResponse:
     mine = next((i for i in invitations if i.person_id == request.user.pk), None)
     return render(request, "support/debrief.html", {
         "item": item, "allowed": allowed, "invitations": invitations if "see_invitees" in allowed else [],
-        "counts": selectors.rsvp_counts(item), "mine": mine, "started": item.starts_at <= timezone.now(),
+        "counts": selectors.rsvp_counts(invitations), "mine": mine, "started": item.starts_at <= timezone.now(),
         "sees_incident": selectors.sees_incident(request.user, item.incident),
         "change_form": change_form if "change" in allowed else None, "cancel_form": CancelForm(),
         "attendance_form": attendance_form if "record_attendance" in allowed else None,
