@@ -801,6 +801,8 @@ def media_enquiry_log(
                     + (f", deadline {timezone.localtime(enquiry.deadline):%d %b %H:%M}" if enquiry.deadline else ""),
             data={"enquiry": enquiry.pk},
         )
+        # The first enquiry starts the holding statement's clock (the playbook's `media_enquiry` start).
+        incident_services.media_interest(incident=incident, at=timezone.now())
     return enquiry
 
 

@@ -201,6 +201,56 @@ def add_working_days(moment: datetime, n: int) -> datetime:
     return datetime.combine(day, wall_clock, tzinfo=LONDON).astimezone(UTC)
 
 
+def working_day_before(moment: datetime) -> datetime:
+    """The same London wall-clock time on the working day before `moment`'s London day, in UTC: when "one
+    working day before the deadline" falls. A deadline at 23:59 on Friday 10 April 2026 gives 23:59 on
+    Thursday 9 April; one on Tuesday 7 April (after Easter Monday) gives Thursday 2 April."""
+    local = _to_london(moment, "working_day_before")
+    day = local.date() - timedelta(days=1)
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return datetime.combine(day, local.time().replace(fold=0), tzinfo=LONDON).astimezone(UTC)
+
+
+def time_left(due: datetime, now: datetime) -> str:
+    """How long until `due`, as a countdown reads to a person: in working days and hours while the deadline
+    is a working day or more away, in hours and minutes on its last day, and as "overdue by" after it.
+
+    Working days are counted after today up to the deadline's day; the hours are what is left of today. A
+    deadline that no working day comes before (a calendar-day clock ending on a Sunday) counts calendar
+    days instead. static/harbour/clocks.js counts the same way, so the page ticks on from what it was sent.
+    """
+    due_local, now_local = _to_london(due, "time_left"), _to_london(now, "time_left")
+    if now >= due:
+        return "Overdue by " + _span(now - due)
+    today, due_day = now_local.date(), due_local.date()
+    if due_day == today:
+        return _span(due - now) + " left"
+    working = sum(1 for offset in range(1, (due_day - today).days + 1)
+                  if is_working_day(today + timedelta(days=offset)))
+    midnight = datetime.combine(today + timedelta(days=1), time(0, 0), tzinfo=LONDON)
+    hours = int((midnight - now_local).total_seconds() // 3600)
+    if working:
+        days = f"{working} working day{'s' if working != 1 else ''}"
+    else:
+        calendar = (due_day - today).days
+        days = f"{calendar} day{'s' if calendar != 1 else ''}"
+    return f"{days} and {hours} hour{'s' if hours != 1 else ''} left"
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes >= 48 * 60:
+        days = minutes // (24 * 60)
+        return f"{days} days"
+    if minutes >= 60:
+        hours = minutes // 60
+        rest = minutes % 60
+        text = f"{hours} hour{'s' if hours != 1 else ''}"
+        return text + (f" {rest} minute{'s' if rest != 1 else ''}" if rest and hours < 10 else "")
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 def _nth_working_day_after(day: date, n: int) -> date:
     counted = 0
     while counted < n:

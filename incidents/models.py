@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from config.outbox import OutboxEmail
+
 
 def max_length(model: type[models.Model], field_name: str) -> int:
     """A text field's limit, read from its model: forms, serializers and services all take it from here."""
@@ -110,6 +112,9 @@ class Incident(models.Model):
     restricted = models.BooleanField(
         default=False, help_text="Restricted incidents are invisible to everyone who is not a member."
     )
+    media_interest_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When the first media enquiry was logged: the holding statement's clock starts here.")
     opened_at = models.DateTimeField(auto_now_add=True)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
@@ -253,6 +258,13 @@ class EventType(models.TextChoices):
     MEMBER_REMOVED = "member.removed", "Member removed"
     DECISION_RECORDED = "decision.recorded", "Decision recorded"
     DECISION_REVIEW_DUE = "decision.review_due", "Decision due for review"
+    OBLIGATION_STARTED = "obligation.started", "Obligation's clock started"
+    OBLIGATIONS_RECOMPUTED = "obligation.recomputed", "Obligations recomputed"
+    OBLIGATION_DONE = "obligation.done", "Obligation done"
+    OBLIGATION_NOT_APPLICABLE = "obligation.not_applicable", "Obligation found not to apply"
+    OBLIGATION_DUE_SOON = "obligation.due_soon", "Obligation due soon"
+    OBLIGATION_OVERDUE = "obligation.overdue", "Obligation overdue"
+    NOTIFICATION_RECORDED = "notification.recorded", "Need-to-know step recorded"
 
 
 class TimelineEvent(models.Model):
@@ -298,3 +310,225 @@ class TimelineEvent(models.Model):
             "type": type_,
             "summary": summary,
         }
+
+
+# --- Statutory clocks: playbooks, obligations and the need-to-know ladder ---------------------------------
+
+
+class ClockKind(models.TextChoices):
+    """How an obligation's time is counted (config/workdays.py counts it)."""
+
+    WORKING_DAYS = "working_days", "Working days"  # 0: the same working day
+    CALENDAR_DAYS = "calendar_days", "Calendar days"
+    HOURS = "hours", "Hours"
+    WITHOUT_DELAY = "without_delay", "Without delay"  # shown as such; a reminder after `amount` hours
+
+
+class ClockStart(models.TextChoices):
+    AWARE_AT = "aware_at", "When the organisation became aware"
+    OCCURRED_AT = "occurred_at", "When the incident happened"
+    OBLIGATION = "obligation", "When another obligation is done"
+    MEDIA_ENQUIRY = "media_enquiry", "When the first media enquiry is logged"
+
+
+class Playbook(models.Model):
+    """What an incident of one kind obliges the organisation to do, and whom it must tell. Seeded by a data
+    migration; administrators edit it in the admin. An incident copies its obligations from the playbook
+    when it opens (or changes kind), so a later edit changes new incidents, not the record of old ones."""
+
+    kind = models.CharField(max_length=32, choices=IncidentKind.choices, unique=True)
+    title = models.CharField(max_length=200)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ObligationFields(models.Model):
+    """What a playbook says of one obligation, and what an incident's obligation copies from it."""
+
+    position = models.PositiveSmallIntegerField(default=0, help_text="Where it comes in the list.")
+    code = models.SlugField(max_length=64, help_text="Stable: reports and the API name it by this.")
+    title = models.CharField(max_length=200)
+    basis = models.TextField(help_text="The statutory or local source, in words.")
+    responsible_role = models.CharField(
+        max_length=16, choices=MemberRole.choices, default=MemberRole.LEAD,
+        help_text="Who is responsible; the incident's lead and tactical lead may always complete it too.")
+    clock = models.CharField(max_length=16, choices=ClockKind.choices)
+    amount = models.PositiveIntegerField(
+        default=0, help_text="How many working days, calendar days or hours; for “without delay”, the hours "
+                             "after which a reminder is sent. Working days 0 means the same working day.")
+    starts = models.CharField(max_length=16, choices=ClockStart.choices, default=ClockStart.AWARE_AT)
+    after = models.SlugField(max_length=64, blank=True,
+                             help_text="For a clock that starts when another obligation is done: its code.")
+    applies_when = models.CharField(
+        max_length=300, blank=True,
+        help_text="When it applies only in some cases (“Only if the child was looked after”): shown with it, "
+                  "so the lead can record that it does not apply.")
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PlaybookObligation(ObligationFields):
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="obligations")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["playbook", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["playbook", "code"], name="playbook_obligation_code_unique"),
+            models.CheckConstraint(condition=~Q(responsible_role=MemberRole.OBSERVER),
+                                   name="playbook_obligation_not_observer"),
+            models.CheckConstraint(condition=Q(starts=ClockStart.OBLIGATION) ^ Q(after=""),
+                                   name="playbook_obligation_after_iff_obligation"),
+        ]
+
+
+class PlaybookStep(models.Model):
+    """A rung of the need-to-know ladder: someone to be told (the Director, the Chief Executive…)."""
+
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="ladder")
+    position = models.PositiveSmallIntegerField(default=0)
+    code = models.SlugField(max_length=64)
+    title = models.CharField(max_length=200)
+    completes = models.SlugField(
+        max_length=64, blank=True,
+        help_text="The code of an obligation that telling them fulfils (the Director: director_informed).")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["playbook", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["playbook", "code"], name="playbook_step_code_unique")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ObligationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    NOT_APPLICABLE = "not_applicable", "Does not apply"
+
+
+class Obligation(ObligationFields):
+    """One deadline an incident has started. Overdue is derived (pending and past `due_at`), never stored."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="obligations")
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When its clock started; empty while it waits.")
+    due_at = models.DateTimeField(null=True, blank=True)
+    remind_at = models.DateTimeField(
+        null=True, blank=True, help_text="One working day before it is due, when there is such a day.")
+    status = models.CharField(max_length=16, choices=ObligationStatus.choices, default=ObligationStatus.PENDING)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    reference = models.CharField(max_length=200, blank=True, help_text="The notification's number, say.")
+    reason = models.TextField(blank=True, help_text="Why it does not apply.")
+    decision = models.ForeignKey(Decision, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 help_text="The decision-log entry that says it does not apply.")
+    # Bookkeeping of what the worker has said, for which due time (a recomputed due time is said again).
+    due_soon_said_for = models.DateTimeField(null=True, blank=True, editable=False)
+    overdue_said_for = models.DateTimeField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["due_soon_said_for", "overdue_said_for"])
+
+    COLOURS = {ObligationStatus.PENDING: "blue", ObligationStatus.DONE: "green", ObligationStatus.NOT_APPLICABLE: "grey"}
+
+    class Meta:
+        ordering = ["incident", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "code"], name="obligation_code_unique"),
+            models.CheckConstraint(condition=Q(status__in=ObligationStatus.values), name="obligation_status_valid"),
+            models.CheckConstraint(condition=~Q(status=ObligationStatus.DONE) | Q(done_at__isnull=False),
+                                   name="obligation_done_has_time"),
+        ]
+        indexes = [
+            # The clocks board and the sweep: "pending obligations, soonest first".
+            models.Index(fields=["due_at", "id"], condition=Q(status=ObligationStatus.PENDING),
+                         name="obligation_pending_due"),
+        ]
+
+    @property
+    def is_overdue(self) -> bool:
+        from django.utils import timezone
+
+        return self.status == ObligationStatus.PENDING and self.due_at is not None and self.due_at < timezone.now()
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == ObligationStatus.PENDING
+
+
+class NotifyMethod(models.TextChoices):
+    IN_PERSON = "in_person", "In person"
+    PHONE = "phone", "By phone"
+    VIDEO = "video", "By video call"
+    EMAIL = "email", "By email"
+    MESSAGE = "message", "By message"
+    LETTER = "letter", "By letter"
+
+
+class Notification(models.Model):
+    """A rung of the need-to-know ladder climbed: who was told, by whom, when and how. Once per step."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="notifications")
+    step = models.SlugField(max_length=64)
+    step_title = models.CharField(max_length=200)
+    person = models.CharField(max_length=200, help_text="Who was told, by name and post.")
+    method = models.CharField(max_length=16, choices=NotifyMethod.choices)
+    at = models.DateTimeField(help_text="When they were told.")
+    told_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [models.UniqueConstraint(fields=["incident", "step"], name="notification_step_once")]
+
+    def __str__(self) -> str:
+        return f"{self.step_title}: {self.person}"
+
+
+class ReminderKind(models.TextChoices):
+    DUE_SOON = "due_soon", "Due soon"
+    DUE = "due", "Due now"
+    OVERDUE = "overdue", "Overdue"
+
+
+class Reminder(models.Model):
+    """One reminder about one obligation to one person, said once for each due time (the unique
+    constraint refuses a second, whichever worker tries)."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders")
+    obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=16, choices=ReminderKind.choices)
+    for_due_at = models.DateTimeField()
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["recipient", "obligation", "kind", "for_due_at"],
+                                               name="reminder_once")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class IncidentEmail(OutboxEmail):
+    """The spine's outbox: reminders of statutory clocks, sent once each (config/outbox.py)."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta(OutboxEmail.Meta):
+        indexes = [
+            # The sweep: "emails waiting past their time".
+            models.Index(fields=["state", "next_attempt_at"], name="incident_email_due"),
+        ]

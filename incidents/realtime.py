@@ -124,3 +124,9 @@ def panels_changed_message(*panels: str) -> dict[str, Any]:
 def comms_changed_message(message_id: int) -> dict[str, Any]:
     """Counts moved (someone acknowledged a briefing): pages re-fetch what they may see."""
     return {"type": "comms.changed", "message": message_id}
+
+
+def clocks_changed_message(incident_id: int) -> dict[str, Any]:
+    """To the Clocks boards: this incident's obligations changed. Each socket asks the policy whether its
+    person may see the incident before it says anything (incidents/consumers.py)."""
+    return {"type": "clocks.changed", "incident": incident_id}

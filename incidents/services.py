@@ -18,9 +18,20 @@ from django.db.models import Max
 from django.utils import timezone
 
 from config.errors import Conflict, Http404, InvalidInput
+from config.workdays import (
+    calendar_days_due,
+    hours_due,
+    in_office_hours,
+    next_office_moment,
+    same_working_day_end,
+    working_day_before,
+    working_days_due,
+)
 
 from . import realtime
 from .models import (
+    ClockKind,
+    ClockStart,
     Decision,
     EventType,
     Incident,
@@ -28,12 +39,19 @@ from .models import (
     IncidentStatus,
     MemberRole,
     Membership,
+    Notification,
+    NotifyMethod,
+    Obligation,
+    ObligationFields,
+    ObligationStatus,
+    Playbook,
+    PlaybookStep,
     Severity,
     TimelineEvent,
     User,
     max_length,
 )
-from .policy import ROLE_NEEDS_ORG_ROLE, Action, incidents
+from .policy import ROLE_NEEDS_ORG_ROLE, Action, ObligationAction, incidents, obligations
 from .rules import Actor, memberships_changed, parse_id, person_of
 
 # A clock a few seconds fast on a laptop should not make "now" count as the future.
@@ -194,6 +212,7 @@ def incident_open(
             + (" (restricted)" if restricted else ""),
             data={"reference": incident.reference},
         )
+        _sync_obligations(incident, actor)
     _known_to_have(incident, "memberships", [membership])
     return incident
 
@@ -266,6 +285,12 @@ def incident_update(*, actor: Actor, incident_id: int, changes: dict[str, Any]) 
             summary=f"{actor.display_name} changed the details: " + "; ".join(descriptions),
             data={"fields": changed},
         )
+        clock_fields = [f for f in ("kind", "aware_at", "occurred_at") if f in changed]
+        if clock_fields:
+            why = " and ".join(CLOCK_FIELD_WORDS[f] for f in clock_fields) + " changed"
+            _obligations_recomputed(incident, actor, _sync_obligations(incident, actor), why)
+        elif "restricted" in changed:
+            clocks_changed(incident)
     return incident
 
 
@@ -545,3 +570,307 @@ def person_access_changed(*, person: User) -> None:
     """A person was deactivated or their organisation roles changed (admin, staff import): every socket
     of theirs re-checks what it may still see, straight away."""
     realtime.broadcast_on_commit(realtime.user_group(person.pk), realtime.access_changed_message(0))
+
+
+# --- statutory clocks: obligations and the need-to-know ladder ---------------------------------------------
+#
+# An incident copies its kind's playbook when it opens: one obligation per deadline, each with the time its
+# clock started and when it falls due (config/workdays.py counts). Changing the kind or the times recomputes
+# those still pending. Reminders are the worker's (incidents/tasks.py): scheduled here, said there once.
+
+CLOCK_FIELD_WORDS = {"kind": "the kind", "aware_at": "the time of awareness", "occurred_at": "the time it happened"}
+CLOCKS_GROUP = "clocks"  # every Clocks board; each socket re-reads through the policy (incidents/consumers.py)
+OBLIGATION_REFERENCE = max_length(Obligation, "reference")
+NOTIFICATION_PERSON = max_length(Notification, "person")
+
+
+def playbook_of(kind: str) -> Playbook | None:
+    return Playbook.objects.filter(kind=kind).prefetch_related("obligations", "ladder").first()
+
+
+def due_times(obligation: Obligation) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """(due_at, remind_at) for an obligation whose clock started at `started_at`: remind_at is one working
+    day before the due time, moved into office hours when that is still before it; None when the clock is
+    shorter than that (an hour for the holding statement)."""
+    start = obligation.started_at
+    if start is None:
+        return None, None
+    amount = obligation.amount
+    match obligation.clock:
+        case ClockKind.WORKING_DAYS:
+            due = same_working_day_end(start) if amount == 0 else working_days_due(start, amount)
+        case ClockKind.CALENDAR_DAYS:
+            due = calendar_days_due(start, amount)
+        case _:  # hours, and "without delay", whose reminder comes after `amount` hours
+            due = hours_due(start, amount)
+    remind = working_day_before(due)
+    if not in_office_hours(remind) and next_office_moment(remind) < due:
+        remind = next_office_moment(remind)
+    return due, (remind if remind > start else None)
+
+
+def _start_of(obligation: Obligation, incident: Incident, resolved: dict[str, dt.datetime]) -> dt.datetime | None:
+    match obligation.starts:
+        case ClockStart.AWARE_AT:
+            return incident.aware_at
+        case ClockStart.OCCURRED_AT:
+            return incident.occurred_at
+        case ClockStart.MEDIA_ENQUIRY:
+            return incident.media_interest_at
+        case _:  # when another obligation is done (or found not to apply)
+            return resolved.get(obligation.after)
+
+
+def _resolved_at(obligation: Obligation) -> dt.datetime | None:
+    if obligation.status == ObligationStatus.DONE:
+        return obligation.done_at
+    if obligation.status == ObligationStatus.NOT_APPLICABLE and obligation.decision_id:
+        return obligation.decision.decided_at
+    return None
+
+
+def _schedule_reminders(obligation: Obligation) -> None:
+    """Enqueue the worker for the reminder and the due time, after commit. A task that finds the due time
+    moved on, or the obligation done, does nothing; the sweep catches any task that is lost."""
+    from .tasks import obligation_remind
+
+    for moment in (obligation.remind_at, obligation.due_at):
+        if moment is not None:
+            transaction.on_commit(lambda pk=obligation.pk, at=moment: obligation_remind.using(run_after=at).enqueue(pk))
+
+
+def clocks_changed(incident: Incident) -> None:
+    """Every Clocks board that may see this incident redraws; the workspace redraws its clocks."""
+    realtime.broadcast_on_commit(CLOCKS_GROUP, realtime.clocks_changed_message(incident.pk))
+    realtime.broadcast_on_commit(realtime.incident_group(incident.pk), realtime.panels_changed_message("clocks"))
+
+
+def _sync_obligations(incident: Incident, actor: User | None) -> dict[str, list[str]]:
+    """Bring the incident's obligations in line with its kind's playbook and its times (in the caller's
+    transaction, the incident locked): add the playbook's new ones, withdraw pending ones it no longer
+    lists, and recompute the due times of those still pending. Done and not-applicable ones stay as
+    recorded. Returns the titles added, withdrawn and moved."""
+    playbook = playbook_of(incident.kind)
+    wanted = {item.code: item for item in (playbook.obligations.all() if playbook else [])}
+    existing = {o.code: o for o in Obligation.objects.select_for_update().filter(incident=incident)}
+    changes: dict[str, list[str]] = {"added": [], "withdrawn": [], "moved": []}
+    for code, obligation in list(existing.items()):
+        if code not in wanted and obligation.is_pending:
+            delete_audited(obligation, actor)
+            del existing[code]
+            changes["withdrawn"].append(obligation.title)
+    for code, item in wanted.items():
+        if code not in existing:
+            copied = {f.name: getattr(item, f.name) for f in ObligationFields._meta.get_fields()}
+            existing[code] = Obligation(incident=incident, **copied)
+            changes["added"].append(item.title)
+    resolved = {o.code: when for o in existing.values() if (when := _resolved_at(o)) is not None}
+    # Those that start when another is done come after it, so one pass in this order settles them all.
+    for obligation in sorted(existing.values(), key=lambda o: o.starts == ClockStart.OBLIGATION):
+        if not obligation.is_pending:
+            continue
+        started = _start_of(obligation, incident, resolved)
+        before = (obligation.started_at, obligation.due_at)
+        obligation.started_at = started
+        obligation.due_at, obligation.remind_at = due_times(obligation)
+        if obligation.pk is None or before != (obligation.started_at, obligation.due_at):
+            if obligation.pk is not None and obligation.title not in changes["added"]:
+                changes["moved"].append(obligation.title)
+            save_audited(obligation, actor)
+            _schedule_reminders(obligation)
+    clocks_changed(incident)
+    return changes
+
+
+def _obligations_recomputed(incident: Incident, actor: User | None, changes: dict[str, list[str]], why: str) -> None:
+    parts = [f"{label} {', '.join(titles)}" for label, titles in (
+        ("added:", changes["added"]), ("withdrawn:", changes["withdrawn"]), ("due time moved:", changes["moved"]))
+        if titles]
+    if parts:
+        record_event(incident=incident, actor=actor, type=EventType.OBLIGATIONS_RECOMPUTED,
+                     summary=f"Statutory clocks recomputed ({why}): " + "; ".join(parts), data=changes)
+
+
+def _due_words(obligation: Obligation) -> str:
+    if obligation.due_at is None:
+        return "waiting for its clock to start"
+    when = timezone.localtime(obligation.due_at)
+    if obligation.clock == ClockKind.WITHOUT_DELAY:
+        return f"without delay (a reminder at {when:%H:%M on %-d %B})"
+    return f"due {when:%A %-d %B at %H:%M}"
+
+
+def _start_following(incident: Incident, actor: User | None, code: str, at: dt.datetime) -> list[str]:
+    """Start the clocks that wait for this obligation (the rapid review, if set to follow the Panel)."""
+    started = []
+    waiting = Obligation.objects.select_for_update().filter(
+        incident=incident, starts=ClockStart.OBLIGATION, after=code, status=ObligationStatus.PENDING)
+    for obligation in waiting:
+        obligation.started_at = at
+        obligation.due_at, obligation.remind_at = due_times(obligation)
+        save_audited(obligation, actor)
+        _schedule_reminders(obligation)
+        started.append(f"{obligation.title} is now {_due_words(obligation)}")
+    return started
+
+
+def _locked_obligation(actor: Actor, obligation_id: Any, action: ObligationAction) -> tuple[Obligation, Incident]:
+    """The obligation and its incident, both locked, the incident first (as every incident service
+    locks), once the policy allows the actor this action."""
+    found = obligations.fetch(actor, ObligationAction.VIEW, obligation_id)
+    incident = Incident.objects.select_for_update().get(pk=found.incident_id)
+    obligation = obligations.fetch(actor, action, obligation_id, Obligation.objects.select_for_update(of=("self",)))
+    obligation.incident = incident
+    return obligation, incident
+
+
+def _check_when(errors: dict[str, list[str]], field: str, value: Any, incident: Incident, label: str) -> dt.datetime:
+    now = timezone.now()
+    if value in (None, ""):
+        return now
+    if not isinstance(value, dt.datetime) or timezone.is_naive(value):
+        errors[field] = [f"Enter {label} as a date and time with a time zone."]
+    elif value > now + CLOCK_SKEW:
+        errors[field] = [f"The time {label} cannot be in the future."]
+    elif value < incident.occurred_at:
+        errors[field] = [f"The time {label} cannot be before the incident happened "
+                         f"({timezone.localtime(incident.occurred_at):%-d %B %Y %H:%M})."]
+    else:
+        return min(value, now)
+    return now
+
+
+def obligation_done(*, actor: Actor, obligation_id: int, reference: str, done_at: dt.datetime | None = None) -> Obligation:
+    """Record an obligation as done: when, by whom, and its reference (the notification's number, say).
+    Clocks that wait for it start now."""
+    errors: dict[str, list[str]] = {}
+    reference = _required_text(errors, "reference", reference,
+                               "a reference, or how it was done", OBLIGATION_REFERENCE)
+    with transaction.atomic():
+        obligation, incident = _locked_obligation(actor, obligation_id, ObligationAction.MARK_DONE)
+        done_at = _check_when(errors, "done_at", done_at, incident, "it was done")
+        if errors:
+            raise InvalidInput(errors)
+        actor = person_of(actor)
+        _complete(obligation, incident, actor, reference=reference, done_at=done_at)
+    return obligation
+
+
+def _complete(obligation: Obligation, incident: Incident, actor: User, *, reference: str, done_at: dt.datetime) -> None:
+    obligation.status = ObligationStatus.DONE
+    obligation.done_at, obligation.done_by, obligation.reference = done_at, actor, reference
+    save_audited(obligation, actor)
+    late = obligation.due_at is not None and done_at > obligation.due_at
+    following = _start_following(incident, actor, obligation.code, done_at)
+    record_event(
+        incident=incident, actor=actor, type=EventType.OBLIGATION_DONE,
+        summary=f"{obligation.title}: done {timezone.localtime(done_at):%-d %B at %H:%M}"
+                + (" (after its due time)" if late else "") + f", recorded by {actor.display_name}. "
+                f"Reference: {reference}" + "".join(f". {words}" for words in following),
+        data={"obligation": obligation.pk, "code": obligation.code, "late": late},
+    )
+    clocks_changed(incident)
+
+
+def obligation_not_applicable(*, actor: Actor, obligation_id: int, reason: str) -> Obligation:
+    """Record that an obligation does not apply, and why: a decision, so it is written to the decision log."""
+    errors: dict[str, list[str]] = {}
+    reason = _required_text(errors, "reason", reason, "why it does not apply")
+    with transaction.atomic():
+        obligation, incident = _locked_obligation(actor, obligation_id, ObligationAction.MARK_NOT_APPLICABLE)
+        if errors:
+            raise InvalidInput(errors)
+        actor = person_of(actor)
+        now = timezone.now()
+        entry = _append_decision(incident, actor, decision=f"{obligation.title} does not apply to this incident.",
+                                 rationale=reason, information=obligation.basis, at=now)
+        obligation.status = ObligationStatus.NOT_APPLICABLE
+        obligation.reason, obligation.decision = reason, entry
+        save_audited(obligation, actor, reason)
+        following = _start_following(incident, actor, obligation.code, now)
+        record_event(
+            incident=incident, actor=actor, type=EventType.OBLIGATION_NOT_APPLICABLE,
+            summary=f"{obligation.title}: does not apply (decision {entry.number}, {actor.display_name}): "
+                    f"{_shorten(reason)}" + "".join(f". {words}" for words in following),
+            data={"obligation": obligation.pk, "code": obligation.code, "decision": entry.pk},
+        )
+        clocks_changed(incident)
+    return obligation
+
+
+def _append_decision(incident: Incident, actor: User, *, decision: str, rationale: str, information: str,
+                     at: dt.datetime) -> Decision:
+    """A decision-log entry written by another change (the incident is locked, so numbers stay in order)."""
+    number = (incident.decisions.aggregate(n=Max("number"))["n"] or 0) + 1
+    entry = Decision(incident=incident, number=number, decision=decision, rationale=rationale,
+                     information=information, decided_by=actor, decided_at=at, recorded_at=at, recorded_by=actor)
+    save_audited(entry, actor)
+    return entry
+
+
+def media_interest(*, incident: Incident, at: dt.datetime) -> None:
+    """The first media enquiry about the incident was logged (comms calls this, the incident locked): the
+    clocks that wait for media interest, the holding statement's, start from it. Later enquiries change
+    nothing."""
+    if incident.media_interest_at is not None:
+        return
+    Incident.objects.filter(pk=incident.pk).update(media_interest_at=at)
+    incident.media_interest_at = at
+    waiting = Obligation.objects.select_for_update().filter(
+        incident=incident, starts=ClockStart.MEDIA_ENQUIRY, status=ObligationStatus.PENDING, started_at__isnull=True)
+    for obligation in waiting:
+        obligation.started_at = at
+        obligation.due_at, obligation.remind_at = due_times(obligation)
+        save_audited(obligation, None)
+        _schedule_reminders(obligation)
+        record_event(incident=incident, actor=None, type=EventType.OBLIGATION_STARTED,
+                     summary=f"The first media enquiry started a clock: {obligation.title}, {_due_words(obligation)}.",
+                     data={"obligation": obligation.pk, "code": obligation.code})
+    clocks_changed(incident)
+
+
+def ladder_steps(incident: Incident) -> list[PlaybookStep]:
+    playbook = playbook_of(incident.kind)
+    return list(playbook.ladder.all()) if playbook else []
+
+
+def notification_record(*, actor: User, incident_id: int, step: str, person: str, method: str,
+                        at: dt.datetime | None = None) -> Notification:
+    """Record a step of the need-to-know ladder: who was told, how and when, by the actor. Once per step.
+    Telling the Director fulfils the Director obligation."""
+    errors: dict[str, list[str]] = {}
+    person = _required_text(errors, "person", person, "who was told", NOTIFICATION_PERSON)
+    _check_choice(errors, "method", method, NotifyMethod, "how they were told")
+    with transaction.atomic():
+        incident = _locked_incident(actor, incident_id, Action.RECORD_NOTIFICATION)
+        at = _check_when(errors, "at", at, incident, "they were told")
+        steps = {s.code: s for s in ladder_steps(incident)}
+        rung = steps.get(step) if isinstance(step, str) else None
+        if rung is None:
+            errors["step"] = [f"Choose a step of this incident's ladder: {', '.join(steps) or 'there are none'}."]
+        if errors:
+            raise InvalidInput(errors)
+        earlier = incident.notifications.filter(step=rung.code).first()
+        if earlier is not None:
+            raise Conflict(f"{rung.title} was already recorded as told: {earlier.person}, "
+                           f"{timezone.localtime(earlier.at):%-d %B at %H:%M}.", code="already_told")
+        notification = Notification(incident=incident, step=rung.code, step_title=rung.title, person=person,
+                                    method=method, at=at, told_by=actor)
+        try:
+            with transaction.atomic():
+                save_audited(notification, actor)
+        except IntegrityError:  # recorded by someone else a moment ago
+            raise Conflict(f"{rung.title} was already recorded as told.", code="already_told") from None
+        record_event(
+            incident=incident, actor=actor, type=EventType.NOTIFICATION_RECORDED,
+            summary=f"{rung.title} told: {person}, {notification.get_method_display().lower()}, "
+                    f"{timezone.localtime(at):%-d %B at %H:%M} (by {actor.display_name})",
+            data={"notification": notification.pk, "step": rung.code},
+        )
+        if rung.completes:
+            fulfilled = Obligation.objects.select_for_update().filter(
+                incident=incident, code=rung.completes, status=ObligationStatus.PENDING).first()
+            if fulfilled is not None:
+                _complete(fulfilled, incident, actor, done_at=at,
+                          reference=f"{person}, told {notification.get_method_display().lower()}")
+    return notification

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from incidents.models import Incident, User
-from tests.factories import Cast, make_user, open_incident
+from tests.factories import Cast, make_user, open_incident, seed_playbooks
 
 
 @pytest.fixture(autouse=True)
@@ -17,6 +17,7 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def cast(db) -> Cast:
+    seed_playbooks()  # a transactional test's flush removes what the data migration made
     return Cast()
 
 

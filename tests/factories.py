@@ -65,3 +65,12 @@ def ask_for_support(cast: Cast, incident: Incident):
     comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
     comms_services.message_release(actor=cast.cora, message_id=message.pk)
     return comms_services.message_acknowledge(actor=cast.bob, message_id=message.pk, wants_support=True)
+
+
+def seed_playbooks() -> None:
+    """The playbooks the data migration made, again: a transactional test's flush removes them."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("incidents.migrations.0005_playbooks").seed(apps, None)
