@@ -3,12 +3,13 @@
 from django.urls import path, re_path
 
 from comms.consumers import ApprovalsBoardConsumer
-from incidents.consumers import IncidentConsumer, NoSuchSocket
+from incidents.consumers import ClocksBoardConsumer, IncidentConsumer, NoSuchSocket
 from support.consumers import FollowUpsBoardConsumer
 
 websocket_urlpatterns = [
     path("ws/incidents/<int:incident_id>/", IncidentConsumer.as_asgi()),
     path("ws/boards/approvals/", ApprovalsBoardConsumer.as_asgi()),
     path("ws/boards/follow-ups/", FollowUpsBoardConsumer.as_asgi()),
+    path("ws/boards/clocks/", ClocksBoardConsumer.as_asgi()),
     re_path(r"", NoSuchSocket.as_asgi()),  # anything else: refused, not a server error
 ]

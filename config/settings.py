@@ -129,6 +129,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "incidents.context_processors.live",
+                "incidents.context_processors.clocks",
                 "comms.context_processors.comms",
                 "support.context_processors.support",
             ],
@@ -280,6 +281,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "IncidentKindEnum": "incidents.models.IncidentKind",
         "IncidentStatusEnum": "incidents.models.IncidentStatus",
+        "MemberRoleEnum": "incidents.models.MemberRole",
+        "ObligationStatusEnum": "incidents.models.ObligationStatus",
         "IdentifierKindEnum": "comms.models.IdentifierKind",
         "EnquiryStatusEnum": "comms.models.EnquiryStatus",
         "MessageStatusEnum": "comms.models.MessageStatus",

@@ -16,3 +16,7 @@ class IncidentsConfig(AppConfig):
         realtime.redraw_on([E.INCIDENT_OPENED, E.INCIDENT_UPDATED, E.INCIDENT_STATUS_CHANGED], "summary")
         realtime.redraw_on([E.MEMBER_ADDED, E.MEMBER_ROLE_CHANGED, E.MEMBER_REMOVED], "members", "decisions")
         realtime.redraw_on([E.DECISION_RECORDED, E.DECISION_REVIEW_DUE], "decisions")
+        realtime.redraw_on([E.OBLIGATION_STARTED, E.OBLIGATIONS_RECOMPUTED, E.OBLIGATION_DONE, E.OBLIGATION_DUE_SOON,
+                            E.OBLIGATION_OVERDUE], "clocks")
+        realtime.redraw_on([E.OBLIGATION_NOT_APPLICABLE], "clocks", "decisions")
+        realtime.redraw_on([E.NOTIFICATION_RECORDED], "ladder", "clocks")

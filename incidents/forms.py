@@ -12,7 +12,19 @@ from django.urls import reverse
 from config.api_fields import EARLIEST_YEAR, LATEST_YEAR, within_sane_years
 from config.errors import InvalidInput
 
-from .models import Incident, IncidentKind, IncidentStatus, MemberRole, Membership, Severity, User, max_length
+from .models import (
+    Incident,
+    IncidentKind,
+    IncidentStatus,
+    MemberRole,
+    Membership,
+    Notification,
+    NotifyMethod,
+    Obligation,
+    Severity,
+    User,
+    max_length,
+)
 
 REASON = max_length(Membership, "reason")
 
@@ -219,3 +231,33 @@ class DecisionForm(HarbourForm):
         if entry is None:
             raise forms.ValidationError(f"There is no decision {number} in this incident's log.")
         return entry
+
+
+# --- statutory clocks --------------------------------------------------------------------------------------
+
+
+class ObligationDoneForm(HarbourForm):
+    reference = forms.CharField(
+        label="Reference, or how it was done", max_length=max_length(Obligation, "reference"),
+        help_text="The notification's number, say, or “Told by phone”.")
+    done_at = DateTimeLocalField(label="When it was done", required=False, help_text="Leave empty for now.")
+
+
+class ObligationNotApplicableForm(HarbourForm):
+    reason = forms.CharField(label="Why it does not apply", widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text="This is written to the decision log.")
+
+
+class NotificationForm(HarbourForm):
+    id_prefix = "ladder"
+
+    step = forms.ChoiceField(label="Who was told")
+    person = forms.CharField(label="Their name and post", max_length=max_length(Notification, "person"))
+    method = forms.ChoiceField(label="How", choices=NotifyMethod.choices)
+    at = DateTimeLocalField(label="When", required=False, help_text="Leave empty for now.")
+
+    def __init__(self, *args, steps=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # Nothing chosen for them: a step is picked on purpose.
+        self.fields["step"].choices = [("", "Choose…"), *steps]
+        self.fields["method"].choices = [("", "Choose…"), *NotifyMethod.choices]

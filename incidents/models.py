@@ -375,6 +375,11 @@ class ObligationFields(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def is_without_delay(self) -> bool:
+        """Shown as "without delay", its due time being when the reminder comes."""
+        return self.clock == ClockKind.WITHOUT_DELAY
+
 
 class PlaybookObligation(ObligationFields):
     playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="obligations")

@@ -17,8 +17,19 @@ from django.utils import timezone
 from config.errors import InvalidInput
 from config.paging import BAD_CURSOR, CURSOR_PARAM, Keyset, Page, decode, encode, sane_time
 
-from .models import Decision, Incident, Membership, TimelineEvent, User
-from .policy import Action, incidents
+from .models import (
+    Decision,
+    Incident,
+    Membership,
+    Notification,
+    Obligation,
+    ObligationStatus,
+    Playbook,
+    PlaybookStep,
+    TimelineEvent,
+    User,
+)
+from .policy import Action, ObligationAction, incidents, obligations
 from .rules import Actor
 
 # The order of each list, newest first, and the key that pages it (config/paging.py).
@@ -30,6 +41,10 @@ CATCH_UP = Keyset("id", within=("incident_id",))  # a client that lost its socke
 DECISIONS = Keyset("-decided_at", "-number", size=20)  # an entry is long: a screenful or two
 MEMBERS = Keyset("added_at", "id", size=25)  # the people who opened the incident first, as a reader expects
 HISTORY_SIZE = 25
+OBLIGATIONS = Keyset("position", "id", within=("incident_id",))  # in the playbook's order
+CLOCKS = Keyset("due_at", "id", size=100)  # pending and started, soonest first
+NOTIFICATIONS = Keyset("at", "id", within=("incident_id",))
+PLAYBOOKS = Keyset("kind", "id")
 
 
 def incident_for(actor: Actor, incident_id, action: Action = Action.VIEW) -> Incident:
@@ -306,3 +321,54 @@ def _history_read(incident: Incident, key: list | None, size: int, names: dict[i
 
 def _when(value) -> datetime:
     return sane_time(datetime.fromisoformat(value))
+
+
+# --- statutory clocks --------------------------------------------------------------------------------------
+
+
+def obligations_of(incident: Incident) -> QuerySet[Obligation]:
+    """The incident's obligations in its playbook's order (the incident already fetched for the person)."""
+    return (Obligation.objects.filter(incident=incident).select_related("done_by", "decision")
+            .order_by(*OBLIGATIONS.within, *OBLIGATIONS.fields))
+
+
+def obligation_for(actor: Actor, obligation_id) -> Obligation:
+    return obligations.fetch(actor, ObligationAction.VIEW, obligation_id,
+                             Obligation.objects.select_related("incident", "done_by", "decision"))
+
+
+def clocks(actor: Actor) -> QuerySet[Obligation]:
+    """Every pending obligation whose clock has started, of the incidents the person may see, soonest first:
+    the Clocks board and `GET /api/clocks/`. Read from the pending-by-due-time index."""
+    return (obligations.restrict(actor, ObligationAction.VIEW)
+            .filter(status=ObligationStatus.PENDING, due_at__isnull=False)
+            .select_related("incident").order_by(*CLOCKS.fields))
+
+
+def notifications_of(incident: Incident) -> QuerySet[Notification]:
+    return (Notification.objects.filter(incident=incident).select_related("told_by")
+            .order_by(*NOTIFICATIONS.within, *NOTIFICATIONS.fields))
+
+
+@dataclass
+class Rung:
+    """A step of the need-to-know ladder and, once climbed, who was told."""
+
+    code: str
+    title: str
+    told: Notification | None = None
+
+
+def ladder(incident: Incident) -> list[Rung]:
+    """The incident's ladder: its playbook's steps in order, each with its record, then any step recorded
+    that the playbook no longer lists (the record stays whole)."""
+    told = {n.step: n for n in notifications_of(incident)}
+    steps = PlaybookStep.objects.filter(playbook__kind=incident.kind).order_by("position", "id")
+    rungs = [Rung(step.code, step.title, told.pop(step.code, None)) for step in steps]
+    return rungs + [Rung(n.step, n.step_title, n) for n in told.values()]
+
+
+def playbooks() -> QuerySet[Playbook]:
+    """The playbooks: the organisation's procedure, not any incident's detail, so every member of staff may
+    read them."""
+    return Playbook.objects.prefetch_related("obligations", "ladder").order_by(*PLAYBOOKS.fields)

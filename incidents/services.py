@@ -579,7 +579,6 @@ def person_access_changed(*, person: User) -> None:
 # those still pending. Reminders are the worker's (incidents/tasks.py): scheduled here, said there once.
 
 CLOCK_FIELD_WORDS = {"kind": "the kind", "aware_at": "the time of awareness", "occurred_at": "the time it happened"}
-CLOCKS_GROUP = "clocks"  # every Clocks board; each socket re-reads through the policy (incidents/consumers.py)
 OBLIGATION_REFERENCE = max_length(Obligation, "reference")
 NOTIFICATION_PERSON = max_length(Notification, "person")
 
@@ -641,7 +640,7 @@ def _schedule_reminders(obligation: Obligation) -> None:
 
 def clocks_changed(incident: Incident) -> None:
     """Every Clocks board that may see this incident redraws; the workspace redraws its clocks."""
-    realtime.broadcast_on_commit(CLOCKS_GROUP, realtime.clocks_changed_message(incident.pk))
+    realtime.broadcast_on_commit(realtime.CLOCKS_GROUP, realtime.clocks_changed_message(incident.pk))
     realtime.broadcast_on_commit(realtime.incident_group(incident.pk), realtime.panels_changed_message("clocks"))
 
 

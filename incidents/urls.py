@@ -15,4 +15,10 @@ urlpatterns = [
     path("incidents/<int:incident_id>/decisions/choices/", views.decision_choices, name="decision-choices"),
     path("incidents/<int:incident_id>/people/choices/", views.people_choices, name="people-choices"),
     path("incidents/<int:incident_id>/timeline.csv", views.timeline_csv, name="timeline-csv"),
+    path("incidents/<int:incident_id>/ladder/", views.notification_record, name="notification-record"),
+    path("obligations/<int:obligation_id>/done/", views.obligation_done, name="obligation-done"),
+    path("obligations/<int:obligation_id>/not-applicable/", views.obligation_not_applicable,
+         name="obligation-not-applicable"),
+    path("clocks/", views.clocks_board, name="clocks-board"),
+    path("clocks/panel/", views.clocks_board_panel, name="clocks-board-panel"),
 ]

@@ -31,14 +31,17 @@ from .forms import (
     MemberAddForm,
     MemberRemoveForm,
     MemberRoleForm,
+    NotificationForm,
+    ObligationDoneForm,
+    ObligationNotApplicableForm,
     TransitionForm,
     same_to_the_minute,
 )
 from .models import Incident, IncidentKind
 from .models import IncidentStatus as Status
-from .policy import Action, incidents
+from .policy import Action, ObligationAction, incidents, obligations
 
-PANELS = ("summary", "members", "decisions", "timeline", "history")
+PANELS = ("summary", "clocks", "ladder", "members", "decisions", "timeline", "history")
 
 
 def _reading_for(request: HttpRequest, action: Action) -> Action:
@@ -118,8 +121,36 @@ def _workspace_context(request: HttpRequest, incident: Incident, **forms) -> dic
         context["decision_form"] = forms.get("decision_form") or cache(
             lambda: DecisionForm(incident=incident, members=members())
         )
-    context["error_forms"] = [f for f in forms.values() if f is not None and f.errors]
+    posted = forms.pop("obligation_forms", {})
+    context["clocks"] = cache(lambda: _clock_rows(request, incident, posted))
+    context["ladder"] = cache(lambda: selectors.ladder(incident))
+    if Action.RECORD_NOTIFICATION in actions:
+        context["notification_form"] = forms.get("notification_form") or cache(
+            lambda: NotificationForm(steps=_untold_steps(context["ladder"]())))
+    context["error_forms"] = [f for f in (*forms.values(), *posted.values()) if f is not None and f.errors]
     return context
+
+
+def _clock_rows(request: HttpRequest, incident: Incident, posted: dict) -> list[dict]:
+    """Each obligation with what this person may do with it, and its forms (the posted one, with its
+    errors, in place)."""
+    rows = []
+    for obligation in selectors.obligations_of(incident):
+        obligation.incident = incident
+        allowed = obligations.allowed_actions(request.user, obligation)
+        row = {"obligation": obligation, "allowed": {a.value: True for a in allowed}}
+        if ObligationAction.MARK_DONE in allowed:
+            row["done_form"] = posted.get((obligation.pk, "done")) or ObligationDoneForm(
+                auto_id=f"ob{obligation.pk}_done_%s")
+        if ObligationAction.MARK_NOT_APPLICABLE in allowed:
+            row["not_applicable_form"] = posted.get((obligation.pk, "not_applicable")) or ObligationNotApplicableForm(
+                auto_id=f"ob{obligation.pk}_na_%s")
+        rows.append(row)
+    return rows
+
+
+def _untold_steps(ladder) -> list[tuple[str, str]]:
+    return [(rung.code, rung.title) for rung in ladder if rung.told is None]
 
 
 @login_required
@@ -334,3 +365,87 @@ def _csv_safe(value):
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return "" if value is None else value
+
+
+# --- statutory clocks --------------------------------------------------------------------------------------
+
+
+def _clocks_rerender(request, incident: Incident, **forms) -> HttpResponse:
+    return render(request, "incidents/workspace.html", _workspace_context(request, incident, **forms), status=400)
+
+
+@login_required
+@require_POST
+def obligation_done(request: HttpRequest, obligation_id: int) -> HttpResponse:
+    obligation = selectors.obligation_for(request.user, obligation_id)
+    form = ObligationDoneForm(request.POST, auto_id=f"ob{obligation.pk}_done_%s")
+    if form.is_valid():
+        try:
+            services.obligation_done(actor=request.user, obligation_id=obligation.pk, **form.cleaned_data)
+        except InvalidInput as error:
+            form.apply_service_errors(error)
+        except Conflict as conflict:
+            form.add_error(None, conflict.detail)
+        else:
+            messages.success(request, f"“{obligation.title}” is recorded as done.")
+            return redirect(reverse("incident-detail", kwargs={"incident_id": obligation.incident_id}) + "#clocks")
+    return _clocks_rerender(request, obligation.incident, obligation_forms={(obligation.pk, "done"): form})
+
+
+@login_required
+@require_POST
+def obligation_not_applicable(request: HttpRequest, obligation_id: int) -> HttpResponse:
+    obligation = selectors.obligation_for(request.user, obligation_id)
+    form = ObligationNotApplicableForm(request.POST, auto_id=f"ob{obligation.pk}_na_%s")
+    if form.is_valid():
+        try:
+            services.obligation_not_applicable(actor=request.user, obligation_id=obligation.pk, **form.cleaned_data)
+        except InvalidInput as error:
+            form.apply_service_errors(error)
+        except Conflict as conflict:
+            form.add_error(None, conflict.detail)
+        else:
+            messages.success(request, f"“{obligation.title}” is recorded as not applying; the reason is in the "
+                                      "decision log.")
+            return redirect(reverse("incident-detail", kwargs={"incident_id": obligation.incident_id}) + "#clocks")
+    return _clocks_rerender(request, obligation.incident,
+                            obligation_forms={(obligation.pk, "not_applicable"): form})
+
+
+@login_required
+@require_POST
+def notification_record(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = selectors.incident_for(request.user, incident_id)
+    form = NotificationForm(request.POST, steps=[(r.code, r.title) for r in selectors.ladder(incident)])
+    if form.is_valid():
+        try:
+            told = services.notification_record(actor=request.user, incident_id=incident_id, **form.cleaned_data)
+        except InvalidInput as error:
+            form.apply_service_errors(error)
+        except Conflict as conflict:
+            form.add_error("step", conflict.detail)
+        else:
+            messages.success(request, f"{told.step_title}: recorded as told.")
+            return redirect(reverse("incident-detail", kwargs={"incident_id": incident_id}) + "#clocks")
+    return _rerender(request, incident_id, Action.RECORD_NOTIFICATION, notification_form=form)
+
+
+def _clocks_context(request: HttpRequest) -> dict:
+    page = selectors.CLOCKS.page(selectors.clocks(request.user), request.GET.get("board") or None, param="board")
+    now = timezone.now()
+    upcoming = [o.due_at for o in page if o.due_at > now]
+    return {"page": page, "overdue": sum(o.due_at <= now for o in page),
+            "next_due": min(upcoming) if upcoming else None}
+
+
+@login_required
+@require_GET
+def clocks_board(request: HttpRequest) -> HttpResponse:
+    """Every pending obligation of the incidents the person can see, soonest first, live."""
+    return render(request, "incidents/clocks.html", _clocks_context(request))
+
+
+@login_required
+@require_GET
+def clocks_board_panel(request: HttpRequest) -> HttpResponse:
+    return render(request, "incidents/clocks.html#board", _clocks_context(request))

@@ -15,7 +15,7 @@
   var ALWAYS = config.always || ["timeline", "history"];
   var REVOKED = config.revoked || 4403;
   var PAUSED = config.paused || 4503;
-  var PANELS = ["summary", "members", "decisions", "timeline", "history", "comms", "message", "media", "board",
+  var PANELS = ["summary", "clocks", "ladder", "members", "decisions", "timeline", "history", "comms", "message", "media", "board",
                 "support", "debriefs"];
   var retries = 0;
   var everConnected = false;
