@@ -30,7 +30,7 @@ BODY = {
     "rationale": "r", "value": "Hollins", "kind": "name", "informed_at": "2026-01-01T10:00:00Z",
     "informed_by": "Police", "outlet": "Paper", "journalist": "J", "contact": "c",
     "received_at": "2026-01-01T10:00:00Z", "question": "Q?", "audience": "all_staff", "subject": "S",
-    "body": "B",
+    "body": "B", "reference": "CSPRP-1", "step": "director", "person": "Dana Director", "method": "phone",
 }
 
 
@@ -59,7 +59,8 @@ def hidden(cast):
 
     entry = support_services.register_add(actor=cast.alice, incident_id=incident.pk, user="bob",
                                           exposure="witnessed", reason="r", supporter="olive")
-    return {"incident_id": incident.pk, "message_id": message.pk, "decision_id": decision.pk,
+    return {"incident_id": incident.pk, "message_id": message.pk,
+            "obligation_id": incident.obligations.get(code="panel_notification").pk, "decision_id": decision.pk,
             "identifier_id": identifier.pk, "enquiry_id": enquiry.pk, "username": "bob", "panel": "members",
             "action": "submit", "entry_id": entry.pk, "follow_up_id": entry.created_follow_ups[0].pk,
             "debrief_id": support_services.debrief_schedule(

@@ -2,6 +2,10 @@
 
 Idempotent: people are imported (or updated) through the same importer as real directories, and the two
 demo incidents are created through the services only if they are not there yet. Every name is invented.
+
+The statutory clocks are shown at work: the child death's awareness is set so that its Panel notification
+(5 working days) falls due within about a working day of the seed, its Director was told the same day and its
+looked-after child notification was found not to apply; the disorder's holding statement is overdue.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from comms import services as comms_services
+from config.workdays import END_OF_DAY, LONDON, is_working_day
 from incidents import services
-from incidents.models import Incident, IncidentStatus, User
+from incidents.models import Incident, IncidentStatus, Obligation, ObligationStatus, User
 from incidents.staff_import import COLUMNS, import_staff
 from support import services as support_services
 from support.models import FollowUp
@@ -75,7 +80,7 @@ STAFF = [
 
 # The log-ins worth knowing, printed by `make run`.
 KEY_PEOPLE = [
-    ("dhughes", "senior leader: leads the restricted child death incident"),
+    ("dhughes", "senior leader: leads the restricted child death incident (the Panel is due soon: /clocks/)"),
     ("mokafor", "senior leader: leads the community violence incident"),
     ("pshah", "senior leader and manager: sees unrestricted incidents read-only"),
     ("lbrennan", "communications officer: comms lead in both incidents; the approvals board"),
@@ -96,6 +101,38 @@ def _as_of(moment: dt.datetime):
     so its check-ins fell due, and were completed or not, before today (its history says so too)."""
     with mock.patch("django.utils.timezone.now", return_value=moment):
         yield
+
+
+# The Panel notification's clock (incidents/migrations/0005_playbooks.py): 5 working days from awareness.
+PANEL_WORKING_DAYS = 5
+# The least time left on the Panel's clock when the demo is loaded: less, and it would be overdue before
+# anyone had looked; on a working day loaded in the evening it is due the next working day instead.
+PANEL_LEAST_LEFT = dt.timedelta(hours=6)
+
+
+def child_death_times(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """(occurred_at, aware_at) for the demo child death: the organisation became aware at 07:40 on the working
+    day from which the Panel's 5 working days end on the first working day (today, if it is one) with at least
+    PANEL_LEAST_LEFT to go, so the Panel is due within about a working day. The child died in the night before.
+    """
+    local = now.astimezone(LONDON)
+    due_day = local.date()
+    while not is_working_day(due_day) or \
+            dt.datetime.combine(due_day, END_OF_DAY, tzinfo=LONDON) - local < PANEL_LEAST_LEFT:
+        due_day += dt.timedelta(days=1)
+    aware_day = due_day
+    for _ in range(PANEL_WORKING_DAYS):  # back to the working day whose 5th working day after is due_day
+        aware_day -= dt.timedelta(days=1)
+        while not is_working_day(aware_day):
+            aware_day -= dt.timedelta(days=1)
+    aware_at = dt.datetime.combine(aware_day, dt.time(7, 40), tzinfo=LONDON).astimezone(dt.UTC)
+    return aware_at - dt.timedelta(hours=5, minutes=10), aware_at
+
+
+def _pending(incident: Incident, code: str) -> Obligation | None:
+    """The incident's pending obligation of this code, if its playbook gave it one (a demo database from
+    before the statutory clocks has none)."""
+    return Obligation.objects.filter(incident=incident, code=code, status=ObligationStatus.PENDING).first()
 
 
 CHILD_DEATH_TITLE = "Death of a child known to the North team"
@@ -151,6 +188,44 @@ class Command(BaseCommand):
             incident = Incident.objects.get(title=title)
             if not incident.affected_staff.exists():
                 add(incident, people, now)
+        # So did the statutory clocks: the need-to-know ladder climbed and obligations resolved, once.
+        for title, add in ((CHILD_DEATH_TITLE, self._child_death_clocks), (VIOLENCE_TITLE, self._violence_clocks)):
+            incident = Incident.objects.get(title=title)
+            if not incident.notifications.exists():
+                add(incident, people, now)
+
+    def _child_death_clocks(self, incident: Incident, p: dict[str, User], now: dt.datetime) -> None:
+        lead, tactical = p["dhughes"], p["jmorgan"]
+        # The team manager rang the Director as soon as the police had called: the Director obligation is done.
+        services.notification_record(
+            actor=tactical, incident_id=incident.pk, step="director", method="phone",
+            person="Dana Hughes, Director of Children's Services", at=incident.aware_at + dt.timedelta(minutes=35))
+        services.notification_record(
+            actor=lead, incident_id=incident.pk, step="chief_executive", method="in_person",
+            person="Morwenna Price, Chief Executive", at=incident.aware_at + dt.timedelta(hours=2))
+        partners = _pending(incident, "safeguarding_partners_notified")
+        if partners is not None:
+            services.obligation_done(
+                actor=tactical, obligation_id=partners.pk, done_at=min(incident.aware_at + dt.timedelta(hours=26), now),
+                reference="Emailed the police and ICB safeguarding leads; partnership ref. NSP-0412")
+        looked_after = _pending(incident, "looked_after_child_notification")
+        if looked_after is not None:
+            services.obligation_not_applicable(
+                actor=lead, obligation_id=looked_after.pk,
+                reason="The child lived at home with their parents on a child in need plan and was not looked "
+                       "after, so the death is not one the Secretary of State and Ofsted are notified of under "
+                       "the 2010 Regulations. Confirmed against the case record by the team manager.")
+        # The Panel notification is left pending: due within about a working day (child_death_times).
+
+    def _violence_clocks(self, incident: Incident, p: dict[str, User], now: dt.datetime) -> None:
+        lead = p["mokafor"]
+        services.notification_record(
+            actor=lead, incident_id=incident.pk, step="director", method="phone",
+            person="Dana Hughes, Director of Children's Services", at=incident.aware_at + dt.timedelta(minutes=50))
+        services.notification_record(
+            actor=lead, incident_id=incident.pk, step="ward_councillors", method="email",
+            person="The three town centre ward councillors", at=incident.aware_at + dt.timedelta(hours=20))
+        # The holding statement's clock started with the media enquiry hours ago and is left overdue.
 
     def _child_death_support(self, incident: Incident, p: dict[str, User], now: dt.datetime) -> None:
         lead = p["dhughes"]
@@ -209,13 +284,14 @@ class Command(BaseCommand):
 
     def _child_death(self, p: dict[str, User], now: dt.datetime) -> None:
         lead = p["dhughes"]
+        occurred_at, aware_at = child_death_times(now)
         incident = services.incident_open(
             actor=lead,
             title=CHILD_DEATH_TITLE,
             kind="child_death",
             severity="critical",
-            occurred_at=now - dt.timedelta(days=1, hours=9),
-            aware_at=now - dt.timedelta(days=1, hours=6),
+            occurred_at=occurred_at,
+            aware_at=aware_at,
             summary=(
                 "A child open to the North assessment team died at home overnight. Police are leading the "
                 "investigation; cause not yet known. The family has been told by police. Details of the child "
@@ -250,7 +326,7 @@ class Command(BaseCommand):
                             ("Brookfield Primary", "school")):
             comms_services.identifier_add(actor=comms, incident_id=incident.pk, value=value, kind=kind)
         comms_services.family_informed_record(
-            actor=lead, incident_id=incident.pk, informed_at=now - dt.timedelta(days=1, hours=5),
+            actor=lead, incident_id=incident.pk, informed_at=aware_at + dt.timedelta(hours=1),
             informed_by="Police family liaison officer", note="Told at home; a liaison officer is with the family.",
         )
         briefing = comms_services.message_draft(
@@ -336,11 +412,13 @@ class Command(BaseCommand):
         comms_services.message_submit(actor=comms, message_id=statement.pk)
         comms_services.message_approve(actor=lead, message_id=statement.pk, version=1)
         comms_services.message_approve(actor=p["tadeyemi"], message_id=statement.pk, version=1)
-        comms_services.media_enquiry_log(
-            actor=comms, incident_id=incident.pk, outlet="Northtown Gazette", journalist="Sam Reed",
-            contact="newsdesk@gazette.example", received_at=now - dt.timedelta(hours=5),
-            deadline=now - dt.timedelta(hours=1), question="Were council staff attacked, and is the hub safe?",
-        )
+        # Logged as it came in, five hours ago: the holding statement's one-hour clock started then.
+        with _as_of(now - dt.timedelta(hours=4, minutes=50)):
+            comms_services.media_enquiry_log(
+                actor=comms, incident_id=incident.pk, outlet="Northtown Gazette", journalist="Sam Reed",
+                contact="newsdesk@gazette.example", received_at=now - dt.timedelta(hours=5),
+                deadline=now - dt.timedelta(hours=1), question="Were council staff attacked, and is the hub safe?",
+            )
         services.incident_transition(
             actor=lead, incident_id=incident.pk, status=IncidentStatus.STABILISING,
             reason="Hub reopened; no further disorder for three days.",
