@@ -27,7 +27,7 @@ from tests.factories import open_incident
 pytestmark = pytest.mark.django_db
 
 LEAD = {Action.VIEW, Action.EDIT, Action.CHANGE_STATUS, Action.MANAGE_MEMBERS, Action.HAND_OVER_LEAD,
-        Action.RECORD_DECISION}
+        Action.RECORD_DECISION, Action.RECORD_NOTIFICATION}
 COMMAND = LEAD - {Action.HAND_OVER_LEAD}
 READ = {Action.VIEW}
 CONTRIBUTE = {Action.VIEW, Action.RECORD_DECISION}
