@@ -57,7 +57,9 @@ def sweep() -> dict[str, int]:
     done = {"abandoned": retire_abandoned_tasks()}
     for sweep_due in _SWEEPS:
         try:
-            done[sweep_due.__module__] = sweep_due()
+            # Named by its wing ("incidents.tasks"), or by the function too where a wing has two.
+            name = sweep_due.__module__ + ("" if sweep_due.__name__ == "sweep_due" else f".{sweep_due.__name__}")
+            done[name] = sweep_due()
         except Exception:  # one wing's failure must not stop the others; the next sweep tries again
             logger.exception("The %s sweep failed; it runs again in a minute.", sweep_due.__module__)
     if any(done.values()):

@@ -11,6 +11,7 @@ class IncidentsConfig(AppConfig):
         from . import realtime, tasks
 
         register_sweep(tasks.sweep_due)
+        register_sweep(tasks.sweep_clocks)
         from .models import EventType as E
 
         realtime.redraw_on([E.INCIDENT_OPENED, E.INCIDENT_UPDATED, E.INCIDENT_STATUS_CHANGED], "summary")

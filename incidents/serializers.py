@@ -238,6 +238,9 @@ class ObligationNotApplicableSerializer(serializers.Serializer):
 
 
 class PlaybookObligationSerializer(serializers.ModelSerializer):
+    after = serializers.CharField(read_only=True, help_text="The code of the obligation whose completion starts "
+                                                            "this clock; empty unless `starts` is `obligation`.")
+
     class Meta:
         model = PlaybookObligation
         fields = ["code", "title", "basis", "responsible_role", "clock", "amount", "starts", "after", "applies_when"]
@@ -245,6 +248,9 @@ class PlaybookObligationSerializer(serializers.ModelSerializer):
 
 
 class PlaybookStepSerializer(serializers.ModelSerializer):
+    completes = serializers.CharField(read_only=True, help_text="The code of the obligation telling them "
+                                                                "fulfils; empty for none.")
+
     class Meta:
         model = PlaybookStep
         fields = ["code", "title", "completes"]

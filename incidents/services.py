@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from config.errors import Conflict, Http404, InvalidInput
 from config.workdays import (
@@ -44,7 +45,7 @@ from .models import (
     Obligation,
     ObligationFields,
     ObligationStatus,
-    Playbook,
+    PlaybookObligation,
     PlaybookStep,
     Severity,
     TimelineEvent,
@@ -212,7 +213,7 @@ def incident_open(
             + (" (restricted)" if restricted else ""),
             data={"reference": incident.reference},
         )
-        _sync_obligations(incident, actor)
+        _sync_obligations(incident, actor, new=True)
     _known_to_have(incident, "memberships", [membership])
     return incident
 
@@ -576,15 +577,16 @@ def person_access_changed(*, person: User) -> None:
 #
 # An incident copies its kind's playbook when it opens: one obligation per deadline, each with the time its
 # clock started and when it falls due (config/workdays.py counts). Changing the kind or the times recomputes
-# those still pending. Reminders are the worker's (incidents/tasks.py): scheduled here, said there once.
+# those still pending. Reminders are the worker's (incidents/tasks.py): its sweep finds them due and says
+# each once.
 
 CLOCK_FIELD_WORDS = {"kind": "the kind", "aware_at": "the time of awareness", "occurred_at": "the time it happened"}
 OBLIGATION_REFERENCE = max_length(Obligation, "reference")
 NOTIFICATION_PERSON = max_length(Notification, "person")
 
 
-def playbook_of(kind: str) -> Playbook | None:
-    return Playbook.objects.filter(kind=kind).prefetch_related("obligations", "ladder").first()
+def playbook_items(kind: str) -> list[PlaybookObligation]:
+    return list(PlaybookObligation.objects.filter(playbook__kind=kind).order_by("position", "id"))
 
 
 def due_times(obligation: Obligation) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -628,55 +630,50 @@ def _resolved_at(obligation: Obligation) -> dt.datetime | None:
     return None
 
 
-def _schedule_reminders(obligation: Obligation) -> None:
-    """Enqueue the worker for the reminder and the due time, after commit. A task that finds the due time
-    moved on, or the obligation done, does nothing; the sweep catches any task that is lost."""
-    from .tasks import obligation_remind
-
-    for moment in (obligation.remind_at, obligation.due_at):
-        if moment is not None:
-            transaction.on_commit(lambda pk=obligation.pk, at=moment: obligation_remind.using(run_after=at).enqueue(pk))
-
-
 def clocks_changed(incident: Incident) -> None:
     """Every Clocks board that may see this incident redraws; the workspace redraws its clocks."""
     realtime.broadcast_on_commit(realtime.CLOCKS_GROUP, realtime.clocks_changed_message(incident.pk))
     realtime.broadcast_on_commit(realtime.incident_group(incident.pk), realtime.panels_changed_message("clocks"))
 
 
-def _sync_obligations(incident: Incident, actor: User | None) -> dict[str, list[str]]:
+def _sync_obligations(incident: Incident, actor: User | None, *, new: bool = False) -> dict[str, list[str]]:
     """Bring the incident's obligations in line with its kind's playbook and its times (in the caller's
     transaction, the incident locked): add the playbook's new ones, withdraw pending ones it no longer
     lists, and recompute the due times of those still pending. Done and not-applicable ones stay as
-    recorded. Returns the titles added, withdrawn and moved."""
-    playbook = playbook_of(incident.kind)
-    wanted = {item.code: item for item in (playbook.obligations.all() if playbook else [])}
-    existing = {o.code: o for o in Obligation.objects.select_for_update().filter(incident=incident)}
+    recorded. Returns the titles added, withdrawn and moved.
+
+    Nothing is enqueued: the worker's sweep, every minute, finds from the obligations themselves what is
+    due to be said (incidents/tasks.py), so a recomputed due time needs no task cancelled, and opening an
+    incident writes its obligations in two statements."""
+    wanted = {item.code: item for item in playbook_items(incident.kind)}
+    existing = {} if new else {o.code: o for o in Obligation.objects.select_for_update().filter(incident=incident)}
     changes: dict[str, list[str]] = {"added": [], "withdrawn": [], "moved": []}
     for code, obligation in list(existing.items()):
         if code not in wanted and obligation.is_pending:
             delete_audited(obligation, actor)
             del existing[code]
             changes["withdrawn"].append(obligation.title)
+    added = []
     for code, item in wanted.items():
         if code not in existing:
             copied = {f.name: getattr(item, f.name) for f in ObligationFields._meta.get_fields()}
             existing[code] = Obligation(incident=incident, **copied)
+            added.append(existing[code])
             changes["added"].append(item.title)
     resolved = {o.code: when for o in existing.values() if (when := _resolved_at(o)) is not None}
     # Those that start when another is done come after it, so one pass in this order settles them all.
     for obligation in sorted(existing.values(), key=lambda o: o.starts == ClockStart.OBLIGATION):
         if not obligation.is_pending:
             continue
-        started = _start_of(obligation, incident, resolved)
         before = (obligation.started_at, obligation.due_at)
-        obligation.started_at = started
+        obligation.started_at = _start_of(obligation, incident, resolved)
         obligation.due_at, obligation.remind_at = due_times(obligation)
-        if obligation.pk is None or before != (obligation.started_at, obligation.due_at):
-            if obligation.pk is not None and obligation.title not in changes["added"]:
-                changes["moved"].append(obligation.title)
+        if obligation.pk is not None and before != (obligation.started_at, obligation.due_at):
+            changes["moved"].append(obligation.title)
             save_audited(obligation, actor)
-            _schedule_reminders(obligation)
+    if added:
+        # One statement for the rows and one for their history, attributed to the actor as save_audited does.
+        bulk_create_with_history(added, Obligation, default_user=actor)
     clocks_changed(incident)
     return changes
 
@@ -708,7 +705,6 @@ def _start_following(incident: Incident, actor: User | None, code: str, at: dt.d
         obligation.started_at = at
         obligation.due_at, obligation.remind_at = due_times(obligation)
         save_audited(obligation, actor)
-        _schedule_reminders(obligation)
         started.append(f"{obligation.title} is now {_due_words(obligation)}")
     return started
 
@@ -821,7 +817,6 @@ def media_interest(*, incident: Incident, at: dt.datetime) -> None:
         obligation.started_at = at
         obligation.due_at, obligation.remind_at = due_times(obligation)
         save_audited(obligation, None)
-        _schedule_reminders(obligation)
         record_event(incident=incident, actor=None, type=EventType.OBLIGATION_STARTED,
                      summary=f"The first media enquiry started a clock: {obligation.title}, {_due_words(obligation)}.",
                      data={"obligation": obligation.pk, "code": obligation.code})
@@ -829,8 +824,7 @@ def media_interest(*, incident: Incident, at: dt.datetime) -> None:
 
 
 def ladder_steps(incident: Incident) -> list[PlaybookStep]:
-    playbook = playbook_of(incident.kind)
-    return list(playbook.ladder.all()) if playbook else []
+    return list(PlaybookStep.objects.filter(playbook__kind=incident.kind).order_by("position", "id"))
 
 
 def notification_record(*, actor: User, incident_id: int, step: str, person: str, method: str,

@@ -58,7 +58,7 @@ def sweep_due() -> int:
     due = (Decision.objects.filter(review_at__lte=timezone.now())
            .exclude(Exists(Decision.objects.filter(corrects=OuterRef("pk"))))
            .exclude(Exists(said)).values_list("pk", flat=True))
-    return sum(decision_review_due.call(pk) == "said" for pk in due) + sweep_clocks()
+    return sum(decision_review_due.call(pk) == "said" for pk in due)
 
 
 # --- statutory clocks --------------------------------------------------------------------------------------
@@ -69,6 +69,9 @@ def sweep_due() -> int:
 # workers, a task and the sweep, or a task re-run after a crash, say each thing once. A recomputed due time
 # is said again, for the new time only; done or not applicable, nothing more is said.
 #
+# No task is enqueued for a reminder: the sweep (every HARBOUR_SWEEP_SECONDS, a minute by default) finds
+# from the obligations themselves what is due and not yet said, through the pending-by-due-time index, so a
+# recomputed or completed deadline needs nothing cancelled and a reminder is at most a sweep late.
 # Statutory deadlines do not keep office hours: these reminders go when they fall due.
 
 CLOCKS_URL = "/clocks/"
