@@ -83,6 +83,16 @@ def _clean_logs(tmp_path: Path) -> None:
         assert "Traceback" not in (tmp_path / f"{name}.log").read_text(), name
 
 
+@pytest.fixture(autouse=True)
+def _no_clocks_due(incident):
+    """The fixture's incident has statutory clocks, which at some times of day would be due and reminded
+    by these workers too (their exactly-once tests are in tests/test_clocks.py). Here only the tasks under
+    test may run, so its deadlines wait for clocks that have not started."""
+    from incidents.models import Obligation
+
+    Obligation.objects.filter(incident=incident).update(started_at=None, due_at=None, remind_at=None)
+
+
 def _sent_subjects(tmp_path: Path) -> list[str]:
     mail = tmp_path / "mail"
     return [line for f in mail.glob("*") for line in f.read_text().splitlines() if line.startswith("Subject:")] \
