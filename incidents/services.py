@@ -646,7 +646,9 @@ def _sync_obligations(incident: Incident, actor: User | None, *, new: bool = Fal
     due to be said (incidents/tasks.py), so a recomputed due time needs no task cancelled, and opening an
     incident writes its obligations in two statements."""
     wanted = {item.code: item for item in playbook_items(incident.kind)}
-    existing = {} if new else {o.code: o for o in Obligation.objects.select_for_update().filter(incident=incident)}
+    # The decision of one found not to apply is read with it: a clock that follows it starts at its time.
+    existing = {} if new else {o.code: o for o in Obligation.objects.select_for_update(of=("self",))
+                               .select_related("decision").filter(incident=incident)}
     changes: dict[str, list[str]] = {"added": [], "withdrawn": [], "moved": []}
     for code, obligation in list(existing.items()):
         if code not in wanted and obligation.is_pending:
