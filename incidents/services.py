@@ -529,7 +529,7 @@ def decision_record(
                 errors["corrects"] = ["Choose an earlier entry in this incident's decision log."]
         if errors:
             raise InvalidInput(errors)
-        number = (incident.decisions.aggregate(n=Max("number"))["n"] or 0) + 1
+        number = _next_decision_number(incident)
         entry = Decision(
             incident=incident,
             number=number,
@@ -560,6 +560,11 @@ def decision_record(
             data={"decision": entry.pk, "number": number, "corrects": corrected.pk if corrected else None},
         )
     return entry
+
+
+def _next_decision_number(incident: Incident) -> int:
+    """Decision 1, 2, 3… within the incident; its row is locked by the caller, so numbers stay in order."""
+    return (incident.decisions.aggregate(n=Max("number"))["n"] or 0) + 1
 
 
 def _shorten(text: str, limit: int = 160) -> str:
@@ -798,8 +803,7 @@ def obligation_not_applicable(*, actor: Actor, obligation_id: int, reason: str) 
 def _append_decision(incident: Incident, actor: User, *, decision: str, rationale: str, information: str,
                      at: dt.datetime) -> Decision:
     """A decision-log entry written by another change (the incident is locked, so numbers stay in order)."""
-    number = (incident.decisions.aggregate(n=Max("number"))["n"] or 0) + 1
-    entry = Decision(incident=incident, number=number, decision=decision, rationale=rationale,
+    entry = Decision(incident=incident, number=_next_decision_number(incident), decision=decision, rationale=rationale,
                      information=information, decided_by=actor, decided_at=at, recorded_at=at, recorded_by=actor)
     save_audited(entry, actor)
     return entry

@@ -143,7 +143,7 @@ def _clock_rows(request: HttpRequest, incident: Incident, posted: dict) -> list[
             row["done_form"] = posted.get((obligation.pk, "done")) or ObligationDoneForm(
                 auto_id=f"ob{obligation.pk}_done_%s")
         if ObligationAction.MARK_NOT_APPLICABLE in allowed:
-            row["not_applicable_form"] = posted.get((obligation.pk, "not_applicable")) or ObligationNotApplicableForm(
+            row["not_applicable_form"] = posted.get((obligation.pk, "na")) or ObligationNotApplicableForm(
                 auto_id=f"ob{obligation.pk}_na_%s")
         rows.append(row)
     return rows
@@ -370,46 +370,38 @@ def _csv_safe(value):
 # --- statutory clocks --------------------------------------------------------------------------------------
 
 
-def _clocks_rerender(request, incident: Incident, **forms) -> HttpResponse:
-    return render(request, "incidents/workspace.html", _workspace_context(request, incident, **forms), status=400)
+def _record_obligation(request: HttpRequest, obligation_id: int, form_class, kind: str, change, said: str):
+    """Record an obligation done, or that it does not apply: the posted form, the service, then back to the
+    Clocks tab; on an error, the workspace again with the form and its errors in place."""
+    obligation = selectors.obligation_for(request.user, obligation_id)
+    form = form_class(request.POST, auto_id=f"ob{obligation.pk}_{kind}_%s")
+    if form.is_valid():
+        try:
+            change(actor=request.user, obligation_id=obligation.pk, **form.cleaned_data)
+        except InvalidInput as error:
+            form.apply_service_errors(error)
+        except Conflict as conflict:
+            form.add_error(None, conflict.detail)
+        else:
+            messages.success(request, f"“{obligation.title}” {said}")
+            return redirect(reverse("incident-detail", kwargs={"incident_id": obligation.incident_id}) + "#clocks")
+    context = _workspace_context(request, obligation.incident, obligation_forms={(obligation.pk, kind): form})
+    return render(request, "incidents/workspace.html", context, status=400)
 
 
 @login_required
 @require_POST
 def obligation_done(request: HttpRequest, obligation_id: int) -> HttpResponse:
-    obligation = selectors.obligation_for(request.user, obligation_id)
-    form = ObligationDoneForm(request.POST, auto_id=f"ob{obligation.pk}_done_%s")
-    if form.is_valid():
-        try:
-            services.obligation_done(actor=request.user, obligation_id=obligation.pk, **form.cleaned_data)
-        except InvalidInput as error:
-            form.apply_service_errors(error)
-        except Conflict as conflict:
-            form.add_error(None, conflict.detail)
-        else:
-            messages.success(request, f"“{obligation.title}” is recorded as done.")
-            return redirect(reverse("incident-detail", kwargs={"incident_id": obligation.incident_id}) + "#clocks")
-    return _clocks_rerender(request, obligation.incident, obligation_forms={(obligation.pk, "done"): form})
+    return _record_obligation(request, obligation_id, ObligationDoneForm, "done", services.obligation_done,
+                              "is recorded as done.")
 
 
 @login_required
 @require_POST
 def obligation_not_applicable(request: HttpRequest, obligation_id: int) -> HttpResponse:
-    obligation = selectors.obligation_for(request.user, obligation_id)
-    form = ObligationNotApplicableForm(request.POST, auto_id=f"ob{obligation.pk}_na_%s")
-    if form.is_valid():
-        try:
-            services.obligation_not_applicable(actor=request.user, obligation_id=obligation.pk, **form.cleaned_data)
-        except InvalidInput as error:
-            form.apply_service_errors(error)
-        except Conflict as conflict:
-            form.add_error(None, conflict.detail)
-        else:
-            messages.success(request, f"“{obligation.title}” is recorded as not applying; the reason is in the "
-                                      "decision log.")
-            return redirect(reverse("incident-detail", kwargs={"incident_id": obligation.incident_id}) + "#clocks")
-    return _clocks_rerender(request, obligation.incident,
-                            obligation_forms={(obligation.pk, "not_applicable"): form})
+    return _record_obligation(request, obligation_id, ObligationNotApplicableForm, "na",
+                              services.obligation_not_applicable,
+                              "is recorded as not applying; the reason is in the decision log.")
 
 
 @login_required

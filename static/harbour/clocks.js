@@ -64,7 +64,19 @@
     });
   }
 
-  tick();
-  window.setInterval(tick, 30000);
-  document.body.addEventListener("htmx:afterSwap", tick);
+  // Every 30 seconds, and also at the moment the soonest deadline passes, so "Overdue" is not late.
+  var atDue = null;
+  function tickAndWatch() {
+    tick();
+    window.clearTimeout(atDue);
+    var now = Date.now(), soonest = Infinity;
+    document.querySelectorAll("[data-due]").forEach(function (clock) {
+      var due = Date.parse(clock.getAttribute("data-due"));
+      if (due > now && due < soonest) { soonest = due; }
+    });
+    if (soonest - now < 30000) { atDue = window.setTimeout(tickAndWatch, soonest - now + 250); }
+  }
+  tickAndWatch();
+  window.setInterval(tickAndWatch, 30000);
+  document.body.addEventListener("htmx:afterSwap", tickAndWatch);
 })();
