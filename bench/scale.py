@@ -77,7 +77,7 @@ def seed_large(env: dict[str, str], log: Path, args: argparse.Namespace, into: d
     if args.seed_script:
         argv = [PYTHON, str(Path(args.seed_script).resolve())]
     else:
-        argv = [PYTHON, MANAGE, "seed_large"]
+        argv = [PYTHON, MANAGE, "seed_large", "--not-live"]  # a throw-away database, with DEBUG off
     argv += ["--scale", str(args.scale), "--lead", args.lead]
     print(f"  seeding: {' '.join(argv[1:])} (up to {args.seed_timeout:.0f} s)…", file=sys.stderr)
     started = time.perf_counter()

@@ -12,7 +12,23 @@ class CommsConfig(AppConfig):
         from . import tasks
 
         register_sweep(tasks.sweep_due)
-        from incidents.selectors import HistorySource, register_history_source
+        from incidents.selectors import register_now_source
+
+        from .selectors import now_items
+
+        register_now_source(now_items, {"approval": "Approval", "release": "Release", "briefing": "Briefing", "media_enquiry": "Media enquiry"})
+        from incidents.selectors import register_search_source
+
+        from .selectors import search_items
+
+        register_search_source(search_items, {"message": "Message"})
+        from incidents.selectors import SummarySection, register_open_actions, register_summary_section
+
+        from .selectors import summary_open_actions, summary_released
+
+        register_summary_section(SummarySection("released", 20, "comms/_summary_released.html", summary_released))
+        register_open_actions(summary_open_actions)
+        from incidents.selectors import HistorySource, register_event_types, register_history_source
 
         from .models import Approval, CommsEvent, FamilyInformed, MediaEnquiry, Message
 
@@ -21,17 +37,24 @@ class CommsConfig(AppConfig):
         realtime.redraw_on(set(CommsEvent) - media - identifiers, "comms", "message")
         realtime.redraw_on(media, "media")
         realtime.redraw_on(identifiers)
+        register_event_types(CommsEvent)  # the timeline export names each event in words
 
         # What every member of the incident may see. Protected identifiers are deliberately absent.
         register_history_source(HistorySource(
             "Message", lambda i: Message.history.filter(incident_id=i.pk),
             lambda i: (lambda r: f"Message “{r.subject}”")))
         register_history_source(HistorySource(
-            "Approval", lambda i: Approval.history.filter(message__incident_id=i.pk),
-            lambda i: (lambda r: f"Approval of message {r.message_id}, version {r.version}")))
+            "Approval", lambda i: Approval.history.filter(message__incident_id=i.pk).select_related("message"),
+            lambda i: (lambda r: f"Approval of “{r.message.subject}”, version {r.version}"), parent=("message",)))
         register_history_source(HistorySource(
             "Family informed", lambda i: FamilyInformed.history.filter(incident_id=i.pk),
             lambda i: (lambda r: "Family informed")))
         register_history_source(HistorySource(
             "Media enquiry", lambda i: MediaEnquiry.history.filter(incident_id=i.pk),
             lambda i: (lambda r: f"Media enquiry from {r.outlet}")))
+        # The workspace's time line draws each release (incidents/selectors.py timeline_picture).
+        from config import charts
+        from incidents.selectors import MarkerKind, register_timeline_markers
+
+        register_timeline_markers(MarkerKind("release", "Messages released", "circle", charts.GREEN,
+                                             (CommsEvent.MESSAGE_RELEASED,), order=30))

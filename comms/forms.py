@@ -5,9 +5,11 @@ from __future__ import annotations
 from django import forms
 
 from incidents.forms import DateTimeLocalField, HarbourForm
-from incidents.models import Team, max_length
+from incidents.models import Team, User, max_length
 
 from .models import (
+    AUDIENCE_FIELDS,
+    AUDIENCE_SPECIFIC_FIELDS,
     Audience,
     EnquiryStatus,
     FamilyInformed,
@@ -15,7 +17,18 @@ from .models import (
     MediaEnquiry,
     Message,
     ProtectedIdentifier,
+    audiences_using,
 )
+
+
+class PeopleInput(forms.TextInput):
+    """Usernames typed with commas (without JavaScript), or one per hidden input (the chooser,
+    static/harbour/choose-people.js, posts one `recipients` per chosen person): read both as one list."""
+
+    def value_from_datadict(self, data, files, name):
+        if hasattr(data, "getlist"):
+            return ", ".join(v for v in data.getlist(name) if v.strip())
+        return super().value_from_datadict(data, files, name)
 
 
 class MessageForm(HarbourForm):
@@ -29,15 +42,14 @@ class MessageForm(HarbourForm):
     )
     teams = forms.MultipleChoiceField(
         label="Teams", required=False, widget=forms.CheckboxSelectMultiple,
-        help_text="For messages to chosen teams.",
     )
     recipients = forms.CharField(
-        label="Staff (usernames)", required=False,
-        help_text="For messages to chosen staff: usernames separated by commas.",
+        label="Staff (usernames)", required=False, widget=PeopleInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text="Usernames, separated by commas.",
     )
     external_recipients = forms.CharField(
         label="Email addresses", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="For partner, elected member and family messages: one address per line.",
+        help_text="One address per line.",
     )
     subject = forms.CharField(max_length=max_length(Message, "subject"), required=False)
     content_note = forms.CharField(
@@ -64,8 +76,36 @@ class MessageForm(HarbourForm):
             self.fields[name].shown_required = True  # required by the service, so not labelled "optional"
         self.fields["audience"].widget.attrs["class"] = "govuk-radios__input"
         self.fields["teams"].widget.attrs["class"] = "govuk-checkboxes__input"
+        # Without JavaScript every field shows, so each hint starts with the audiences that use it.
+        for name in AUDIENCE_SPECIFIC_FIELDS:
+            field = self.fields[name]
+            field.audiences = audiences_using(name)
+            labels = [Audience(a).label.lower() for a in field.audiences]
+            words = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
+            field.help_text = f"Only for {words}. {field.help_text}".strip()
+            self[name].help_text = field.help_text  # bound fields copy the hint when they are made
+
+    def audience_fields(self) -> dict[str, tuple[str, ...]]:
+        return AUDIENCE_FIELDS
+
+    def chosen_people(self) -> list[dict]:
+        """The people already chosen, named, for the chooser's list (the field holds usernames)."""
+        value = self["recipients"].value() or ""
+        usernames = [u.strip() for u in str(value).split(",") if u.strip()]
+        found = {u.username: u for u in User.objects.filter(username__in=usernames).select_related("team")}
+        return [{"value": name, "label": found[name].display_name if name in found else name,
+                 "detail": (found[name].team.name if name in found and found[name].team else "")}
+                for name in usernames]
 
     def service_values(self) -> dict:
+        """What the service is given: the fields the chosen audience uses. A field the page hid (another
+        audience's, filled in before the author changed their mind) is ignored, so it is cleared."""
+        data = self.cleaned_data
+        uses = AUDIENCE_FIELDS.get(data["audience"], AUDIENCE_SPECIFIC_FIELDS)
+        return {name: value if name not in AUDIENCE_SPECIFIC_FIELDS or name in uses else type(value)()
+                for name, value in self._service_values().items()}
+
+    def _service_values(self) -> dict:
         data = self.cleaned_data
         return {
             "audience": data["audience"],
@@ -118,7 +158,8 @@ class IdentifierForm(HarbourForm):
         label="Name, address, school or other detail", max_length=max_length(ProtectedIdentifier, "value"),
         error_messages={"required": "Enter the name, address, school or other detail to protect."},
     )
-    kind = forms.ChoiceField(choices=IdentifierKind.choices)
+    kind = forms.ChoiceField(choices=[("", "Choose…"), *IdentifierKind.choices],
+                             error_messages={"required": "Choose what kind of detail it is."})
 
 
 class FamilyInformedForm(HarbourForm):

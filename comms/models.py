@@ -7,6 +7,7 @@ Models hold data and invariants; every change goes through comms/services.py.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -37,6 +38,31 @@ EXTERNAL_AUDIENCES = frozenset({Audience.PARTNERS, Audience.ELECTED_MEMBERS, Aud
 PUBLIC_AUDIENCES = frozenset(
     {Audience.PRESS_STATEMENT, Audience.HOLDING_STATEMENT, Audience.SOCIAL_MEDIA, Audience.WEBSITE}
 )
+
+# The fields each audience uses besides its subject and message (the embargo, `release_at`, applies to every
+# audience). The one statement of it: the service refuses recipients an audience does not use, the editor
+# reveals only the chosen audience's fields and ignores the others (comms/forms.py, message_form.html).
+AUDIENCE_FIELDS: dict[str, tuple[str, ...]] = {
+    Audience.ALL_STAFF: ("content_note",),
+    Audience.TEAMS: ("teams", "content_note"),
+    Audience.PEOPLE: ("recipients", "content_note"),
+    Audience.LEADERSHIP: ("content_note",),
+    **{audience: ("external_recipients",) for audience in EXTERNAL_AUDIENCES},
+    **{audience: () for audience in PUBLIC_AUDIENCES},
+}
+# Fields some audiences use and others do not, in the order the editor shows them.
+AUDIENCE_SPECIFIC_FIELDS = ("teams", "recipients", "external_recipients", "content_note")
+# Who receives it: a value for an audience that does not use the field is refused, not quietly dropped.
+RECIPIENT_FIELDS = ("teams", "recipients", "external_recipients")
+
+
+def audiences_using(field: str) -> list[str]:
+    return [audience for audience in Audience.values if field in AUDIENCE_FIELDS[audience]]
+
+
+if set(AUDIENCE_FIELDS) != set(Audience.values) or not all(
+        set(fields) <= set(AUDIENCE_SPECIFIC_FIELDS) for fields in AUDIENCE_FIELDS.values()):
+    raise ImproperlyConfigured("comms/models.py: AUDIENCE_FIELDS names every audience, and only its own fields.")
 
 
 def audience_scope(audience: str) -> str:
@@ -148,6 +174,13 @@ class Message(models.Model):
     @property
     def scope(self) -> str:
         return audience_scope(self.audience)
+
+    @property
+    def overridden_in_words(self) -> str:
+        """The gates it was released past, as a person reads them: "before staff were briefed"."""
+        from .policy import OVERRIDE_WORDS
+
+        return " and ".join(OVERRIDE_WORDS.get(gate, gate.replace("_", " ")) for gate in self.overridden_gates)
 
     @property
     def is_internal(self) -> bool:
@@ -277,6 +310,8 @@ class FamilyInformed(models.Model):
 
     class Meta:
         ordering = ["-informed_at"]
+        verbose_name = "family informed record"
+        verbose_name_plural = "family informed records"
 
     def __str__(self) -> str:
         return f"Family informed for incident {self.incident_id}"
@@ -368,6 +403,8 @@ class MediaEnquiry(models.Model):
 
     class Meta:
         ordering = ["status", "deadline", "-received_at"]
+        verbose_name = "media enquiry"
+        verbose_name_plural = "media enquiries"  # not Django's "enquirys"
         constraints = [
             models.CheckConstraint(condition=Q(status__in=EnquiryStatus.values), name="enquiry_status_valid"),
         ]

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.core.exceptions import ImproperlyConfigured
+
 from incidents.models import Incident, OrgRole
 from incidents.models import MemberRole as Role
 from incidents.policy import SEES_THE_INCIDENT
-from incidents.rules import ANY_MEMBER, WORKER, Policy, Transition, member, org, person
+from incidents.rules import ANY_MEMBER, WORKER, Grant, Policy, Rule, Transition, member, org, person
 
 from .models import BEFORE_RELEASE, InboxItem, MediaEnquiry, Message
 from .models import MessageStatus as S
@@ -49,11 +51,47 @@ class Gate(StrEnum):
 
 # The lead or tactical lead may release past these, giving a reason that goes in the decision log.
 OVERRIDABLE_GATES = frozenset({Gate.STAFF_NOT_BRIEFED, Gate.FAMILY_NOT_INFORMED})
+# A release past them, in words: the decision log's entry and the message's page say it so.
+OVERRIDE_WORDS = {
+    Gate.STAFF_NOT_BRIEFED: "before staff were briefed",
+    Gate.FAMILY_NOT_INFORMED: "before the family's being informed was recorded",
+}
 
 
 def overridable(gates: list[str]) -> bool:
     """Would an override let the message go? Only when every failing gate may be overridden."""
     return bool(gates) and all(gate in OVERRIDABLE_GATES for gate in gates)
+
+
+# What a board card says release is waiting for, gate by gate ("Waiting for the staff briefing"). The full
+# reason is comms/services.py's; the step that clears each gate, and where, is comms/selectors.py's.
+WAITING_FOR = {
+    Gate.APPROVAL_REQUIRED: "the approvals it needs",
+    Gate.IDENTIFIER_FOUND: "a protected identifier to be taken out",
+    Gate.STAFF_NOT_BRIEFED: "the staff briefing",
+    Gate.FAMILY_NOT_INFORMED: "a record that the family has been told",
+}
+
+
+class ApprovalSide(StrEnum):
+    """Whose approval a message needs (comms/services.py, approval_complete, applies the same rule)."""
+
+    COMMUNICATIONS = "communications"
+    COMMAND = "command"
+    EITHER = "either"
+
+
+# External and public messages need one approval from each side, from two people; an internal one needs either.
+APPROVALS_REQUIRED = {
+    "internal": (ApprovalSide.EITHER,),
+    "external": (ApprovalSide.COMMUNICATIONS, ApprovalSide.COMMAND),
+    "public": (ApprovalSide.COMMUNICATIONS, ApprovalSide.COMMAND),
+}
+APPROVAL_LABELS = {
+    ApprovalSide.COMMUNICATIONS: "Communications",
+    ApprovalSide.COMMAND: "Command",
+    ApprovalSide.EITHER: "Communications or command",
+}
 
 
 # --- who ---
@@ -147,6 +185,24 @@ messages = Policy(
         Action.HOLD_AT_EMBARGO: Transition([S.SCHEDULED], S.APPROVED, code="moved_on", refusal="Moved on."),
     },
 )
+
+
+
+def incident_roles(rule: Grant | Rule) -> frozenset[str]:
+    """The incident roles a rule made of memberships alone names, so a page can say who holds them
+    ("Alice Adams (lead)"). A rule with any other condition cannot be read that way: it fails at import."""
+    grants = rule.grants if isinstance(rule, Rule) else (rule,)
+    if not grants or any(g.member_roles is None or g.org_role or g.person or g.where or g.unrestricted
+                         or g.actor != "person" for g in grants):
+        raise ImproperlyConfigured("Only a rule of incident roles alone can be named by who holds them.")
+    return frozenset().union(*(g.member_roles for g in grants))
+
+
+# Named beside a gate: who may release past it, and who records that the family has been told.
+OVERRIDERS = incident_roles(messages.rules[Action.OVERRIDE_GATE])
+FAMILY_RECORDERS = incident_roles(incident_comms.rules[Action.RECORD_FAMILY_INFORMED])
+if set(WAITING_FOR) != set(Gate) or set(APPROVALS_REQUIRED) != {"internal", "external", "public"}:
+    raise ImproperlyConfigured("comms/policy.py: every gate needs its words, and every scope its approvals.")
 
 enquiries = Policy(
     MediaEnquiry,

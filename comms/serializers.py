@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api_fields import SaneDateTimeField, StrictBooleanField, StrictCharField, StrictIntegerField
@@ -20,7 +21,8 @@ from .models import (
     ProtectedIdentifier,
 )
 from .policy import Action, messages
-from .services import approval_complete, approvals_needed, failing_gates, gate_facts
+from .selectors import IncidentFacts, release_progress
+from .services import approval_complete, approvals_needed, failing_gates
 
 
 class ApprovalSerializer(serializers.Serializer):
@@ -36,6 +38,49 @@ class ApprovalSerializer(serializers.Serializer):
         return approval.voided_at is not None
 
 
+class ReleasePersonSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    name = serializers.CharField()
+    role = serializers.CharField(help_text="Their role in the incident.")
+
+
+class ApprovalHeldSerializer(serializers.Serializer):
+    side = serializers.CharField(help_text="`communications`, `command`, or `either` (an internal message needs one "
+                                           "approval, from either side).")
+    label = serializers.CharField()
+    held = serializers.BooleanField(help_text="The current version has this approval.")
+    by = serializers.CharField(source="by.username", default=None, allow_null=True,
+                               help_text="Who gave it (username); null while it is still needed.")
+    by_name = serializers.CharField(source="by.display_name", default=None, allow_null=True)
+
+
+class ReleaseStepSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="What to do, in words: “Draft the staff briefing”.")
+    url = serializers.CharField(help_text="Where to do it in the console.")
+    you_may = serializers.BooleanField(help_text="Whether you may take this step yourself.")
+    who = ReleasePersonSerializer(many=True, help_text="Who may take it, when it is named (the family record).")
+
+
+class ReleaseBlockSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="The gate: `approval_required`, `identifier_found`, `staff_not_briefed` or `family_not_informed`.")
+    waiting_for = serializers.CharField(help_text="What the release waits for, in a few words.")
+    reason = serializers.CharField(help_text="Why, in plain words: the release service's own refusal.")
+    overridable = serializers.BooleanField(help_text="The lead or tactical lead may release past it, with a reason.")
+    override_by = ReleasePersonSerializer(many=True, help_text="Who may release past it; empty when nobody may.")
+    step = ReleaseStepSerializer(help_text="What clears it, and where.")
+
+
+class ReleaseProgressSerializer(serializers.Serializer):
+    """What a release still needs: the same reading the approvals board and the message page show."""
+
+    ready = serializers.BooleanField(help_text="Nothing stops its release now (or, if scheduled, at its embargo time).")
+    overridable = serializers.BooleanField(help_text="Every gate left may be overridden by the lead or tactical lead.")
+    you_may_override = serializers.BooleanField(help_text="…and you are one of them.")
+    approvals = ApprovalHeldSerializer(many=True, help_text="Each approval the message needs, held or still needed.")
+    blocked_by = ReleaseBlockSerializer(many=True, help_text="Every gate that stops its release, in order.")
+
+
 class MessageSerializer(serializers.ModelSerializer):
     incident = StrictIntegerField(source="incident_id", read_only=True)
     incident_reference = StrictCharField(source="incident.reference", read_only=True)
@@ -48,6 +93,8 @@ class MessageSerializer(serializers.ModelSerializer):
     approvals_needed = serializers.SerializerMethodField()
     fully_approved = serializers.SerializerMethodField()
     blocking_gates = serializers.SerializerMethodField(help_text="What stops release now, in plain words.")
+    release = serializers.SerializerMethodField(
+        help_text="What the release still needs: approvals held and needed, what blocks it, who may override.")
     released_by = StrictCharField(source="released_by.username", read_only=True, default=None, allow_null=True)
     acknowledged_count = serializers.SerializerMethodField(
         help_text="How many recipients have acknowledged (comms and command approvers only; never who)."
@@ -61,7 +108,7 @@ class MessageSerializer(serializers.ModelSerializer):
         fields = [
             "id", "incident", "incident_reference", "audience", "scope", "subject", "body", "content_note", "teams",
             "recipients", "external_recipients", "release_at", "status", "status_label", "version", "author", "approvals",
-            "approvals_needed", "fully_approved", "blocking_gates", "change_request", "hold_reason",
+            "approvals_needed", "fully_approved", "blocking_gates", "release", "change_request", "hold_reason",
             "overridden_gates", "released_at", "released_by", "released_version", "withdrawn_reason",
             "acknowledged_count", "delivered_count", "allowed_actions", "created_at", "updated_at",
         ]
@@ -94,14 +141,23 @@ class MessageSerializer(serializers.ModelSerializer):
     def get_fully_approved(self, message) -> bool:
         return approval_complete(message, message.approvals.all())
 
+    def _incident_facts(self, message) -> IncidentFacts:
+        # One set of incident facts per incident for a whole list (the context is shared by its items).
+        facts = self.context.setdefault("_incident_facts", {})
+        if message.incident_id not in facts:
+            facts[message.incident_id] = IncidentFacts(message.incident)
+        return facts[message.incident_id]
+
     def get_blocking_gates(self, message) -> list[dict]:
         if message.is_finished:
             return []
-        # One set of incident facts per incident for a whole list (the context is shared by its items).
-        facts = self.context.setdefault("_gate_facts", {})
-        if message.incident_id not in facts:
-            facts[message.incident_id] = gate_facts(message.incident)
-        return [{"gate": code, "detail": detail} for code, detail in failing_gates(message, facts[message.incident_id])]
+        facts = self._incident_facts(message)
+        return [{"gate": code, "detail": detail} for code, detail in failing_gates(message, facts.gates)]
+
+    @extend_schema_field(ReleaseProgressSerializer)
+    def get_release(self, message) -> dict:
+        progress = release_progress(message, self._viewer(), self.context.setdefault("_incident_facts", {}))
+        return ReleaseProgressSerializer(progress).data
 
     def get_acknowledged_count(self, message) -> int | None:
         if not message.is_internal or not self._viewer_sees_delivery(message):

@@ -31,9 +31,11 @@ from support.services import support_request_from_briefing
 
 from . import identifiers as identifier_matching
 from .models import (
+    AUDIENCE_FIELDS,
     AWAITING_APPROVAL,
     EXTERNAL_AUDIENCES,
     PUBLIC_AUDIENCES,
+    RECIPIENT_FIELDS,
     STAFF_BRIEFING_AUDIENCES,
     Approval,
     Audience,
@@ -54,6 +56,7 @@ from .policy import (
     COMMAND,
     COMMUNICATIONS,
     LEADERSHIP,
+    OVERRIDE_WORDS,
     TOLD_OF_A_HOLD,
     Action,
     Gate,
@@ -108,6 +111,13 @@ def _quote(subject: str) -> str:
 # --- validation ------------------------------------------------------------------------------------------
 
 
+NOT_FOR_THIS_AUDIENCE = {
+    "teams": "Teams are only for messages to chosen teams.",
+    "recipients": "Chosen staff are only for messages to chosen staff.",
+    "external_recipients": "Email addresses are only for partner, elected member and family messages.",
+}
+
+
 def _clean_message_fields(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Check a message's fields together (the audience decides which recipients are needed)."""
     errors: dict[str, list[str]] = {}
@@ -157,14 +167,10 @@ def _clean_message_fields(values: dict[str, Any]) -> tuple[dict[str, Any], dict[
         errors["recipients"] = ["Choose at least one member of staff."]
     if audience in EXTERNAL_AUDIENCES and not emails and "external_recipients" not in errors:
         errors["external_recipients"] = ["Give at least one email address to send this to."]
-    if audience not in EXTERNAL_AUDIENCES and emails:
-        errors.setdefault("external_recipients", []).append(
-            "Email addresses are only for partner, elected member and family messages."
-        )
-    if team_names and audience != Audience.TEAMS:
-        errors.setdefault("teams", []).append("Teams are only for messages to chosen teams.")
-    if usernames and audience != Audience.PEOPLE:
-        errors.setdefault("recipients", []).append("Chosen staff are only for messages to chosen staff.")
+    given = {"teams": team_names, "recipients": usernames, "external_recipients": emails}
+    for field in RECIPIENT_FIELDS:  # recipients the audience does not use (comms/models.py, AUDIENCE_FIELDS)
+        if given[field] and field not in AUDIENCE_FIELDS.get(audience, ()):
+            errors.setdefault(field, []).append(NOT_FOR_THIS_AUDIENCE[field])
 
     release_at = values.get("release_at")
     if release_at is not None:
@@ -485,18 +491,13 @@ def message_release(*, actor: User, message_id: int, override_reason: str = "") 
     return message
 
 
-_OVERRIDE_WORDS = {
-    Gate.STAFF_NOT_BRIEFED: "before staff were briefed",
-    Gate.FAMILY_NOT_INFORMED: "before the family's being informed was recorded",
-}
-
 
 def _record_override(actor: User, message: Message, gates: list[str], reason: str) -> None:
     incident_services.decision_record(
         actor=actor,
         incident_id=message.incident_id,
         decision=f"Release the {message.get_audience_display().lower()} {_quote(message.subject)} "
-                 + " and ".join(_OVERRIDE_WORDS[g] for g in gates) + ".",
+                 + " and ".join(OVERRIDE_WORDS[g] for g in gates) + ".",
         rationale=reason,
         options_considered="Wait until the gate is satisfied.",
         information=f"Release gates overridden: {', '.join(gates)}.",
@@ -552,6 +553,7 @@ def _deliver(message: Message) -> list[int]:
         InboxItem.objects.bulk_create(
             [InboxItem(message=message, recipient=person) for person in people], ignore_conflicts=True
         )
+        realtime.now_may_change()  # a briefing reaches people outside the incident too
         emails = [OutboundEmail(message=message, recipient=p, to=p.email, subject=subject, body=body)
                   for p in people if p.email]
     elif message.audience in EXTERNAL_AUDIENCES:
@@ -624,6 +626,7 @@ def message_acknowledge(*, actor: User, message_id: int, wants_support: bool = F
             item.wants_support = True
             support_request_from_briefing(person=actor, message=item.message)
         item.save()
+        realtime.now_may_change(person_id=actor.pk)
         if first_time:
             # Counts only, and no timeline entry per reader: nobody is singled out.
             realtime.broadcast_on_commit(

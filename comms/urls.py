@@ -6,6 +6,7 @@ urlpatterns = [
     path("incidents/<int:incident_id>/comms/", views.comms_home, name="comms-home"),
     path("incidents/<int:incident_id>/comms/new/", views.message_new, name="message-new"),
     path("incidents/<int:incident_id>/comms/check/", views.identifier_check, name="comms-identifier-check"),
+    path("incidents/<int:incident_id>/comms/people/", views.recipient_choices, name="comms-recipient-choices"),
     path("incidents/<int:incident_id>/comms/family-informed/", views.family_informed, name="comms-family-informed"),
     path("incidents/<int:incident_id>/comms/identifiers/", views.identifiers, name="comms-identifiers"),
     path("incidents/<int:incident_id>/media/", views.media_log, name="comms-media"),

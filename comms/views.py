@@ -14,9 +14,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import Conflict, GateRefused, InvalidInput
+from incidents import selectors as incident_selectors
 from incidents.forms import same_to_the_minute
 from incidents.models import User
 from incidents.rules import known_members, parse_id
+from incidents.views import CHOICES_SHOWN, people_json
 
 from . import identifiers as identifier_matching
 from . import selectors, services
@@ -38,7 +40,7 @@ from .models import (
     HoldingTemplate,
     MessageStatus,
 )
-from .policy import Action, incident_comms, messages, overridable
+from .policy import Action, incident_comms, messages
 
 # The communications tab lists messages in the order a person works through them.
 STATUS_ORDER = [MessageStatus.DRAFT, MessageStatus.CHANGES_REQUESTED, MessageStatus.IN_REVIEW, MessageStatus.APPROVED,
@@ -129,7 +131,10 @@ def _editor(request, incident, form, message=None, status=200):
 def message_new(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = selectors.incident_for(request.user, incident_id, _reading_for(request, Action.DRAFT))
     if request.method == "GET":
-        initial = {"audience": Audience.ALL_STAFF}
+        # No audience chosen for them (a message goes where its author picked, on purpose), unless they
+        # followed a link that said which: "Draft the staff briefing" asks for all staff.
+        asked = request.GET.get("audience", "")
+        initial = {"audience": asked} if asked in Audience.values else {}
         template = HoldingTemplate.objects.filter(pk=parse_id(request.GET.get("template")) or 0, active=True).first()
         if template is not None:
             initial = {"audience": Audience.HOLDING_STATEMENT,
@@ -195,6 +200,15 @@ def identifier_check(request: HttpRequest, incident_id: int) -> HttpResponse:
     })
 
 
+@login_required
+@require_GET
+def recipient_choices(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """The message editor's "chosen staff" search, by name or username: anyone active, in the incident or
+    not, as JSON for static/harbour/choose-people.js. Only for those who may draft its messages."""
+    selectors.incident_for(request.user, incident_id, Action.DRAFT)
+    return people_json(incident_selectors.people_matching(request.GET.get("q", ""), CHOICES_SHOWN))
+
+
 # --- a message -------------------------------------------------------------------------------------------
 
 
@@ -202,7 +216,11 @@ def _message_context(request, message, **forms) -> dict:
     message = selectors.messages_with_details(type(message).objects.filter(pk=message.pk)).get()
     allowed = _offered(messages.allowed_actions(request.user, message))
     versions = list(message.versions.select_related("author"))
-    gates = [] if message.is_finished else services.failing_gates(message)
+    # What the release still needs, from the release service's own gates (comms/selectors.py).
+    progress = selectors.release_progress(message, request.user)
+    release_form = forms.get("release_form") or ReleaseForm()
+    # Shown only to someone who may override, for whom the reason is what makes the release go.
+    release_form.fields["override_reason"].shown_required = True
     return {
         "message": message,
         "incident": message.incident,
@@ -212,18 +230,21 @@ def _message_context(request, message, **forms) -> dict:
         "incident_allowed": _incident_offers(request, message.incident),
         "versions": versions,
         "current": versions[-1] if versions else None,
-        "gates": gates,
+        "progress": progress,
         # Internal messages may go out with an identifier in them, but never without the author being told.
         "internal_hits": services.identifier_hits(message) if message.is_internal and not message.is_finished else [],
         "show_values": incident_comms.allows(request.user, Action.PROTECT_IDENTIFIERS, message.incident),
-        "can_override": bool(allowed.get(Action.OVERRIDE_GATE)) and overridable([code for code, _ in gates]),
+        "can_override": progress.you_may_override,
         "comments": message.comments.select_related("author"),
         "deliveries": selectors.DELIVERIES.page(
             message.emails.select_related("recipient"), request.GET.get("deliveries") or None, param="deliveries",
         ) if allowed.get(Action.SEE_DELIVERY) else None,
         "delivery_counts": selectors.delivery_counts(message) if allowed.get(Action.SEE_DELIVERY) else None,
+        # How many have read a released briefing, over time (counts only, never who; one query).
+        "reads_chart": selectors.reads_picture(message)
+        if allowed.get(Action.SEE_DELIVERY) and message.is_internal and message.is_released else None,
         "comment_form": forms.get("comment_form") or CommentForm(),
-        "release_form": forms.get("release_form") or ReleaseForm(),
+        "release_form": release_form,
         "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
         "problem": forms.get("problem"),
         "error_forms": _errors(*[f for k, f in forms.items() if k != "problem"]),
@@ -309,11 +330,9 @@ def message_diff(request: HttpRequest, message_id: int) -> HttpResponse:
     except KeyError:
         newest = max(versions)
         older, newer = versions[max(1, newest - 1)], versions[newest]
-    compared = selectors.version_diff(older, newer)
     return render(request, "comms/message_diff.html", {
-        "message": message, "incident": message.incident, "diff": compared,
-        "rows": [(field, ops, compared["precision"][field]) for field, ops in compared["fields"].items()],
-        "versions": sorted(versions), "comms_tab": "messages",
+        "message": message, "incident": message.incident, "diff": {"from": older.number, "to": newer.number},
+        "rows": selectors.version_changes(older, newer), "versions": sorted(versions), "comms_tab": "messages",
     })
 
 
@@ -345,12 +364,12 @@ def approvals_board_panel(request: HttpRequest) -> HttpResponse:
 def _board_context(request) -> dict:
     page = selectors.BOARD.page(selectors.board_messages(request.user), request.GET.get("board") or None,
                                 param="board")
-    items = page.items
+    items = selectors.with_release_progress(list(page.items), request.user)
     columns = [
         (status.value, title, [m for m in items if m.status == status]) for status, title in (
             (MessageStatus.IN_REVIEW, "Waiting for approval"),
             (MessageStatus.CHANGES_REQUESTED, "Changes requested"),
-            (MessageStatus.APPROVED, "Approved: ready to release"),
+            (MessageStatus.APPROVED, "Approved"),  # each card says whether anything still stops its release
             (MessageStatus.SCHEDULED, "Scheduled"),
             (MessageStatus.RELEASED, "Released today"),
         )

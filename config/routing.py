@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 
 from comms.consumers import ApprovalsBoardConsumer
-from incidents.consumers import ClocksBoardConsumer, IncidentConsumer, NoSuchSocket
+from incidents.consumers import ClocksBoardConsumer, IncidentConsumer, NoSuchSocket, NowConsumer
 from support.consumers import FollowUpsBoardConsumer
 
 websocket_urlpatterns = [
@@ -11,5 +11,6 @@ websocket_urlpatterns = [
     path("ws/boards/approvals/", ApprovalsBoardConsumer.as_asgi()),
     path("ws/boards/follow-ups/", FollowUpsBoardConsumer.as_asgi()),
     path("ws/boards/clocks/", ClocksBoardConsumer.as_asgi()),
+    path("ws/me/now/", NowConsumer.as_asgi()),
     re_path(r"", NoSuchSocket.as_asgi()),  # anything else: refused, not a server error
 ]

@@ -1,8 +1,9 @@
 """Harbour settings: one file, fed only by the environment.
 
 With no configuration at all Harbour runs as the "embedded default": SQLite under var/, an in-memory
-channel layer and debug on, which is what `make run` gives a fresh machine. Production sets DATABASE_URL
-(PostgreSQL), REDIS_URL (Redis channel layer), SECRET_KEY, DEBUG=0, ALLOWED_HOSTS and the email settings.
+channel layer, debugging off and a secret key made once and kept in var/, which is what `make run` gives a
+fresh machine. Production sets DATABASE_URL (PostgreSQL), REDIS_URL (Redis channel layer), SECRET_KEY,
+ALLOWED_HOSTS, HARBOUR_BASE_URL and the email settings. DEBUG=1 is for a developer's own machine only.
 Every helper below fails loudly on a value it cannot read, so a typo in an environment variable stops the
 process at start-up instead of silently falling back to a default.
 """
@@ -10,6 +11,8 @@ process at start-up instead of silently falling back to a default.
 from __future__ import annotations
 
 import os
+import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -59,16 +62,63 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", default=True)
+def stored_secret_key(path: Path) -> str:
+    """The key kept in a file: read it, or make it the first time. Two processes starting at once must end
+    up with the same key (a session signed by one is read by the other), so each writes a candidate to a
+    private file of its own (mkstemp: O_EXCL, mode 0600) and publishes it with a hard link, which is atomic
+    and never replaces an existing file: the first wins, the others read the winner's, and nobody ever
+    reads a half-written key."""
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, draft = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")
+        try:
+            with os.fdopen(handle, "w") as candidate:
+                candidate.write(secrets.token_urlsafe(50) + "\n")
+                candidate.flush()
+                os.fsync(candidate.fileno())
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass  # another process was first: use its key
+            except OSError:  # a file system without hard links: create it exclusively instead
+                try:
+                    with os.fdopen(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "w") as kept:
+                        kept.write(Path(draft).read_text())
+                except FileExistsError:
+                    pass
+        finally:
+            os.unlink(draft)
+        key = path.read_text().strip()
+    if len(key) < 32:
+        raise ImproperlyConfigured(
+            f"{path} does not hold a usable secret key. Delete it and Harbour makes a new one (everyone then "
+            "signs in again), or set SECRET_KEY.")
+    return key
+
+
+# Off unless a developer turns it on: a debug page shows settings and code to whoever reaches it.
+DEBUG = env_bool("DEBUG", default=False)
+
+# Lower case, so the password in it never becomes a setting (settings are what error reports list).
+database_url = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'harbour.sqlite3'}"
+# SQLite is one file on one machine; any other database may be shared by processes on several machines,
+# which must all sign sessions, CSRF tokens and password-reset links with one key.
+SHARED_DATABASE = not database_url.startswith("sqlite:")
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off. Harbour refuses to start without it.")
-    # Local development only: a fixed, obviously insecure key so sessions survive restarts.
-    SECRET_KEY = "harbour-insecure-development-key-never-use-in-production"  # noqa: S105
+    if SHARED_DATABASE and not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off and DATABASE_URL names a shared database (PostgreSQL): "
+            "every process must sign with the same key. Harbour refuses to start without it.")
+    # The embedded default (and a developer's machine): made once, kept beside the database, so sessions
+    # survive restarts and no key is ever published in the code.
+    SECRET_KEY = stored_secret_key(VAR_DIR / "secret_key")
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+# Harbour answers only to the names it is told; on a fresh machine, only to itself.
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -129,7 +179,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "incidents.context_processors.live",
-                "incidents.context_processors.clocks",
+                "config.context_processors.nav",
                 "comms.context_processors.comms",
                 "support.context_processors.support",
             ],
@@ -139,7 +189,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'harbour.sqlite3'}",
+        database_url,
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
@@ -175,7 +225,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "incidents.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "incident-list"
+LOGIN_REDIRECT_URL = "now"
 LOGOUT_REDIRECT_URL = "login"
 
 # Sign-in throttling: after repeated failures for one username from one address, that pair waits. Counting
@@ -230,6 +280,10 @@ else:
 
 # How often each open socket checks, through the channel layer, that live updates still reach it.
 HARBOUR_LIVE_HEARTBEAT_SECONDS = env_int("HARBOUR_LIVE_HEARTBEAT_SECONDS", 20)
+# A "What needs you now" page reads its person's list again this long after a change that may be on it
+# (so a burst of changes costs one read), and every so often anyway, as things fall due by themselves.
+HARBOUR_NOW_SETTLE_MS = env_int("HARBOUR_NOW_SETTLE_MS", 300)
+HARBOUR_NOW_RECHECK_SECONDS = env_int("HARBOUR_NOW_RECHECK_SECONDS", 60)
 
 # --- Background work -------------------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
@@ -316,7 +370,18 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 10)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG:
+# Served over HTTPS (directly or behind a TLS-terminating proxy): secure cookies, HSTS and a redirect from
+# plain HTTP. On by default where Harbour is evidently deployed (an https:// base URL, a shared database, or
+# names other than this machine's own to answer to, with debugging off); off for the embedded default, whose
+# plain http://127.0.0.1:8000 could not keep a Secure cookie, so nobody could sign in.
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
+HARBOUR_HTTPS = env_bool(
+    "HARBOUR_HTTPS",
+    default=(env_str("HARBOUR_BASE_URL") or "").lower().startswith("https://")
+    or (not DEBUG and (SHARED_DATABASE or not set(ALLOWED_HOSTS) <= LOOPBACK_HOSTS)),
+)
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"  # Harbour's 403 page, in words, not Django's
+if HARBOUR_HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
@@ -341,7 +406,9 @@ LOGGING = {
 # --- Harbour ---------------------------------------------------------------------------------------------
 # A decision written more than this many minutes after it was taken needs a reason (JESIP decision logs).
 HARBOUR_LATE_ENTRY_MINUTES = env_int("HARBOUR_LATE_ENTRY_MINUTES", 15)
-# Links in emails point here.
+# Links in emails point here. Left unset, `manage.py serve` puts the address it was started on here
+# (config/management/commands/serve.py); the senders read it when they send, never at import.
+HARBOUR_BASE_URL_SET = env_str("HARBOUR_BASE_URL") is not None
 HARBOUR_BASE_URL = (env_str("HARBOUR_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
 # Filled into holding-statement templates as {service_area}.
 HARBOUR_SERVICE_AREA = env_str("HARBOUR_SERVICE_AREA", "children's and families' services")

@@ -65,7 +65,9 @@ def origin_allowed(scope) -> bool:
     if not origin or not host:
         return False
     domain, _ = split_domain_port(host)
-    allowed_hosts = settings.ALLOWED_HOSTS or (["127.0.0.1", "localhost", "[::1]"] if settings.DEBUG else [])
+    # Exactly the hosts Django's request.get_host() accepts, so a page and its socket agree: ALLOWED_HOSTS
+    # (127.0.0.1, localhost and [::1] unless configured), or, set empty while debugging, Django's own.
+    allowed_hosts = settings.ALLOWED_HOSTS or ([".localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
     if not domain or not validate_host(domain, allowed_hosts):
         return False
     scheme = "https" if scope.get("scheme") in ("wss", "https") else "http"

@@ -27,4 +27,8 @@ urlpatterns = [
     path("", include("incidents.urls")),
 ]
 
+# Harbour's own error answers: pages in its layout, JSON under /api/ (config/views.py).
+handler400 = "config.views.bad_request"
+handler403 = "config.views.permission_denied"
 handler404 = "config.views.not_found"
+handler500 = "config.views.server_error"

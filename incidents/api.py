@@ -32,10 +32,13 @@ from .serializers import (
     MembershipSerializer,
     NotificationRecordSerializer,
     NotificationSerializer,
+    NowSerializer,
     ObligationDoneSerializer,
     ObligationNotApplicableSerializer,
     ObligationSerializer,
     PlaybookSerializer,
+    SearchQuerySerializer,
+    SearchSerializer,
     TimelineEventSerializer,
     TokenRequestSerializer,
     TokenResponseSerializer,
@@ -327,3 +330,30 @@ class NotificationListApi(generics.ListAPIView):
         notification = services.notification_record(actor=request.user, incident_id=incident_id,
                                                     **_parse(NotificationRecordSerializer, request))
         return Response(NotificationSerializer(notification).data, status=status.HTTP_201_CREATED)
+
+
+# --- what needs me now -------------------------------------------------------------------------------------
+
+
+class NowApi(APIView):
+    @extend_schema(responses=NowSerializer)
+    def get(self, request):
+        """Everything that waits on you, soonest first: approvals, releases and what blocks them, deadlines
+        due or overdue, decisions due for review, check-ins and debriefs, unread briefings, requests for
+        support (wellbeing leads) and media enquiries past their deadline. Each says why it is yours and
+        links to where you act on it."""
+        return Response(NowSerializer({"items": selectors.now_for(request.user)}).data)
+
+
+# --- search ------------------------------------------------------------------------------------------------
+
+
+class SearchApi(APIView):
+    @extend_schema(parameters=[SearchQuerySerializer], responses=SearchSerializer)
+    def get(self, request):
+        """Incidents, decisions and messages you can see, by words or by an incident's reference, best match
+        first, at most 50. What you may not see is never found, nor counted."""
+        query = SearchQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        found = selectors.search(request.user, query.validated_data["q"])
+        return Response(SearchSerializer({"query": found.query, "results": found.hits}).data)

@@ -19,6 +19,8 @@ urlpatterns = [
     path("obligations/<int:obligation_id>/not-applicable/", api.ObligationNotApplicableApi.as_view(),
          name="api-obligation-not-applicable"),
     path("clocks/", api.ClocksApi.as_view(), name="api-clocks"),
+    path("me/now/", api.NowApi.as_view(), name="api-now"),
+    path("search/", api.SearchApi.as_view(), name="api-search"),
     path("playbooks/", api.PlaybookListApi.as_view(), name="api-playbooks"),
     path("incidents/<int:incident_id>/notifications/", api.NotificationListApi.as_view(),
          name="api-notification-list"),

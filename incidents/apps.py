@@ -12,6 +12,12 @@ class IncidentsConfig(AppConfig):
 
         register_sweep(tasks.sweep_due)
         register_sweep(tasks.sweep_clocks)
+        from .selectors import incident_now, register_now_source
+
+        register_now_source(incident_now, {"obligation": "Deadline", "decision_review": "Decision review"})
+        from .selectors import incident_search, register_search_source
+
+        register_search_source(incident_search, {"incident": "Incident", "decision": "Decision"})
         from .models import EventType as E
 
         realtime.redraw_on([E.INCIDENT_OPENED, E.INCIDENT_UPDATED, E.INCIDENT_STATUS_CHANGED], "summary")

@@ -63,9 +63,14 @@ class LiveSocket(AsyncJsonWebsocketConsumer):
             realtime.forget_layer()
             await self._close_paused(receive, send)
         finally:
-            beat = getattr(self, "_heartbeat", None)
-            if beat is not None:
-                beat.cancel()
+            self.stop_background()
+
+    def stop_background(self) -> None:
+        """Cancel what the socket runs beside its messages (its heartbeat; a subclass's own timers), however it
+        ended: a closed socket, or a channel layer that failed under it."""
+        beat = getattr(self, "_heartbeat", None)
+        if beat is not None:
+            beat.cancel()
 
     async def _close_paused(self, receive, send) -> None:
         try:
@@ -112,6 +117,13 @@ class LiveSocket(AsyncJsonWebsocketConsumer):
                            type(error).__name__, error)
             realtime.forget_layer()
             await self.close(code=realtime.CLOSE_LIVE_PAUSED)
+
+    @database_sync_to_async
+    def _sees(self, incident_id: int) -> bool:
+        """May the socket's person see this incident now? Asked of the policy afresh (memberships change)."""
+        user = self.scope["user"]
+        forget(user)
+        return selectors.visible_incidents(user).filter(pk=incident_id).exists()
 
     async def live_heartbeat(self, message) -> None:
         self._heard = asyncio.get_running_loop().time()
@@ -257,8 +269,94 @@ class ClocksBoardConsumer(LiveSocket):
         if await self._sees(event["incident"]):
             await self.send_json(realtime.panels_changed_message("board"))
 
+
+class NowConsumer(LiveSocket):
+    """The "What needs you now" socket: `/ws/me/now/`.
+
+    It joins the Now group and its person's own group. When a change may be on someone's list
+    (`realtime.now_may_change`), the socket reads its person's list again through every wing's policy,
+    a moment later so that a burst of changes costs one read, and sends `{"type": "now.changed"}` only
+    when the list differs from the one the page shows: nobody hears that something changed that is not
+    theirs to see. A change naming an incident the person may not see is not even read again. Things also
+    fall due with nothing changing, so the list is read again every HARBOUR_NOW_RECHECK_SECONDS.
+
+    The page gives the digest of the list it was drawn with (`?seen=`), so a change between drawing the
+    page and opening the socket is told at once.
+    """
+
+    person_group: str = ""
+    _digest: str = ""
+    _pending: asyncio.Future | None = None
+    _recheck: asyncio.Future | None = None
+    _again: bool = False  # something changed while the list was being read: read it once more
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close()
+            return
+        self.person_group = realtime.user_group(user.pk)
+        await self.channel_layer.group_add(self.person_group, self.channel_name)
+        await self.channel_layer.group_add(realtime.NOW_GROUP, self.channel_name)
+        await self.accept()
+        seen = _query_value(self.scope, "seen")
+        self._digest = await self._read()
+        if seen and seen != self._digest:
+            await self.send_json(realtime.now_changed_message())
+        self._recheck = asyncio.ensure_future(self._every())
+
+    def stop_background(self) -> None:
+        super().stop_background()
+        for task in (self._pending, self._recheck):
+            if task is not None:
+                task.cancel()
+
+    async def disconnect(self, code: int) -> None:
+        self.stop_background()
+        for group in (self.person_group, realtime.NOW_GROUP):
+            if group:
+                await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def now_maybe(self, event) -> None:
+        incident = event.get("incident")
+        if incident is not None and not await self._sees(incident):
+            return
+        self._soon()
+
+    async def access_changed(self, event) -> None:
+        self._soon()
+
+    def _soon(self) -> None:
+        if self._pending is None or self._pending.done():
+            self._pending = asyncio.ensure_future(self._look_again())
+        else:
+            self._again = True  # the read under way may have begun before this change
+
+    async def _look_again(self) -> None:
+        while True:
+            await asyncio.sleep(settings.HARBOUR_NOW_SETTLE_MS / 1000)
+            self._again = False
+            digest = await self._read()
+            if digest != self._digest:
+                self._digest = digest
+                await self.send_json(realtime.now_changed_message())
+            if not self._again:
+                return
+
+    async def _every(self) -> None:
+        while True:
+            await asyncio.sleep(settings.HARBOUR_NOW_RECHECK_SECONDS)
+            self._soon()
+
     @database_sync_to_async
-    def _sees(self, incident_id: int) -> bool:
+    def _read(self) -> str:
         user = self.scope["user"]
         forget(user)
-        return selectors.visible_incidents(user).filter(pk=incident_id).exists()
+        return selectors.now_digest(selectors.now_for(user))
+
+
+def _query_value(scope, name: str) -> str:
+    from urllib.parse import parse_qs
+
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name) or [""]
+    return values[0][:64]

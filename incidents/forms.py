@@ -7,6 +7,7 @@ import datetime as dt
 
 from django import forms
 from django.conf import settings
+from django.forms.utils import ErrorDict
 from django.urls import reverse
 
 from config.api_fields import EARLIEST_YEAR, LATEST_YEAR, within_sane_years
@@ -25,6 +26,7 @@ from .models import (
     User,
     max_length,
 )
+from .selectors import SEARCH_EMPTY, SEARCH_MAX_LENGTH, SEARCH_TOO_LONG
 
 REASON = max_length(Membership, "reason")
 
@@ -98,11 +100,14 @@ class HarbourForm(forms.Form):
 
 class IncidentForm(HarbourForm):
     title = forms.CharField(max_length=max_length(Incident, "title"), error_messages={"required": "Enter a title."})
+    # Nothing chosen to start with: an incident's kind and severity are picked on purpose, never by leaving a
+    # default in place ("Choose…" submits as empty, which is the required error).
     kind = forms.ChoiceField(
-        label="Kind of incident", choices=IncidentKind.choices,
+        label="Kind of incident", choices=[("", "Choose…"), *IncidentKind.choices],
         error_messages={"required": "Choose the kind of incident."},
     )
-    severity = forms.ChoiceField(choices=Severity.choices, error_messages={"required": "Choose a severity."})
+    severity = forms.ChoiceField(choices=[("", "Choose…"), *Severity.choices],
+                                 error_messages={"required": "Choose the severity."})
     occurred_at = DateTimeLocalField(
         label="When it happened", help_text="As far as is known.",
         error_messages={"required": "Enter when it happened.", "invalid": "Enter when it happened as a date and time."},
@@ -132,17 +137,17 @@ class TransitionForm(HarbourForm):
     )
 
 
-class MemberAddForm(HarbourForm):
+class MemberRowForm(HarbourForm):
+    """One person and their role: a row of the add-members form (and how other forms read a person typed)."""
+
     id_prefix = "member"
     user = forms.CharField(
         label="Member of staff", help_text="Start typing a name or username.",
         error_messages={"required": "Choose a member of staff."},
     )
-    role = forms.ChoiceField(choices=MemberRole.choices, initial=MemberRole.MEMBER)
-    reason = forms.CharField(
-        label="Why are they being added?", max_length=REASON,
-        error_messages={"required": "Enter why they are being added."},
-    )
+    # Nothing chosen for them: a role is given on purpose.
+    role = forms.ChoiceField(choices=[("", "Choose…"), *MemberRole.choices],
+                             error_messages={"required": "Choose their role."})
 
     def clean_user(self) -> str:
         """The picker shows "username — Full Name"; accept the whole label, the username, or (without
@@ -154,6 +159,76 @@ class MemberAddForm(HarbourForm):
         if len(named) == 2:
             raise forms.ValidationError(f"More than one person is called {typed}: give their username.")
         return named[0] if named else typed
+
+
+MEMBER_ROWS_SHOWN = 3  # empty rows offered without JavaScript; with it, "Add another person" adds more
+MEMBER_ROWS_MAX = 50
+
+
+class MemberAddForm(HarbourForm):
+    """Several people at once, each with a role, for one reason. Rows are posted as repeated `user` and
+    `role` fields, in order; a row left empty is no row. Each row is a MemberRowForm whose ids are its own
+    (`member_user`, `member_2_user`…), so the error summary links to the row in error."""
+
+    id_prefix = "member"
+    reason = forms.CharField(
+        label="Why are they being added?", max_length=REASON,
+        help_text="Kept on record for each person added.",
+        error_messages={"required": "Enter why they are being added."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            users, roles = self.data.getlist("user"), self.data.getlist("role")
+            pairs = [(u, roles[i] if i < len(roles) else "") for i, u in enumerate(users)]
+            filled = [(u, r) for u, r in pairs if u.strip() or r.strip()][:MEMBER_ROWS_MAX]
+            self.rows = [self._row(i, {"user": u, "role": r}) for i, (u, r) in enumerate(filled or [("", "")])]
+        else:
+            self.rows = [self._row(i, None) for i in range(MEMBER_ROWS_SHOWN)]
+
+    @staticmethod
+    def _row(index: int, data) -> MemberRowForm:
+        return MemberRowForm(data, auto_id="member_%s" if index == 0 else f"member_{index + 1}_%s")
+
+    def is_valid(self) -> bool:
+        rows_valid = [row.is_valid() for row in self.rows]  # every row checked, so every error shows at once
+        return super().is_valid() and all(rows_valid)
+
+    # The error summary (and any page that asks `form.errors`) sees the rows' errors as this form's: its
+    # fields are the rows' fields, in order, then the reason, each linking to its own input.
+    @property
+    def errors(self):
+        own = super().errors
+        rows = getattr(self, "rows", ())
+        if not any(row.errors for row in rows):
+            return own
+        merged = ErrorDict(own)
+        for index, row in enumerate(rows):
+            merged.update({f"{index + 1}.{name}": errors for name, errors in row.errors.items()})
+        return merged
+
+    def __iter__(self):
+        for row in self.rows:
+            yield from row
+        yield from super().__iter__()
+
+    def service_values(self) -> dict:
+        return {"rows": [(row.cleaned_data["user"], row.cleaned_data["role"]) for row in self.rows],
+                "reason": self.cleaned_data["reason"]}
+
+    def apply_row_errors(self, errors: dict[int, dict[str, list[str]]]) -> None:
+        """The service's errors, row by row; a problem with the reason is the shared field's, said once."""
+        for index, fields in errors.items():
+            for field, messages in fields.items():
+                for message in messages:
+                    if field == "reason":
+                        if message not in self.errors.get("reason", []):
+                            self.add_error("reason", message)
+                    else:
+                        self.rows[index].add_error(field if field in self.rows[index].fields else "user", message)
+            self.rows[index]._describe_errors()
+        self._describe_errors()
 
 
 class MemberRemoveForm(HarbourForm):
@@ -261,3 +336,17 @@ class NotificationForm(HarbourForm):
         # Nothing chosen for them: a step is picked on purpose.
         self.fields["step"].choices = [("", "Choose…"), *steps]
         self.fields["method"].choices = [("", "Choose…"), *NotifyMethod.choices]
+
+
+# --- search ------------------------------------------------------------------------------------------------
+
+
+class SearchForm(HarbourForm):
+    """`/search/?q=`: words, or an incident's reference. An empty query is no error, only nothing asked."""
+
+    q = forms.CharField(
+        label="Search incidents, decisions and messages", max_length=SEARCH_MAX_LENGTH,
+        help_text="Words from a title, summary, decision or message, or a reference such as INC-2026-0001.",
+        error_messages={"required": SEARCH_EMPTY, "max_length": SEARCH_TOO_LONG},
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}),
+    )

@@ -48,12 +48,18 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def send_now(group: str, message: dict[str, Any]) -> None:
+def send_now(group: str, message: dict[str, Any], *also: tuple[str, dict[str, Any]]) -> None:
+    """Send to the group (and to any others given with it, in one hop to the event loop)."""
     layer = get_channel_layer()
     if layer is None:
         return
+
+    async def send_all() -> None:
+        for to, what in ((group, message), *also):
+            await layer.group_send(to, what)
+
     try:
-        async_to_sync(layer.group_send)(group, message)
+        async_to_sync(send_all)()
     except Exception as error:  # noqa: BLE001 - a broken layer must never undo or fail a committed change
         logger.warning("Live update to %s not sent (channel layer unavailable: %s: %s); clients will resync.",
                        group, type(error).__name__, error)
@@ -90,8 +96,8 @@ async def _retire(layer) -> None:
         logger.info("A dropped channel layer could not be flushed: %s", error)
 
 
-def broadcast_on_commit(group: str, message: dict[str, Any]) -> None:
-    transaction.on_commit(lambda: send_now(group, message))
+def broadcast_on_commit(group: str, message: dict[str, Any], *also: tuple[str, dict[str, Any]]) -> None:
+    transaction.on_commit(lambda: send_now(group, message, *also))
 
 
 def timeline_event_message(event_payload: dict[str, Any]) -> dict[str, Any]:
@@ -134,3 +140,27 @@ def clocks_changed_message(incident_id: int) -> dict[str, Any]:
     """To the Clocks boards: this incident's obligations changed. Each socket asks the policy whether its
     person may see the incident before it says anything (incidents/consumers.py)."""
     return {"type": "clocks.changed", "incident": incident_id}
+
+
+# Every "What needs you now" socket. A change that may be on someone's list says so here, naming its
+# incident when it has one; each socket reads its own person's list again through the policies and tells
+# its page only when that list is no longer what the page shows (incidents/consumers.py NowConsumer).
+NOW_GROUP = "now"
+
+
+def now_may_change(incident_id: int | None = None, *, person_id: int | None = None) -> None:
+    """After commit: something that may wait on someone changed. With an incident, only people who may see
+    it look again; with a person, only they do; with neither (a briefing delivered to all staff, a check-in
+    moved), every open Now page does."""
+    broadcast_on_commit(*now_maybe(incident_id, person_id=person_id))
+
+
+def now_maybe(incident_id: int | None = None, *, person_id: int | None = None) -> tuple[str, dict[str, Any]]:
+    """The group and message of `now_may_change`, to send along with another broadcast in one hop."""
+    return (user_group(person_id) if person_id is not None else NOW_GROUP,
+            {"type": "now.maybe", "incident": incident_id})
+
+
+def now_changed_message() -> dict[str, Any]:
+    """To a Now page: your list changed; fetch it again. Says nothing of what."""
+    return {"type": "now.changed"}

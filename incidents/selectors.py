@@ -6,20 +6,42 @@ for them; the panels below take an incident already fetched that way.
 
 from __future__ import annotations
 
+import functools
+import operator
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.db import connections
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Concat
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from config.errors import InvalidInput
 from config.paging import BAD_CURSOR, CURSOR_PARAM, Keyset, Page, decode, encode, sane_time
 
 from .models import (
     Decision,
+    EventType,
     Incident,
+    IncidentStatus,
     Membership,
     Notification,
     Obligation,
@@ -29,7 +51,7 @@ from .models import (
     TimelineEvent,
     User,
 )
-from .policy import Action, ObligationAction, incidents, obligations
+from .policy import COMMAND, Action, ObligationAction, incidents, obligations
 from .rules import Actor
 
 # The order of each list, newest first, and the key that pages it (config/paging.py).
@@ -67,14 +89,45 @@ def timeline(incident_id: int, *, after: int | None = None) -> QuerySet[Timeline
     return events.order_by(*TIMELINE.within, *TIMELINE.fields)
 
 
-def timeline_payloads(incident_id: int, *, before: int | None, size: int) -> list[dict]:
-    """Up to `size` events older than `before` (newest first), as payloads read straight from their
-    columns: the export reads every event, and building a model for each cost most of its time."""
+def timeline_export(incident_id: int, *, after: int | None, size: int) -> list[tuple]:
+    """Up to `size` events after the event `after`, oldest first (a record is read from its beginning), as
+    plain rows (id, at, actor's username, actor's full name, type, summary) read straight from their
+    columns: the export reads every event, and building a model for each cost most of its time. Read
+    forward through the (incident, id) index, as catching up is."""
     events = TimelineEvent.objects.filter(incident_id=incident_id)
-    if before is not None:
-        events = events.filter(id__lt=before)
-    rows = events.order_by(*TIMELINE.within, *TIMELINE.fields).values_list(*TimelineEvent.PAYLOAD_COLUMNS)
-    return [TimelineEvent.payload_of(row) for row in rows[:size]]
+    if after is not None:
+        events = events.filter(id__gt=after)
+    rows = events.order_by(*CATCH_UP.within, *CATCH_UP.fields).values_list(*TimelineEvent.PAYLOAD_COLUMNS)
+    return list(rows[:size])
+
+
+# What each timeline event type is called ("Decision recorded"), for people: each wing names its own from
+# AppConfig.ready(), as it registers its history sources.
+_EVENT_LABELS: dict[str, str] = {}
+
+
+def register_event_types(choices) -> None:
+    """Name a wing's timeline event types: a TextChoices of them (incidents.models.EventType)."""
+    _EVENT_LABELS.update({str(value): str(label) for value, label in choices.choices})
+
+
+def event_label(event_type: str) -> str:
+    """What a person calls an event of this type; one no wing names reads as its words, never as a code."""
+    if event_type in _EVENT_LABELS:
+        return _EVENT_LABELS[event_type]
+    return event_type.replace(".", " ").replace("_", " ").capitalize()
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def uk_time(when: datetime, zone: tzinfo | None = None) -> str:
+    """A time as a person in the UK reads it in a record: local time, with the year, "24 Nov 2026, 09:15",
+    as templates write {{ at|date:"j M Y, H:i" }}. Written out by hand, and given the zone by a caller
+    with many: the export formats every event of a long timeline, and Django's date formatting and its
+    look-up of the current zone cost ten times as much as the rest of a row."""
+    local = when.astimezone(zone or timezone.get_current_timezone())
+    return f"{local.day} {_MONTHS[local.month - 1]} {local.year}, {local.hour:02}:{local.minute:02}"
 
 
 def decisions(incident: Incident) -> QuerySet[Decision]:
@@ -118,10 +171,16 @@ def members(incident: Incident) -> QuerySet[Membership]:
 
 @dataclass
 class FieldChange:
+    """One field's change. `old` and `new` are what the API has always given (a choice by its label, a
+    person by username, a time in ISO 8601); `old_text` and `new_text` are what a person reads on the
+    page: "yes", "Press statement", "Alice Adams", "24 Nov 2026, 09:15"."""
+
     field: str
-    label: str
+    label: str  # the field's verbose name ("content note"); pages show it with a capital
     old: Any
     new: Any
+    old_text: Any = ""  # a str once the history is read (a _Ref until its record is named)
+    new_text: Any = ""
 
 
 @dataclass
@@ -153,14 +212,26 @@ _ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 _SKIP_FIELDS = {"updated_at", "id"}
 
 
-def _display(model, field_name: str, value: Any, names: dict[int, str]) -> Any:
+_EMPTY = (None, "", [], {})
+# A stored code in a list (a release's overridden gates: "staff_not_briefed"), read as words.
+_CODE = re.compile(r"[a-z]+(?:_[a-z]+)+")
+
+
+def _person(value: int, names: dict[int, tuple[str, str]]) -> tuple[str, str]:
+    """(username, display name) of a person named in the history."""
+    if value not in names:
+        found = User.objects.filter(pk=value).values_list("username", "full_name").first()
+        names[value] = (found[0], found[1] or found[0]) if found else ("unknown", "a former user")
+    return names[value]
+
+
+def _display(model, field_name: str, value: Any, names: dict[int, tuple[str, str]]) -> Any:
+    """The value as the API gives it."""
     if value is None or value == "":
         return value
     model_field = model._meta.get_field(field_name)
     if model_field.is_relation and model_field.related_model is User:
-        if value not in names:
-            names[value] = User.objects.filter(pk=value).values_list("username", flat=True).first() or "unknown"
-        return names[value]
+        return _person(value, names)[0]
     if model_field.is_relation:
         return value
     if model_field.choices:
@@ -170,7 +241,40 @@ def _display(model, field_name: str, value: Any, names: dict[int, str]) -> Any:
     return value
 
 
-def _entry(record, previous, label: str, describe, names: dict[int, str]) -> HistoryEntry | None:
+@dataclass(frozen=True)
+class _Ref:
+    """A record another field points at, named once the page is read (one query per kind of record)."""
+
+    model: type
+    pk: Any
+
+
+def _text(model, field_name: str, value: Any, names: dict[int, tuple[str, str]]) -> Any:
+    """The value as a person reads it: yes or no, a choice's label, a person's name, a UK time, the record
+    pointed at by its name (a _Ref until then)."""
+    if value in _EMPTY:
+        return "(empty)"
+    model_field = model._meta.get_field(field_name)
+    if model_field.is_relation and model_field.related_model is User:
+        return _person(value, names)[1]
+    if model_field.is_relation:
+        return _Ref(model_field.related_model, value)
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return uk_time(value)
+    if isinstance(value, date):
+        return date_format(value, "j M Y")
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item).replace("_", " ").capitalize() if _CODE.fullmatch(str(item)) else str(item)
+                         for item in value)
+    return str(value)
+
+
+def _entry(record, previous, source: HistorySource, describe,
+           names: dict[int, tuple[str, str]]) -> HistoryEntry | None:
     """One audited change, described field by field against the record before it (None: nothing a reader
     needs changed, e.g. only a bookkeeping time)."""
     model = record.instance_type
@@ -185,15 +289,18 @@ def _entry(record, previous, label: str, describe, names: dict[int, str]) -> His
                 label=str(model._meta.get_field(change.field).verbose_name),
                 old=_display(model, change.field, change.old, names),
                 new=_display(model, change.field, change.new, names),
+                old_text=_text(model, change.field, change.old, names),
+                new_text=_text(model, change.field, change.new, names),
             ))
     elif record.history_type == "+":
         for f in model._meta.concrete_fields:
-            if f.name in _SKIP_FIELDS or f.name == "incident":
+            if f.name in _SKIP_FIELDS or f.name in source.parent:
                 continue
             value = getattr(record, f.attname)
-            if value not in (None, ""):
+            if value not in _EMPTY:
                 changes.append(FieldChange(
-                    field=f.name, label=str(f.verbose_name), old=None, new=_display(model, f.name, value, names)
+                    field=f.name, label=str(f.verbose_name), old=None, new=_display(model, f.name, value, names),
+                    old_text="(empty)", new_text=_text(model, f.name, value, names),
                 ))
     if record.history_type == "~" and not changes:
         return None
@@ -202,7 +309,7 @@ def _entry(record, previous, label: str, describe, names: dict[int, str]) -> His
         at=record.history_date,
         user=user.username if user else None,
         user_name=user.display_name if user else "Harbour",
-        model=label,
+        model=source.label,
         object=describe(record),
         action=_ACTIONS[record.history_type],
         reason=record.history_change_reason or "",
@@ -217,6 +324,9 @@ class HistorySource:
     label: str
     records: Callable[[Incident], QuerySet]  # the historical rows belonging to the incident
     describe: Callable[[Incident], Callable[[Any], str]]
+    # What a row's name already says (an approval's message), left out of what a new row is listed with,
+    # as the incident is.
+    parent: tuple[str, ...] = ("incident",)
 
 
 _HISTORY_SOURCES: list[HistorySource] = []
@@ -229,8 +339,9 @@ def register_history_source(source: HistorySource) -> None:
 
 
 def _membership_namer(incident: Incident) -> Callable[[Any], str]:
-    usernames = dict(incident.memberships.values_list("id", "user__username"))
-    return lambda r: f"Membership of {usernames.get(r.id, 'a former member')}"
+    people = {pk: full_name or username
+              for pk, username, full_name in incident.memberships.values_list("id", "user__username", "user__full_name")}
+    return lambda r: f"Membership of {people.get(r.id, 'a former member')}"
 
 
 register_history_source(HistorySource(
@@ -239,6 +350,7 @@ register_history_source(HistorySource(
     "Membership", lambda i: Membership.history.filter(incident_id=i.pk), _membership_namer))
 register_history_source(HistorySource(
     "Decision", lambda i: Decision.history.filter(incident_id=i.pk), lambda i: (lambda r: f"Decision {r.number}")))
+register_event_types(EventType)
 
 
 def _before(key: list, source: int) -> Q:
@@ -275,9 +387,10 @@ def history(incident: Incident, cursor: str | None = None, size: int | None = No
     if key is not None and not 0 <= key[1] < len(_HISTORY_SOURCES):
         raise InvalidInput({param: BAD_CURSOR})  # it names no source: not one of ours
     # Nearly every person named in the history has been a member: one query names them all.
-    names: dict[int, str] = dict(
-        User.objects.filter(memberships__incident=incident).values_list("id", "username").distinct()
-    )
+    names: dict[int, tuple[str, str]] = {
+        pk: (username, full_name or username) for pk, username, full_name in
+        User.objects.filter(memberships__incident=incident).values_list("id", "username", "full_name").distinct()
+    }
     entries: list[tuple] = []
     for _round in range(HISTORY_ROUNDS):
         found, key = _history_read(incident, key, size - len(entries), names)
@@ -285,13 +398,35 @@ def history(incident: Incident, cursor: str | None = None, size: int | None = No
         if key is None or len(entries) >= size:
             break
     entries.sort(key=lambda e: e[:3], reverse=True)
+    _name_records(incident, [e[3] for e in entries])
     return Page([e[3] for e in entries], encode(key) if key is not None else None, cursor or None)
+
+
+def _name_records(incident: Incident, entries: list[HistoryEntry]) -> None:
+    """Name every record the page's changes point at ("Corrects: Decision 3"), a query per kind of record,
+    by the name its own history source gives it, else by what it calls itself."""
+    refs = {value for entry in entries for change in entry.changes for value in (change.old_text, change.new_text)
+            if isinstance(value, _Ref)}
+    wanted: dict[type, set] = {}
+    for ref in refs:
+        wanted.setdefault(ref.model, set()).add(ref.pk)
+    named: dict[_Ref, str] = {}
+    for model, pks in wanted.items():
+        source = next((s for s in _HISTORY_SOURCES if s.records(incident).model.instance_type is model), None)
+        describe = source.describe(incident) if source is not None else str
+        found = model._default_manager.in_bulk(pks)
+        named.update({_Ref(model, pk): describe(found[pk]) if pk in found else "a record since deleted" for pk in pks})
+    for entry in entries:
+        for change in entry.changes:
+            change.old_text = named.get(change.old_text, change.old_text)
+            change.new_text = named.get(change.new_text, change.new_text)
 
 
 HISTORY_ROUNDS = 4
 
 
-def _history_read(incident: Incident, key: list | None, size: int, names: dict[int, str]) -> tuple[list, list | None]:
+def _history_read(incident: Incident, key: list | None, size: int,
+                  names: dict[int, tuple[str, str]]) -> tuple[list, list | None]:
     """Up to `size` records after `key`, described; and the key of the last one read, if more follow."""
     candidates = []
     for index, source in enumerate(_HISTORY_SOURCES):
@@ -313,7 +448,7 @@ def _history_read(incident: Incident, key: list | None, size: int, names: dict[i
         previous = model.objects.in_bulk(wanted) if wanted else {}
         describe = source.describe(incident)
         for record in mine:
-            entry = _entry(record, previous.get(record.previous_id), source.label, describe, names)
+            entry = _entry(record, previous.get(record.previous_id), source, describe, names)
             if entry is not None:
                 entries.append((record.history_date, index, record.history_id, entry))
     return entries, following
@@ -372,3 +507,515 @@ def playbooks() -> QuerySet[Playbook]:
     """The playbooks: the organisation's procedure, not any incident's detail, so every member of staff may
     read them."""
     return Playbook.objects.prefetch_related("obligations", "ladder").order_by(*PLAYBOOKS.fields)
+
+
+# --- what needs me now -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NowItem:
+    """One thing that waits on a person: what it is, why it is theirs, and where to act on it.
+
+    `incident` is set only when the person may see that incident (a wellbeing lead sees a request for
+    support from a restricted incident they are not in, but not the incident). `due_at` is when it falls
+    due, if it has a deadline; `since` is how long it has waited, which orders things that have none."""
+
+    kind: str
+    title: str
+    why: str
+    url: str
+    incident: Incident | None = None
+    due_at: datetime | None = None
+    since: datetime | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return self.due_at is not None and self.due_at <= timezone.now()
+
+    @property
+    def label(self) -> str:
+        return _NOW_LABELS.get(self.kind, self.kind)
+
+
+# Each wing says what of its own waits on a person (registered from its AppConfig.ready, as history
+# sources are): a function of the person and the time, returning NowItems already restricted by its policy,
+# and the kinds it returns, each with its label.
+_NOW_SOURCES: list[Callable[[User, datetime], list[NowItem]]] = []
+_NOW_LABELS: dict[str, str] = {}
+
+
+def register_now_source(source: Callable[[User, datetime], list[NowItem]], labels: dict[str, str]) -> None:
+    if source not in _NOW_SOURCES:
+        _NOW_SOURCES.append(source)
+    _NOW_LABELS.update(labels)
+
+
+def now_for(person: User, at: datetime | None = None) -> list[NowItem]:
+    """Everything that waits on the person, soonest first. Something with no deadline waits now: it comes
+    after what is already overdue and before what falls due later; among equals, the longest waiting first."""
+    at = at or timezone.now()
+    items = [item for source in _NOW_SOURCES for item in source(person, at)]
+    return sorted(items, key=lambda i: (i.due_at or at, i.since or at, i.kind, i.url))
+
+
+def now_fingerprint(items: list[NowItem]) -> tuple:
+    """What the person would see, to tell whether their list changed (the Now socket compares these)."""
+    return tuple((i.kind, i.url, i.title, i.why, i.due_at, i.overdue) for i in items)
+
+
+def now_digest(items: list[NowItem]) -> str:
+    """A short token of the list a page shows: its socket says so when the list is no longer this one."""
+    import hashlib
+
+    return hashlib.sha256(repr(now_fingerprint(items)).encode()).hexdigest()[:16]
+
+
+# How far ahead "due soon" looks for a decision's review.
+REVIEW_AHEAD = timedelta(hours=24)
+
+
+def incident_now(person: User, at: datetime) -> list[NowItem]:
+    """From the workspace: obligations due soon or overdue that the person may complete, and decisions of
+    live incidents due for review, for their incident's command and whoever took them."""
+    from django.urls import reverse
+
+    items: list[NowItem] = []
+    due = (obligations.restrict(person, ObligationAction.MARK_DONE)
+           .filter(status=ObligationStatus.PENDING, due_at__isnull=False)
+           .filter(Q(remind_at__lte=at) | Q(due_at__lte=at))
+           .exclude(incident__status=IncidentStatus.CLOSED)
+           .select_related("incident").order_by(*CLOCKS.fields)[:50])
+    for obligation in due:
+        overdue = obligation.due_at <= at
+        items.append(NowItem(
+            kind="obligation", title=f"{obligation.title}", incident=obligation.incident,
+            why=("Past its deadline. " if overdue else "Due within a working day. ")
+                + "Record it done, or that it does not apply.",
+            url=reverse("incident-detail", args=[obligation.incident_id]) + "#clocks",
+            due_at=obligation.due_at, since=obligation.started_at))
+    command = incidents.restrict(person, COMMAND).values("pk")
+    reviews = (Decision.objects.filter(review_at__lte=at + REVIEW_AHEAD, corrections__isnull=True)
+               .filter(Q(incident__in=command) | Q(decided_by=person, incident__in=visible_incidents(person)))
+               .exclude(incident__status=IncidentStatus.CLOSED)
+               .select_related("incident").order_by("review_at", "id")[:50])
+    for decision in reviews:
+        items.append(NowItem(
+            kind="decision_review", title=f"Review decision {decision.number}: {_short(decision.decision)}",
+            incident=decision.incident,
+            why=("Its review was due " if decision.review_at <= at else "Its review is due ")
+                + f"{local_time(decision.review_at)}.",
+            url=reverse("incident-detail", args=[decision.incident_id]) + "#decisions",
+            due_at=decision.review_at, since=decision.decided_at))
+    return items
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def local_time(when: datetime) -> str:
+    """A time as a person in England reads it: "Tue 24 Nov, 14:05"."""
+    from django.utils.dateformat import format as date_format
+
+    return date_format(timezone.localtime(when), "D j M, H:i")
+
+
+def only_visible_incidents(person: User, items: list[NowItem]) -> list[NowItem]:
+    """Drop the incident from any item whose incident the person may not see, in one query: a wellbeing
+    lead is asked to act on a request for support without learning of a restricted incident."""
+    named = {i.incident.pk for i in items if i.incident is not None}
+    if not named:
+        return items
+    seen = set(visible_incidents(person).filter(pk__in=named).values_list("pk", flat=True))
+    return [i if i.incident is None or i.incident.pk in seen else replace(i, incident=None) for i in items]
+
+
+# --- search ------------------------------------------------------------------------------------------------
+#
+# `/search/` and `GET /api/search/?q=`: incidents, decisions and messages, by words and by reference. Each
+# wing registers a source (as it registers what waits on a person); every source restricts through its
+# policy *before* it matches, so what a person may not see is never matched, never counted, never quoted.
+#
+# On PostgreSQL the words are matched by full-text search (English stemming: "flooding" finds "flood"),
+# ranked, and excerpted by ts_headline; elsewhere (the embedded SQLite) every word must appear somewhere in
+# the record, newest first. No index serves either, deliberately: the text is read from the rows the person
+# may see, and a council has hundreds of incidents and thousands of entries, not millions. (Not measured at
+# scale; a GIN index on the weighted vectors is the step to take if a search ever shows up as slow.)
+
+SEARCH_LIMIT = 50  # hits in all; no paging: a person adds words to narrow
+SEARCH_MAX_LENGTH = 200  # characters of a query
+SEARCH_CONFIG = "english"
+SNIPPET_LENGTH = 200  # characters, about two lines
+# ts_headline marks every word the query matched (in any of its forms) in the whole text, with two control
+# characters nobody types: the snippet is cut round the first, in Python, as it is on SQLite, and the marks
+# are taken out again. (Its own fragments drop stop words and punctuation at their edges.)
+_MARK, _END = "\x01", "\x02"
+_HEADLINE = {"start_sel": _MARK, "stop_sel": _END, "highlight_all": True}
+REFERENCE_RANK = 100.0  # above any word's rank: a reference found comes first
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One thing found: an incident, a decision or a message, always of an incident the person may see.
+
+    `snippet` is plain text (templates escape it): a short excerpt around what matched. `rank` orders hits of
+    every kind together, highest first (a reference found exactly, then how well the words match on
+    PostgreSQL); among equals, the newest first."""
+
+    kind: str
+    title: str
+    snippet: str
+    url: str
+    incident: Incident
+    when: datetime
+    rank: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return _SEARCH_LABELS.get(self.kind, self.kind)
+
+    @property
+    def is_the_incident(self) -> bool:
+        """The hit is the incident itself, which a page need not name twice."""
+        return self.kind == "incident"
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    hits: list[SearchHit]
+    more: bool  # more matched than are shown: "add words to narrow"
+
+
+# Each wing's source: a function of the person, the query and a limit, returning at most that many hits of
+# each of its kinds, already restricted by its policy; and the kinds it returns, each with its label.
+_SEARCH_SOURCES: list[Callable[[User, str, int], list[SearchHit]]] = []
+_SEARCH_LABELS: dict[str, str] = {}
+
+
+def register_search_source(source: Callable[[User, str, int], list[SearchHit]], labels: dict[str, str]) -> None:
+    if source not in _SEARCH_SOURCES:
+        _SEARCH_SOURCES.append(source)
+    _SEARCH_LABELS.update(labels)
+
+
+def search(person: User, query: str, limit: int = SEARCH_LIMIT) -> SearchResults:
+    """What the person may see that matches the words or the reference, best first, at most `limit` hits.
+    Each source is asked for one more than fits, so `more` is exact; each query costs the same however many
+    hits it finds (one query per kind, with the incident joined)."""
+    query = " ".join(query.split())[:SEARCH_MAX_LENGTH]
+    if not query:
+        return SearchResults(query, [], False)
+    hits = [hit for source in _SEARCH_SOURCES for hit in source(person, query, limit + 1)]
+    hits.sort(key=lambda h: (-h.rank, -h.when.timestamp(), h.kind, h.url))
+    return SearchResults(query, hits[:limit], len(hits) > limit)
+
+
+@dataclass(frozen=True)
+class TextSearch:
+    """How one kind of record is searched: its text fields with their weights ("A" counts most, then B, C,
+    D), and the fields its snippet is cut from."""
+
+    fields: dict[str, str]
+    snippet: tuple[str, ...]
+
+
+def search_words(query: str) -> list[str]:
+    """The words of a query, each once, without the quotes a person may put round them."""
+    words = (word.strip('"“”') for word in query.split())
+    return list(dict.fromkeys(word for word in words if word))
+
+
+# "INC-2026-0001", "inc 2026 1", "2026-0001", "0001", "1": a reference, whole or by its number.
+_REFERENCE = re.compile(r"(?:inc[-\s]*)?(?:(\d{4})[-\s]+)?0*(\d{1,6})", re.IGNORECASE)
+
+
+def reference_match(query: str, field_name: str = "reference") -> Q | None:
+    """The incidents a query names by reference (None: it is not a reference)."""
+    found = _REFERENCE.fullmatch(query.strip())
+    if found is None:
+        return None
+    year, number = found.groups()
+    if year:
+        return Q(**{f"{field_name}__iexact": f"INC-{int(year)}-{int(number):04d}"})
+    return Q(**{f"{field_name}__iendswith": f"-{int(number):04d}"})
+
+
+def _joined(fields: tuple[str, ...]):
+    if len(fields) == 1:
+        return F(fields[0])
+    parts: list = []
+    for name in fields:
+        parts += [F(name), Value("\n")]
+    return Concat(*parts[:-1], output_field=TextField())
+
+
+def text_search(queryset: QuerySet, query: str, how: TextSearch, *, also: Q | None = None) -> QuerySet:
+    """The rows of `queryset` (already restricted to what the person may see) that match the query, each
+    annotated with `search_rank`, and on PostgreSQL with `search_headline` for its snippet. `also`: rows
+    found whatever their words (an incident named by its reference), ranked above the rest."""
+    if connections[queryset.db].vendor == "postgresql":
+        from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+
+        vector = functools.reduce(operator.add, (SearchVector(name, config=SEARCH_CONFIG, weight=weight)
+                                                 for name, weight in how.fields.items()))
+        words = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
+        queryset = queryset.alias(search_document=vector).annotate(
+            search_headline=SearchHeadline(_joined(how.snippet), words, config=SEARCH_CONFIG, **_HEADLINE))
+        matched, rank = Q(search_document=words), SearchRank(vector, words)
+    else:
+        # Every word somewhere in the record (in any of its fields); nothing when there are no words.
+        matched = Q(pk__in=[])
+        words = search_words(query)
+        if words:
+            matched = functools.reduce(operator.and_, (
+                functools.reduce(operator.or_, (Q(**{f"{name}__icontains": word}) for name in how.fields))
+                for word in words))
+        rank = Value(0.0)
+    if also is not None:
+        matched |= also
+        rank = rank + Case(When(also, then=Value(REFERENCE_RANK)), default=Value(0.0))
+    return queryset.filter(matched).annotate(search_rank=ExpressionWrapper(rank, output_field=FloatField()))
+
+
+def search_snippet(row, query: str, how: TextSearch) -> str:
+    text = "\n".join(getattr(row, name) or "" for name in how.snippet)
+    return excerpt(text, query, getattr(row, "search_headline", None))
+
+
+def excerpt(text: str, query: str, headline: str | None = None, size: int = SNIPPET_LENGTH) -> str:
+    """A short plain-text excerpt of `text`, with "…" wherever it was cut: round the first word PostgreSQL
+    marked in its headline (which knows "flooded" matched "flooding"), else round the first of the query's
+    words found, else from its beginning."""
+    if headline and _MARK in headline:
+        before, after = headline.split(_MARK, 1)
+        before, after = " ".join(_unmarked(before).split()), " ".join(_unmarked(after).split())
+        text = f"{before} {after}".strip()
+        start = len(before) + 1 if before else 0
+    else:
+        text = " ".join(_unmarked(text).split())
+        found = [m.start() for word in search_words(query) if (m := re.search(re.escape(word), text, re.IGNORECASE))]
+        start = min(found, default=0)
+    if not text:
+        return ""
+    lead = size // 4  # some words before the match, for context
+    begin = 0 if start <= lead else text.rfind(" ", 0, start - lead) + 1
+    return _cut(text, begin, size)
+
+
+def _unmarked(text: str) -> str:
+    return text.replace(_MARK, "").replace(_END, "")
+
+
+def _cut(text: str, begin: int, size: int) -> str:
+    """`size` characters of `text` from `begin`, ended at a word's end where there is one."""
+    end = begin + size
+    if end >= len(text):
+        end = len(text)
+    else:
+        space = text.rfind(" ", begin + size // 2, end)
+        end = space if space > 0 else end
+    return ("…" if begin else "") + text[begin:end].strip() + ("…" if end < len(text) else "")
+
+
+INCIDENT_SEARCH = TextSearch({"title": "A", "summary": "B"}, ("summary",))
+DECISION_SEARCH = TextSearch({"decision": "A", "rationale": "B", "options_considered": "C", "information": "C"},
+                             ("decision", "rationale", "options_considered", "information"))
+
+
+def incident_search(person: User, query: str, limit: int) -> list[SearchHit]:
+    """Incidents by reference or by words in their title and summary; decisions by words in the entry, of
+    the incidents the person may see. A restricted incident's outsiders never reach its rows."""
+    from django.urls import reverse
+
+    seen = incidents.restrict(person, Action.VIEW)
+    found = text_search(seen, query, INCIDENT_SEARCH, also=reference_match(query))
+    hits = [SearchHit(kind="incident", title=incident.title, snippet=search_snippet(incident, query, INCIDENT_SEARCH),
+                      url=reverse("incident-detail", args=[incident.pk]), incident=incident,
+                      when=incident.opened_at, rank=incident.search_rank)
+            for incident in found.order_by("-search_rank", "-opened_at", "-id")[:limit]]
+    entries = text_search(Decision.objects.filter(incident__in=seen.values("pk")).select_related("incident"),
+                          query, DECISION_SEARCH)
+    hits += [SearchHit(kind="decision", title=f"Decision {entry.number}: {_short(entry.decision)}",
+                       snippet=search_snippet(entry, query, DECISION_SEARCH),
+                       url=reverse("incident-detail", args=[entry.incident_id]) + "#decisions",
+                       incident=entry.incident, when=entry.decided_at, rank=entry.search_rank)
+             for entry in entries.order_by("-search_rank", "-decided_at", "-id")[:limit]]
+    return hits
+
+
+SEARCH_EMPTY = "Enter words or a reference to search for."
+SEARCH_TOO_LONG = f"Search for {SEARCH_MAX_LENGTH} characters or fewer: a few distinctive words are enough."
+
+
+# --- the one-page summary (issue 11, point 7) --------------------------------------------------------------
+#
+# `/incidents/<id>/summary/`: a page for the Director and the Lead Member. The incident wing draws its own
+# parts (status, key decisions, clocks); each other wing adds its parts from AppConfig.ready(), as it adds
+# what waits on a person, so this wing never imports them. A section is data (read for a person who may see
+# the incident, the incident already fetched through the policy) and a template snippet that shows it. Open
+# actions are one table, a few rows from each wing.
+
+SUMMARY_DECISIONS = 5  # the latest decisions; the decision log has the rest
+
+
+@dataclass(frozen=True)
+class SummarySection:
+    """One part of the summary: `read(person, incident)` gives the snippet's `data` (None: nothing to say,
+    and the part is left out); `order` places it on the page (the incident wing uses 10, 30…)."""
+
+    key: str
+    order: int
+    template: str
+    read: Callable[[User, Incident], Any]
+
+
+@dataclass(frozen=True)
+class OpenAction:
+    """A line of the summary's "Open actions": what, how many, and a few words more (counts only for
+    anything that names a person's wellbeing)."""
+
+    what: str
+    count: int
+    detail: str = ""
+
+
+_SUMMARY_SECTIONS: dict[str, SummarySection] = {}
+_OPEN_ACTIONS: list[Callable[[User, Incident], list[OpenAction]]] = []
+
+
+def register_summary_section(section: SummarySection) -> None:
+    _SUMMARY_SECTIONS[section.key] = section
+
+
+def register_open_actions(source: Callable[[User, Incident], list[OpenAction]]) -> None:
+    if source not in _OPEN_ACTIONS:
+        _OPEN_ACTIONS.append(source)
+
+
+@dataclass(frozen=True)
+class SummaryPart:
+    key: str
+    template: str
+    data: Any
+
+
+def summary(person: User, incident: Incident) -> dict[str, Any]:
+    """Everything the summary shows, for a person who may see the incident: the registered parts in order,
+    each with its data, and the open actions of every wing. A fixed number of queries, whatever the size of
+    the incident."""
+    parts = []
+    for section in sorted(_SUMMARY_SECTIONS.values(), key=lambda s: (s.order, s.key)):
+        data = section.read(person, incident)
+        if data is not None:
+            parts.append(SummaryPart(section.key, section.template, data))
+    actions = [action for source in _OPEN_ACTIONS for action in source(person, incident) if action.count]
+    return {"parts": parts, "open_actions": actions}
+
+
+def summary_decisions(person: User, incident: Incident) -> list[Decision]:
+    """The latest decisions, newest first; a corrected one is marked so (its correction is among them or
+    in the log)."""
+    return list(decisions(incident)[:SUMMARY_DECISIONS])
+
+
+@dataclass(frozen=True)
+class SummaryClocks:
+    pending: list[Obligation]
+    waiting: list[Obligation]  # pending, clock not started (its start point not reached)
+    settled: list[Obligation]  # done, or found not to apply
+    now: datetime
+
+
+def summary_clocks(person: User, incident: Incident) -> SummaryClocks:
+    every = list(Obligation.objects.filter(incident=incident).select_related("done_by")
+                 .order_by(*OBLIGATIONS.within, *OBLIGATIONS.fields))
+    pending = sorted((o for o in every if o.status == ObligationStatus.PENDING and o.due_at is not None),
+                     key=lambda o: o.due_at)
+    return SummaryClocks(
+        pending=pending,
+        waiting=[o for o in every if o.status == ObligationStatus.PENDING and o.due_at is None],
+        settled=[o for o in every if o.status != ObligationStatus.PENDING],
+        now=timezone.now(),
+    )
+
+
+def incident_open_actions(person: User, incident: Incident) -> list[OpenAction]:
+    """The incident wing's open actions: statutory obligations still to do, decisions due for review."""
+    at = timezone.now()
+    counts = Obligation.objects.filter(incident=incident, status=ObligationStatus.PENDING).aggregate(
+        pending=Count("id"), overdue=Count("id", filter=Q(due_at__lte=at)))
+    reviews = Decision.objects.filter(incident=incident, review_at__lte=at + REVIEW_AHEAD,
+                                      corrections__isnull=True).aggregate(n=Count("id"), late=Count("id", filter=Q(
+                                          review_at__lte=at)))
+    return [
+        OpenAction("Statutory obligations pending", counts["pending"],
+                   f"{counts['overdue']} past the deadline" if counts["overdue"] else ""),
+        OpenAction("Decisions due for review", reviews["n"],
+                   f"{reviews['late']} past the review date" if reviews["late"] else "within a day"),
+    ]
+
+
+register_summary_section(SummarySection("decisions", 10, "incidents/summary/_decisions.html", summary_decisions))
+register_summary_section(SummarySection("clocks", 30, "incidents/summary/_clocks.html", summary_clocks))
+register_open_actions(incident_open_actions)
+
+
+# --- the timeline as a time line (issue 11, point 7) --------------------------------------------------------
+#
+# A picture at the top of the Timeline tab: the events that shape the story (status changes, decisions,
+# releases), each kind in its own lane with its own marker. Each wing names its kinds and the event types
+# that make them from AppConfig.ready() (comms adds releases), so this wing names no other wing's types.
+
+TIMELINE_MARKERS = 40  # the latest: more is no picture; a long incident's earliest are in the list and the CSV
+
+
+@dataclass(frozen=True)
+class MarkerKind:
+    key: str
+    label: str  # "Decisions": a lane's name, and the table's "Kind"
+    shape: str  # config/charts.py SHAPES
+    colour: str
+    event_types: tuple[str, ...]
+    order: int = 50
+
+
+_MARKER_KINDS: dict[str, MarkerKind] = {}
+
+
+def register_timeline_markers(kind: MarkerKind) -> None:
+    _MARKER_KINDS[kind.key] = kind
+
+
+def timeline_picture(incident: Incident):
+    """The incident's time line (a config.charts Chart), from its opening to now: one query, however long
+    the timeline, reading only the events of the registered types."""
+    from config import charts
+
+    kinds = sorted(_MARKER_KINDS.values(), key=lambda k: (k.order, k.key))
+    kind_of = {event_type: k.key for k in kinds for event_type in k.event_types}
+    rows = list(TimelineEvent.objects.filter(incident_id=incident.pk, type__in=list(kind_of))
+                .order_by("-id").values_list("at", "type", "summary")[:TIMELINE_MARKERS])
+    rows.reverse()
+    events = [charts.Event(at, kind_of[event_type], _short(summary, 120)) for at, event_type, summary in rows]
+    return charts.timeline_chart(
+        ident=f"timeline-chart-{incident.pk}",
+        title=f"{incident.reference} as a time line" + (
+            f": the latest {TIMELINE_MARKERS} decisions, releases and status changes"
+            if len(rows) == TIMELINE_MARKERS else ""),
+        events=events, kinds={k.key: charts.Kind(k.label, k.shape, k.colour) for k in kinds},
+        end=timezone.now() if incident.status != IncidentStatus.CLOSED else None,
+        empty="Nothing to show on the time line yet: status changes, decisions and releases appear here.")
+
+
+def _register_markers() -> None:
+    from config import charts
+
+    register_timeline_markers(MarkerKind("status", "Status changes", "square", charts.DARK_BLUE,
+                                         (EventType.INCIDENT_OPENED, EventType.INCIDENT_STATUS_CHANGED), order=10))
+    register_timeline_markers(MarkerKind("decision", "Decisions", "diamond", charts.BLUE,
+                                         (EventType.DECISION_RECORDED,), order=20))
+
+
+_register_markers()

@@ -24,6 +24,7 @@ from .models import (
 )
 from .policy import Action, ObligationAction, incidents, obligations
 from .rules import prime_memberships
+from .selectors import SEARCH_EMPTY, SEARCH_LIMIT, SEARCH_MAX_LENGTH, SEARCH_TOO_LONG
 
 TITLE = max_length(Incident, "title")
 REASON = max_length(Membership, "reason")
@@ -281,3 +282,63 @@ class NotificationRecordSerializer(serializers.Serializer):
     person = StrictCharField(max_length=max_length(Notification, "person"), help_text="Who was told.")
     method = serializers.ChoiceField(choices=NotifyMethod.choices)
     at = SaneDateTimeField(required=False, help_text="When they were told. Default: now.")
+
+
+class NowIncidentSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    reference = StrictCharField(read_only=True)
+    title = StrictCharField(read_only=True)
+
+
+class NowItemSerializer(serializers.Serializer):
+    """One thing that waits on you (incidents.selectors.NowItem)."""
+
+    kind = StrictCharField(read_only=True, help_text=(
+        "What sort of thing waits on you: approval, release, briefing, media_enquiry, obligation, "
+        "decision_review, follow_up, debrief, invitation or support_request."))
+    label = StrictCharField(read_only=True, help_text="The kind, in words.")
+    title = StrictCharField(read_only=True)
+    why = StrictCharField(read_only=True, help_text="Why it is yours, in a few words.")
+    url = StrictCharField(read_only=True, help_text="The page where you act on it.")
+    incident = NowIncidentSerializer(read_only=True, allow_null=True,
+                                     help_text="Empty when it is not about an incident you can see.")
+    due_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="When it falls due, if it has a deadline.")
+    overdue = serializers.BooleanField(read_only=True)
+
+
+class NowSerializer(serializers.Serializer):
+    items = NowItemSerializer(many=True, read_only=True, help_text="Soonest first: overdue, then waiting now, then later.")
+
+
+# --- search ------------------------------------------------------------------------------------------------
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    """`GET /api/search/?q=`: what to search for. Other query parameters are ignored."""
+
+    q = StrictCharField(
+        max_length=SEARCH_MAX_LENGTH,
+        help_text="Words (every one must match; on PostgreSQL, English word forms match too: “flooding” finds "
+                  "“flood”), or an incident's reference: INC-2026-0001, 2026-0001 or 0001.",
+        error_messages={"required": SEARCH_EMPTY, "blank": SEARCH_EMPTY, "null": SEARCH_EMPTY,
+                        "max_length": SEARCH_TOO_LONG},
+    )
+
+
+class SearchHitSerializer(serializers.Serializer):
+    """One thing found (incidents.selectors.SearchHit), of an incident you can see."""
+
+    kind = StrictCharField(read_only=True, help_text="incident, decision or message.")
+    label = StrictCharField(read_only=True, help_text="The kind, in words.")
+    title = StrictCharField(read_only=True)
+    snippet = StrictCharField(read_only=True, help_text="Plain text: a short excerpt around what matched.")
+    url = StrictCharField(read_only=True, help_text="The page that shows it.")
+    incident = NowIncidentSerializer(read_only=True, help_text="The incident it belongs to (or is).")
+    at = serializers.DateTimeField(read_only=True, source="when", help_text=(
+        "When it happened: an incident opened, a decision taken, a message last changed."))
+
+
+class SearchSerializer(serializers.Serializer):
+    query = StrictCharField(read_only=True, help_text="What was searched for, its spaces tidied.")
+    results = SearchHitSerializer(many=True, read_only=True, help_text=(
+        f"Best match first, at most {SEARCH_LIMIT}: no paging; add words to narrow."))

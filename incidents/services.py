@@ -82,7 +82,8 @@ def record_event(
         incident=incident, actor=actor, at=timezone.now(), type=type, summary=summary[:500], data=data or {}
     )
     realtime.broadcast_on_commit(
-        realtime.incident_group(incident.pk), realtime.timeline_event_message(event.as_payload())
+        realtime.incident_group(incident.pk), realtime.timeline_event_message(event.as_payload()),
+        realtime.now_maybe(incident.pk),  # and to the Now pages, in the same hop
     )
     return event
 
@@ -873,3 +874,38 @@ def notification_record(*, actor: User, incident_id: int, step: str, person: str
                 _complete(fulfilled, incident, actor, done_at=at,
                           reference=f"{person}, told {notification.get_method_display().lower()}")
     return notification
+
+
+class RowsInvalid(InvalidInput):
+    """Some rows of a several-at-once change were refused: `rows` maps each row's index to its errors, as
+    InvalidInput's `errors` does for one. Nothing was changed."""
+
+    def __init__(self, rows: dict[int, dict[str, list[str]]]):
+        self.rows = rows
+        super().__init__({f"{index + 1}.{field}": messages
+                          for index, fields in rows.items() for field, messages in fields.items()})
+
+
+def members_add(*, actor: User, incident_id: int, rows: list[tuple[User | str, str]], reason: str) -> list[Membership]:
+    """Bring several people in at once, each with a role, for one reason: all of them or, if any row is
+    refused, none (every row is still checked, so each refusal can be shown against its row). Each person
+    is added by member_add, so the rules, history, timeline and broadcasts are those of adding one."""
+    if not rows:
+        raise RowsInvalid({0: {"user": ["Choose a member of staff."]}})
+    errors: dict[int, dict[str, list[str]]] = {}
+    added: list[Membership] = []
+    with transaction.atomic():
+        for index, (user, role) in enumerate(rows):
+            try:
+                with transaction.atomic():
+                    added.append(member_add(actor=actor, incident_id=incident_id, user=user, role=role, reason=reason))
+            except InvalidInput as error:
+                errors[index] = error.errors
+            except Conflict as conflict:
+                errors[index] = {"user": [conflict.detail]}
+        if errors:
+            # Undo the rows that were added; their broadcasts are sent only on commit, so none goes out.
+            transaction.set_rollback(True)
+    if errors:
+        raise RowsInvalid(errors)
+    return added

@@ -3,10 +3,13 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("", views.incident_list, name="incident-list"),
+    path("", views.now, name="now"),
+    path("now/panel/", views.now_panel, name="now-panel"),
+    path("incidents/", views.incident_list, name="incident-list"),
     path("incidents/new/", views.incident_open, name="incident-open"),
     path("incidents/<int:incident_id>/", views.incident_detail, name="incident-detail"),
     path("incidents/<int:incident_id>/edit/", views.incident_edit, name="incident-edit"),
+    path("incidents/<int:incident_id>/summary/", views.incident_summary, name="incident-summary"),
     path("incidents/<int:incident_id>/panels/<slug:panel>/", views.incident_panel, name="incident-panel"),
     path("incidents/<int:incident_id>/transition/", views.incident_transition, name="incident-transition"),
     path("incidents/<int:incident_id>/members/add/", views.member_add, name="member-add"),
@@ -21,4 +24,5 @@ urlpatterns = [
          name="obligation-not-applicable"),
     path("clocks/", views.clocks_board, name="clocks-board"),
     path("clocks/panel/", views.clocks_board_panel, name="clocks-board-panel"),
+    path("search/", views.search, name="search"),
 ]

@@ -16,7 +16,7 @@ from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection as db_connection
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -34,6 +34,7 @@ from .forms import (
     NotificationForm,
     ObligationDoneForm,
     ObligationNotApplicableForm,
+    SearchForm,
     TransitionForm,
     same_to_the_minute,
 )
@@ -48,6 +49,26 @@ def _reading_for(request: HttpRequest, action: Action) -> Action:
     """A form's page is shown only to those who may use it. A posted form is read as anyone who may see
     the incident, and the service decides: a view never checks before a change."""
     return action if request.method == "GET" else Action.VIEW
+
+
+def _now_context(request: HttpRequest) -> dict:
+    items = selectors.now_for(request.user)
+    upcoming = [i.due_at for i in items if i.due_at is not None and not i.overdue]
+    return {"items": items, "overdue": sum(i.overdue for i in items), "next_due": min(upcoming, default=None),
+            "digest": selectors.now_digest(items), "can_open": incidents.allows(request.user, Action.OPEN)}
+
+
+@login_required
+@require_GET
+def now(request: HttpRequest) -> HttpResponse:
+    """The home page: everything that waits on the person, soonest first, live."""
+    return render(request, "incidents/now.html", _now_context(request))
+
+
+@login_required
+@require_GET
+def now_panel(request: HttpRequest) -> HttpResponse:
+    return render(request, "incidents/now.html#board", _now_context(request))
 
 
 @login_required
@@ -110,6 +131,8 @@ def _workspace_context(request: HttpRequest, incident: Incident, **forms) -> dic
         "timeline": cache(lambda: selectors.TIMELINE.page(selectors.timeline(incident.pk),
                                                            _cursor(request, "timeline"), param="timeline")),
         "history": cache(lambda: selectors.history(incident, _cursor(request, "history"), param="history")),
+        # The time line drawn above the list (issue 11, point 7): redrawn with the panel, one query.
+        "timeline_chart": cache(lambda: selectors.timeline_picture(incident)),
         "next_statuses": [(s, "Reopen" if incident.status == Status.CLOSED else Status(s).label)
                           for s in incidents.targets(Action.CHANGE_STATUS, incident)],
     }
@@ -222,16 +245,17 @@ def incident_transition(request: HttpRequest, incident_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def member_add(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """One or several people, each with a role: all are added, or none and each row says why."""
     form = MemberAddForm(request.POST)
     if form.is_valid():
         try:
-            membership = services.member_add(actor=request.user, incident_id=incident_id, **form.cleaned_data)
-        except InvalidInput as error:
-            form.apply_service_errors(error)
-        except Conflict as conflict:
-            form.add_error("user", conflict.detail)
+            added = services.members_add(actor=request.user, incident_id=incident_id, **form.service_values())
+        except services.RowsInvalid as error:
+            form.apply_row_errors(error.rows)
         else:
-            messages.success(request, f"{membership.user.display_name} is now a member.")
+            names = [m.user.display_name for m in added]
+            said = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+            messages.success(request, f"{said} {'is' if len(names) == 1 else 'are'} now {'a member' if len(names) == 1 else 'members'}.")
             return redirect(reverse("incident-detail", kwargs={"incident_id": incident_id}) + "#members")
     return _rerender(request, incident_id, Action.MANAGE_MEMBERS, member_form=form)
 
@@ -312,21 +336,33 @@ def people_choices(request: HttpRequest, incident_id: int) -> HttpResponse:
     member picker's datalist: a search, because an organisation's staff is too long to send with every
     page. Only for those who may add members, as the picker was."""
     incident = selectors.incident_for(request.user, incident_id, Action.MANAGE_MEMBERS)
-    people = selectors.people_matching(request.GET.get("user", ""), CHOICES_SHOWN, not_in=incident)
+    people = selectors.people_matching(request.GET.get("q", request.GET.get("user", "")), CHOICES_SHOWN,
+                                       not_in=incident)
+    if "application/json" in request.headers.get("Accept", ""):
+        return people_json(people)
     return render(request, "incidents/_choices.html", {
         "choices": [(f"{p.username} — {p.display_name}", p.team.name if p.team else "") for p in people],
     })
 
 
+def people_json(people) -> JsonResponse:
+    """The accessible autocomplete's suggestions (static/harbour/choose-people.js): the team tells two
+    people with one name apart."""
+    return JsonResponse([{"value": p.username, "label": p.display_name, "detail": p.team.name if p.team else ""}
+                         for p in people], safe=False)
+
+
 CSV_CHUNK = 1000
-CSV_COLUMNS = ("id", "at", "actor", "actor_name", "type", "summary")
+# A header a spreadsheet user reads without a guide; the rows read oldest first, as a record is read.
+CSV_HEADER = ("When (UK time)", "What happened", "By", "Details")
 
 
 @login_required
 @require_GET
 def timeline_csv(request: HttpRequest, incident_id: int) -> HttpResponse:
-    """The whole timeline as a spreadsheet, however long: streamed a thousand events at a time, each
-    read in a short trip to a thread, so a 20,000-event export never holds the process while it runs."""
+    """The whole timeline as a spreadsheet, oldest first, however long: streamed a thousand events at a
+    time, each read in a short trip to a thread, so a 20,000-event export never holds the process while it
+    runs. Times are UK local times, people are named, and each event says what it was in words."""
     incident = selectors.incident_for(request.user, incident_id)
     response = StreamingHttpResponse(_csv_rows(incident.pk), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{incident.reference}-timeline.csv"'
@@ -334,21 +370,29 @@ def timeline_csv(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 
 async def _csv_rows(incident_id: int):
-    yield _csv_text([CSV_COLUMNS])
-    before = None
+    # The byte order mark tells Excel the file is UTF-8, so names such as "Siobhán" read as written.
+    yield "\ufeff" + _csv_text([CSV_HEADER])
+    after = None
     while True:
-        events = await sync_to_async(_csv_chunk)(incident_id, before)
-        yield _csv_text([[_csv_safe(e[c]) for c in CSV_COLUMNS] for e in events])
+        events = await sync_to_async(_csv_chunk)(incident_id, after)
+        zone = timezone.get_current_timezone()
+        yield _csv_text([[_csv_safe(value) for value in _csv_row(event, zone)] for event in events])
         if len(events) < CSV_CHUNK:
             return
-        before = events[-1]["id"]
+        after = events[-1][0]
 
 
-def _csv_chunk(incident_id: int, before: int | None) -> list[dict]:
+def _csv_row(event: tuple, zone) -> tuple:
+    _id, at, username, full_name, event_type, summary = event
+    by = (full_name or username) if username else "Harbour"  # as User.display_name; Harbour did it itself
+    return selectors.uk_time(at, zone), selectors.event_label(event_type), by, summary
+
+
+def _csv_chunk(incident_id: int, after: int | None) -> list[tuple]:
     """One chunk of the export. The connection goes back to the pool straight after: a slow download
     must not hold one of the process's few database connections while the client reads."""
     try:
-        return selectors.timeline_payloads(incident_id, before=before, size=CSV_CHUNK)
+        return selectors.timeline_export(incident_id, after=after, size=CSV_CHUNK)
     finally:
         if not db_connection.in_atomic_block:  # (a test's transaction is never cut short)
             db_connection.close()
@@ -441,3 +485,36 @@ def clocks_board(request: HttpRequest) -> HttpResponse:
 @require_GET
 def clocks_board_panel(request: HttpRequest) -> HttpResponse:
     return render(request, "incidents/clocks.html#board", _clocks_context(request))
+
+
+# --- search ------------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """Incidents, decisions and messages the person may see, by words or by reference. Nothing asked yet
+    (or only spaces) shows the form and a hint; a query too long is a 400 with an error summary."""
+    query = request.GET.get("q", "")
+    form = SearchForm({"q": query} if query.strip() else None)
+    found = selectors.search(request.user, form.cleaned_data["q"]) if form.is_bound and form.is_valid() else None
+    return render(request, "incidents/search.html", {
+        "form": form, "found": found, "asked_nothing": "q" in request.GET and not query.strip(),
+        "error_forms": [form] if form.errors else [],
+    }, status=400 if form.errors else 200)
+
+
+# --- the one-page summary ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def incident_summary(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """One printable page for the Director and the Lead Member: status, key decisions, what has gone out,
+    the clocks and the open actions. Each wing adds its part (selectors.summary); for anyone who may see the
+    incident, and not found, exactly as an absent one, for everyone else."""
+    incident = selectors.incident_for(request.user, incident_id)
+    return render(request, "incidents/summary.html", {
+        "incident": incident, "summary_tab": True, "produced_at": timezone.now(),
+        **selectors.summary(request.user, incident),
+    })

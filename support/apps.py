@@ -11,3 +11,18 @@ class SupportConfig(AppConfig):
         from . import tasks
 
         register_sweep(tasks.sweep_due)
+        from incidents.selectors import register_event_types
+
+        from .models import SupportEvent
+
+        register_event_types(SupportEvent)  # the timeline export names each event in words
+        from incidents.selectors import register_now_source
+
+        from .selectors import now_items
+
+        register_now_source(now_items, {"follow_up": "Check-in", "debrief": "Debrief", "invitation": "Invitation", "support_request": "Support request"})
+        from incidents.selectors import register_open_actions
+
+        from .selectors import summary_open_actions
+
+        register_open_actions(summary_open_actions)

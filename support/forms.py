@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from incidents.forms import DateTimeLocalField, HarbourForm, MemberAddForm
+from incidents.forms import DateTimeLocalField, HarbourForm, MemberRowForm
 
 from .models import AffectedPerson, DebriefKind, Exposure, Outcome, SupporterKind
 
@@ -15,14 +15,14 @@ class RegisterAddForm(HarbourForm):
     id_prefix = "register"
     user = forms.CharField(label="Member of staff", help_text="Their name or username. They need not be in the incident.",
                            error_messages={"required": "Choose a member of staff."})
-    exposure = forms.ChoiceField(label="How were they affected?", choices=Exposure.choices,
+    exposure = forms.ChoiceField(label="How were they affected?", choices=[("", "Choose…"), *Exposure.choices],
                                  error_messages={"required": "Choose how they were affected."})
     reason = forms.CharField(label="Why are they on the register?", max_length=REASON,
                              error_messages={"required": "Enter why they are on the register."})
     supporter = forms.CharField(label="Who will offer their check-ins?", required=False,
                                 help_text="Leave empty for their line manager.")
 
-    clean_user = MemberAddForm.clean_user
+    clean_user = MemberRowForm.clean_user
 
     def clean_supporter(self) -> str:
         return _username(self.cleaned_data["supporter"]) if self.cleaned_data["supporter"] else ""
@@ -30,7 +30,7 @@ class RegisterAddForm(HarbourForm):
 
 def _username(typed: str) -> str:
     """Accept "username — Full Name", a username, or a full name only one active person has."""
-    form = MemberAddForm(data={"user": typed, "role": "member", "reason": "-"})
+    form = MemberRowForm(data={"user": typed, "role": "member"})
     form.is_valid()
     return form.cleaned_data.get("user", typed)
 
@@ -88,7 +88,8 @@ class CheckInForm(HarbourForm):
 
 class DebriefForm(HarbourForm):
     id_prefix = "debrief"
-    kind = forms.ChoiceField(label="Kind of debrief", choices=DebriefKind.choices)
+    kind = forms.ChoiceField(label="Kind of debrief", choices=[("", "Choose…"), *DebriefKind.choices],
+                             error_messages={"required": "Choose the kind of debrief."})
     starts_at = DateTimeLocalField(label="Starts", error_messages={"required": "Enter when it starts."})
     duration_minutes = forms.IntegerField(label="Length in minutes", min_value=15, max_value=480, initial=60,
                                           error_messages={"required": "Enter how long it lasts."})

@@ -88,7 +88,7 @@ class AffectedPerson(models.Model):
     class Meta:
         ordering = ["added_at", "id"]
         verbose_name = "person on the exposure register"
-        verbose_name_plural = "exposure register"
+        verbose_name_plural = "people on the exposure register"
         constraints = [models.UniqueConstraint(fields=["incident", "person"], name="one_register_entry_per_person")]
 
     def __str__(self) -> str:
@@ -197,6 +197,8 @@ class FollowUp(models.Model):
 
     class Meta:
         ordering = ["due_at", "id"]
+        verbose_name = "follow-up"
+        verbose_name_plural = "follow-ups"
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(status="completed") | ~models.Q(outcome=""), name="completed_has_outcome"),

@@ -15,8 +15,9 @@ from incidents.models import Incident, User
 from incidents.policy import Action as IncidentView
 from incidents.policy import incidents
 from incidents.rules import Actor
+from incidents.selectors import NowItem, local_time, only_visible_incidents
 
-from .models import AffectedPerson, FollowUp, FollowUpStatus, SupportRequest
+from .models import AffectedPerson, FollowUp, FollowUpKind, FollowUpStatus, SupportRequest
 from .policy import (
     PRIVATE,
     WELLBEING_LEADS,
@@ -258,3 +259,143 @@ def rsvp_counts(invitations) -> dict[str, int]:
     for invitation in invitations:
         found[invitation.response] += 1
     return found
+
+
+# --- what needs me now (incidents.selectors.now_for) -------------------------------------------------------
+
+# A check-in shows as needing its supporter from this long before it is due; a debrief its facilitator.
+FOLLOW_UP_AHEAD = dt.timedelta(hours=24)
+DEBRIEF_AHEAD = dt.timedelta(hours=48)
+
+
+def now_items(person: User, at: dt.datetime) -> list[NowItem]:
+    """Check-ins the person supports that are due within a day, overdue, or that the person asked to move;
+    debriefs they facilitate in the next two days and invitations they have not answered; and, for
+    wellbeing leads, requests for support still waiting for contact. Names and times only: never how a
+    check-in went."""
+    from django.urls import reverse
+
+    from .models import Debrief, DebriefInvitee, DebriefStatus, Rsvp, SupportStatus
+
+    items: list[NowItem] = []
+    mine = (follow_ups.restrict(person, FollowUpAction.COMPLETE)
+            .filter(assignee=person, status=FollowUpStatus.SCHEDULED)
+            .filter(Q(due_at__lte=at + FOLLOW_UP_AHEAD) | Q(rearrange_requested_at__isnull=False))
+            .select_related("person", "incident").order_by("due_at", "id")[:100])
+    for item in mine:
+        if item.rearrange_requested_at is not None:
+            why = f"{item.person.display_name} asked to rearrange it; it is set for {local_time(item.due_at)}."
+        elif item.due_at <= at:
+            why = f"It was due {local_time(item.due_at)} and is not yet recorded."
+        else:
+            why = f"It is due {local_time(item.due_at)}. You are their supporter."
+        items.append(NowItem(
+            kind="follow_up", title=f"{item.label} with {item.person.display_name}", incident=item.incident,
+            url=reverse("follow-up", args=[item.pk]), why=why, due_at=item.due_at, since=item.created_at))
+    leading = (Debrief.objects.filter(facilitator=person, status=DebriefStatus.SCHEDULED,
+                                      starts_at__lte=at + DEBRIEF_AHEAD, starts_at__gte=at - dt.timedelta(hours=12))
+               .select_related("incident").order_by("starts_at", "id")[:20])
+    for debrief in leading:
+        items.append(NowItem(
+            kind="debrief", title=debrief.get_kind_display().split(" (")[0], incident=debrief.incident,
+            url=reverse("debrief", args=[debrief.pk]),
+            why=f"You facilitate it, {local_time(debrief.starts_at)} at {debrief.location}.",
+            due_at=debrief.starts_at, since=debrief.created_at))
+    unanswered = (DebriefInvitee.objects.filter(person=person, response=Rsvp.PENDING,
+                                                debrief__status=DebriefStatus.SCHEDULED, debrief__starts_at__gt=at)
+                  .exclude(debrief__facilitator=person)
+                  .select_related("debrief", "debrief__incident").order_by("debrief__starts_at", "id")[:20])
+    for invitation in unanswered:
+        debrief = invitation.debrief
+        items.append(NowItem(
+            kind="invitation", title=debrief.get_kind_display().split(" (")[0], incident=debrief.incident,
+            url=reverse("debrief", args=[debrief.pk]),
+            why=f"You are invited, {local_time(debrief.starts_at)}: say whether you can come.",
+            due_at=debrief.starts_at, since=debrief.created_at))
+    if requests.qualifies(person, WELLBEING_LEADS):
+        waiting = (requests.restrict(person, Action.VIEW).filter(status=SupportStatus.OPEN).exclude(person=person)
+                   .select_related("person", "incident").order_by("created_at", "id")[:100])
+        for request in waiting:
+            items.append(NowItem(
+                kind="support_request", title=f"{request.person.display_name} asked to talk to someone",
+                incident=request.incident, url=reverse("support-requests") + f"#request-{request.pk}",
+                why=f"Asked {local_time(request.created_at)}; nobody has been in touch yet.",
+                since=request.created_at))
+    return only_visible_incidents(person, items)
+
+
+# --- the incident's one-page summary (incidents/selectors.py summary) ---------------------------------------
+
+
+def summary_open_actions(person: User, incident: Incident) -> list:
+    """Staff support on the summary: how many check-ins of the register are scheduled and how many are
+    overdue. Counts only, never whose; requests for support are not on the register and never counted."""
+    from incidents.selectors import OpenAction
+
+    if not incident_support.allows(person, IncidentAction.SEE_COUNTS, incident):
+        return []
+    now = timezone.now()
+    found = FollowUp.objects.filter(incident=incident, affected__isnull=False,
+                                    status=FollowUpStatus.SCHEDULED).aggregate(
+        scheduled=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
+    return [OpenAction("Staff check-ins scheduled (counts only)", found["scheduled"],
+                       f"{found['overdue']} overdue" if found["overdue"] else "none overdue")]
+
+
+# --- check-ins by week, for the wellbeing leads (issue 11, point 7) -------------------------------------------
+
+CHECK_IN_WEEKS = 12
+CHECK_IN_KINDS = (FollowUpKind.CHECK_IN, FollowUpKind.TRIGGER)  # not a request for support: that is a request
+
+
+def check_ins_by_week(actor: Actor, weeks: int = CHECK_IN_WEEKS,
+                      now: dt.datetime | None = None) -> list[tuple[dt.date, int, int, int]]:
+    """The organisation's check-ins over the last `weeks` ISO weeks (Monday to Sunday, Europe/London),
+    oldest first: (the week's Monday, due, done, declined). Due: still scheduled and due that week; done
+    and declined: closed that week. Counts only, in two queries however many there are; for wellbeing
+    leads only (others: 403)."""
+    from django.db.models.functions import Coalesce, TruncWeek
+
+    from config.errors import PermissionDenied
+
+    if not follow_ups.qualifies(actor, WELLBEING_LEADS):
+        raise PermissionDenied("Only wellbeing leads see the organisation's check-ins by week.")
+    zone = timezone.get_current_timezone()
+    today = timezone.localtime(now or timezone.now(), zone).date()
+    this_monday = today - dt.timedelta(days=today.weekday())
+    mondays = [this_monday - dt.timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    start = dt.datetime.combine(mondays[0], dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(this_monday + dt.timedelta(weeks=1), dt.time(), tzinfo=zone)
+    check_ins = FollowUp.objects.filter(kind__in=CHECK_IN_KINDS).order_by()
+    due = (check_ins.filter(status=FollowUpStatus.SCHEDULED, due_at__gte=start, due_at__lt=end)
+           .annotate(week=TruncWeek("due_at", tzinfo=zone)).values("week").annotate(n=Count("id"))
+           .values_list("week", "n"))
+    closed_at = Coalesce("closed_at", "due_at")
+    closed = (check_ins.filter(status__in=[FollowUpStatus.COMPLETED, FollowUpStatus.DECLINED])
+              .alias(closed=closed_at).filter(closed__gte=start, closed__lt=end)
+              .annotate(week=TruncWeek(closed_at, tzinfo=zone)).values("week")
+              .annotate(done=Count("id", filter=Q(status=FollowUpStatus.COMPLETED)),
+                        declined=Count("id", filter=Q(status=FollowUpStatus.DECLINED)))
+              .values_list("week", "done", "declined"))
+
+    def monday(week) -> dt.date:
+        return (week.astimezone(zone).date() if isinstance(week, dt.datetime) else week)
+
+    due_by = {monday(week): n for week, n in due}
+    closed_by = {monday(week): (done, declined) for week, done, declined in closed}
+    return [(m, due_by.get(m, 0), *closed_by.get(m, (0, 0))) for m in mondays]
+
+
+def check_ins_picture(actor: Actor):
+    """`check_ins_by_week` as a picture (a config.charts Chart) and its table."""
+    from config import charts
+
+    weeks = check_ins_by_week(actor)
+    labels = [f"{m.day} {m:%b}" for m, *_ in weeks]
+    return charts.bar_chart(
+        ident="check-ins-by-week", title=f"Check-ins by week, the last {len(weeks)} weeks",
+        categories=labels, category_header="Week commencing", what="Check-ins of every incident",
+        series=[charts.Series("Due, still scheduled", tuple(w[1] for w in weeks), charts.BLUE, "solid"),
+                charts.Series("Done", tuple(w[2] for w in weeks), charts.GREEN, "hatched"),
+                charts.Series("Declined", tuple(w[3] for w in weeks), charts.PURPLE, "dotted")],
+        empty=f"No check-ins were due, done or declined in the last {len(weeks)} weeks.")

@@ -70,8 +70,10 @@ NOTE_LIMIT = 4000
 def _changed(*follow_up_ids: int) -> None:
     """Tell every follow-ups board after commit; each socket reads the follow-up again through the policy
     and shows it at the tier its person may see, or drops it."""
-    for pk in follow_up_ids:
-        realtime.broadcast_on_commit(FOLLOW_UPS_GROUP, {"type": "follow_up.changed", "id": pk})
+    for at, pk in enumerate(follow_up_ids, start=1):
+        # With the last, the Now pages look again (a supporter need not be in the incident: all of them).
+        also = [realtime.now_maybe()] if at == len(follow_up_ids) else []
+        realtime.broadcast_on_commit(FOLLOW_UPS_GROUP, {"type": "follow_up.changed", "id": pk}, *also)
 
 
 # --- plans ----------------------------------------------------------------------------------------------
@@ -493,6 +495,7 @@ def support_request_from_briefing(*, person: User, message) -> SupportRequest:
         )
         if created:
             request_follow_up(request, person)
+            realtime.now_may_change()  # the wellbeing leads' lists
     return request
 
 
@@ -504,6 +507,7 @@ def support_request_set_status(*, actor: User, request_id: int, status: str) -> 
         request = requests.fetch(actor, Action.SET_STATUS, request_id, SupportRequest.objects.select_for_update())
         request.status = status
         save_audited(request, actor)
+        realtime.now_may_change()
     return request
 
 
@@ -774,6 +778,7 @@ def debrief_record_learning(*, actor: User, debrief_id: int, notes: Any) -> Debr
 def _debriefs_changed(incident_id: int) -> None:
     realtime.broadcast_on_commit(realtime.incident_group(incident_id),
                                  realtime.panels_changed_message("debriefs", "support"))
+    realtime.now_may_change()  # invitees and facilitators need not be in the incident
 
 
 def _calendar_person(user: User):

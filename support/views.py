@@ -395,7 +395,9 @@ def register_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
 def exposure(request: HttpRequest) -> HttpResponse:
     people = selectors.cumulative_exposure(request.user)
     page = selectors.EXPOSURE.page(people, request.GET.get("people") or None, param="people")
-    return render(request, "support/exposure.html", {"people": page})
+    # Check-ins by week, counts only (issue 11, point 7): the same wellbeing leads, two queries.
+    return render(request, "support/exposure.html", {"people": page,
+                                                     "check_ins": selectors.check_ins_picture(request.user)})
 
 
 # --- support requests -----------------------------------------------------------------------------------

@@ -11,6 +11,11 @@ over HTTP and WebSockets only, so it runs beside ORM tests in one session and ne
 The database is PostgreSQL when DATABASE_URL names a PostgreSQL server (a brand-new `harbour_e2e_<random>`
 database on it, dropped at the end), otherwise a SQLite file in a temporary directory. Child logs are
 written to that directory and shown when a server fails to start.
+
+The servers run as Harbour runs by default: debugging off. On SQLite they make their secret key once in
+the temporary directory (their HARBOUR_VAR_DIR) and share it; on PostgreSQL, where a key must be given,
+the stack gives them one. They speak plain HTTP on loopback, so HARBOUR_HTTPS is off (a Secure cookie
+would never come back over http://127.0.0.1 and nobody could sign in).
 """
 
 from __future__ import annotations
@@ -84,8 +89,9 @@ def _maintenance_connection(server_url: str):
 
 @contextlib.contextmanager
 def fresh_database(tmpdir: Path) -> Iterator[dict[str, str]]:
-    """Yield the environment (DATABASE_URL, HARBOUR_VAR_DIR) of a brand-new, empty database."""
-    env = {"HARBOUR_VAR_DIR": str(tmpdir)}
+    """Yield the environment (DATABASE_URL, HARBOUR_VAR_DIR, and what the servers need to run with debugging
+    off) of a brand-new, empty database."""
+    env = {"HARBOUR_VAR_DIR": str(tmpdir), "HARBOUR_HTTPS": "0"}
     server_url = os.environ.get("DATABASE_URL")
     if not is_postgres_url(server_url):
         env["DATABASE_URL"] = f"sqlite:///{tmpdir / 'db.sqlite3'}"  # tmpdir is absolute: sqlite:////tmp/...
@@ -94,6 +100,8 @@ def fresh_database(tmpdir: Path) -> Iterator[dict[str, str]]:
 
     from psycopg import sql
 
+    # A shared database needs a key every process is given: one per stack, the same for all its children.
+    env["SECRET_KEY"] = os.environ.get("SECRET_KEY") or f"harbour-e2e-{secrets.token_urlsafe(32)}"
     name = f"harbour_e2e_{secrets.token_hex(6)}"
     with _maintenance_connection(server_url) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

@@ -293,7 +293,7 @@ class TestTimelineAndHistory:
         history = api(cast.alice).get(f"/api/incidents/{incident.pk}/history/").json()["results"]
         models = {h["model"] for h in history}
         assert models == {"Incident", "Membership", "Decision"}
-        removal = next(h for h in history if h["object"] == "Membership of olive" and h["action"] == "changed")
+        removal = next(h for h in history if h["object"] == "Membership of Olive Observer" and h["action"] == "changed")
         assert removal["user"] == "alice" and removal["reason"] == "Left"
         assert any(c["field"] == "removed_reason" and c["new"] == "Left" for c in removal["changes"])
 

@@ -224,7 +224,7 @@ class TestBoardAndInbox:
     def test_inbox_content_note_and_acknowledge(self, cast, client, incident):
         message = release(cast, new_message(cast, incident, content_note="About a child's death"))
         login(client, cast.charlie)
-        assert "(1 to read)" in client.get("/").content.decode()
+        assert "Inbox <span class=\"harbour-count\">(1<span class=\"govuk-visually-hidden\"> to read</span>)" in client.get("/").content.decode()
         body = client.get(f"/inbox/{message.pk}/").content.decode()
         assert body.index("About a child") < body.index("What we know so far.")
         assert "<details" in body
@@ -292,7 +292,8 @@ def test_workspace_history_stays_cheap_with_communications(cast, client, inciden
         message = new_message(cast, incident, subject=f"Message {n}", audience="people", recipients=["bob"])
         release(cast, message)
     login(client, cast.alice)
-    with django_assert_max_num_queries(34):  # the Clocks tab: obligations, the ladder's steps and records
+    # the Clocks tab: obligations, the ladder's steps and records; the Timeline tab's time line, one
+    with django_assert_max_num_queries(35):
         client.get(f"/incidents/{incident.pk}/")
     # a read per source, a second round when saves that changed nothing left the page short
     with django_assert_max_num_queries(30):

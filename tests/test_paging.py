@@ -286,13 +286,13 @@ class TestPersonLists:
         for n in range(PAGE_SIZE + 3):
             open_incident(cast, title=f"Incident {n}", members=False)
         client.force_login(cast.alice)
-        body = client.get("/?status=open").content.decode()
+        body = client.get("/incidents/?status=open").content.decode()
         assert body.count('class="govuk-table__row"') == PAGE_SIZE + 1  # the header row and a page
         older = re.search(r'rel="next" href="([^"]+)"', body).group(1).replace("&amp;", "&")
-        assert older.startswith("/?status=open&incidents=")
+        assert older.startswith("/incidents/?status=open&incidents=")
         rest = client.get(older).content.decode()
         assert rest.count('class="govuk-table__row"') == 3 + 1
-        assert client.get("/?incidents=rubbish").status_code == 400
+        assert client.get("/incidents/?incidents=rubbish").status_code == 400
 
     def test_inbox_pages(self, cast, incident, client):
         now = timezone.now()

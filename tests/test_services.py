@@ -268,8 +268,9 @@ class TestBroadcasts:
                 assert send.call_count == 0
             for callback in callbacks:
                 callback()
-        group, message = send.call_args.args
+        group, message, also = send.call_args.args
         assert group == f"incident.{incident.pk}"
+        assert also == ("now", {"type": "now.maybe", "incident": incident.pk})  # the Now pages, in the same hop
         assert message["type"] == "timeline.event" and message["event"]["type"] == "decision.recorded"
 
     def test_a_refused_change_broadcasts_nothing(self, cast, incident, django_capture_on_commit_callbacks):

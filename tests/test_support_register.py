@@ -227,7 +227,8 @@ class TestFollowUps:
         with mock.patch("incidents.realtime.send_now") as send, django_capture_on_commit_callbacks(execute=True):
             services.follow_up_decline(actor=cast.bob, follow_up_id=self.first().pk)
         assert send.call_args.args == (services.FOLLOW_UPS_GROUP, {"type": "follow_up.changed",
-                                                                   "id": self.first().pk})
+                                                                   "id": self.first().pk},
+                                       ("now", {"type": "now.maybe", "incident": None}))
 
     def test_my_support_shows_everything_and_who_sees_it(self, api, cast, people, entry):
         body = api(cast.bob).get("/api/me/support/").json()

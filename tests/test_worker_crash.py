@@ -50,6 +50,8 @@ def _worker(tmp_path: Path, name: str) -> subprocess.Popen:
     env = child_env({
         "DATABASE_URL": _database_url(), "HARBOUR_VAR_DIR": str(tmp_path), "HARBOUR_SWEEP_SECONDS": "1",
         "HARBOUR_TASK_ABANDONED_SECONDS": "3", "HARBOUR_EMAIL_CLAIM_SECONDS": "3",
+        # A worker on PostgreSQL with debugging off must be given a key (config/settings.py).
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "harbour-worker-crash-test-key-not-a-secret",
     })
     env.pop("REDIS_URL", None)  # the worker's broadcasts are not what is counted here
     log = (tmp_path / f"{name}.log").open("ab")

@@ -112,6 +112,9 @@
         refresh(data.panels.filter(function (name) { return PANELS.indexOf(name) !== -1; }));
       } else if (data.type === "board.changed") {
         refresh(["board"]);  // the incidents this person approves for changed
+      } else if (data.type === "now.changed") {
+        refresh(["board"]);  // what waits on this person changed
+        announce("What needs you has changed.");
       }
     };
     socket.onclose = function (event) {

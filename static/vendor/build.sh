@@ -6,6 +6,7 @@ set -euo pipefail
 GOVUK_FRONTEND_VERSION="5.14.0"
 HTMX_VERSION="2.0.11"
 SASS_VERSION="1.108.2"
+ACCESSIBLE_AUTOCOMPLETE_VERSION="3.0.1"
 
 VENDOR_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BUILD_DIR="$(mktemp -d "${TMPDIR:-/tmp}/harbour-vendor-build.XXXXXX")"
@@ -16,7 +17,8 @@ npm init -y >/dev/null
 npm install --no-audit --no-fund --save-exact \
   "govuk-frontend@${GOVUK_FRONTEND_VERSION}" \
   "htmx.org@${HTMX_VERSION}" \
-  "sass@${SASS_VERSION}"
+  "sass@${SASS_VERSION}" \
+  "accessible-autocomplete@${ACCESSIBLE_AUTOCOMPLETE_VERSION}"
 
 GOVUK_DIST="node_modules/govuk-frontend/dist/govuk"
 
@@ -44,7 +46,15 @@ install -m 0644 "$GOVUK_DIST/govuk-frontend.min.js" "$GOVUK_DIST/govuk-frontend.
 
 install -m 0644 node_modules/htmx.org/dist/htmx.min.js "$VENDOR_DIR/htmx/htmx.min.js"
 
+# GOV.UK's accessible autocomplete, unmodified (its .map files are referenced by sourceMappingURL comments).
+AA_DIST="node_modules/accessible-autocomplete/dist"
+mkdir -p "$VENDOR_DIR/accessible-autocomplete"
+install -m 0644 "$AA_DIST/accessible-autocomplete.min.js" "$AA_DIST/accessible-autocomplete.min.js.map" \
+  "$AA_DIST/accessible-autocomplete.min.css" "$AA_DIST/accessible-autocomplete.min.css.map" \
+  node_modules/accessible-autocomplete/LICENSE.txt "$VENDOR_DIR/accessible-autocomplete/"
+
 cd "$VENDOR_DIR"
 sha256sum govuk-frontend/govuk-frontend.min.css govuk-frontend/govuk-frontend.min.js \
-  govuk-frontend/govuk-frontend.min.js.map govuk-frontend/harbour.scss htmx/htmx.min.js
+  govuk-frontend/govuk-frontend.min.js.map govuk-frontend/harbour.scss htmx/htmx.min.js \
+  accessible-autocomplete/*
 echo "Done. Update the versions and sha256 sums in README.md if they changed."

@@ -81,12 +81,13 @@ def chromium() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def make_context(chromium: Browser) -> Iterator[Callable[[], BrowserContext]]:
+def make_context(chromium: Browser) -> Iterator[Callable[..., BrowserContext]]:
     """Fresh, isolated browser contexts (separate cookie jars: one per person), closed after the test."""
     contexts: list[BrowserContext] = []
 
-    def make() -> BrowserContext:
-        context = chromium.new_context(locale="en-GB", timezone_id="Europe/London")
+    def make(**options) -> BrowserContext:
+        """Options as Playwright's new_context takes them: a viewport, is_mobile, has_touch."""
+        context = chromium.new_context(locale="en-GB", timezone_id="Europe/London", **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context
@@ -97,17 +98,17 @@ def make_context(chromium: Browser) -> Iterator[Callable[[], BrowserContext]]:
 
 
 def log_in(page: Page, base: str, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the login form, as a person would; ends on the incident list."""
+    """Sign in through the login form, as a person would; ends on "What needs you now"."""
     page.goto(f"{base}/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Incidents", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="What needs you now", level=1)).to_be_visible()
 
 
 @pytest.fixture
 def signed_in(make_context, base: str) -> Callable[[str], Page]:
-    """`signed_in("dhughes")` -> a page in its own context, signed in and on the incident list."""
+    """`signed_in("dhughes")` -> a page in its own context, signed in and on "What needs you now"."""
 
     def make(username: str) -> Page:
         page = make_context().new_page()

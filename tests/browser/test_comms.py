@@ -70,7 +70,7 @@ def _inbox_link(page: Page) -> Locator:
 
 def _to_read(page: Page) -> int:
     """How many briefings the header says are waiting to be read (0 when it says nothing)."""
-    found = re.search(r"\((\d+) to read\)", _inbox_link(page).inner_text())
+    found = re.search(r"\((\d+) to read\)", " ".join(_inbox_link(page).text_content().split()))
     return int(found.group(1)) if found else 0
 
 
@@ -285,7 +285,7 @@ def test_live_refresh_waits_while_someone_is_typing(signed_in, base, incident_id
     _open_editor(lead, base, violence_id)
     lead.get_by_label("All staff").check()
     lead.get_by_label("Subject").fill(f"Rota note {secrets.token_hex(3)}")
-    lead.get_by_label("Message").fill("Evening sessions move to the library this week.")
+    lead.get_by_label("Message", exact=True).fill("Evening sessions move to the library this week.")
     lead.get_by_role("button", name="Save draft").click()
     expect(_banner(lead)).to_contain_text("version 1")
 

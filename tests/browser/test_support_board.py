@@ -140,7 +140,7 @@ def person_at(chromium: Browser, base: str) -> Iterator[Callable[..., Page]]:
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="Incidents", level=1)).to_be_visible()
+        expect(page.get_by_role("heading", name="What needs you now", level=1)).to_be_visible()
         return page
 
     yield make

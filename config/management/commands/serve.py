@@ -5,6 +5,9 @@ with the in-memory channel layer a worker in another process could not reach the
 on daphne's own event loop through sync_to_async, so what a task broadcasts goes to the same layer the
 sockets listen on. It sweeps for lost timed work every minute, as `manage.py worker` does (config/worker.py).
 Production runs daphne and `manage.py worker` as separate processes over Redis.
+
+Links in emails point to HARBOUR_BASE_URL when it is set; otherwise to the address this command was
+started on (served_base_url), so `make run` on another port still sends links that work.
 """
 
 from __future__ import annotations
@@ -61,6 +64,32 @@ async def worker_loop(interval: float) -> None:
         await asyncio.sleep(interval)
 
 
+def served_base_url(host: str, port: int, allowed_hosts: list[str]) -> str:
+    """The address a person's browser reaches a server started on host:port at, for links in emails.
+
+    A named host or address is kept as given (127.0.0.1, localhost, harbour.council.local). A wildcard
+    (0.0.0.0, ::) is no address anyone can browse to: another machine reaches Harbour only by a name it
+    answers to, so the first concrete name in ALLOWED_HOSTS stands in for it (127.0.0.1 by default, which
+    is right for the person at this machine). Plain http: this server speaks no TLS. Behind a proxy, or
+    for any other name, set HARBOUR_BASE_URL.
+    """
+    name = host.strip()
+    if name.strip("[]") in ("", "0.0.0.0", "::"):  # noqa: S104 - recognising the wildcard, not binding to it
+        names = [h for h in allowed_hosts if h and not h.startswith(".") and "*" not in h]
+        name = names[0] if names else "127.0.0.1"
+    elif ":" in name and not name.startswith("["):
+        name = f"[{name}]"  # an IPv6 address, as a URL writes it
+    return f"http://{name}" + ("" if port == 80 else f":{port}")
+
+
+def use_served_base_url(host: str, port: int) -> str:
+    """Point links in emails at this server unless HARBOUR_BASE_URL says otherwise; returns where they point.
+    Every sender reads settings.HARBOUR_BASE_URL when it sends, so the in-process worker sees this too."""
+    if not settings.HARBOUR_BASE_URL_SET:
+        settings.HARBOUR_BASE_URL = served_base_url(host, port, settings.ALLOWED_HOSTS)
+    return settings.HARBOUR_BASE_URL
+
+
 class Command(BaseCommand):
     help = "Serve Harbour with daphne (and, in the embedded default, the background worker in-process)."
 
@@ -76,7 +105,9 @@ class Command(BaseCommand):
 
         if settings.HARBOUR_INPROCESS_WORKER and not no_worker:
             twisted_loop.call_soon(lambda: twisted_loop.create_task(worker_loop(worker_interval)))
+        links = use_served_base_url(host, port)
         self.stdout.write(f"Harbour is at http://{host}:{port}/  (Ctrl+C stops it)")
+        self.stdout.write(f"Links in emails point to {links}/ (HARBOUR_BASE_URL changes this)")
         # The application the settings name (config.asgi.application, or a benchmark overlay's), in
         # daphne's "module:attribute" form.
         module, _, attribute = settings.ASGI_APPLICATION.rpartition(".")
