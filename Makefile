@@ -10,6 +10,11 @@ PORT ?= 8000
 CI_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/harbour_ci
 CI_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST := $(PY) -m pytest -p no:cacheprovider
+# Tests run in $(JOBS) processes (pytest-xdist): each has its own test database and its own servers on free
+# ports. Browser tests go a file at a time, so a file's servers and signed-in people are set up once.
+JOBS ?= 2
+UNIT := $(PYTEST) -n $(JOBS)
+BROWSER := $(PYTEST) -n $(JOBS) --dist loadfile
 
 .PHONY: run test install install-dev lint test-embedded test-production services chromium clean
 
@@ -44,8 +49,8 @@ services:
 
 # The embedded default: SQLite and the in-memory channel layer, nothing to configure.
 test-embedded: install-dev chromium
-	env -u DATABASE_URL -u REDIS_URL $(PYTEST) -m "not browser"
-	env -u DATABASE_URL -u REDIS_URL DJANGO_ALLOW_ASYNC_UNSAFE=true $(PYTEST) -m browser
+	env -u DATABASE_URL -u REDIS_URL $(UNIT) -m "not browser"
+	env -u DATABASE_URL -u REDIS_URL DJANGO_ALLOW_ASYNC_UNSAFE=true $(BROWSER) -m browser
 
 # Production: PostgreSQL and Redis, including two daphne processes and a worker on one database. A shared
 # database needs a SECRET_KEY (a throw-away one here), and the test servers speak plain HTTP: HARBOUR_HTTPS=0.
@@ -53,8 +58,8 @@ test-embedded: install-dev chromium
 # layer: they run once, in the embedded configuration; here, everything live and across processes.
 CI_ENV = DATABASE_URL=$(CI_DATABASE_URL) REDIS_URL=$(CI_REDIS_URL) SECRET_KEY=harbour-tests-only-not-a-secret HARBOUR_HTTPS=0
 test-production: install-dev chromium services
-	$(CI_ENV) $(PYTEST) --create-db -m "not browser"
-	$(CI_ENV) DJANGO_ALLOW_ASYNC_UNSAFE=true $(PYTEST) -m "browser and not ui"
+	$(CI_ENV) $(UNIT) --create-db -m "not browser"
+	$(CI_ENV) DJANGO_ALLOW_ASYNC_UNSAFE=true $(BROWSER) -m "browser and not ui"
 
 test: lint test-embedded test-production
 
