@@ -57,6 +57,11 @@ class ApprovalsBoardConsumer(LiveSocket):
         await self._follow_incidents()
         await self.send_json({"type": "board.changed"})
 
+    async def board_changed(self, event) -> None:
+        """A gate of every open message of one incident moved: the page redraws the board (this socket is
+        in that incident's group only while its person approves for it)."""
+        await self.send_json({"type": "board.changed"})
+
     async def message_changed(self, event) -> None:
         payload = await self._message_for_board(event["message"])
         if payload is not None:

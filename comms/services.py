@@ -89,6 +89,12 @@ def _broadcast(message: Message) -> None:
     )
 
 
+def _gates_moved(incident: Incident) -> None:
+    """The family was told, or an identifier protected or let go: what blocks each open message's release
+    changed, so the incident's approvals boards redraw, after commit."""
+    realtime.broadcast_on_commit(realtime.approvals_group(incident.pk), realtime.board_changed_message(incident.pk))
+
+
 def _locked_message(actor: User | None, action: Action, message_id: Any, *, state: bool = True) -> Message:
     """The message row, locked for this transaction, once the policy allows the actor this action."""
     queryset = Message.objects.select_for_update(of=("self",)).select_related("incident")
@@ -687,6 +693,7 @@ def identifier_add(*, actor: User, incident_id: int, value: str, kind: str) -> P
             summary=f"{actor.display_name} added a protected {identifier.get_kind_display().lower()}",
             data={"kind": kind},
         )
+        _gates_moved(incident)
     return identifier
 
 
@@ -702,6 +709,7 @@ def identifier_remove(*, actor: User, incident_id: int, identifier_id: int) -> N
             summary=f"{actor.display_name} removed a protected {identifier.get_kind_display().lower()}",
             data={"kind": identifier.kind},
         )
+        _gates_moved(incident)
 
 
 def family_informed_record(
@@ -731,6 +739,7 @@ def family_informed_record(
                     f"({timezone.localtime(informed_at):%d %b %H:%M}, by {informed_by})",
             data={"informed_at": informed_at.isoformat()},
         )
+        _gates_moved(incident)
     return record
 
 

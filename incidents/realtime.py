@@ -121,6 +121,12 @@ def message_changed_message(message_id: int, incident_id: int) -> dict[str, Any]
     return {"type": "message.changed", "message": message_id, "incident": incident_id}
 
 
+def board_changed_message(incident_id: int) -> dict[str, Any]:
+    """Something every open message of the incident waits on changed (the family was told, an identifier
+    was protected or let go): approvals boards redraw, each through its own person's policy."""
+    return {"type": "board.changed", "incident": incident_id}
+
+
 def panels_changed_message(*panels: str) -> dict[str, Any]:
     """Something a wing shows on an incident's pages changed without a timeline event (an answer to an
     invitation, say): the pages re-fetch those panels, each through its own policy. Names no object."""

@@ -131,3 +131,27 @@ async def test_an_opened_incident_is_on_its_openers_board_at_once(cast, incident
     await database_sync_to_async(services.message_draft)(actor=cast.alice, incident_id=opened.pk, **DRAFT)
     assert (await alice.receive_json_from(timeout=5))["message"]["incident"] == opened.pk
     await alice.disconnect()
+
+
+async def test_boards_redraw_when_what_a_release_waits_for_moves(cast, incident):
+    """Recording that the family was told, or protecting an identifier and letting it go, changes what blocks
+    every open message of the incident: its approvers' boards redraw; nobody else's hears a thing."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    cora = await board(cast.cora)
+    bob = await board(cast.bob)
+    await database_sync_to_async(services.family_informed_record)(
+        actor=cast.alice, incident_id=incident.pk, informed_at=timezone.now() - dt.timedelta(minutes=5),
+        informed_by="Police family liaison officer")
+    assert await cora.receive_json_from(timeout=5) == {"type": "board.changed"}
+    identifier = await database_sync_to_async(services.identifier_add)(
+        actor=cast.alice, incident_id=incident.pk, value="Riverside Primary", kind="school")
+    assert await cora.receive_json_from(timeout=5) == {"type": "board.changed"}
+    await database_sync_to_async(services.identifier_remove)(
+        actor=cast.alice, incident_id=incident.pk, identifier_id=identifier.pk)
+    assert await cora.receive_json_from(timeout=5) == {"type": "board.changed"}
+    assert await bob.receive_nothing(timeout=0.5)
+    await cora.disconnect()
+    await bob.disconnect()
