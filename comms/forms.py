@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
-from incidents.forms import DateTimeLocalField, HarbourForm
-from incidents.models import Team, User, max_length
+from incidents.forms import DateTimeLocalField, HarbourForm, people_named
+from incidents.models import Team, max_length
 
 from .models import (
     AUDIENCE_FIELDS,
@@ -91,11 +91,7 @@ class MessageForm(HarbourForm):
     def chosen_people(self) -> list[dict]:
         """The people already chosen, named, for the chooser's list (the field holds usernames)."""
         value = self["recipients"].value() or ""
-        usernames = [u.strip() for u in str(value).split(",") if u.strip()]
-        found = {u.username: u for u in User.objects.filter(username__in=usernames).select_related("team")}
-        return [{"value": name, "label": found[name].display_name if name in found else name,
-                 "detail": (found[name].team.name if name in found and found[name].team else "")}
-                for name in usernames]
+        return people_named(u.strip() for u in str(value).split(","))
 
     def service_values(self) -> dict:
         """What the service is given: the fields the chosen audience uses. A field the page hid (another

@@ -137,6 +137,77 @@ class TransitionForm(HarbourForm):
     )
 
 
+def username_for(typed: str) -> str:
+    """What a person field holds as a username. The chooser (static/harbour/choose-people.js) gives
+    "username — Full Name"; without JavaScript people type a username or a full name. A full name only
+    one active person has is theirs; one that two people share is refused; anything else is returned as
+    typed, for the service to refuse as nobody it knows."""
+    typed = typed.split(" — ")[0].strip()
+    if User.objects.filter(username=typed).exists():
+        return typed
+    named = list(User.objects.filter(is_active=True, full_name__iexact=typed).values_list("username", flat=True)[:2])
+    if len(named) == 2:
+        raise forms.ValidationError(f"More than one person is called {typed}: give their username.")
+    return named[0] if named else typed
+
+
+def people_named(usernames) -> list[dict]:
+    """Chosen people as the chooser lists them (value, name, team), in the order given: for redrawing a
+    form sent back with an error, so the choices made so far are still there."""
+    usernames = [u for u in usernames if u]
+    found = {u.username: u for u in User.objects.filter(username__in=usernames).select_related("team")}
+    return [{"value": name, "label": found[name].display_name if name in found else name,
+             "detail": found[name].team.name if name in found and found[name].team else ""}
+            for name in usernames]
+
+
+class PersonField(forms.CharField):
+    """One member of staff, chosen by name from the staff search (static/harbour/choose-people.js) or
+    typed; cleaned to a username (see username_for)."""
+
+    choose = "one"
+
+    def clean(self, value):
+        value = super().clean(value)
+        return username_for(value) if value else value
+
+
+class PeopleInput(forms.Textarea):
+    """Names typed one per line or with commas (without JavaScript), or one per hidden input (the chooser
+    posts one value per person chosen): read both as one list."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"rows": 3, **(attrs or {})})
+
+    def value_from_datadict(self, data, files, name):
+        if hasattr(data, "getlist"):
+            return "\n".join(v for v in data.getlist(name) if v.strip())
+        return super().value_from_datadict(data, files, name)
+
+
+class PeopleField(forms.CharField):
+    """Several members of staff, chosen one by one by name, or typed one per line or with commas; cleaned
+    to a list of usernames, at most `most`."""
+
+    choose = "many"
+    widget = PeopleInput
+    default_error_messages = {"too_many": "Choose at most %(most)s people."}
+
+    def __init__(self, *, most: int, **kwargs):
+        self.most = most
+        super().__init__(**kwargs)
+
+    @staticmethod
+    def typed(value) -> list[str]:
+        return [part.strip() for line in str(value or "").splitlines() for part in line.split(",") if part.strip()]
+
+    def clean(self, value):
+        names = self.typed(super().clean(value))
+        if len(names) > self.most:
+            raise forms.ValidationError(self.error_messages["too_many"], code="too_many", params={"most": self.most})
+        return [username_for(name) for name in names]
+
+
 class MemberRowForm(HarbourForm):
     """One person and their role: a row of the add-members form (and how other forms read a person typed)."""
 
@@ -150,15 +221,7 @@ class MemberRowForm(HarbourForm):
                              error_messages={"required": "Choose their role."})
 
     def clean_user(self) -> str:
-        """The picker shows "username — Full Name"; accept the whole label, the username, or (without
-        JavaScript there are no suggestions) a full name that only one active person has."""
-        typed = self.cleaned_data["user"].split(" — ")[0].strip()
-        if User.objects.filter(username=typed).exists():
-            return typed
-        named = list(User.objects.filter(is_active=True, full_name__iexact=typed).values_list("username", flat=True)[:2])
-        if len(named) == 2:
-            raise forms.ValidationError(f"More than one person is called {typed}: give their username.")
-        return named[0] if named else typed
+        return username_for(self.cleaned_data["user"])
 
 
 MEMBER_ROWS_SHOWN = 3  # empty rows offered without JavaScript; with it, "Add another person" adds more

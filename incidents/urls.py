@@ -17,6 +17,7 @@ urlpatterns = [
     path("incidents/<int:incident_id>/decisions/new/", views.decision_record, name="decision-record"),
     path("incidents/<int:incident_id>/decisions/choices/", views.decision_choices, name="decision-choices"),
     path("incidents/<int:incident_id>/people/choices/", views.people_choices, name="people-choices"),
+    path("people/search/", views.staff_search, name="staff-search"),
     path("incidents/<int:incident_id>/timeline.csv", views.timeline_csv, name="timeline-csv"),
     path("incidents/<int:incident_id>/ladder/", views.notification_record, name="notification-record"),
     path("obligations/<int:obligation_id>/done/", views.obligation_done, name="obligation-done"),

@@ -345,6 +345,16 @@ def people_choices(request: HttpRequest, incident_id: int) -> HttpResponse:
     })
 
 
+@login_required
+@require_GET
+def staff_search(request: HttpRequest) -> HttpResponse:
+    """The staff search behind every "choose a person" field outside an incident's own pickers (a debrief's
+    facilitator and invitees, a supporter, whoever a check-in is handed to): active staff by name, username
+    and team, as an organisation's address book shows them to any of its staff. Nothing about incidents,
+    support or roles: a name found here says only that the person works here."""
+    return people_json(selectors.people_matching(request.GET.get("q", ""), CHOICES_SHOWN))
+
+
 def people_json(people) -> JsonResponse:
     """The accessible autocomplete's suggestions (static/harbour/choose-people.js): the team tells two
     people with one name apart."""

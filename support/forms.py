@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from incidents.forms import DateTimeLocalField, HarbourForm, MemberRowForm
+from incidents.forms import DateTimeLocalField, HarbourForm, PeopleField, PersonField
 
 from .models import AffectedPerson, DebriefKind, Exposure, Outcome, SupporterKind
 
@@ -13,26 +13,14 @@ REASON = AffectedPerson._meta.get_field("reason").max_length
 
 class RegisterAddForm(HarbourForm):
     id_prefix = "register"
-    user = forms.CharField(label="Member of staff", help_text="Their name or username. They need not be in the incident.",
-                           error_messages={"required": "Choose a member of staff."})
+    user = PersonField(label="Member of staff", help_text="Start typing their name. They need not be in the incident.",
+                       error_messages={"required": "Choose a member of staff."})
     exposure = forms.ChoiceField(label="How were they affected?", choices=[("", "Choose…"), *Exposure.choices],
                                  error_messages={"required": "Choose how they were affected."})
     reason = forms.CharField(label="Why are they on the register?", max_length=REASON,
                              error_messages={"required": "Enter why they are on the register."})
-    supporter = forms.CharField(label="Who will offer their check-ins?", required=False,
-                                help_text="Leave empty for their line manager.")
-
-    clean_user = MemberRowForm.clean_user
-
-    def clean_supporter(self) -> str:
-        return _username(self.cleaned_data["supporter"]) if self.cleaned_data["supporter"] else ""
-
-
-def _username(typed: str) -> str:
-    """Accept "username — Full Name", a username, or a full name only one active person has."""
-    form = MemberRowForm(data={"user": typed, "role": "member"})
-    form.is_valid()
-    return form.cleaned_data.get("user", typed)
+    supporter = PersonField(label="Who will offer their check-ins?", required=False,
+                            help_text="Start typing a name. Leave empty for their line manager.")
 
 
 class CompleteForm(HarbourForm):
@@ -53,12 +41,9 @@ class RescheduleForm(HarbourForm):
 
 class ReassignForm(HarbourForm):
     id_prefix = "reassign"
-    assignee = forms.CharField(label="Hand it to", help_text="Their name or username.",
-                               error_messages={"required": "Choose who will offer it."})
+    assignee = PersonField(label="Hand it to", help_text="Start typing their name.",
+                           error_messages={"required": "Choose who will offer it."})
     reason = forms.CharField(label="Why?", max_length=REASON, error_messages={"required": "Enter why it is handed over."})
-
-    def clean_assignee(self) -> str:
-        return _username(self.cleaned_data["assignee"])
 
 
 class CancelForm(HarbourForm):
@@ -69,14 +54,11 @@ class CancelForm(HarbourForm):
 
 class SupporterForm(HarbourForm):
     id_prefix = "supporter"
-    supporter = forms.CharField(label="Who would you like to support you?",
-                                help_text="A name or username: a wellbeing lead, a peer supporter or a colleague you trust.",
-                                error_messages={"required": "Choose who will support you."})
+    supporter = PersonField(label="Who would you like to support you?",
+                            help_text="Start typing a name: a wellbeing lead, a peer supporter or a colleague you trust.",
+                            error_messages={"required": "Choose who will support you."})
     supporter_kind = forms.ChoiceField(label="They are", choices=[("", "Work it out for me"), *SupporterKind.choices],
                                        required=False)
-
-    def clean_supporter(self) -> str:
-        return _username(self.cleaned_data["supporter"])
 
 
 class CheckInForm(HarbourForm):
@@ -95,23 +77,15 @@ class DebriefForm(HarbourForm):
                                           error_messages={"required": "Enter how long it lasts."})
     location = forms.CharField(label="Where", max_length=300, help_text="A room, or a link to join.",
                                error_messages={"required": "Say where: a room, or a link to join."})
-    facilitator = forms.CharField(label="Facilitator", help_text="Their name or username.",
-                                  error_messages={"required": "Choose who will facilitate."})
-    invitees = forms.CharField(label="Who is invited", widget=forms.Textarea(attrs={"rows": 3}),
-                               help_text="Names or usernames, one per line or separated by commas.",
-                               error_messages={"required": "Invite at least one person."})
+    facilitator = PersonField(label="Facilitator", help_text="Start typing their name.",
+                              error_messages={"required": "Choose who will facilitate."})
+    invitees = PeopleField(label="Who is invited", most=200,
+                           help_text="Start typing a name and choose each person in turn. Without the list: "
+                                     "names or usernames, one per line.",
+                           error_messages={"required": "Invite at least one person.",
+                                           "too_many": "Invite at most %(most)s people to one debrief."})
     confirm_facilitator_involved = forms.BooleanField(
         label="The facilitator was directly involved, and is still the right person to hold it", required=False)
-
-    def clean_facilitator(self) -> str:
-        return _username(self.cleaned_data["facilitator"])
-
-    def clean_invitees(self) -> list[str]:
-        typed = [part.strip() for line in self.cleaned_data["invitees"].splitlines() for part in line.split(",")]
-        typed = [name for name in typed if name]
-        if len(typed) > 200:
-            raise forms.ValidationError("Invite at most 200 people to one debrief.")
-        return [_username(name) for name in typed]
 
 
 class DebriefChangeForm(DebriefForm):

@@ -207,8 +207,8 @@ def _incident_context(request: HttpRequest, incident, *, form=None, debrief_form
         if entries else []
     can_arrange = IncidentAction.SCHEDULE_DEBRIEF in allowed
     if can_arrange and debrief_form is None:
-        debrief_form = DebriefForm(initial={"kind": DebriefKind.HOT, "duration_minutes": 60, "starts_at":
-                                            services.suggested_start(incident, DebriefKind.HOT).strftime("%Y-%m-%dT%H:%M")})
+        # No kind chosen for anyone, and so no start: the page lists each kind's suggested time.
+        debrief_form = DebriefForm(initial={"duration_minutes": 60})
     errors = [f for f in (form, debrief_form) if f is not None and f.is_bound and f.errors]
     return {
         "incident": incident, "counts": selectors.counts(incident), "entries": entries,

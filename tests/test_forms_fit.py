@@ -5,6 +5,7 @@ that they could submit without meaning to. The browser half: tests/browser/test_
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -209,3 +210,88 @@ def test_the_member_search_answers_the_autocomplete_in_json(cast, client, incide
     assert search(client, url, "bob").json() == []  # already a member
     assert search(login(client, cast.charlie), url, "bob").status_code == 404
     assert search(login(client, cast.bob), url, "cha").status_code == 403
+
+
+def test_the_staff_search_finds_active_staff_by_name_for_anyone_signed_in(cast, client):
+    team = Team.objects.create(name="Fostering")
+    make_user("bobby", "Bobby Brown", team=team)
+    make_user("gone", "Bob Gone").__class__.objects.filter(username="gone").update(is_active=False)
+    # An outsider to every incident still chooses their own supporter: the search is the address book.
+    found = search(login(client, cast.charlie), "/people/search/", "brown").json()
+    assert found == [{"value": "bob", "label": "Bob Brown", "detail": ""},
+                     {"value": "bobby", "label": "Bobby Brown", "detail": "Fostering"}]
+    assert search(client, "/people/search/", "gone").json() == []
+    assert search(client, "/people/search/", "b").json() == []  # two letters at least
+    client.logout()
+    response = search(client, "/people/search/", "brown")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+# --- support's person fields: chosen by name -------------------------------------------------------------
+
+
+def arrange_form(**extra) -> dict:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    when = timezone.localtime(timezone.now() + dt.timedelta(days=2)).replace(hour=10, minute=0)
+    return {"action": "debrief", "kind": "hot", "starts_at": when.strftime("%Y-%m-%dT%H:%M"),
+            "duration_minutes": "60", "location": "Room 2", "facilitator": "bob — Bob Brown", **extra}
+
+
+def test_the_debrief_form_offers_the_staff_search_and_chooses_nothing(cast, client, incident):
+    body = login(client, cast.alice).get(f"/incidents/{incident.pk}/support/").content.decode()
+    form = body[body.index('id="arrange"'):]
+    assert 'data-choose-person="/people/search/"' in form  # the facilitator
+    assert 'data-choose-people="/people/search/" data-chosen-id="debrief_invitees_chosen"' in form
+    assert re.search(r'<option value="" selected>Choose…</option>', form)  # no kind chosen for anyone
+    assert 'name="starts_at"' in form and not re.search(r'name="starts_at"[^>]*value=', form)
+
+
+def test_invitees_chosen_one_by_one_or_typed_are_invited(cast, client, incident):
+    from support.models import Debrief
+
+    url = f"/incidents/{incident.pk}/support/"
+    login(client, cast.alice)
+    # The chooser posts one `invitees` per person; without it, one name per line.
+    response = client.post(url, {**arrange_form(), "invitees": ["bob", "olive"]})
+    assert response.status_code == 302
+    later = arrange_form()["starts_at"].replace("T10:", "T15:")  # the facilitator is busy at ten
+    response = client.post(url, arrange_form(starts_at=later, invitees="Bob Brown\nolive — Olive Observer, alice"))
+    assert response.status_code == 302, re.findall(r'govuk-error-message">(.*?)</p>', response.content.decode())
+    first, second = Debrief.objects.order_by("pk")
+    assert sorted(first.invitees.values_list("person__username", flat=True)) == ["bob", "olive"]
+    assert sorted(second.invitees.values_list("person__username", flat=True)) == ["alice", "bob", "olive"]
+
+
+def test_a_refused_debrief_keeps_the_people_chosen_and_names_them(cast, client, incident):
+    from support.models import Debrief
+
+    response = login(client, cast.alice).post(f"/incidents/{incident.pk}/support/",
+                                              {**arrange_form(location=""), "invitees": ["bob", "olive"]})
+    body = response.content.decode()
+    assert response.status_code == 400 and not Debrief.objects.exists()
+    chosen = re.search(r'<script id="debrief_invitees_chosen" type="application/json">(.*?)</script>', body)
+    assert chosen and json.loads(chosen.group(1)) == [
+        {"value": "bob", "label": "Bob Brown", "detail": ""}, {"value": "olive", "label": "Olive Observer", "detail": ""}]
+
+
+def test_too_many_invitees_or_nobody_known_is_a_field_error(cast, client, incident):
+    from support.models import Debrief
+
+    url = f"/incidents/{incident.pk}/support/"
+    login(client, cast.alice)
+    response = client.post(url, {**arrange_form(), "invitees": [f"person{i}" for i in range(201)]})
+    assert response.status_code == 400 and "Invite at most 200 people to one debrief." in response.content.decode()
+    response = client.post(url, {**arrange_form(), "invitees": ["bob", "nobody-here"]})
+    assert response.status_code == 400 and "nobody-here" in response.content.decode()
+    assert not Debrief.objects.exists()
+
+
+def test_supporter_and_handover_fields_use_the_staff_search():
+    from support.forms import ReassignForm, RegisterAddForm, SupporterForm
+
+    for form, name in ((RegisterAddForm(), "user"), (RegisterAddForm(), "supporter"), (ReassignForm(), "assignee"),
+                       (SupporterForm(), "supporter")):
+        assert form.fields[name].choose == "one", name

@@ -54,3 +54,12 @@ def working_days_data():
     start, end = dt.date(year, 1, 1), dt.date(year + 2, 1, 1)
     days = [(start + dt.timedelta(days=n)) for n in range((end - start).days)]
     return {"holidays": [day.isoformat() for day in days if is_bank_holiday(day)]}
+
+
+@register.filter
+def chosen_people(field) -> list[dict]:
+    """The people a several-people field (incidents.forms.PeopleField) holds, named, for the chooser's list
+    when the form is drawn again."""
+    from incidents.forms import PeopleField, people_named
+
+    return people_named(PeopleField.typed(field.value()))

@@ -4,11 +4,14 @@
 // - [data-choose-people="<url>"] (a message's chosen staff): type part of a name, choose with the arrow keys
 //   and Enter (or a tap); each person chosen joins a list below, with a hidden input carrying their username
 //   and a "Remove" button. Additions and removals are announced in a live region.
+//   A text box or a textarea (one name per line) works without this script.
 // - [data-choose-person="<url>"] (one person, such as a row of the add-members form): the field becomes an
 //   autocomplete of the same name, whose value is "username — Full Name" (the form reads either).
 //
-// Suggestions come from the incident's people search (incidents/views.py, people_choices) as JSON:
-// [{value: username, label: display name, detail: team}], so two people with one name can be told apart.
+// templates/includes/field.html marks the fields of incidents.forms.PersonField and PeopleField so, with the
+// staff search (incidents/views.py, staff_search); an incident's own pickers use their own, narrower
+// searches. Suggestions come as JSON: [{value: username, label: display name, detail: team}], so two people
+// with one name can be told apart.
 (function () {
   "use strict";
   if (typeof window.accessibleAutocomplete !== "function") { return; }
@@ -46,7 +49,7 @@
   }
 
   function chooseMany(box) {
-    var input = box.querySelector('input[type="text"]');
+    var input = box.querySelector('input[type="text"], textarea');
     if (!input) { return; }
     var name = input.name;
     var id = input.id;

@@ -181,3 +181,60 @@ def test_the_open_incident_form_chooses_nothing_and_offers_now(flood, make_conte
     page.get_by_role("button", name="Open incident").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("Choose the kind of incident.")
     expect(page.locator(".govuk-error-summary")).to_contain_text("Choose the severity.")
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_a_debrief_arranged_with_people_chosen_by_name(flood, make_context, base, width):
+    page = _sign_in(make_context, base, flood.lead, width)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{base}/incidents/{flood.incident}/support/#arrange")
+    expect(page.get_by_label("Kind of debrief")).to_have_value("")  # nobody's kind chosen for them
+
+    # The facilitator: one person, by name.
+    facilitator = page.locator("#debrief_facilitator")
+    facilitator.click()
+    facilitator.press_sequentially(flood.pick_name.lower())
+    expect(page.locator(f"[data-choose-person] {OPTIONS}")).to_have_count(1)
+    page.wait_for_timeout(300)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(facilitator).to_have_value(f"{flood.pick} — {flood.pick_name}")
+
+    # The invitees: two people who share a surname, each chosen in turn; one removed, chosen again.
+    invitees = page.locator("#debrief_invitees")
+    chosen = page.locator("#arrange ~ form .harbour-chosen__item")
+    for name in (flood.pick_name, flood.other_name):
+        invitees.click()
+        invitees.press_sequentially(name.lower())
+        expect(page.get_by_role("option", name=name)).to_be_visible()
+        expect(page.locator(f"[data-choose-people] {OPTIONS}")).to_have_count(1)  # the facilitator's menu keeps its own
+        page.wait_for_timeout(300)
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+    expect(chosen).to_have_count(2)
+    chosen.filter(has_text=flood.other_name).get_by_role("button").click()
+    expect(chosen).to_have_count(1)
+    problems = serious_violations(page, f"arranging a debrief ({width})")
+    assert not problems, "\n".join(problems)
+
+    page.get_by_label("Kind of debrief").select_option("hot")
+    page.get_by_role("button", name=re.compile("^Now")).first.click()  # this minute has begun: the past
+    page.get_by_label("Where").fill("Room 2")
+    _no_horizontal_scroll(page, f"arranging a debrief ({width})")
+    assert not errors, errors
+    page.get_by_role("button", name="Arrange and invite").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    errors.clear()  # the browser logs the form's 400, which is the page working as it should
+    expect(page.get_by_text("A debrief cannot start in the past").first).to_be_visible()
+    # The people chosen are still there, by name.
+    expect(chosen).to_have_count(1)
+    expect(chosen.first).to_contain_text(flood.pick_name)
+    expect(facilitator).to_have_value(f"{flood.pick} — {flood.pick_name}")
+    page.get_by_label("Starts").fill("2030-06-03T10:00")  # a Monday morning
+    page.get_by_role("button", name="Arrange and invite").click()
+    expect(page.get_by_text("arranged: the invitations go out in office hours")).to_be_visible()
+    expect(page.locator("main")).to_contain_text(flood.pick_name)
+    expect(page.locator("main")).not_to_contain_text(flood.other_name)
+    assert not errors, errors
