@@ -196,11 +196,13 @@ class DecisionListApi(generics.ListAPIView):
 
     @extend_schema(request=DecisionRecordSerializer, responses={201: DecisionSerializer})
     def post(self, request, incident_id: int):
-        """Record a decision (any member but observers). To correct an entry, record a new one with `corrects`."""
+        """Record a decision (any member but observers). To correct an entry, record a new one with `corrects`;
+        to record an entry's review, a new one with `reviews`."""
         entry = services.decision_record(
             actor=request.user, incident_id=incident_id, **_parse(DecisionRecordSerializer, request)
         )
-        entry.is_corrected = False  # nothing can correct an entry that did not exist a moment ago
+        entry.is_corrected = False  # nothing can correct or review an entry that did not exist a moment ago
+        entry.reviewed_in_number = None
         return Response(DecisionSerializer(entry).data, status=status.HTTP_201_CREATED)
 
 

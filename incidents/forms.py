@@ -341,6 +341,14 @@ class DecisionForm(HarbourForm):
         widget=forms.TextInput,  # words find an entry too: the browser offers the matches' numbers
     )
 
+    reviews = forms.IntegerField(
+        label="This entry records the review of decision number", required=False, min_value=1,
+        max_value=2_000_000_000,
+        help_text="Leave empty unless this is a review: then say above whether the decision stands, and why.",
+        error_messages={"invalid": "Give the number of the decision this entry reviews, such as 12."},
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+
     def __init__(self, *args, incident=None, members=(), **kwargs):
         self.incident = incident
         super().__init__(*args, **kwargs)
@@ -360,15 +368,21 @@ class DecisionForm(HarbourForm):
                 "hx-trigger": "input changed delay:300ms", "hx-target": "#decision-choices",
             })
 
-    def clean_corrects(self):
+    def _entry_numbered(self, name: str):
         """The service takes the entry itself; a person names it by its number in this log."""
-        number = self.cleaned_data.get("corrects")
+        number = self.cleaned_data.get(name)
         if number is None:
             return None
         entry = self.incident.decisions.filter(number=number).values_list("pk", flat=True).first()
         if entry is None:
             raise forms.ValidationError(f"There is no decision {number} in this incident's log.")
         return entry
+
+    def clean_corrects(self):
+        return self._entry_numbered("corrects")
+
+    def clean_reviews(self):
+        return self._entry_numbered("reviews")
 
 
 # --- statutory clocks --------------------------------------------------------------------------------------

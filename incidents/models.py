@@ -211,6 +211,13 @@ class Membership(models.Model):
         return self.removed_at is None
 
 
+class DecisionQuerySet(models.QuerySet):
+    def awaiting_review(self) -> DecisionQuerySet:
+        """Entries with a review time that nothing has answered yet: neither corrected (the correction
+        carries its own review time) nor reviewed by a later entry."""
+        return self.filter(review_at__isnull=False, corrections__isnull=True, reviewed_in__isnull=True)
+
+
 class Decision(models.Model):
     """A JESIP decision-log entry. Written once, never edited or deleted; a correction is a new entry."""
 
@@ -229,8 +236,16 @@ class Decision(models.Model):
     corrects = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
     )
+    # A review is an entry too: it says whether an earlier decision stands, and why, and may set its own
+    # review time. The reviewed entry stays as it was; it is simply no longer waiting for its review.
+    reviews = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reviewed_in",
+        help_text="The earlier entry whose review this entry records.",
+    )
 
     history = HistoricalRecords()
+
+    objects = DecisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-decided_at", "-id"]

@@ -131,13 +131,16 @@ def uk_time(when: datetime, zone: tzinfo | None = None) -> str:
 
 
 def decisions(incident: Incident) -> QuerySet[Decision]:
-    """The decision log, newest decision first, each annotated with whether a later entry corrects it."""
+    """The decision log, newest decision first, each annotated with whether a later entry corrects it and
+    the number of the latest entry that reviews it (`reviewed_in_number`, None until one does)."""
     return (
-        incident.decisions.select_related("decided_by", "recorded_by", "corrects")
+        incident.decisions.select_related("decided_by", "recorded_by", "corrects", "reviews")
         # A scalar subquery, not EXISTS: PostgreSQL plans an EXISTS for every entry of the incident (a
         # hashed scan of the whole decision table) before the page's LIMIT; this one runs per row shown.
         .alias(correction=Subquery(Decision.objects.filter(corrects=OuterRef("pk")).order_by().values("pk")[:1]))
-        .annotate(is_corrected=ExpressionWrapper(Q(correction__isnull=False), output_field=BooleanField()))
+        .annotate(is_corrected=ExpressionWrapper(Q(correction__isnull=False), output_field=BooleanField()),
+                  reviewed_in_number=Subquery(Decision.objects.filter(reviews=OuterRef("pk"))
+                                              .order_by("-number").values("number")[:1]))
         .order_by("-decided_at", "-number")
     )
 
@@ -594,7 +597,7 @@ def incident_now(person: User, at: datetime) -> list[NowItem]:
             url=reverse("incident-detail", args=[obligation.incident_id]) + "#clocks",
             due_at=obligation.due_at, since=obligation.started_at))
     command = incidents.restrict(person, COMMAND).values("pk")
-    reviews = (Decision.objects.filter(review_at__lte=at + REVIEW_AHEAD, corrections__isnull=True)
+    reviews = (Decision.objects.awaiting_review().filter(review_at__lte=at + REVIEW_AHEAD)
                .filter(Q(incident__in=command) | Q(decided_by=person, incident__in=visible_incidents(person)))
                .exclude(incident__status=IncidentStatus.CLOSED)
                .select_related("incident").order_by("review_at", "id")[:50])
@@ -604,7 +607,7 @@ def incident_now(person: User, at: datetime) -> list[NowItem]:
             incident=decision.incident,
             why=("Its review was due " if decision.review_at <= at else "Its review is due ")
                 + f"{local_time(decision.review_at)}.",
-            url=reverse("incident-detail", args=[decision.incident_id]) + "#decisions",
+            url=reverse("incident-detail", args=[decision.incident_id]) + f"?reviews={decision.number}#decisions",
             due_at=decision.review_at, since=decision.decided_at))
     return items
 
@@ -946,9 +949,8 @@ def incident_open_actions(person: User, incident: Incident) -> list[OpenAction]:
     at = timezone.now()
     counts = Obligation.objects.filter(incident=incident, status=ObligationStatus.PENDING).aggregate(
         pending=Count("id"), overdue=Count("id", filter=Q(due_at__lte=at)))
-    reviews = Decision.objects.filter(incident=incident, review_at__lte=at + REVIEW_AHEAD,
-                                      corrections__isnull=True).aggregate(n=Count("id"), late=Count("id", filter=Q(
-                                          review_at__lte=at)))
+    reviews = Decision.objects.awaiting_review().filter(incident=incident, review_at__lte=at + REVIEW_AHEAD).aggregate(
+        n=Count("id"), late=Count("id", filter=Q(review_at__lte=at)))
     return [
         OpenAction("Statutory obligations pending", counts["pending"],
                    f"{counts['overdue']} past the deadline" if counts["overdue"] else ""),

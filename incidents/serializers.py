@@ -124,17 +124,24 @@ class DecisionSerializer(serializers.ModelSerializer):
     corrects = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True,
                                                   help_text="The entry this one corrects, if any.")
     corrected = serializers.SerializerMethodField(help_text="True when a later entry corrects this one.")
+    reviews = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True,
+                                                 help_text="The entry whose review this one records, if any.")
+    reviewed = serializers.SerializerMethodField(help_text="True when a later entry records this one's review.")
 
     class Meta:
         model = Decision
         fields = [
             "id", "number", "decision", "rationale", "options_considered", "information", "decided_by",
             "decided_at", "recorded_at", "recorded_by", "late_entry_reason", "review_at", "corrects", "corrected",
+            "reviews", "reviewed",
         ]
         read_only_fields = fields
 
     def get_corrected(self, entry: Decision) -> bool:
         return bool(getattr(entry, "is_corrected", False))
+
+    def get_reviewed(self, entry: Decision) -> bool:
+        return getattr(entry, "reviewed_in_number", None) is not None
 
 
 class DecisionRecordSerializer(serializers.Serializer):
@@ -147,6 +154,9 @@ class DecisionRecordSerializer(serializers.Serializer):
     late_entry_reason = StrictCharField(required=False, allow_blank=True, default="")
     review_at = SaneDateTimeField(required=False, allow_null=True)
     corrects = StrictIntegerField(required=False, allow_null=True, help_text="Id of the entry this corrects.")
+    reviews = StrictIntegerField(required=False, allow_null=True,
+                                 help_text="Id of the entry whose review this records: say in `decision` whether "
+                                           "it stands, and why in `rationale`.")
 
 
 class TimelineEventSerializer(serializers.Serializer):

@@ -484,9 +484,11 @@ def decision_record(
     late_entry_reason: str = "",
     review_at: dt.datetime | None = None,
     corrects: int | None = None,
+    reviews: int | None = None,
 ) -> Decision:
     """Write a decision-log entry. Entries are never edited: a correction is a new entry that names the
-    one it corrects, which every view then shows struck through."""
+    one it corrects, which every view then shows struck through; a review is a new entry that names the
+    one it reviews (whether it stands, and why), which is then no longer waiting for its review."""
     now = timezone.now()
     errors: dict[str, list[str]] = {}
     decision = _required_text(errors, "decision", decision, "the decision")
@@ -528,6 +530,14 @@ def decision_record(
             corrected = incident.decisions.filter(pk=parse_id(corrects) or 0).first()
             if corrected is None:
                 errors["corrects"] = ["Choose an earlier entry in this incident's decision log."]
+        reviewed = None
+        if reviews not in (None, ""):
+            reviewed = incident.decisions.filter(pk=parse_id(reviews) or 0).first()
+            if reviewed is None:
+                errors["reviews"] = ["Choose an earlier entry in this incident's decision log."]
+            elif reviewed.corrections.exists():
+                errors["reviews"] = [f"Decision {reviewed.number} has been corrected: review the entry that "
+                                     "corrects it."]
         if errors:
             raise InvalidInput(errors)
         number = _next_decision_number(incident)
@@ -545,6 +555,7 @@ def decision_record(
             late_entry_reason=late_entry_reason,
             review_at=review_at,
             corrects=corrected,
+            reviews=reviewed,
         )
         save_audited(entry, actor)
         if review_at is not None:
@@ -552,13 +563,16 @@ def decision_record(
             from .tasks import decision_review_due
 
             decision_review_due.using(run_after=review_at).enqueue(entry.pk)
-        prefix = f"Decision {number}" + (f" (corrects decision {corrected.number})" if corrected else "")
+        said = [f"corrects decision {corrected.number}"] if corrected else []
+        said += [f"reviews decision {reviewed.number}"] if reviewed else []
+        prefix = f"Decision {number}" + (f" ({', '.join(said)})" if said else "")
         record_event(
             incident=incident,
             actor=actor,
             type=EventType.DECISION_RECORDED,
             summary=f"{prefix} recorded by {actor.display_name}: {_shorten(decision)}",
-            data={"decision": entry.pk, "number": number, "corrects": corrected.pk if corrected else None},
+            data={"decision": entry.pk, "number": number, "corrects": corrected.pk if corrected else None,
+                  "reviews": reviewed.pk if reviewed else None},
         )
     return entry
 

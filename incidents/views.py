@@ -141,8 +141,12 @@ def _workspace_context(request: HttpRequest, incident: Incident, **forms) -> dic
     if Action.MANAGE_MEMBERS in actions:
         context["member_form"] = forms.get("member_form") or MemberAddForm()
     if Action.RECORD_DECISION in actions:
+        # "Record its review" (from the log, or from Now) opens the form with the entry already named.
+        reviewing = request.GET.get("reviews", "")
+        context["reviewing"] = int(reviewing) if reviewing.isdigit() and len(reviewing) < 10 else None
         context["decision_form"] = forms.get("decision_form") or cache(
-            lambda: DecisionForm(incident=incident, members=members())
+            lambda: DecisionForm(incident=incident, members=members(),
+                                 initial={"reviews": context["reviewing"]} if context["reviewing"] else None)
         )
     posted = forms.pop("obligation_forms", {})
     context["clocks"] = cache(lambda: _clock_rows(request, incident, posted))
