@@ -23,6 +23,8 @@ from incidents.selectors import (
     NowItem,
     SearchHit,
     TextSearch,
+    now_capped,
+    now_more,
     only_visible_incidents,
     search_snippet,
     text_search,
@@ -488,9 +490,10 @@ def now_items(person: Actor, at: dt.datetime) -> list[NowItem]:
     briefings they have not read, and media enquiries they own that are overdue or due within the hour.
     What is held and what blocks come from `approvals_held` and `release_progress`, as on the boards."""
     items: list[NowItem] = []
-    waiting = list(messages_with_details(
+    # Whether each waits on this person is worked out below, so the count beyond the limit is "up to".
+    waiting, more_waiting = now_capped(messages_with_details(
         messages.restrict(person, Action.APPROVE).filter(status__in=[MessageStatus.IN_REVIEW, MessageStatus.APPROVED])
-    ).order_by("updated_at", "id")[:100])
+    ).order_by("updated_at", "id"))
     cache: dict[int, Any] = {}
     for message in waiting:
         allowed = messages.allowed_actions(person, message)
@@ -518,23 +521,28 @@ def now_items(person: Actor, at: dt.datetime) -> list[NowItem]:
                     why += " You may release it anyway, giving a reason."
             items.append(NowItem(kind="release", title=message.subject, incident=message.incident, url=url,
                                  why=why, since=message.updated_at))
-    unread = (inbox.restrict(person, Action.VIEW).filter(acknowledged_at__isnull=True)
-              .select_related("message", "message__incident").order_by("delivered_at", "id")[:100])
+    items += now_more(more_waiting, "messages to approve or release", reverse("approvals-board"),
+                      "the approvals board", at_most=True)
+    unread, more_unread = now_capped(inbox.restrict(person, Action.VIEW).filter(acknowledged_at__isnull=True)
+                                     .select_related("message", "message__incident").order_by("delivered_at", "id"))
     for item in unread:
         items.append(NowItem(
             kind="briefing", title=item.message.subject, incident=item.message.incident,
             url=reverse("inbox-item", args=[item.message_id]),
             why=f"A briefing sent to you {_local(item.delivered_at)}, not yet marked as read.",
             since=item.delivered_at))
-    owned = (enquiries.restrict(person, Action.VIEW)
-             .filter(owner=person, status=EnquiryStatus.OPEN, deadline__lte=at + ENQUIRY_AHEAD)
-             .select_related("incident").order_by("deadline", "id")[:50])
+    items += now_more(more_unread, "briefings not yet read", reverse("inbox"), "your briefings")
+    owned, more_owned = now_capped(enquiries.restrict(person, Action.VIEW)
+                                   .filter(owner=person, status=EnquiryStatus.OPEN, deadline__lte=at + ENQUIRY_AHEAD)
+                                   .select_related("incident").order_by("deadline", "id"))
     for enquiry in owned:
         items.append(NowItem(
             kind="media_enquiry", title=f"Media enquiry from {enquiry.outlet}", incident=enquiry.incident,
             url=reverse("media-enquiry", args=[enquiry.pk]),
             why=(f"You own it. {enquiry.journalist} asked for an answer by {_local(enquiry.deadline)}."),
             due_at=enquiry.deadline, since=enquiry.received_at))
+    items += now_more(more_owned, "media enquiries of yours near or past their deadline", reverse("incident-list"),
+                      "each incident's media log")
     return only_visible_incidents(person, items)
 
 

@@ -14,7 +14,8 @@ class IncidentsConfig(AppConfig):
         register_sweep(tasks.sweep_clocks)
         from .selectors import incident_now, register_now_source
 
-        register_now_source(incident_now, {"obligation": "Deadline", "decision_review": "Decision review"})
+        register_now_source(incident_now, {"obligation": "Deadline", "decision_review": "Decision review",
+                                            "more": "More"})
         from .selectors import incident_search, register_search_source
 
         register_search_source(incident_search, {"incident": "Incident", "decision": "Decision"})

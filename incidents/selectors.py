@@ -553,6 +553,30 @@ def register_now_source(source: Callable[[User, datetime], list[NowItem]], label
     _NOW_LABELS.update(labels)
 
 
+# Each source lists at most this many of one kind: a list longer than that is a board's work, not a glance.
+NOW_MOST = 50
+
+
+def now_capped(rows: QuerySet) -> tuple[list, int]:
+    """At most NOW_MOST rows of one kind of a Now source, and how many more there are (counted only when
+    there are any, so a list within its limit costs one query)."""
+    most = NOW_MOST
+    shown = list(rows[:most + 1])
+    if len(shown) <= most:
+        return shown, 0
+    return shown[:most], rows.count() - most
+
+
+def now_more(more: int, what: str, url: str, where: str, *, at_most: bool = False) -> list[NowItem]:
+    """The line that says a source's list was cut short, and where the rest are: never a silent limit.
+    Nothing else of a list sorts after what is waiting now, so it comes after what it follows."""
+    if more <= 0:
+        return []
+    count = f"up to {more}" if at_most else str(more)
+    return [NowItem(kind="more", title=f"And {count} more {what}", url=url,
+                    why=f"Only the first {NOW_MOST} are listed here. See them all on {where}.")]
+
+
 def now_for(person: User, at: datetime | None = None) -> list[NowItem]:
     """Everything that waits on the person, soonest first. Something with no deadline waits now: it comes
     after what is already overdue and before what falls due later; among equals, the longest waiting first."""
@@ -583,11 +607,11 @@ def incident_now(person: User, at: datetime) -> list[NowItem]:
     from django.urls import reverse
 
     items: list[NowItem] = []
-    due = (obligations.restrict(person, ObligationAction.MARK_DONE)
-           .filter(status=ObligationStatus.PENDING, due_at__isnull=False)
-           .filter(Q(remind_at__lte=at) | Q(due_at__lte=at))
-           .exclude(incident__status=IncidentStatus.CLOSED)
-           .select_related("incident").order_by(*CLOCKS.fields)[:50])
+    due, more_due = now_capped(obligations.restrict(person, ObligationAction.MARK_DONE)
+                               .filter(status=ObligationStatus.PENDING, due_at__isnull=False)
+                               .filter(Q(remind_at__lte=at) | Q(due_at__lte=at))
+                               .exclude(incident__status=IncidentStatus.CLOSED)
+                               .select_related("incident").order_by(*CLOCKS.fields))
     for obligation in due:
         overdue = obligation.due_at <= at
         items.append(NowItem(
@@ -597,10 +621,12 @@ def incident_now(person: User, at: datetime) -> list[NowItem]:
             url=reverse("incident-detail", args=[obligation.incident_id]) + "#clocks",
             due_at=obligation.due_at, since=obligation.started_at))
     command = incidents.restrict(person, COMMAND).values("pk")
-    reviews = (Decision.objects.awaiting_review().filter(review_at__lte=at + REVIEW_AHEAD)
-               .filter(Q(incident__in=command) | Q(decided_by=person, incident__in=visible_incidents(person)))
-               .exclude(incident__status=IncidentStatus.CLOSED)
-               .select_related("incident").order_by("review_at", "id")[:50])
+    items += now_more(more_due, "deadlines due or overdue", reverse("clocks-board"), "the Clocks board")
+    reviews, more_reviews = now_capped(
+        Decision.objects.awaiting_review().filter(review_at__lte=at + REVIEW_AHEAD)
+        .filter(Q(incident__in=command) | Q(decided_by=person, incident__in=visible_incidents(person)))
+        .exclude(incident__status=IncidentStatus.CLOSED)
+        .select_related("incident").order_by("review_at", "id"))
     for decision in reviews:
         items.append(NowItem(
             kind="decision_review", title=f"Review decision {decision.number}: {_short(decision.decision)}",
@@ -609,6 +635,8 @@ def incident_now(person: User, at: datetime) -> list[NowItem]:
                 + f"{local_time(decision.review_at)}.",
             url=reverse("incident-detail", args=[decision.incident_id]) + f"?reviews={decision.number}#decisions",
             due_at=decision.review_at, since=decision.decided_at))
+    items += now_more(more_reviews, "decisions due for review", reverse("incident-list"),
+                      "each incident's decision log")
     return items
 
 

@@ -15,7 +15,7 @@ from incidents.models import Incident, User
 from incidents.policy import Action as IncidentView
 from incidents.policy import incidents
 from incidents.rules import Actor
-from incidents.selectors import NowItem, local_time, only_visible_incidents
+from incidents.selectors import NowItem, local_time, now_capped, now_more, only_visible_incidents
 
 from .models import AffectedPerson, FollowUp, FollowUpKind, FollowUpStatus, SupportRequest
 from .policy import (
@@ -278,10 +278,10 @@ def now_items(person: User, at: dt.datetime) -> list[NowItem]:
     from .models import Debrief, DebriefInvitee, DebriefStatus, Rsvp, SupportStatus
 
     items: list[NowItem] = []
-    mine = (follow_ups.restrict(person, FollowUpAction.COMPLETE)
-            .filter(assignee=person, status=FollowUpStatus.SCHEDULED)
-            .filter(Q(due_at__lte=at + FOLLOW_UP_AHEAD) | Q(rearrange_requested_at__isnull=False))
-            .select_related("person", "incident").order_by("due_at", "id")[:100])
+    mine, more_mine = now_capped(follow_ups.restrict(person, FollowUpAction.COMPLETE)
+                                 .filter(assignee=person, status=FollowUpStatus.SCHEDULED)
+                                 .filter(Q(due_at__lte=at + FOLLOW_UP_AHEAD) | Q(rearrange_requested_at__isnull=False))
+                                 .select_related("person", "incident").order_by("due_at", "id"))
     for item in mine:
         if item.rearrange_requested_at is not None:
             why = f"{item.person.display_name} asked to rearrange it; it is set for {local_time(item.due_at)}."
@@ -292,19 +292,23 @@ def now_items(person: User, at: dt.datetime) -> list[NowItem]:
         items.append(NowItem(
             kind="follow_up", title=f"{item.label} with {item.person.display_name}", incident=item.incident,
             url=reverse("follow-up", args=[item.pk]), why=why, due_at=item.due_at, since=item.created_at))
-    leading = (Debrief.objects.filter(facilitator=person, status=DebriefStatus.SCHEDULED,
-                                      starts_at__lte=at + DEBRIEF_AHEAD, starts_at__gte=at - dt.timedelta(hours=12))
-               .select_related("incident").order_by("starts_at", "id")[:20])
+    items += now_more(more_mine, "check-ins of yours", reverse("follow-ups-board"), "the check-ins board")
+    leading, more_leading = now_capped(
+        Debrief.objects.filter(facilitator=person, status=DebriefStatus.SCHEDULED,
+                               starts_at__lte=at + DEBRIEF_AHEAD, starts_at__gte=at - dt.timedelta(hours=12))
+        .select_related("incident").order_by("starts_at", "id"))
     for debrief in leading:
         items.append(NowItem(
             kind="debrief", title=debrief.get_kind_display().split(" (")[0], incident=debrief.incident,
             url=reverse("debrief", args=[debrief.pk]),
             why=f"You facilitate it, {local_time(debrief.starts_at)} at {debrief.location}.",
             due_at=debrief.starts_at, since=debrief.created_at))
-    unanswered = (DebriefInvitee.objects.filter(person=person, response=Rsvp.PENDING,
-                                                debrief__status=DebriefStatus.SCHEDULED, debrief__starts_at__gt=at)
-                  .exclude(debrief__facilitator=person)
-                  .select_related("debrief", "debrief__incident").order_by("debrief__starts_at", "id")[:20])
+    items += now_more(more_leading, "debriefs you facilitate", reverse("my-support"), "My support")
+    unanswered, more_unanswered = now_capped(
+        DebriefInvitee.objects.filter(person=person, response=Rsvp.PENDING,
+                                      debrief__status=DebriefStatus.SCHEDULED, debrief__starts_at__gt=at)
+        .exclude(debrief__facilitator=person)
+        .select_related("debrief", "debrief__incident").order_by("debrief__starts_at", "id"))
     for invitation in unanswered:
         debrief = invitation.debrief
         items.append(NowItem(
@@ -312,15 +316,18 @@ def now_items(person: User, at: dt.datetime) -> list[NowItem]:
             url=reverse("debrief", args=[debrief.pk]),
             why=f"You are invited, {local_time(debrief.starts_at)}: say whether you can come.",
             due_at=debrief.starts_at, since=debrief.created_at))
+    items += now_more(more_unanswered, "debrief invitations to answer", reverse("my-support"), "My support")
     if requests.qualifies(person, WELLBEING_LEADS):
-        waiting = (requests.restrict(person, Action.VIEW).filter(status=SupportStatus.OPEN).exclude(person=person)
-                   .select_related("person", "incident").order_by("created_at", "id")[:100])
+        waiting, more_waiting = now_capped(requests.restrict(person, Action.VIEW).filter(status=SupportStatus.OPEN)
+                                           .exclude(person=person).select_related("person", "incident")
+                                           .order_by("created_at", "id"))
         for request in waiting:
             items.append(NowItem(
                 kind="support_request", title=f"{request.person.display_name} asked to talk to someone",
                 incident=request.incident, url=reverse("support-requests") + f"#request-{request.pk}",
                 why=f"Asked {local_time(request.created_at)}; nobody has been in touch yet.",
                 since=request.created_at))
+        items += now_more(more_waiting, "requests for support", reverse("support-requests"), "Support requests")
     return only_visible_incidents(person, items)
 
 

@@ -340,3 +340,48 @@ async def test_strangers_cannot_open_the_socket(cast):
     communicator = WebsocketCommunicator(application, "/ws/me/now/", headers=[ORIGIN, HOST])
     connected, _ = await communicator.connect(timeout=5)
     assert not connected
+
+
+class TestLongLists:
+    """A source lists at most NOW_MOST of one kind; a longer list says how many more, and where they are."""
+
+    def test_a_cut_list_says_how_many_more_and_where(self, cast, incident, monkeypatch):
+        from incidents import selectors
+
+        monkeypatch.setattr(selectors, "NOW_MOST", 2)
+        for n in range(5):
+            comms.message_draft(actor=cast.alice, incident_id=incident.pk, audience="all_staff",
+                                subject=f"Briefing {n}", body="What we know.")
+        for message in incident.messages.all():
+            comms.message_submit(actor=cast.alice, message_id=message.pk)
+        items = now_for(cast.cora)
+        assert len([i for i in items if i.kind == "approval"]) == 2  # the two longest waiting
+        (more,) = [i for i in items if i.kind == "more"]
+        assert more.title == "And up to 3 more messages to approve or release"
+        assert more.url == "/approvals/" and "See them all on the approvals board" in more.why
+        assert more.label == "More" and more.incident is None and items[-1] is more
+
+    def test_a_list_within_its_limit_says_nothing_more(self, cast, incident, monkeypatch):
+        from incidents import selectors
+
+        monkeypatch.setattr(selectors, "NOW_MOST", 2)
+        for n in range(2):
+            comms.message_draft(actor=cast.alice, incident_id=incident.pk, audience="all_staff",
+                                subject=f"Briefing {n}", body="What we know.")
+        for message in incident.messages.all():
+            comms.message_submit(actor=cast.alice, message_id=message.pk)
+        assert [i.kind for i in now_for(cast.cora)].count("more") == 0
+
+    def test_the_api_and_page_show_the_line_too(self, cast, incident, monkeypatch, client, api):
+        from incidents import selectors
+
+        monkeypatch.setattr(selectors, "NOW_MOST", 1)
+        now = timezone.now()
+        for n in range(3):
+            services.decision_record(actor=cast.alice, incident_id=incident.pk, decision=f"Decision {n}",
+                                     rationale="r", review_at=now + dt.timedelta(hours=1 + n))
+        body = api(cast.alice).get("/api/me/now/").json()
+        (more,) = [i for i in body["items"] if i["kind"] == "more"]
+        assert more["title"] == "And 2 more decisions due for review" and more["label"] == "More"
+        client.force_login(cast.alice)
+        assert "And 2 more decisions due for review" in client.get("/").content.decode()
