@@ -54,6 +54,7 @@ from .policy import (
     FAMILY_RECORDERS,
     OVERRIDABLE_GATES,
     OVERRIDERS,
+    READS_OVER_TIME_FROM,
     WAITING_FOR,
     Action,
     ApprovalSide,
@@ -628,12 +629,15 @@ def reads_over_time(message: Message, now: dt.datetime | None = None) -> tuple[l
 
 def reads_picture(message: Message):
     """The picture of `reads_over_time` (a config.charts Chart), from release to now, out of how many it
-    was sent to (the message as messages_with_details annotates it)."""
+    was sent to (the message as messages_with_details annotates it); None for a briefing sent to fewer
+    than READS_OVER_TIME_FROM people, whose picture would say when each of them read it."""
     from config import charts
 
+    sent_to = getattr(message, "delivered_count", None)
+    if sent_to is None or sent_to < READS_OVER_TIME_FROM:
+        return None
     now = timezone.now()
     points, step = reads_over_time(message, now)
-    sent_to = getattr(message, "delivered_count", None)
     return charts.step_chart(
         ident=f"reads-chart-{message.pk}", title=f"People who have read “{message.subject}”, by the {step}",
         points=points, start=message.released_at, end=now, out_of=sent_to,

@@ -108,19 +108,26 @@ class TestReads:
         assert "Sent to 5" in body
 
     def test_it_names_no_reader(self, cast, client, incident):
-        message = self._readers(cast, incident, 3, 3)
+        message = self._readers(cast, incident, 5, 5)
         body = _page(client, cast.cora, f"/messages/{message.pk}/").content.decode()
         section = body[body.index('data-testid="reads-over-time"'):]
         section = section[:section.index("</section>")]
         assert "Reader" not in section and "reader" not in section
 
     def test_nobody_has_read_it_yet_says_so(self, cast, client, incident):
-        message = self._readers(cast, incident, 2, 0)
+        message = self._readers(cast, incident, 5, 0)
         body = _page(client, cast.cora, f"/messages/{message.pk}/").content.decode()
         assert "Nobody has said they have read it yet." in body and "reads-chart" in body
 
+    @pytest.mark.parametrize("sent_to", [1, 2, 4])
+    def test_a_briefing_to_a_few_is_not_drawn_over_time(self, cast, client, incident, sent_to):
+        message = self._readers(cast, incident, sent_to, sent_to)
+        body = _page(client, cast.cora, f"/messages/{message.pk}/").content.decode()
+        assert "reads-chart" not in body and "Sent to fewer than 5 people, so it is not drawn over time" in body
+        assert f"{sent_to} of {sent_to} people have said they have read it" in body  # the count stays
+
     def test_only_for_those_who_see_delivery(self, cast, client, incident):
-        message = self._readers(cast, incident, 2, 1)
+        message = self._readers(cast, incident, 5, 1)
         for who in (cast.bob, cast.olive, cast.sam):  # members, observers and senior leaders outside
             response = _page(client, who, f"/messages/{message.pk}/")
             assert response.status_code == 200 and b"reads-chart" not in response.content
@@ -133,7 +140,7 @@ class TestReads:
 
     def test_the_page_costs_the_same_however_many_readers(self, cast, client, incident,
                                                           django_assert_max_num_queries):
-        few = self._readers(cast, incident, 2, 2)
+        few = self._readers(cast, incident, 5, 5)  # the fewest drawn
         client.force_login(cast.cora)
         with django_assert_max_num_queries(60) as small:
             client.get(f"/messages/{few.pk}/")
