@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from config.errors import Http404
 from config.paging import Keyset
+from config.times import uk_day_time
 from incidents.models import Incident, MemberRole, User
 from incidents.rules import Actor, parse_id
 from incidents.selectors import (
@@ -29,7 +30,6 @@ from incidents.selectors import (
     search_snippet,
     text_search,
 )
-from incidents.selectors import local_time as _local
 
 from .models import (
     BEFORE_RELEASE,
@@ -530,7 +530,7 @@ def now_items(person: Actor, at: dt.datetime) -> list[NowItem]:
         items.append(NowItem(
             kind="briefing", title=item.message.subject, incident=item.message.incident,
             url=reverse("inbox-item", args=[item.message_id]),
-            why=f"A briefing sent to you {_local(item.delivered_at)}, not yet marked as read.",
+            why=f"A briefing sent to you {uk_day_time(item.delivered_at)}, not yet marked as read.",
             since=item.delivered_at))
     items += now_more(more_unread, "briefings not yet read", reverse("inbox"), "your briefings")
     owned, more_owned = now_capped(enquiries.restrict(person, Action.VIEW)
@@ -540,7 +540,7 @@ def now_items(person: Actor, at: dt.datetime) -> list[NowItem]:
         items.append(NowItem(
             kind="media_enquiry", title=f"Media enquiry from {enquiry.outlet}", incident=enquiry.incident,
             url=reverse("media-enquiry", args=[enquiry.pk]),
-            why=(f"You own it. {enquiry.journalist} asked for an answer by {_local(enquiry.deadline)}."),
+            why=(f"You own it. {enquiry.journalist} asked for an answer by {uk_day_time(enquiry.deadline)}."),
             due_at=enquiry.deadline, since=enquiry.received_at))
     items += now_more(more_owned, "media enquiries of yours near or past their deadline", reverse("incident-list"),
                       "each incident's media log")

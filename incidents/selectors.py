@@ -11,7 +11,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connections
@@ -36,6 +36,7 @@ from django.utils.dateformat import format as date_format
 
 from config.errors import InvalidInput
 from config.paging import BAD_CURSOR, CURSOR_PARAM, Keyset, Page, decode, encode, sane_time
+from config.times import uk_day_time, uk_time
 
 from .models import (
     Decision,
@@ -118,16 +119,6 @@ def event_label(event_type: str) -> str:
     return event_type.replace(".", " ").replace("_", " ").capitalize()
 
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def uk_time(when: datetime, zone: tzinfo | None = None) -> str:
-    """A time as a person in the UK reads it in a record: local time, with the year, "24 Nov 2026, 09:15",
-    as templates write {{ at|date:"j M Y, H:i" }}. Written out by hand, and given the zone by a caller
-    with many: the export formats every event of a long timeline, and Django's date formatting and its
-    look-up of the current zone cost ten times as much as the rest of a row."""
-    local = when.astimezone(zone or timezone.get_current_timezone())
-    return f"{local.day} {_MONTHS[local.month - 1]} {local.year}, {local.hour:02}:{local.minute:02}"
 
 
 def decisions(incident: Incident) -> QuerySet[Decision]:
@@ -632,7 +623,7 @@ def incident_now(person: User, at: datetime) -> list[NowItem]:
             kind="decision_review", title=f"Review decision {decision.number}: {_short(decision.decision)}",
             incident=decision.incident,
             why=("Its review was due " if decision.review_at <= at else "Its review is due ")
-                + f"{local_time(decision.review_at)}.",
+                + f"{uk_day_time(decision.review_at)}.",
             url=reverse("incident-detail", args=[decision.incident_id]) + f"?reviews={decision.number}#decisions",
             due_at=decision.review_at, since=decision.decided_at))
     items += now_more(more_reviews, "decisions due for review", reverse("incident-list"),
@@ -643,13 +634,6 @@ def incident_now(person: User, at: datetime) -> list[NowItem]:
 def _short(text: str, limit: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def local_time(when: datetime) -> str:
-    """A time as a person in England reads it: "Tue 24 Nov, 14:05"."""
-    from django.utils.dateformat import format as date_format
-
-    return date_format(timezone.localtime(when), "D j M, H:i")
 
 
 def only_visible_incidents(person: User, items: list[NowItem]) -> list[NowItem]:

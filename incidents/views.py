@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import Conflict, InvalidInput
+from config.times import uk_time
 
 from . import selectors, services
 from .forms import (
@@ -399,7 +400,7 @@ async def _csv_rows(incident_id: int):
 def _csv_row(event: tuple, zone) -> tuple:
     _id, at, username, full_name, event_type, summary = event
     by = (full_name or username) if username else "Harbour"  # as User.display_name; Harbour did it itself
-    return selectors.uk_time(at, zone), selectors.event_label(event_type), by, summary
+    return uk_time(at, zone), selectors.event_label(event_type), by, summary
 
 
 def _csv_chunk(incident_id: int, after: int | None) -> list[tuple]:

@@ -11,11 +11,12 @@ from django.utils import timezone
 
 from config.errors import InvalidInput
 from config.paging import Keyset
+from config.times import uk_day_time
 from incidents.models import Incident, User
 from incidents.policy import Action as IncidentView
 from incidents.policy import incidents
 from incidents.rules import Actor
-from incidents.selectors import NowItem, local_time, now_capped, now_more, only_visible_incidents
+from incidents.selectors import NowItem, now_capped, now_more, only_visible_incidents
 
 from .models import AffectedPerson, FollowUp, FollowUpKind, FollowUpStatus, SupportRequest
 from .policy import (
@@ -284,11 +285,11 @@ def now_items(person: User, at: dt.datetime) -> list[NowItem]:
                                  .select_related("person", "incident").order_by("due_at", "id"))
     for item in mine:
         if item.rearrange_requested_at is not None:
-            why = f"{item.person.display_name} asked to rearrange it; it is set for {local_time(item.due_at)}."
+            why = f"{item.person.display_name} asked to rearrange it; it is set for {uk_day_time(item.due_at)}."
         elif item.due_at <= at:
-            why = f"It was due {local_time(item.due_at)} and is not yet recorded."
+            why = f"It was due {uk_day_time(item.due_at)} and is not yet recorded."
         else:
-            why = f"It is due {local_time(item.due_at)}. You are their supporter."
+            why = f"It is due {uk_day_time(item.due_at)}. You are their supporter."
         items.append(NowItem(
             kind="follow_up", title=f"{item.label} with {item.person.display_name}", incident=item.incident,
             url=reverse("follow-up", args=[item.pk]), why=why, due_at=item.due_at, since=item.created_at))
@@ -301,7 +302,7 @@ def now_items(person: User, at: dt.datetime) -> list[NowItem]:
         items.append(NowItem(
             kind="debrief", title=debrief.get_kind_display().split(" (")[0], incident=debrief.incident,
             url=reverse("debrief", args=[debrief.pk]),
-            why=f"You facilitate it, {local_time(debrief.starts_at)} at {debrief.location}.",
+            why=f"You facilitate it, {uk_day_time(debrief.starts_at)} at {debrief.location}.",
             due_at=debrief.starts_at, since=debrief.created_at))
     items += now_more(more_leading, "debriefs you facilitate", reverse("my-support"), "My support")
     unanswered, more_unanswered = now_capped(
@@ -314,7 +315,7 @@ def now_items(person: User, at: dt.datetime) -> list[NowItem]:
         items.append(NowItem(
             kind="invitation", title=debrief.get_kind_display().split(" (")[0], incident=debrief.incident,
             url=reverse("debrief", args=[debrief.pk]),
-            why=f"You are invited, {local_time(debrief.starts_at)}: say whether you can come.",
+            why=f"You are invited, {uk_day_time(debrief.starts_at)}: say whether you can come.",
             due_at=debrief.starts_at, since=debrief.created_at))
     items += now_more(more_unanswered, "debrief invitations to answer", reverse("my-support"), "My support")
     if requests.qualifies(person, WELLBEING_LEADS):
@@ -325,7 +326,7 @@ def now_items(person: User, at: dt.datetime) -> list[NowItem]:
             items.append(NowItem(
                 kind="support_request", title=f"{request.person.display_name} asked to talk to someone",
                 incident=request.incident, url=reverse("support-requests") + f"#request-{request.pk}",
-                why=f"Asked {local_time(request.created_at)}; nobody has been in touch yet.",
+                why=f"Asked {uk_day_time(request.created_at)}; nobody has been in touch yet.",
                 since=request.created_at))
         items += now_more(more_waiting, "requests for support", reverse("support-requests"), "Support requests")
     return only_visible_incidents(person, items)

@@ -63,3 +63,19 @@ def chosen_people(field) -> list[dict]:
     from incidents.forms import PeopleField, people_named
 
     return people_named(PeopleField.typed(field.value()))
+
+
+@register.filter(name="uk_time")
+def uk_time_filter(when) -> str:
+    """{{ at|uk_time }}: "24 Nov 2026, 09:15" (config/times.py)."""
+    from config.times import uk_time
+
+    return uk_time(when) if when else ""
+
+
+@register.filter(name="uk_day_time")
+def uk_day_time_filter(when) -> str:
+    """{{ at|uk_day_time }}: "Tue 24 Nov, 14:05" (config/times.py)."""
+    from config.times import uk_day_time
+
+    return uk_day_time(when) if when else ""
