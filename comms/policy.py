@@ -7,6 +7,7 @@ not exist for them. (How a policy is written: incidents/rules.py.)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from django.core.exceptions import ImproperlyConfigured
@@ -16,7 +17,7 @@ from incidents.models import MemberRole as Role
 from incidents.policy import SEES_THE_INCIDENT
 from incidents.rules import ANY_MEMBER, WORKER, Grant, Policy, Rule, Transition, member, org, person
 
-from .models import BEFORE_RELEASE, InboxItem, MediaEnquiry, Message
+from .models import BEFORE_RELEASE, Approval, InboxItem, MediaEnquiry, Message
 from .models import MessageStatus as S
 
 
@@ -74,7 +75,7 @@ WAITING_FOR = {
 
 
 class ApprovalSide(StrEnum):
-    """Whose approval a message needs (comms/services.py, approval_complete, applies the same rule)."""
+    """Whose approval a message needs (approvals_by_side below is the rule)."""
 
     COMMUNICATIONS = "communications"
     COMMAND = "command"
@@ -87,6 +88,31 @@ APPROVALS_REQUIRED = {
     "external": (ApprovalSide.COMMUNICATIONS, ApprovalSide.COMMAND),
     "public": (ApprovalSide.COMMUNICATIONS, ApprovalSide.COMMAND),
 }
+
+
+def approvals_by_side(message: Message, approvals: Iterable[Approval]) -> dict[ApprovalSide, Approval | None]:
+    """The rule of approval: which approval holds each side the message's scope needs (APPROVALS_REQUIRED),
+    on its current version, or None. Internal: anyone's. External and public: two different people, one
+    approving as communications and one as command; without such a pair, the first approver holds the
+    side they approved as (someone who is both counts once). The release (approval_complete) and the
+    boards' "Communications ✓ · Command —" (comms.selectors.approvals_held) both read it."""
+    live = [a for a in approvals if a.voided_at is None and a.version == message.version]
+    sides = APPROVALS_REQUIRED[message.scope]
+    if sides == (ApprovalSide.EITHER,):
+        return {ApprovalSide.EITHER: live[0] if live else None}
+    pair = next(((c, d) for c in live for d in live
+                 if c.approver_id != d.approver_id and c.as_comms and d.as_command), None)
+    if pair is None:
+        first = live[0] if live else None
+        pair = (first, None) if first is not None and first.as_comms else (None, first)
+    return {ApprovalSide.COMMUNICATIONS: pair[0], ApprovalSide.COMMAND: pair[1]}
+
+
+def approval_complete(message: Message, approvals: Iterable[Approval]) -> bool:
+    """Whether the message's current version has every approval it needs."""
+    return all(held is not None for held in approvals_by_side(message, approvals).values())
+
+
 APPROVAL_LABELS = {
     ApprovalSide.COMMUNICATIONS: "Communications",
     ApprovalSide.COMMAND: "Command",

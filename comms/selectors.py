@@ -47,7 +47,6 @@ from .models import (
 )
 from .policy import (
     APPROVAL_LABELS,
-    APPROVALS_REQUIRED,
     APPROVERS,
     COMMAND,
     COMMUNICATIONS,
@@ -59,6 +58,7 @@ from .policy import (
     Action,
     ApprovalSide,
     Gate,
+    approvals_by_side,
     enquiries,
     inbox,
     incident_comms,
@@ -246,21 +246,11 @@ class ReleaseProgress:
 
 
 def approvals_held(message: Message, approvals: Iterable[Approval] | None = None) -> tuple[ApprovalHeld, ...]:
-    """Which approvals the current version has and which it still needs. Every side is held exactly when
-    `services.approval_complete` says the message is approved: two different people, one approving as
-    communications and one as command (external, public), or anyone (internal); one person counts once."""
-    approvals = message.approvals.all() if approvals is None else approvals
-    live = [a for a in approvals if a.voided_at is None and a.version == message.version]
-    sides = APPROVALS_REQUIRED[message.scope]
-    if sides == (ApprovalSide.EITHER,):
-        return (ApprovalHeld(ApprovalSide.EITHER, live[0].approver if live else None),)
-    pair = next(((c, d) for c in live for d in live
-                 if c.approver_id != d.approver_id and c.as_comms and d.as_command), None)
-    if pair is None:  # one side at most: the first approver's (someone who is both counts once)
-        first = live[0] if live else None
-        pair = (first, None) if first is not None and first.as_comms else (None, first)
-    by = {ApprovalSide.COMMUNICATIONS: pair[0], ApprovalSide.COMMAND: pair[1]}
-    return tuple(ApprovalHeld(side, by[side].approver if by[side] else None) for side in sides)
+    """Which approvals the current version has and which it still needs, by the one rule of approval
+    (comms/policy.py, approvals_by_side): every side is held exactly when the release counts the message
+    approved."""
+    by = approvals_by_side(message, message.approvals.all() if approvals is None else approvals)
+    return tuple(ApprovalHeld(side, held.approver if held else None) for side, held in by.items())
 
 
 class IncidentFacts:

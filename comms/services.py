@@ -60,6 +60,7 @@ from .policy import (
     TOLD_OF_A_HOLD,
     Action,
     Gate,
+    approval_complete,
     enquiries,
     inbox,
     incident_comms,
@@ -321,19 +322,6 @@ def message_submit(*, actor: User, message_id: int) -> Message:
 
 def approvals_needed(message: Message) -> str:
     return "one" if message.is_internal else "two"
-
-
-def approval_complete(message: Message, approvals: Iterable[Approval]) -> bool:
-    """Internal: one approver. External and public: two different people, at least one approving as
-    communications and at least one as command. One person counts once."""
-    live = [a for a in approvals if a.voided_at is None and a.version == message.version]
-    if message.is_internal:
-        return len(live) >= 1
-    for first in live:
-        for second in live:
-            if first.approver_id != second.approver_id and first.as_comms and second.as_command:
-                return True
-    return False
 
 
 def identifier_hits(message: Message) -> list[ProtectedIdentifier]:
