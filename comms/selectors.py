@@ -563,20 +563,20 @@ SUMMARY_RELEASED = 8  # the latest releases; the Communications page has them al
 
 
 def summary_released(person: Actor, incident: Incident) -> dict[str, Any]:
-    """What has gone out: the latest released messages, newest first, and how many in all. Every member of
-    the incident may see a released message (messages policy VIEW), so the incident, already fetched for
-    the person, is the only restriction."""
-    released = incident.messages.filter(status=MessageStatus.RELEASED)
+    """What has gone out: the latest released messages the person may see (messages policy VIEW), newest
+    first, and how many in all."""
+    released = messages.restrict(person, Action.VIEW).filter(incident=incident, status=MessageStatus.RELEASED)
     return {"messages": list(released.order_by("-released_at", "-id")
                              .only("pk", "subject", "audience", "released_at", "incident_id")[:SUMMARY_RELEASED]),
             "total": released.count()}
 
 
 def summary_open_actions(person: Actor, incident: Incident) -> list:
-    """Messages waiting on someone: for approval, for the author's changes, for release (one query)."""
+    """Messages waiting on someone, of those the person may see: for approval, for the author's changes,
+    for release (one query)."""
     from incidents.selectors import OpenAction
 
-    found = incident.messages.aggregate(
+    found = messages.restrict(person, Action.VIEW).filter(incident=incident).aggregate(
         review=Count("id", filter=Q(status=MessageStatus.IN_REVIEW)),
         changes=Count("id", filter=Q(status=MessageStatus.CHANGES_REQUESTED)),
         release=Count("id", filter=Q(status__in=[MessageStatus.APPROVED, MessageStatus.SCHEDULED])),

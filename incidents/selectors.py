@@ -944,7 +944,7 @@ class SummaryClocks:
 
 
 def summary_clocks(person: User, incident: Incident) -> SummaryClocks:
-    every = list(Obligation.objects.filter(incident=incident).select_related("done_by")
+    every = list(obligations.restrict(person, ObligationAction.VIEW).filter(incident=incident).select_related("done_by")
                  .order_by(*OBLIGATIONS.within, *OBLIGATIONS.fields))
     pending = sorted((o for o in every if o.status == ObligationStatus.PENDING and o.due_at is not None),
                      key=lambda o: o.due_at)
@@ -959,8 +959,8 @@ def summary_clocks(person: User, incident: Incident) -> SummaryClocks:
 def incident_open_actions(person: User, incident: Incident) -> list[OpenAction]:
     """The incident wing's open actions: statutory obligations still to do, decisions due for review."""
     at = timezone.now()
-    counts = Obligation.objects.filter(incident=incident, status=ObligationStatus.PENDING).aggregate(
-        pending=Count("id"), overdue=Count("id", filter=Q(due_at__lte=at)))
+    counts = (obligations.restrict(person, ObligationAction.VIEW).filter(incident=incident, status=ObligationStatus.PENDING)
+              .aggregate(pending=Count("id"), overdue=Count("id", filter=Q(due_at__lte=at))))
     reviews = Decision.objects.awaiting_review().filter(incident=incident, review_at__lte=at + REVIEW_AHEAD).aggregate(
         n=Count("id"), late=Count("id", filter=Q(review_at__lte=at)))
     return [

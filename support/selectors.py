@@ -23,9 +23,11 @@ from .policy import (
     PRIVATE,
     WELLBEING_LEADS,
     Action,
+    DebriefAction,
     FollowUpAction,
     IncidentAction,
     RegisterAction,
+    debriefs,
     follow_ups,
     incident_support,
     register,
@@ -276,7 +278,7 @@ def now_items(person: User, at: dt.datetime) -> list[NowItem]:
     check-in went."""
     from django.urls import reverse
 
-    from .models import Debrief, DebriefInvitee, DebriefStatus, Rsvp, SupportStatus
+    from .models import DebriefInvitee, DebriefStatus, Rsvp, SupportStatus
 
     items: list[NowItem] = []
     mine, more_mine = now_capped(follow_ups.restrict(person, FollowUpAction.COMPLETE)
@@ -294,9 +296,12 @@ def now_items(person: User, at: dt.datetime) -> list[NowItem]:
             kind="follow_up", title=f"{item.label} with {item.person.display_name}", incident=item.incident,
             url=reverse("follow-up", args=[item.pk]), why=why, due_at=item.due_at, since=item.created_at))
     items += now_more(more_mine, "check-ins of yours", reverse("follow-ups-board"), "the check-ins board")
+    # Through the debriefs policy, as the debrief's page is: what the facilitator records, and the
+    # invitations a person may answer.
     leading, more_leading = now_capped(
-        Debrief.objects.filter(facilitator=person, status=DebriefStatus.SCHEDULED,
-                               starts_at__lte=at + DEBRIEF_AHEAD, starts_at__gte=at - dt.timedelta(hours=12))
+        debriefs.restrict(person, DebriefAction.RECORD_ATTENDANCE)
+        .filter(facilitator=person, status=DebriefStatus.SCHEDULED,
+                starts_at__lte=at + DEBRIEF_AHEAD, starts_at__gte=at - dt.timedelta(hours=12))
         .select_related("incident").order_by("starts_at", "id"))
     for debrief in leading:
         items.append(NowItem(
@@ -307,6 +312,7 @@ def now_items(person: User, at: dt.datetime) -> list[NowItem]:
     items += now_more(more_leading, "debriefs you facilitate", reverse("my-support"), "My support")
     unanswered, more_unanswered = now_capped(
         DebriefInvitee.objects.filter(person=person, response=Rsvp.PENDING,
+                                      debrief__in=debriefs.restrict(person, DebriefAction.RSVP),
                                       debrief__status=DebriefStatus.SCHEDULED, debrief__starts_at__gt=at)
         .exclude(debrief__facilitator=person)
         .select_related("debrief", "debrief__incident").order_by("debrief__starts_at", "id"))
