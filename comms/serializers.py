@@ -20,9 +20,12 @@ from .models import (
     OutboundEmail,
     ProtectedIdentifier,
 )
-from .policy import Action, messages
+from .policy import Action, approval_complete, messages
 from .selectors import IncidentFacts, release_progress
-from .services import approval_complete, approvals_needed, failing_gates
+from .services import approvals_needed, failing_gates
+
+CONTENT_NOTE_HELP = ("Shown before a staff briefing's text, so people choose when to read it. Only for staff "
+                     "audiences: refused for partners, families and the public, who receive the message as written.")
 
 
 class ApprovalSerializer(serializers.Serializer):
@@ -178,7 +181,8 @@ class MessageDraftSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(choices=Audience.choices)
     subject = StrictCharField(max_length=max_length(Message, "subject"))
     body = StrictCharField(max_length=max_length(Message, "body"))
-    content_note = StrictCharField(max_length=max_length(Message, "content_note"), required=False, allow_blank=True, default="")
+    content_note = StrictCharField(max_length=max_length(Message, "content_note"), required=False, allow_blank=True, default="",
+                                   help_text=CONTENT_NOTE_HELP)
     teams = serializers.ListField(child=StrictCharField(), required=False, default=list)
     recipients = serializers.ListField(child=StrictCharField(), required=False, default=list,
                                        help_text="Usernames, for audience `people`.")
@@ -191,7 +195,8 @@ class MessageEditSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(choices=Audience.choices, required=False)
     subject = StrictCharField(max_length=max_length(Message, "subject"), required=False)
     body = StrictCharField(max_length=max_length(Message, "body"), required=False)
-    content_note = StrictCharField(max_length=max_length(Message, "content_note"), required=False, allow_blank=True)
+    content_note = StrictCharField(max_length=max_length(Message, "content_note"), required=False, allow_blank=True,
+                                   help_text=CONTENT_NOTE_HELP)
     teams = serializers.ListField(child=StrictCharField(), required=False)
     recipients = serializers.ListField(child=StrictCharField(), required=False)
     external_recipients = serializers.ListField(child=StrictCharField(), required=False)

@@ -32,10 +32,10 @@ from support.services import support_request_from_briefing
 from . import identifiers as identifier_matching
 from .models import (
     AUDIENCE_FIELDS,
+    AUDIENCE_SPECIFIC_FIELDS,
     AWAITING_APPROVAL,
     EXTERNAL_AUDIENCES,
     PUBLIC_AUDIENCES,
-    RECIPIENT_FIELDS,
     STAFF_BRIEFING_AUDIENCES,
     Approval,
     Audience,
@@ -122,6 +122,10 @@ NOT_FOR_THIS_AUDIENCE = {
     "teams": "Teams are only for messages to chosen teams.",
     "recipients": "Chosen staff are only for messages to chosen staff.",
     "external_recipients": "Email addresses are only for partner, elected member and family messages.",
+    # Only a staff briefing's email and inbox show a note before the message: anyone else would receive
+    # the message without it, so a note there is refused rather than kept and never shown.
+    "content_note": "A content note is only for briefings to staff: partners, families and the public "
+                    "receive the message as written. Remove the note, or choose a staff audience.",
 }
 
 
@@ -174,9 +178,9 @@ def _clean_message_fields(values: dict[str, Any]) -> tuple[dict[str, Any], dict[
         errors["recipients"] = ["Choose at least one member of staff."]
     if audience in EXTERNAL_AUDIENCES and not emails and "external_recipients" not in errors:
         errors["external_recipients"] = ["Give at least one email address to send this to."]
-    given = {"teams": team_names, "recipients": usernames, "external_recipients": emails}
-    for field in RECIPIENT_FIELDS:  # recipients the audience does not use (comms/models.py, AUDIENCE_FIELDS)
-        if given[field] and field not in AUDIENCE_FIELDS.get(audience, ()):
+    given = {"teams": team_names, "recipients": usernames, "external_recipients": emails, "content_note": note}
+    for field in AUDIENCE_SPECIFIC_FIELDS:  # what the audience does not use (comms/models.py, AUDIENCE_FIELDS)
+        if given[field] and audience in AUDIENCE_FIELDS and field not in AUDIENCE_FIELDS[audience]:
             errors.setdefault(field, []).append(NOT_FOR_THIS_AUDIENCE[field])
 
     release_at = values.get("release_at")

@@ -46,10 +46,13 @@ def test_the_form_keeps_only_the_fields_its_audience_uses(cast, audience):
 
 
 @pytest.mark.parametrize("audience", Audience.values)
-@pytest.mark.parametrize("field", RECIPIENT_FIELDS)
-def test_the_service_refuses_recipients_the_audience_does_not_use(cast, incident, audience, field):
+@pytest.mark.parametrize("field", [*RECIPIENT_FIELDS, "content_note"])
+def test_the_service_refuses_what_the_audience_does_not_use(cast, incident, audience, field):
+    """The page and the API agree: the editor clears a hidden field, and the service refuses one sent (a
+    content note only a staff briefing would ever show, recipients another audience would use)."""
     Team.objects.get_or_create(name="North")
-    given = {"teams": ["North"], "recipients": ["bob"], "external_recipients": ["partner@example.org"]}
+    given = {"teams": ["North"], "recipients": ["bob"], "external_recipients": ["partner@example.org"],
+             "content_note": "Mentions a child's death"}
     try:
         comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience=audience, subject="s",
                                      body="b", **{field: given[field]})
@@ -295,3 +298,12 @@ def test_supporter_and_handover_fields_use_the_staff_search():
     for form, name in ((RegisterAddForm(), "user"), (RegisterAddForm(), "supporter"), (ReassignForm(), "assignee"),
                        (SupporterForm(), "supporter")):
         assert form.fields[name].choose == "one", name
+
+
+def test_the_api_refuses_a_content_note_on_a_press_statement(cast, api, incident):
+    response = api(cast.alice).post(f"/api/incidents/{incident.pk}/messages/", {
+        "audience": "press_statement", "subject": "Statement", "body": "We are saddened.",
+        "content_note": "Mentions a child's death"}, format="json")
+    assert response.status_code == 400
+    assert "only for briefings to staff" in response.json()["content_note"][0]
+    assert not Message.objects.exists()

@@ -77,14 +77,14 @@ class TestHistory:
 
     def test_messages_and_approvals_read_by_their_labels(self, cast, client, incident):
         message = comms_services.message_draft(
-            actor=cast.cora, incident_id=incident.pk, audience="press_statement", subject="Statement",
+            actor=cast.cora, incident_id=incident.pk, audience="all_staff", subject="Statement",
             body="We are deeply saddened.", content_note="")
         comms_services.message_edit(actor=cast.cora, message_id=message.pk,
                                     changes={"content_note": "Mentions a child's death"})
         comms_services.message_submit(actor=cast.cora, message_id=message.pk)
         comms_services.message_approve(actor=cast.alice, message_id=message.pk, version=2)
         text = history_text(client, cast.olive, incident)
-        assert "Audience: Press statement" in text and "Author: Cora Comms" in text
+        assert "Audience: All staff" in text and "Author: Cora Comms" in text
         assert "Content note: (empty) → Mentions a child's death" in text
         assert "Status: Draft → In review" in text
         # The approval names its message, not its id, and says yes or no.
@@ -176,17 +176,17 @@ class TestTimelineExport:
 
 class TestMessageDiff:
     def test_the_diff_names_each_part_and_the_audience_by_its_label(self, cast, client, incident):
-        message = comms_services.message_draft(actor=cast.cora, incident_id=incident.pk, audience="holding_statement",
+        message = comms_services.message_draft(actor=cast.cora, incident_id=incident.pk, audience="all_staff",
                                                subject="Holding line", body="We are aware.", content_note="")
         comms_services.message_edit(actor=cast.cora, message_id=message.pk, changes={
-            "audience": "press_statement", "content_note": "Distressing", "body": "We are aware and helping."})
+            "audience": "leadership", "content_note": "Distressing", "body": "We are aware and helping."})
         client.force_login(cast.olive)
         body = client.get(f"/messages/{message.pk}/diff/?from=1&to=2").content.decode()
         headings = re.findall(r'<h2 class="govuk-heading-s">([^<]+)</h2>', body)
         assert headings == ["Audience", "Subject", "Content note", "Body"]
         text = shown(body)
-        assert "<del>Holding </del><ins>Press </ins>statement" in body  # the labels compared, word by word
-        assert "Contentnote" not in text and "press_statement" not in text and "holding_statement" not in text
+        assert "<del>All staff</del><ins>Leadership</ins>" in body  # the labels compared, word by word
+        assert "Contentnote" not in text and "all_staff" not in text and "leadership" not in text
         assert "<ins>Distressing</ins>" in body
 
     def test_the_api_diff_keeps_the_codes(self, cast, api, incident):
