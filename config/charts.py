@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+
+from config.times import uk_time
 
 # GOV.UK Frontend's palette: each of these has at least 4.5:1 contrast with white.
 BLUE = "#1d70b8"
@@ -161,36 +163,66 @@ _TIME_STEPS = [dt.timedelta(hours=h) for h in (1, 2, 3, 6, 12)] + [dt.timedelta(
 
 def _time_ticks(start: dt.datetime, end: dt.datetime, zone, most: int = 4) -> list[tuple[dt.datetime, str]]:
     """Round times (on the hour, or at midnight) between start and end, at most `most`, labelled for a
-    person in the zone: "14:00" within a day, else "24 Nov"."""
+    person in the zone: "14:00" within a day, else "24 Nov". Each tick is a real moment, in the zone.
+
+    On the days the clocks change the ticks stay at round local hours, found as moments rather than by
+    adding hours to a clock time (which put two ticks at one moment in March and lost an hour in October):
+    an hour that does not happen (01:00 on the last Sunday of March in London) has no tick, and an hour that
+    happens twice (01:00 on the last Sunday of October) has two, each labelled with its zone's abbreviation
+    ("01:00 BST", then "01:00 GMT") so that the two read as different times."""
+    start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)  # compared as moments, never as clock times
     span = end - start
     step = next((s for s in _TIME_STEPS if span / s <= most), dt.timedelta(days=math.ceil(span.days / most) or 1))
-    local = start.astimezone(zone)
     if step < dt.timedelta(days=1):
-        first = local.replace(minute=0, second=0, microsecond=0)
-        first += dt.timedelta(hours=(-first.hour) % int(step.total_seconds() // 3600))
+        candidates = _round_hours(start.astimezone(zone).date(), int(step.total_seconds() // 3600), zone)
     else:
-        first = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        candidates = _midnights(start.astimezone(zone).date(), step, zone)
     ticks = []
-    at = first
-    while at <= end and len(ticks) <= most + 1:
+    for at in candidates:
+        if at > end or len(ticks) > most + 1:
+            break
         if at >= start:
-            label = f"{at:%H:%M}" if span <= dt.timedelta(days=1) else f"{at.day} {at:%b}"
-            ticks.append((at, label))
-        # Stepping in local days keeps ticks at midnight through a change of the clocks.
-        at = (at + step) if step < dt.timedelta(days=1) else zone_date(at.date() + step, zone)
+            ticks.append((at, _clock(at, zone) if span <= dt.timedelta(days=1) else f"{at.day} {at:%b}"))
     if len(ticks) < 2:  # a short span (released minutes ago): its two ends, to the minute
-        ticks = [(moment, f"{moment.astimezone(zone):%H:%M}") for moment in (start, end)]
+        ticks = [(moment.astimezone(zone), _clock(moment, zone)) for moment in (start, end)]
     return ticks
+
+
+def _round_hours(day: dt.date, hours: int, zone) -> Iterator[dt.datetime]:
+    """Every moment from the start of `day` on whose local clock reads a multiple of `hours` on the hour,
+    in order: none for a clock time skipped when the clocks go forward, two for one repeated when they go
+    back (fold 0, then fold 1)."""
+    while True:
+        for hour in range(0, 24, hours):
+            seen = set()
+            for fold in (0, 1):
+                at = dt.datetime(day.year, day.month, day.day, hour, tzinfo=zone, fold=fold)
+                moment = at.astimezone(dt.UTC)
+                if moment.astimezone(zone).replace(tzinfo=None, fold=0) != at.replace(tzinfo=None, fold=0):
+                    continue  # in the gap when the clocks go forward: this clock time never happens
+                if moment not in seen:
+                    seen.add(moment)
+                    yield at
+        day += dt.timedelta(days=1)
+
+
+def _midnights(day: dt.date, step: dt.timedelta, zone) -> Iterator[dt.datetime]:
+    """Local midnights from `day`, every `step` (whole days): stepping in local days keeps them at midnight
+    through a change of the clocks."""
+    while True:
+        yield zone_date(day, zone)
+        day += step
+
+
+def _clock(when: dt.datetime, zone) -> str:
+    """ "14:00", in the zone; "01:00 BST" or "01:00 GMT" for a time the clock shows twice."""
+    local = when.astimezone(zone)
+    twice = local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+    return f"{local:%H:%M %Z}" if twice else f"{local:%H:%M}"
 
 
 def zone_date(day: dt.date, zone) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=zone)
-
-
-def local_words(when: dt.datetime, zone=None) -> str:
-    """"24 Nov 2026, 09:15", in the zone (the current one by default), as the rest of Harbour writes times."""
-    local = when.astimezone(zone or timezone.get_current_timezone())
-    return f"{local.day} {local:%b %Y, %H:%M}"
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
@@ -211,14 +243,15 @@ def step_chart(*, ident: str, title: str, points: Sequence[tuple[dt.datetime, in
     points = [(at, int(n)) for at, n in points]
     if not points:
         return Chart(ident, title, "", None, None, empty)
-    end = max(end, points[-1][0])
+    # As moments (UTC): compared and subtracted in one zone, two times would be read as clock times.
+    start, end = start.astimezone(dt.UTC), max(end.astimezone(dt.UTC), points[-1][0].astimezone(dt.UTC))
     if end <= start:
         end = start + dt.timedelta(hours=1)
     final = points[-1][1]
     description = (f"{_plural(final, one, counted)}"
-                   f"{f' of {out_of}' if out_of is not None else ''} by {local_words(points[-1][0], zone)}, "
-                   f"from {local_words(start, zone)}. ")
-    description += "; ".join(f"{n} by {local_words(at, zone)}" for at, n in points[-6:]) + "."
+                   f"{f' of {out_of}' if out_of is not None else ''} by {uk_time(points[-1][0], zone)}, "
+                   f"from {uk_time(start, zone)}. ")
+    description += "; ".join(f"{n} by {uk_time(at, zone)}" for at, n in points[-6:]) + "."
     top = max(final, out_of or 0, 1)
     step = _nice_step(top, 4)
     top = step * math.ceil(top / step)
@@ -252,10 +285,10 @@ def step_chart(*, ident: str, title: str, points: Sequence[tuple[dt.datetime, in
     path.append(f"H{_num(x(end))}")
     parts.append(format_html('<path d="{}" fill="none" stroke="{}" stroke-width="3"/>', "".join(path), BLUE))
     for at, n in points:
-        parts.append(_marker("circle", x(at), y(n), BLUE, 4, f"{n} by {local_words(at, zone)}"))
+        parts.append(_marker("circle", x(at), y(n), BLUE, 4, f"{n} by {uk_time(at, zone)}"))
     parts.append(_text(left, 18, heading, weight="bold"))
     svg = _svg(ident, title, description, height, "".join(parts))
-    rows = tuple((local_words(at, zone), str(n) + (f" of {out_of}" if out_of is not None else "")) for at, n in points)
+    rows = tuple((uk_time(at, zone), str(n) + (f" of {out_of}" if out_of is not None else "")) for at, n in points)
     return Chart(ident, title, description, svg, Table(title, (when_header, value_header), rows))
 
 
@@ -284,18 +317,19 @@ def timeline_chart(*, ident: str, title: str, events: Sequence[Event], kinds: di
     """Events along one time axis, oldest on the left: a lane for each kind (named in words), each marker
     of that kind's shape, with the event's words as its tooltip and in the table."""
     zone = zone or timezone.get_current_timezone()
-    events = sorted((e for e in events if e.kind in kinds), key=lambda e: e.at)
+    events = sorted((e for e in events if e.kind in kinds), key=lambda e: e.at.astimezone(dt.UTC))
     if not events:
         return Chart(ident, title, "", None, None, empty)
-    start = min(start or events[0].at, events[0].at)
-    end = max(end or events[-1].at, events[-1].at)
+    # As moments (UTC): compared and subtracted in one zone, two times would be read as clock times.
+    start = min((start or events[0].at).astimezone(dt.UTC), events[0].at.astimezone(dt.UTC))
+    end = max((end or events[-1].at).astimezone(dt.UTC), events[-1].at.astimezone(dt.UTC))
     if end - start < dt.timedelta(hours=1):
         end = start + dt.timedelta(hours=1)
     used = [k for k in kinds if any(e.kind == k for e in events)]
     counts = {k: sum(e.kind == k for e in events) for k in used}
-    description = (f"From {local_words(start, zone)} to {local_words(end, zone)}: "
+    description = (f"From {uk_time(start, zone)} to {uk_time(end, zone)}: "
                    + ", ".join(f"{_plural(counts[k], kinds[k].label.lower(), kinds[k].label.lower())}" for k in used)
-                   + ". The latest: " + "; ".join(f"{e.label} ({local_words(e.at, zone)})" for e in events[-3:]) + ".")
+                   + ". The latest: " + "; ".join(f"{e.label} ({uk_time(e.at, zone)})" for e in events[-3:]) + ".")
     lane, top = 46, 10
     axis = top + lane * len(used) + 6
     height = axis + 36
@@ -318,7 +352,7 @@ def timeline_chart(*, ident: str, title: str, events: Sequence[Event], kinds: di
         for event in events:
             if event.kind == key:
                 parts.append(_marker(kind.shape, x(event.at), middle, kind.colour, 7,
-                                     f"{kind.label}: {event.label}, {local_words(event.at, zone)}"))
+                                     f"{kind.label}: {event.label}, {uk_time(event.at, zone)}"))
     parts.append(format_html('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="2"/>', left, axis, right,
                              axis, BLACK))
     for at, label in _time_ticks(start, end, zone):
@@ -326,7 +360,7 @@ def timeline_chart(*, ident: str, title: str, events: Sequence[Event], kinds: di
                                  _num(x(at)), axis + 5, BLACK))
         parts.append(_text(min(max(x(at), left + 20), right - 20), axis + 22, label, anchor="middle"))
     svg = _svg(ident, title, description, height, "".join(parts))
-    rows = tuple((local_words(e.at, zone), kinds[e.kind].label, e.label) for e in events)
+    rows = tuple((uk_time(e.at, zone), kinds[e.kind].label, e.label) for e in events)
     return Chart(ident, title, description, svg, Table(title, ("When", "Kind", "What"), rows))
 
 

@@ -171,3 +171,106 @@ def test_one_reader_is_one_person():
 def test_a_span_too_short_for_round_ticks_is_labelled_at_its_ends():
     ticks = charts._time_ticks(START + dt.timedelta(minutes=5), START + dt.timedelta(minutes=40), LONDON)
     assert [label for _at, label in ticks] == ["09:05", "09:40"]
+
+
+# --- the days the clocks change (Europe/London: the last Sunday of March and of October) -------------------
+#
+# Ticks are real moments, at round local clock times. In March 01:00 never happens (01:00 GMT is 02:00 BST), so
+# there is no 01:00 tick. In October 01:00 happens twice: both ticks are drawn, an hour apart, labelled
+# "01:00 BST" and then "01:00 GMT" (only a time the clock shows twice carries its zone's abbreviation).
+
+UTC = dt.UTC
+SPRING, AUTUMN = dt.date(2026, 3, 29), dt.date(2026, 10, 25)
+
+
+def _local_reading(at: dt.datetime, label: str) -> bool:
+    """The label is how a clock in London reads at that moment: "01:00", "01:00 BST" or "29 Mar"."""
+    local = at.astimezone(LONDON)
+    return label in (f"{local:%H:%M}", f"{local:%H:%M %Z}", f"{local.day} {local:%b}")
+
+
+def _assert_honest(ticks: list[tuple[dt.datetime, str]]) -> None:
+    moments = [at.astimezone(UTC) for at, _label in ticks]
+    assert all(a < b for a, b in zip(moments, moments[1:], strict=False)), ticks  # in order, never two at once
+    assert len({label for _at, label in ticks}) == len(ticks), ticks  # no label twice
+    assert all(_local_reading(at, label) for at, label in ticks), ticks
+
+
+def _tick_marks(root: ET.Element) -> list[tuple[float, str]]:
+    """The time axis as drawn: each tick mark's x, with the label under it (the labels, in order)."""
+    marks = [line for line in root.iter(f"{SVG}line")  # short upright strokes below the axis
+             if line.get("x1") == line.get("x2") and float(line.get("y2")) - float(line.get("y1")) == 5]
+    below = float(marks[0].get("y1")) + 22  # where the charts write a tick's label
+    labels = [t.text for t in root.iter(f"{SVG}text") if float(t.get("y")) == below]
+    return list(zip([float(m.get("x1")) for m in marks], labels, strict=True))
+
+
+@pytest.mark.parametrize("zone_of_the_ends", [UTC, LONDON], ids=["ends-in-utc", "ends-in-london"])
+def test_hourly_ticks_across_the_october_change_show_the_repeated_hour_twice(zone_of_the_ends):
+    start = dt.datetime(2026, 10, 24, 23, 0, tzinfo=UTC)  # 00:00 BST
+    end = start + dt.timedelta(hours=3)  # 02:00 GMT, three hours on (added in UTC: in London it would be 03:00)
+    ticks = charts._time_ticks(start.astimezone(zone_of_the_ends), end.astimezone(zone_of_the_ends), LONDON)
+    _assert_honest(ticks)
+    assert [label for _at, label in ticks] == ["00:00", "01:00 BST", "01:00 GMT", "02:00"]
+    moments = [at.astimezone(UTC) for at, _label in ticks]
+    assert all(b - a == dt.timedelta(hours=1) for a, b in zip(moments, moments[1:], strict=False))
+
+
+@pytest.mark.parametrize("zone_of_the_ends", [UTC, LONDON], ids=["ends-in-utc", "ends-in-london"])
+def test_hourly_ticks_across_the_march_change_skip_the_hour_that_never_happens(zone_of_the_ends):
+    start = dt.datetime(2026, 3, 29, 0, 0, tzinfo=UTC)  # 00:00 GMT
+    end = start + dt.timedelta(hours=3)  # 04:00 BST
+    ticks = charts._time_ticks(start.astimezone(zone_of_the_ends), end.astimezone(zone_of_the_ends), LONDON)
+    _assert_honest(ticks)
+    assert [label for _at, label in ticks] == ["00:00", "02:00", "03:00", "04:00"]  # 01:00 GMT is 02:00 BST
+    moments = [at.astimezone(UTC) for at, _label in ticks]
+    assert all(b - a == dt.timedelta(hours=1) for a, b in zip(moments, moments[1:], strict=False))
+
+
+@pytest.mark.parametrize("day", [SPRING, AUTUMN], ids=["march", "october"])
+@pytest.mark.parametrize(("hours", "every"), [(6, 2), (12, 3), (18, 6)])
+def test_longer_hour_steps_across_a_change_stay_on_round_local_hours(day, hours, every):
+    # Round local hours, so the real gap either side of the change is an hour shorter or longer than the rest.
+    start = charts.zone_date(day, LONDON).astimezone(UTC) - dt.timedelta(hours=hours // 2)
+    ticks = charts._time_ticks(start, start + dt.timedelta(hours=hours), LONDON)
+    _assert_honest(ticks)
+    assert len(ticks) >= 3
+    assert {at.astimezone(LONDON).hour % every for at, _label in ticks} == {0}, ticks
+    assert all(at.astimezone(LONDON).minute == 0 for at, _label in ticks), ticks
+
+
+@pytest.mark.parametrize(("first", "last", "short"), [
+    (dt.date(2026, 3, 27), dt.date(2026, 3, 31), (SPRING, dt.timedelta(hours=23))),
+    (dt.date(2026, 10, 24), dt.date(2026, 10, 27), (AUTUMN, dt.timedelta(hours=25))),
+], ids=["march", "october"])
+def test_daily_ticks_across_a_change_are_at_each_local_midnight(first, last, short):
+    ticks = charts._time_ticks(charts.zone_date(first, LONDON).astimezone(UTC),
+                               charts.zone_date(last, LONDON).astimezone(UTC), LONDON)
+    _assert_honest(ticks)
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    assert [label for _at, label in ticks] == [f"{d.day} {d:%b}" for d in days]
+    assert all(at.astimezone(LONDON).time() == dt.time(0) for at, _label in ticks)
+    moments = {at.astimezone(LONDON).date(): at.astimezone(UTC) for at, _label in ticks}
+    day, length = short
+    assert moments[day + dt.timedelta(days=1)] - moments[day] == length  # the day of the change, as long as it was
+
+
+@pytest.mark.parametrize(("start", "labels"), [
+    (dt.datetime(2026, 10, 24, 23, 0, tzinfo=UTC), ["00:00", "01:00 BST", "01:00 GMT", "02:00"]),
+    (dt.datetime(2026, 3, 29, 0, 0, tzinfo=UTC), ["00:00", "02:00", "03:00", "04:00"]),
+], ids=["october", "march"])
+def test_the_charts_draw_the_ticks_of_a_change_where_their_moments_are(start, labels):
+    # Given in London time, as a caller may: the positions must still measure moments, not clock times.
+    start, end = start.astimezone(LONDON), (start + dt.timedelta(hours=3)).astimezone(LONDON)  # 3 hours apart
+    reads = charts.step_chart(ident="r", title="Reads", points=[(start + dt.timedelta(hours=2), 1)], start=start,
+                              end=end, zone=LONDON)
+    events = [charts.Event(start, "status", "Opened"), charts.Event(end, "status", "Stabilising")]
+    line = charts.timeline_chart(ident="t", title="Time line", events=events,
+                                 kinds={"status": charts.Kind("Status changes", "square", charts.GREEN)}, zone=LONDON)
+    for chart in (reads, line):
+        drawn = _tick_marks(_svg(chart))
+        assert [label for _x, label in drawn] == labels
+        xs = [x for x, _label in drawn]
+        assert all(a < b for a, b in zip(xs, xs[1:], strict=False)), drawn  # left to right, never two at one x
+        gaps = [round(b - a) for a, b in zip(xs, xs[1:], strict=False)]
+        assert max(gaps) - min(gaps) <= 1, drawn  # an hour apart each, as they are
