@@ -12,10 +12,8 @@ own client would: in the embedded stack only a change the server makes reaches t
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -23,22 +21,16 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.axe import serious_violations
-from tests.servers import PYTHON, ROOT, Stack, api_request, child_env
+from tests.browser._helpers import PASSWORD, VIEWPORTS, run_set_up
+from tests.servers import Stack, api_request
 
 pytestmark = pytest.mark.browser
 
 LIVE_TIMEOUT = 3000  # ms: a change must reach another person's open board within ~2 s, no reload
-PASSWORD = "correct-horse-battery"  # tests/factories.py: make_user
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
-# Run in a child process with the servers' environment (their database). Prints one line of JSON.
+# Run by run_set_up, in a child process against the servers' database. Prints one line of JSON.
 _SET_UP = """
-import datetime as dt, json, os, sys
-import django
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup()
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-PBKDF2PasswordHasher.iterations = 1000  # as tests/servers.py seeds: fast hashes, verified as usual
+import datetime as dt, json, sys
 from django.utils import timezone
 from comms import services as comms
 from incidents import services as incidents
@@ -80,12 +72,7 @@ class Story:
 
 
 def _set_up(harbour: Stack, *, first_approval: bool) -> Story:
-    result = subprocess.run(  # noqa: S603
-        [PYTHON, "-c", _SET_UP, secrets.token_hex(3), "yes" if first_approval else "no"], cwd=ROOT,
-        env=child_env(harbour.env), capture_output=True, text=True, timeout=120, check=False,
-    )
-    assert result.returncode == 0, f"set-up failed:\n{result.stdout}\n{result.stderr}"
-    return Story(**json.loads(result.stdout.strip().splitlines()[-1]))
+    return Story(**run_set_up(harbour, _SET_UP, secrets.token_hex(3), "yes" if first_approval else "no"))
 
 
 @pytest.fixture

@@ -6,17 +6,16 @@ and tests/browser/test_support_board.py (people at a width)."""
 
 from __future__ import annotations
 
-import json
 import secrets
-import subprocess
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.axe import serious_violations
+from tests.browser._helpers import run_set_up
 from tests.browser.test_support_board import _mark_page, _marker, _no_horizontal_scroll, _token, person_at  # noqa: F401
-from tests.servers import PYTHON, ROOT, Stack, api_request, child_env
+from tests.servers import Stack, api_request
 
 pytestmark = pytest.mark.browser
 
@@ -25,13 +24,8 @@ SOON_SECONDS = 6  # the holding statement falls due this long after the page ope
 
 # In a child process against the servers' database (as tests/browser/test_support_board.py explains).
 _SET_UP = """
-import datetime as dt, json, os, sys
+import datetime as dt, json, sys
 from unittest import mock
-import django
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup()
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-PBKDF2PasswordHasher.iterations = 1000
 from django.utils import timezone
 from comms import services as comms
 from incidents import services
@@ -70,13 +64,7 @@ class Clocks:
 
 @pytest.fixture
 def clocks(harbour: Stack) -> Clocks:
-    tag = secrets.token_hex(3)
-    result = subprocess.run(  # noqa: S603
-        [PYTHON, "-c", _SET_UP, tag, str(SOON_SECONDS)], cwd=ROOT, env=child_env(harbour.env),
-        capture_output=True, text=True, timeout=120, check=False,
-    )
-    assert result.returncode == 0, f"set-up failed:\n{result.stdout}\n{result.stderr}"
-    return Clocks(**json.loads(result.stdout.strip().splitlines()[-1]))
+    return Clocks(**run_set_up(harbour, _SET_UP, secrets.token_hex(3), SOON_SECONDS))
 
 
 def _row(page: Page, obligation_id: int):

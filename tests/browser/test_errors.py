@@ -14,11 +14,11 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.axe import serious_violations
+from tests.browser._helpers import VIEWPORTS
 from tests.browser.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.ui]
 
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 DEBUG_MARKERS = ("Traceback", "Using the URLconf", "DEBUG = True", "Request Method", "Page not found (404)")
 
 

@@ -6,29 +6,23 @@ Server side: tests/test_forms_fit.py. Each test makes its own people in a child 
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
-import subprocess
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests.axe import serious_violations
-from tests.browser.test_support_board import PASSWORD, VIEWPORTS, _no_horizontal_scroll
-from tests.servers import PYTHON, ROOT, Stack, child_env
+from tests.browser._helpers import run_set_up, signed_in
+from tests.browser.test_support_board import _no_horizontal_scroll
+from tests.servers import Stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.ui]
 OPTIONS = ".autocomplete__option:not(.autocomplete__option--no-results)"
 
 _SET_UP = """
-import datetime as dt, json, os, sys
-import django
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup()
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-PBKDF2PasswordHasher.iterations = 1000
+import datetime as dt, json, sys
 from django.utils import timezone
 from incidents import services as incidents
 from tests.factories import make_user
@@ -61,28 +55,12 @@ class Flood:
 
 @pytest.fixture
 def flood(harbour: Stack) -> Flood:
-    result = subprocess.run(  # noqa: S603
-        [PYTHON, "-c", _SET_UP, secrets.token_hex(3)], cwd=ROOT, env=child_env(harbour.env), capture_output=True,
-        text=True, timeout=120, check=False,
-    )
-    assert result.returncode == 0, f"set-up failed:\n{result.stdout}\n{result.stderr}"
-    return Flood(**json.loads(result.stdout.strip().splitlines()[-1]))
-
-
-def _sign_in(make_context, base: str, username: str, width: str) -> Page:
-    phone = width == "phone"
-    page = make_context(viewport=VIEWPORTS[width], is_mobile=phone, has_touch=phone).new_page()
-    page.goto(f"{base}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="What needs you now", level=1)).to_be_visible()
-    return page
+    return Flood(**run_set_up(harbour, _SET_UP, secrets.token_hex(3)))
 
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 def test_a_message_to_people_chosen_by_name(flood, make_context, base, width):
-    page = _sign_in(make_context, base, flood.lead, width)
+    page = signed_in(make_context, base, flood.lead, width)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -144,7 +122,7 @@ def test_a_message_to_people_chosen_by_name(flood, make_context, base, width):
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 def test_adding_members_with_the_autocomplete(flood, make_context, base, width):
-    page = _sign_in(make_context, base, flood.lead, width)
+    page = signed_in(make_context, base, flood.lead, width)
     page.goto(f"{base}/incidents/{flood.incident}/#members")
     if width == "phone":
         page.locator('.govuk-tabs__list a[href="#members"]').click()
@@ -170,7 +148,7 @@ def test_adding_members_with_the_autocomplete(flood, make_context, base, width):
 
 
 def test_the_open_incident_form_chooses_nothing_and_offers_now(flood, make_context, base):
-    page = _sign_in(make_context, base, flood.lead, "phone")
+    page = signed_in(make_context, base, flood.lead, "phone")
     page.goto(f"{base}/incidents/new/")
     expect(page.locator("#id_kind")).to_have_value("")
     expect(page.locator("#id_severity")).to_have_value("")
@@ -185,7 +163,7 @@ def test_the_open_incident_form_chooses_nothing_and_offers_now(flood, make_conte
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 def test_a_debrief_arranged_with_people_chosen_by_name(flood, make_context, base, width):
-    page = _sign_in(make_context, base, flood.lead, width)
+    page = signed_in(make_context, base, flood.lead, width)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -11,12 +11,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.axe import serious_violations
+from tests.browser._helpers import VIEWPORTS
 from tests.browser.conftest import PASSWORD
 from tests.servers import api_request
 
 pytestmark = [pytest.mark.browser, pytest.mark.ui]
 
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 

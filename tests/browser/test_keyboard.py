@@ -8,23 +8,18 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_now import _sign_in, _tab_until
-from tests.servers import PYTHON, ROOT, Stack, child_env
+from tests.browser._helpers import run_set_up, signed_in
+from tests.browser.test_now import _tab_until
+from tests.servers import Stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.ui]
 
 _SET_UP = """
-import datetime as dt, json, os, sys
-import django
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup()
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-PBKDF2PasswordHasher.iterations = 1000
+import datetime as dt, json, sys
 from django.utils import timezone
 from incidents import services as incidents
 from support import services as support
@@ -52,16 +47,11 @@ print(json.dumps({"supporter": supporter.username, "worker": worker.full_name, "
 
 @pytest.fixture
 def check_in(harbour: Stack) -> dict:
-    result = subprocess.run(  # noqa: S603
-        [PYTHON, "-c", _SET_UP, secrets.token_hex(3)], cwd=ROOT, env=child_env(harbour.env), capture_output=True,
-        text=True, timeout=120, check=False,
-    )
-    assert result.returncode == 0, f"set-up failed:\n{result.stdout}\n{result.stderr}"
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_set_up(harbour, _SET_UP, secrets.token_hex(3))
 
 
 def test_completing_a_follow_up_with_the_keyboard_alone(check_in, make_context, base):
-    page = _sign_in(make_context, base, check_in["supporter"])
+    page = signed_in(make_context, base, check_in["supporter"], live=True)
     title = f"{check_in['label']} with {check_in['worker']}"
     expect(page.locator("#panel-board")).to_contain_text(title)
 

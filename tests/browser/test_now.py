@@ -3,41 +3,30 @@ itself when someone else acts, at desktop and phone widths; it can be worked wit
 menu never wraps at desktop widths, folds behind "Menu" on a phone, and offers each person only the pages
 they use; axe-core finds no serious or critical violation. Fixtures: tests/browser/conftest.py.
 
-Each test makes its own people in a child process (as tests/browser/test_support_board.py does), and
-changes made while the page is open go through the API, as another person's client would.
+Each test makes its own people in a child process (tests/browser/_helpers.py: run_set_up), and changes made
+while the page is open go through the API, as another person's client would. People sign in at a width and
+wait until the list's socket is up (signed_in(..., live=True)), so that no change is missed.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-import subprocess
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.axe import serious_violations
-from tests.browser.test_support_board import (
-    LIVE_TIMEOUT,
-    PASSWORD,
-    VIEWPORTS,
-    _mark_page,
-    _marker,
-    _no_horizontal_scroll,
-    _token,
-)
-from tests.servers import PYTHON, ROOT, Stack, api_request, child_env
+from tests.browser._helpers import PASSWORD, run_set_up, signed_in
+from tests.browser.conftest import log_in
+from tests.browser.test_support_board import LIVE_TIMEOUT, _mark_page, _marker, _no_horizontal_scroll, _token
+from tests.servers import Stack, api_request
 
 pytestmark = pytest.mark.browser
 
 _SET_UP = """
-import datetime as dt, json, os, sys
-import django
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup()
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-PBKDF2PasswordHasher.iterations = 1000
+import datetime as dt, json, sys
 from django.utils import timezone
 from comms import services as comms
 from incidents import services as incidents
@@ -81,24 +70,7 @@ class Flood:
 
 @pytest.fixture
 def flood(harbour: Stack) -> Flood:
-    result = subprocess.run(  # noqa: S603
-        [PYTHON, "-c", _SET_UP, secrets.token_hex(3)], cwd=ROOT, env=child_env(harbour.env), capture_output=True,
-        text=True, timeout=120, check=False,
-    )
-    assert result.returncode == 0, f"set-up failed:\n{result.stdout}\n{result.stderr}"
-    return Flood(**json.loads(result.stdout.strip().splitlines()[-1]))
-
-
-def _sign_in(make_context, base: str, username: str, width: str = "desktop", password: str = PASSWORD) -> Page:
-    phone = width == "phone"
-    page = make_context(viewport=VIEWPORTS[width], is_mobile=phone, has_touch=phone).new_page()
-    page.goto(f"{base}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="What needs you now", level=1)).to_be_visible()
-    expect(page.locator("#live-status[data-state=live]")).to_be_attached()
-    return page
+    return Flood(**run_set_up(harbour, _SET_UP, secrets.token_hex(3)))
 
 
 def _item(page: Page, title: str):
@@ -107,7 +79,7 @@ def _item(page: Page, title: str):
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 def test_the_list_updates_by_itself_when_someone_else_acts(flood, make_context, base, width):
-    page = _sign_in(make_context, base, flood.comms, width)
+    page = signed_in(make_context, base, flood.comms, width, live=True)
     marker = _mark_page(page)
     item = _item(page, flood.subject)
     expect(item).to_contain_text("Waiting for your approval")
@@ -128,7 +100,7 @@ def test_the_list_updates_by_itself_when_someone_else_acts(flood, make_context, 
 
 @pytest.mark.ui
 def test_an_empty_list_says_nothing_needs_you(flood, make_context, base):
-    page = _sign_in(make_context, base, flood.quiet, "phone")
+    page = signed_in(make_context, base, flood.quiet, "phone", live=True)
     expect(page.get_by_role("heading", name="Nothing needs you now")).to_be_visible()
     _no_horizontal_scroll(page, "an empty list on a phone")
     problems = serious_violations(page, "nothing needs you now")
@@ -146,7 +118,7 @@ def _tab_until(page: Page, description: str, test: str, limit: int = 60) -> None
 
 @pytest.mark.ui
 def test_keyboard_only_from_the_list_to_the_place_to_act(flood, make_context, base):
-    page = _sign_in(make_context, base, flood.comms)
+    page = signed_in(make_context, base, flood.comms, live=True)
     page.keyboard.press("Tab")
     expect(page.locator(":focus")).to_have_text("Skip to main content")
     page.keyboard.press("Enter")
@@ -174,11 +146,7 @@ def _menu_lines(page: Page) -> int:
 def test_the_menu_never_wraps_at_desktop_widths(make_context, base, username):
     for width in (1024, 1280):
         page = make_context(viewport={"width": width, "height": 800}).new_page()
-        page.goto(f"{base}/login/")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill("harbour-demo")
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="What needs you now", level=1)).to_be_visible()
+        log_in(page, base, username)  # a demo person: harbour-demo
         assert _menu_lines(page) == 1, f"{username}'s menu wraps at {width}px"
         page.close()
 
@@ -186,7 +154,7 @@ def test_the_menu_never_wraps_at_desktop_widths(make_context, base, username):
 @pytest.mark.ui
 def test_each_person_is_offered_the_pages_they_use(make_context, base, flood):
     def menu(username: str, password: str = PASSWORD) -> list[str]:
-        page = _sign_in(make_context, base, username, password=password)
+        page = signed_in(make_context, base, username, password=password, live=True)
         return [t.split(" (")[0] for t in page.locator(".govuk-service-navigation__link:visible").all_inner_texts()]
 
     assert menu(flood.comms) == ["Now", "Incidents", "Approvals", "Inbox"]
@@ -199,7 +167,7 @@ def test_each_person_is_offered_the_pages_they_use(make_context, base, flood):
 
 @pytest.mark.ui
 def test_on_a_phone_the_menu_folds_behind_a_button(flood, make_context, base):
-    page = _sign_in(make_context, base, flood.comms, "phone")
+    page = signed_in(make_context, base, flood.comms, "phone", live=True)
     toggle = page.get_by_role("button", name="Menu")
     expect(toggle).to_be_visible()
     expect(toggle).to_have_attribute("aria-expanded", "false")
@@ -216,7 +184,7 @@ def test_on_a_phone_the_menu_folds_behind_a_button(flood, make_context, base):
 def test_the_items_stack_one_below_another(make_context, base):
     """A comms officer of the demo organisation has several things waiting: each is its own row, full width,
     one below the other (a date field's "Now" button once shared the list's class and laid it out in a row)."""
-    page = _sign_in(make_context, base, "lbrennan", password="harbour-demo")
+    page = signed_in(make_context, base, "lbrennan", password="harbour-demo", live=True)
     boxes = page.locator("#panel-board .harbour-now__item").evaluate_all(
         "items => items.map(i => { const r = i.getBoundingClientRect(); return [r.left, r.top, r.bottom]; })")
     assert len(boxes) >= 2, boxes

@@ -6,27 +6,21 @@ tests/browser/test_now.py does. (PDF output is not tested: a visual check of pap
 
 from __future__ import annotations
 
-import json
 import secrets
-import subprocess
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.axe import serious_violations
-from tests.browser.test_support_board import PASSWORD, VIEWPORTS, _no_horizontal_scroll
-from tests.servers import PYTHON, ROOT, Stack, child_env
+from tests.browser._helpers import VIEWPORTS, run_set_up, signed_in
+from tests.browser.test_support_board import _no_horizontal_scroll
+from tests.servers import Stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.ui]
 
 _SET_UP = """
-import datetime as dt, json, os, sys
-import django
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup()
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-PBKDF2PasswordHasher.iterations = 1000
+import datetime as dt, json, sys
 from django.utils import timezone
 from comms import services as comms
 from incidents import services as incidents
@@ -71,23 +65,7 @@ class Fire:
 
 @pytest.fixture
 def fire(harbour: Stack) -> Fire:
-    result = subprocess.run(  # noqa: S603
-        [PYTHON, "-c", _SET_UP, secrets.token_hex(3)], cwd=ROOT, env=child_env(harbour.env), capture_output=True,
-        text=True, timeout=120, check=False,
-    )
-    assert result.returncode == 0, f"set-up failed:\n{result.stdout}\n{result.stderr}"
-    return Fire(**json.loads(result.stdout.strip().splitlines()[-1]))
-
-
-def _sign_in(make_context, base: str, username: str, width: str) -> Page:
-    phone = width == "phone"
-    page = make_context(viewport=VIEWPORTS[width], is_mobile=phone, has_touch=phone).new_page()
-    page.goto(f"{base}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="What needs you now", level=1)).to_be_visible()
-    return page
+    return Fire(**run_set_up(harbour, _SET_UP, secrets.token_hex(3)))
 
 
 def _no_serious_violations(page: Page, what: str) -> None:
@@ -97,7 +75,7 @@ def _no_serious_violations(page: Page, what: str) -> None:
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 def test_the_summary_reads_on_a_screen(fire, make_context, base, width):
-    page = _sign_in(make_context, base, fire.lead, width)
+    page = signed_in(make_context, base, fire.lead, width)
     page.goto(f"{base}/incidents/{fire.incident}/summary/")
     expect(page.get_by_role("heading", level=1)).to_have_text(fire.title)
     expect(page.get_by_test_id("marking-top")).to_have_text("Official – Sensitive")
@@ -109,7 +87,7 @@ def test_the_summary_reads_on_a_screen(fire, make_context, base, width):
 
 
 def test_the_summary_prints_without_the_menu_and_with_its_tables(fire, make_context, base):
-    page = _sign_in(make_context, base, fire.lead, "desktop")
+    page = signed_in(make_context, base, fire.lead, "desktop")
     page.goto(f"{base}/incidents/{fire.incident}/summary/")
     expect(page.locator(".harbour-nav")).to_be_visible()
     page.emulate_media(media="print")
@@ -124,7 +102,7 @@ def test_the_summary_prints_without_the_menu_and_with_its_tables(fire, make_cont
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 def test_the_timeline_is_drawn_above_the_list(fire, make_context, base, width):
-    page = _sign_in(make_context, base, fire.lead, width)
+    page = signed_in(make_context, base, fire.lead, width)
     page.goto(f"{base}/incidents/{fire.incident}/#timeline")
     chart = page.locator(f"#timeline-chart-{fire.incident} svg[role=img]")
     expect(chart).to_be_visible()
@@ -140,7 +118,7 @@ def test_the_timeline_is_drawn_above_the_list(fire, make_context, base, width):
 
 
 def test_a_folded_table_is_printed_open(fire, make_context, base):
-    page = _sign_in(make_context, base, fire.comms, "desktop")
+    page = signed_in(make_context, base, fire.comms, "desktop")
     page.goto(f"{base}/messages/{fire.message}/")
     table = page.locator(f"#reads-chart-{fire.message} table")
     expect(table).to_be_hidden()

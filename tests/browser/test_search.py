@@ -3,7 +3,7 @@ nothing scrolling sideways (a long unbroken word in a message included), axe-cor
 critical violation; and someone outside a restricted incident finds nothing of it. Fixtures:
 tests/browser/conftest.py.
 
-Each test makes its own people and incidents in a child process (as tests/browser/test_now.py does), with a
+Each test makes its own people and incidents in a child process (tests/browser/_helpers.py), with a
 word of its own in every record, so the shared session database and the seeded demo data do not matter.
 The servers may be the embedded SQLite stack or PostgreSQL: the words chosen match in both (every word
 appears as typed).
@@ -11,28 +11,21 @@ appears as typed).
 
 from __future__ import annotations
 
-import json
 import secrets
-import subprocess
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.axe import serious_violations
-from tests.browser.test_now import _sign_in
+from tests.browser._helpers import run_set_up, signed_in
 from tests.browser.test_support_board import _no_horizontal_scroll
-from tests.servers import PYTHON, ROOT, Stack, child_env
+from tests.servers import Stack
 
 pytestmark = pytest.mark.browser
 
 _SET_UP = """
-import datetime as dt, json, os, sys
-import django
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup()
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-PBKDF2PasswordHasher.iterations = 1000
+import datetime as dt, json, sys
 from django.utils import timezone
 from comms import services as comms
 from incidents import services as incidents
@@ -84,12 +77,7 @@ class Searchable:
 
 @pytest.fixture
 def searchable(harbour: Stack) -> Searchable:
-    result = subprocess.run(  # noqa: S603
-        [PYTHON, "-c", _SET_UP, secrets.token_hex(3)], cwd=ROOT, env=child_env(harbour.env), capture_output=True,
-        text=True, timeout=120, check=False,
-    )
-    assert result.returncode == 0, f"set-up failed:\n{result.stdout}\n{result.stderr}"
-    return Searchable(**json.loads(result.stdout.strip().splitlines()[-1]))
+    return Searchable(**run_set_up(harbour, _SET_UP, secrets.token_hex(3)))
 
 
 def _search(page: Page, base: str, query: str) -> None:
@@ -108,7 +96,7 @@ def _hits(page: Page):
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 def test_search_by_reference_and_by_words(searchable, make_context, base, width):
-    page = _sign_in(make_context, base, searchable.member, width)
+    page = signed_in(make_context, base, searchable.member, width, live=True)
 
     _search(page, base, searchable.flood_reference.lower())
     first = _hits(page).first
@@ -136,7 +124,7 @@ def test_search_by_reference_and_by_words(searchable, make_context, base, width)
 
 def test_outsiders_find_nothing_of_a_restricted_incident(searchable, make_context, base):
     hidden_word = f"Marlowe{searchable.tag}"
-    senior = _sign_in(make_context, base, searchable.senior, "phone")
+    senior = signed_in(make_context, base, searchable.senior, "phone", live=True)
     for query in (hidden_word, searchable.hidden_reference, f"Fire at the Marlowe hostel {searchable.tag}"):
         _search(senior, base, query)
         expect(senior.get_by_test_id("search-nothing")).to_have_text(f"Nothing you can see matches ‘{query}’.")
@@ -148,14 +136,14 @@ def test_outsiders_find_nothing_of_a_restricted_incident(searchable, make_contex
     # He does find the incident that is not restricted (read only), and its members find the hidden one.
     _search(senior, base, f"Sandbags{searchable.tag}")
     expect(_hits(senior)).to_have_count(1)
-    member = _sign_in(make_context, base, searchable.member)
+    member = signed_in(make_context, base, searchable.member, live=True)
     _search(member, base, hidden_word)
     expect(_hits(member)).to_have_count(2)
     expect(member.locator(".harbour-search__hit[data-kind=incident]")).to_contain_text("Restricted")
 
 
 def test_an_empty_search_gives_a_hint_and_a_long_one_an_error_summary(searchable, make_context, base):
-    page = _sign_in(make_context, base, searchable.member, "phone")
+    page = signed_in(make_context, base, searchable.member, "phone", live=True)
     page.goto(f"{base}/search/")
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page.get_by_test_id("search-hint")).to_be_visible()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-import subprocess
 import time
 import urllib.error
 from collections.abc import Callable, Iterator
@@ -25,25 +24,19 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.axe import serious_violations
-from tests.servers import PYTHON, ROOT, Stack, api_request, child_env
+from tests.browser._helpers import PASSWORD, VIEWPORTS, run_set_up
+from tests.servers import Stack, api_request
 
 pytestmark = pytest.mark.browser
 
 LIVE_TIMEOUT = 3000  # ms: a change must reach another person's open board within ~2 s, no reload
-PASSWORD = "correct-horse-battery"  # tests/factories.py: make_user
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 COLUMNS = ("overdue", "today", "week", "later", "done")
 DECLINED_SAID = "Declined. That is your choice; nobody will chase you about it."
 
-# Run in a child process with the servers' environment (their database), so the test process's Django
-# (pytest-django, Playwright's running loop) is never involved. Prints one line of JSON.
+# Run by run_set_up, in a child process with the servers' environment (their database), so the test
+# process's Django (pytest-django, Playwright's running loop) is never involved. Prints one line of JSON.
 _SET_UP = """
-import datetime as dt, json, os, sys
-import django
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup()
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-PBKDF2PasswordHasher.iterations = 1000  # as tests/servers.py seeds: fast hashes, verified as usual
+import datetime as dt, json, sys
 from django.utils import timezone
 from incidents import services as incidents
 from support import services as support
@@ -109,13 +102,7 @@ class Cast:
 @pytest.fixture
 def cast(harbour: Stack) -> Cast:
     """A lead opens an incident and puts two managers' reports on its register (fresh people each test)."""
-    tag = secrets.token_hex(3)
-    result = subprocess.run(  # noqa: S603
-        [PYTHON, "-c", _SET_UP, tag], cwd=ROOT, env=child_env(harbour.env), capture_output=True, text=True,
-        timeout=120, check=False,
-    )
-    assert result.returncode == 0, f"set-up failed:\n{result.stdout}\n{result.stderr}"
-    data = json.loads(result.stdout.strip().splitlines()[-1])
+    data = run_set_up(harbour, _SET_UP, secrets.token_hex(3))
     return Cast(incident=data["incident"], lead=data["lead"], wellbeing=data["wellbeing"],
                 a=Pair(**data["people"]["a"]), b=Pair(**data["people"]["b"]))
 
