@@ -37,6 +37,8 @@ class CommsConfig(AppConfig):
         realtime.redraw_on(set(CommsEvent) - media - identifiers, "comms", "message")
         realtime.redraw_on(media, "media")
         realtime.redraw_on(identifiers)
+        # A draft waits on nobody until it is submitted (comms.selectors.now_items).
+        realtime.now_quiet([CommsEvent.MESSAGE_DRAFTED])
         register_event_types(CommsEvent)  # the timeline export names each event in words
 
         # What every member of the incident may see. Protected identifiers are deliberately absent.

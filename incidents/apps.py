@@ -24,6 +24,9 @@ class IncidentsConfig(AppConfig):
         realtime.redraw_on([E.INCIDENT_OPENED, E.INCIDENT_UPDATED, E.INCIDENT_STATUS_CHANGED], "summary")
         realtime.redraw_on([E.MEMBER_ADDED, E.MEMBER_ROLE_CHANGED, E.MEMBER_REMOVED], "members", "decisions")
         realtime.redraw_on([E.DECISION_RECORDED, E.DECISION_REVIEW_DUE], "decisions")
+        # A decision is on Now only while its review waits (incidents.selectors.incident_now).
+        realtime.now_quiet([E.DECISION_RECORDED],
+                           unless=lambda data: bool(data.get("review_at") or data.get("reviews") or data.get("corrects")))
         realtime.redraw_on([E.OBLIGATION_STARTED, E.OBLIGATIONS_RECOMPUTED, E.OBLIGATION_DONE, E.OBLIGATION_DUE_SOON,
                             E.OBLIGATION_OVERDUE], "clocks")
         realtime.redraw_on([E.OBLIGATION_NOT_APPLICABLE], "clocks", "decisions")

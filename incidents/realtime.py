@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -33,6 +34,25 @@ def redraw_on(event_types, *panels: str) -> None:
     """Each wing says, from its AppConfig, which panels its events change."""
     for event_type in event_types:
         _PANELS_FOR_EVENT[str(event_type)] = (*ALWAYS, *panels)
+
+
+# Events that never change what waits on anyone (a draft begun, a decision with nothing to review): their
+# incident's Now pages are not asked to read their lists again. `unless` names the events of such a type
+# that do (a decision that sets a review time, or corrects or reviews another). Every other event asks.
+_NOW_QUIET: dict[str, Callable[[dict[str, Any]], bool] | None] = {}
+
+
+def now_quiet(event_types, unless: Callable[[dict[str, Any]], bool] | None = None) -> None:
+    """Each wing says, from its AppConfig, which of its events leave every Now list as it was."""
+    for event_type in event_types:
+        _NOW_QUIET[str(event_type)] = unless
+
+
+def may_change_now(event_type: str, data: dict[str, Any]) -> bool:
+    if str(event_type) not in _NOW_QUIET:
+        return True
+    unless = _NOW_QUIET[str(event_type)]
+    return bool(unless and unless(data))
 
 
 def live_config() -> dict[str, Any]:

@@ -81,10 +81,10 @@ def record_event(
     event = TimelineEvent.objects.create(
         incident=incident, actor=actor, at=timezone.now(), type=type, summary=summary[:500], data=data or {}
     )
+    # And to the Now pages, in the same hop, unless the event cannot change what waits on anyone.
+    also = [realtime.now_maybe(incident.pk)] if realtime.may_change_now(type, event.data) else []
     realtime.broadcast_on_commit(
-        realtime.incident_group(incident.pk), realtime.timeline_event_message(event.as_payload()),
-        realtime.now_maybe(incident.pk),  # and to the Now pages, in the same hop
-    )
+        realtime.incident_group(incident.pk), realtime.timeline_event_message(event.as_payload()), *also)
     return event
 
 
@@ -572,7 +572,8 @@ def decision_record(
             type=EventType.DECISION_RECORDED,
             summary=f"{prefix} recorded by {actor.display_name}: {_shorten(decision)}",
             data={"decision": entry.pk, "number": number, "corrects": corrected.pk if corrected else None,
-                  "reviews": reviewed.pk if reviewed else None},
+                  "reviews": reviewed.pk if reviewed else None,
+                  "review_at": review_at.isoformat() if review_at else None},
         )
     return entry
 

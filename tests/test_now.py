@@ -385,3 +385,47 @@ class TestLongLists:
         assert more["title"] == "And 2 more decisions due for review" and more["label"] == "More"
         client.force_login(cast.alice)
         assert "And 2 more decisions due for review" in client.get("/").content.decode()
+
+
+class TestQuietEvents:
+    """Events that cannot change what waits on anyone do not make every Now page read its list again."""
+
+    def sent(self, monkeypatch) -> list:
+        from incidents import realtime
+
+        calls: list = []
+        monkeypatch.setattr(realtime, "send_now", lambda group, message, *also: calls.append((message, *also)))
+        return calls
+
+    def asks_now(self, calls) -> bool:
+        """Whether any broadcast (a message, and the (group, message) pairs sent with it) asked Now pages."""
+        return any(message["type"] == "now.maybe"
+                   for first, *also in calls for message in [first, *(m for _, m in also)])
+
+    def test_a_decision_with_nothing_to_review_and_a_draft_are_quiet(self, cast, incident, monkeypatch,
+                                                                   django_capture_on_commit_callbacks):
+        calls = self.sent(monkeypatch)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.decision_record(actor=cast.alice, incident_id=incident.pk, decision="d", rationale="r")
+            comms.message_draft(actor=cast.alice, incident_id=incident.pk, audience="all_staff", subject="s", body="b")
+        assert calls and not self.asks_now(calls)
+
+    @pytest.mark.parametrize("extra", ["review_at", "corrects", "reviews"])
+    def test_a_decision_that_sets_or_settles_a_review_asks(self, cast, incident, monkeypatch, extra,
+                                                          django_capture_on_commit_callbacks):
+        first = services.decision_record(actor=cast.alice, incident_id=incident.pk, decision="d", rationale="r",
+                                         review_at=timezone.now() + dt.timedelta(hours=1))
+        value = timezone.now() + dt.timedelta(hours=2) if extra == "review_at" else first.pk
+        calls = self.sent(monkeypatch)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.decision_record(actor=cast.alice, incident_id=incident.pk, decision="d2", rationale="r",
+                                     **{extra: value})
+        assert self.asks_now(calls)
+
+    def test_a_submitted_message_asks(self, cast, incident, monkeypatch, django_capture_on_commit_callbacks):
+        message = comms.message_draft(actor=cast.alice, incident_id=incident.pk, audience="all_staff", subject="s",
+                                      body="b")
+        calls = self.sent(monkeypatch)
+        with django_capture_on_commit_callbacks(execute=True):
+            comms.message_submit(actor=cast.alice, message_id=message.pk)
+        assert self.asks_now(calls)
