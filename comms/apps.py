@@ -39,6 +39,7 @@ class CommsConfig(AppConfig):
         realtime.redraw_on(identifiers)
         # A draft waits on nobody until it is submitted (comms.selectors.now_items).
         realtime.now_quiet([CommsEvent.MESSAGE_DRAFTED])
+        realtime.now_on(CommsEvent, "comms")
         register_event_types(CommsEvent)  # the timeline export names each event in words
 
         # What every member of the incident may see. Protected identifiers are deliberately absent.

@@ -551,7 +551,7 @@ def _deliver(message: Message) -> list[int]:
         InboxItem.objects.bulk_create(
             [InboxItem(message=message, recipient=person) for person in people], ignore_conflicts=True
         )
-        realtime.now_may_change()  # a briefing reaches people outside the incident too
+        realtime.now_may_change(parts=("comms",))  # a briefing reaches people outside the incident too
         emails = [OutboundEmail(message=message, recipient=p, to=p.email, subject=subject, body=body)
                   for p in people if p.email]
     elif message.audience in EXTERNAL_AUDIENCES:
@@ -624,7 +624,7 @@ def message_acknowledge(*, actor: User, message_id: int, wants_support: bool = F
             item.wants_support = True
             support_request_from_briefing(person=actor, message=item.message)
         item.save()
-        realtime.now_may_change(person_id=actor.pk)
+        realtime.now_may_change(person_id=actor.pk, parts=("comms",))  # support's part: support tells it
         if first_time:
             # Counts only, and no timeline entry per reader: nobody is singled out.
             realtime.broadcast_on_commit(

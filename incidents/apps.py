@@ -31,3 +31,8 @@ class IncidentsConfig(AppConfig):
                             E.OBLIGATION_OVERDUE], "clocks")
         realtime.redraw_on([E.OBLIGATION_NOT_APPLICABLE], "clocks", "decisions")
         realtime.redraw_on([E.NOTIFICATION_RECORDED], "ladder", "clocks")
+        # Decisions and clocks change only this wing's part of a Now list; the incident's own details and its
+        # membership change what every wing shows, so those events are named nowhere (every part).
+        realtime.now_on([E.DECISION_RECORDED, E.DECISION_REVIEW_DUE, E.OBLIGATION_STARTED, E.OBLIGATIONS_RECOMPUTED,
+                         E.OBLIGATION_DONE, E.OBLIGATION_DUE_SOON, E.OBLIGATION_OVERDUE, E.OBLIGATION_NOT_APPLICABLE,
+                         E.NOTIFICATION_RECORDED], "incidents")

@@ -15,6 +15,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
 from redis.exceptions import RedisError
 
 from config.errors import Http404
@@ -282,6 +283,10 @@ class NowConsumer(LiveSocket):
 
     The page gives the digest of the list it was drawn with (`?seen=`), so a change between drawing the
     page and opening the socket is told at once.
+
+    A list is each wing's part (selectors.now_parts), kept between reads: a change that names the parts it
+    may have changed (an approval changes only communications' part) has only those read again. A change
+    that names none, a change of the person's access and the regular recheck read every part.
     """
 
     person_group: str = ""
@@ -289,6 +294,8 @@ class NowConsumer(LiveSocket):
     _pending: asyncio.Future | None = None
     _recheck: asyncio.Future | None = None
     _again: bool = False  # something changed while the list was being read: read it once more
+    _parts: dict | None = None  # each wing's part of the list as last read
+    _stale: set[str] | None = None  # the parts to read again; None: every part
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -300,6 +307,7 @@ class NowConsumer(LiveSocket):
         await self.channel_layer.group_add(realtime.NOW_GROUP, self.channel_name)
         await self.accept()
         seen = _query_value(self.scope, "seen")
+        self._parts, self._stale = {}, None
         self._digest = await self._read()
         if seen and seen != self._digest:
             await self.send_json(realtime.now_changed_message())
@@ -321,12 +329,16 @@ class NowConsumer(LiveSocket):
         incident = event.get("incident")
         if incident is not None and not await self._sees(incident):
             return
-        self._soon()
+        self._soon(event.get("parts"))
 
     async def access_changed(self, event) -> None:
         self._soon()
 
-    def _soon(self) -> None:
+    def _soon(self, parts=None) -> None:
+        if parts is None:
+            self._stale = None
+        elif self._stale is not None:
+            self._stale.update(parts)
         if self._pending is None or self._pending.done():
             self._pending = asyncio.ensure_future(self._look_again())
         else:
@@ -348,11 +360,21 @@ class NowConsumer(LiveSocket):
             await asyncio.sleep(settings.HARBOUR_NOW_RECHECK_SECONDS)
             self._soon()
 
+    async def _read(self) -> str:
+        stale, self._stale = self._stale, set()  # what changes from here on is read next time
+        try:
+            return await self._read_parts(stale)
+        except BaseException:
+            self._stale = None  # not read: the next read reads everything
+            raise
+
     @database_sync_to_async
-    def _read(self) -> str:
+    def _read_parts(self, stale: set[str] | None) -> str:
         user = self.scope["user"]
         forget(user)
-        return selectors.now_digest(selectors.now_for(user))
+        at = timezone.now()
+        self._parts.update(selectors.now_parts(user, at, stale))
+        return selectors.now_digest(selectors.now_sorted(self._parts.values(), at))
 
 
 def _query_value(scope, name: str) -> str:

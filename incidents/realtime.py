@@ -55,6 +55,22 @@ def may_change_now(event_type: str, data: dict[str, Any]) -> bool:
     return bool(unless and unless(data))
 
 
+# Which wings' parts of a Now list an event may change (incidents.selectors.now_parts): a Now page reads
+# only those again and keeps the rest. An event named nowhere may change any part (membership and the
+# incident's own details change what every wing shows).
+_NOW_PARTS_FOR_EVENT: dict[str, tuple[str, ...]] = {}
+
+
+def now_on(event_types, *wings: str) -> None:
+    """Each wing says, from its AppConfig, which parts of Now its events change (usually its own)."""
+    for event_type in event_types:
+        _NOW_PARTS_FOR_EVENT[str(event_type)] = wings
+
+
+def now_parts_for(event_type: str) -> tuple[str, ...] | None:
+    return _NOW_PARTS_FOR_EVENT.get(str(event_type))
+
+
 def live_config() -> dict[str, Any]:
     return {"panels": _PANELS_FOR_EVENT, "always": ALWAYS, "revoked": CLOSE_ACCESS_REVOKED,
             "paused": CLOSE_LIVE_PAUSED}
@@ -174,17 +190,22 @@ def clocks_changed_message(incident_id: int) -> dict[str, Any]:
 NOW_GROUP = "now"
 
 
-def now_may_change(incident_id: int | None = None, *, person_id: int | None = None) -> None:
+def now_may_change(incident_id: int | None = None, *, person_id: int | None = None,
+                   parts: tuple[str, ...] | None = None) -> None:
     """After commit: something that may wait on someone changed. With an incident, only people who may see
     it look again; with a person, only they do; with neither (a briefing delivered to all staff, a check-in
-    moved), every open Now page does."""
-    broadcast_on_commit(*now_maybe(incident_id, person_id=person_id))
+    moved), every open Now page does. With `parts`, they read only those wings' parts again."""
+    broadcast_on_commit(*now_maybe(incident_id, person_id=person_id, parts=parts))
 
 
-def now_maybe(incident_id: int | None = None, *, person_id: int | None = None) -> tuple[str, dict[str, Any]]:
-    """The group and message of `now_may_change`, to send along with another broadcast in one hop."""
-    return (user_group(person_id) if person_id is not None else NOW_GROUP,
-            {"type": "now.maybe", "incident": incident_id})
+def now_maybe(incident_id: int | None = None, *, person_id: int | None = None,
+              parts: tuple[str, ...] | None = None) -> tuple[str, dict[str, Any]]:
+    """The group and message of `now_may_change`, to send along with another broadcast in one hop; with
+    `parts`, only those wings' parts of a list may have changed."""
+    message: dict[str, Any] = {"type": "now.maybe", "incident": incident_id}
+    if parts is not None:
+        message["parts"] = list(parts)
+    return (user_group(person_id) if person_id is not None else NOW_GROUP, message)
 
 
 def now_changed_message() -> dict[str, Any]:

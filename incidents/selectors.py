@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -534,13 +534,12 @@ class NowItem:
 # Each wing says what of its own waits on a person (registered from its AppConfig.ready, as history
 # sources are): a function of the person and the time, returning NowItems already restricted by its policy,
 # and the kinds it returns, each with its label.
-_NOW_SOURCES: list[Callable[[User, datetime], list[NowItem]]] = []
+_NOW_SOURCES: dict[str, Callable[[User, datetime], list[NowItem]]] = {}
 _NOW_LABELS: dict[str, str] = {}
 
 
 def register_now_source(source: Callable[[User, datetime], list[NowItem]], labels: dict[str, str]) -> None:
-    if source not in _NOW_SOURCES:
-        _NOW_SOURCES.append(source)
+    _NOW_SOURCES[now_source_key(source)] = source
     _NOW_LABELS.update(labels)
 
 
@@ -568,12 +567,29 @@ def now_more(more: int, what: str, url: str, where: str, *, at_most: bool = Fals
                     why=f"Only the first {NOW_MOST} are listed here. See them all on {where}.")]
 
 
+def now_source_key(source: Callable) -> str:
+    """A source is known by its wing ("incidents", "comms", "support"): an event of a wing's may change
+    only that wing's part of a list (incidents/realtime.py, now_on), which is all the Now socket reads again."""
+    return source.__module__.split(".")[0]
+
+
+def now_parts(person: User, at: datetime, keys: Iterable[str] | None = None) -> dict[str, list[NowItem]]:
+    """Each wing's part of the person's list, for the wings named (every wing's by default)."""
+    wanted = _NOW_SOURCES if keys is None else {k: _NOW_SOURCES[k] for k in keys if k in _NOW_SOURCES}
+    return {key: source(person, at) for key, source in wanted.items()}
+
+
+def now_sorted(parts: Iterable[list[NowItem]], at: datetime) -> list[NowItem]:
+    """The parts as one list, soonest first. Something with no deadline waits now: it comes after what is
+    already overdue and before what falls due later; among equals, the longest waiting first."""
+    return sorted((item for part in parts for item in part),
+                  key=lambda i: (i.due_at or at, i.since or at, i.kind, i.url))
+
+
 def now_for(person: User, at: datetime | None = None) -> list[NowItem]:
-    """Everything that waits on the person, soonest first. Something with no deadline waits now: it comes
-    after what is already overdue and before what falls due later; among equals, the longest waiting first."""
+    """Everything that waits on the person, soonest first (see now_sorted)."""
     at = at or timezone.now()
-    items = [item for source in _NOW_SOURCES for item in source(person, at)]
-    return sorted(items, key=lambda i: (i.due_at or at, i.since or at, i.kind, i.url))
+    return now_sorted(now_parts(person, at).values(), at)
 
 
 def now_fingerprint(items: list[NowItem]) -> tuple:

@@ -82,7 +82,8 @@ def record_event(
         incident=incident, actor=actor, at=timezone.now(), type=type, summary=summary[:500], data=data or {}
     )
     # And to the Now pages, in the same hop, unless the event cannot change what waits on anyone.
-    also = [realtime.now_maybe(incident.pk)] if realtime.may_change_now(type, event.data) else []
+    also = [realtime.now_maybe(incident.pk, parts=realtime.now_parts_for(type))] \
+        if realtime.may_change_now(type, event.data) else []
     realtime.broadcast_on_commit(
         realtime.incident_group(incident.pk), realtime.timeline_event_message(event.as_payload()), *also)
     return event

@@ -16,6 +16,9 @@ class SupportConfig(AppConfig):
         from .models import SupportEvent
 
         register_event_types(SupportEvent)  # the timeline export names each event in words
+        from incidents import realtime
+
+        realtime.now_on(SupportEvent, "support")  # its events change only its part of a Now list
         from incidents.selectors import register_now_source
 
         from .selectors import now_items

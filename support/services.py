@@ -63,6 +63,9 @@ CHANGE_REASON = 100  # a reason kept only as the audit history's change reason
 LABEL = max_length(FollowUp, "label")
 NOTE_LIMIT = 4000
 
+# What this wing changes on a Now list: its own part (support.selectors.now_items).
+NOW_PART = ("support",)
+
 
 # --- the live boards ------------------------------------------------------------------------------------
 
@@ -495,7 +498,7 @@ def support_request_from_briefing(*, person: User, message) -> SupportRequest:
         )
         if created:
             request_follow_up(request, person)
-            realtime.now_may_change()  # the wellbeing leads' lists
+            realtime.now_may_change(parts=NOW_PART)  # the wellbeing leads' lists
     return request
 
 
@@ -507,7 +510,7 @@ def support_request_set_status(*, actor: User, request_id: int, status: str) -> 
         request = requests.fetch(actor, Action.SET_STATUS, request_id, SupportRequest.objects.select_for_update())
         request.status = status
         save_audited(request, actor)
-        realtime.now_may_change()
+        realtime.now_may_change(parts=NOW_PART)
     return request
 
 
@@ -778,7 +781,7 @@ def debrief_record_learning(*, actor: User, debrief_id: int, notes: Any) -> Debr
 def _debriefs_changed(incident_id: int) -> None:
     realtime.broadcast_on_commit(realtime.incident_group(incident_id),
                                  realtime.panels_changed_message("debriefs", "support"))
-    realtime.now_may_change()  # invitees and facilitators need not be in the incident
+    realtime.now_may_change(parts=NOW_PART)  # invitees and facilitators need not be in the incident
 
 
 def _calendar_person(user: User):

@@ -429,3 +429,38 @@ class TestQuietEvents:
         with django_capture_on_commit_callbacks(execute=True):
             comms.message_submit(actor=cast.alice, message_id=message.pk)
         assert self.asks_now(calls)
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_change_reads_again_only_the_part_it_may_have_changed(cast, settings, monkeypatch):
+    """An approval changes communications' part of a list: the socket reads that part again and keeps the
+    others, and the list it compares is still the whole list. A change of membership reads every part."""
+    from incidents import selectors
+
+    settings.HARBOUR_NOW_SETTLE_MS = 50
+    reads: dict[str, int] = {}
+    for key, source in list(selectors._NOW_SOURCES.items()):
+        def counted(person, at, key=key, source=source):
+            reads[key] = reads.get(key, 0) + 1
+            return source(person, at)
+        monkeypatch.setitem(selectors._NOW_SOURCES, key, counted)
+
+    incident = await database_sync_to_async(open_incident)(cast)  # its deadlines are on Tom's list
+    tom = await now_socket(cast.tom, seen="not-this-list")  # answered once its first read is done
+    assert await tom.receive_json_from(timeout=5) == {"type": "now.changed"}
+    assert reads == {"incidents": 1, "comms": 1, "support": 1}
+
+    await database_sync_to_async(press_statement)(cast, incident)
+    assert await tom.receive_json_from(timeout=5) == {"type": "now.changed"}
+    assert reads["comms"] >= 2 and reads["incidents"] == 1 and reads["support"] == 1
+    # The list it told of is the whole list: its deadlines kept, the statement added.
+    kinds = [item.kind for item in await database_sync_to_async(now_for)(cast.tom)]
+    assert "obligation" in kinds and "approval" in kinds
+
+    before = dict(reads)
+    await database_sync_to_async(services.member_add)(actor=cast.alice, incident_id=incident.pk, user=cast.charlie,
+                                                     role="member", reason="Needs to know")
+    assert await tom.receive_nothing(timeout=0.5)  # his list is as it was: nothing to tell
+    assert all(reads[key] == before[key] + 1 for key in before)
+    await tom.disconnect()

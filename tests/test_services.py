@@ -264,13 +264,15 @@ class TestBroadcasts:
     def test_sent_only_after_commit(self, cast, incident, django_capture_on_commit_callbacks):
         with mock.patch("incidents.realtime.send_now") as send:
             with django_capture_on_commit_callbacks(execute=False) as callbacks:
-                services.decision_record(actor=cast.bob, incident_id=incident.pk, decision="d", rationale="r")
+                services.decision_record(actor=cast.bob, incident_id=incident.pk, decision="d", rationale="r",
+                                         review_at=timezone.now() + dt.timedelta(hours=1))
                 assert send.call_count == 0
             for callback in callbacks:
                 callback()
         group, message, also = send.call_args.args
         assert group == f"incident.{incident.pk}"
-        assert also == ("now", {"type": "now.maybe", "incident": incident.pk})  # the Now pages, in the same hop
+        # The Now pages, in the same hop: a review to come may put it on someone's list, in this wing's part.
+        assert also == ("now", {"type": "now.maybe", "incident": incident.pk, "parts": ["incidents"]})
         assert message["type"] == "timeline.event" and message["event"]["type"] == "decision.recorded"
 
     def test_a_refused_change_broadcasts_nothing(self, cast, incident, django_capture_on_commit_callbacks):
