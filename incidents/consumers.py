@@ -274,7 +274,7 @@ class ClocksBoardConsumer(LiveSocket):
 class NowConsumer(LiveSocket):
     """The "What needs you now" socket: `/ws/me/now/`.
 
-    It joins the Now group and its person's own group. When a change may be on someone's list
+    It joins the Now group, its person's own group and their Now group. When a change may be on someone's list
     (`realtime.now_may_change`), the socket reads its person's list again through every wing's policy,
     a moment later so that a burst of changes costs one read, and sends `{"type": "now.changed"}` only
     when the list differs from the one the page shows: nobody hears that something changed that is not
@@ -290,6 +290,7 @@ class NowConsumer(LiveSocket):
     """
 
     person_group: str = ""
+    now_group: str = ""
     _digest: str = ""
     _pending: asyncio.Future | None = None
     _recheck: asyncio.Future | None = None
@@ -303,8 +304,9 @@ class NowConsumer(LiveSocket):
             await self.close()
             return
         self.person_group = realtime.user_group(user.pk)
-        await self.channel_layer.group_add(self.person_group, self.channel_name)
-        await self.channel_layer.group_add(realtime.NOW_GROUP, self.channel_name)
+        self.now_group = realtime.now_person_group(user.pk)
+        for group in (self.person_group, self.now_group, realtime.NOW_GROUP):
+            await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         seen = _query_value(self.scope, "seen")
         self._parts, self._stale = {}, None
@@ -321,7 +323,7 @@ class NowConsumer(LiveSocket):
 
     async def disconnect(self, code: int) -> None:
         self.stop_background()
-        for group in (self.person_group, realtime.NOW_GROUP):
+        for group in (self.person_group, self.now_group, realtime.NOW_GROUP):
             if group:
                 await self.channel_layer.group_discard(group, self.channel_name)
 

@@ -84,6 +84,11 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def now_person_group(user_id: int) -> str:
+    """One person's Now pages only: the other sockets in their user group have no use for a Now nudge."""
+    return f"now.{user_id}"
+
+
 def send_now(group: str, message: dict[str, Any], *also: tuple[str, dict[str, Any]]) -> None:
     """Send to the group (and to any others given with it, in one hop to the event loop)."""
     layer = get_channel_layer()
@@ -205,7 +210,7 @@ def now_maybe(incident_id: int | None = None, *, person_id: int | None = None,
     message: dict[str, Any] = {"type": "now.maybe", "incident": incident_id}
     if parts is not None:
         message["parts"] = list(parts)
-    return (user_group(person_id) if person_id is not None else NOW_GROUP, message)
+    return (now_person_group(person_id) if person_id is not None else NOW_GROUP, message)
 
 
 def now_changed_message() -> dict[str, Any]:

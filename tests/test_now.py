@@ -464,3 +464,38 @@ async def test_a_change_reads_again_only_the_part_it_may_have_changed(cast, sett
     assert await tom.receive_nothing(timeout=0.5)  # his list is as it was: nothing to tell
     assert all(reads[key] == before[key] + 1 for key in before)
     await tom.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_reading_a_briefing_leaves_the_readers_other_live_pages_working(cast, settings):
+    """The reader's Now page is nudged; their workspace, sharing their person group, hears nothing of it and
+    stays live (a Now nudge there once closed it: no handler for it)."""
+    from tests.test_sockets import connect, next_event
+
+    settings.HARBOUR_NOW_SETTLE_MS = 50
+    incident = await database_sync_to_async(open_incident)(cast)
+
+    def brief_bob():
+        briefing = comms.message_draft(actor=cast.alice, incident_id=incident.pk, audience="people",
+                                       recipients=["bob"], subject="For Bob", body="Plain facts.")
+        comms.message_submit(actor=cast.alice, message_id=briefing.pk)
+        comms.message_approve(actor=cast.cora, message_id=briefing.pk, version=1)
+        comms.message_release(actor=cast.cora, message_id=briefing.pk)
+        return briefing
+
+    briefing = await database_sync_to_async(brief_bob)()
+    headers = await database_sync_to_async(session_headers)(cast.bob)
+    workspace, connected, _ = await connect(incident.pk, headers)
+    assert connected
+    now = await now_socket(cast.bob)
+    await database_sync_to_async(comms.message_acknowledge)(actor=cast.bob, message_id=briefing.pk)
+    assert await now.receive_json_from(timeout=5) == {"type": "now.changed"}
+    while (await next_event(workspace)).get("type") != "message.updated":
+        pass  # the counts moved; nothing else of the acknowledgement reaches the workspace
+    await database_sync_to_async(services.decision_record)(actor=cast.alice, incident_id=incident.pk,
+                                                           decision="Still live", rationale="r")
+    event = await next_event(workspace)
+    assert event["type"] == "timeline.event" and "Still live" in event["event"]["summary"]
+    await workspace.disconnect()
+    await now.disconnect()
