@@ -212,10 +212,16 @@ class Membership(models.Model):
 
 
 class DecisionQuerySet(models.QuerySet):
+    def reviews_standing(self) -> DecisionQuerySet:
+        """Entries that record a review and have not been corrected: a review struck through (it named the
+        wrong entry, say) reviews nothing."""
+        return self.filter(reviews__isnull=False, corrections__isnull=True)
+
     def awaiting_review(self) -> DecisionQuerySet:
         """Entries with a review time that nothing has answered yet: neither corrected (the correction
-        carries its own review time) nor reviewed by a later entry."""
-        return self.filter(review_at__isnull=False, corrections__isnull=True, reviewed_in__isnull=True)
+        carries its own review time) nor reviewed by a later entry that stands."""
+        reviewed = Decision.objects.reviews_standing().filter(reviews=models.OuterRef("pk"))
+        return self.filter(review_at__isnull=False, corrections__isnull=True).exclude(models.Exists(reviewed))
 
 
 class Decision(models.Model):

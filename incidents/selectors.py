@@ -130,7 +130,7 @@ def decisions(incident: Incident) -> QuerySet[Decision]:
         # hashed scan of the whole decision table) before the page's LIMIT; this one runs per row shown.
         .alias(correction=Subquery(Decision.objects.filter(corrects=OuterRef("pk")).order_by().values("pk")[:1]))
         .annotate(is_corrected=ExpressionWrapper(Q(correction__isnull=False), output_field=BooleanField()),
-                  reviewed_in_number=Subquery(Decision.objects.filter(reviews=OuterRef("pk"))
+                  reviewed_in_number=Subquery(Decision.objects.reviews_standing().filter(reviews=OuterRef("pk"))
                                               .order_by("-number").values("number")[:1]))
         .order_by("-decided_at", "-number")
     )
@@ -629,9 +629,11 @@ def incident_now(person: User, at: datetime) -> list[NowItem]:
             due_at=obligation.due_at, since=obligation.started_at))
     command = incidents.restrict(person, COMMAND).values("pk")
     items += now_more(more_due, "deadlines due or overdue", reverse("clocks-board"), "the Clocks board")
+    # Whoever took a decision is asked to review it only where they may record the review.
+    recorders = incidents.restrict(person, Action.RECORD_DECISION).values("pk")
     reviews, more_reviews = now_capped(
         Decision.objects.awaiting_review().filter(review_at__lte=at + REVIEW_AHEAD)
-        .filter(Q(incident__in=command) | Q(decided_by=person, incident__in=visible_incidents(person)))
+        .filter(Q(incident__in=command) | Q(decided_by=person, incident__in=recorders))
         .exclude(incident__status=IncidentStatus.CLOSED)
         .select_related("incident").order_by("review_at", "id"))
     for decision in reviews:

@@ -28,7 +28,7 @@ def decision_review_due(decision_id: int) -> str:
             return "not yet"  # enqueued early (clock change); the scheduled run will come
         if entry.corrections.exists():
             return "corrected"  # the correcting entry carries its own review time
-        if entry.reviewed_in.exists():
+        if entry.reviewed_in.filter(corrections__isnull=True).exists():
             return "reviewed"  # reviewed before its time: nothing to remind anyone of
         already = TimelineEvent.objects.filter(
             incident=entry.incident, type=EventType.DECISION_REVIEW_DUE, data__decision=entry.pk
@@ -59,7 +59,7 @@ def sweep_due() -> int:
         decision_key=KeyTextTransform("decision", "data")).filter(decision_key=Cast(OuterRef("pk"), CharField()))
     due = (Decision.objects.filter(review_at__lte=timezone.now())
            .exclude(Exists(Decision.objects.filter(corrects=OuterRef("pk"))))
-           .exclude(Exists(Decision.objects.filter(reviews=OuterRef("pk"))))
+           .exclude(Exists(Decision.objects.reviews_standing().filter(reviews=OuterRef("pk"))))
            .exclude(Exists(said)).values_list("pk", flat=True))
     return sum(decision_review_due.call(pk) == "said" for pk in due)
 

@@ -144,7 +144,8 @@ def _workspace_context(request: HttpRequest, incident: Incident, **forms) -> dic
     if Action.RECORD_DECISION in actions:
         # "Record its review" (from the log, or from Now) opens the form with the entry already named.
         reviewing = request.GET.get("reviews", "")
-        context["reviewing"] = int(reviewing) if reviewing.isdigit() and len(reviewing) < 10 else None
+        context["reviewing"] = int(reviewing) if reviewing.isascii() and reviewing.isdigit() and len(reviewing) < 10 \
+            else None  # "²" is a digit to Python, not a number
         context["decision_form"] = forms.get("decision_form") or cache(
             lambda: DecisionForm(incident=incident, members=members(),
                                  initial={"reviews": context["reviewing"]} if context["reviewing"] else None)

@@ -151,3 +151,30 @@ class TestTheApi:
             response = api.post(url, {"decision": "Stands", "rationale": "r", "reviews": bad}, format="json")
             assert response.status_code == 400 and "reviews" in response.json(), response.json()
         assert not Decision.objects.exists()
+
+
+class TestWhatAReviewIsNot:
+    def test_a_review_struck_through_reviews_nothing(self, cast, client, incident):
+        entry = due_decision(cast, incident)
+        wrong = review(cast, incident, entry)
+        services.decision_record(actor=cast.alice, incident_id=incident.pk, decision="Recorded against the wrong "
+                                 "entry", rationale="It reviewed decision 1 by mistake", corrects=wrong.pk)
+        assert list(Decision.objects.awaiting_review()) == [entry]
+        assert reviews_on_now(cast.alice) == ["Review decision 1: Close the family hub"]
+        client.force_login(cast.alice)
+        body = client.get(f"/incidents/{incident.pk}/").content.decode()
+        assert "Reviewed</strong>" not in body and 'href="?reviews=1#decisions"' in body
+
+    def test_a_decider_who_may_not_record_decisions_is_not_asked_to_review(self, cast, incident):
+        now = timezone.now()
+        services.decision_record(actor=cast.alice, incident_id=incident.pk, decided_by="olive",
+                                 decision="Observe the hub", rationale="r", decided_at=now - dt.timedelta(minutes=5),
+                                 review_at=now + dt.timedelta(hours=1))
+        assert reviews_on_now(cast.olive) == []  # an observer: the review is command's
+        assert reviews_on_now(cast.alice) == ["Review decision 1: Observe the hub"]
+
+    @pytest.mark.parametrize("odd", ["²", "1e3", "-1", "9" * 12, "", "one"])
+    def test_an_odd_reviews_parameter_is_ignored(self, cast, client, incident, odd):
+        client.force_login(cast.alice)
+        response = client.get(f"/incidents/{incident.pk}/", {"reviews": odd})
+        assert response.status_code == 200 and b"To record the review of decision" not in response.content
