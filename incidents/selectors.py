@@ -559,7 +559,7 @@ def now_capped(rows: QuerySet) -> tuple[list, int]:
 
 def now_more(more: int, what: str, url: str, where: str, *, at_most: bool = False) -> list[NowItem]:
     """The line that says a source's list was cut short, and where the rest are: never a silent limit.
-    Nothing else of a list sorts after what is waiting now, so it comes after what it follows."""
+    Such lines come last (now_sorted), after everything they follow."""
     if more <= 0:
         return []
     count = f"up to {more}" if at_most else str(more)
@@ -581,9 +581,10 @@ def now_parts(person: User, at: datetime, keys: Iterable[str] | None = None) -> 
 
 def now_sorted(parts: Iterable[list[NowItem]], at: datetime) -> list[NowItem]:
     """The parts as one list, soonest first. Something with no deadline waits now: it comes after what is
-    already overdue and before what falls due later; among equals, the longest waiting first."""
+    already overdue and before what falls due later; among equals, the longest waiting first. The lines
+    saying a list was cut short ("And 12 more…") come last."""
     return sorted((item for part in parts for item in part),
-                  key=lambda i: (i.due_at or at, i.since or at, i.kind, i.url))
+                  key=lambda i: (i.kind == "more", i.due_at or at, i.since or at, i.kind, i.url))
 
 
 def now_for(person: User, at: datetime | None = None) -> list[NowItem]:

@@ -286,6 +286,13 @@ def now_items(person: User, at: dt.datetime) -> list[NowItem]:
                                  .filter(Q(due_at__lte=at + FOLLOW_UP_AHEAD) | Q(rearrange_requested_at__isnull=False))
                                  .select_related("person", "incident").order_by("due_at", "id"))
     for item in mine:
+        if item.kind == FollowUpKind.SUPPORT_REQUEST:  # theirs to answer: one item, with the request's words
+            items.append(NowItem(
+                kind="support_request", title=f"{item.person.display_name} asked to talk to someone",
+                incident=item.incident, url=reverse("follow-up", args=[item.pk]),
+                why=f"Asked {uk_day_time(item.created_at)}. You are to get in touch.",
+                due_at=item.due_at, since=item.created_at))
+            continue
         if item.rearrange_requested_at is not None:
             why = f"{item.person.display_name} asked to rearrange it; it is set for {uk_day_time(item.due_at)}."
         elif item.due_at <= at:
@@ -325,9 +332,11 @@ def now_items(person: User, at: dt.datetime) -> list[NowItem]:
             due_at=debrief.starts_at, since=debrief.created_at))
     items += now_more(more_unanswered, "debrief invitations to answer", reverse("my-support"), "My support")
     if requests.qualifies(person, WELLBEING_LEADS):
+        # Those handed to this lead are on the list already, as theirs to answer (above).
         waiting, more_waiting = now_capped(requests.restrict(person, Action.VIEW).filter(status=SupportStatus.OPEN)
-                                           .exclude(person=person).select_related("person", "incident")
-                                           .order_by("created_at", "id"))
+                                           .exclude(person=person)
+                                           .exclude(follow_up__assignee=person, follow_up__status=FollowUpStatus.SCHEDULED)
+                                           .select_related("person", "incident").order_by("created_at", "id"))
         for request in waiting:
             items.append(NowItem(
                 kind="support_request", title=f"{request.person.display_name} asked to talk to someone",

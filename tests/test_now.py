@@ -146,6 +146,15 @@ class TestWhatWaitsOnWhom:
         assert "support_request" not in [i.kind for i in now_for(cast.alice)]  # not the incident's command
         assert "support_request" not in [i.kind for i in now_for(people.mike)]  # nor his manager
 
+    def test_the_lead_it_is_handed_to_sees_it_once_as_theirs_to_answer(self, cast, incident, people):
+        from support.models import FollowUp
+
+        ask_for_support(cast, incident)
+        handed = FollowUp.objects.get(kind="support_request")
+        mine = [i for i in now_for(handed.assignee) if "asked to talk to someone" in i.title]
+        assert [(i.kind, i.url) for i in mine] == [("support_request", f"/support/follow-ups/{handed.pk}/")]
+        assert "You are to get in touch" in mine[0].why
+
     def test_a_debrief_waits_on_its_facilitator_and_an_invitation_until_it_is_answered(self, cast, incident):
         debrief = support.debrief_schedule(
             actor=cast.alice, incident_id=incident.pk, kind="hot", starts_at=timezone.now() + dt.timedelta(hours=3),
@@ -381,6 +390,7 @@ class TestLongLists:
             services.decision_record(actor=cast.alice, incident_id=incident.pk, decision=f"Decision {n}",
                                      rationale="r", review_at=now + dt.timedelta(hours=1 + n))
         body = api(cast.alice).get("/api/me/now/").json()
+        assert body["items"][-1]["kind"] == "more"  # after the review it follows, though that is due later
         (more,) = [i for i in body["items"] if i["kind"] == "more"]
         assert more["title"] == "And 2 more decisions due for review" and more["label"] == "More"
         client.force_login(cast.alice)
