@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from config.errors import InvalidInput
 from incidents.forms import DateTimeLocalField, HarbourForm, people_named
 from incidents.models import Team, max_length
 
@@ -92,6 +93,13 @@ class MessageForm(HarbourForm):
         """The people already chosen, named, for the chooser's list (the field holds usernames)."""
         value = self["recipients"].value() or ""
         return people_named(u.strip() for u in str(value).split(","))
+
+    def apply_service_errors(self, error: InvalidInput) -> None:
+        """The service's words for a missing audience list its codes, for the API; on the page the choices
+        are in front of the person."""
+        if "audience" in error.errors:
+            error = InvalidInput({**error.errors, "audience": ["Choose who the message is for."]})
+        super().apply_service_errors(error)
 
     def service_values(self) -> dict:
         """What the service is given: the fields the chosen audience uses. A field the page hid (another

@@ -245,7 +245,9 @@ class MemberAddForm(HarbourForm):
         if self.is_bound:
             users, roles = self.data.getlist("user"), self.data.getlist("role")
             pairs = [(u, roles[i] if i < len(roles) else "") for i, u in enumerate(users)]
-            filled = [(u, r) for u, r in pairs if u.strip() or r.strip()][:MEMBER_ROWS_MAX]
+            filled = [(u, r) for u, r in pairs if u.strip() or r.strip()]
+            self.too_many = len(filled) > MEMBER_ROWS_MAX  # refused, never cut short: nobody left out unsaid
+            filled = filled[:MEMBER_ROWS_MAX]
             self.rows = [self._row(i, {"user": u, "role": r}) for i, (u, r) in enumerate(filled or [("", "")])]
         else:
             self.rows = [self._row(i, None) for i in range(MEMBER_ROWS_SHOWN)]
@@ -254,9 +256,17 @@ class MemberAddForm(HarbourForm):
     def _row(index: int, data) -> MemberRowForm:
         return MemberRowForm(data, auto_id="member_%s" if index == 0 else f"member_{index + 1}_%s")
 
+    too_many = False
+
     def is_valid(self) -> bool:
         rows_valid = [row.is_valid() for row in self.rows]  # every row checked, so every error shows at once
-        return super().is_valid() and all(rows_valid)
+        return super().is_valid() and all(rows_valid) and not self.too_many
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.too_many:
+            raise forms.ValidationError(f"Add at most {MEMBER_ROWS_MAX} people at once: add the rest afterwards.")
+        return cleaned
 
     # The error summary (and any page that asks `form.errors`) sees the rows' errors as this form's: its
     # fields are the rows' fields, in order, then the reason, each linking to its own input.

@@ -307,3 +307,23 @@ def test_the_api_refuses_a_content_note_on_a_press_statement(cast, api, incident
     assert response.status_code == 400
     assert "only for briefings to staff" in response.json()["content_note"][0]
     assert not Message.objects.exists()
+
+
+def test_more_people_than_one_form_takes_are_refused_not_cut_short(cast, client, incident):
+    from incidents.forms import MEMBER_ROWS_MAX
+
+    people = [make_user(f"many{i}", f"Many Person{i}").username for i in range(MEMBER_ROWS_MAX + 2)]
+    before = Membership.objects.count()
+    response = login(client, cast.alice).post(f"/incidents/{incident.pk}/members/add/", {
+        "user": people, "role": ["member"] * len(people), "reason": "On duty"})
+    assert response.status_code == 400
+    assert f"Add at most {MEMBER_ROWS_MAX} people at once" in response.content.decode()
+    assert Membership.objects.count() == before
+
+
+def test_a_message_without_an_audience_asks_in_words_on_the_page(cast, client, incident):
+    response = login(client, cast.alice).post(f"/incidents/{incident.pk}/comms/new/",
+                                              {"subject": "s", "body": "b"})
+    body = response.content.decode()
+    assert response.status_code == 400 and "Choose who the message is for." in body
+    assert "all_staff" not in body.split('name="audience"')[0]  # no codes before the choices themselves
