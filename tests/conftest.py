@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from incidents.models import Incident, User
 from tests.factories import Cast, make_user, open_incident, seed_playbooks
+
+# `make test` runs the suite in several processes (pytest-xdist), each with its own test database. On one
+# Redis their groups must be apart too, or one process's "user.7" or "approvals.2" is another's: a socket
+# in one would hear the other's events. (The servers the tests start already take a prefix of their own.)
+if os.environ.get("PYTEST_XDIST_WORKER") and "prefix" in settings.CHANNEL_LAYERS["default"].get("CONFIG", {}):
+    settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] += f"-test-{os.environ['PYTEST_XDIST_WORKER']}"
 
 
 @pytest.fixture(autouse=True)

@@ -391,7 +391,8 @@ class TestLongLists:
                                      rationale="r", review_at=now + dt.timedelta(hours=1 + n))
         body = api(cast.alice).get("/api/me/now/").json()
         assert body["items"][-1]["kind"] == "more"  # after the review it follows, though that is due later
-        (more,) = [i for i in body["items"] if i["kind"] == "more"]
+        # (The incident's own deadlines may be cut short too, with their own line.)
+        (more,) = [i for i in body["items"] if i["kind"] == "more" and "decisions" in i["title"]]
         assert more["title"] == "And 2 more decisions due for review" and more["label"] == "More"
         client.force_login(cast.alice)
         assert "And 2 more decisions due for review" in client.get("/").content.decode()
