@@ -119,6 +119,23 @@ def signed_in(make_context, base: str) -> Callable[[str], Page]:
 
 
 @pytest.fixture
+def person_at(make_context, base: str) -> Callable[..., Page]:
+    """`person_at("mgra1234", "phone")` -> a page in its own context at that width (a phone: mobile, touch,
+    twice the pixels), signed in as one of a test's own people (tests/factories.py's password)."""
+    from tests.browser._helpers import PASSWORD as FACTORY_PASSWORD
+    from tests.browser._helpers import VIEWPORTS
+
+    def make(username: str, width: str = "desktop") -> Page:
+        phone = width == "phone"
+        page = make_context(viewport=VIEWPORTS[width], is_mobile=phone, has_touch=phone,
+                            device_scale_factor=2 if phone else 1).new_page()
+        log_in(page, base, username, FACTORY_PASSWORD)
+        return page
+
+    return make
+
+
+@pytest.fixture
 def open_workspace(base: str) -> Callable[[Page, int], None]:
     """`open_workspace(page, incident_id)`: go to the incident's workspace and wait until its socket is up."""
 

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.axe import serious_violations
-from tests.browser._helpers import PASSWORD, VIEWPORTS, run_set_up
+from tests.browser._helpers import PASSWORD, run_set_up
 from tests.servers import Stack, api_request
 
 pytestmark = pytest.mark.browser
@@ -74,30 +73,6 @@ class Story:
 def _set_up(harbour: Stack, *, first_approval: bool) -> Story:
     return Story(**run_set_up(harbour, _SET_UP, secrets.token_hex(3), "yes" if first_approval else "no"))
 
-
-@pytest.fixture
-def person_at(chromium: Browser, base: str) -> Iterator[Callable[..., Page]]:
-    """`person_at("comms1a2b3c", "phone")` -> a signed-in page in its own context at that width."""
-    contexts: list[BrowserContext] = []
-
-    def make(username: str, width: str = "desktop") -> Page:
-        phone = width == "phone"
-        context = chromium.new_context(locale="en-GB", timezone_id="Europe/London", viewport=VIEWPORTS[width],
-                                       is_mobile=phone, has_touch=phone, device_scale_factor=2 if phone else 1)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(f"{base}/login/")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        # Signed in, wherever the landing page is: the header offers to sign out.
-        expect(page.get_by_role("button", name=re.compile(r"^Sign out"))).to_be_visible()
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 # --- helpers --------------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The statutory clocks in a real browser (issue 10, points 6 and 8): the Clocks board updating live when a
 deadline is recorded done elsewhere, never showing a restricted incident it may not see; a countdown that
 turns to overdue by itself while the page is open; recording a deadline done from the workspace on a phone;
-and accessibility (axe-core) of the board and the workspace's Clocks tab. Fixtures: tests/browser/conftest.py
-and tests/browser/test_support_board.py (people at a width)."""
+and accessibility (axe-core) of the board and the workspace's Clocks tab. Fixtures (people at a width:
+person_at): tests/browser/conftest.py."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from tests.axe import serious_violations
 from tests.browser._helpers import run_set_up
-from tests.browser.test_support_board import _mark_page, _marker, _no_horizontal_scroll, _token, person_at  # noqa: F401
+from tests.browser.test_support_board import _mark_page, _marker, _no_horizontal_scroll, _token
 from tests.servers import Stack, api_request
 
 pytestmark = pytest.mark.browser
@@ -78,7 +78,7 @@ def _open_board(page: Page, base: str) -> None:
 
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
-def test_the_board_updates_live_and_turns_overdue_by_itself(clocks, person_at, base, width):  # noqa: F811
+def test_the_board_updates_live_and_turns_overdue_by_itself(clocks, person_at, base, width):
     page = person_at(clocks.viewer, width)
     _open_board(page, base)
     marker = _mark_page(page)
@@ -118,7 +118,7 @@ def test_the_board_updates_live_and_turns_overdue_by_itself(clocks, person_at, b
     assert clocks.hidden_reference not in page.locator("#panel-board").inner_text()
 
 
-def test_a_lead_records_a_deadline_done_on_a_phone(clocks, person_at, base):  # noqa: F811
+def test_a_lead_records_a_deadline_done_on_a_phone(clocks, person_at, base):
     page = person_at(clocks.lead, "phone")
     page.goto(f"{base}/incidents/{clocks.incident}/#clocks")
     panel = clocks.obligations["panel_notification"]
@@ -142,7 +142,7 @@ def test_a_lead_records_a_deadline_done_on_a_phone(clocks, person_at, base):  # 
 
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
-def test_the_board_and_the_clocks_tab_pass_axe(clocks, person_at, base, width):  # noqa: F811
+def test_the_board_and_the_clocks_tab_pass_axe(clocks, person_at, base, width):
     page = person_at(clocks.lead, width)
     _open_board(page, base)
     assert serious_violations(page, "the Clocks board") == []

@@ -17,14 +17,13 @@ import json
 import secrets
 import time
 import urllib.error
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.axe import serious_violations
-from tests.browser._helpers import PASSWORD, VIEWPORTS, run_set_up
+from tests.browser._helpers import PASSWORD, run_set_up
 from tests.servers import Stack, api_request
 
 pytestmark = pytest.mark.browser
@@ -110,29 +109,6 @@ def cast(harbour: Stack) -> Cast:
 def _token(base: str, username: str) -> str:
     return api_request(f"{base}/api/auth/token/", data={"username": username, "password": PASSWORD})["token"]
 
-
-@pytest.fixture
-def person_at(chromium: Browser, base: str) -> Iterator[Callable[..., Page]]:
-    """`person_at("mgra1234", "phone")` -> a signed-in page in its own context at that width; closed after."""
-    contexts: list[BrowserContext] = []
-
-    def make(username: str, width: str = "desktop") -> Page:
-        phone = width == "phone"
-        context = chromium.new_context(locale="en-GB", timezone_id="Europe/London", viewport=VIEWPORTS[width],
-                                       is_mobile=phone, has_touch=phone, device_scale_factor=2 if phone else 1)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(f"{base}/login/")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="What needs you now", level=1)).to_be_visible()
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 # --- helpers --------------------------------------------------------------------------------------------
