@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.axe import serious_violations
-from tests.browser.test_support_board import VIEWPORTS
+from tests.browser._helpers import VIEWPORTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.ui]
 
