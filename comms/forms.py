@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from config.errors import InvalidInput
-from incidents.forms import DateTimeLocalField, HarbourForm, people_named
+from incidents.forms import DateTimeLocalField, HarbourForm, ManyValues, people_named
 from incidents.models import Team, max_length
 
 from .models import (
@@ -22,14 +22,10 @@ from .models import (
 )
 
 
-class PeopleInput(forms.TextInput):
-    """Usernames typed with commas (without JavaScript), or one per hidden input (the chooser,
-    static/harbour/choose-people.js, posts one `recipients` per chosen person): read both as one list."""
+class PeopleInput(ManyValues, forms.TextInput):
+    """Usernames typed with commas, or chosen one by one."""
 
-    def value_from_datadict(self, data, files, name):
-        if hasattr(data, "getlist"):
-            return ", ".join(v for v in data.getlist(name) if v.strip())
-        return super().value_from_datadict(data, files, name)
+    joiner = ", "
 
 
 class MessageForm(HarbourForm):

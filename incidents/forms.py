@@ -172,17 +172,24 @@ class PersonField(forms.CharField):
         return username_for(value) if value else value
 
 
-class PeopleInput(forms.Textarea):
-    """Names typed one per line or with commas (without JavaScript), or one per hidden input (the chooser
-    posts one value per person chosen): read both as one list."""
+class ManyValues:
+    """A widget for people typed in one box (without JavaScript) or chosen one by one (the chooser,
+    static/harbour/choose-people.js, posts one value per person): both read as one text, joined by
+    `joiner` as a person would have typed them."""
 
-    def __init__(self, attrs=None):
-        super().__init__({"rows": 3, **(attrs or {})})
+    joiner = "\n"
 
     def value_from_datadict(self, data, files, name):
         if hasattr(data, "getlist"):
-            return "\n".join(v for v in data.getlist(name) if v.strip())
+            return self.joiner.join(v for v in data.getlist(name) if v.strip())
         return super().value_from_datadict(data, files, name)
+
+
+class PeopleInput(ManyValues, forms.Textarea):
+    """Names one per line or with commas, or chosen one by one."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"rows": 3, **(attrs or {})})
 
 
 class PeopleField(forms.CharField):
