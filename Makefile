@@ -56,7 +56,9 @@ test-embedded: install-dev chromium
 # database needs a SECRET_KEY (a throw-away one here), and the test servers speak plain HTTP: HARBOUR_HTTPS=0.
 # Browser tests of layout, forms and accessibility (marked ui) depend on neither the database nor the channel
 # layer: they run once, in the embedded configuration; here, everything live and across processes.
-CI_ENV = DATABASE_URL=$(CI_DATABASE_URL) REDIS_URL=$(CI_REDIS_URL) SECRET_KEY=harbour-tests-only-not-a-secret HARBOUR_HTTPS=0
+# Tests marked across_the_week run at every awkward instant (tests/clock.py) once, in the embedded step.
+CI_ENV = DATABASE_URL=$(CI_DATABASE_URL) REDIS_URL=$(CI_REDIS_URL) SECRET_KEY=harbour-tests-only-not-a-secret HARBOUR_HTTPS=0 \
+	HARBOUR_TEST_INSTANTS=ordinary
 test-production: install-dev chromium services
 	$(CI_ENV) $(UNIT) --create-db -m "not browser"
 	$(CI_ENV) DJANGO_ALLOW_ASYNC_UNSAFE=true $(BROWSER) -m "browser and not ui"

@@ -5,17 +5,60 @@ from __future__ import annotations
 import os
 
 import pytest
+import time_machine
 from django.conf import settings
 from rest_framework.test import APIClient
 
 from incidents.models import Incident, User
+from tests.clock import AWKWARD, ORDINARY
 from tests.factories import Cast, make_user, open_incident, seed_playbooks
 
 # `make test` runs the suite in several processes (pytest-xdist), each with its own test database. On one
 # Redis their groups must be apart too, or one process's "user.7" or "approvals.2" is another's: a socket
 # in one would hear the other's events. (The servers the tests start already take a prefix of their own.)
-if os.environ.get("PYTEST_XDIST_WORKER") and "prefix" in settings.CHANNEL_LAYERS["default"].get("CONFIG", {}):
-    settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] += f"-test-{os.environ['PYTEST_XDIST_WORKER']}"
+# Two runs of the suite on one machine (two checkouts, say) must not share either, so both are named for
+# the run as well as the process.
+RUN = (os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"{os.getpid():x}")[:8]
+PROCESS = os.environ.get("PYTEST_XDIST_WORKER", "main")
+if "prefix" in settings.CHANNEL_LAYERS["default"].get("CONFIG", {}):
+    settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] += f"-test-{RUN}-{PROCESS}"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The test database is named for the run and the process (`test_harbour_ci_gw0_1a2b3c4d`), so a second
+    `make test` beside the first makes its own instead of dropping the first's."""
+    for database in settings.DATABASES.values():
+        if database["ENGINE"] != "django.db.backends.sqlite3":
+            test = database.setdefault("TEST", {})
+            test["NAME"] = f"{test.get('NAME') or 'test_' + database['NAME']}_{RUN}"
+
+
+# HARBOUR_TEST_INSTANT=sunday-evening (a name in tests/clock.py) runs the whole suite at that instant instead.
+DEFAULT_INSTANT = {"ordinary": ORDINARY, **AWKWARD}[os.environ.get("HARBOUR_TEST_INSTANT", "ordinary")]
+
+
+def pytest_generate_tests(metafunc):
+    """A test marked across_the_week runs at the ordinary instant and at every awkward one.
+    HARBOUR_TEST_INSTANTS=ordinary runs it at the ordinary instant only (`make test` runs the awkward
+    instants once, in the embedded configuration)."""
+    if "_clock" not in metafunc.fixturenames or not metafunc.definition.get_closest_marker("across_the_week"):
+        return
+    instants = {"ordinary": ORDINARY}
+    if os.environ.get("HARBOUR_TEST_INSTANTS", "all") != "ordinary":
+        instants.update(AWKWARD)
+    metafunc.parametrize("_clock", list(instants.values()), ids=list(instants), indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def _clock(request):
+    """Every test runs at a fixed instant (tests/clock.py), its clock ticking from there, so that nothing
+    depends on the day or hour the suite is run. Tests that start servers keep the real clock."""
+    if request.node.get_closest_marker("real_clock") or request.node.get_closest_marker("browser"):
+        yield None
+        return
+    with time_machine.travel(getattr(request, "param", DEFAULT_INSTANT), tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

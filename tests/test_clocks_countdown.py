@@ -10,6 +10,8 @@ import pytest
 
 from config.workdays import time_left, working_day_before
 
+pytestmark = pytest.mark.across_the_week
+
 LONDON = ZoneInfo("Europe/London")
 
 

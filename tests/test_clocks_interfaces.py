@@ -17,6 +17,8 @@ from incidents.models import Decision, Notification, Obligation, TimelineEvent
 from tests.test_not_found import CSRF
 from tests.test_sockets import HOST, ORIGIN, session_headers
 
+pytestmark = pytest.mark.across_the_week
+
 
 def obligation(incident, code: str = "panel_notification") -> Obligation:
     return Obligation.objects.get(incident=incident, code=code)

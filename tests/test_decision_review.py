@@ -18,7 +18,7 @@ from incidents.selectors import incident_open_actions, now_for
 from incidents.tasks import decision_review_due, sweep_due
 from tests.factories import open_incident
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.across_the_week, pytest.mark.django_db]
 
 
 def due_decision(cast, incident, *, review_in=dt.timedelta(hours=2)) -> Decision:

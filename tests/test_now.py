@@ -22,7 +22,7 @@ from support import services as support
 from tests.factories import ask_for_support, open_incident
 from tests.test_sockets import HOST, ORIGIN, session_headers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.across_the_week, pytest.mark.django_db]
 
 
 def kinds(person) -> list[tuple[str, str]]:

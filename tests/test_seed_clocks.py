@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from io import StringIO
-from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,8 +14,9 @@ from django.utils import timezone
 from config.management.commands.seed_demo import CHILD_DEATH_TITLE, VIOLENCE_TITLE, child_death_times
 from config.workdays import is_working_day, working_days_due
 from incidents.models import Decision, Incident, Notification, Obligation, ObligationStatus
+from tests.clock import at
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.across_the_week, pytest.mark.django_db]
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -28,9 +28,6 @@ def london(*args) -> dt.datetime:
 def seed() -> None:
     call_command("seed_demo", "--quiet-logins", stdout=StringIO())
 
-
-def at(moment: dt.datetime):
-    return mock.patch("django.utils.timezone.now", return_value=moment)
 
 
 def test_the_demo_has_every_state_of_clock():

@@ -17,7 +17,7 @@ from incidents.models import Obligation
 from support import services as support
 from tests.test_not_found import CSRF
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.across_the_week, pytest.mark.django_db]
 
 
 def _get(client, who, incident_id):

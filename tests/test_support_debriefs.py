@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-from unittest import mock
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -19,8 +18,9 @@ from incidents.models import TimelineEvent
 from support import services
 from support.models import Debrief, DebriefInvitee, SupportEmail
 from support.tasks import send_support_email
+from tests.clock import at
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.across_the_week, pytest.mark.django_db]
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -163,7 +163,7 @@ class TestAnswers:
         url = f"/api/debriefs/{arranged.pk}/attendance/"
         assert api(people.ruth).post(url, {"attended": ["bob"]}, format="json").status_code == 409
         later = arranged.starts_at + dt.timedelta(minutes=10)
-        with mock.patch("django.utils.timezone.now", return_value=later):
+        with at(later):
             assert api(cast.bob).post(url, {"attended": ["bob"]}, format="json").status_code == 403
             assert api(people.ruth).post(url, {"attended": ["cora"]}, format="json").status_code == 400
             assert api(people.ruth).post(url, {"attended": ["bob"]}, format="json").status_code == 200

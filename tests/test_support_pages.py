@@ -5,7 +5,6 @@ support and the organisation's exposure view. Each page shows each person only t
 from __future__ import annotations
 
 import datetime as dt
-from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -13,10 +12,11 @@ from django.utils import timezone
 from incidents import services as incident_services
 from support import services
 from support.models import AffectedPerson, FollowUp
+from tests.clock import at
 from tests.test_not_found import CSRF
 from tests.test_pages import page
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.across_the_week, pytest.mark.django_db]
 
 
 @pytest.fixture
@@ -233,7 +233,7 @@ class TestDebriefPages:
         assert client.post(url, {"action": "cancel", "reason": "x"}).status_code == 403
         client.force_login(people.ruth)
         assert "Olive Observer" in text(client.get(url))
-        with mock.patch("django.utils.timezone.now", return_value=debrief.starts_at + dt.timedelta(minutes=5)):
+        with at(debrief.starts_at + dt.timedelta(minutes=5)):
             assert client.post(url, {"action": "attendance", "attended": ["bob"]}).status_code == 302
         client.force_login(cast.alice)
         assert client.post(url, {"action": "cancel", "reason": "Moved"}).status_code == 302

@@ -21,7 +21,7 @@ from support.models import AffectedPerson, FollowUp, FollowUpStatus, SupportRequ
 from tests.factories import ask_for_support
 from tests.test_pages import streamed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.across_the_week, pytest.mark.django_db]
 LONDON = ZoneInfo("Europe/London")
 
 

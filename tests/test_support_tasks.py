@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from unittest import mock
 
 import pytest
 from django.core import mail
@@ -16,10 +15,11 @@ from django_tasks_db.models import DBTaskResult
 from support import services
 from support import tasks as support_tasks
 from support.models import FollowUp, SupportEmail, SupportNotice
+from tests.clock import at
 from tests.factories import ask_for_support
 from tests.test_tasks import run_worker
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.across_the_week, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -45,9 +45,6 @@ def notices(user=None, kind=None):
         found = found.filter(kind=kind)
     return list(found.values_list("recipient__username", "kind"))
 
-
-def at(moment):
-    return mock.patch("django.utils.timezone.now", return_value=moment)
 
 
 def test_due_tells_the_supporter_and_the_person_once(open_office, cast, people, check_in):

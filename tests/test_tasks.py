@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -13,8 +12,9 @@ from django_tasks_db.models import DBTaskResult
 from incidents import services
 from incidents.models import TimelineEvent
 from incidents.tasks import decision_review_due
+from tests.clock import at
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.across_the_week, pytest.mark.django_db(transaction=True)]
 
 
 def run_worker() -> None:
@@ -37,11 +37,11 @@ def test_reminder_waits_for_its_time_then_appears_once(cast, incident):
     assert reminders(incident) == []
 
     later = now + dt.timedelta(hours=2, seconds=1)
-    with mock.patch("django.utils.timezone.now", return_value=later):
+    with at(later):
         run_worker()
     assert reminders(incident) == [f"Decision {entry.number} is due for review."]
     # a duplicate or late run says nothing more
-    with mock.patch("django.utils.timezone.now", return_value=later):
+    with at(later):
         decision_review_due.call(entry.pk)
     assert len(reminders(incident)) == 1
 
@@ -52,7 +52,7 @@ def test_a_corrected_decision_is_not_reminded(cast, incident):
                                      review_at=now + dt.timedelta(hours=1))
     services.decision_record(actor=cast.bob, incident_id=incident.pk, decision="d2", rationale="r",
                              corrects=entry.pk)
-    with mock.patch("django.utils.timezone.now", return_value=now + dt.timedelta(hours=2)):
+    with at(now + dt.timedelta(hours=2)):
         assert decision_review_due.call(entry.pk) == "corrected"
     assert reminders(incident) == []
 
@@ -80,7 +80,7 @@ def test_embargoed_message_is_released_by_the_worker_at_its_time(cast, incident)
 
     run_worker()
     assert Message.objects.get(pk=message.pk).status == "scheduled"
-    with mock.patch("django.utils.timezone.now", return_value=when + dt.timedelta(seconds=1)):
+    with at(when + dt.timedelta(seconds=1)):
         run_worker()  # releases it, then sends the emails it queued
     message.refresh_from_db()
     assert message.status == "released" and message.released_at >= when
@@ -114,7 +114,7 @@ def test_the_sweep_releases_an_embargoed_message_whose_task_was_lost_once(cast, 
     message = _scheduled(cast, incident, when)
     _lose_every_task()
     assert sweep()["comms.tasks"] == 0  # not due yet: nothing happens early
-    with mock.patch("django.utils.timezone.now", return_value=when + dt.timedelta(seconds=1)):
+    with at(when + dt.timedelta(seconds=1)):
         sweep()
         sweep()  # a second worker's sweep, or the next minute's: nothing doubled
         assert Message.objects.get(pk=message.pk).status == "released"
@@ -123,7 +123,7 @@ def test_the_sweep_releases_an_embargoed_message_whose_task_was_lost_once(cast, 
         # the release's emails: their own tasks were enqueued; lose those too, and the sweep sends them
         _lose_every_task()
     later = when + dt.timedelta(minutes=5)
-    with mock.patch("django.utils.timezone.now", return_value=later):
+    with at(later):
         sweep()
         sweep()  # two sweeps hand each email to a send task twice: the claim sends it once
     run_worker()
@@ -145,7 +145,7 @@ def test_the_sweep_says_a_lost_review_reminder_once(cast, incident):
     services.decision_record(actor=cast.bob, incident_id=incident.pk, decision="e2", rationale="r",
                              corrects=corrected.pk)
     _lose_every_task()
-    with mock.patch("django.utils.timezone.now", return_value=now + dt.timedelta(hours=2)):
+    with at(now + dt.timedelta(hours=2)):
         assert sweep()["incidents.tasks"] == 1
         assert sweep()["incidents.tasks"] == 0
     assert reminders(incident) == [f"Decision {entry.number} is due for review."]
@@ -162,7 +162,7 @@ def test_task_rows_abandoned_by_a_stopped_worker_are_retired(cast, incident, set
     row.claim("killed-worker")
     settings.HARBOUR_TASK_ABANDONED_SECONDS = 600
     assert sweep()["abandoned"] == 0  # a task running for a moment is someone's work in progress
-    with mock.patch("django.utils.timezone.now", return_value=timezone.now() + dt.timedelta(minutes=11)):
+    with at(timezone.now() + dt.timedelta(minutes=11)):
         assert sweep()["abandoned"] == 1
     row.refresh_from_db()
     assert row.status == TaskResultStatus.FAILED and row.exception_class_path == ABANDONED
@@ -188,8 +188,9 @@ def test_the_sweep_takes_over_an_email_whose_sender_died_mid_send(cast, incident
     run_worker()
     assert OutboundEmail.objects.get(pk=email.pk).state == "sending"  # the claim still stands: not yet
     lapsed = claimed.next_attempt_at + dt.timedelta(seconds=1)
-    with mock.patch("django.utils.timezone.now", return_value=lapsed):
+    with at(lapsed):
         sweep()
         run_worker()
     assert OutboundEmail.objects.get(pk=email.pk).state == "sent"
     assert [m.subject for m in mail.outbox].count("Claimed") == 1
+

@@ -22,6 +22,7 @@ from websockets.sync.client import ClientConnection, connect
 from tests.servers import Stack, api_request, harbour_stack, is_postgres_url
 
 pytestmark = [
+    pytest.mark.real_clock,
     pytest.mark.production,
     pytest.mark.skipif(
         not (is_postgres_url(os.environ.get("DATABASE_URL")) and os.environ.get("REDIS_URL")),

@@ -29,6 +29,7 @@ from incidents.models import TimelineEvent
 from tests.servers import MANAGE, PYTHON, ROOT, child_env
 
 pytestmark = [
+    pytest.mark.real_clock,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (make test-production runs it)"),
 ]
