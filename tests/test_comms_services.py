@@ -18,6 +18,7 @@ from comms.models import Approval, InboxItem, Message, MessageVersion, OutboundE
 from config.errors import Conflict, GateRefused, InvalidInput
 from incidents.models import Decision, TimelineEvent
 from support.models import SupportRequest
+from tests.clock import at
 from tests.factories import open_incident
 
 pytestmark = pytest.mark.django_db
@@ -291,7 +292,7 @@ class TestGates:
                                           external_recipients=["p@example.org"], release_at=later))
         services.message_release(actor=cast.cora, message_id=clean.pk)
         services.identifier_add(actor=cast.alice, incident_id=incident.pk, value="Holloway", kind="name")
-        with mock.patch("django.utils.timezone.now", return_value=later + dt.timedelta(seconds=1)):
+        with at(later + dt.timedelta(seconds=1)):
             assert services.scheduled_release_due(clean.pk).startswith("held: identifier_found")
 
     def test_identifier_only_warns_on_internal_messages(self, cast, incident):
@@ -389,7 +390,7 @@ class TestDelivery:
         assert email.next_attempt_at > timezone.now() + dt.timedelta(seconds=25)
         assert services.email_send_attempt(email.pk) == "not yet"  # backoff is respected
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-        with mock.patch("django.utils.timezone.now", return_value=email.next_attempt_at + dt.timedelta(seconds=1)):
+        with at(email.next_attempt_at + dt.timedelta(seconds=1)):
             assert services.email_send_attempt(email.pk) == "sent"
         assert mail.outbox[-1].to == ["bob@example.org"]
         body = mail.outbox[-1].body
@@ -403,7 +404,7 @@ class TestDelivery:
         settings.HARBOUR_EMAIL_MAX_ATTEMPTS = 2
         services.email_send_attempt(email.pk)
         email.refresh_from_db()
-        with mock.patch("django.utils.timezone.now", return_value=email.next_attempt_at + dt.timedelta(seconds=1)):
+        with at(email.next_attempt_at + dt.timedelta(seconds=1)):
             assert services.email_send_attempt(email.pk) == "failed"
 
     def test_external_messages_email_their_recipients(self, cast, incident):
@@ -436,7 +437,7 @@ class TestEmbargo:
         message = approve_fully(cast, draft(cast, incident, release_at=when))
         assert services.message_release(actor=cast.cora, message_id=message.pk).status == "scheduled"
         assert services.scheduled_release_due(message.pk) == "not yet"
-        with mock.patch("django.utils.timezone.now", return_value=when + dt.timedelta(seconds=1)):
+        with at(when + dt.timedelta(seconds=1)):
             assert services.scheduled_release_due(message.pk) == "released"
         message.refresh_from_db()
         assert message.status == "released" and InboxItem.objects.filter(message=message).exists()
@@ -450,7 +451,7 @@ class TestEmbargo:
                                               release_at=when))
         services.message_release(actor=cast.cora, message_id=statement.pk)
         services.identifier_add(actor=cast.alice, incident_id=incident.pk, value="statement", kind="other")
-        with mock.patch("django.utils.timezone.now", return_value=when + dt.timedelta(seconds=1)):
+        with at(when + dt.timedelta(seconds=1)):
             assert services.scheduled_release_due(statement.pk) == "held: identifier_found"
         statement.refresh_from_db()
         assert statement.status == "approved" and "identify the child" in statement.hold_reason
@@ -470,7 +471,7 @@ class TestEmbargo:
         from incidents.services import member_remove
 
         member_remove(actor=cast.alice, incident_id=incident.pk, username="tom", reason="Moved on")
-        with mock.patch("django.utils.timezone.now", return_value=when + dt.timedelta(seconds=1)):
+        with at(when + dt.timedelta(seconds=1)):
             assert services.scheduled_release_due(statement.pk).startswith("held")
         told = set(OutboundEmail.objects.filter(message=statement).values_list("to", flat=True))
         assert told == {"cora@example.org"}
@@ -545,7 +546,7 @@ class TestOutboxHoldsNoLockWhileSending:
         assert claimed.state == "sending" and claimed.attempts == 1
         assert services.email_send_attempt(email.pk) == "moved on"  # another worker holds the claim
         lapsed = claimed.next_attempt_at + dt.timedelta(seconds=1)
-        with mock.patch("django.utils.timezone.now", return_value=lapsed):  # that worker died mid-send
+        with at(lapsed):  # that worker died mid-send
             assert services.email_send_attempt(email.pk) == "sent"
         email.refresh_from_db()
         assert email.state == "sent" and email.attempts == 2
@@ -590,3 +591,40 @@ class TestLimitsComeFromTheModels:
         with pytest.raises(InvalidInput) as error:
             services.message_withdraw(actor=cast.alice, message_id=message.pk, reason="r" * 501)
         assert "500 characters" in error.value.errors["reason"][0]
+
+
+def test_a_sweep_queues_a_send_only_for_an_email_with_none_waiting(cast, incident):
+    """A release to a thousand people queues a thousand sends; three sweeps while they wait their turn
+    (the worker is busy) queue none more. An email whose send was lost is queued again, once."""
+    from django_tasks_db.models import DBTaskResult
+
+    from comms import services as comms_services
+    from comms import tasks as comms_tasks
+    from comms.models import OutboundEmail
+    from incidents.models import User
+
+    User.objects.bulk_create(User(username=f"staff{n}", email=f"staff{n}@example.org", full_name=f"Staff {n}")
+                             for n in range(1000))
+    message = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="all_staff",
+                                           subject="To everyone", body="A briefing.")
+    comms_services.message_submit(actor=cast.alice, message_id=message.pk)
+    comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
+    comms_services.message_release(actor=cast.cora, message_id=message.pk)
+    emails = OutboundEmail.objects.count()
+    sends = DBTaskResult.objects.filter(task_path="comms.tasks.send_email")
+    assert emails >= 1000 and sends.count() == emails
+
+    released = timezone.now()
+    for minute in (2, 3, 4):  # each sweep long after the emails were written, none of them yet tried
+        with at(released + dt.timedelta(minutes=minute)):
+            comms_tasks.sweep_due()
+    assert sends.count() / emails <= 1.1
+    assert sends.count() == emails
+
+    lost = OutboundEmail.objects.order_by("pk").first()
+    sends.filter(args_kwargs__args=[lost.pk]).delete()  # its task was lost: the worker's row went with it
+    for minute in (5, 6):
+        with at(released + dt.timedelta(minutes=minute)):
+            comms_tasks.sweep_due()
+    assert sends.filter(args_kwargs__args=[lost.pk]).count() == 1
+    assert sends.count() == emails
