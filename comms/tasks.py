@@ -40,7 +40,7 @@ def sweep_due() -> int:
     for pk in Message.objects.filter(status=MessageStatus.SCHEDULED, release_at__lte=now).values_list("pk", flat=True):
         outcome = scheduled_release_due(pk)  # released, or held with the reason told once
         done += outcome == "released" or outcome.startswith("held")
-    emails = outbox.due(OutboundEmail, now)
+    emails = outbox.due(OutboundEmail, now, send_email)
     # Sending is the task's work, not the sweep's: a slow mail server must not hold up the next embargo.
     for pk in emails:
         send_email.enqueue(pk)

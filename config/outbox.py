@@ -117,14 +117,22 @@ def record(model, email, error: str | None, *, retry, after=None) -> str:
     return email.state
 
 
-def due(model, now: dt.datetime):
+def due(model, now: dt.datetime, send_task) -> list[int]:
     """Emails waiting past their retry time, or whose sender's claim lapsed, or never tried a sweep's
-    time after they were written (their first attempt's task was lost): for the sweep to hand on."""
+    time after they were written, and with no run of `send_task` queued or running for them (their task
+    was lost): for the sweep to hand on. An email whose task is merely waiting its turn behind a
+    thousand others is left to it."""
     from django.db.models import Q
 
+    from config.worker import waiting
+
     stale = now - dt.timedelta(seconds=settings.HARBOUR_SWEEP_SECONDS)
-    return model.objects.filter(
+    candidates = list(model.objects.filter(
         Q(state=PENDING, next_attempt_at__lte=now)
         | Q(state=PENDING, next_attempt_at__isnull=True, created_at__lte=stale)
         | Q(state=SENDING, next_attempt_at__lte=now)
-    ).values_list("pk", flat=True)
+    ).values_list("pk", flat=True))
+    if not candidates:
+        return []
+    queued = waiting(send_task)
+    return [pk for pk in candidates if pk not in queued]

@@ -52,6 +52,22 @@ def retire_abandoned_tasks() -> int:
     return retired
 
 
+def waiting(task) -> set:
+    """The first argument of every run of `task` that is queued or running (a retired, abandoned run is
+    neither), so that a sweep hands on only what has no run waiting. Without it a release to a thousand
+    people, its emails queued faster than one worker sends them, was queued again at every sweep."""
+    from django_tasks_db import DatabaseBackend
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(task.get_backend(), DatabaseBackend):
+        return set()  # a backend that runs tasks at once (tests) leaves nothing waiting
+    rows = DBTaskResult.objects.filter(
+        task_path=task.module_path, status__in=(TaskResultStatus.READY, TaskResultStatus.RUNNING),
+    ).values_list("args_kwargs", flat=True)
+    return {(row.get("args") or [None])[0] for row in rows}
+
+
 def sweep() -> dict[str, int]:
     """One sweep: retire abandoned task rows, then let each wing do what is due and not done."""
     done = {"abandoned": retire_abandoned_tasks()}

@@ -209,7 +209,7 @@ def sweep_clocks() -> int:
             done += obligation_remind.call(pk).startswith("said")
         except Exception:  # one obligation's failure must not hold up the others; the next sweep tries again
             logger.exception("Reminding obligation %s failed.", pk)
-    for pk in outbox.due(IncidentEmail, now):
+    for pk in outbox.due(IncidentEmail, now, send_incident_email):
         send_incident_email.enqueue(pk)
         done += 1
     return done

@@ -181,7 +181,7 @@ def sweep_due() -> int:
         with transaction.atomic():
             if request_follow_up(request, None) is not None:
                 done += 1
-    for pk in outbox.due(SupportEmail, now):
+    for pk in outbox.due(SupportEmail, now, send_support_email):
         send_support_email.enqueue(pk)
         done += 1
     return done
