@@ -34,7 +34,7 @@ LAYER_DOWN = (OSError, RedisError)
 class LiveSocket(AsyncJsonWebsocketConsumer):
     """What every live page's socket shares: JSON text frames only, and calm failure.
 
-    A binary frame or text that is not JSON closes the socket cleanly (1003, 1007), logged as a warning
+    A binary frame or text that is not JSON closes the socket cleanly (4415, 4400), logged as a warning
     without a traceback. If the channel layer cannot be reached (Redis down), the socket is accepted and
     closed at once with CLOSE_LIVE_PAUSED, so the page can say live updates are paused; it reconnects
     with backoff and, once connected, catches up on everything it missed.
@@ -132,13 +132,13 @@ class LiveSocket(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         if text_data is None:
             logger.warning("Closed a socket that sent a binary frame (%s).", self.scope.get("path"))
-            await self.close(code=1003)  # unsupported data
+            await self.close(code=realtime.CLOSE_NOT_TEXT)
             return
         try:
             content = json.loads(text_data)
         except (ValueError, RecursionError):
             logger.warning("Closed a socket that sent text that is not JSON (%s).", self.scope.get("path"))
-            await self.close(code=1007)  # invalid payload data
+            await self.close(code=realtime.CLOSE_UNREADABLE)
             return
         await self.receive_json(content, **kwargs)
 

@@ -19,10 +19,13 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
-# Close code for "you no longer have access": 4000-4999 are the application's own (RFC 6455 §7.4.2).
-CLOSE_ACCESS_REVOKED = 4403
-# Close code for "live updates are paused" (the channel layer cannot be reached): reconnect later.
-CLOSE_LIVE_PAUSED = 4503
+# Close codes. 4000-4999 are the application's own (RFC 6455 §7.4.2), read like the HTTP status they echo.
+# They are the only codes a socket closes with apart from 1000: daphne (autobahn) refuses to send any other
+# (1003 or 1007 raise in the server, which then closes with 1011 and logs a traceback). README lists them.
+CLOSE_UNREADABLE = 4400  # the frame was text but not JSON (or JSON nested too deep to read)
+CLOSE_ACCESS_REVOKED = 4403  # you no longer have access: do not reconnect
+CLOSE_NOT_TEXT = 4415  # a binary frame: sockets take JSON text frames only
+CLOSE_LIVE_PAUSED = 4503  # live updates are paused (the channel layer cannot be reached): reconnect later
 
 # Which parts of a live page redraw when an event of each type arrives (sent to live.js as data, so the
 # script names no event type itself). Every event also redraws the timeline and the history.

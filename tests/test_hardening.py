@@ -104,8 +104,8 @@ async def test_sockets_close_cleanly_on_frames_they_cannot_read(cast, incident, 
     caplog.set_level(logging.INFO)
     headers = await database_sync_to_async(session_headers)(cast.bob)
     path = f"/ws/incidents/{incident.pk}/" if path == "incident" else path
-    for frame, code in (({"text_data": "not json"}, 1007), ({"bytes_data": b"\x00\x01"}, 1003),
-                        ({"text_data": "[" * 5000}, 1007)):
+    for frame, code in (({"text_data": "not json"}, 4400), ({"bytes_data": b"\x00\x01"}, 4415),
+                        ({"text_data": "[" * 5000}, 4400)):
         communicator, connected = await _open(path, headers)
         assert connected
         await communicator.send_to(**frame)
