@@ -16,18 +16,24 @@
   "use strict";
   if (typeof window.accessibleAutocomplete !== "function") { return; }
 
-  function source(url) {
+  // Only the answer to the latest question is shown. The box is aria-busy while that answer is awaited,
+  // which also tells a test (or anything else) when the suggestions are the last ones.
+  function source(url, box) {
     var latest = 0;
     return function (query, populate) {
       var asked = ++latest;
       var join = url.indexOf("?") === -1 ? "?" : "&";
+      box.setAttribute("aria-busy", "true");
+      function answer(people) {
+        if (asked !== latest) { return; }
+        populate(people);
+        box.setAttribute("aria-busy", "false");
+      }
       fetch(url + join + "q=" + encodeURIComponent(query), {
         headers: { Accept: "application/json" }, credentials: "same-origin",
       }).then(function (response) {
         return response.ok ? response.json() : [];
-      }).then(function (people) {
-        if (asked === latest) { populate(people); }
-      }).catch(function () { if (asked === latest) { populate([]); } });
+      }).then(answer).catch(function () { answer([]); });
     };
   }
 
@@ -130,7 +136,7 @@
       element: field,
       id: id,
       name: "",
-      source: source(box.getAttribute("data-choose-people")),
+      source: source(box.getAttribute("data-choose-people"), box),
       minLength: 2,
       confirmOnBlur: false,
       showNoOptionsFound: true,
@@ -170,7 +176,7 @@
       id: input.id,
       name: input.name,
       defaultValue: input.value,
-      source: source(box.getAttribute("data-choose-person")),
+      source: source(box.getAttribute("data-choose-person"), box),
       minLength: 2,
       showNoOptionsFound: true,
       templates: {

@@ -21,6 +21,12 @@ from tests.servers import Stack
 pytestmark = [pytest.mark.browser, pytest.mark.ui]
 OPTIONS = ".autocomplete__option:not(.autocomplete__option--no-results)"
 
+
+def _answered(page) -> None:
+    """Wait until every autocomplete shows the answer to its latest question: an answer arriving after the
+    arrow key redraws the menu and drops the highlight."""
+    expect(page.locator('[aria-busy="true"]')).to_have_count(0)
+
 _SET_UP = """
 import datetime as dt, json, sys
 from django.utils import timezone
@@ -86,7 +92,7 @@ def test_a_message_to_people_chosen_by_name(flood, make_context, base, width):
     chooser.fill("")  # axe's run takes focus away, which closes the menu: type again
     chooser.press_sequentially(f"zanzibar{flood.tag}")
     expect(page.locator(OPTIONS)).to_have_count(2)
-    page.wait_for_timeout(300)
+    _answered(page)
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     chosen = page.locator(".harbour-chosen__item")
@@ -97,7 +103,7 @@ def test_a_message_to_people_chosen_by_name(flood, make_context, base, width):
     chooser.press_sequentially(flood.pick_name.lower())
     expect(page.get_by_role("option", name=flood.pick_name)).to_be_visible()
     expect(page.locator(OPTIONS)).to_have_count(1)
-    page.wait_for_timeout(300)  # the last answer in: a new one redraws the menu and drops the highlight
+    _answered(page)
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     expect(chosen).to_have_count(2)
@@ -137,7 +143,7 @@ def test_adding_members_with_the_autocomplete(flood, make_context, base, width):
     field.press_sequentially(flood.pick_name.lower())
     expect(page.get_by_role("option", name=flood.pick_name)).to_be_visible()
     expect(page.locator(OPTIONS)).to_have_count(1)
-    page.wait_for_timeout(300)
+    _answered(page)
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     page.locator("#member_role").select_option("observer")
@@ -175,7 +181,7 @@ def test_a_debrief_arranged_with_people_chosen_by_name(flood, make_context, base
     facilitator.click()
     facilitator.press_sequentially(flood.pick_name.lower())
     expect(page.locator(f"[data-choose-person] {OPTIONS}")).to_have_count(1)
-    page.wait_for_timeout(300)
+    _answered(page)
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     expect(facilitator).to_have_value(f"{flood.pick} — {flood.pick_name}")
@@ -188,7 +194,7 @@ def test_a_debrief_arranged_with_people_chosen_by_name(flood, make_context, base
         invitees.press_sequentially(name.lower())
         expect(page.get_by_role("option", name=name)).to_be_visible()
         expect(page.locator(f"[data-choose-people] {OPTIONS}")).to_have_count(1)  # the facilitator's menu keeps its own
-        page.wait_for_timeout(300)
+        _answered(page)
         page.keyboard.press("ArrowDown")
         page.keyboard.press("Enter")
     expect(chosen).to_have_count(2)
