@@ -555,11 +555,16 @@ class Findings:
     def part_keys(self) -> frozenset[str]:
         return frozenset(part.key for part in self.parts)
 
-    def parts_by_identifier(self) -> list[tuple[Any, list[Part]]]:
-        grouped: dict[int, tuple[Any, list[Part]]] = {}
+    @property
+    def part_kinds(self) -> str:
+        """What the parts are parts of, in words that name no value: "school", "name or address"."""
+        kinds: list[str] = []
         for part in self.parts:
-            grouped.setdefault(id(part.identifier), (part.identifier, []))[1].append(part)
-        return list(grouped.values())
+            shown = getattr(part.identifier, "get_kind_display", None)
+            kind = shown().lower() if shown else "detail"
+            if kind not in kinds:
+                kinds.append(kind)
+        return " or ".join(kinds)
 
 
 class _Matcher:
