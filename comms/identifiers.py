@@ -113,6 +113,7 @@ SPELLED_OUT_MIN = 3
 # only at either end ("#justiceforzoe"), so "Ali" is not found in "#qualitycare".
 RUN_TOGETHER_MIN = 4
 LONGEST_GROUP = 6  # the most words or pieces of a word compared as one ("#brookfieldprimaryschool")
+LONGEST_WORD = 80  # letters: longer stretches of a text are looked into only as run together (below)
 
 _WEAK = "\ue000"  # a boundary that may or may not split a word: pieces are looked at joined and apart
 # Unicode's Default_Ignorable_Code_Point ranges (DerivedCoreProperties), the bidirectional controls among
@@ -222,7 +223,7 @@ def _distinctive(plain: str) -> bool:
 # --- reading a text ---------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def _fold_char(ch: str) -> str:
     """A non-ASCII character as the Latin letters it shows, keeping case: its UTS #39 prototype, without
     accents or strokes, small capitals as letters ("ł" → "l", "ʜ" → "h", "О" → "O"). Others stay."""
@@ -358,6 +359,8 @@ class _Document:
                     break
                 raw += fragments[q].raw
                 plain += fragments[q].plain
+                if len(plain) > LONGEST_WORD:
+                    break
                 for key in _text_keys(raw, plain):
                     self.index[key].append((p, q))
 
@@ -708,7 +711,7 @@ def check(text: str, identifiers: Iterable) -> Findings:
             continue
         for j, where in alone.items():
             if where:
-                first, last = min(where)
+                first, last = min(where, key=lambda span: (span[1] - span[0], span[0]))  # "Kayden", not the tag
                 parts.append(Part(identifier, plan_used.words[j].raw, document.shown(first, last)))
     return Findings(tuple(found), tuple(parts))
 

@@ -160,6 +160,10 @@ class TestRunTogether:
 
     def test_part_of_a_name_in_a_hashtag_is_a_part(self):
         assert parts("#prayforthehollinsfamily", "Kayden Hollins") == ["Hollins"]
+        [part] = check("#JusticeForKayden", ["Kayden Hollins"]).parts
+        assert (part.word, part.found) == ("Kayden", "Kayden")  # the word, not the whole tag
+        [part] = check("#justiceforkayden", ["Kayden Hollins"]).parts
+        assert part.found == "justiceforkayden"  # no telling where the word starts: the whole tag
 
     @pytest.mark.parametrize("text, identifier", [
         ("#hillside", "Hill"), ("#qualitycare", "Ali"), ("#HarbourTogether", "Tom"), ("#StaySafe", "Fe"),
