@@ -19,6 +19,7 @@ from .serializers import (
     AcknowledgeSerializer,
     ApproveSerializer,
     CommentSerializer,
+    ConfirmPartsSerializer,
     DeliverySerializer,
     FamilyInformedRecordSerializer,
     FamilyInformedSerializer,
@@ -173,6 +174,21 @@ class MessageReleaseApi(_MessageAction):
 
     def act(self, request, message_id, data):
         services.message_release(actor=request.user, message_id=message_id, override_reason=data["override_reason"])
+
+
+class MessageConfirmPartsApi(_MessageAction):
+    serializer_class = ConfirmPartsSerializer
+
+    @extend_schema(request=ConfirmPartsSerializer, responses=MessageSerializer)
+    def post(self, request, message_id: int):
+        """The comms lead confirms that the parts of protected identifiers found on their own in this version
+        do not identify the child or family, so it may be released with them (the `identifier_part_found`
+        gate). For one exact version: 409 if it is no longer the current one, if a whole identifier is in
+        it, or if there is nothing to confirm. Written to the decision log with the reason."""
+        return super().post(request, message_id)
+
+    def act(self, request, message_id, data):
+        services.message_confirm_identifier_parts(actor=request.user, message_id=message_id, **data)
 
 
 class MessageWithdrawApi(_MessageAction):

@@ -20,6 +20,8 @@ urlpatterns = [
     path("messages/<int:message_id>/request-changes/", api.MessageRequestChangesApi.as_view(),
          name="api-message-request-changes"),
     path("messages/<int:message_id>/release/", api.MessageReleaseApi.as_view(), name="api-message-release"),
+    path("messages/<int:message_id>/confirm-identifier-parts/", api.MessageConfirmPartsApi.as_view(),
+         name="api-message-confirm-identifier-parts"),
     path("messages/<int:message_id>/withdraw/", api.MessageWithdrawApi.as_view(), name="api-message-withdraw"),
     path("messages/<int:message_id>/acknowledge/", api.MessageAcknowledgeApi.as_view(), name="api-message-acknowledge"),
     path("media-enquiries/<int:enquiry_id>/", api.MediaEnquiryDetailApi.as_view(), name="api-media-enquiry-detail"),

@@ -42,7 +42,9 @@ class CommsConfig(AppConfig):
         realtime.now_on(CommsEvent, "comms")
         register_event_types(CommsEvent)  # the timeline export names each event in words
 
-        # What every member of the incident may see. Protected identifiers are deliberately absent.
+        # What every member of the incident may see. Protected identifiers are deliberately absent, and so are
+        # the comms lead's confirmations of parts of them, which say which words are parts: the decision log
+        # and the timeline tell that story without the words.
         register_history_source(HistorySource(
             "Message", lambda i: Message.history.filter(incident_id=i.pk),
             lambda i: (lambda r: f"Message “{r.subject}”")))

@@ -15,6 +15,7 @@ from .models import (
     EnquiryStatus,
     FamilyInformed,
     IdentifierKind,
+    IdentifierPartConfirmation,
     MediaEnquiry,
     Message,
     ProtectedIdentifier,
@@ -133,6 +134,20 @@ class ReleaseForm(HarbourForm):
         label="Reason to release anyway (lead or tactical lead only)", required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Overrides only the staff-briefing and family gates. It is written to the decision log.",
+    )
+
+
+class ConfirmPartsForm(HarbourForm):
+    """The comms lead's confirmation that part of a protected identifier may go out in this version."""
+
+    id_prefix = "confirm"
+    reason = forms.CharField(
+        label="Why do these words not identify the child or family?",
+        max_length=max_length(IdentifierPartConfirmation, "reason"), widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Written to the decision log. The confirmation is for this version only: a change to the text "
+                  "needs it again.",
+        error_messages={"required": "Say why these words do not identify the child or family: it is written to "
+                                    "the decision log."},
     )
 
 

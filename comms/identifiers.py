@@ -1,100 +1,733 @@
 """Finding protected identifiers (the child's or family's names, address, school) in a text.
 
-Whole-word, and seeing through what a person could not see on the page, on both the identifier and the
-text, so a name cannot slip through however it was typed or pasted:
+One function, `check`, answers for the editor's live check and for every release gate alike
+(comms/services.py, failing_gates): what a person sees while typing is what the gate will do.
 
-- invisible characters are removed (Unicode format characters: zero-width space and joiners, the word
-  joiner, and the soft hyphen that text pasted from Word carries by accident);
-- compatibility forms are folded (full-width and mathematical letters, ligatures), then case;
-- accents are removed ("Zoë" is "Zoe");
-- letters that look alike in other scripts are mapped to the Latin letter they imitate (Cyrillic о and ѕ,
-  Greek ο, dotless ı), from Unicode's confusables data (UTS #39, via the maintained
-  `confusable-homoglyphs` package);
-- punctuation and spacing separate words, and letters spaced or dotted out one by one ("S m i t h",
-  "S.M.I.T.H") are joined back into the word they spell.
+What a reader would still read as the identifier is found, however it was typed or pasted:
 
-"Smith's", "SMITH," and "smith-jones" contain "Smith"; "Smithson" and "blacksmith" do not.
+- **Look-alike letters, in every script and in Latin itself** (UTS #39 confusable skeletons, from
+  Unicode's confusables.txt, vendored in comms/data): Cyrillic о, Greek ο, `ł`, small capitals
+  (`ʜᴏʟʟɪɴs`), capital I for small l (`HoIIins`), full-width and mathematical letters, accents.
+  The skeleton keeps case, since I and l look alike only in that case: the text is compared as written
+  with the identifier as stored, in lower case, in capitals and capitalised word by word.
+- **Digits and signs for letters** (`H0llins`, `Ho11ins`, `Hollin$`, `Ho!!ins`) in a word that is
+  mostly letters (so the A11 road is not "All").
+- **Invisible and direction-changing characters** (zero-width spaces and joiners, the soft hyphen, the
+  bidirectional controls such as U+202E) are removed; **narrow spaces inside a word** (hair space,
+  thin space, narrow no-break space) and **a hyphen at a line break** ("Hol-⏎lins") join what they
+  split, while the pieces are still looked at on their own.
+- **Names run together** in hashtags, handles, email and web addresses (`#KaydenHollins`,
+  `@kaydenhollins`, `kayden_hollins`, `brookfieldprimary.sch.uk`), and letters spaced or dotted out
+  (`S m i t h`).
+- **Plural and possessive endings** ("the Hollinses", "Hollins'", "St Marys").
+- **Abbreviations** of UK address and school words, both ways (Road/Rd, Lane/Ln, Primary/Pri,
+  Church of England/CofE/C of E/CE, …: ABBREVIATIONS below).
+
+What it answers, for each identifier:
+
+- **found** (a hard block: nobody can release past it) when the whole identifier is in the text, or its
+  distinctive words together with a word that follows them in the identifier ("Brookfield Pri" of
+  "Brookfield Primary School", "Acacia Ave" of "12 Acacia Avenue"), or all of its two or more distinctive
+  words close together ("Hollins, Kayden");
+- otherwise **a part** (a soft block: the comms lead may confirm it, with a reason, for one version)
+  for each distinctive word of it found on its own ("Brookfield"). A word is distinctive unless it is
+  an address, school or web word, a title, a number, shorter than three letters or an ordinary English
+  word (comms/data/common_words.txt, ORDINARY_FROM): "Kayden", "Hollins", "Acacia" are; "Oak", "Rose",
+  "Primary", "12" are not. An identifier made only of ordinary words ("Oak Lane") is found whole or not
+  at all; if one of its words identifies on its own, protect that word by itself too.
+
+Ordinary words pass: whole words only (not "Hill" in "Hillside"), look-alikes only where the word typed
+is not itself an ordinary word ("torn" is not "Tom"), and tests/data/council_statements holds real-style
+statements that must raise nothing.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from itertools import product
+from pathlib import Path
+from typing import Any
 
-from confusable_homoglyphs.confusables import confusables_data
+DATA = Path(__file__).with_name("data")
 
-_NOT_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
-# Unicode's Default_Ignorable_Code_Point ranges (DerivedCoreProperties): characters that draw nothing.
-# Format characters (Cf) are removed too, whatever their range.
+# --- what a word may be written as ------------------------------------------------------------------------
+
+# Each entry: the word (or phrase) and what it is also written as. Both ways: an identifier stored as
+# "Brookfield Pri" is found as "Brookfield Primary", and the other way round.
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    # Addresses (Royal Mail and common usage).
+    "road": ("rd",), "street": ("st", "str"), "lane": ("ln",), "avenue": ("ave", "av", "avn"),
+    "close": ("cl",), "crescent": ("cres", "cresc", "cr"), "drive": ("dr", "drv"), "court": ("ct", "crt"),
+    "gardens": ("gdns", "gdn"), "garden": ("gdn",), "place": ("pl",), "square": ("sq",),
+    "terrace": ("terr", "ter", "tce"), "grove": ("gr", "grv", "gro"), "park": ("pk",), "parade": ("pde",),
+    "way": ("wy",), "walk": ("wlk",), "green": ("grn",), "mount": ("mt",), "estate": ("est",),
+    "house": ("ho", "hse"), "cottage": ("cott",), "cottages": ("cotts",), "building": ("bldg",),
+    "buildings": ("bldgs",), "apartment": ("apt",), "apartments": ("apts",), "flat": ("flt",),
+    "heights": ("hts",), "view": ("vw",), "wharf": ("whf",), "yard": ("yd",), "lodge": ("ldg",),
+    "manor": ("mnr",), "meadow": ("mdw",), "meadows": ("mdws",), "orchard": ("orch",), "quay": ("qy",),
+    "circus": ("circ",), "approach": ("appr", "app"), "broadway": ("bdwy",), "bridge": ("br", "brg"),
+    "centre": ("ctr", "cntr", "center"), "junction": ("jct", "jn"), "highway": ("hwy",),
+    "boulevard": ("blvd",), "embankment": ("emb",), "esplanade": ("esp",), "causeway": ("cswy",),
+    "north": ("n", "nth"), "south": ("s", "sth"), "east": ("e",), "west": ("w",), "upper": ("upr",),
+    "lower": ("lwr",), "great": ("gt",), "little": ("lt", "lit"), "saint": ("st",), "church": ("ch", "chu"),
+    "farm": ("fm",), "industrial": ("ind",), "mews": (), "row": (), "rise": (), "vale": (), "hill": (),
+    "wood": (), "end": (), "side": (), "gate": (), "field": (), "fields": (), "villas": (), "chase": (),
+    "croft": (), "dale": (), "hollow": (), "passage": (), "precinct": (), "grange": (), "lea": (),
+    # Schools.
+    "primary": ("pri", "prim", "prmy", "pry"), "secondary": ("sec", "secdy"), "school": ("sch", "schl"),
+    "academy": ("acad", "ac"), "junior": ("jnr", "jun", "jr"), "infant": ("inf", "infs"),
+    "nursery": ("nurs", "nsy"), "college": ("coll", "col"), "community": ("comm", "cmty"),
+    "catholic": ("cath",), "federation": ("fed",), "university": ("univ", "uni"), "grammar": ("gram",),
+    "preparatory": ("prep",), "special": ("spec",), "technical": ("tech",), "international": ("intl",),
+    "foundation": ("fdn",), "voluntary": ("vol",), "high": (), "trust": (), "free": (), "studio": (),
+    "sixth": ("6th",), "form": (), "first": ("1st",), "middle": (), "upper school": (), "lower school": (),
+    "church of england": ("cofe", "ce", "c of e"), "roman catholic": ("rc", "r c"),
+    "voluntary aided": ("va",), "voluntary controlled": ("vc",), "pupil referral unit": ("pru",),
+    "junior and infant": ("ji", "j and i", "j i"), "primary school": ("ps",), "high school": ("hs",),
+    "church of england primary": ("cep",),
+    # Titles.
+    "doctor": ("dr",), "councillor": ("cllr",), "reverend": ("rev", "revd"), "professor": ("prof",),
+    "mister": ("mr",), "mr": (), "mrs": (), "ms": (), "miss": (), "mx": (), "master": (), "sir": (),
+    "dame": (), "lady": (), "lord": (),
+}
+# Words that are part of how an identifier is written, never what makes it one (besides the above).
+STOP_WORDS = frozenset({"the", "of", "and", "at", "in", "on", "for", "to", "a", "an", "by", "with", "upon"})
+NAME_PARTICLES = frozenset({"de", "la", "le", "van", "von", "der", "den", "da", "di", "du", "del", "mac", "mc"})
+WEB_WORDS = frozenset({
+    "www", "http", "https", "com", "org", "net", "co", "uk", "gov", "sch", "ac", "nhs", "edu", "info", "html",
+    "htm", "php", "gmail", "googlemail", "hotmail", "outlook", "yahoo", "icloud", "live", "btinternet",
+    "instagram", "facebook", "fb", "tiktok", "twitter", "snapchat", "youtube", "linkedin", "whatsapp",
+})
+# How common a word must be (wordfreq's Zipf frequency: 3.5 is about three times in a million words)
+# to pass on its own as an ordinary word rather than a distinctive part of an identifier.
+ORDINARY_FROM = 3.5
+# Letters spelled out one by one are matched for names of three letters or more: two letters spelled out
+# ("E.D.") are as often initials or abbreviations as a name.
+SPELLED_OUT_MIN = 3
+# Inside a hashtag, handle or address, a word is looked for anywhere from four letters; a three-letter one
+# only at either end ("#justiceforzoe"), so "Ali" is not found in "#qualitycare".
+RUN_TOGETHER_MIN = 4
+LONGEST_GROUP = 6  # the most words or pieces of a word compared as one ("#brookfieldprimaryschool")
+LONGEST_WORD = 80  # letters: longer stretches of a text are looked into only as run together (below)
+
+_WEAK = "\ue000"  # a boundary that may or may not split a word: pieces are looked at joined and apart
+# Unicode's Default_Ignorable_Code_Point ranges (DerivedCoreProperties), the bidirectional controls among
+# them: characters that draw nothing. Format characters (Cf) go too, whatever their range; the soft
+# hyphen goes after it has been read as a hyphen at a line break.
 _IGNORABLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "[\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
     "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
     "\U000e0000-\U000e0fff]")
-# Spelled-out matching is for names of three letters or more: two letters spelled out ("E.D.") are as
-# often initials or abbreviations as a name.
-SPELLED_OUT_MIN = 3
+_HYPHEN_AT_LINE_BREAK = re.compile(
+    r"(?<=[^\W\d_])[-\u00ad\u2010\u2011][ \t\u00a0]*(?:\r\n|[\n\r\x0b\x0c\x85\u2028\u2029])[ \t\u00a0]*(?=[^\W\d_])")
+# Spaces narrower than a word space (six-per-em, punctuation, thin, hair, narrow no-break, medium
+# mathematical): inside a word they are not seen as a gap.
+_NARROW_SPACES = re.compile(r"(?<=\w)[\u2005\u2006\u2008\u2009\u200a\u202f\u205f]+(?=\w)")
+# Signs standing for letters, inside a word: read as the digits that look the same, so the word is read
+# as digits-for-letters (below).
+_SIGNS = (
+    (re.compile(r"(?<=[^\W_])[!|]+(?=[^\W_])|(?<=[^\W_])\|+|\|+(?=[^\W_])"), "1"),
+    (re.compile(r"(?<=[^\W\d_])\$"), "5"),
+    (re.compile(r"(?<=[^\W\d_])@(?=[^\W\d_])(?![^\s@]*\.[^\W_])"), "4"),  # not an email address
+)
+_CHUNK = re.compile(r"\S+")
+_PIECE = re.compile(r"[^\W_]+")
+_APOSTROPHES = "'’‘`´ʼ′"
+_RUN_TOGETHER = re.compile(r"^[(\[{\"'“‘]*[#@]|[^\W_][./@_\\][^\W_]|://")
+_LEET = str.maketrans("0123456789i", "olzeasgtbgl")  # i with l and 1: a word written with them is one word
+# A number and its ending ("1st", "1990s", "4pm", "10km"), which is never a word written in digits.
+_NUMBER_WITH_UNIT = re.compile(r"\d+(?:st|nd|rd|th|s|am|pm|hrs?|mins?|k|m|km|kg|g|mg|ml|cm|mm|mph|ft|yrs?|yo)\Z")
+_SMALL_CAPITAL = re.compile(r"^LATIN (?:LETTER SMALL CAPITAL|SMALL CAPITAL LETTER) ([A-Z])\b")
+_LATIN_LETTER = re.compile(r"^LATIN (SMALL|CAPITAL) LETTER (?:DOTLESS |SCRIPT |LONG )?([A-Z])(?: WITH .+)?$")
+
+
+# --- the data ---------------------------------------------------------------------------------------------
 
 
 @cache
-def _latin(char: str) -> str:
-    """The ASCII letter or digit a character imitates, or the character itself. Follows the confusables
-    data a few steps (Cyrillic т → small capital ᴛ → T), and only ever lands on ASCII."""
-    current, seen = char, {char}
-    for _ in range(4):
-        singles = [entry["c"] for entry in confusables_data.get(current, ()) if len(entry["c"]) == 1]
-        if not singles:
-            break
-        ascii_ones = [c for c in singles if c.isascii()]
-        current = ascii_ones[0] if ascii_ones else singles[0]
-        if current.isascii() or current in seen:
-            break
-        seen.add(current)
-    return current.casefold() if current.isascii() and current.isalnum() else char
+def _prototypes() -> dict[str, str]:
+    """UTS #39's confusables: each character and the prototype it is confused with ("І" → "l", "m" → "rn")."""
+    table: dict[str, str] = {}
+    with (DATA / "confusables.txt").open(encoding="utf-8-sig") as handle:
+        for line in handle:
+            fields = line.split("#", 1)[0].split(";")
+            if len(fields) < 2:
+                continue
+            table[chr(int(fields[0], 16))] = "".join(chr(int(c, 16)) for c in fields[1].split())
+    return table
 
 
-def _words(text: str) -> list[str]:
-    visible = "".join(ch for ch in _IGNORABLE.sub("", text or "") if unicodedata.category(ch) != "Cf")
-    folded = unicodedata.normalize("NFKC", visible).casefold()
-    bare = "".join(ch for ch in unicodedata.normalize("NFD", folded) if not unicodedata.combining(ch))
-    latin = "".join(ch if ch.isascii() else _latin(ch) for ch in bare)
-    return _NOT_ALNUM.sub(" ", latin).split()
+@cache
+def _ascii_shapes() -> dict[int, str]:
+    """The skeleton of ASCII itself, as a str.translate table: I, 1 and | are l, 0 is O, m is rn."""
+    return {ord(k): v for k, v in _prototypes().items() if k.isascii() and v.isascii() and k.isalnum()}
 
 
-def _spelled_out_runs(words: list[str]) -> list[str]:
-    """Runs of two or more single letters, joined: "we saw a s m i t h s" gives "asmiths". A name spelled
-    out is found inside its run, whatever single letters stand beside it."""
-    runs: list[str] = []
-    run: list[str] = []
-    for word in [*words, ""]:
-        if len(word) == 1:
-            run.append(word)
+@cache
+def common_words() -> dict[str, float]:
+    """Ordinary English words and how common each is (comms/data/common_words.txt)."""
+    words: dict[str, float] = {}
+    with (DATA / "common_words.txt").open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("#") or "\t" not in line:
+                continue
+            word, zipf = line.rstrip("\n").split("\t")
+            words[word] = float(zipf)
+    return words
+
+
+@cache
+def _also_written() -> dict[str, frozenset[str]]:
+    """Every way of writing an entry of ABBREVIATIONS → the entries it may stand for ("st" → street, saint)."""
+    table: dict[str, set[str]] = defaultdict(set)
+    for entry, aliases in ABBREVIATIONS.items():
+        key = entry.replace(" ", "")
+        table[key].add(key)
+        for alias in aliases:
+            table[alias.replace(" ", "")].add(key)
+    return {k: frozenset(v) for k, v in table.items()}
+
+
+@cache
+def _phrases() -> dict[str, list[tuple[str, ...]]]:
+    """Phrases of more than one word among ABBREVIATIONS and their aliases, by their first word."""
+    by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for entry, aliases in ABBREVIATIONS.items():
+        for phrase in (entry, *aliases):
+            words = tuple(phrase.split())
+            if len(words) > 1:
+                by_first[words[0]].append(words)
+    return by_first
+
+
+@cache
+def _generic() -> frozenset[str]:
+    words = set(_also_written()) | STOP_WORDS | NAME_PARTICLES | WEB_WORDS
+    for phrase in ABBREVIATIONS:
+        words.update(phrase.split())
+    return frozenset(words)
+
+
+def _distinctive(plain: str) -> bool:
+    """Could this word of an identifier point to someone on its own?"""
+    letters = sum(ch.isalpha() for ch in plain)
+    return (letters >= 3 and letters == len(plain) and plain not in _generic()
+            and common_words().get(plain, 0.0) < ORDINARY_FROM)
+
+
+# --- reading a text ---------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=65536)
+def _fold_char(ch: str) -> str:
+    """A non-ASCII character as the Latin letters it shows, keeping case: its UTS #39 prototype, without
+    accents or strokes, small capitals as letters ("ł" → "l", "ʜ" → "h", "О" → "O"). Others stay."""
+    if unicodedata.combining(ch):
+        return ""
+    shown = unicodedata.normalize("NFD", _prototypes().get(ch, ch))
+    out = []
+    for c in shown:
+        if unicodedata.combining(c):
             continue
-        if len(run) >= 2:
-            runs.append("".join(run))
-        run = []
-    return runs
+        if not c.isascii():
+            name = unicodedata.name(c, "")
+            small = _SMALL_CAPITAL.match(name)
+            letter = _LATIN_LETTER.match(name)
+            if small:
+                c = small.group(1).lower()
+            elif letter:
+                c = letter.group(2) if letter.group(1) == "CAPITAL" else letter.group(2).lower()
+        out.append(c)
+    return "".join(out)
+
+
+def _fold(text: str) -> str:
+    if text.isascii():
+        return text
+    return "".join(ch if ch.isascii() else _fold_char(ch) for ch in text)
+
+
+def _prepare(text: str) -> str:
+    """The text with what draws nothing removed, and weak boundaries marked where a word may continue."""
+    text = "".join(ch for ch in _IGNORABLE.sub("", text or "") if ch == "\u00ad" or unicodedata.category(ch) != "Cf")
+    text = _HYPHEN_AT_LINE_BREAK.sub(_WEAK, text).replace("\u00ad", "")
+    text = _NARROW_SPACES.sub(_WEAK, text)
+    text = unicodedata.normalize("NFKC", text)
+    for pattern, digit in _SIGNS:
+        text = pattern.sub(lambda m, d=digit: d * len(m.group()), text)
+    return text
+
+
+def _case(ch: str) -> str:
+    if ch.isdigit():
+        return "d"
+    return "u" if ch.isupper() else "l" if ch.islower() else "o"
+
+
+def _split_piece(piece: str) -> list[str]:
+    """A run of letters and digits, split where case or kind changes ("KaydenHollins", "RIPKayden",
+    "Kayden2010"): each split is weak. "McDonald" stays whole, so "Donald" is not found in it."""
+    if len(piece) == 1 or piece.isdigit() or (piece.isalpha() and (piece[1:].islower() or piece.isupper())):
+        return [piece]  # most words: nothing to split
+    parts: list[str] = []
+    start = 0
+    for i in range(1, len(piece)):
+        before, here = _case(piece[i - 1]), _case(piece[i])
+        after = _case(piece[i + 1]) if i + 1 < len(piece) else ""
+        split = (before == "l" and here == "u") or (before == "u" and here == "u" and after == "l") or (
+            (before == "d") != (here == "d") and "o" not in (before, here))
+        if split and piece[start:i] not in ("Mc", "MC"):
+            parts.append(piece[start:i])
+            start = i
+    parts.append(piece[start:])
+    return parts
+
+
+@lru_cache(maxsize=16384)
+def _chunk_pieces(chunk: str) -> tuple[tuple[tuple[str, str, bool], ...], bool]:
+    """What one chunk of text (no spaces) reads as: its fragments (as shown, as compared, whether joined
+    weakly to the one before) and whether words may be run together in it. Chunks repeat ("the", "and"):
+    each is read once."""
+    run_together = bool(_RUN_TOGETHER.search(chunk))
+    pieces = list(_PIECE.finditer(chunk))
+    # Letters dotted out ("E.D.", "S.M.I.T.H") are letters spelled out, not a word run together: a name is
+    # found in them from three letters (SPELLED_OUT_MIN), as when spaced out.
+    initials = len(pieces) > 1 and all(len(p.group()) == 1 for p in pieces)
+    fragments: list[tuple[str, str, bool]] = []
+    for n, piece in enumerate(pieces):
+        between = chunk[pieces[n - 1].end():piece.start()] if n else ""
+        text = piece.group()
+        if n and between and all(c in _APOSTROPHES for c in between):
+            if text in ("s", "S"):
+                continue  # a possessive: "Smith's" is "Smith"
+            weak = True
+        else:
+            weak = n > 0 and ((run_together and not initials) or (bool(between) and set(between) == {_WEAK}))
+        for m, part in enumerate(_split_piece(text)):
+            folded = _fold(part)
+            fragments.append((folded, folded.casefold(), bool(weak or m)))
+    return tuple(fragments), run_together
+
+
+@dataclass(slots=True)
+class _Fragment:
+    raw: str  # as shown, case kept
+    plain: str  # compared without case
+    weak_before: bool  # joined to the fragment before by a weak boundary
+    chunk: int
+
+
+@dataclass(slots=True)
+class _Chunk:
+    first: int
+    last: int  # fragment indices, inclusive
+    run_together: bool
+
+
+class _Document:
+    """A text as fragments (split at every boundary, with which boundaries are weak), the keys of every
+    stretch of fragments joined across weak boundaries, and where names may be run together."""
+
+    def __init__(self, text: str):
+        self.fragments: list[_Fragment] = []
+        self.chunks: list[_Chunk] = []
+        for match in _CHUNK.finditer(_prepare(text)):
+            self._read_chunk(match.group())
+        self.index: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self._index_stretches()
+        self._index_phrases()
+        self.run_together = self._run_together()
+
+    def _read_chunk(self, chunk: str) -> None:
+        pieces, run_together = _chunk_pieces(chunk)
+        if pieces:
+            number, first = len(self.chunks), len(self.fragments)
+            self.fragments.extend(_Fragment(raw, plain, weak, number) for raw, plain, weak in pieces)
+            self.chunks.append(_Chunk(first, len(self.fragments) - 1, run_together))
+
+    def _index_stretches(self) -> None:
+        fragments = self.fragments
+        for p in range(len(fragments)):
+            raw = plain = ""
+            for q in range(p, min(p + LONGEST_GROUP, len(fragments))):
+                if q > p and not fragments[q].weak_before:
+                    break
+                raw += fragments[q].raw
+                plain += fragments[q].plain
+                if len(plain) > LONGEST_WORD:
+                    break
+                for key in _text_keys(raw, plain):
+                    self.index[key].append((p, q))
+
+    def _index_phrases(self) -> None:
+        phrases = _phrases()
+        plains = [f.plain for f in self.fragments]
+        for p, word in enumerate(plains):
+            for phrase in phrases.get(word, ()):
+                if tuple(plains[p:p + len(phrase)]) == phrase:
+                    for key in _also_written().get("".join(phrase), ()):
+                        self.index[key].append((p, p + len(phrase) - 1))
+
+    def _run_together(self) -> list[tuple[str, int, int, bool]]:
+        """Strings where words may be run together: hashtags, handles and addresses (whole), and letters
+        spelled out one by one. Each: (letters, first fragment, last fragment, spelled out)."""
+        found = []
+        for chunk in self.chunks:
+            if chunk.run_together:
+                letters = "".join(f.plain for f in self.fragments[chunk.first:chunk.last + 1])
+                found.append((letters, chunk.first, chunk.last, False))
+        # Words of one letter in a row ("S m i t h", "S-m-i-t-h"), each word joined across weak boundaries.
+        run: list[int] = []
+        words = self._words()
+        for first, last in [*words, (-1, -1)]:
+            letters = "".join(f.plain for f in self.fragments[first:last + 1]) if first >= 0 else ""
+            if len(letters) == 1 and letters.isalpha():
+                run.append(first)
+                continue
+            if len(run) >= 2:
+                found.append(("".join(self.fragments[i].plain for i in run), run[0], run[-1], True))
+            run = []
+        return found
+
+    def _words(self) -> list[tuple[int, int]]:
+        words: list[tuple[int, int]] = []
+        for i, fragment in enumerate(self.fragments):
+            if words and fragment.weak_before:
+                words[-1] = (words[-1][0], i)
+            else:
+                words.append((i, i))
+        return words
+
+    def shown(self, first: int, last: int) -> str:
+        return "".join(f.raw for f in self.fragments[first:last + 1])
+
+
+def _stems(plain: str) -> list[str]:
+    """A word without a plural ending: "Hollinses" → "Hollins", "Smiths" → "Smith" (not "Ross" → "Ros")."""
+    stems = []
+    if len(plain) >= 4 and plain.endswith("es") and plain[:-2].endswith(("s", "x", "z", "ch", "sh")):
+        stems.append(plain[:-2])
+    if len(plain) >= 4 and plain.endswith("s") and not plain.endswith("ss"):
+        stems.append(plain[:-1])
+    return stems
+
+
+def _leet(plain: str) -> str:
+    return plain.translate(_LEET)
+
+
+def _shape(raw: str) -> str:
+    return raw.translate(_ascii_shapes())
+
+
+@lru_cache(maxsize=65536)
+def _text_keys(raw: str, plain: str) -> frozenset[str]:
+    """What a stretch of text may be, each as a key: the word and its singular, what its abbreviation
+    stands for; its skeleton (unless it is an ordinary word as typed); digits read as letters."""
+    forms = [plain, *_stems(plain)]
+    keys = set(forms)
+    written = _also_written()
+    for form in forms:
+        keys |= written.get(form, frozenset())
+    common = common_words()
+    unit = _NUMBER_WITH_UNIT.match(plain)
+    if not unit and not any(form in common for form in forms):
+        shape = _shape(raw)
+        keys.add("\x01" + shape)
+        keys.update("\x01" + stem for stem in _stems(shape))
+    if plain.isalpha() or unit:
+        return frozenset(keys)
+    digits = sum(ch.isdigit() for ch in plain)
+    letters = sum(ch.isalpha() for ch in plain)
+    if digits and letters >= 2 and letters > digits:
+        keys.update("\x02" + _leet(form) for form in forms)
+    return frozenset(keys)
+
+
+# --- reading an identifier ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Word:
+    raw: str
+    plain: str
+    distinctive: bool
+    stop: bool
+
+
+class _Plan:
+    """An identifier as words, and the keys each run of its words may be found as."""
+
+    def __init__(self, words: list[_Word]):
+        self.words = words
+        self.distinctive = [j for j, w in enumerate(words) if w.distinctive]
+        self._keys: dict[tuple[int, int], frozenset[str]] = {}
+
+    def keys(self, j: int, k: int) -> frozenset[str]:
+        """The keys of words j..k (inclusive) written as one: "kaydenhollins", "brookfieldpri"."""
+        if (j, k) not in self._keys:
+            words = self.words[j:k + 1]
+            keys: set[str] = set()
+            written = _also_written()
+            phrase = "".join(w.plain for w in words)
+            keys |= written.get(phrase, frozenset())
+            for spelling in self.spellings(j, k):
+                keys.add(spelling)
+                keys.add("\x02" + _leet(spelling))
+            raw = "".join(w.raw for w in words)
+            for casing in {raw, raw.lower(), raw.upper(), "".join(w.raw.capitalize() for w in words)}:
+                keys.add("\x01" + _shape(casing))
+            self._keys[(j, k)] = frozenset(keys)
+        return self._keys[(j, k)]
+
+    def spellings(self, j: int, k: int, limit: int = 64) -> list[str]:
+        """Words j..k written as one, each in every way it may be abbreviated."""
+        options = []
+        for word in self.words[j:k + 1]:
+            forms = {word.plain}
+            for entry in _also_written().get(word.plain, ()):
+                forms.add(entry)
+                forms.update(a.replace(" ", "") for a in ABBREVIATIONS.get(_entry_phrase(entry), ()))
+            options.append(sorted(forms))
+        return ["".join(combo) for combo in _limited(product(*options), limit)]
+
+
+@cache
+def _entry_phrase(key: str) -> str:
+    return next((entry for entry in ABBREVIATIONS if entry.replace(" ", "") == key), key)
+
+
+def _limited(iterable, limit: int):
+    for n, item in enumerate(iterable):
+        if n >= limit:
+            return
+        yield item
+
+
+@lru_cache(maxsize=2048)
+def _plans(value: str) -> tuple[_Plan, ...]:
+    """An identifier read as words, as the text is. A word with a weak boundary in it ("O'Brien",
+    "McDonald-Reid") is also read in its pieces, so "O Brien" is found too."""
+    document = _Document(value)
+    whole = [_word(document, first, last) for first, last in document._words()]
+    pieces = [_word(document, i, i) for i in range(len(document.fragments))]
+    plans = [_Plan(whole)] if whole else []
+    if len(pieces) != len(whole):
+        plans.append(_Plan(pieces))
+    return tuple(plans)
+
+
+def _word(document: _Document, first: int, last: int) -> _Word:
+    raw = document.shown(first, last)
+    plain = raw.casefold()
+    return _Word(raw, plain, _distinctive(plain), plain in STOP_WORDS)
+
+
+# --- matching ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """A distinctive word of an identifier, found on its own."""
+
+    identifier: Any
+    word: str  # the identifier's word, as the identifier has it
+    found: str  # the text's word, as the text shows it (look-alike letters read as Latin)
+
+    @property
+    def key(self) -> str:
+        """What a comms lead's confirmation covers: this word of this identifier."""
+        return f"{getattr(self.identifier, 'pk', None) or getattr(self.identifier, 'value', self.identifier)}:" \
+               f"{self.word.casefold()}"
+
+
+@dataclass(frozen=True)
+class Findings:
+    found: tuple  # identifiers found in full: a hard block
+    parts: tuple[Part, ...]  # distinctive parts of the others, found on their own: a soft block
+
+    def __bool__(self) -> bool:
+        return bool(self.found or self.parts)
+
+    @property
+    def part_keys(self) -> frozenset[str]:
+        return frozenset(part.key for part in self.parts)
+
+    @property
+    def part_kinds(self) -> str:
+        """What the parts are parts of, in words that name no value: "school", "name or address"."""
+        kinds: list[str] = []
+        for part in self.parts:
+            shown = getattr(part.identifier, "get_kind_display", None)
+            kind = shown().lower() if shown else "detail"
+            if kind not in kinds:
+                kinds.append(kind)
+        return " or ".join(kinds)
+
+
+class _Matcher:
+    def __init__(self, document: _Document, plan: _Plan):
+        self.document = document
+        self.plan = plan
+        self._spans: dict[tuple[int, int], dict[int, list[int]]] = {}
+
+    def spans(self, j: int, k: int) -> dict[int, list[int]]:
+        """Where words j..k are in the text: first fragment → last fragments."""
+        if (j, k) not in self._spans:
+            found: dict[int, list[int]] = defaultdict(list)
+            index = self.document.index
+            for key in self.plan.keys(j, k):
+                for first, last in index.get(key, ()):
+                    found[first].append(last)
+            self._spans[(j, k)] = found
+        return self._spans[(j, k)]
+
+    def chain(self, start: int, may_skip, enough) -> bool:
+        """Whether the identifier's words from `start` on are in the text one right after another (a
+        group of its words may be one run-together word of the text), leaving out only words `may_skip(j)`
+        allows, until `enough(last)` holds for the last word found."""
+        words = len(self.plan.words)
+        tried: set[tuple[int, int, int]] = set()
+
+        def extend(j: int, p: int, last: int) -> bool:
+            if last >= 0 and enough(last):
+                return True
+            if j >= words or (j, p, last) in tried:
+                return False
+            tried.add((j, p, last))
+            if last >= 0 and may_skip(j) and extend(j + 1, p, last):
+                return True
+            return any(extend(k + 1, end + 1, k) for k in range(j, min(j + LONGEST_GROUP, words))
+                       for end in self.spans(j, k).get(p, ()))
+
+        starts = {first for k in range(start, min(start + LONGEST_GROUP, words)) for first in self.spans(start, k)}
+        return any(extend(start, p, -1) for p in sorted(starts))
+
+    def whole(self) -> bool:
+        """Every word of the identifier but its stop words ("of", "the"), in order."""
+        words = self.plan.words
+        required = [j for j, w in enumerate(words) if not w.stop] or list(range(len(words)))
+        return self.chain(required[0], lambda j: words[j].stop, lambda last: last >= required[-1])
+
+    def core_and_after(self) -> bool:
+        """Its distinctive words in order, and at least one word that follows them in the identifier
+        ("Brookfield School" of "Brookfield Primary School")."""
+        d, words = self.plan.distinctive, self.plan.words
+        if not d or d[-1] == len(words) - 1:
+            return False
+        return self.chain(d[0], lambda j: words[j].stop or j > d[-1], lambda last: last > d[-1])
+
+    def alone(self, j: int) -> list[tuple[int, int]]:
+        return [(first, last) for first, lasts in self.spans(j, j).items() for last in lasts]
+
+    def run_together(self) -> tuple[bool, dict[int, list[tuple[int, int]]]]:
+        """In hashtags, handles, addresses and spelled-out letters: the identifier whole (or its
+        distinctive words with a word after them), and each distinctive word."""
+        plan, words = self.plan, self.plan.words
+        whole = set(plan.spellings(0, len(words) - 1, 256))
+        whole.add("".join(w.plain for w in words if not w.stop))
+        d = plan.distinctive
+        if d and d[-1] < len(words) - 1:
+            for k in range(d[-1] + 1, len(words)):
+                whole.update(plan.spellings(d[0], k, 128))
+        # An ordinary word is not looked for inside a hashtag ("Hill" in "#hillside"), only spelled out.
+        ordinary = len([w for w in words if not w.stop]) == 1 and not d
+        found_whole = False
+        parts: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for letters, first, last, spelled in self.document.run_together:
+            least = SPELLED_OUT_MIN if spelled else RUN_TOGETHER_MIN
+            texts = [letters]
+            if any(c.isdigit() for c in letters):
+                texts.append(_leet(letters))
+            for text in texts:
+                if (spelled or not ordinary) and any(
+                        len(s) >= least and (s in text if text == letters else _leet(s) in text) for s in whole):
+                    found_whole = True
+                for j in d:
+                    word = words[j].plain
+                    probe = word if text == letters else _leet(word)
+                    if len(word) >= least and probe in text:
+                        parts[j].append((first, last))
+                    elif not spelled and len(word) == 3 and len(text) >= 6 and (
+                            text.startswith(probe) or text.endswith(probe)):
+                        parts[j].append((first, last))
+        return found_whole, parts
+
+
+def _near(places: dict[int, list[tuple[int, int]]], needed: list[int], window: int) -> bool:
+    """Every needed word somewhere within `window` fragments of the others."""
+    if len(needed) < 2 or any(not places.get(j) for j in needed):
+        return False
+    for first, _ in places[needed[0]]:
+        low, high = first - window, first + window
+        if all(any(low <= start and end <= high for start, end in places[j]) for j in needed[1:]):
+            return True
+    return False
+
+
+@lru_cache(maxsize=8)  # the same text is checked several times in one request (gates, page, serializer)
+def _document(text: str) -> _Document:
+    return _Document(text)
+
+
+def check(text: str, identifiers: Iterable) -> Findings:
+    """The protected identifiers in `text`: those found in full, and the distinctive parts found on their
+    own of the others. `identifiers` are ProtectedIdentifier rows (anything with `.value`) or strings.
+    The editor's live check and every release gate call this, and nothing else."""
+    document = _document(text or "")
+    found: list = []
+    parts: list[Part] = []
+    for identifier in identifiers:
+        value = getattr(identifier, "value", identifier)
+        full = False
+        alone: dict[int, list[tuple[int, int]]] = {}
+        plan_used = None
+        for plan in _plans(value):
+            matcher = _Matcher(document, plan)
+            if matcher.whole() or matcher.core_and_after():
+                full = True
+                break
+            together, in_run = matcher.run_together()
+            if together:
+                full = True
+                break
+            places = {j: matcher.alone(j) + in_run.get(j, []) for j in plan.distinctive}
+            only = [j for j, w in enumerate(plan.words) if not w.stop]
+            if only == plan.distinctive and len(only) == 1 and places[only[0]]:
+                full = True  # a one-word identifier found in a hashtag ("#justiceforzoe")
+                break
+            if _near(places, plan.distinctive, len(plan.words) + 2):
+                full = True
+                break
+            if plan_used is None or sum(bool(v) for v in places.values()) > sum(bool(v) for v in alone.values()):
+                alone, plan_used = places, plan
+        if full:
+            found.append(identifier)
+            continue
+        for j, where in alone.items():
+            if where:
+                first, last = min(where, key=lambda span: (span[1] - span[0], span[0]))  # "Kayden", not the tag
+                parts.append(Part(identifier, plan_used.words[j].raw, document.shown(first, last)))
+    return Findings(tuple(found), tuple(parts))
+
+
+def matches(text: str, identifiers: Iterable) -> list:
+    """The identifiers found in full in `text` (a hard block)."""
+    return list(check(text, identifiers).found)
+
+
+def message_findings(subject: str, body: str, identifiers: Iterable) -> Findings:
+    """A message's subject and text, checked as one: what the editor shows and the gates decide on."""
+    return check(f"{subject}\n\n{body}", identifiers)
 
 
 def normalise(text: str) -> str:
     """The words of a text in the form they are compared in, separated by single spaces and framed by
     spaces ("" for a text with no letters or digits)."""
-    words = _words(text)
+    words = [f.plain for f in _Document(text).fragments]
     return f" {' '.join(words)} " if words else ""
-
-
-def matches(text: str, identifiers: Iterable) -> list:
-    """The identifiers (objects with `.value`, or strings) that occur in `text` as whole words."""
-    words = _words(text)
-    haystack = f" {' '.join(words)} "
-    runs = _spelled_out_runs(words)
-    found = []
-    for identifier in identifiers:
-        needle = normalise(getattr(identifier, "value", identifier))
-        if not needle:
-            continue
-        compact = needle.replace(" ", "")
-        if needle in haystack or (len(compact) >= SPELLED_OUT_MIN and any(compact in run for run in runs)):
-            found.append(identifier)
-    return found

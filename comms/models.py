@@ -109,6 +109,8 @@ class CommsEvent(models.TextChoices):
     MESSAGE_SCHEDULED = "message.scheduled", "Message scheduled"
     MESSAGE_RELEASED = "message.released", "Message released"
     RELEASE_HELD = "message.release_held", "Release held"
+    IDENTIFIER_PART_CONFIRMED = "message.identifier_part_confirmed", "Part of a protected identifier confirmed"
+    PART_CONFIRMATION_VOIDED = "message.part_confirmation_voided", "Confirmation voided"
     IDENTIFIER_ADDED = "identifier.added", "Protected identifier added"
     IDENTIFIER_REMOVED = "identifier.removed", "Protected identifier removed"
     FAMILY_INFORMED = "family.informed", "Family informed"
@@ -251,6 +253,35 @@ class Approval(models.Model):
 
     def __str__(self) -> str:
         return f"Approval of v{self.version} by {self.approver}"
+
+
+class IdentifierPartConfirmation(models.Model):
+    """The comms lead's word that an external or public message may go out with words in it that are part
+    of a protected identifier ("Brookfield" of "Brookfield Primary"), because they do not point to the child
+    here. Like an approval, it is for one exact version, and for the parts found in it then: an edit voids
+    it (never deleted), and a part found later (an identifier protected since) needs its own. The reason is
+    also the decision log's entry (comms/services.py, message_confirm_identifier_parts)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="part_confirmations")
+    version = models.PositiveIntegerField()
+    # Which parts it covers: "identifier id:word" (comms.identifiers.Part.key). Names no value, but says which
+    # word is part of which identifier: shown only to those who may see the identifiers.
+    covers = models.JSONField(default=list)
+    reason = models.TextField(max_length=1000)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField(auto_now_add=True)
+    decision = models.ForeignKey("incidents.Decision", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_reason = models.CharField(max_length=300, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["confirmed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Confirmation of parts in v{self.version} of message {self.message_id}"
 
 
 class ReviewComment(models.Model):

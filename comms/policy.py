@@ -34,6 +34,9 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     SEE_DELIVERY = "see_delivery"  # email states and how many have read it (never who)
     PROTECT_IDENTIFIERS = "protect_identifiers"  # see, add and remove the incident's protected identifiers
+    # Let one version of an external or public message go out with part of a protected identifier in it
+    # ("Brookfield" of "Brookfield Primary"), giving a reason for the decision log.
+    CONFIRM_IDENTIFIER_PARTS = "confirm_identifier_parts"
     RECORD_FAMILY_INFORMED = "record_family_informed"
     LOG_MEDIA = "log_media"  # log and update media enquiries, and own one
     ACKNOWLEDGE = "acknowledge"  # "I have read this", on a briefing in your own inbox
@@ -45,7 +48,8 @@ class Gate(StrEnum):
     """What can stop a release. Each refusal says which, in plain words (comms/services.py)."""
 
     APPROVAL_REQUIRED = "approval_required"
-    IDENTIFIER_FOUND = "identifier_found"
+    IDENTIFIER_FOUND = "identifier_found"  # nobody can release past it: take it out
+    IDENTIFIER_PART_FOUND = "identifier_part_found"  # the comms lead may confirm it, for one version
     STAFF_NOT_BRIEFED = "staff_not_briefed"
     FAMILY_NOT_INFORMED = "family_not_informed"
 
@@ -69,6 +73,7 @@ def overridable(gates: list[str]) -> bool:
 WAITING_FOR = {
     Gate.APPROVAL_REQUIRED: "the approvals it needs",
     Gate.IDENTIFIER_FOUND: "a protected identifier to be taken out",
+    Gate.IDENTIFIER_PART_FOUND: "the comms lead to confirm part of a protected identifier",
     Gate.STAFF_NOT_BRIEFED: "the staff briefing",
     Gate.FAMILY_NOT_INFORMED: "a record that the family has been told",
 }
@@ -127,6 +132,8 @@ COMMUNICATIONS = member(Role.COMMS_LEAD) | org(OrgRole.COMMS_OFFICER) & member(
 # External and public messages need one approval from each side; an internal one needs either.
 APPROVERS = COMMUNICATIONS | COMMAND
 IDENTIFIER_KEEPERS = member(Role.LEAD, Role.TACTICAL_LEAD, Role.COMMS_LEAD)
+# Who may let part of a protected identifier go out: the comms lead alone, who answers for what is said.
+PART_CONFIRMERS = member(Role.COMMS_LEAD)
 # Whom a message to "leadership" reaches.
 LEADERSHIP = OrgRole.SENIOR_LEADER
 # Told, once, when a release is held at its embargo time; only while they are still in the incident.
@@ -168,6 +175,7 @@ messages = Policy(
         Action.SCHEDULE: APPROVERS,
         Action.OVERRIDE_GATE: COMMAND,
         Action.WITHDRAW: APPROVERS,
+        Action.CONFIRM_IDENTIFIER_PARTS: PART_CONFIRMERS,
         Action.SEE_DELIVERY: APPROVERS,
         Action.RELEASE_AT_EMBARGO: WORKER,
         Action.HOLD_AT_EMBARGO: WORKER,
@@ -181,6 +189,8 @@ messages = Policy(
         Action.SCHEDULE: "Only the incident's comms or command approvers can release messages.",
         Action.OVERRIDE_GATE: "Only the lead or tactical lead can override a release gate.",
         Action.WITHDRAW: "Only the incident's drafters and approvers can withdraw a message.",
+        Action.CONFIRM_IDENTIFIER_PARTS: "Only the incident's comms lead can confirm that part of a protected "
+                                         "identifier may go out.",
         Action.SEE_DELIVERY: _APPROVERS_ONLY,
     },
     never={
@@ -204,6 +214,9 @@ messages = Policy(
                                    refusal="This message is already {state}."),
         Action.SCHEDULE: Transition([S.APPROVED], S.SCHEDULED, code="not_releasable",
                                     refusal="This message is already {state}."),
+        Action.CONFIRM_IDENTIFIER_PARTS: Transition(
+            BEFORE_RELEASE, None, code="not_confirmable",
+            refusal="This message is {state}: there is nothing left to confirm."),
         Action.WITHDRAW: Transition(BEFORE_RELEASE, S.WITHDRAWN, code="not_withdrawable",
                                     refusal="This message is {state}: a released message cannot be withdrawn."),
         Action.RELEASE_AT_EMBARGO: Transition([S.SCHEDULED], S.RELEASED, code="moved_on", refusal="Moved on."),
@@ -231,6 +244,7 @@ READS_OVER_TIME_FROM = 5
 # Named beside a gate: who may release past it, and who records that the family has been told.
 OVERRIDERS = incident_roles(messages.rules[Action.OVERRIDE_GATE])
 FAMILY_RECORDERS = incident_roles(incident_comms.rules[Action.RECORD_FAMILY_INFORMED])
+PART_CONFIRMER_ROLES = incident_roles(messages.rules[Action.CONFIRM_IDENTIFIER_PARTS])
 if set(WAITING_FOR) != set(Gate) or set(APPROVALS_REQUIRED) != {"internal", "external", "public"}:
     raise ImproperlyConfigured("comms/policy.py: every gate needs its words, and every scope its approvals.")
 

@@ -38,6 +38,7 @@ from .models import (
     Approval,
     EnquiryStatus,
     HoldingTemplate,
+    IdentifierPartConfirmation,
     InboxItem,
     MediaEnquiry,
     Message,
@@ -53,6 +54,7 @@ from .policy import (
     FAMILY_RECORDERS,
     OVERRIDABLE_GATES,
     OVERRIDERS,
+    PART_CONFIRMER_ROLES,
     READS_OVER_TIME_FROM,
     WAITING_FOR,
     Action,
@@ -112,6 +114,8 @@ def messages_with_details(queryset: QuerySet[Message]) -> QuerySet[Message]:
     return queryset.select_related("incident", "author", "released_by").prefetch_related(
         Prefetch("approvals", queryset=Approval.objects.select_related("approver").order_by("approved_at", "id")),
         "teams", "recipients",
+        Prefetch("part_confirmations",
+                 queryset=IdentifierPartConfirmation.objects.select_related("confirmed_by", "decision")),
     ).annotate(
         acknowledged_count=Coalesce(_count(delivered.filter(acknowledged_at__isnull=False)), 0),
         delivered_count=Coalesce(_count(delivered), 0),
@@ -301,6 +305,10 @@ def _step(code: Gate, message: Message, viewer: Actor, facts: IncidentFacts) -> 
     if code == Gate.IDENTIFIER_FOUND:
         return Step("Edit the message to take out the protected identifier",
                     reverse("message-edit", args=[message.pk]), messages.allows(viewer, Action.EDIT, message))
+    if code == Gate.IDENTIFIER_PART_FOUND:
+        return Step("Confirm that it does not identify the child or family, giving a reason",
+                    f"{here}#confirm-parts", messages.allows(viewer, Action.CONFIRM_IDENTIFIER_PARTS, message),
+                    facts.holders(PART_CONFIRMER_ROLES))
     if code == Gate.STAFF_NOT_BRIEFED:
         briefing = facts.staff_briefing()
         if briefing is not None:  # in the same incident, so anyone who sees this message may open it
@@ -510,6 +518,8 @@ def now_items(person: Actor, at: dt.datetime) -> list[NowItem]:
                 why = "Approved, but waiting for " + " and ".join(b.waiting_for for b in progress.blocked_by) + "."
                 if progress.you_may_override:
                     why += " You may release it anyway, giving a reason."
+                elif any(b.code == Gate.IDENTIFIER_PART_FOUND and b.step.you_may for b in progress.blocked_by):
+                    why += " You can confirm it, giving a reason."
             items.append(NowItem(kind="release", title=message.subject, incident=message.incident, url=url,
                                  why=why, since=message.updated_at))
     items += now_more(more_waiting, "messages to approve or release", reverse("approvals-board"),

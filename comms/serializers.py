@@ -13,6 +13,7 @@ from .models import (
     EnquiryStatus,
     FamilyInformed,
     IdentifierKind,
+    IdentifierPartConfirmation,
     InboxItem,
     MediaEnquiry,
     Message,
@@ -20,9 +21,9 @@ from .models import (
     OutboundEmail,
     ProtectedIdentifier,
 )
-from .policy import Action, approval_complete, messages
+from .policy import Action, approval_complete, incident_comms, messages
 from .selectors import IncidentFacts, release_progress
-from .services import approvals_needed, failing_gates
+from .services import approvals_needed, failing_gates, identifier_findings
 
 CONTENT_NOTE_HELP = ("Shown before a staff briefing's text, so people choose when to read it. Only for staff "
                      "audiences: refused for partners, families and the public, who receive the message as written.")
@@ -66,7 +67,9 @@ class ReleaseStepSerializer(serializers.Serializer):
 
 class ReleaseBlockSerializer(serializers.Serializer):
     code = serializers.CharField(
-        help_text="The gate: `approval_required`, `identifier_found`, `staff_not_briefed` or `family_not_informed`.")
+        help_text="The gate: `approval_required`, `identifier_found` (nobody may release past it), "
+                  "`identifier_part_found` (the comms lead may confirm it for this version), `staff_not_briefed` "
+                  "or `family_not_informed`.")
     waiting_for = serializers.CharField(help_text="What the release waits for, in a few words.")
     reason = serializers.CharField(help_text="Why, in plain words: the release service's own refusal.")
     overridable = serializers.BooleanField(help_text="The lead or tactical lead may release past it, with a reason.")
@@ -82,6 +85,27 @@ class ReleaseProgressSerializer(serializers.Serializer):
     you_may_override = serializers.BooleanField(help_text="…and you are one of them.")
     approvals = ApprovalHeldSerializer(many=True, help_text="Each approval the message needs, held or still needed.")
     blocked_by = ReleaseBlockSerializer(many=True, help_text="Every gate that stops its release, in order.")
+
+
+class PartConfirmationSerializer(serializers.Serializer):
+    version = StrictIntegerField(help_text="The version confirmed: it counts for that version only.")
+    confirmed_by = StrictCharField(source="confirmed_by.username")
+    confirmed_by_name = StrictCharField(source="confirmed_by.display_name")
+    reason = StrictCharField(help_text="Why the words do not identify the child or family (also in the decision log).")
+    confirmed_at = SaneDateTimeField()
+    decision = StrictIntegerField(source="decision.number", default=None, allow_null=True,
+                                  help_text="The decision log entry's number.")
+    voided = serializers.SerializerMethodField(help_text="True once the text changed: it no longer counts.")
+
+    def get_voided(self, confirmation) -> bool:
+        return confirmation.voided_at is not None
+
+
+class IdentifierPartSerializer(serializers.Serializer):
+    identifier = serializers.IntegerField(source="identifier.pk", help_text="The protected identifier's id.")
+    kind = serializers.CharField(source="identifier.kind")
+    word = serializers.CharField(help_text="The identifier's word found on its own.")
+    found = serializers.CharField(help_text="How the text has it (look-alike letters read as Latin).")
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -105,6 +129,13 @@ class MessageSerializer(serializers.ModelSerializer):
     delivered_count = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField(
         help_text="What you may do with this message now (comms/policy.py), for clients to offer.")
+    part_confirmations = PartConfirmationSerializer(
+        many=True, read_only=True,
+        help_text="The comms lead's confirmations that a version may go out with part of a protected identifier.")
+    identifier_parts = serializers.SerializerMethodField(
+        help_text="Parts of protected identifiers found on their own in the current text, which the comms lead "
+                  "may confirm. Only for those who may see the identifiers (lead, tactical lead, comms lead); "
+                  "null for everyone else, and once the message is released or withdrawn.")
 
     class Meta:
         model = Message
@@ -113,7 +144,8 @@ class MessageSerializer(serializers.ModelSerializer):
             "recipients", "external_recipients", "release_at", "status", "status_label", "version", "author", "approvals",
             "approvals_needed", "fully_approved", "blocking_gates", "release", "change_request", "hold_reason",
             "overridden_gates", "released_at", "released_by", "released_version", "withdrawn_reason",
-            "acknowledged_count", "delivered_count", "allowed_actions", "created_at", "updated_at",
+            "acknowledged_count", "delivered_count", "allowed_actions", "part_confirmations", "identifier_parts",
+            "created_at", "updated_at",
         ]
         read_only_fields = fields
 
@@ -128,6 +160,15 @@ class MessageSerializer(serializers.ModelSerializer):
         if self._viewer() is None:
             return []
         return sorted(messages.allowed_actions(self._viewer(), message) - {Action.VIEW})
+
+    @extend_schema_field(IdentifierPartSerializer(many=True, allow_null=True))
+    def get_identifier_parts(self, message) -> list[dict] | None:
+        viewer = self._viewer()
+        if message.is_finished or viewer is None or not incident_comms.allows(
+                viewer, Action.PROTECT_IDENTIFIERS, message.incident):
+            return None
+        identifiers = self._incident_facts(message).gates.identifiers
+        return IdentifierPartSerializer(identifier_findings(message, identifiers).parts, many=True).data
 
     def get_teams(self, message) -> list[str]:
         return [t.name for t in message.teams.all()]
@@ -222,6 +263,12 @@ class CommentSerializer(serializers.Serializer):
 class ReleaseSerializer(serializers.Serializer):
     override_reason = StrictCharField(required=False, allow_blank=True, default="",
                                             help_text="Lead or tactical lead only: overrides the staff and family gates.")
+
+
+class ConfirmPartsSerializer(serializers.Serializer):
+    version = StrictIntegerField(help_text="The version you read and confirm.")
+    reason = StrictCharField(max_length=max_length(IdentifierPartConfirmation, "reason"),
+                             help_text="Why the words do not identify the child or family: written to the decision log.")
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -43,6 +43,7 @@ from .models import (
     EnquiryStatus,
     FamilyInformed,
     IdentifierKind,
+    IdentifierPartConfirmation,
     InboxItem,
     MediaEnquiry,
     Message,
@@ -277,10 +278,14 @@ def message_edit(*, actor: User, message_id: int, changes: dict[str, Any]) -> Me
             setattr(message, field, cleaned[field])
         voided = 0
         if was_submitted:
-            voided = _void_approvals(message, actor, f"The message was edited after submission (version {message.version + 1}).")
+            voided = _void(list(message.approvals.filter(voided_at__isnull=True)), actor,
+                           f"The message was edited after submission (version {message.version + 1}).")
             message.status = messages.target(Action.EDIT)
             message.hold_reason = ""
+        unconfirmed = 0
         if text_changed or was_submitted:
+            unconfirmed = _void(list(message.part_confirmations.filter(voided_at__isnull=True)), actor,
+                                f"The message was edited (version {message.version + 1}).")
             message.version += 1
         save_audited(message, actor)
         message.teams.set(cleaned["teams"])
@@ -295,17 +300,21 @@ def message_edit(*, actor: User, message_id: int, changes: dict[str, Any]) -> Me
             _event(message, actor, CommsEvent.APPROVALS_VOIDED,
                    f"{voided} approval(s) of {_quote(message.subject)} no longer count: the message changed "
                    "after submission and is back in draft.", voided=voided)
+        if unconfirmed:
+            _event(message, actor, CommsEvent.PART_CONFIRMATION_VOIDED,
+                   f"The comms lead's confirmation of part of a protected identifier in {_quote(message.subject)} "
+                   "no longer counts: the message changed.", voided=unconfirmed)
     return message
 
 
-def _void_approvals(message: Message, actor: User, reason: str) -> int:
-    """Approvals are for one exact text: when it changes they stop counting. Each is saved through the
-    audit, so the incident's history shows which approvals were voided, when, by whom and why."""
-    live = list(message.approvals.filter(voided_at__isnull=True))
-    for approval in live:
-        approval.voided_at = timezone.now()
-        approval.voided_reason = reason[:max_length(Approval, "voided_reason")]
-        save_audited(approval, actor, "Voided: the text changed")
+def _void(live: list[Approval] | list[IdentifierPartConfirmation], actor: User, reason: str) -> int:
+    """Approvals and the comms lead's confirmations are for one exact text: when it changes they stop
+    counting. Each is saved through the audit, so the incident's history shows which were voided, when, by
+    whom and why (a confirmation's decision-log entry keeps what was decided then)."""
+    for row in live:
+        row.voided_at = timezone.now()
+        row.voided_reason = reason[:max_length(type(row), "voided_reason")]
+        save_audited(row, actor, "Voided: the text changed")
     return len(live)
 
 
@@ -328,9 +337,22 @@ def approvals_needed(message: Message) -> str:
     return "one" if message.is_internal else "two"
 
 
-def identifier_hits(message: Message) -> list[ProtectedIdentifier]:
-    text = f"{message.subject}\n{message.body}"
-    return identifier_matching.matches(text, message.incident.protected_identifiers.all())
+def identifier_findings(message: Message, identifiers: Iterable[ProtectedIdentifier] | None = None
+                        ) -> identifier_matching.Findings:
+    """The protected identifiers in the message's subject and text, and the parts of others found alone:
+    the one check (comms/identifiers.py) the editor shows as the author types and the gates decide on."""
+    if identifiers is None:
+        identifiers = message.incident.protected_identifiers.all()
+    return identifier_matching.message_findings(message.subject, message.body, identifiers)
+
+
+def parts_confirmed(message: Message, findings: identifier_matching.Findings) -> bool:
+    """Whether the comms lead has confirmed, for this version, every part of an identifier found in it."""
+    covered: set[str] = set()
+    for confirmation in message.part_confirmations.all():  # prefetched by comms.selectors for lists
+        if confirmation.voided_at is None and confirmation.version == message.version:
+            covered.update(confirmation.covers)
+    return findings.part_keys <= covered
 
 
 def message_approve(*, actor: User, message_id: int, version: Any) -> Message:
@@ -348,7 +370,7 @@ def message_approve(*, actor: User, message_id: int, version: Any) -> Message:
             )
         if message.approvals.filter(voided_at__isnull=True, version=version, approver=actor).exists():
             raise Conflict("You have already approved this version.", code="already_approved")
-        if not message.is_internal and identifier_hits(message):
+        if not message.is_internal and identifier_findings(message).found:
             raise GateRefused(Gate.IDENTIFIER_FOUND, _IDENTIFIER_DETAIL)
         approval = Approval(message=message, version=version, approver=actor,
                             as_comms=messages.qualifies(actor, COMMUNICATIONS, message),
@@ -403,12 +425,77 @@ def message_withdraw(*, actor: User, message_id: int, reason: str) -> Message:
     return message
 
 
+def message_confirm_identifier_parts(*, actor: User, message_id: int, version: Any, reason: str) -> Message:
+    """The comms lead confirms that the parts of protected identifiers found on their own in this version
+    ("Brookfield" of "Brookfield Primary") do not identify the child or family here, so the version may be
+    released with them. For one exact version, like an approval; written to the decision log with the
+    reason. A whole identifier is never confirmed: nobody can release past it."""
+    reason = clean_text(reason)
+    with transaction.atomic():
+        message = _locked_message(actor, Action.CONFIRM_IDENTIFIER_PARTS, message_id, state=False)
+        errors: dict[str, list[str]] = {}
+        try:
+            version = int(version)
+        except (TypeError, ValueError):
+            errors["version"] = ["Give the number of the version you read and are confirming."]
+        limit = max_length(IdentifierPartConfirmation, "reason")
+        if not reason:
+            errors["reason"] = ["Say why these words do not identify the child or family: it is written to the "
+                                "decision log."]
+        elif len(reason) > limit:
+            errors["reason"] = [f"Keep the reason to {limit:,} characters or fewer."]
+        if errors:
+            raise InvalidInput(errors)
+        messages.check(actor, Action.CONFIRM_IDENTIFIER_PARTS, message)
+        if version != message.version:
+            raise Conflict(
+                f"You read version {version}, but the message is now at version {message.version}. Read the "
+                "current text and confirm that.", code="stale_version", current_version=message.version)
+        findings = identifier_findings(message)
+        if findings.found and not message.is_internal:
+            raise Conflict("The message contains a protected identifier, which nobody can release. Take it out "
+                           "first; then confirm any part of one that is left.", code="identifier_found")
+        if message.is_internal or not findings.parts:
+            raise Conflict("There is nothing to confirm: no part of a protected identifier stops this version's "
+                           "release.", code="nothing_to_confirm")
+        if parts_confirmed(message, findings):
+            raise Conflict("You have already confirmed this version.", code="already_confirmed")
+        kinds = findings.part_kinds
+        decision = incident_services.decision_record(
+            actor=actor,
+            incident_id=message.incident_id,
+            decision=f"Allow version {message.version} of the {message.get_audience_display().lower()} "
+                     f"{_quote(message.subject)} to be released with part of a protected {kinds} in it.",
+            rationale=reason,
+            options_considered="Take the words out of the message before it is released.",
+            # The words are not named: the log is read by every member, and not all may see the identifiers.
+            information=f"The identifier check found {len(findings.parts)} word(s) on their own that are part "
+                        f"of a protected {kinds}. The comms lead read version {message.version} and confirmed "
+                        "that they do not identify the child or family.",
+        )
+        confirmation = IdentifierPartConfirmation(
+            message=message, version=message.version, covers=sorted(findings.part_keys), reason=reason,
+            confirmed_by=actor, decision=decision)
+        save_audited(confirmation, actor)
+        _event(message, actor, CommsEvent.IDENTIFIER_PART_CONFIRMED,
+               f"{actor.display_name} confirmed that version {message.version} of {_quote(message.subject)} may "
+               f"be released with part of a protected {kinds} in it (decision {decision.number})",
+               version=message.version, decision=decision.pk)
+    return message
+
+
 # --- release gates ---------------------------------------------------------------------------------------
 
 _IDENTIFIER_DETAIL = (
     "The message contains something that could identify the child or family (a protected identifier). "
     "Remove it before this message can be approved or released."
 )
+
+
+def _part_detail(findings: identifier_matching.Findings) -> str:
+    return (f"The message contains a word that is part of a protected {findings.part_kinds}, on its own. It may "
+            "not point to the child or family here, but the incident's comms lead must confirm that, giving a "
+            "reason for the decision log, before this version can be released. Or take the word out.")
 
 
 @dataclass(frozen=True)
@@ -439,8 +526,13 @@ def failing_gates(message: Message, facts: GateFacts | None = None) -> list[tupl
             "two approvals: one from communications and one from the incident's command"
         )
         gates.append((Gate.APPROVAL_REQUIRED, f"The current version is not fully approved. It needs {needed}."))
-    if not message.is_internal and identifier_matching.matches(f"{message.subject}\n{message.body}", facts.identifiers):
-        gates.append((Gate.IDENTIFIER_FOUND, _IDENTIFIER_DETAIL))
+    if not message.is_internal:
+        findings = identifier_findings(message, facts.identifiers)
+        if findings.found:
+            gates.append((Gate.IDENTIFIER_FOUND, _IDENTIFIER_DETAIL))
+        elif findings.parts and not parts_confirmed(message, findings):
+            # Once a whole identifier is out, what is left of it is for the comms lead to weigh.
+            gates.append((Gate.IDENTIFIER_PART_FOUND, _part_detail(findings)))
     if message.audience in PUBLIC_AUDIENCES:
         if not facts.staff_briefed:
             gates.append((Gate.STAFF_NOT_BRIEFED,

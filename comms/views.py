@@ -25,6 +25,7 @@ from . import selectors, services
 from .forms import (
     AcknowledgeForm,
     CommentForm,
+    ConfirmPartsForm,
     FamilyInformedForm,
     IdentifierForm,
     MediaEnquiryForm,
@@ -40,7 +41,7 @@ from .models import (
     HoldingTemplate,
     MessageStatus,
 )
-from .policy import READS_OVER_TIME_FROM, Action, incident_comms, messages
+from .policy import READS_OVER_TIME_FROM, Action, Gate, incident_comms, messages
 
 # The communications tab lists messages in the order a person works through them.
 STATUS_ORDER = [MessageStatus.DRAFT, MessageStatus.CHANGES_REQUESTED, MessageStatus.IN_REVIEW, MessageStatus.APPROVED,
@@ -190,11 +191,12 @@ def message_edit(request: HttpRequest, message_id: int) -> HttpResponse:
 def identifier_check(request: HttpRequest, incident_id: int) -> HttpResponse:
     """The editor's live check, as the author types: does the text contain a protected identifier?"""
     incident = selectors.incident_for(request.user, incident_id, Action.DRAFT)
-    text = f"{request.POST.get('subject', '')}\n{request.POST.get('body', '')}"
-    hits = identifier_matching.matches(text, incident.protected_identifiers.all())
+    # The very check the release gates make (comms/services.py, failing_gates), on the text as typed.
+    findings = identifier_matching.message_findings(
+        request.POST.get("subject", ""), request.POST.get("body", ""), incident.protected_identifiers.all())
     audience = request.POST.get("audience", "")
     return render(request, "comms/identifier_check.html", {
-        "hits": hits,
+        "findings": findings,
         "blocking": audience in EXTERNAL_AUDIENCES or audience in PUBLIC_AUDIENCES,
         "show_values": incident_comms.allows(request.user, Action.PROTECT_IDENTIFIERS, incident),
     })
@@ -221,6 +223,7 @@ def _message_context(request, message, **forms) -> dict:
     release_form = forms.get("release_form") or ReleaseForm()
     # Shown only to someone who may override, for whom the reason is what makes the release go.
     release_form.fields["override_reason"].shown_required = True
+    findings = services.identifier_findings(message) if not message.is_finished else None
     return {
         "message": message,
         "incident": message.incident,
@@ -231,9 +234,17 @@ def _message_context(request, message, **forms) -> dict:
         "versions": versions,
         "current": versions[-1] if versions else None,
         "progress": progress,
-        # Internal messages may go out with an identifier in them, but never without the author being told.
-        "internal_hits": services.identifier_hits(message) if message.is_internal and not message.is_finished else [],
+        # What the identifier check finds in the current version, as the editor showed it: internal messages
+        # may go out with it, but never without the author being told; for the others the gates say what
+        # stops them, and this says which words (to those who may see the identifiers).
+        "findings": findings,
+        "findings_block": not message.is_internal,
         "show_values": incident_comms.allows(request.user, Action.PROTECT_IDENTIFIERS, message.incident),
+        # The comms lead's confirmation of part of an identifier, when that is what stops the release.
+        "confirm_parts": allowed.get(Action.CONFIRM_IDENTIFIER_PARTS) and any(
+            b.code == Gate.IDENTIFIER_PART_FOUND for b in progress.blocked_by),
+        "confirm_form": forms.get("confirm_form") or ConfirmPartsForm(),
+        "confirmations": list(message.part_confirmations.all()),
         "can_override": progress.you_may_override,
         "comments": message.comments.select_related("author"),
         "deliveries": selectors.DELIVERIES.page(
@@ -293,6 +304,13 @@ def message_action(request: HttpRequest, message_id: int, action: str) -> HttpRe
             released = services.message_release(actor=request.user, message_id=message.pk,
                                                  override_reason=form.cleaned_data.get("override_reason", ""))
             done = "Released." if released.is_released else "Scheduled for release at its embargo time."
+        elif action == "confirm-parts":
+            form = forms["confirm_form"] = ConfirmPartsForm(request.POST)
+            if not form.is_valid():
+                raise _Invalid
+            services.message_confirm_identifier_parts(actor=request.user, message_id=message.pk,
+                                                      version=request.POST.get("version"), **form.cleaned_data)
+            done = "Confirmed. This version may be released with those words in it."
         elif action == "withdraw":
             form = forms["withdraw_form"] = WithdrawForm(request.POST)
             if not form.is_valid():

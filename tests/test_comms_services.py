@@ -54,7 +54,8 @@ class TestIdentifierMatching:
     def test_matches_whole_words_through_punctuation(self, text):
         assert matches(text, ["Smith"]) == ["Smith"]
 
-    @pytest.mark.parametrize("text", ["Smithson said", "blacksmith", "Smiths", ""])
+    # "Smiths" is now the plural of "Smith", and found (issue 18): tests/test_identifiers.py.
+    @pytest.mark.parametrize("text", ["Smithson said", "blacksmith", ""])
     def test_does_not_match_inside_other_words(self, text):
         assert matches(text, ["Smith"]) == []
 
@@ -102,7 +103,7 @@ class TestIdentifierMatching:
 
     @pytest.mark.parametrize("text, name", [
         ("The Hillside estate", "Hill"), ("blacksmith", "Smith"), ("Alison said", "Ali"),
-        ("Smiths of Leeds", "Smith"), ("the deanery", "Dean"), ("a to z of services", "Az"),
+        ("the deanery", "Dean"), ("a to z of services", "Az"),
         ("Her mother Anne", "Ann"), ("I am at the office", "Iam"), ("The Smith-son case", "Smithson"),
         ("Seen in A & E", "Ae"), ("E.D. notes", "Ed"), ("a b c of safeguarding", "Abcd"),
     ])

@@ -165,6 +165,55 @@ def test_identifier_warning_appears_while_typing(signed_in, base, restricted_id)
     expect(page).to_have_url(re.compile(r"/comms/new/$"))
 
 
+def _parts(page: Page) -> Locator:
+    return page.locator('#identifier-check [data-testid="identifier-parts"]')
+
+
+def test_evasions_and_parts_while_typing(signed_in, base, restricted_id):
+    """The probe's evasions are caught as they are typed; part of an identifier alone is named as a part,
+    for the comms lead to confirm, not as a block."""
+    page = signed_in("lbrennan")
+    _open_editor(page, base, restricted_id)
+    page.get_by_role("radio", name="Social media post").check()
+    body = page.get_by_label("Message", exact=True)
+    body.click()
+    body.press_sequentially("Thinking of you #KaydenHoIIins", delay=15)  # run together, capital I for l
+    expect(_warning(page)).to_contain_text("Kayden Hollins")
+    expect(_warning(page)).to_contain_text("cannot be approved or released to this audience")
+
+    body.press("ControlOrMeta+a")
+    body.press("Backspace")
+    body.press_sequentially("A vigil will be held at Brookfield tonight.", delay=15)
+    expect(_warning(page)).to_have_count(0)
+    parts = _parts(page)
+    expect(parts).to_contain_text("“Brookfield” (part of “Brookfield Primary”)")
+    expect(parts).to_contain_text("comms lead must confirm")
+
+
+def test_the_comms_lead_confirms_part_of_an_identifier(signed_in, base, restricted_id):
+    page = signed_in("lbrennan")
+    _open_editor(page, base, restricted_id)
+    subject = f"Vigil at Brookfield {secrets.token_hex(3)}"
+    page.get_by_role("radio", name="Website update").check()
+    page.get_by_label("Subject").fill(subject)
+    page.get_by_label("Message", exact=True).fill("A vigil will be held at Brookfield tonight at 7pm.")
+    page.get_by_role("button", name=re.compile("^Save")).click()
+    expect(page.get_by_role("heading", name=subject, level=1)).to_be_visible()
+    gates = page.get_by_test_id("gates")
+    expect(gates.locator('[data-gate="identifier_part_found"]')).to_be_visible()
+
+    form = page.locator("#confirm-parts")
+    form.get_by_role("button", name="Confirm for version 1").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Say why these words do not identify")
+    page.locator("#confirm-parts").get_by_label(re.compile("Why do these words")).fill(
+        "Brookfield here is the park where the vigil is held, not the school.")
+    page.locator("#confirm-parts").get_by_role("button", name="Confirm for version 1").click()
+    expect(_banner(page)).to_contain_text("Confirmed")
+    expect(page.get_by_test_id("part-confirmations")).to_contain_text("the park where the vigil is held")
+    expect(gates.locator('[data-gate="identifier_part_found"]')).to_have_count(0)
+    expect(page.locator("#confirm-parts")).to_have_count(0)
+
+
 # --- 3. the inbox and a content note ---------------------------------------------------------------------
 
 
@@ -242,6 +291,11 @@ def test_comms_pages_have_no_serious_accessibility_violations(signed_in, base, i
     body.press_sequentially("Our thoughts are with the Hollins family", delay=10)
     expect(_warning(comms)).to_be_visible()
     problems += serious_violations(comms, "message editor (identifier warning showing)")
+    body.press("ControlOrMeta+a")
+    body.press("Backspace")
+    body.press_sequentially("Our thoughts are with everyone at Brookfield", delay=10)
+    expect(_parts(comms)).to_be_visible()
+    problems += serious_violations(comms, "message editor (part of an identifier showing)")
 
     comms.goto(f"{base}/incidents/{violence_id}/comms/")
     comms.get_by_role("link", name=PRESS_SUBJECT).click()
