@@ -132,7 +132,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
@@ -269,6 +268,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Validates nothing: Django tells validators when a password has changed, by whatever way it changed
+    # (the admin site, `manage.py changepassword`, a form), and this one ends the person's API tokens then.
+    {"NAME": "incidents.authentication.PasswordChangeEndsTokens"},
 ]
 
 LANGUAGE_CODE = "en-gb"
@@ -328,9 +330,13 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Harbour <harbour@localhost>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- API -------------------------------------------------------------------------------------------------
+# API tokens expire: at most this many days after they are made (the default); their owner may choose fewer.
+HARBOUR_API_TOKEN_DAYS = env_int("HARBOUR_API_TOKEN_DAYS", 90)
+if HARBOUR_API_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured(f"HARBOUR_API_TOKEN_DAYS must be 1 or more; got {HARBOUR_API_TOKEN_DAYS}")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "incidents.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -344,8 +350,9 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Harbour API",
-    "DESCRIPTION": "Serious incident response and communications. Authenticate with "
-    "`POST /api/auth/token/` and send `Authorization: Token <token>`.",
+    "DESCRIPTION": "Serious incident response and communications. Make an API token on the \"Your API "
+    "tokens\" page (`/me/api-tokens/`) or with `POST /api/auth/token/`, and send `Authorization: Token <token>`. "
+    "Tokens expire, and end when your password changes.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema and its documentation pages are for signed-in staff (config/urls.py signs browsers in).
