@@ -118,11 +118,11 @@ def pause_for(request, username: str) -> Pause | None:
         return None
     now = timezone.now()
     recent = SignInFailure.objects.filter(at__gt=now - _window(), device="")
-    limits = (("account", recent.filter(username=username[:USERNAME_LENGTH]), settings.HARBOUR_SIGNIN_ACCOUNT_LIMIT),
-              ("address", recent.filter(address=client_address(request)), settings.HARBOUR_SIGNIN_ADDRESS_LIMIT))
+    limits = [("account", recent.filter(username=username[:USERNAME_LENGTH]), settings.HARBOUR_SIGNIN_ACCOUNT_LIMIT)]
+    address = client_address(request)
+    if address is not None:
+        limits.append(("address", recent.filter(address=address), settings.HARBOUR_SIGNIN_ADDRESS_LIMIT))
     for limit, failures, most in limits:
-        if limit == "address" and client_address(request) is None:
-            continue
         times = list(failures.order_by("-at").values_list("at", flat=True)[:most])
         if len(times) >= most:
             # Room again when the oldest of the last `most` failures leaves the window.

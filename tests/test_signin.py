@@ -242,3 +242,12 @@ def test_the_admin_sign_in_is_throttled_too(alice, clock, settings):
                       HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
     assert Client().post("/admin/login/", {"username": "alice", "password": PASSWORD},
                          HTTP_X_FORWARDED_FOR="203.0.113.1").status_code == 429
+
+
+@pytest.mark.parametrize("variable, value", [("HARBOUR_TRUSTED_PROXIES", "-1"), ("HARBOUR_TRUSTED_PROXIES", "one"),
+                                             ("HARBOUR_SIGNIN_ACCOUNT_LIMIT", "0"), ("HARBOUR_API_TOKEN_DAYS", "0")])
+def test_a_setting_that_cannot_be_right_stops_harbour_at_start(variable, value):
+    from tests.test_configuration import django
+
+    result = django("check", **{variable: value})
+    assert result.returncode != 0 and variable in result.stderr
