@@ -40,5 +40,6 @@ USER 10001:10001
 
 EXPOSE 8000
 
-# --proxy-headers: trust X-Forwarded-For from the TLS-terminating proxy in front of the web processes.
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "config.asgi:application"]
+# No --proxy-headers: daphne would take the client's address from the leftmost X-Forwarded-For, which the
+# client writes. Harbour reads the header itself, only as many hops deep as HARBOUR_TRUSTED_PROXIES says.
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]

@@ -84,9 +84,8 @@ _MAKE_WATCHERS = """
 import json, os, sys
 import django
 django.setup()
-from rest_framework.authtoken.models import Token
 from incidents.models import Incident, MemberRole, User
-from incidents.services import member_add
+from incidents.services import api_token_make, member_add
 
 count, out = int(sys.argv[1]), sys.argv[2]
 lead = User.objects.get(username="dhughes")
@@ -98,7 +97,7 @@ for i in range(count):
                                       full_name=f"Now Watcher {i:03d}", password=None)
     member_add(actor=lead, incident_id=incident.pk, user=person, role=MemberRole.TACTICAL_LEAD,
                reason="Watches the Now page for bench/now_fanout.py")
-    people.append({"username": person.username, "token": Token.objects.create(user=person).key})
+    people.append({"username": person.username, "token": api_token_make(actor=person, name="bench")[1]})
 with open(out, "w") as handle:
     json.dump({"incident": incident.pk, "people": people}, handle)
 """

@@ -1,6 +1,6 @@
 """The header's menu: which pages to offer this person. Each is offered to those who use it (issue 11):
 the Clocks board to senior leaders and incidents' leads, the approvals board to those who approve in some
-incident, the API documentation to administrators and holders of an API token. One query, read only when
+incident, the API (their tokens, and the documentation) to administrators and anyone who has made a token. One query, read only when
 a page draws the menu. (Staff support's own links come from support/context_processors.py.)"""
 
 from __future__ import annotations
@@ -16,16 +16,15 @@ def nav(request):
     @cache
     def offered() -> dict[str, bool]:
         from django.db.models import Exists, OuterRef
-        from rest_framework.authtoken.models import Token
 
         from comms.selectors import board_incidents
-        from incidents.models import User
+        from incidents.models import ApiToken, User
         from incidents.policy import COMMAND, incidents
 
         row = User.objects.filter(pk=user.pk).annotate(
             leads=Exists(incidents.restrict(user, COMMAND)),
             approves=Exists(board_incidents(user)),
-            token=Exists(Token.objects.filter(user=OuterRef("pk"))),
+            token=Exists(ApiToken.objects.filter(user=OuterRef("pk"))),
         ).values("leads", "approves", "token").first() or {}
         return {"clocks": bool(user.is_senior_leader or row.get("leads")), "approvals": bool(row.get("approves")),
                 "api": bool(user.is_staff or row.get("token"))}

@@ -132,7 +132,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
@@ -228,24 +227,50 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "now"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sign-in throttling: after repeated failures for one username from one address, that pair waits. Counting
-# the pair, not the username alone, means nobody can lock a colleague out from elsewhere.
+# Sign-in throttling (config/signin.py; README, "Signing in"). Three limits, none of which locks an account:
+# - one username from one address: after AXES_FAILURE_LIMIT failures that pair waits AXES_COOLOFF_MINUTES
+#   (django-axes). An attacker locks only themselves, from their own address.
+# - one username from anywhere: HARBOUR_SIGNIN_ACCOUNT_LIMIT failures in HARBOUR_SIGNIN_WINDOW_MINUTES from
+#   devices the account has not signed in on pause such devices until the oldest failure leaves the window,
+#   so rotating addresses buys no more guesses; a device the person has signed in on still gets through.
+# - one address, any username: HARBOUR_SIGNIN_ADDRESS_LIMIT failures in the window (password spraying).
+# The address is the socket's peer unless HARBOUR_TRUSTED_PROXIES says how many proxies stand in front
+# (config/client_address.py): X-Forwarded-For is believed only that many hops deep.
+HARBOUR_TRUSTED_PROXIES = env_int("HARBOUR_TRUSTED_PROXIES", 0)
+if HARBOUR_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured(f"HARBOUR_TRUSTED_PROXIES must be 0 or more; got {HARBOUR_TRUSTED_PROXIES}")
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "config.signin.SignInThrottle",  # after axes: it refuses what axes allowed but the other limits do not
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A pause runs its course from the failure that began it: more attempts during it do not lengthen it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
 AXES_LOCKOUT_CALLABLE = "config.views.locked_out"  # 429, in JSON for the API
 AXES_VERBOSE = False
+HARBOUR_SIGNIN_WINDOW_MINUTES = env_int("HARBOUR_SIGNIN_WINDOW_MINUTES", 15)
+HARBOUR_SIGNIN_ACCOUNT_LIMIT = env_int("HARBOUR_SIGNIN_ACCOUNT_LIMIT", 10)
+HARBOUR_SIGNIN_ADDRESS_LIMIT = env_int("HARBOUR_SIGNIN_ADDRESS_LIMIT", 30)
+# How long a browser stays "a device this account has signed in on" after its last sign-in there.
+HARBOUR_SIGNIN_DEVICE_DAYS = env_int("HARBOUR_SIGNIN_DEVICE_DAYS", 90)
+for _name in ("HARBOUR_SIGNIN_WINDOW_MINUTES", "HARBOUR_SIGNIN_ACCOUNT_LIMIT", "HARBOUR_SIGNIN_ADDRESS_LIMIT",
+              "HARBOUR_SIGNIN_DEVICE_DAYS", "AXES_FAILURE_LIMIT"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more; got {globals()[_name]}")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Validates nothing: Django tells validators when a password has changed, by whatever way it changed
+    # (the admin site, `manage.py changepassword`, a form), and this one ends the person's API tokens then.
+    {"NAME": "incidents.authentication.PasswordChangeEndsTokens"},
 ]
 
 LANGUAGE_CODE = "en-gb"
@@ -305,9 +330,13 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Harbour <harbour@localhost>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- API -------------------------------------------------------------------------------------------------
+# API tokens expire: at most this many days after they are made (the default); their owner may choose fewer.
+HARBOUR_API_TOKEN_DAYS = env_int("HARBOUR_API_TOKEN_DAYS", 90)
+if HARBOUR_API_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured(f"HARBOUR_API_TOKEN_DAYS must be 1 or more; got {HARBOUR_API_TOKEN_DAYS}")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "incidents.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -321,8 +350,9 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Harbour API",
-    "DESCRIPTION": "Serious incident response and communications. Authenticate with "
-    "`POST /api/auth/token/` and send `Authorization: Token <token>`.",
+    "DESCRIPTION": "Serious incident response and communications. Make an API token on the \"Your API "
+    "tokens\" page (`/me/api-tokens/`) or with `POST /api/auth/token/`, and send `Authorization: Token <token>`. "
+    "Tokens expire, and end when your password changes.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema and its documentation pages are for signed-in staff (config/urls.py signs browsers in).

@@ -1,5 +1,6 @@
 """WebSocket authentication: browsers bring their session cookie; other clients send
-`Authorization: Token <token>` on the handshake (the same tokens the REST API issues)."""
+`Authorization: Token <token>` on the handshake (the same tokens the REST API takes: incidents/authentication.py).
+A socket opened with a token lives as long as the token: when it ends, the socket looks again and closes."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from django.contrib.auth.models import AnonymousUser
 
 @database_sync_to_async
 def _user_for_token(key: str):
-    from rest_framework.authtoken.models import Token
+    from incidents.authentication import live_token
+    from incidents.rules import opened_with
 
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
+    token = live_token(key)
+    if token is None:
         return AnonymousUser()
-    return token.user
+    return opened_with(token.user, token)
 
 
 class TokenAuthMiddleware:

@@ -6,11 +6,14 @@ of them ever shows a stack trace, a setting or a list of addresses, whatever DEB
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.views import LoginView
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
 from django.views.decorators.csrf import requires_csrf_token
+
+from config import signin
 
 SERVER_ERROR = "Something went wrong on Harbour's side. Nothing was half-saved: please try again in a moment."
 
@@ -66,9 +69,35 @@ def csrf_failure(request, reason=""):
 
 
 def locked_out(request, *args, **kwargs):
-    """Signing in is paused after repeated failures (django-axes): 429, in words, for pages and the API."""
-    minutes = round(settings.AXES_COOLOFF_TIME * 60)
-    detail = f"Signing in is paused after repeated failures. Try again in {minutes} minutes."
+    """Signing in is paused (config/signin.py): 429 with Retry-After, in words, for pages and the API. Either
+    django-axes paused this username at this address, or the account or address limit paused this device."""
+    pause = getattr(request, "harbour_signin_pause", None)
+    if pause is None:
+        minutes, why = round(settings.AXES_COOLOFF_TIME * 60), "pair"
+    else:
+        minutes, why = pause.minutes, pause.limit
+    detail = {
+        "pair": f"Signing in is paused after repeated failures. Try again in {minutes} minutes.",
+        "account": f"Signing in to this account from a new device is paused after many failed attempts. Try again "
+                   f"in {minutes} minutes, or sign in from a device you have signed in on before.",
+        "address": f"Signing in from your network is paused after many failed attempts. Try again in {minutes} "
+                   "minutes.",
+    }[why]
     if _api(request):
-        return JsonResponse({"detail": detail}, status=429)
-    return render(request, "registration/locked_out.html", {"cooloff_minutes": minutes}, status=429)
+        response = JsonResponse({"detail": detail}, status=429)
+    else:
+        response = render(request, "registration/locked_out.html", {"minutes": minutes, "why": why}, status=429)
+    response["Retry-After"] = str(pause.retry_after if pause else minutes * 60)
+    return response
+
+
+class SignIn(LoginView):
+    """Django's sign-in page, which also marks this browser as one the account has signed in on, so the
+    account limit never pauses the person on it (config/signin.py)."""
+
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        signin.remember_device(response, form.get_user())
+        return response

@@ -6,14 +6,17 @@ a way round them. Decision-log entries and timeline events can be read here, nev
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
 from django.db.models.constants import LOOKUP_SEP
 from simple_history.admin import SimpleHistoryAdmin
 
+from config.errors import Conflict
+
 from . import services
 from .models import (
+    ApiToken,
     ClockKind,
     ClockStart,
     Decision,
@@ -29,7 +32,7 @@ from .models import (
     TimelineEvent,
     User,
 )
-from .policy import Action, ObligationAction, incidents, obligations
+from .policy import Action, ObligationAction, TokenAction, api_tokens, incidents, obligations
 from .rules import AdminSite
 
 
@@ -76,7 +79,45 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if change and {"is_active", "groups"} & set(form.changed_data):
-            services.person_access_changed(person=form.instance)
+            services.person_access_changed(person=form.instance, actor=AdminSite(request.user))
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Whose tokens there are, what for, and when they were made, used and stopped; and a way to revoke
+    them. Never the token itself (only its digest is kept, and that is not shown either), and no way to
+    make one: a person makes their own, and sees it once."""
+
+    list_display = ["name", "user", "created_at", "expires_at", "last_used_at", "state"]
+    list_filter = ["end_reason"]
+    search_fields = ["name", "user__username", "user__full_name"]
+    fields = ["user", "name", "created_at", "expires_at", "last_used_at", "ended_at", "end_reason", "ended_by"]
+    readonly_fields = fields
+    list_select_related = ["user"]
+    actions = ["revoke"]
+
+    def get_queryset(self, request):
+        return api_tokens.restrict(AdminSite(request.user), TokenAction.VIEW, super().get_queryset(request))
+
+    @admin.display(description="State")
+    def state(self, token: ApiToken) -> str:
+        if token.ended_at:
+            return f"Stopped: {token.get_end_reason_display().lower()}"
+        return "Works" if token.is_live() else "Expired"
+
+    def has_revoke_permission(self, request) -> bool:
+        return api_tokens.qualifies(AdminSite(request.user), api_tokens.rules[TokenAction.REVOKE])
+
+    @admin.action(description="Revoke the selected tokens", permissions=["revoke"])
+    def revoke(self, request, queryset):
+        revoked = 0
+        for token_id in queryset.values_list("pk", flat=True):
+            try:
+                services.api_token_revoke(actor=AdminSite(request.user), token_id=token_id)
+            except Conflict:
+                continue  # it had already stopped working
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} token{'s' if revoked != 1 else ''}.", messages.SUCCESS)
 
 
 class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):

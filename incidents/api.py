@@ -10,15 +10,17 @@ from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import selectors, services
-from .models import Incident, IncidentKind, IncidentStatus, MemberRole, Membership
+from .models import ApiToken, Incident, IncidentKind, IncidentStatus, MemberRole, Membership
 from .rules import parse_id
 from .serializers import (
+    ApiTokenMadeSerializer,
+    ApiTokenMakeSerializer,
+    ApiTokenSerializer,
     ClockSerializer,
     DecisionRecordSerializer,
     DecisionSerializer,
@@ -41,7 +43,6 @@ from .serializers import (
     SearchSerializer,
     TimelineEventSerializer,
     TokenRequestSerializer,
-    TokenResponseSerializer,
     TransitionSerializer,
 )
 
@@ -65,20 +66,51 @@ def _incident_response(incident_id: int, request, code=status.HTTP_200_OK) -> Re
 
 
 class TokenApi(APIView):
-    """Exchange a username and password for an API token."""
+    """Exchange a username and password for a new API token (throttled like the sign-in page). Give it a
+    `name` and, if it needs fewer than the most, the `days` it should work for. The token is in this answer
+    only: Harbour keeps a digest of it, and nobody can read it again."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer}, auth=[])
+    @extend_schema(request=TokenRequestSerializer, responses={200: ApiTokenMadeSerializer}, auth=[])
     def post(self, request):
         data = _parse(TokenRequestSerializer, request)
-        # The plain HttpRequest: django-axes counts failures on it and its middleware answers a lockout.
+        # The plain HttpRequest: django-axes and config/signin.py count failures on it, and axes' middleware
+        # answers a pause (429).
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             raise serializers.ValidationError({"non_field_errors": ["Those details do not match a Harbour account."]})
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        token, key = services.api_token_make(actor=user, name=data.get("name", "Made with a password"),
+                                             days=data.get("days"))
+        return Response(ApiTokenMadeSerializer(token, context={"key": key}).data)
+
+
+class ApiTokenListApi(APIView):
+    """Your own API tokens: those that work, and those that stopped in the last 90 days, newest first."""
+
+    pagination_class = None
+
+    @extend_schema(responses=ApiTokenSerializer(many=True))
+    def get(self, request):
+        return Response(ApiTokenSerializer(selectors.api_tokens_of(request.user), many=True).data)
+
+    @extend_schema(request=ApiTokenMakeSerializer, responses={201: ApiTokenMadeSerializer})
+    def post(self, request):
+        """Make a token (the answer holds it, this once). Made while using another token, it stops working
+        no later than that one does."""
+        data = _parse(ApiTokenMakeSerializer, request)
+        through = request.auth if isinstance(request.auth, ApiToken) else None
+        token, key = services.api_token_make(actor=request.user, through=through, **data)
+        return Response(ApiTokenMadeSerializer(token, context={"key": key}).data, status=status.HTTP_201_CREATED)
+
+
+class ApiTokenRevokeApi(APIView):
+    @extend_schema(request=None, responses=ApiTokenSerializer)
+    def post(self, request, token_id: int):
+        """Revoke one of your tokens: it stops working at once (a program may revoke the token it uses)."""
+        token = services.api_token_revoke(actor=request.user, token_id=token_id)
+        return Response(ApiTokenSerializer(token).data)
 
 
 class IncidentListApi(generics.ListAPIView):

@@ -4,6 +4,8 @@ from . import api
 
 urlpatterns = [
     path("auth/token/", api.TokenApi.as_view(), name="api-token"),
+    path("me/tokens/", api.ApiTokenListApi.as_view(), name="api-token-list"),
+    path("me/tokens/<int:token_id>/revoke/", api.ApiTokenRevokeApi.as_view(), name="api-token-revoke"),
     path("incidents/", api.IncidentListApi.as_view(), name="api-incident-list"),
     path("incidents/<int:incident_id>/", api.IncidentDetailApi.as_view(), name="api-incident-detail"),
     path("incidents/<int:incident_id>/transition/", api.IncidentTransitionApi.as_view(), name="api-incident-transition"),

@@ -7,6 +7,7 @@ import datetime as dt
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.forms.utils import ErrorDict
 from django.urls import reverse
 
@@ -444,3 +445,30 @@ class SearchForm(HarbourForm):
         error_messages={"required": SEARCH_EMPTY, "max_length": SEARCH_TOO_LONG},
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}),
     )
+
+
+class ApiTokenForm(HarbourForm):
+    """Make an API token: what it is for, and for how long (services.api_token_make decides the limits)."""
+
+    id_prefix = "token"
+    name = forms.CharField(
+        label="What is it for?", max_length=100,
+        help_text="A name you will recognise later, such as the program or computer that uses it.",
+        error_messages={"required": "Enter a name for the token.",
+                        "max_length": "The name must be 100 characters or fewer."},
+    )
+    days = forms.IntegerField(
+        label="Days until it stops working", min_value=1, widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+        error_messages={"required": "Enter how many days the token should work for.",
+                        "invalid": "Enter the number of days as a whole number, such as 30.",
+                        "min_value": "Enter at least 1 day."},
+    )
+
+    def __init__(self, *args, longest: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["days"].help_text = f"From 1 to {longest}. Choose the fewest the program needs."
+        self.fields["days"].max_value = longest
+        self.fields["days"].error_messages["max_value"] = f"Enter {longest} days or fewer."
+        self.fields["days"].validators.append(MaxValueValidator(longest, message=f"Enter {longest} days or fewer."))
+        self.fields["days"].initial = longest
+        self.fields["days"].widget.attrs["aria-describedby"] = f"{self['days'].auto_id}_hint"

@@ -75,6 +75,64 @@ class User(AbstractUser):
         return self.has_org_role(OrgRole.SENIOR_LEADER)
 
 
+class TokenEnd(models.TextChoices):
+    """Why an API token stopped working before its time."""
+
+    REVOKED = "revoked", "Revoked by its owner"
+    ADMIN = "admin", "Revoked by an administrator"
+    PASSWORD_CHANGED = "password_changed", "The password was changed"
+    DEACTIVATED = "deactivated", "The account was deactivated"
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def live(self, at=None):
+        from django.utils import timezone
+
+        return self.filter(ended_at__isnull=True, expires_at__gt=at or timezone.now())
+
+
+class ApiToken(models.Model):
+    """A key a person made for a program to act as them through the API (and live sockets). Only a digest
+    (SHA-256) of the key is kept: it is shown once, when made, and can be read by nobody after, not even
+    the admin site. It expires; it can be revoked by its owner or an administrator; a password change
+    and deactivation end every one. Ended tokens are kept, so the owner can see what ended and why."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)  # what it is for, in the owner's words
+    # The only lookup on each request: unique, so indexed. A key has 256 random bits, so a plain digest
+    # cannot be reversed, and finding the row by it leaks nothing a guesser could use.
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=20, choices=TokenEnd.choices, blank=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # A person's tokens, newest first (their page, the API list, the live count against the limit).
+            models.Index(fields=["user", "-created_at"], name="api_token_owner"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="api_token_expires_after_made"),
+            models.CheckConstraint(condition=Q(ended_at__isnull=True, end_reason="") | Q(ended_at__isnull=False) & ~Q(end_reason=""),
+                                   name="api_token_end_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"
+
+    def is_live(self, at=None) -> bool:
+        from django.utils import timezone
+
+        return self.ended_at is None and self.expires_at > (at or timezone.now())
+
+
 class IncidentKind(models.TextChoices):
     CHILD_DEATH = "child_death", "Death of a child"
     CHILD_SERIOUS_HARM = "child_serious_harm", "Serious harm to a child"

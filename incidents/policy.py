@@ -9,9 +9,21 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from .models import Incident, MemberRole, Obligation, ObligationStatus, OrgRole
+from .models import ApiToken, Incident, MemberRole, Obligation, ObligationStatus, OrgRole
 from .models import IncidentStatus as Status
-from .rules import ADMIN_SITE, ANY_MEMBER, UNRESTRICTED, WORKER, Policy, Transition, member, org, where
+from .rules import (
+    ADMIN_SITE,
+    ANY_MEMBER,
+    UNRESTRICTED,
+    WORKER,
+    Grant,
+    Policy,
+    Transition,
+    member,
+    org,
+    person,
+    where,
+)
 
 Role = MemberRole
 
@@ -125,5 +137,35 @@ obligations = Policy(
             _PENDING, ObligationStatus.NOT_APPLICABLE, code="not_pending",
             refusal="This obligation is already recorded: {state}."),
         ObligationAction.REMIND: Transition(_PENDING, None, code="not_pending", refusal="It is {state}."),
+    },
+)
+
+
+# --- API tokens ----------------------------------------------------------------------------------------------
+
+
+class TokenAction(StrEnum):
+    VIEW = "view_token"  # its name and dates: never its key, which nobody can read after it is made
+    MAKE = "make_token"  # for oneself only: nobody, the admin site included, makes one for someone else
+    REVOKE = "revoke_token"
+
+
+THE_OWNER = person("user")
+ANYONE_SIGNED_IN = Grant()  # an active person, whoever they are
+
+api_tokens = Policy(
+    ApiToken,
+    incident=None,
+    visibility=TokenAction.VIEW,
+    not_found="No such token.",
+    unbound=frozenset({TokenAction.MAKE}),
+    rules={
+        TokenAction.VIEW: THE_OWNER | ADMIN_SITE,
+        TokenAction.MAKE: ANYONE_SIGNED_IN,
+        TokenAction.REVOKE: THE_OWNER | ADMIN_SITE,
+    },
+    refusals={
+        TokenAction.MAKE: "Sign in to make an API token.",
+        TokenAction.REVOKE: "Only the token's owner or an administrator can revoke it.",
     },
 )

@@ -41,7 +41,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from config.errors import Conflict, Http404, PermissionDenied
 
-from .models import Incident, MemberRole, Membership, OrgRole, User
+from .models import ApiToken, Incident, MemberRole, Membership, OrgRole, User
 
 ActorKind = Literal["person", "admin_site", "worker"]
 
@@ -265,11 +265,22 @@ def forget_memberships(user: User | None) -> None:
 
 def forget(user: User) -> None:
     """Drop what was cached about the person: a long-lived socket re-reads it before each check, as
-    their roles, memberships or account may have changed since."""
+    their roles, memberships or account may have changed since. A socket opened with an API token acts
+    for its person only while the token works: once it has ended, the person counts as inactive here,
+    so every check refuses and the socket closes as it would for a deactivated account."""
     if user is not None and user.pk:
         user.refresh_from_db(fields=["is_active"])
         user.__dict__.pop("_org_roles", None)
         user.__dict__.pop("_memberships", None)
+        token_id = user.__dict__.get("_api_token")
+        if token_id is not None and not ApiToken.objects.live().filter(pk=token_id, user=user).exists():
+            user.is_active = False
+
+
+def opened_with(user: User, token: ApiToken) -> User:
+    """Mark the person of a socket as acting through this token (see `forget`)."""
+    user.__dict__["_api_token"] = token.pk
+    return user
 
 
 def _person_ids(obj: Any, name: str) -> set[int]:

@@ -39,6 +39,7 @@ from config.paging import BAD_CURSOR, CURSOR_PARAM, Keyset, Page, decode, encode
 from config.times import uk_day_time, uk_time
 
 from .models import (
+    ApiToken,
     Decision,
     EventType,
     Incident,
@@ -52,8 +53,8 @@ from .models import (
     TimelineEvent,
     User,
 )
-from .policy import COMMAND, Action, ObligationAction, incidents, obligations
-from .rules import Actor
+from .policy import COMMAND, Action, ObligationAction, TokenAction, api_tokens, incidents, obligations
+from .rules import Actor, person_of
 
 # The order of each list, newest first, and the key that pages it (config/paging.py).
 INCIDENTS = Keyset("-opened_at", "-id")
@@ -1052,3 +1053,19 @@ def _register_markers() -> None:
 
 
 _register_markers()
+
+
+# --- API tokens ----------------------------------------------------------------------------------------------
+
+
+def api_tokens_of(actor: Actor) -> QuerySet[ApiToken]:
+    """A person's own tokens, newest first: those that still work and those that ended in the last 90
+    days (so the owner can see why a program stopped). Only what the policy lets them see: their own."""
+    since = timezone.now() - timedelta(days=90)
+    mine = ApiToken.objects.filter(user=person_of(actor)).filter(
+        Q(ended_at__isnull=True, expires_at__gt=since) | Q(ended_at__gt=since))
+    return api_tokens.restrict(actor, TokenAction.VIEW, mine).select_related("ended_by")
+
+
+def api_token_for(actor: Actor, token_id) -> ApiToken:
+    return api_tokens.fetch(actor, TokenAction.VIEW, token_id)

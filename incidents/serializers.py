@@ -7,6 +7,7 @@ from rest_framework import serializers
 from config.api_fields import SaneDateTimeField, StrictBooleanField, StrictCharField, StrictIntegerField
 
 from .models import (
+    ApiToken,
     Decision,
     Incident,
     IncidentKind,
@@ -20,6 +21,7 @@ from .models import (
     PlaybookObligation,
     PlaybookStep,
     Severity,
+    TokenEnd,
     max_length,
 )
 from .policy import Action, ObligationAction, incidents, obligations
@@ -188,13 +190,43 @@ class HistoryEntrySerializer(serializers.Serializer):
     changes = FieldChangeSerializer(many=True)
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class ApiTokenMakeSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=100, help_text="What the token is for, in your words.")
+    days = StrictIntegerField(required=False, help_text="Days until it stops working: from 1 to the longest "
+                              "Harbour allows (HARBOUR_API_TOKEN_DAYS, 90 unless set), which is the default.")
+
+
+class TokenRequestSerializer(ApiTokenMakeSerializer):
     username = StrictCharField()
     password = StrictCharField(style={"input_type": "password"}, trim_whitespace=False)
+    name = StrictCharField(max_length=100, required=False, help_text="What the token is for (default: "
+                           "\"Made with a password\").")
 
 
-class TokenResponseSerializer(serializers.Serializer):
-    token = StrictCharField()
+class ApiTokenSerializer(serializers.ModelSerializer):
+    """A token as its owner sees it: never its key, which nobody can read after it is made."""
+
+    works = serializers.SerializerMethodField(help_text="Whether it still works now.")
+    end_reason = serializers.ChoiceField(choices=TokenEnd.choices, allow_blank=True, read_only=True,
+                                         help_text="Why it stopped working before its time, if it did.")
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "created_at", "expires_at", "last_used_at", "works", "ended_at", "end_reason"]
+        read_only_fields = fields
+
+    def get_works(self, token: ApiToken) -> bool:
+        return token.is_live()
+
+
+class ApiTokenMadeSerializer(ApiTokenSerializer):
+    token = serializers.SerializerMethodField(help_text="The token itself: shown this once, never again.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = ["token", *ApiTokenSerializer.Meta.fields]
+
+    def get_token(self, token: ApiToken) -> str:
+        return self.context["key"]
 
 
 # --- statutory clocks --------------------------------------------------------------------------------------

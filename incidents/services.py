@@ -10,6 +10,8 @@ these; none of them checks first, and none repeats their rules.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +33,7 @@ from config.workdays import (
 
 from . import realtime
 from .models import (
+    ApiToken,
     ClockKind,
     ClockStart,
     Decision,
@@ -49,11 +52,20 @@ from .models import (
     PlaybookStep,
     Severity,
     TimelineEvent,
+    TokenEnd,
     User,
     max_length,
 )
-from .policy import ROLE_NEEDS_ORG_ROLE, Action, ObligationAction, incidents, obligations
-from .rules import Actor, memberships_changed, parse_id, person_of
+from .policy import (
+    ROLE_NEEDS_ORG_ROLE,
+    Action,
+    ObligationAction,
+    TokenAction,
+    api_tokens,
+    incidents,
+    obligations,
+)
+from .rules import Actor, AdminSite, memberships_changed, parse_id, person_of
 
 # A clock a few seconds fast on a laptop should not make "now" count as the future.
 CLOCK_SKEW = dt.timedelta(minutes=2)
@@ -589,10 +601,95 @@ def _shorten(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def person_access_changed(*, person: User) -> None:
-    """A person was deactivated or their organisation roles changed (admin, staff import): every socket
-    of theirs re-checks what it may still see, straight away."""
+def person_access_changed(*, person: User, actor: Actor = None) -> None:
+    """A person was deactivated or their organisation roles changed (admin, staff import): a deactivated
+    person's API tokens end for good (reactivating them brings none back), and every socket of theirs
+    re-checks what it may still see, straight away."""
+    if not person.is_active:
+        api_tokens_end(person=person, reason=TokenEnd.DEACTIVATED, actor=actor)
     realtime.broadcast_on_commit(realtime.user_group(person.pk), realtime.access_changed_message(0))
+
+
+# --- API tokens ------------------------------------------------------------------------------------------
+#
+# A token is made by its owner alone (the page, the API while signed in with a password, or
+# `POST /api/auth/token/` with one), shown once, and kept as a digest. It ends when it expires, when its
+# owner or an administrator revokes it, and, all of a person's at once, when their password changes or they
+# are deactivated. Sockets opened with a token close (4403) when it ends: the ending is told to the owner's
+# sockets, which look again.
+
+API_TOKEN_NAME = max_length(ApiToken, "name")
+LIVE_TOKENS_PER_PERSON = 25  # a script that makes a token on every run is told, rather than piling them up
+TOKEN_PREFIX = "hbr_"  # noqa: S105 - a label saying what it is, to a person and to secret scanners
+
+
+def api_token_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def api_token_make(*, actor: User, name: Any, days: Any = None, through: ApiToken | None = None) -> tuple[ApiToken, str]:
+    """Make a token for the actor: (the token, its key). The key is in no record: show it now or never.
+    Made with another token (`through`), it expires no later than that one, so a key that leaks cannot
+    be used to make itself a longer life."""
+    api_tokens.check(actor, TokenAction.MAKE)
+    errors: dict[str, list[str]] = {}
+    name = _required_text(errors, "name", name, "a name for the token", API_TOKEN_NAME)
+    longest = settings.HARBOUR_API_TOKEN_DAYS
+    if days is None or days == "":
+        days = longest
+    elif isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= longest:
+        errors["days"] = [f"Enter a whole number of days from 1 to {longest}."]
+    if errors:
+        raise InvalidInput(errors)
+    now = timezone.now()
+    expires_at = now + dt.timedelta(days=days)
+    if through is not None:
+        expires_at = min(expires_at, through.expires_at)
+    with transaction.atomic():
+        # One at a time per person, so two made at once cannot both slip under the limit.
+        User.objects.select_for_update().filter(pk=actor.pk).first()
+        if ApiToken.objects.live(now).filter(user=actor).count() >= LIVE_TOKENS_PER_PERSON:
+            raise Conflict(f"You have {LIVE_TOKENS_PER_PERSON} API tokens that still work. Revoke one you no longer "
+                           "use before making another.", code="too_many_tokens")
+        key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = ApiToken.objects.create(user=actor, name=name, digest=api_token_digest(key), created_at=now,
+                                        expires_at=expires_at)
+    return token, key
+
+
+def api_token_revoke(*, actor: Actor, token_id: Any) -> ApiToken:
+    """Revoke one token (its owner, or the admin site). Revoking one that has already ended is refused."""
+    with transaction.atomic():
+        token = api_tokens.fetch(actor, TokenAction.REVOKE, token_id, ApiToken.objects.select_for_update())
+        if not token.is_live():
+            raise Conflict("This token has already stopped working.", code="token_ended")
+        reason = TokenEnd.ADMIN if isinstance(actor, AdminSite) else TokenEnd.REVOKED
+        _end(ApiToken.objects.filter(pk=token.pk), reason, person_of(actor))
+    token.refresh_from_db()
+    return token
+
+
+def api_tokens_end(*, person: User, reason: str, actor: Actor = None) -> int:
+    """End every token of the person that still works (a password change, deactivation). Returns how many."""
+    return _end(ApiToken.objects.filter(user=person, ended_at__isnull=True), reason, person_of(actor))
+
+
+def _end(tokens, reason: str, by: User | None) -> int:
+    """End these tokens now, and tell their owners' sockets to look again after commit (a socket opened
+    with one of them closes)."""
+    owners = set(tokens.values_list("user_id", flat=True))
+    ended = tokens.update(ended_at=timezone.now(), end_reason=reason, ended_by=by)
+    for owner in owners:
+        realtime.broadcast_on_commit(realtime.user_group(owner), realtime.access_changed_message(0))
+    return ended
+
+
+def api_token_used(token: ApiToken) -> None:
+    """Note that a token was used, at most once a minute: a request should not cost a write."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
 
 
 # --- statutory clocks: obligations and the need-to-know ladder ---------------------------------------------

@@ -26,4 +26,6 @@ urlpatterns = [
     path("clocks/", views.clocks_board, name="clocks-board"),
     path("clocks/panel/", views.clocks_board_panel, name="clocks-board-panel"),
     path("search/", views.search, name="search"),
+    path("me/api-tokens/", views.api_tokens, name="api-tokens"),
+    path("me/api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api-token-revoke"),
 ]

@@ -13,6 +13,7 @@ from functools import cache
 from urllib.parse import urlencode
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection as db_connection
@@ -27,6 +28,7 @@ from config.times import uk_time
 
 from . import selectors, services
 from .forms import (
+    ApiTokenForm,
     DecisionForm,
     IncidentForm,
     MemberAddForm,
@@ -534,3 +536,46 @@ def incident_summary(request: HttpRequest, incident_id: int) -> HttpResponse:
         "incident": incident, "summary_tab": True, "produced_at": timezone.now(),
         **selectors.summary(request.user, incident),
     })
+
+
+# --- Your API tokens ----------------------------------------------------------------------------------------
+
+
+def _tokens_page(request: HttpRequest, form: ApiTokenForm, *, made=None, key: str = "", status: int = 200):
+    return render(request, "incidents/api_tokens.html", {
+        "form": form, "error_forms": [form] if form.errors else [], "made": made, "key": key,
+        "tokens": selectors.api_tokens_of(request.user), "longest": settings.HARBOUR_API_TOKEN_DAYS,
+    }, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The person's own tokens: list, make one (its key shown on this answer only, never again)."""
+    form = ApiTokenForm(request.POST or None, longest=settings.HARBOUR_API_TOKEN_DAYS)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                token, key = services.api_token_make(actor=request.user, **form.cleaned_data)
+            except InvalidInput as error:
+                form.apply_service_errors(error)
+            except Conflict as refusal:
+                form.add_error(None, refusal.detail)
+            else:
+                # Rendered, not redirected: the key must not be kept anywhere to show it after a redirect.
+                fresh = ApiTokenForm(longest=settings.HARBOUR_API_TOKEN_DAYS)
+                return _tokens_page(request, fresh, made=token, key=key, status=201)
+        return _tokens_page(request, form, status=400)
+    return _tokens_page(request, form)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        token = services.api_token_revoke(actor=request.user, token_id=token_id)
+    except Conflict as refusal:
+        messages.info(request, refusal.detail)
+    else:
+        messages.success(request, f"“{token.name}” is revoked: it no longer works.")
+    return redirect("api-tokens")

@@ -74,3 +74,10 @@ def seed_playbooks() -> None:
     from django.apps import apps
 
     importlib.import_module("incidents.migrations.0005_playbooks").seed(apps, None)
+
+
+def make_token(user: User, name: str = "A test program", days: int | None = None) -> str:
+    """A new API token for the person, as they would make it: its key."""
+    from incidents.services import api_token_make
+
+    return api_token_make(actor=user, name=name, days=days)[1]

@@ -188,9 +188,15 @@ def start_child(name: str, args: list[str], env: dict[str, str], logdir: Path, u
     return Child(name=name, process=process, log=log, url=url)
 
 
+class _AnswerIsEnough(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect (to HTTPS, with HARBOUR_HTTPS on) is an answer: do not follow it
+
+
 def wait_for_http(child: Child, timeout: float = START_TIMEOUT) -> None:
     """Wait until the child answers any HTTP response on its URL (its login page)."""
     assert child.url
+    opener = urllib.request.build_opener(_AnswerIsEnough())
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while time.monotonic() < deadline:
@@ -200,7 +206,7 @@ def wait_for_http(child: Child, timeout: float = START_TIMEOUT) -> None:
                 f"--- {child.log} ---\n{child.log_text()}"
             )
         try:
-            with urllib.request.urlopen(child.url + "/login/", timeout=2):  # noqa: S310 - our own loopback URL
+            with opener.open(child.url + "/login/", timeout=2):
                 return
         except urllib.error.HTTPError:
             return  # any HTTP answer means the server is up

@@ -82,4 +82,6 @@ def test_deactivating_or_changing_roles_in_the_admin_rechecks_open_pages(admin_c
     with mock.patch("incidents.services.person_access_changed") as rechecked:
         response = admin_client.post(f"/admin/incidents/user/{cast.sam.pk}/change/", form)
     assert response.status_code == 302
-    rechecked.assert_called_once_with(person=cast.sam)
+    rechecked.assert_called_once()
+    assert rechecked.call_args.kwargs["person"] == cast.sam
+    assert rechecked.call_args.kwargs["actor"].user == admin_client.admin  # the admin site, in their name

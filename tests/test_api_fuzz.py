@@ -15,7 +15,6 @@ import schemathesis
 from django.core.wsgi import get_wsgi_application
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -25,7 +24,7 @@ from schemathesis.checks import (
 )
 
 from comms import services as comms_services
-from tests.factories import Cast, open_incident
+from tests.factories import Cast, make_token, open_incident
 
 EXAMPLES = int(os.environ.get("HARBOUR_FUZZ_EXAMPLES", "12"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -49,7 +48,7 @@ def _tokens() -> dict[str, str]:
     message = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="people",
                                            recipients=["bob"], subject="Briefing", body="What we know.")
     comms_services.message_submit(actor=cast.alice, message_id=message.pk)
-    return {"lead": Token.objects.create(user=cast.alice).key, "outsider": Token.objects.create(user=cast.charlie).key}
+    return {"lead": make_token(cast.alice), "outsider": make_token(cast.charlie)}
 
 
 @pytest.fixture

@@ -94,8 +94,10 @@ def test_compose_interpolates_as_intended(tmp_path):
     result = run_config(COMPOSE_FILE, tmp_path, "--format", "json", secret_key="interpolated-secret")
     assert result.returncode == 0, result.stderr
     services = json.loads(result.stdout)["services"]
-    published = {name: {str(p["published"]) for p in services[name]["ports"]} for name in ("web1", "web2")}
-    assert published == {"web1": {"8001"}, "web2": {"8002"}}
+    # Only the proxy is reachable from outside; the web processes are reached through it alone.
+    published = {name: {str(p["published"]) for p in service.get("ports", [])} for name, service in services.items()}
+    assert {name for name, ports in published.items() if ports} == {"proxy"}
+    assert published["proxy"] == {"443", "80"}
     for name in APP_SERVICES:
         environment = services[name]["environment"]
         assert environment["SECRET_KEY"] == "interpolated-secret"
@@ -104,6 +106,7 @@ def test_compose_interpolates_as_intended(tmp_path):
         assert environment["SECURE_SSL_REDIRECT"] == "1"
         assert environment["DATABASE_URL"].startswith("postgres://")
         assert environment["REDIS_URL"].startswith("redis://redis:")
+        assert environment["HARBOUR_TRUSTED_PROXIES"] == "1"
     for name in LONG_RUNNING:
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
@@ -141,7 +144,7 @@ def _command(service: dict) -> list[str]:
 
 
 def _published_port(spec: str) -> str:
-    """ "${WEB1_PORT:-8001}:8000" -> "8001" (the default a plain `up` publishes)."""
+    """ "${HTTPS_PORT:-443}:443" -> "443" (the default a plain `up` publishes)."""
     published = spec.rsplit(":", 1)[0]
     match = re.fullmatch(r"\$\{\w+:-(\d+)\}", published)
     return match.group(1) if match else published
@@ -149,7 +152,7 @@ def _published_port(spec: str) -> str:
 
 def test_compose_has_no_version_key_and_all_services(compose):
     assert "version" not in compose
-    assert {"db", "redis", "migrate", "web1", "web2", "worker"} <= set(compose["services"])
+    assert {"db", "redis", "migrate", "web1", "web2", "worker", "proxy"} <= set(compose["services"])
     assert "x-harbour-env" in compose
 
 
@@ -170,19 +173,38 @@ def test_migrate_is_a_one_shot_after_the_database(compose):
     assert migrate.get("restart", "no") == "no"
 
 
-def test_two_daphne_web_processes_on_different_ports(compose):
-    ports = {}
+def test_two_daphne_web_processes_reached_only_through_the_proxy(compose):
+    services = compose["services"]
     for name in ("web1", "web2"):
-        web = compose["services"][name]
+        web = services[name]
         command = _command(web)
         assert command[0] == "daphne"
         assert command[-1] == ASGI_APP
         assert command[command.index("-p") + 1] == "8000"
-        assert "--proxy-headers" in command
-        (spec,) = web["ports"]
-        assert spec.endswith(":8000")
-        ports[name] = _published_port(spec)
-    assert ports == {"web1": "8001", "web2": "8002"}
+        # daphne's --proxy-headers believes the leftmost X-Forwarded-For, which the client writes
+        assert "--proxy-headers" not in command
+        assert "ports" not in web, f"{name} publishes a port: it could be reached without the proxy"
+        assert "edge" in web["networks"] and "backend" in web["networks"]
+    published = [name for name, service in services.items() if service.get("ports")]
+    assert published == ["proxy"]
+    # The proxy shares a network with the web processes only: not with the database or Redis.
+    assert services["proxy"]["networks"] == ["edge"]
+    for name in ("db", "redis", "worker", "migrate"):
+        assert services[name]["networks"] == ["backend"], name
+    assert "edge" in compose["networks"] and "backend" in compose["networks"]
+
+
+def test_the_proxy_terminates_tls_and_forwards_to_both_web_processes(compose):
+    proxy = compose["services"]["proxy"]
+    assert proxy["image"].startswith("caddy:2")
+    assert {_published_port(spec) for spec in proxy["ports"]} == {"443", "80"}
+    assert any(volume.startswith("./Caddyfile:/etc/caddy/Caddyfile") for volume in proxy["volumes"])
+    caddyfile = (ROOT / "Caddyfile").read_text()
+    site = [line.strip() for line in caddyfile.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert "reverse_proxy web1:8000 web2:8000" in site
+    # Caddy trusts no client's X-Forwarded-For unless told to: Harbour counts exactly its one hop.
+    assert not any(line.startswith("trusted_proxies") for line in site)
+    assert compose["x-harbour-env"]["HARBOUR_TRUSTED_PROXIES"] == "${HARBOUR_TRUSTED_PROXIES:-1}"
 
 
 def test_worker_runs_the_worker_with_its_sweep_on_every_queue(compose):
@@ -268,7 +290,7 @@ def test_dockerfile_default_command_is_daphne():
     assert command[0] == "daphne"
     assert command[-1] == ASGI_APP
     assert command[command.index("-b") + 1] == "0.0.0.0"  # noqa: S104 - inside the container
-    assert "--proxy-headers" in command
+    assert "--proxy-headers" not in command
 
 
 def test_dockerignore_keeps_local_state_and_secrets_out():

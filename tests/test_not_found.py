@@ -59,7 +59,8 @@ def hidden(cast):
 
     entry = support_services.register_add(actor=cast.alice, incident_id=incident.pk, user="bob",
                                           exposure="witnessed", reason="r", supporter="olive")
-    return {"incident_id": incident.pk, "message_id": message.pk,
+    token = services.api_token_make(actor=cast.alice, name="Alice's own")[0]  # nobody else's to see
+    return {"token_id": token.pk, "incident_id": incident.pk, "message_id": message.pk,
             "obligation_id": incident.obligations.get(code="panel_notification").pk, "decision_id": decision.pk,
             "identifier_id": identifier.pk, "enquiry_id": enquiry.pk, "username": "bob", "panel": "members",
             "action": "submit", "entry_id": entry.pk, "follow_up_id": entry.created_follow_ups[0].pk,

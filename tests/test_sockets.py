@@ -9,10 +9,10 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from config.asgi import application
 from incidents import services
+from tests.factories import make_token
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -128,7 +128,7 @@ async def test_other_members_stay_connected_when_someone_is_removed(cast, incide
 
 
 async def test_token_authentication(cast, incident):
-    token = await database_sync_to_async(lambda: Token.objects.create(user=cast.tom).key)()
+    token = await database_sync_to_async(make_token)(cast.tom)
     communicator, connected, _ = await connect(incident.pk, [ORIGIN, HOST, (b"authorization", f"Token {token}".encode())])
     assert connected
     await communicator.disconnect()

@@ -14,9 +14,9 @@ from channels.db import database_sync_to_async
 from channels.testing import HttpCommunicator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 
 from config.asgi import application
+from tests.factories import make_token
 
 
 class Crossings:
@@ -46,7 +46,7 @@ async def post(path: str, token: str, body: dict) -> dict:
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
 async def test_a_request_crosses_to_a_thread_once(cast, incident, monkeypatch):
-    token = (await database_sync_to_async(Token.objects.get_or_create)(user=cast.bob))[0].key
+    token = await database_sync_to_async(make_token)(cast.bob)
     path = f"/api/incidents/{incident.pk}/decisions/"
     await post(path, token, {"decision": "Warm up", "rationale": "r"})
     crossings = Crossings(monkeypatch)

@@ -111,4 +111,6 @@ class Command(BaseCommand):
         # The application the settings name (config.asgi.application, or a benchmark overlay's), in
         # daphne's "module:attribute" form.
         module, _, attribute = settings.ASGI_APPLICATION.rpartition(".")
-        CommandLineInterface().run(["-b", host, "-p", str(port), "--proxy-headers", f"{module}:{attribute}"])
+        # No --proxy-headers: daphne would take the client from the leftmost X-Forwarded-For, which the client
+        # writes. config/client_address.py reads forwarded headers only as deep as HARBOUR_TRUSTED_PROXIES says.
+        CommandLineInterface().run(["-b", host, "-p", str(port), f"{module}:{attribute}"])
