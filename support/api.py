@@ -314,13 +314,14 @@ class DebriefAttendanceApi(APIView):
 class DebriefCalendarApi(APIView):
     @extend_schema(responses={(200, "text/calendar"): OpenApiTypes.STR})
     def get(self, request, debrief_id: int):
-        """The debrief as an iCalendar invitation (or cancellation), as it was last sent."""
+        """The debrief as an iCalendar invitation (or cancellation), as it was last sent to you: an invitee's
+        copy names only the organiser and them, as the JSON does; those arranging it see everyone invited."""
         from django.http import HttpResponse
 
         from .calendar import calendar_bytes
 
         item = selectors.debrief(request.user, debrief_id)
-        ics = calendar_bytes(services.invitation_of(item, cancel=not item.is_scheduled))
+        ics = calendar_bytes(services.invitation_of(item, reader=request.user, cancel=not item.is_scheduled))
         response = HttpResponse(ics, content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="debrief-{item.pk}.ics"'
         return response
