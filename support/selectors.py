@@ -172,7 +172,8 @@ def my_support(person: User) -> dict[str, Any]:
 
 
 WHO_SEES = {
-    "register": "You, your supporter, the incident's lead and tactical lead, and the wellbeing leads.",
+    "register": "You, your supporter, the incident's lead and tactical lead, and the wellbeing leads. Why you are "
+                "on it, only those of them who know of the incident.",
     "follow_ups": "When they are due and where they stand: you, your supporter, your line manager and the "
                   "wellbeing leads. How they went and any note: you, your supporter and the wellbeing leads only.",
     "requests": "You and the wellbeing leads. Your line manager and the incident's leads are not told.",

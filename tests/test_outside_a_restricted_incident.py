@@ -89,3 +89,89 @@ class TestTheCalendar:
             assert restricted.reference not in mail.outbox[0].body and restricted.title not in mail.outbox[0].body
 
 
+
+# --- a wellbeing lead outside a restricted incident ---------------------------------------------------------
+
+
+@pytest.fixture
+def wendy(db):
+    """A second wellbeing lead, who is not Bob's supporter and not in the restricted incident."""
+    return make_user("wendy", "Wendy Wellbeing", "wellbeing_lead")
+
+
+@pytest.fixture
+def entry(cast, people, restricted, wendy):
+    return support.register_add(actor=cast.alice, incident_id=restricted.pk, user="bob", exposure="informed_family",
+                                reason="Told the child's mother at the hospital")
+
+
+class TestAWellbeingLeadOutside:
+    def test_sees_the_person_but_not_why_they_are_on_the_register(self, api, client, cast, people, wendy, restricted,
+                                                                 entry):
+        for lead in (wendy, people.ruth):  # not his supporter, and his supporter
+            body = api(lead).get(f"/api/affected-staff/{entry.pk}/").json()
+            assert body["person"]["username"] == "bob" and body["exposure"] == "informed_family"
+            assert body["reason"] is None and body["added_by"] is None and body["incident"] is None
+            client.force_login(lead)
+            page = client.get(f"/support/register/{entry.pk}/").content.decode()
+            assert "Bob Brown" in page and "An incident you are not part of" in page
+            assert "hospital" not in page and not told_of(restricted, page), lead
+        assert api(cast.alice).get(f"/api/affected-staff/{entry.pk}/").json()["reason"].endswith("at the hospital")
+        assert "hospital" in api(cast.bob).get("/api/me/support/").content.decode()  # the person themself
+
+    def test_cannot_change_how_they_were_affected(self, api, cast, people, wendy, entry):
+        url = f"/api/affected-staff/{entry.pk}/"
+        change = {"exposure": "witnessed", "reason": "Was there"}
+        for lead in (wendy, people.ruth):
+            response = api(lead).patch(url, change, format="json")
+            assert response.status_code == 403 and "knows of the incident" in response.json()["detail"]
+            assert "change_exposure" not in api(lead).get(url).json()["allowed_actions"]
+        entry.refresh_from_db()
+        assert entry.exposure == "informed_family" and entry.history.count() == 1
+
+    def test_in_the_incident_they_may(self, api, cast, wendy, entry):
+        from incidents import services as incident_services
+
+        incident_services.member_add(actor=cast.alice, incident_id=entry.incident_id, user=wendy,
+                                     role="wellbeing_lead", reason="Staff support")
+        url = f"/api/affected-staff/{entry.pk}/"
+        assert api(wendy).get(url).json()["reason"].endswith("at the hospital")
+        response = api(wendy).patch(url, {"exposure": "witnessed", "reason": "Was there too"}, format="json")
+        assert response.status_code == 200 and response.json()["exposure"] == "witnessed"
+
+    def test_outside_an_unrestricted_incident_nothing_changes(self, api, cast, people, wendy, incident):
+        entry = support.register_add(actor=cast.alice, incident_id=incident.pk, user="olive", exposure="witnessed",
+                                     reason="Saw it happen")
+        url = f"/api/affected-staff/{entry.pk}/"
+        assert api(wendy).get(url).json()["reason"] == "Saw it happen"
+        assert api(wendy).patch(url, {"exposure": "other", "reason": "Nearby"}, format="json").status_code == 200
+
+    @pytest.mark.parametrize(("who", "on_restricted", "on_unrestricted"), [
+        ("wendy", set(), {"see_why", "change_exposure"}),  # a wellbeing lead in neither
+        ("ruth", set(), {"see_why", "change_exposure"}),  # ...who supports him
+        ("alice", {"see_why", "change_exposure"}, {"see_why", "change_exposure"}),  # the lead
+        ("bob", {"see_why"}, {"see_why"}),  # the person themself
+    ])
+    def test_the_register_s_rules(self, cast, people, wendy, incident, restricted, who, on_restricted,
+                                  on_unrestricted):
+        from support.policy import RegisterAction, register
+
+        user = {"wendy": wendy, "ruth": people.ruth, "alice": cast.alice, "bob": cast.bob}[who]
+        for subject, expected in ((restricted, on_restricted), (incident, on_unrestricted)):
+            entry = support.register_add(actor=cast.alice, incident_id=subject.pk, user="bob", exposure="witnessed",
+                                         reason="r", supporter="ruth")
+            allowed = {str(a) for a in register.allowed_actions(user, entry)} & {"see_why", "change_exposure"}
+            assert allowed == expected, (who, subject.title)
+            for action in (RegisterAction.SEE_WHY, RegisterAction.CHANGE_EXPOSURE):  # lists agree with the check
+                listed = register.restrict(user, action).filter(pk=entry.pk).exists()
+                assert listed == (str(action) in expected), (who, action)
+
+    def test_nor_in_the_admin(self, client, cast, people, entry):
+        people.ruth.is_staff = True
+        people.ruth.is_superuser = True  # the most the admin site can give: it still shows no reason
+        people.ruth.save()
+        client.force_login(people.ruth)
+        for url in ("/admin/support/affectedperson/", f"/admin/support/affectedperson/{entry.pk}/change/"):
+            response = client.get(url)
+            assert response.status_code == 200 and b"hospital" not in response.content, url
+        assert AffectedPerson.objects.get(pk=entry.pk).exposure == "informed_family"

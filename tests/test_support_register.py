@@ -147,7 +147,10 @@ class TestTiers:
         assert restricted.reference not in str(body) and restricted.title not in str(body)
         assert api(people.ruth).get(f"/api/follow-ups/?incident={restricted.pk}").status_code == 404
         entry = api(people.ruth).get(f"/api/affected-staff/{item.affected_id}/").json()
-        assert entry["incident"] is None and entry["reason"]  # a wellbeing lead may know why, not which
+        # She supports him, knowing how he was affected; why he is on the register, and who put him there,
+        # would tell her of an incident she is not in (issue 18).
+        assert entry["incident"] is None and entry["exposure"] == "informed_family"
+        assert entry["reason"] is None and entry["added_by"] is None
         assert api(cast.bob).get(f"/api/follow-ups/{item.pk}/").json()["incident"]["reference"] == restricted.reference
 
     def test_nothing_private_on_the_timeline_or_its_export(self, client, cast, incident, follow_up):
