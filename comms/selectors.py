@@ -367,6 +367,12 @@ def inbox_items(actor: Actor) -> QuerySet[InboxItem]:
     )
 
 
+def names_incident(actor: Actor, item: InboxItem) -> bool:
+    """May the person be told which incident a briefing in their inbox is about? Not one of a restricted
+    incident they are not in (comms/policy.py, inbox SEE_INCIDENT)."""
+    return inbox.allows(actor, Action.SEE_INCIDENT, item)
+
+
 def unread_count(actor: Actor) -> int:
     return inbox.restrict(actor, Action.VIEW).filter(acknowledged_at__isnull=True).count()
 

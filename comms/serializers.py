@@ -21,7 +21,7 @@ from .models import (
     ProtectedIdentifier,
 )
 from .policy import Action, approval_complete, messages
-from .selectors import IncidentFacts, release_progress
+from .selectors import IncidentFacts, names_incident, release_progress
 from .services import approvals_needed, failing_gates
 
 CONTENT_NOTE_HELP = ("Shown before a staff briefing's text, so people choose when to read it. Only for staff "
@@ -259,7 +259,9 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 class InboxItemSerializer(serializers.ModelSerializer):
     id = StrictIntegerField(source="message_id")
-    incident_reference = StrictCharField(source="message.incident.reference")
+    incident_reference = serializers.SerializerMethodField(
+        help_text="The incident it is about; null for a briefing of a restricted incident you are not in, "
+                  "which you may read but are not told the incident of.")
     subject = StrictCharField(source="message.subject")
     content_note = StrictCharField(source="message.content_note")
     body = StrictCharField(source="message.body")
@@ -273,6 +275,9 @@ class InboxItemSerializer(serializers.ModelSerializer):
 
     def get_acknowledged(self, item) -> bool:
         return item.acknowledged_at is not None
+
+    def get_incident_reference(self, item) -> str | None:
+        return item.message.incident.reference if names_incident(self.context["request"].user, item) else None
 
 
 class IdentifierSerializer(serializers.ModelSerializer):

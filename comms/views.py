@@ -399,7 +399,8 @@ def inbox_item(request: HttpRequest, message_id: int) -> HttpResponse:
         flash.success(request, "Thank you." + (
             " A wellbeing lead will be in touch." if form.cleaned_data["wants_support"] else ""))
         return redirect("inbox-item", message_id=message_id)
-    return render(request, "comms/inbox_item.html", {"item": item, "message": item.message, "form": form})
+    return render(request, "comms/inbox_item.html", {"item": item, "message": item.message, "form": form,
+                                                     "names_incident": selectors.names_incident(request.user, item)})
 
 
 # --- protected identifiers -------------------------------------------------------------------------------

@@ -89,6 +89,90 @@ class TestTheCalendar:
             assert restricted.reference not in mail.outbox[0].body and restricted.title not in mail.outbox[0].body
 
 
+# --- a briefing of a restricted incident, read outside it -------------------------------------------------
+
+
+@pytest.fixture
+def briefing(cast, restricted):
+    """A briefing to all staff about the restricted incident: Bob is in it, Charlie and Sam are not."""
+    message = comms.message_draft(actor=cast.alice, incident_id=restricted.pk, audience="all_staff",
+                                  subject="Support after a difficult week", body="Please look after each other.",
+                                  content_note="Mentions a death")
+    comms.message_submit(actor=cast.alice, message_id=message.pk)
+    comms.message_approve(actor=cast.cora, message_id=message.pk, version=1)
+    comms.message_release(actor=cast.cora, message_id=message.pk)
+    return message
+
+
+def told_of(restricted, markup: str) -> bool:
+    return restricted.reference in markup or restricted.title in markup
+
+
+class TestABriefingOutsideItsIncident:
+    def test_the_inbox_and_the_briefing_s_page(self, client, cast, restricted, briefing):
+        for who in (cast.charlie, cast.sam):
+            client.force_login(who)
+            listed = client.get("/inbox/").content.decode()
+            page = client.get(f"/inbox/{briefing.pk}/").content.decode()
+            assert "Support after a difficult week" in listed and "Please look after each other." in page
+            assert not told_of(restricted, listed) and not told_of(restricted, page), who
+        client.force_login(cast.bob)
+        assert restricted.reference in client.get(f"/inbox/{briefing.pk}/").content.decode()
+
+    def test_its_email(self, cast, restricted, briefing):
+        charlie = OutboundEmail.objects.get(message=briefing, to="charlie@example.org")
+        assert "A briefing is in your Harbour inbox" in charlie.body and "Please look after each other." in charlie.body
+        assert not told_of(restricted, charlie.subject + charlie.body)
+        bob = OutboundEmail.objects.get(message=briefing, to="bob@example.org")
+        assert f"A briefing from {restricted.reference} is in your Harbour inbox" in bob.body
+
+    def test_the_api(self, api, cast, restricted, briefing):
+        (item,) = api(cast.charlie).get("/api/inbox/").json()["results"]
+        assert item["incident_reference"] is None and item["body"] == "Please look after each other."
+        acknowledged = api(cast.charlie).post(f"/api/messages/{briefing.pk}/acknowledge/", {}, format="json")
+        assert acknowledged.status_code == 200 and acknowledged.json()["incident_reference"] is None
+        assert not told_of(restricted, str(item) + acknowledged.content.decode())
+        assert api(cast.bob).get("/api/inbox/").json()["results"][0]["incident_reference"] == restricted.reference
+        # the message itself is the incident's: not found, as anything of it is
+        absent = api(cast.charlie).get("/api/messages/987654321/")
+        hidden = api(cast.charlie).get(f"/api/messages/{briefing.pk}/")
+        assert hidden.status_code == absent.status_code == 404 and hidden.content == absent.content
+
+    def test_the_now_page(self, api, client, cast, restricted, briefing):
+        (item,) = [i for i in api(cast.charlie).get("/api/me/now/").json()["items"] if i["kind"] == "briefing"]
+        assert item["title"] == "Support after a difficult week" and item["incident"] in (None, "", {})
+        client.force_login(cast.charlie)
+        now = client.get("/").content.decode()
+        assert "Support after a difficult week" in now and not told_of(restricted, now)
+
+    def test_a_briefing_of_an_unrestricted_incident_still_names_it(self, api, cast, incident):
+        message = comms.message_draft(actor=cast.alice, incident_id=incident.pk, audience="all_staff",
+                                      subject="An update", body="What we know.")
+        comms.message_submit(actor=cast.alice, message_id=message.pk)
+        comms.message_approve(actor=cast.cora, message_id=message.pk, version=1)
+        comms.message_release(actor=cast.cora, message_id=message.pk)
+        assert api(cast.charlie).get("/api/inbox/").json()["results"][0]["incident_reference"] == incident.reference
+        assert incident.reference in OutboundEmail.objects.get(message=message, to="charlie@example.org").body
+
+    def test_release_reads_the_memberships_once_however_many_it_goes_to(self, cast, restricted):
+        """Whether each recipient may be told of the incident is asked of the policy, person by person,
+        from the incident's members read once (an email is queued per person anyway, as before)."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        def membership_reads(n: int) -> int:
+            for i in range(n):
+                make_user(f"staff{n}x{i}", f"Staff Member{i}")
+            message = comms.message_draft(actor=cast.alice, incident_id=restricted.pk, audience="all_staff",
+                                          subject="S", body="B")
+            comms.message_submit(actor=cast.alice, message_id=message.pk)
+            comms.message_approve(actor=cast.cora, message_id=message.pk, version=1)
+            with CaptureQueriesContext(connection) as release:
+                comms.message_release(actor=cast.cora, message_id=message.pk)
+            return sum('FROM "incidents_membership"' in q["sql"] for q in release.captured_queries)
+
+        assert membership_reads(2) == membership_reads(30) <= 3
+
 
 # --- a wellbeing lead outside a restricted incident ---------------------------------------------------------
 
