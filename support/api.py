@@ -71,9 +71,10 @@ class RegisterApi(generics.ListAPIView):
 class CountsApi(APIView):
     @extend_schema(responses=CountsSerializer)
     def get(self, request, incident_id: int):
-        """How staff support stands in the incident, as counts: never whose. Any member may read them."""
+        """How staff support stands in the incident, as counts of people: never whose. Any member may read
+        them; a count that could point to someone is withheld (`count` null, `suppressed` true)."""
         incident = selectors.incident_for(request.user, incident_id, IncidentAction.SEE_COUNTS)
-        return Response(selectors.counts(incident))
+        return Response(CountsSerializer(selectors.counts(incident)).data)
 
 
 class RegisterEntryApi(APIView):

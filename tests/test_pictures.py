@@ -172,12 +172,14 @@ class TestCheckIns:
     def test_due_done_and_declined_by_week_for_a_wellbeing_lead(self, cast, client, incident, people):
         now = timezone.now()
         last_week = now - dt.timedelta(weeks=1)
-        _follow_up(incident, cast.bob, people.pat, due_at=now)
-        _follow_up(incident, cast.olive, people.pat, due_at=now)
+        staff = [cast.bob, cast.olive, cast.tom, cast.cora, cast.charlie]
+        for person in staff:  # five people with a check-in due this week
+            _follow_up(incident, person, people.pat, due_at=now)
         _follow_up(incident, cast.bob, people.pat, due_at=last_week, status=FollowUpStatus.COMPLETED,
                    closed_at=last_week)
-        _follow_up(incident, cast.olive, people.pat, due_at=last_week, status=FollowUpStatus.DECLINED,
-                   closed_at=last_week)
+        for _ in range(5):  # five check-ins of one person, declined: one person, not five
+            _follow_up(incident, cast.olive, people.pat, due_at=last_week, status=FollowUpStatus.DECLINED,
+                       closed_at=last_week)
         _follow_up(incident, cast.bob, people.pat, due_at=now, status=FollowUpStatus.CANCELLED)  # not counted
         _follow_up(incident, cast.bob, people.pat, due_at=now - dt.timedelta(weeks=20))  # too long ago
         _follow_up(incident, cast.bob, people.pat, due_at=now, kind=FollowUpKind.SUPPORT_REQUEST)  # a request
@@ -188,9 +190,14 @@ class TestCheckIns:
         rows = _rows(body, "check-ins-by-week")
         assert len(rows) == 12
         by_week = {row[0]: row[1:] for row in rows}
-        assert by_week[_monday(now)] == ["2", "0", "0"]
-        assert by_week[_monday(last_week)] == ["0", "1", "1"]
-        assert sum(int(n) for row in rows for n in row[1:]) == 4
+        assert by_week[_monday(now)] == ["5", "0", "0"]
+        # a week with one person done and one declining says so without saying one
+        assert by_week[_monday(last_week)] == ["0", "fewer than 5", "fewer than 5"]
+        assert all(n == "0" for week, row in by_week.items() if week not in (_monday(now), _monday(last_week))
+                   for n in row)
+        chart = body[body.index('id="check-ins-by-week"'):]
+        # no total beside a withheld week: it would give the week away (the due column has none withheld)
+        assert "Fewer than 5: not drawn exactly" in chart and "In all: due, still scheduled 5. " in chart
 
     def test_counts_only_never_names(self, cast, client, incident, people):
         _follow_up(incident, cast.bob, people.pat, due_at=timezone.now())

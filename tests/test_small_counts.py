@@ -116,3 +116,123 @@ def nothing_told_apart(counts: dict, k: int = 5) -> None:
             assert people - count["count"] == 0 or people - count["count"] >= k, (name, count, people)
 
 
+# --- the Staff support tab, its API and the summary -------------------------------------------------------
+
+
+def on_the_register(cast, incident, people, n: int) -> list:
+    staff = [make_user(f"affected{i}", f"Affected Person{i}") for i in range(n)]
+    for person in staff:
+        support.register_add(actor=cast.alice, incident_id=incident.pk, user=person.username, exposure="witnessed",
+                             reason="Was there", supporter="pat")
+    return staff
+
+
+def tab_counts(client, who, incident) -> dict[str, str]:
+    client.force_login(who)
+    body = client.get(f"/incidents/{incident.pk}/support/").content.decode()
+    return dict(re.findall(r'data-count="(\w+)"(?: data-suppressed)?>([^<]*)<', body))
+
+
+@pytest.mark.parametrize(("n", "people_words"), [
+    (0, "0"), (1, "fewer than 5"), (4, "fewer than 5"), (5, "5"), (6, "6")])
+def test_counts_of_0_1_4_5_and_6_people(api, client, cast, incident, people, n, people_words):
+    on_the_register(cast, incident, people, n)
+    body = api(cast.bob).get(f"/api/incidents/{incident.pk}/support-counts/").json()
+    assert body["people"]["words"] == people_words and body["small_count"] == 5
+    # each has three check-ins to come: all of them have one, so a group of five or more says so
+    assert body["scheduled"] == (FEWER if 0 < n < 5 else shown(n))
+    # none of them has declined: "0" is said only of a group large enough that it tells of nobody
+    assert body["declined"] == (FEWER if 0 < n < 5 else shown(0))
+    nothing_told_apart(body)
+    for who in (cast.bob, cast.alice, cast.sam):  # the page: members, command and senior leaders alike
+        page = tab_counts(client, who, incident)
+        assert page["people"] == people_words and page["declined"] == ("fewer than 5" if 0 < n < 5 else "0")
+
+
+def test_a_wellbeing_lead_in_the_incident_sees_the_same_withheld_counts(api, cast, incident, people):
+    from incidents import services as incident_services
+
+    incident_services.member_add(actor=cast.alice, incident_id=incident.pk, user=people.ruth,
+                                 role="wellbeing_lead", reason="Staff support")
+    on_the_register(cast, incident, people, 2)
+    assert api(people.ruth).get(f"/api/incidents/{incident.pk}/support-counts/").json()["people"] == FEWER
+
+
+def test_six_people_five_completed_one_declined(api, client, cast, incident, people):
+    staff = on_the_register(cast, incident, people, 6)
+    for person in staff:
+        first = FollowUp.objects.filter(person=person).order_by("due_at").first()
+        if person is staff[0]:
+            support.follow_up_decline(actor=person, follow_up_id=first.pk)
+        else:
+            support.follow_up_complete(actor=people.pat, follow_up_id=first.pk, outcome="support_offered")
+    body = api(cast.bob).get(f"/api/incidents/{incident.pk}/support-counts/").json()
+    assert body["people"] == shown(6) and body["scheduled"] == shown(6)
+    assert body["completed"] == ALL_BUT and body["declined"] == FEWER
+    nothing_told_apart(body)
+    page = tab_counts(client, cast.olive, incident)
+    assert page["completed"] == "all but fewer than 5" and page["declined"] == "fewer than 5"
+    assert ">1<" not in client.get(f"/incidents/{incident.pk}/support/").content.decode()
+
+
+def test_ten_people_five_completed(api, cast, incident, people):
+    staff = on_the_register(cast, incident, people, 10)
+    for person in staff[:5]:
+        first = FollowUp.objects.filter(person=person).order_by("due_at").first()
+        support.follow_up_complete(actor=people.pat, follow_up_id=first.pk, outcome="support_offered")
+    body = api(cast.bob).get(f"/api/incidents/{incident.pk}/support-counts/").json()
+    assert body["completed"] == shown(5)  # five of ten: five either way
+    nothing_told_apart(body)
+
+
+def test_people_not_check_ins_are_counted(api, cast, incident, people):
+    """One person's three declined check-ins are one person: "declined 3, people 1" was the probe's."""
+    (person,) = on_the_register(cast, incident, people, 1)
+    support.register_decline_all(actor=person, entry_id=person.exposures.get().pk)
+    assert selectors.exact_counts(incident)["declined"] == 1
+    body = api(cast.sam).get(f"/api/incidents/{incident.pk}/support-counts/").json()  # a senior leader outside
+    assert body["declined"] == FEWER and body["people"] == FEWER
+
+
+def test_the_summary_shows_the_tab_s_counts(client, cast, incident, people):
+    on_the_register(cast, incident, people, 6)
+    client.force_login(cast.sam)
+    body = client.get(f"/incidents/{incident.pk}/summary/").content.decode()
+    part_ = body[body.index('id="summary-open-actions"'):]
+    assert "Staff with a check-in to come (counts only)" in part_ and ">6<" in part_
+    assert "none with one past its time" in part_
+
+
+def test_no_count_travels_on_a_socket(cast, incident, people, django_capture_on_commit_callbacks):
+    (person,) = on_the_register(cast, incident, people, 1)
+    sent = []
+    with mock.patch("incidents.realtime.send_now", side_effect=lambda *a: sent.append(a)), \
+            django_capture_on_commit_callbacks(execute=True):
+        support.register_decline_all(actor=person, entry_id=person.exposures.get().pk)
+    assert sent and all(not re.search(r"'(count|people|declined|scheduled)'", str(payload)) for payload in sent)
+
+
+# --- a debrief's answers ----------------------------------------------------------------------------------
+
+
+def test_answers_on_the_incident_tab_for_an_invitee_and_for_the_facilitator(api, client, cast, incident, people):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    staff = [make_user(f"invited{i}", f"Invited Person{i}") for i in range(5)]
+    starts = timezone.localtime(timezone.now() + dt.timedelta(days=2)).replace(hour=10, minute=0, second=0,
+                                                                               microsecond=0)
+    debrief = support.debrief_schedule(actor=cast.alice, incident_id=incident.pk, kind="hot", starts_at=starts,
+                                       duration_minutes=60, location="Room 2", facilitator="ruth",
+                                       invitees=["bob", *[p.username for p in staff]])
+    for person in staff:
+        support.debrief_rsvp(actor=person, debrief_id=debrief.pk, response="accepted")
+    support.debrief_rsvp(actor=cast.bob, debrief_id=debrief.pk, response="declined")
+    client.force_login(cast.bob)
+    panel = client.get(f"/incidents/{incident.pk}/support/panel/debriefs/").content.decode()
+    assert "5 coming, 0 maybe, fewer than 5 not coming, 0 not answered" in panel
+    assert api(cast.bob).get(f"/api/debriefs/{debrief.pk}/").json()["responses"]["declined"] == FEWER
+    client.force_login(people.ruth)
+    assert "5 coming, 0 maybe, 1 not coming, 0 not answered" in client.get(f"/support/debriefs/{debrief.pk}/").content.decode()
+
