@@ -236,10 +236,6 @@ def incident_roles(rule: Grant | Rule) -> frozenset[str]:
     return frozenset().union(*(g.member_roles for g in grants))
 
 
-# Reads over time are drawn only for a briefing sent to at least this many: with fewer, the times on the
-# picture would say roughly when each person read it, which is theirs. Below it, only how many have read it.
-READS_OVER_TIME_FROM = 5
-
 # Named beside a gate: who may release past it, and who records that the family has been told.
 OVERRIDERS = incident_roles(messages.rules[Action.OVERRIDE_GATE])
 FAMILY_RECORDERS = incident_roles(incident_comms.rules[Action.RECORD_FAMILY_INFORMED])

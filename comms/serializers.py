@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api_fields import SaneDateTimeField, StrictBooleanField, StrictCharField, StrictIntegerField
+from config.small_counts import SmallCountSerializer
 from incidents.models import max_length
 
 from .models import (
@@ -99,10 +100,13 @@ class MessageSerializer(serializers.ModelSerializer):
     release = serializers.SerializerMethodField(
         help_text="What the release still needs: approvals held and needed, what blocks it, who may override.")
     released_by = StrictCharField(source="released_by.username", read_only=True, default=None, allow_null=True)
-    acknowledged_count = serializers.SerializerMethodField(
-        help_text="How many recipients have acknowledged (comms and command approvers only; never who)."
+    acknowledged = serializers.SerializerMethodField(
+        help_text="How many of its recipients have said they have read it (comms and command approvers, for an "
+                  "internal message; null otherwise): never who, and withheld (`count` null, "
+                  "`suppressed` true) where it or the number who have not is small enough to point to someone."
     )
-    delivered_count = serializers.SerializerMethodField()
+    delivered_count = serializers.SerializerMethodField(
+        help_text="How many it went to (the audience its approvers chose); null as for `acknowledged`.")
     allowed_actions = serializers.SerializerMethodField(
         help_text="What you may do with this message now (comms/policy.py), for clients to offer.")
 
@@ -113,7 +117,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "recipients", "external_recipients", "release_at", "status", "status_label", "version", "author", "approvals",
             "approvals_needed", "fully_approved", "blocking_gates", "release", "change_request", "hold_reason",
             "overridden_gates", "released_at", "released_by", "released_version", "withdrawn_reason",
-            "acknowledged_count", "delivered_count", "allowed_actions", "created_at", "updated_at",
+            "acknowledged", "delivered_count", "allowed_actions", "created_at", "updated_at",
         ]
         read_only_fields = fields
 
@@ -162,12 +166,11 @@ class MessageSerializer(serializers.ModelSerializer):
         progress = release_progress(message, self._viewer(), self.context.setdefault("_incident_facts", {}))
         return ReleaseProgressSerializer(progress).data
 
-    def get_acknowledged_count(self, message) -> int | None:
+    @extend_schema_field(SmallCountSerializer(allow_null=True))
+    def get_acknowledged(self, message) -> dict | None:
         if not message.is_internal or not self._viewer_sees_delivery(message):
             return None
-        if hasattr(message, "acknowledged_count"):  # annotated by selectors.messages_with_details
-            return message.acknowledged_count
-        return message.inbox_items.filter(acknowledged_at__isnull=False).count()
+        return message.read_by.as_api()
 
     def get_delivered_count(self, message) -> int | None:
         if not message.is_internal or not self._viewer_sees_delivery(message):

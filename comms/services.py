@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from config import outbox
@@ -631,13 +632,23 @@ def message_acknowledge(*, actor: User, message_id: int, wants_support: bool = F
             support_request_from_briefing(person=actor, message=item.message)
         item.save()
         realtime.now_may_change(person_id=actor.pk, parts=("comms",))  # support's part: support tells it
-        if first_time:
-            # Counts only, and no timeline entry per reader: nobody is singled out.
+        if first_time and _reads_shown_differently(item.message):
+            # Counts only, and no timeline entry per reader: nobody is singled out. And only when the count
+            # as shown moves: a page that redrew at every read while it says "fewer than 5" would time each
+            # reader's read on the screens of those watching it.
             realtime.broadcast_on_commit(
                 realtime.incident_group(item.message.incident_id), realtime.comms_changed_message(item.message_id)
             )
             _broadcast(item.message)
     return item
+
+
+def _reads_shown_differently(message: Message) -> bool:
+    """Does one more read change how many have read the message, as approvers are shown it?"""
+    from config.small_counts import part
+
+    counted = message.inbox_items.aggregate(sent=Count("id"), read=Count("id", filter=Q(acknowledged_at__isnull=False)))
+    return part(counted["read"] - 1, counted["sent"]).words != part(counted["read"], counted["sent"]).words
 
 
 def email_send_attempt(email_id: int) -> str:

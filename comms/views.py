@@ -40,7 +40,7 @@ from .models import (
     HoldingTemplate,
     MessageStatus,
 )
-from .policy import READS_OVER_TIME_FROM, Action, incident_comms, messages
+from .policy import Action, incident_comms, messages
 
 # The communications tab lists messages in the order a person works through them.
 STATUS_ORDER = [MessageStatus.DRAFT, MessageStatus.CHANGES_REQUESTED, MessageStatus.IN_REVIEW, MessageStatus.APPROVED,
@@ -244,7 +244,6 @@ def _message_context(request, message, **forms) -> dict:
         # briefing sent to enough people that the times say nothing of any one of them.
         "reads_shown": (shown := allowed.get(Action.SEE_DELIVERY) and message.is_internal and message.is_released),
         "reads_chart": selectors.reads_picture(message) if shown else None,
-        "reads_from": READS_OVER_TIME_FROM,
         "comment_form": forms.get("comment_form") or CommentForm(),
         "release_form": release_form,
         "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),

@@ -212,6 +212,58 @@ def test_no_count_travels_on_a_socket(cast, incident, people, django_capture_on_
     assert sent and all(not re.search(r"'(count|people|declined|scheduled)'", str(payload)) for payload in sent)
 
 
+# --- a briefing's read count ------------------------------------------------------------------------------
+
+
+def release_to(cast, incident, n: int):
+    readers = [make_user(f"reader{i}", f"Reader Number{i}") for i in range(n)]
+    message = comms.message_draft(actor=cast.alice, incident_id=incident.pk, audience="people",
+                                  recipients=[p.username for p in readers], subject="Update", body="What we know.")
+    comms.message_submit(actor=cast.alice, message_id=message.pk)
+    comms.message_approve(actor=cast.cora, message_id=message.pk, version=1)
+    comms.message_release(actor=cast.cora, message_id=message.pk)
+    message.refresh_from_db()
+    return message, readers
+
+
+@pytest.mark.parametrize(("read", "expected", "words"), [
+    (0, shown(0), "0 of the 10"), (1, FEWER, "Fewer than 5 of the 10"), (4, FEWER, "Fewer than 5 of the 10"),
+    (5, shown(5), "5 of the 10"), (6, ALL_BUT, "All but fewer than 5 of the 10")])
+def test_read_counts_of_0_1_4_5_and_6_of_ten(api, client, cast, incident, read, expected, words):
+    message, readers = release_to(cast, incident, 10)
+    InboxItem.objects.filter(message=message, recipient__in=readers[:read]).update(acknowledged_at=message.released_at)
+    body = api(cast.cora).get(f"/api/messages/{message.pk}/").json()
+    assert body["acknowledged"] == expected and body["delivered_count"] == 10
+    listed = api(cast.cora).get(f"/api/incidents/{incident.pk}/messages/").json()["results"]
+    assert listed[0]["acknowledged"] == expected
+    client.force_login(cast.cora)
+    page = client.get(f"/messages/{message.pk}/").content.decode()
+    assert f"{words} people it went to have said they have read it" in page
+    short = words.split(" of the ")[0].lower() + " of 10"
+    assert short in client.get(f"/incidents/{incident.pk}/comms/").content.decode()
+    assert f"read by {short}" in client.get("/approvals/").content.decode()
+
+
+def test_a_briefing_to_fewer_than_5_is_counted_for_nobody(api, client, cast, incident):
+    message, readers = release_to(cast, incident, 4)
+    InboxItem.objects.filter(message=message).update(acknowledged_at=message.released_at)  # all four read it
+    assert api(cast.cora).get(f"/api/messages/{message.pk}/").json()["acknowledged"] == FEWER
+    client.force_login(cast.cora)
+    assert "not shown (sent to fewer than 5)" in client.get(f"/incidents/{incident.pk}/comms/").content.decode()
+
+
+def test_the_board_is_told_only_when_the_count_as_shown_moves(cast, incident, django_capture_on_commit_callbacks):
+    """A page that redrew at every read would time each reader's read on the watchers' screens."""
+    message, readers = release_to(cast, incident, 10)
+    told = []
+    for reader in readers[:7]:
+        with mock.patch("incidents.realtime.send_now") as send, django_capture_on_commit_callbacks(execute=True):
+            comms.message_acknowledge(actor=reader, message_id=message.pk)
+        told.append(any(call.args[1].get("type") == "message.changed" for call in send.call_args_list))
+    # 0 → fewer than 5 (told), 2nd–4th (not), → 5 (told), → all but fewer than 5 (told), 7th (not)
+    assert told == [True, False, False, False, True, True, False]
+
+
 # --- a debrief's answers ----------------------------------------------------------------------------------
 
 
