@@ -208,7 +208,7 @@ class MessageAcknowledgeApi(APIView):
         """"I have read this" (and, if you tick it, "I would like to talk to someone")."""
         data = _parse(AcknowledgeSerializer, request)
         item = services.message_acknowledge(actor=request.user, message_id=message_id, **data)
-        return Response(InboxItemSerializer(item).data)
+        return Response(InboxItemSerializer(item, context={"request": request}).data)
 
 
 class InboxApi(generics.ListAPIView):

@@ -198,6 +198,21 @@ class Message(models.Model):
         return self.status not in BEFORE_RELEASE
 
     @property
+    def read_by(self):
+        """How many of those it went to have said they have read it, as anyone but them may see it: a part
+        of the group it was sent to (config/small_counts.py), so "3 of 4" never picks out the one who has
+        not. From the counts comms.selectors.messages_with_details puts on it (two queries without)."""
+        from config.small_counts import part
+
+        delivered = getattr(self, "delivered_count", None)
+        if delivered is None:
+            delivered = self.inbox_items.count()
+        read = getattr(self, "acknowledged_count", None)
+        if read is None:
+            read = self.inbox_items.filter(acknowledged_at__isnull=False).count()
+        return part(read, delivered)
+
+    @property
     def current_authors(self) -> set[int]:
         """Who wrote the message or its current version: they may not approve it (comms/policy.py)."""
         current = getattr(self, "current_version_author_id", None)  # annotated by comms.selectors

@@ -15,7 +15,18 @@ from django.core.exceptions import ImproperlyConfigured
 from incidents.models import Incident, OrgRole
 from incidents.models import MemberRole as Role
 from incidents.policy import SEES_THE_INCIDENT
-from incidents.rules import ANY_MEMBER, WORKER, Grant, Policy, Rule, Transition, member, org, person
+from incidents.rules import (
+    ANY_MEMBER,
+    UNRESTRICTED,
+    WORKER,
+    Grant,
+    Policy,
+    Rule,
+    Transition,
+    member,
+    org,
+    person,
+)
 
 from .models import BEFORE_RELEASE, Approval, InboxItem, MediaEnquiry, Message
 from .models import MessageStatus as S
@@ -40,6 +51,7 @@ class Action(StrEnum):
     RECORD_FAMILY_INFORMED = "record_family_informed"
     LOG_MEDIA = "log_media"  # log and update media enquiries, and own one
     ACKNOWLEDGE = "acknowledge"  # "I have read this", on a briefing in your own inbox
+    SEE_INCIDENT = "see_incident"  # which incident a briefing in your inbox is about: its reference
     RELEASE_AT_EMBARGO = "release_at_embargo"
     HOLD_AT_EMBARGO = "hold_at_embargo"
 
@@ -237,10 +249,6 @@ def incident_roles(rule: Grant | Rule) -> frozenset[str]:
     return frozenset().union(*(g.member_roles for g in grants))
 
 
-# Reads over time are drawn only for a briefing sent to at least this many: with fewer, the times on the
-# picture would say roughly when each person read it, which is theirs. Below it, only how many have read it.
-READS_OVER_TIME_FROM = 5
-
 # Named beside a gate: who may release past it, and who records that the family has been told.
 OVERRIDERS = incident_roles(messages.rules[Action.OVERRIDE_GATE])
 FAMILY_RECORDERS = incident_roles(incident_comms.rules[Action.RECORD_FAMILY_INFORMED])
@@ -256,12 +264,23 @@ enquiries = Policy(
     refusals={Action.LOG_MEDIA: incident_comms.refusals[Action.LOG_MEDIA]},
 )
 
-# A person's inbox holds only their own briefings: anyone else's does not exist for them.
+# A person's inbox holds only their own briefings: anyone else's does not exist for them. A briefing of a
+# restricted incident may go to people outside it (all staff, or staff chosen by name): they read what it
+# says, and are not told which incident it is about (its reference, its title), in the inbox, on the page,
+# in the email or through the API.
+RECIPIENT = person("recipient")
 inbox = Policy(
     InboxItem,
     incident="message__incident",
     visibility=Action.VIEW,
     not_found="No such message in your inbox.",
-    rules={Action.VIEW: person("recipient"), Action.ACKNOWLEDGE: person("recipient")},
-    refusals={Action.ACKNOWLEDGE: "Only the person a briefing was sent to can acknowledge it."},
+    rules={
+        Action.VIEW: RECIPIENT,
+        Action.ACKNOWLEDGE: RECIPIENT,
+        Action.SEE_INCIDENT: RECIPIENT & (UNRESTRICTED | ANY_MEMBER),
+    },
+    refusals={
+        Action.ACKNOWLEDGE: "Only the person a briefing was sent to can acknowledge it.",
+        Action.SEE_INCIDENT: "Only those in a restricted incident are told which incident a briefing is about.",
+    },
 )

@@ -7,7 +7,7 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -15,9 +15,10 @@ from django.db.models.functions import Coalesce, Trunc
 from django.urls import reverse
 from django.utils import timezone
 
+from config import small_counts
 from config.errors import Http404
 from config.paging import Keyset
-from config.times import uk_day_time
+from config.times import uk_day_time, uk_time
 from incidents.models import Incident, MemberRole, User
 from incidents.rules import Actor, parse_id
 from incidents.selectors import (
@@ -55,7 +56,6 @@ from .policy import (
     OVERRIDABLE_GATES,
     OVERRIDERS,
     PART_CONFIRMER_ROLES,
-    READS_OVER_TIME_FROM,
     WAITING_FOR,
     Action,
     ApprovalSide,
@@ -375,6 +375,12 @@ def inbox_items(actor: Actor) -> QuerySet[InboxItem]:
     )
 
 
+def names_incident(actor: Actor, item: InboxItem) -> bool:
+    """May the person be told which incident a briefing in their inbox is about? Not one of a restricted
+    incident they are not in (comms/policy.py, inbox SEE_INCIDENT)."""
+    return inbox.allows(actor, Action.SEE_INCIDENT, item)
+
+
 def unread_count(actor: Actor) -> int:
     return inbox.restrict(actor, Action.VIEW).filter(acknowledged_at__isnull=True).count()
 
@@ -630,14 +636,29 @@ def reads_over_time(message: Message, now: dt.datetime | None = None) -> tuple[l
 def reads_picture(message: Message):
     """The picture of `reads_over_time` (a config.charts Chart), from release to now, out of how many it
     was sent to (the message as messages_with_details annotates it); None for a briefing sent to fewer
-    than READS_OVER_TIME_FROM people, whose picture would say when each of them read it."""
+    than HARBOUR_SMALL_COUNT people, whose picture would say when each of them read it.
+
+    Each total is a part of the group it went to (config/small_counts.py), withheld as the page's count
+    is. A run of withheld totals is one step, so the number of hours in which someone read cannot be
+    counted off the table: the first run (before as many as HARBOUR_SMALL_COUNT have read it) is drawn from
+    the release, so when the first of them read it is not shown either; a later run starts when it did."""
     from config import charts
 
     sent_to = getattr(message, "delivered_count", None)
-    if sent_to is None or sent_to < READS_OVER_TIME_FROM:
+    if sent_to is None or sent_to < small_counts.threshold():
         return None
     now = timezone.now()
-    points, step = reads_over_time(message, now)
+    raw, step = reads_over_time(message, now)
+    points: list[tuple] = []
+    for at, n in raw:
+        shown = small_counts.part(n, sent_to)
+        if points and shown.suppressed and points[-1][1].words == shown.words:
+            continue  # the same words as the step before: one step
+        points.append((at, shown, None))
+    if points and points[0][1].suppressed:  # from the release: nobody's first read is timed
+        first = points[0][1]
+        until = f"Until {uk_time(points[1][0])}" if len(points) > 1 else "Until now"
+        points[0] = (message.released_at, replace(first, low=0), until)
     return charts.step_chart(
         ident=f"reads-chart-{message.pk}", title=f"People who have read “{message.subject}”, by the {step}",
         points=points, start=message.released_at, end=now, out_of=sent_to,

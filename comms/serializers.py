@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api_fields import SaneDateTimeField, StrictBooleanField, StrictCharField, StrictIntegerField
+from config.small_counts import SmallCountSerializer
 from incidents.models import max_length
 
 from .models import (
@@ -22,7 +23,7 @@ from .models import (
     ProtectedIdentifier,
 )
 from .policy import Action, approval_complete, incident_comms, messages
-from .selectors import IncidentFacts, release_progress
+from .selectors import IncidentFacts, names_incident, release_progress
 from .services import approvals_needed, failing_gates, identifier_findings
 
 CONTENT_NOTE_HELP = ("Shown before a staff briefing's text, so people choose when to read it. Only for staff "
@@ -123,10 +124,13 @@ class MessageSerializer(serializers.ModelSerializer):
     release = serializers.SerializerMethodField(
         help_text="What the release still needs: approvals held and needed, what blocks it, who may override.")
     released_by = StrictCharField(source="released_by.username", read_only=True, default=None, allow_null=True)
-    acknowledged_count = serializers.SerializerMethodField(
-        help_text="How many recipients have acknowledged (comms and command approvers only; never who)."
+    acknowledged = serializers.SerializerMethodField(
+        help_text="How many of its recipients have said they have read it (comms and command approvers, for an "
+                  "internal message; null otherwise): never who, and withheld (`count` null, "
+                  "`suppressed` true) where it or the number who have not is small enough to point to someone."
     )
-    delivered_count = serializers.SerializerMethodField()
+    delivered_count = serializers.SerializerMethodField(
+        help_text="How many it went to (the audience its approvers chose); null as for `acknowledged`.")
     allowed_actions = serializers.SerializerMethodField(
         help_text="What you may do with this message now (comms/policy.py), for clients to offer.")
     part_confirmations = PartConfirmationSerializer(
@@ -144,7 +148,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "recipients", "external_recipients", "release_at", "status", "status_label", "version", "author", "approvals",
             "approvals_needed", "fully_approved", "blocking_gates", "release", "change_request", "hold_reason",
             "overridden_gates", "released_at", "released_by", "released_version", "withdrawn_reason",
-            "acknowledged_count", "delivered_count", "allowed_actions", "part_confirmations", "identifier_parts",
+            "acknowledged", "delivered_count", "allowed_actions", "part_confirmations", "identifier_parts",
             "created_at", "updated_at",
         ]
         read_only_fields = fields
@@ -203,12 +207,11 @@ class MessageSerializer(serializers.ModelSerializer):
         progress = release_progress(message, self._viewer(), self.context.setdefault("_incident_facts", {}))
         return ReleaseProgressSerializer(progress).data
 
-    def get_acknowledged_count(self, message) -> int | None:
+    @extend_schema_field(SmallCountSerializer(allow_null=True))
+    def get_acknowledged(self, message) -> dict | None:
         if not message.is_internal or not self._viewer_sees_delivery(message):
             return None
-        if hasattr(message, "acknowledged_count"):  # annotated by selectors.messages_with_details
-            return message.acknowledged_count
-        return message.inbox_items.filter(acknowledged_at__isnull=False).count()
+        return message.read_by.as_api()
 
     def get_delivered_count(self, message) -> int | None:
         if not message.is_internal or not self._viewer_sees_delivery(message):
@@ -306,7 +309,9 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 class InboxItemSerializer(serializers.ModelSerializer):
     id = StrictIntegerField(source="message_id")
-    incident_reference = StrictCharField(source="message.incident.reference")
+    incident_reference = serializers.SerializerMethodField(
+        help_text="The incident it is about; null for a briefing of a restricted incident you are not in, "
+                  "which you may read but are not told the incident of.")
     subject = StrictCharField(source="message.subject")
     content_note = StrictCharField(source="message.content_note")
     body = StrictCharField(source="message.body")
@@ -320,6 +325,9 @@ class InboxItemSerializer(serializers.ModelSerializer):
 
     def get_acknowledged(self, item) -> bool:
         return item.acknowledged_at is not None
+
+    def get_incident_reference(self, item) -> str | None:
+        return item.message.incident.reference if names_incident(self.context["request"].user, item) else None
 
 
 class IdentifierSerializer(serializers.ModelSerializer):

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from config import outbox
@@ -25,7 +26,7 @@ from config.errors import Conflict, GateRefused, Http404, InvalidInput
 from incidents import realtime
 from incidents import services as incident_services
 from incidents.models import Incident, Team, User, max_length
-from incidents.rules import parse_id
+from incidents.rules import parse_id, prime_members
 from incidents.services import clean_text, delete_audited, save_audited
 from support.services import support_request_from_briefing
 
@@ -623,10 +624,13 @@ def internal_recipients(message: Message):
     return people.filter(groups__name=LEADERSHIP)
 
 
-def _email_text(message: Message) -> tuple[str, str]:
+def _email_text(message: Message, *, names_incident: bool = True) -> tuple[str, str]:
+    """The email of a message. A staff briefing's names its incident only to a reader who may know of it
+    (comms/policy.py, inbox SEE_INCIDENT): one of a restricted incident reaches people outside it too."""
     link = f"{settings.HARBOUR_BASE_URL}/inbox/{message.pk}/"
     if message.is_internal:
-        lines = [f"A briefing from {message.incident.reference} is in your Harbour inbox: {link}", ""]
+        where = f" from {message.incident.reference}" if names_incident else ""
+        lines = [f"A briefing{where} is in your Harbour inbox: {link}", ""]
         if message.content_note:
             lines += [f"Before you read on: {message.content_note}",
                       "You can choose when to read it. The message is below the line.", "", "", "—" * 20, ""]
@@ -640,11 +644,14 @@ def _deliver(message: Message) -> list[int]:
     emails: list[OutboundEmail] = []
     if message.is_internal:
         people = list(internal_recipients(message).distinct())
-        InboxItem.objects.bulk_create(
-            [InboxItem(message=message, recipient=person) for person in people], ignore_conflicts=True
-        )
+        items = [InboxItem(message=message, recipient=person) for person in people]
+        InboxItem.objects.bulk_create(items, ignore_conflicts=True)
         realtime.now_may_change(parts=("comms",))  # a briefing reaches people outside the incident too
-        emails = [OutboundEmail(message=message, recipient=p, to=p.email, subject=subject, body=body)
+        prime_members(message.incident, people)
+        told = {item.recipient_id for item in items if inbox.allows(item.recipient, Action.SEE_INCIDENT, item)}
+        untold_body = _email_text(message, names_incident=False)[1]
+        emails = [OutboundEmail(message=message, recipient=p, to=p.email, subject=subject,
+                                body=body if p.pk in told else untold_body)
                   for p in people if p.email]
     elif message.audience in EXTERNAL_AUDIENCES:
         emails = [OutboundEmail(message=message, to=address, subject=subject, body=body)
@@ -717,13 +724,23 @@ def message_acknowledge(*, actor: User, message_id: int, wants_support: bool = F
             support_request_from_briefing(person=actor, message=item.message)
         item.save()
         realtime.now_may_change(person_id=actor.pk, parts=("comms",))  # support's part: support tells it
-        if first_time:
-            # Counts only, and no timeline entry per reader: nobody is singled out.
+        if first_time and _reads_shown_differently(item.message):
+            # Counts only, and no timeline entry per reader: nobody is singled out. And only when the count
+            # as shown moves: a page that redrew at every read while it says "fewer than 5" would time each
+            # reader's read on the screens of those watching it.
             realtime.broadcast_on_commit(
                 realtime.incident_group(item.message.incident_id), realtime.comms_changed_message(item.message_id)
             )
             _broadcast(item.message)
     return item
+
+
+def _reads_shown_differently(message: Message) -> bool:
+    """Does one more read change how many have read the message, as approvers are shown it?"""
+    from config.small_counts import part
+
+    counted = message.inbox_items.aggregate(sent=Count("id"), read=Count("id", filter=Q(acknowledged_at__isnull=False)))
+    return part(counted["read"] - 1, counted["sent"]).words != part(counted["read"], counted["sent"]).words
 
 
 def email_send_attempt(email_id: int) -> str:

@@ -41,7 +41,7 @@ from .models import (
     HoldingTemplate,
     MessageStatus,
 )
-from .policy import READS_OVER_TIME_FROM, Action, Gate, incident_comms, messages
+from .policy import Action, Gate, incident_comms, messages
 
 # The communications tab lists messages in the order a person works through them.
 STATUS_ORDER = [MessageStatus.DRAFT, MessageStatus.CHANGES_REQUESTED, MessageStatus.IN_REVIEW, MessageStatus.APPROVED,
@@ -255,7 +255,6 @@ def _message_context(request, message, **forms) -> dict:
         # briefing sent to enough people that the times say nothing of any one of them.
         "reads_shown": (shown := allowed.get(Action.SEE_DELIVERY) and message.is_internal and message.is_released),
         "reads_chart": selectors.reads_picture(message) if shown else None,
-        "reads_from": READS_OVER_TIME_FROM,
         "comment_form": forms.get("comment_form") or CommentForm(),
         "release_form": release_form,
         "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
@@ -417,7 +416,8 @@ def inbox_item(request: HttpRequest, message_id: int) -> HttpResponse:
         flash.success(request, "Thank you." + (
             " A wellbeing lead will be in touch." if form.cleaned_data["wants_support"] else ""))
         return redirect("inbox-item", message_id=message_id)
-    return render(request, "comms/inbox_item.html", {"item": item, "message": item.message, "form": form})
+    return render(request, "comms/inbox_item.html", {"item": item, "message": item.message, "form": form,
+                                                     "names_incident": selectors.names_incident(request.user, item)})
 
 
 # --- protected identifiers -------------------------------------------------------------------------------

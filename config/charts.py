@@ -14,8 +14,10 @@ and a legend in text, so it reads in black and white); the drawing scales to its
 <details> on screen and always open in print (harbour.css, "Pictures"). No data: one sentence, never an
 empty frame.
 
-Pure Python: the callers pass plain numbers, times and words; nothing here reads a model. Every piece of
-text put into the markup goes through Django's escaping.
+Pure Python: the callers pass plain numbers, times and words; nothing here reads a model. A count about
+people may come as a `config.small_counts.Shown` that withholds it ("fewer than 5"): it is drawn as a band
+with a dashed outline over the values it may be, never as a number, and its words go in the table and the
+description. Every piece of text put into the markup goes through Django's escaping.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from config.small_counts import Shown, exact
 from config.times import uk_time
 
 # GOV.UK Frontend's palette: each of these has at least 4.5:1 contrast with white.
@@ -225,22 +228,37 @@ def zone_date(day: dt.date, zone) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=zone)
 
 
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+def _plural(n: int | Shown, one: str, many: str | None = None) -> str:
+    single = (n.count if isinstance(n, Shown) else n) == 1
+    return f"{n} {one if single else (many or one + 's')}"
+
+
+def _shown(value: int | Shown) -> Shown:
+    return value if isinstance(value, Shown) else exact(int(value))
+
+
+def _withheld_box(x0: float, x1: float, y_low: float, y_high: float, colour: str, tip: str) -> str:
+    """A count that is not shown (config/small_counts.py): a pale band with a dashed outline over every value
+    it may be, so the picture says "somewhere in here" and never a number."""
+    return format_html('<rect x="{}" y="{}" width="{}" height="{}" fill="#ffffff" fill-opacity="0.6" stroke="{}" '
+                       'stroke-width="1.5" stroke-dasharray="4 3"><title>{}</title></rect>', _num(x0), _num(y_high),
+                       _num(max(x1 - x0, 2)), _num(max(y_low - y_high, 2)), colour, tip)
 
 
 # --- a running count over time -----------------------------------------------------------------------------
 
 
-def step_chart(*, ident: str, title: str, points: Sequence[tuple[dt.datetime, int]], start: dt.datetime,
+def step_chart(*, ident: str, title: str, points: Sequence[tuple], start: dt.datetime,
                end: dt.datetime, out_of: int | None = None, one: str = "person", counted: str = "people",
                heading: str = "People who have read it", value_header: str = "Count", when_header: str = "Up to",
                empty: str = "Nothing to show yet.", zone=None) -> Chart:
     """A count that only grows (a running total), as steps from `start` to `end`: `points` are
-    (time, total by then), oldest first. `out_of` draws the ceiling it can reach (how many it was sent
-    to) as a dashed line labelled in words."""
+    (time, total by then), oldest first, each holding until the next; a third item, if given, is what the
+    table says for its time ("Up to 14:00"). A total may be a withheld `Shown`: a band is drawn over the
+    values it may be, from its time to the next point's. `out_of` draws the ceiling it can reach (how many
+    it was sent to) as a dashed line labelled in words."""
     zone = zone or timezone.get_current_timezone()
-    points = [(at, int(n)) for at, n in points]
+    points = [(p[0], _shown(p[1]), p[2] if len(p) > 2 else None) for p in points]
     if not points:
         return Chart(ident, title, "", None, None, empty)
     # As moments (UTC): compared and subtracted in one zone, two times would be read as clock times.
@@ -248,11 +266,15 @@ def step_chart(*, ident: str, title: str, points: Sequence[tuple[dt.datetime, in
     if end <= start:
         end = start + dt.timedelta(hours=1)
     final = points[-1][1]
-    description = (f"{_plural(final, one, counted)}"
-                   f"{f' of {out_of}' if out_of is not None else ''} by {uk_time(points[-1][0], zone)}, "
+    of = f" of {out_of}" if out_of is not None else ""
+
+    def said(at: dt.datetime, label: str | None) -> str:
+        return label[:1].lower() + label[1:] if label else f"by {uk_time(at, zone)}"
+
+    description = (f"{_plural(final, one, counted)}{of} {said(points[-1][0], points[-1][2])}, "
                    f"from {uk_time(start, zone)}. ")
-    description += "; ".join(f"{n} by {uk_time(at, zone)}" for at, n in points[-6:]) + "."
-    top = max(final, out_of or 0, 1)
+    description += "; ".join(f"{n} {said(at, label)}" for at, n, label in points[-6:]) + "."
+    top = max(max(n.high for _at, n, _label in points), out_of or 0, 1)
     step = _nice_step(top, 4)
     top = step * math.ceil(top / step)
     height, plot_top, plot_bottom = 260, 30, 220
@@ -279,16 +301,30 @@ def step_chart(*, ident: str, title: str, points: Sequence[tuple[dt.datetime, in
         parts.append(format_html('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="2" '
                                  'stroke-dasharray="8 5"/>', left, _num(y(out_of)), right, _num(y(out_of)), DARK_GREY))
         parts.append(_text(right, y(out_of) - 7, f"Sent to {out_of}", anchor="end", fill=DARK_GREY))
-    path = [f"M{_num(x(start))},{_num(y(0))}"]
-    for at, n in points:
-        path.append(f"H{_num(x(at))}V{_num(y(n))}")
-    path.append(f"H{_num(x(end))}")
-    parts.append(format_html('<path d="{}" fill="none" stroke="{}" stroke-width="3"/>', "".join(path), BLUE))
-    for at, n in points:
-        parts.append(_marker("circle", x(at), y(n), BLUE, 4, f"{n} by {uk_time(at, zone)}"))
+    # Each total holds from its time to the next one's: a line where it is shown, a band where it is not.
+    # The line joins shown totals that follow each other; it never runs into or out of a band.
+    held = [(start, exact(0))] + [(at, n) for at, n, _label in points]
+    spans = [(since, until, value) for (since, value), (until, _) in zip(held, [*held[1:], (end, None)], strict=True)]
+    path: list[str] = []
+    for since, until, value in spans:
+        if until <= since and not value.suppressed:  # a withheld total is drawn even at the very end
+            continue
+        if value.suppressed:
+            if path:
+                parts.append(format_html('<path d="{}" fill="none" stroke="{}" stroke-width="3"/>', "".join(path), BLUE))
+                path = []
+            parts.append(_withheld_box(x(since), x(until), y(value.low), y(value.high), BLUE, f"{value} by then"))
+            continue
+        path.append(f"V{_num(y(value.count))}" if path else f"M{_num(x(since))},{_num(y(value.count))}")
+        path.append(f"H{_num(x(until))}")
+    if path:
+        parts.append(format_html('<path d="{}" fill="none" stroke="{}" stroke-width="3"/>', "".join(path), BLUE))
+    for at, n, _label in points:
+        if not n.suppressed:
+            parts.append(_marker("circle", x(at), y(n.count), BLUE, 4, f"{n} by {uk_time(at, zone)}"))
     parts.append(_text(left, 18, heading, weight="bold"))
     svg = _svg(ident, title, description, height, "".join(parts))
-    rows = tuple((uk_time(at, zone), str(n) + (f" of {out_of}" if out_of is not None else "")) for at, n in points)
+    rows = tuple((label or uk_time(at, zone), f"{n}{of}") for at, n, label in points)
     return Chart(ident, title, description, svg, Table(title, (when_header, value_header), rows))
 
 
@@ -370,7 +406,7 @@ def timeline_chart(*, ident: str, title: str, events: Sequence[Event], kinds: di
 @dataclass(frozen=True)
 class Series:
     label: str
-    values: tuple[int, ...]
+    values: tuple[int | Shown, ...]
     colour: str = BLUE
     pattern: str = "solid"  # solid, hatched, dotted, open: it reads in black and white
 
@@ -408,19 +444,27 @@ class _Defs:
 def bar_chart(*, ident: str, title: str, categories: Sequence[str], series: Sequence[Series],
               category_header: str = "Week", empty: str = "Nothing to show yet.", what: str = "") -> Chart:
     """Bars grouped by category (a week), one bar for each series side by side, each series with its own
-    colour and fill pattern and named in the legend. Nothing counted at all: the sentence `empty`."""
-    if not categories or not any(any(s.values) for s in series):
+    colour and fill pattern and named in the legend. Nothing counted at all: the sentence `empty`. A value
+    withheld (a `Shown` that is suppressed) is a dashed outline over the values it may be, and a series with
+    one has no total in the description (the total would give the withheld week away)."""
+    values = [[_shown(v) for v in s.values] for s in series]
+    if not categories or not any(v.suppressed or v.count for row in values for v in row):
         return Chart(ident, title, "", None, None, empty)
-    totals = [sum(s.values) for s in series]
+    totals = [(s.label.lower(), sum(v.count for v in row)) for s, row in zip(series, values, strict=True)
+              if not any(v.suppressed for v in row)]
+    withheld = next((v for row in values for v in row if v.suppressed), None)
     description = (f"{what + ', ' if what else ''}{len(categories)} {category_header.lower()}s from {categories[0]} "
-                   f"to {categories[-1]}. In all: " + ", ".join(f"{s.label.lower()} {t}" for s, t in zip(series, totals, strict=True))
-                   + ". " + "; ".join(f"{c}: " + ", ".join(f"{s.label.lower()} {s.values[i]}" for s in series)
-                                      for i, c in enumerate(categories) if any(s.values[i] for s in series)) + ".")
+                   f"to {categories[-1]}. "
+                   + ("In all: " + ", ".join(f"{label} {t}" for label, t in totals) + ". " if totals else "")
+                   + "; ".join(f"{c}: " + ", ".join(f"{s.label.lower()} {row[i]}" for s, row in zip(series, values, strict=True))
+                               for i, c in enumerate(categories) if any(row[i].suppressed or row[i].count for row in values))
+                   + "."
+                   + (f" A dashed outline is {withheld}: not drawn exactly, so no one can be picked out." if withheld else ""))
     defs = _Defs(ident)
-    top = max(max(s.values) for s in series)
+    top = max(v.high for row in values for v in row)
     step = _nice_step(top, 4)
     top = step * math.ceil(top / step)
-    legend_h = 28
+    legend_h = 52 if withheld else 28
     plot_top, plot_bottom = legend_h + 14, legend_h + 214
     height = plot_bottom + 40
     left, right = MARGIN_LEFT, WIDTH - MARGIN_RIGHT
@@ -435,6 +479,9 @@ def bar_chart(*, ident: str, title: str, categories: Sequence[str], series: Sequ
                                  x_legend, defs.fill(s.pattern, s.colour), s.colour if s.pattern != "open" else BLACK))
         parts.append(_text(x_legend + 22, 20, s.label))
         x_legend += 30 + int(len(s.label) * FONT * 0.55)
+    if withheld:
+        parts.append(_withheld_box(left, left + 16, 46, 30, BLACK, str(withheld)))
+        parts.append(_text(left + 22, 44, f"{str(withheld)[:1].upper()}{str(withheld)[1:]}: not drawn exactly"))
     for value in range(0, top + 1, step):
         parts.append(format_html('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"/>', left, _num(y(value)), right,
                                  _num(y(value)), MID_GREY))
@@ -444,18 +491,21 @@ def bar_chart(*, ident: str, title: str, categories: Sequence[str], series: Sequ
     label_every = max(1, math.ceil(len(categories) * 48 / (right - left)))  # no labels on top of each other
     for i, category in enumerate(categories):
         x0 = left + group * i + (group - bar * len(series)) / 2
-        for j, s in enumerate(series):
-            n = s.values[i]
-            if n:
+        for j, (s, row) in enumerate(zip(series, values, strict=True)):
+            n = row[i]
+            if n.suppressed:
+                parts.append(_withheld_box(x0 + bar * j, x0 + bar * (j + 1) - 1, y(n.low - 1), y(n.high), s.colour,
+                                           f"{category}: {s.label.lower()} {n}"))
+            elif n.count:
                 parts.append(format_html(
                     '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="{}" stroke-width="1.5">'
-                    '<title>{}</title></rect>', _num(x0 + bar * j), _num(y(n)), _num(bar - 1),
-                    _num(plot_bottom - y(n)), defs.fill(s.pattern, s.colour), s.colour if s.pattern != "open" else BLACK,
-                    f"{category}: {s.label.lower()} {n}"))
+                    '<title>{}</title></rect>', _num(x0 + bar * j), _num(y(n.count)), _num(bar - 1),
+                    _num(plot_bottom - y(n.count)), defs.fill(s.pattern, s.colour),
+                    s.colour if s.pattern != "open" else BLACK, f"{category}: {s.label.lower()} {n}"))
         if i % label_every == 0:
             parts.append(_text(left + group * i + group / 2, plot_bottom + 22, category, anchor="middle"))
     parts.append(format_html('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="2"/>', left, plot_bottom,
                              right, plot_bottom, BLACK))
     svg = _svg(ident, title, description, height, "".join(parts), defs.markup())
-    rows = tuple((c, *(str(s.values[i]) for s in series)) for i, c in enumerate(categories))
+    rows = tuple((c, *(str(row[i]) for row in values)) for i, c in enumerate(categories))
     return Chart(ident, title, description, svg, Table(title, (category_header, *(s.label for s in series)), rows))

@@ -30,3 +30,10 @@ def nav(request):
                 "api": bool(user.is_staff or row.get("token"))}
 
     return {"nav": offered}
+
+
+def small_count(request):
+    """HARBOUR_SMALL_COUNT, for the pages that say a count is withheld below it (config/small_counts.py)."""
+    from config.small_counts import threshold
+
+    return {"small_count": threshold()}

@@ -179,6 +179,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "incidents.context_processors.live",
                 "config.context_processors.nav",
+                "config.context_processors.small_count",
                 "comms.context_processors.comms",
                 "support.context_processors.support",
             ],
@@ -436,6 +437,12 @@ LOGGING = {
 # --- Harbour ---------------------------------------------------------------------------------------------
 # A decision written more than this many minutes after it was taken needs a reason (JESIP decision logs).
 HARBOUR_LATE_ENTRY_MINUTES = env_int("HARBOUR_LATE_ENTRY_MINUTES", 15)
+# Counts about people shown to anyone but the people counted say "fewer than 5" below this, and are
+# withheld where the rest of their group is that small (config/small_counts.py). At least 3: below that,
+# "fewer than k" would be one number.
+HARBOUR_SMALL_COUNT = env_int("HARBOUR_SMALL_COUNT", 5)
+if HARBOUR_SMALL_COUNT < 3:
+    raise ImproperlyConfigured(f"HARBOUR_SMALL_COUNT must be 3 or more; got {HARBOUR_SMALL_COUNT}")
 # Links in emails point here. Left unset, `manage.py serve` puts the address it was started on here
 # (config/management/commands/serve.py); the senders read it when they send, never at import.
 HARBOUR_BASE_URL_SET = env_str("HARBOUR_BASE_URL") is not None

@@ -257,6 +257,17 @@ def prime_memberships(user: User, incidents: Iterable[Incident]) -> None:
         cache[pk] = found.get(pk)
 
 
+def prime_members(incident: Incident, people: Iterable[User]) -> None:
+    """Read many people's memberships of one incident in one query (its members, who are few), for the
+    checks that follow: everyone a briefing of it went to, each asked whether they may know of it."""
+    if incident is None or incident.pk is None:
+        return
+    found = {m.user_id: m for m in Membership.objects.active().filter(incident=incident)}
+    for user in people:
+        if user is not None and user.pk:
+            _memberships_cache(user)[incident.pk] = found.get(user.pk)
+
+
 def forget_memberships(user: User | None) -> None:
     """Drop the person's cached memberships: the next check reads them afresh."""
     if user is not None:

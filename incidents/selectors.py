@@ -36,6 +36,7 @@ from django.utils.dateformat import format as date_format
 
 from config.errors import InvalidInput
 from config.paging import BAD_CURSOR, CURSOR_PARAM, Keyset, Page, decode, encode, sane_time
+from config.small_counts import Shown
 from config.times import uk_day_time, uk_time
 
 from .models import (
@@ -912,7 +913,7 @@ class OpenAction:
     anything that names a person's wellbeing)."""
 
     what: str
-    count: int
+    count: int | Shown  # a count of people comes already withheld where it must be (config/small_counts.py)
     detail: str = ""
 
 

@@ -71,9 +71,10 @@ class RegisterApi(generics.ListAPIView):
 class CountsApi(APIView):
     @extend_schema(responses=CountsSerializer)
     def get(self, request, incident_id: int):
-        """How staff support stands in the incident, as counts: never whose. Any member may read them."""
+        """How staff support stands in the incident, as counts of people: never whose. Any member may read
+        them; a count that could point to someone is withheld (`count` null, `suppressed` true)."""
         incident = selectors.incident_for(request.user, incident_id, IncidentAction.SEE_COUNTS)
-        return Response(selectors.counts(incident))
+        return Response(CountsSerializer(selectors.counts(incident)).data)
 
 
 class RegisterEntryApi(APIView):
@@ -314,13 +315,14 @@ class DebriefAttendanceApi(APIView):
 class DebriefCalendarApi(APIView):
     @extend_schema(responses={(200, "text/calendar"): OpenApiTypes.STR})
     def get(self, request, debrief_id: int):
-        """The debrief as an iCalendar invitation (or cancellation), as it was last sent."""
+        """The debrief as an iCalendar invitation (or cancellation), as it was last sent to you: an invitee's
+        copy names only the organiser and them, as the JSON does; those arranging it see everyone invited."""
         from django.http import HttpResponse
 
         from .calendar import calendar_bytes
 
         item = selectors.debrief(request.user, debrief_id)
-        ics = calendar_bytes(services.invitation_of(item, cancel=not item.is_scheduled))
+        ics = calendar_bytes(services.invitation_of(item, reader=request.user, cancel=not item.is_scheduled))
         response = HttpResponse(ics, content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="debrief-{item.pk}.ics"'
         return response

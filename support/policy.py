@@ -52,9 +52,11 @@ WELLBEING_LEADS = org(OrgRole.WELLBEING_LEAD)
 COMMAND = member(Role.LEAD, Role.TACTICAL_LEAD)
 THEMSELF = person("person")
 SUPPORTER = person("assignee")
+# An incident whose existence is no secret from them: an unrestricted one, or one they are in.
+KNOWS_OF_IT = UNRESTRICTED | ANY_MEMBER
 # A person's line manager, for the follow-ups that come from the register, of an incident whose existence
 # is no secret from them (a restricted incident's follow-ups are not shown to a manager outside it).
-LINE_MANAGER = person("affected__person__line_manager") & (UNRESTRICTED | ANY_MEMBER)
+LINE_MANAGER = person("affected__person__line_manager") & KNOWS_OF_IT
 # Follow-ups of the register, not requests for support (that someone asked is private-tier).
 OF_THE_REGISTER = where(affected__isnull=False)
 
@@ -120,9 +122,11 @@ register = Policy(
     rules={
         RegisterAction.VIEW: COMMAND | WELLBEING_LEADS | THEMSELF | person("supporter") | ADMIN_SITE,
         RegisterAction.SEE_PRIVATE: WELLBEING_LEADS | THEMSELF | person("supporter"),
-        # A supporter outside a restricted incident supports the person, and is not told of the incident.
-        RegisterAction.SEE_WHY: COMMAND | WELLBEING_LEADS | THEMSELF | person("supporter") & (UNRESTRICTED | ANY_MEMBER),
-        RegisterAction.CHANGE_EXPOSURE: COMMAND | WELLBEING_LEADS,
+        # A supporter, or a wellbeing lead, outside a restricted incident supports the person and is not told
+        # of the incident: why someone is on its register (and who put them there) tells of it.
+        RegisterAction.SEE_WHY: COMMAND | THEMSELF | (WELLBEING_LEADS | person("supporter")) & KNOWS_OF_IT,
+        # Saying differently how someone was affected needs knowing what happened (issue 18).
+        RegisterAction.CHANGE_EXPOSURE: COMMAND | WELLBEING_LEADS & KNOWS_OF_IT,
         RegisterAction.CHOOSE_SUPPORTER: THEMSELF | WELLBEING_LEADS,
         RegisterAction.ADD_CHECK_IN: WELLBEING_LEADS | person("supporter"),
         RegisterAction.DECLINE_ALL: THEMSELF,
@@ -131,8 +135,8 @@ register = Policy(
         RegisterAction.SEE_PRIVATE: "Only the person, their supporter and the wellbeing leads see how their support "
                                     "stands.",
         RegisterAction.SEE_WHY: "Only those who know of the incident see why someone is on its register.",
-        RegisterAction.CHANGE_EXPOSURE: "Only the incident's lead, tactical lead or a wellbeing lead can change "
-                                        "how someone was affected.",
+        RegisterAction.CHANGE_EXPOSURE: "Only the incident's lead, tactical lead or a wellbeing lead who knows of "
+                                        "the incident can change how someone was affected.",
         RegisterAction.CHOOSE_SUPPORTER: "The person themself or a wellbeing lead chooses who supports them.",
         RegisterAction.ADD_CHECK_IN: "Only their supporter or a wellbeing lead can add a check-in.",
         RegisterAction.DECLINE_ALL: "Only the person themself can decline their check-ins.",

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from config import small_counts
 from config.errors import InvalidInput
 from config.paging import Keyset
 from config.times import uk_day_time
@@ -140,20 +141,37 @@ def entry(actor: Actor, entry_id: Any) -> AffectedPerson:
                           AffectedPerson.objects.select_related("person", "supporter", "incident"))
 
 
-def counts(incident: Incident) -> dict[str, int]:
-    """How the register's follow-ups stand, by state (overdue worked out now). A request for support is
-    not on the register and is never counted here, so nobody in the incident learns that someone asked."""
+def exact_counts(incident: Incident) -> dict[str, int]:
+    """How many people on the register have a check-in in each state (overdue worked out now), and how
+    many people are on it: the numbers behind `counts`, never shown as they are. People, not check-ins:
+    a count is withheld when it is few *people*, and one person's three declined check-ins are one person.
+    A request for support is not on the register and is never counted here, so nobody in the incident
+    learns that someone asked."""
     now = timezone.now()
     scheduled = Q(status=FollowUpStatus.SCHEDULED)
-    found = FollowUp.objects.filter(incident=incident, affected__isnull=False).aggregate(
-        scheduled=Count("id", filter=scheduled & Q(due_at__gte=now)),
-        overdue=Count("id", filter=scheduled & Q(due_at__lt=now)),
-        completed=Count("id", filter=Q(status=FollowUpStatus.COMPLETED)),
-        declined=Count("id", filter=Q(status=FollowUpStatus.DECLINED)),
-        cancelled=Count("id", filter=Q(status=FollowUpStatus.CANCELLED)),
+
+    def people(condition: Q) -> Count:
+        return Count("affected", filter=condition, distinct=True)
+
+    found = FollowUp.objects.filter(affected__incident=incident).aggregate(
+        scheduled=people(scheduled & Q(due_at__gte=now)),
+        overdue=people(scheduled & Q(due_at__lt=now)),
+        completed=people(Q(status=FollowUpStatus.COMPLETED)),
+        declined=people(Q(status=FollowUpStatus.DECLINED)),
+        cancelled=people(Q(status=FollowUpStatus.CANCELLED)),
     )
     found["people"] = incident.affected_staff.count()
     return found
+
+
+def counts(incident: Incident) -> dict[str, small_counts.Shown]:
+    """How staff support stands in the incident, as every reader of the counts may see it (its members,
+    its command and the wellbeing leads alike): how many are on the register, on its own, and how many
+    of them have a check-in in each state, each a part of that group (config/small_counts.py)."""
+    found = exact_counts(incident)
+    people = found.pop("people")
+    return {"people": small_counts.alone(people),
+            **{state: small_counts.part(n, people) for state, n in found.items()}}
 
 
 # --- a person's own support, and the organisation's view -----------------------------------------------
@@ -172,7 +190,8 @@ def my_support(person: User) -> dict[str, Any]:
 
 
 WHO_SEES = {
-    "register": "You, your supporter, the incident's lead and tactical lead, and the wellbeing leads.",
+    "register": "You, your supporter, the incident's lead and tactical lead, and the wellbeing leads. Why you are "
+                "on it, only those of them who know of the incident.",
     "follow_ups": "When they are due and where they stand: you, your supporter, your line manager and the "
                   "wellbeing leads. How they went and any note: you, your supporter and the wellbeing leads only.",
     "requests": "You and the wellbeing leads. Your line manager and the incident's leads are not told.",
@@ -255,13 +274,33 @@ def debrief(actor: Actor, debrief_id: Any):
 
 
 def rsvp_counts(invitations) -> dict[str, int]:
-    """How many of these invitations were answered each way (from rows already read)."""
+    """How many of these invitations were answered each way (from rows already read): the numbers behind
+    `answers`, never shown as they are."""
     from .models import Rsvp
 
     found = {answer: 0 for answer in Rsvp.values}
     for invitation in invitations:
         found[invitation.response] += 1
     return found
+
+
+def answers(actor: Actor, debrief, counts: dict[str, int]) -> dict[str, small_counts.Shown]:
+    """How many answered each way, as this reader may see it: exactly for those arranging the debrief, who
+    are shown every invitee's answer anyway; to an invitee each count on its own, "fewer than 5" when small
+    (config/small_counts.py). How many were invited is not shown beside them, so no answer can be worked
+    out from the others."""
+    if debriefs.allows(actor, DebriefAction.SEE_INVITEES, debrief):
+        return {answer: small_counts.exact(n) for answer, n in counts.items()}
+    return {answer: small_counts.alone(n) for answer, n in counts.items()}
+
+
+def with_answers(actor: Actor, items: list) -> list:
+    """Each debrief of `debriefs_of` with its `answers` as this reader may see them."""
+    from .models import Rsvp
+
+    for item in items:
+        item.answers = answers(actor, item, {a: getattr(item, f"{a}_count") for a in Rsvp.values})
+    return items
 
 
 # --- what needs me now (incidents.selectors.now_for) -------------------------------------------------------
@@ -351,18 +390,18 @@ def now_items(person: User, at: dt.datetime) -> list[NowItem]:
 
 
 def summary_open_actions(person: User, incident: Incident) -> list:
-    """Staff support on the summary: how many check-ins of the register are scheduled and how many are
-    overdue. Counts only, never whose; requests for support are not on the register and never counted."""
+    """Staff support on the summary: how many people on the register have a check-in to come, and how
+    many one past its time. The same two counts the Staff support tab shows, withheld in the same way
+    (a count the tab withholds must not be worked out from a different one here); never whose, and
+    requests for support are not on the register and never counted."""
     from incidents.selectors import OpenAction
 
     if not incident_support.allows(person, IncidentAction.SEE_COUNTS, incident):
         return []
-    now = timezone.now()
-    found = FollowUp.objects.filter(incident=incident, affected__isnull=False,
-                                    status=FollowUpStatus.SCHEDULED).aggregate(
-        scheduled=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
-    return [OpenAction("Staff check-ins scheduled (counts only)", found["scheduled"],
-                       f"{found['overdue']} overdue" if found["overdue"] else "none overdue")]
+    found = counts(incident)
+    overdue = found["overdue"]
+    return [OpenAction("Staff with a check-in to come (counts only)", found["scheduled"],
+                       "none with one past its time" if overdue.count == 0 else f"{overdue} with one past its time")]
 
 
 # --- check-ins by week, for the wellbeing leads (issue 11, point 7) -------------------------------------------
@@ -374,9 +413,10 @@ CHECK_IN_KINDS = (FollowUpKind.CHECK_IN, FollowUpKind.TRIGGER)  # not a request 
 def check_ins_by_week(actor: Actor, weeks: int = CHECK_IN_WEEKS,
                       now: dt.datetime | None = None) -> list[tuple[dt.date, int, int, int]]:
     """The organisation's check-ins over the last `weeks` ISO weeks (Monday to Sunday, Europe/London),
-    oldest first: (the week's Monday, due, done, declined). Due: still scheduled and due that week; done
-    and declined: closed that week. Counts only, in two queries however many there are; for wellbeing
-    leads only (others: 403)."""
+    oldest first: (the week's Monday, due, done, declined), each how many *people* (a count is withheld
+    when it is few people, and one person's two check-ins in a week are one person). Due: still scheduled
+    and due that week; done and declined: closed that week. Exact numbers, for `check_ins_picture` to
+    withhold; counts only, in two queries however many there are; for wellbeing leads only (others: 403)."""
     from django.db.models.functions import Coalesce, TruncWeek
 
     from config.errors import PermissionDenied
@@ -391,14 +431,14 @@ def check_ins_by_week(actor: Actor, weeks: int = CHECK_IN_WEEKS,
     end = dt.datetime.combine(this_monday + dt.timedelta(weeks=1), dt.time(), tzinfo=zone)
     check_ins = FollowUp.objects.filter(kind__in=CHECK_IN_KINDS).order_by()
     due = (check_ins.filter(status=FollowUpStatus.SCHEDULED, due_at__gte=start, due_at__lt=end)
-           .annotate(week=TruncWeek("due_at", tzinfo=zone)).values("week").annotate(n=Count("id"))
+           .annotate(week=TruncWeek("due_at", tzinfo=zone)).values("week").annotate(n=Count("person", distinct=True))
            .values_list("week", "n"))
     closed_at = Coalesce("closed_at", "due_at")
     closed = (check_ins.filter(status__in=[FollowUpStatus.COMPLETED, FollowUpStatus.DECLINED])
               .alias(closed=closed_at).filter(closed__gte=start, closed__lt=end)
               .annotate(week=TruncWeek(closed_at, tzinfo=zone)).values("week")
-              .annotate(done=Count("id", filter=Q(status=FollowUpStatus.COMPLETED)),
-                        declined=Count("id", filter=Q(status=FollowUpStatus.DECLINED)))
+              .annotate(done=Count("person", filter=Q(status=FollowUpStatus.COMPLETED), distinct=True),
+                        declined=Count("person", filter=Q(status=FollowUpStatus.DECLINED), distinct=True))
               .values_list("week", "done", "declined"))
 
     def monday(week) -> dt.date:
@@ -410,15 +450,21 @@ def check_ins_by_week(actor: Actor, weeks: int = CHECK_IN_WEEKS,
 
 
 def check_ins_picture(actor: Actor):
-    """`check_ins_by_week` as a picture (a config.charts Chart) and its table."""
+    """`check_ins_by_week` as a picture (a config.charts Chart) and its table: every week's count on its own
+    (config/small_counts.py), "fewer than 5" when it is a few people, as for anyone but the people counted;
+    no total beside them that would give a withheld week away."""
     from config import charts
 
     weeks = check_ins_by_week(actor)
     labels = [f"{m.day} {m:%b}" for m, *_ in weeks]
+
+    def column(i: int) -> tuple[small_counts.Shown, ...]:
+        return tuple(small_counts.alone(w[i]) for w in weeks)
+
     return charts.bar_chart(
         ident="check-ins-by-week", title=f"Check-ins by week, the last {len(weeks)} weeks",
-        categories=labels, category_header="Week commencing", what="Check-ins of every incident",
-        series=[charts.Series("Due, still scheduled", tuple(w[1] for w in weeks), charts.BLUE, "solid"),
-                charts.Series("Done", tuple(w[2] for w in weeks), charts.GREEN, "hatched"),
-                charts.Series("Declined", tuple(w[3] for w in weeks), charts.PURPLE, "dotted")],
+        categories=labels, category_header="Week commencing", what="People with check-ins, of every incident",
+        series=[charts.Series("Due, still scheduled", column(1), charts.BLUE, "solid"),
+                charts.Series("Done", column(2), charts.GREEN, "hatched"),
+                charts.Series("Declined", column(3), charts.PURPLE, "dotted")],
         empty=f"No check-ins were due, done or declined in the last {len(weeks)} weeks.")

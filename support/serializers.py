@@ -8,6 +8,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from config.api_fields import SaneDateTimeField, StrictBooleanField, StrictCharField, StrictIntegerField
+from config.small_counts import SmallCountSerializer, threshold
 
 from . import selectors
 from .models import (
@@ -190,12 +191,20 @@ class CancelSerializer(serializers.Serializer):
 
 
 class CountsSerializer(serializers.Serializer):
-    people = serializers.IntegerField()
-    scheduled = serializers.IntegerField()
-    overdue = serializers.IntegerField()
-    completed = serializers.IntegerField()
-    declined = serializers.IntegerField()
-    cancelled = serializers.IntegerField()
+    """How staff support stands in an incident, in people: how many are on the register, and how many of
+    them have a check-in in each state (a person can be in several). Each count is withheld on its own
+    where it could point to someone (config/small_counts.py): `count` null, `suppressed` true."""
+
+    people = SmallCountSerializer(help_text="People on the register.")
+    scheduled = SmallCountSerializer(help_text="People with a check-in still to come.")
+    overdue = SmallCountSerializer(help_text="People with a check-in past its time and not recorded.")
+    completed = SmallCountSerializer(help_text="People who have had a check-in.")
+    declined = SmallCountSerializer(help_text="People who declined a check-in: their choice, never overdue.")
+    cancelled = SmallCountSerializer(help_text="People with a check-in a wellbeing lead cancelled.")
+    small_count = serializers.IntegerField(help_text="HARBOUR_SMALL_COUNT: a count of fewer people is withheld.")
+
+    def to_representation(self, counts: dict) -> dict:
+        return {**{name: shown.as_api() for name, shown in counts.items()}, "small_count": threshold()}
 
 
 class ExposureSerializer(serializers.Serializer):
@@ -221,7 +230,9 @@ class DebriefSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=DebriefStatus.choices)
     cancel_reason = serializers.CharField(allow_blank=True)
     sequence = serializers.IntegerField(help_text="Rises with every change; the calendar invitation's SEQUENCE.")
-    responses = serializers.DictField(child=serializers.IntegerField(), help_text="How many answered each way.")
+    responses = serializers.DictField(
+        child=SmallCountSerializer(), help_text="How many answered each way (`accepted`, `declined`, `tentative`, "
+        "`pending`): exactly for those arranging it; to an invitee a small count is withheld on its own.")
     my_response = serializers.ChoiceField(choices=Rsvp.choices, allow_null=True)
     invitees = serializers.ListField(child=serializers.DictField(), required=False)
     learning_notes = serializers.CharField(allow_blank=True)
@@ -230,14 +241,15 @@ class DebriefSerializer(serializers.Serializer):
     def to_representation(self, item: Debrief) -> dict:
         actor = self.context["request"].user
         invitations = list(item.invitees.select_related("person"))
-        counts = selectors.rsvp_counts(invitations)
+        answers = selectors.answers(actor, item, selectors.rsvp_counts(invitations))
         mine = next((i.response for i in invitations if i.person_id == getattr(actor, "pk", None)), None)
         allowed = debriefs.allowed_actions(actor, item)
         body = {
             "id": item.pk, "incident": incident_ref(actor, item.incident), "kind": item.kind,
             "starts_at": item.starts_at.isoformat(), "duration_minutes": item.duration_minutes,
             "location": item.location, "facilitator": _person(item.facilitator), "status": item.status,
-            "cancel_reason": item.cancel_reason, "sequence": item.sequence, "responses": counts,
+            "cancel_reason": item.cancel_reason, "sequence": item.sequence,
+            "responses": {answer: shown.as_api() for answer, shown in answers.items()},
             "my_response": mine, "learning_notes": item.learning_notes,
             "allowed_actions": sorted(allowed - {DebriefAction.VIEW, DebriefAction.SEE_INVITEES}),
         }

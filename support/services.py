@@ -794,16 +794,18 @@ def _calendar_person(user: User):
         return None
 
 
-def invitation_of(debrief: Debrief, *, cancel: bool = False, reader: User | None = None):
-    """The debrief as a calendar invitation (support/calendar.py): one UID for its life, its SEQUENCE.
-    Who else is invited is for those arranging it: anyone else's copy names only the organiser and them."""
+def invitation_of(debrief: Debrief, *, reader: User, cancel: bool = False):
+    """The debrief as a calendar invitation (support/calendar.py) for one reader: one UID for its life, its
+    SEQUENCE. Who else is invited is for those arranging it (the policy's SEE_INVITEES, as the debrief's page
+    and JSON): anyone else's copy, emailed or downloaded, names only the organiser and them. There is no
+    copy for nobody in particular: every calendar made is someone's."""
     from django.conf import settings
 
     from .calendar import Invitation, Person
 
     host = settings.HARBOUR_BASE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "harbour"
     everyone = [i.person for i in debrief.invitees.select_related("person")]
-    if reader is not None and not debriefs.qualifies(reader, debriefs.rules[DebriefAction.SEE_INVITEES], debrief):
+    if not debriefs.qualifies(reader, debriefs.rules[DebriefAction.SEE_INVITEES], debrief):
         everyone = [p for p in everyone if p.pk == reader.pk] or [reader]
     attendees = tuple(a for a in map(_calendar_person, everyone) if a is not None)
     organiser = _calendar_person(debrief.facilitator) or Person(debrief.facilitator.display_name, f"noreply@{host}")

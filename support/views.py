@@ -195,7 +195,14 @@ def my_support(request: HttpRequest) -> HttpResponse:
 # --- an incident's staff support ------------------------------------------------------------------------
 
 
+# The counts the tab shows, in people (the API adds those cancelled).
+COUNTS_SHOWN = (("people", "People on the register"), ("scheduled", "With a check-in to come"),
+                ("overdue", "With a check-in past its time"), ("completed", "Who have had a check-in"),
+                ("declined", "Who declined one (their choice)"))
+
+
 def _incident_context(request: HttpRequest, incident, *, form=None, debrief_form=None) -> dict:
+    shown = selectors.counts(incident)
     allowed = support_policy.allowed_actions(request.user, incident)
     sees_register = IncidentAction.SEE_REGISTER in allowed
     entries = None
@@ -211,13 +218,15 @@ def _incident_context(request: HttpRequest, incident, *, form=None, debrief_form
         debrief_form = DebriefForm(initial={"duration_minutes": 60})
     errors = [f for f in (form, debrief_form) if f is not None and f.is_bound and f.errors]
     return {
-        "incident": incident, "counts": selectors.counts(incident), "entries": entries,
+        "incident": incident, "counts": [(key, label, shown[key]) for key, label in COUNTS_SHOWN],
+        "entries": entries,
         "sees_register": sees_register, "can_add": IncidentAction.ADD_TO_REGISTER in allowed,
         "form": form or RegisterAddForm(), "debrief_form": debrief_form, "can_arrange": can_arrange,
         "error_forms": errors, "support_tab": True,
         "open_by_entry": selectors.open_counts_by_entry(private) if entries else {},
         "private_entries": {entry.pk for entry in private} if entries else set(),
-        "debriefs": list(selectors.debriefs_of(request.user, incident)[:selectors.DEBRIEFS.size]),
+        "debriefs": selectors.with_answers(request.user,
+                                           list(selectors.debriefs_of(request.user, incident)[:selectors.DEBRIEFS.size])),
         "suggested": {kind: services.suggested_start(incident, kind) for kind in DebriefKind.values}
         if can_arrange else {},
     }
@@ -345,7 +354,7 @@ def debrief_detail(request: HttpRequest, debrief_id: int) -> HttpResponse:
     mine = next((i for i in invitations if i.person_id == request.user.pk), None)
     return render(request, "support/debrief.html", {
         "item": item, "allowed": allowed, "invitations": invitations if "see_invitees" in allowed else [],
-        "counts": selectors.rsvp_counts(invitations), "mine": mine, "started": item.starts_at <= timezone.now(),
+        "answers": selectors.answers(request.user, item, selectors.rsvp_counts(invitations)), "mine": mine, "started": item.starts_at <= timezone.now(),
         "sees_incident": selectors.sees_incident(request.user, item.incident),
         "change_form": change_form if "change" in allowed else None, "cancel_form": CancelForm(),
         "attendance_form": attendance_form if "record_attendance" in allowed else None,

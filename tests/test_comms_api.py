@@ -98,7 +98,9 @@ class TestWorkflow:
         assert approved_.json()["approvals"][0]["approver"] == "cora"
         released = api(cast.cora).post(f"{url}/release/", {}, format="json")
         assert released.status_code == 200 and released.json()["status"] == "released"
-        assert released.json()["delivered_count"] == 7 and released.json()["acknowledged_count"] == 0
+        assert released.json()["delivered_count"] == 7
+        # nobody has read it yet: a group of seven, none of them picked out
+        assert released.json()["acknowledged"] == {"count": 0, "suppressed": False, "words": "0"}
 
     def test_stale_version_and_own_draft(self, cast, api, incident):
         message = create(api, cast.cora, incident).json()
@@ -181,8 +183,10 @@ class TestInbox:
         assert response.status_code == 200 and response.json()["acknowledged"] is True
         assert SupportRequest.objects.get().person == cast.charlie
         counted = api(cast.cora).get(f"/api/messages/{message['id']}/").json()
-        assert counted["acknowledged_count"] == 1
-        assert api(cast.bob).get(f"/api/messages/{message['id']}/").json()["acknowledged_count"] is None
+        # sent to one person: how many of them have read it would say whether Charlie has
+        assert counted["delivered_count"] == 1
+        assert counted["acknowledged"] == {"count": None, "suppressed": True, "words": "fewer than 5"}
+        assert api(cast.bob).get(f"/api/messages/{message['id']}/").json()["acknowledged"] is None
 
     def test_acknowledge_errors(self, cast, api, incident):
         message = approved(api, cast, incident, audience="people", recipients=["charlie"])

@@ -133,7 +133,7 @@ class TestMessagePage:
         assert client.post(f"/messages/{message.pk}/release/", {}).status_code == 302
         message.refresh_from_db()
         assert message.status == "released"
-        assert "0 of 7 people" in client.get(f"/messages/{message.pk}/").content.decode()
+        assert "0 of the 7 people it went to" in client.get(f"/messages/{message.pk}/").content.decode()
 
     def test_gates_are_explained_in_plain_words(self, cast, client, incident):
         message = new_message(cast, incident, audience="press_statement")

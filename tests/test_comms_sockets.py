@@ -68,10 +68,14 @@ async def test_acknowledgement_moves_counts_without_naming_anyone(cast, incident
     assert connected
     await database_sync_to_async(services.message_acknowledge)(actor=cast.bob, message_id=message.pk)
     update = await cora.receive_json_from(timeout=5)
-    assert update["message"]["acknowledged_count"] == 1
+    # the first read of a briefing to all staff: the count moves from none to "fewer than 5", never to 1
+    assert update["message"]["acknowledged"] == {"count": None, "suppressed": True, "words": "fewer than 5"}
     assert "bob" not in str(update).lower()
     pushed = await workspace.receive_json_from(timeout=5)
     assert pushed == {"type": "message.updated", "message": {"id": message.pk}}
+    # A second reader leaves it at "fewer than 5": neither socket hears of it, so nobody watching can time it.
+    await database_sync_to_async(services.message_acknowledge)(actor=cast.olive, message_id=message.pk)
+    assert await cora.receive_nothing(timeout=0.5) and await workspace.receive_nothing(timeout=0.2)
     await cora.disconnect()
     await workspace.disconnect()
 

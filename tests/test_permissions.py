@@ -127,7 +127,7 @@ def _every_policy():
     from support import policy as support_policy
 
     return [incidents, comms_policy.incident_comms, comms_policy.messages, comms_policy.enquiries,
-            comms_policy.inbox, support_policy.requests]
+            comms_policy.inbox, support_policy.requests, support_policy.register]
 
 
 def test_every_policy_filters_lists_as_it_checks_one_object(cast, incident, restricted):
@@ -136,16 +136,21 @@ def test_every_policy_filters_lists_as_it_checks_one_object(cast, incident, rest
     from django.contrib.auth.models import Group
 
     from support.models import SupportRequest
+    from support.services import register_add
 
     for subject in (incident, restricted):
         message = comms_services.message_draft(actor=cast.alice, incident_id=subject.pk, audience="people",
-                                               recipients=["bob"], subject="S", body="B")
+                                               recipients=["bob", "charlie"], subject="S", body="B")
         comms_services.message_submit(actor=cast.alice, message_id=message.pk)
         comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
         comms_services.message_release(actor=cast.cora, message_id=message.pk)
         comms_services.message_acknowledge(actor=cast.bob, message_id=message.pk, wants_support=True)
         comms_services.media_enquiry_log(actor=cast.cora, incident_id=subject.pk, outlet="Paper", journalist="J",
                                          contact="c", received_at=timezone.now(), question="Q?")
+        # Olive on its register, supported by Charlie (outside both): who may know why she is on it
+        register_add(actor=cast.alice, incident_id=subject.pk, user="olive", exposure="witnessed", reason="r",
+                     supporter="charlie")
+    # Sam: a wellbeing lead (and senior leader) in neither incident
     cast.sam.groups.add(Group.objects.get_or_create(name="wellbeing_lead")[0])
     assert SupportRequest.objects.count() == 2
     for policy in _every_policy():

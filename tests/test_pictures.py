@@ -9,6 +9,7 @@ import datetime as dt
 import re
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from comms import services as comms
@@ -100,12 +101,29 @@ class TestReads:
         return message
 
     def test_the_cumulative_count_over_time_out_of_how_many_it_went_to(self, cast, client, incident):
+        people = [make_user(f"reader{i}", f"Reader Number{i}") for i in range(12)]
+        message = _release(cast, incident, recipients=[p.username for p in people])
+        # Two read in the first hour, four in the second, five in the third: one has not read it yet.
+        for i, person in enumerate(people[:11]):
+            hour = 0 if i < 2 else 1 if i < 6 else 2
+            InboxItem.objects.filter(message=message, recipient=person).update(
+                acknowledged_at=message.released_at + dt.timedelta(minutes=10 + 60 * hour))
+        with time_machine.travel(message.released_at + dt.timedelta(hours=4), tick=False):
+            body = _page(client, cast.cora, f"/messages/{message.pk}/").content.decode()
+        assert "Read over time" in body and f'id="reads-chart-{message.pk}"' in body
+        rows = _rows(body, f"reads-chart-{message.pk}")
+        # "2 of 12" would time the first readers, "11 of 12" pick out the one who has not: neither is said.
+        assert [row[1] for row in rows] == ["fewer than 5 of 12", "6 of 12", "all but fewer than 5 of 12"]
+        assert rows[0][0].startswith("Until ") and rows[0][0].endswith(rows[1][0][-5:])  # no time of its own
+        assert "Sent to 12" in body and "All but fewer than 5 of the 12 people it went to" in body
+        chart = body[body.index(f'id="reads-chart-{message.pk}"'):]
+        assert chart.count('stroke-dasharray="4 3"') == 2  # the two withheld stretches, drawn as bands
+
+    def test_a_few_readers_of_five_are_one_withheld_step(self, cast, client, incident):
         message = self._readers(cast, incident, 5, 3)  # two read in the first hour, one in the second
         body = _page(client, cast.cora, f"/messages/{message.pk}/").content.decode()
-        assert "Read over time" in body and f'id="reads-chart-{message.pk}"' in body
-        counts = [row[1] for row in _rows(body, f"reads-chart-{message.pk}")]
-        assert counts == ["2 of 5", "3 of 5"]
-        assert "Sent to 5" in body
+        assert [row[1] for row in _rows(body, f"reads-chart-{message.pk}")] == ["fewer than 5 of 5"]
+        assert "Fewer than 5 of the 5 people it went to have said they have read it" in body
 
     def test_it_names_no_reader(self, cast, client, incident):
         message = self._readers(cast, incident, 5, 5)
@@ -124,7 +142,8 @@ class TestReads:
         message = self._readers(cast, incident, sent_to, sent_to)
         body = _page(client, cast.cora, f"/messages/{message.pk}/").content.decode()
         assert "reads-chart" not in body and "Sent to fewer than 5 people, so it is not drawn over time" in body
-        assert f"{sent_to} of {sent_to} people have said they have read it" in body  # the count stays
+        # nor counted: "all of them have read it" says of each of them that they have
+        assert "Not shown: it went to fewer than 5 people" in body and f"{sent_to} of" not in body
 
     def test_only_for_those_who_see_delivery(self, cast, client, incident):
         message = self._readers(cast, incident, 5, 1)
@@ -172,12 +191,14 @@ class TestCheckIns:
     def test_due_done_and_declined_by_week_for_a_wellbeing_lead(self, cast, client, incident, people):
         now = timezone.now()
         last_week = now - dt.timedelta(weeks=1)
-        _follow_up(incident, cast.bob, people.pat, due_at=now)
-        _follow_up(incident, cast.olive, people.pat, due_at=now)
+        staff = [cast.bob, cast.olive, cast.tom, cast.cora, cast.charlie]
+        for person in staff:  # five people with a check-in due this week
+            _follow_up(incident, person, people.pat, due_at=now)
         _follow_up(incident, cast.bob, people.pat, due_at=last_week, status=FollowUpStatus.COMPLETED,
                    closed_at=last_week)
-        _follow_up(incident, cast.olive, people.pat, due_at=last_week, status=FollowUpStatus.DECLINED,
-                   closed_at=last_week)
+        for _ in range(5):  # five check-ins of one person, declined: one person, not five
+            _follow_up(incident, cast.olive, people.pat, due_at=last_week, status=FollowUpStatus.DECLINED,
+                       closed_at=last_week)
         _follow_up(incident, cast.bob, people.pat, due_at=now, status=FollowUpStatus.CANCELLED)  # not counted
         _follow_up(incident, cast.bob, people.pat, due_at=now - dt.timedelta(weeks=20))  # too long ago
         _follow_up(incident, cast.bob, people.pat, due_at=now, kind=FollowUpKind.SUPPORT_REQUEST)  # a request
@@ -188,9 +209,14 @@ class TestCheckIns:
         rows = _rows(body, "check-ins-by-week")
         assert len(rows) == 12
         by_week = {row[0]: row[1:] for row in rows}
-        assert by_week[_monday(now)] == ["2", "0", "0"]
-        assert by_week[_monday(last_week)] == ["0", "1", "1"]
-        assert sum(int(n) for row in rows for n in row[1:]) == 4
+        assert by_week[_monday(now)] == ["5", "0", "0"]
+        # a week with one person done and one declining says so without saying one
+        assert by_week[_monday(last_week)] == ["0", "fewer than 5", "fewer than 5"]
+        assert all(n == "0" for week, row in by_week.items() if week not in (_monday(now), _monday(last_week))
+                   for n in row)
+        chart = body[body.index('id="check-ins-by-week"'):]
+        # no total beside a withheld week: it would give the week away (the due column has none withheld)
+        assert "Fewer than 5: not drawn exactly" in chart and "In all: due, still scheduled 5. " in chart
 
     def test_counts_only_never_names(self, cast, client, incident, people):
         _follow_up(incident, cast.bob, people.pat, due_at=timezone.now())

@@ -66,13 +66,15 @@ def test_a_member_sees_status_decisions_what_went_out_clocks_and_open_actions(ca
                  "Key decisions", "Decision 1", "Tell staff before the press", "Decided by Alice Adams",
                  "What has gone out", "Briefing for the North team", "All staff", "Statutory clocks", "Overdue",
                  "Open actions", "Messages awaiting approval", "Decisions due for review",
-                 "Staff check-ins scheduled (counts only)"):
+                 "Staff with a check-in to come (counts only)"):
         assert text in body, text
     assert "Second briefing" not in body  # not gone out: counted among the open actions only
     assert re.search(r"Produced \d{1,2} \w{3} \d{4}, \d\d:\d\d by Bob Brown", body)
     # Counts only for staff support: nobody's name, nor how they were affected.
     part = body[body.index('id="summary-open-actions"'):]
     assert "Bob Brown" not in part and "witnessed" not in part.lower() and "Olive" not in part
+    # One person on the register: the same counts as the Staff support tab, withheld as there.
+    assert "fewer than 5 with one past its time" in part and ">3<" not in part
 
 
 def test_it_is_linked_from_the_incident_menu(cast, client, incident):

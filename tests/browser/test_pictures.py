@@ -29,7 +29,7 @@ from tests.factories import make_user
 tag = sys.argv[1]
 lead = make_user(f"plead{tag}", f"Lena Lead {tag}", "senior_leader")
 comms_officer = make_user(f"pcomms{tag}", f"Cai Comms {tag}", "comms_officer")
-# Five readers: a briefing to fewer is not drawn over time (comms/policy.py, READS_OVER_TIME_FROM).
+# Five readers: a briefing to fewer than HARBOUR_SMALL_COUNT is not drawn over time (comms/selectors.py).
 readers = [make_user(f"pread{i}{tag}", f"Rhian Reader{i} {tag}") for i in range(5)]
 now = timezone.now()
 incident = incidents.incident_open(
@@ -124,4 +124,17 @@ def test_a_folded_table_is_printed_open(fire, make_context, base):
     expect(table).to_be_hidden()
     page.emulate_media(media="print")
     expect(table).to_be_visible()
-    expect(table).to_contain_text("1 of 5")
+    expect(table).to_contain_text("fewer than 5 of 5")  # one of five read it: a number would point to them
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_a_withheld_count_is_a_band_on_the_picture(fire, make_context, base, width):
+    page = signed_in(make_context, base, fire.comms, width)
+    page.goto(f"{base}/messages/{fire.message}/")
+    expect(page.get_by_test_id("ack-count")).to_have_text(
+        "Fewer than 5 of the 5 people it went to have said they have read it")
+    band = page.locator(f"#reads-chart-{fire.message} svg rect[stroke-dasharray]")
+    expect(band).to_have_count(1)
+    assert band.bounding_box()["width"] > 20  # from the release to now: when the one read it is not drawn
+    _no_horizontal_scroll(page, f"a briefing's reads ({width})")
+    _no_serious_violations(page, f"a briefing's reads ({width})")
