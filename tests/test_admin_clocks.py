@@ -18,7 +18,7 @@ from incidents.models import (
 from incidents.policy import Action, ObligationAction, incidents, obligations
 from incidents.rules import AdminSite
 
-pytestmark = [pytest.mark.across_the_week, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 OBLIGATION_FIELDS = ["position", "code", "title", "basis", "responsible_role", "clock", "amount", "starts", "after",
                      "applies_when"]
