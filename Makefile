@@ -11,9 +11,10 @@ CI_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/harbour_ci
 CI_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 # Tests run in $(JOBS) processes (pytest-xdist): each has its own test database and its own servers on free
-# ports. Browser tests go a file at a time, so a file's servers and signed-in people are set up once.
+# ports. A module that starts servers for all its tests keeps them on one process (xdist_group), and browser
+# tests go a file at a time, so a file's servers and signed-in people are set up once.
 JOBS ?= 2
-UNIT := $(PYTEST) -n $(JOBS)
+UNIT := $(PYTEST) -n $(JOBS) --dist loadgroup
 BROWSER := $(PYTEST) -n $(JOBS) --dist loadfile
 
 .PHONY: run test install install-dev lint test-embedded test-production services chromium clean

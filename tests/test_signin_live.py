@@ -13,7 +13,16 @@ import urllib.request
 
 import pytest
 
-from tests.servers import harbour_stack
+from tests.servers import default_mode, harbour_stack
+
+# Its servers are the embedded default whatever the suite's configuration, so it runs once (in the embedded
+# step), and on one test process, which starts each module server once.
+pytestmark = [
+    pytest.mark.real_clock,
+    pytest.mark.xdist_group("signin_live"),
+    pytest.mark.skipif(default_mode() == "production", reason="starts embedded servers of its own: runs in the "
+                       "embedded step"),
+]
 
 DEMO_PASSWORD = "harbour-demo"
 

@@ -24,9 +24,10 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from incidents import realtime
-from tests.servers import Stack, api_request, free_port, harbour_stack
+from tests.servers import Stack, api_request, default_mode, free_port, harbour_stack
 
-pytestmark = pytest.mark.real_clock
+# One test process starts the module's server once (make test: --dist loadgroup).
+pytestmark = [pytest.mark.real_clock, pytest.mark.xdist_group("socket_closes")]
 
 PASSWORD = "harbour-demo"
 SOCKETS = ("/ws/incidents/{incident}/", "/ws/boards/approvals/", "/ws/boards/follow-ups/", "/ws/boards/clocks/",
@@ -166,6 +167,8 @@ def _start_redis(port: int, workdir) -> subprocess.Popen:
 
 
 @pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server (make test installs it)")
+@pytest.mark.skipif(default_mode() == "production", reason="starts an embedded server and a Redis of its own: "
+                    "runs in the embedded step")
 def test_live_updates_pause_with_4503_when_redis_goes_away(tmp_path):
     port = free_port()
     redis = _start_redis(port, tmp_path)

@@ -23,6 +23,7 @@ from tests.servers import Stack, api_request, harbour_stack, is_postgres_url
 
 pytestmark = [
     pytest.mark.real_clock,
+    pytest.mark.xdist_group("topology"),
     pytest.mark.production,
     pytest.mark.skipif(
         not (is_postgres_url(os.environ.get("DATABASE_URL")) and os.environ.get("REDIS_URL")),
