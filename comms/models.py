@@ -14,6 +14,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from config.outbox import EmailState, OutboxEmail  # noqa: F401 - EmailState: comms.models.EmailState, as before
+from config.text import copy_of, like, one_line, prose
 from incidents.models import Incident, IncidentKind, Team
 
 
@@ -121,11 +122,12 @@ class Message(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="messages")
     audience = models.CharField(max_length=32, choices=Audience.choices)
-    subject = models.CharField(max_length=200)
+    # An email's subject line: one line, or no email can carry it.
+    subject = models.CharField(max_length=200, validators=[one_line])
     # About 3,000 words: more than any statement or briefing needs, and a bound on every comparison of texts.
-    body = models.TextField(max_length=20_000)
+    body = models.TextField(max_length=20_000, validators=[prose])
     content_note = models.CharField(
-        max_length=300, blank=True,
+        max_length=300, blank=True, validators=[one_line],
         help_text="Shown before the message to internal readers, who choose when to open it.",
     )
     teams = models.ManyToManyField(Team, blank=True, related_name="+")
@@ -137,17 +139,18 @@ class Message(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    change_request = models.TextField(blank=True, help_text="The latest request for changes, for the author.")
+    change_request = models.TextField(max_length=4_000, blank=True, validators=[prose],
+                                      help_text="The latest request for changes, for the author.")
     # Gates the lead or tactical lead chose to override on release, with their reason (also in the log).
     overridden_gates = models.JSONField(default=list, blank=True)
-    override_reason = models.TextField(blank=True)
+    override_reason = models.TextField(max_length=2_000, blank=True, validators=[prose])
     hold_reason = models.TextField(blank=True, help_text="Why a scheduled release did not go out.")
     released_at = models.DateTimeField(null=True, blank=True)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     released_version = models.PositiveIntegerField(null=True, blank=True)
-    withdrawn_reason = models.TextField(blank=True, max_length=500)
+    withdrawn_reason = models.TextField(blank=True, max_length=500, validators=[prose])
 
     history = HistoricalRecords(m2m_fields=[teams, recipients])
 
@@ -210,9 +213,9 @@ class MessageVersion(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     audience = models.CharField(max_length=32, choices=Audience.choices)
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
-    content_note = models.CharField(max_length=300, blank=True)
+    subject = copy_of(Message, "subject")
+    body = copy_of(Message, "body")
+    content_note = copy_of(Message, "content_note", help_text="")
     content_hash = models.CharField(max_length=64)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -259,7 +262,7 @@ class ReviewComment(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="comments")
     version = models.PositiveIntegerField()
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    comment = models.TextField()
+    comment = copy_of(Message, "change_request", blank=False, help_text="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -281,7 +284,7 @@ class ProtectedIdentifier(models.Model):
     comms lead; checked against every outgoing message of the incident."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="protected_identifiers")
-    value = models.CharField(max_length=200)
+    value = models.CharField(max_length=200, validators=[one_line])
     kind = models.CharField(max_length=16, choices=IdentifierKind.choices)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     added_at = models.DateTimeField(auto_now_add=True)
@@ -301,8 +304,9 @@ class FamilyInformed(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="family_informed")
     informed_at = models.DateTimeField()
-    informed_by = models.CharField(max_length=200, help_text="Who told the family, e.g. the police family liaison officer.")
-    note = models.TextField(blank=True)
+    informed_by = models.CharField(max_length=200, validators=[one_line],
+                                   help_text="Who told the family, e.g. the police family liaison officer.")
+    note = models.TextField(max_length=2_000, blank=True, validators=[prose])
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -359,12 +363,13 @@ class OutboundEmail(OutboxEmail):
 class HoldingTemplate(models.Model):
     """A prepared holding statement. `{date}` and `{service_area}` are filled in when used."""
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[one_line])
     kind = models.CharField(
         max_length=32, choices=IncidentKind.choices, blank=True, help_text="Empty: offered for every kind."
     )
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
+    # What a message drafted from it starts with: as a message's own.
+    subject = copy_of(Message, "subject")
+    body = copy_of(Message, "body")
     active = models.BooleanField(default=True)
 
     history = HistoricalRecords()
@@ -384,12 +389,12 @@ class EnquiryStatus(models.TextChoices):
 
 class MediaEnquiry(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="media_enquiries")
-    outlet = models.CharField(max_length=200)
-    journalist = models.CharField(max_length=200)
-    contact = models.CharField(max_length=200, help_text="Phone or email.")
+    outlet = models.CharField(max_length=200, validators=[one_line])
+    journalist = like(outlet)
+    contact = like(outlet, help_text="Phone or email.")
     received_at = models.DateTimeField()
     deadline = models.DateTimeField(null=True, blank=True)
-    question = models.TextField()
+    question = models.TextField(max_length=4_000, validators=[prose])
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=16, choices=EnquiryStatus.choices, default=EnquiryStatus.OPEN)
     response_message = models.ForeignKey(

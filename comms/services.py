@@ -22,11 +22,12 @@ from django.utils import timezone
 
 from config import outbox
 from config.errors import Conflict, GateRefused, Http404, InvalidInput
+from config.text import checked_text, is_one_line
 from incidents import realtime
 from incidents import services as incident_services
 from incidents.models import Incident, Team, User, max_length
 from incidents.rules import parse_id
-from incidents.services import clean_text, delete_audited, save_audited
+from incidents.services import delete_audited, save_audited
 from support.services import support_request_from_briefing
 
 from . import identifiers as identifier_matching
@@ -136,26 +137,18 @@ def _clean_message_fields(values: dict[str, Any]) -> tuple[dict[str, Any], dict[
     audience = values.get("audience")
     if audience not in Audience.values:
         errors["audience"] = [f"Choose who the message is for, from: {', '.join(Audience.values)}."]
-    for field, missing, label in (("subject", "a subject", "The subject"), ("body", "the message", "The message")):
-        text = clean_text(values.get(field))
-        limit = max_length(Message, field)
-        if not text:
-            errors[field] = [f"Enter {missing}."]
-        elif len(text) > limit:
-            errors[field] = [f"{label} must be {limit:,} characters or fewer."]
-        cleaned[field] = text
-    note = clean_text(values.get("content_note"))
-    if len(note) > max_length(Message, "content_note"):
-        errors["content_note"] = [f"The content note must be {max_length(Message, 'content_note')} characters or fewer."]
-    cleaned["content_note"] = note
+    cleaned["subject"] = checked_text(errors, Message, "subject", values.get("subject"), missing="Enter a subject.")
+    cleaned["body"] = checked_text(errors, Message, "body", values.get("body"), missing="Enter the message.")
+    note = cleaned["content_note"] = checked_text(errors, Message, "content_note", values.get("content_note"))
 
+    # A name with a control character in it is nobody's (and PostgreSQL could not even look for it).
     team_names = [str(t).strip() for t in (values.get("teams") or []) if str(t).strip()]
-    teams = list(Team.objects.filter(name__in=team_names))
+    teams = list(Team.objects.filter(name__in=[n for n in team_names if is_one_line(n)]))
     unknown_teams = sorted(set(team_names) - {t.name for t in teams})
     if unknown_teams:
         errors["teams"] = [f"There is no team called “{name}”." for name in unknown_teams]
     usernames = [str(u).strip() for u in (values.get("recipients") or []) if str(u).strip()]
-    people = list(User.objects.filter(username__in=usernames, is_active=True))
+    people = list(User.objects.filter(username__in=[u for u in usernames if is_one_line(u)], is_active=True))
     unknown_people = sorted(set(usernames) - {p.username for p in people})
     if unknown_people:
         errors["recipients"] = [f"There is no member of staff with the username “{name}”." for name in unknown_people]
@@ -370,11 +363,13 @@ def message_approve(*, actor: User, message_id: int, version: Any) -> Message:
 
 
 def message_request_changes(*, actor: User, message_id: int, comment: str) -> Message:
-    comment = clean_text(comment)
+    errors: dict[str, list[str]] = {}
+    comment = checked_text(errors, ReviewComment, "comment", comment,
+                           missing="Say what needs to change, so the author can act on it.")
     with transaction.atomic():
         message = _locked_message(actor, Action.REQUEST_CHANGES, message_id, state=False)
-        if not comment:
-            raise InvalidInput({"comment": ["Say what needs to change, so the author can act on it."]})
+        if errors:
+            raise InvalidInput(errors)
         messages.check(actor, Action.REQUEST_CHANGES, message)
         ReviewComment.objects.create(message=message, version=message.version, author=actor, comment=comment)
         message.status = messages.target(Action.REQUEST_CHANGES)
@@ -386,14 +381,13 @@ def message_request_changes(*, actor: User, message_id: int, comment: str) -> Me
 
 
 def message_withdraw(*, actor: User, message_id: int, reason: str) -> Message:
-    reason = clean_text(reason)
+    errors: dict[str, list[str]] = {}
+    reason = checked_text(errors, Message, "withdrawn_reason", reason, key="reason", required=True,
+                          missing="Say why the message is being withdrawn.")
     with transaction.atomic():
         message = _locked_message(actor, Action.WITHDRAW, message_id, state=False)
-        if not reason:
-            raise InvalidInput({"reason": ["Say why the message is being withdrawn."]})
-        if len(reason) > max_length(Message, "withdrawn_reason"):
-            raise InvalidInput({"reason": [
-                f"Keep the reason to {max_length(Message, 'withdrawn_reason')} characters or fewer."]})
+        if errors:
+            raise InvalidInput(errors)
         messages.check(actor, Action.WITHDRAW, message)
         message.status = messages.target(Action.WITHDRAW)
         message.withdrawn_reason = reason
@@ -454,9 +448,12 @@ def failing_gates(message: Message, facts: GateFacts | None = None) -> list[tupl
 def message_release(*, actor: User, message_id: int, override_reason: str = "") -> Message:
     """Release now, or schedule for the embargo time. Refused with the first failing gate; the lead or
     tactical lead may override only the staff-briefing and family gates, giving a reason."""
-    override_reason = clean_text(override_reason)
+    errors: dict[str, list[str]] = {}
+    override_reason = checked_text(errors, Message, "override_reason", override_reason)
     with transaction.atomic():
         message = _locked_message(actor, Action.RELEASE, message_id, state=False)
+        if errors:
+            raise InvalidInput(errors)
         embargoed = bool(message.release_at and message.release_at > timezone.now())
         action = Action.SCHEDULE if embargoed else Action.RELEASE
         if not messages.state_allows(action, message) and message.status not in AWAITING_APPROVAL:
@@ -661,13 +658,10 @@ def _email_claim(email_id: int) -> OutboundEmail | str:
 
 
 def identifier_add(*, actor: User, incident_id: int, value: str, kind: str) -> ProtectedIdentifier:
-    value = " ".join(value.split()) if isinstance(value, str) else ""
     errors: dict[str, list[str]] = {}
-    if not value:
-        errors["value"] = ["Enter the name, address, school or other detail to protect."]
-    elif len(value) > max_length(ProtectedIdentifier, "value"):
-        errors["value"] = [f"Keep it to {max_length(ProtectedIdentifier, 'value')} characters or fewer."]
-    elif not identifier_matching.normalise(value):
+    value = " ".join(checked_text(errors, ProtectedIdentifier, "value", value,
+                                  missing="Enter the name, address, school or other detail to protect.").split())
+    if value and not identifier_matching.normalise(value):
         errors["value"] = ["Enter some letters or numbers."]
     if kind not in IdentifierKind.values:
         errors["kind"] = [f"Choose the kind from: {', '.join(IdentifierKind.values)}."]
@@ -708,12 +702,9 @@ def family_informed_record(
     *, actor: User, incident_id: int, informed_at: dt.datetime, informed_by: str, note: str = ""
 ) -> FamilyInformed:
     errors: dict[str, list[str]] = {}
-    informed_by = clean_text(informed_by)
-    note = clean_text(note)
-    if not informed_by:
-        errors["informed_by"] = ["Say who told the family, for example the police family liaison officer."]
-    elif len(informed_by) > max_length(FamilyInformed, "informed_by"):
-        errors["informed_by"] = [f"Keep it to {max_length(FamilyInformed, 'informed_by')} characters or fewer."]
+    informed_by = checked_text(errors, FamilyInformed, "informed_by", informed_by,
+                               missing="Say who told the family, for example the police family liaison officer.")
+    note = checked_text(errors, FamilyInformed, "note", note)
     if not isinstance(informed_at, dt.datetime) or timezone.is_naive(informed_at):
         errors["informed_at"] = ["Enter when the family was told as a date and time."]
     elif informed_at > timezone.now() + CLOCK_SKEW:
@@ -746,13 +737,7 @@ def _clean_enquiry(incident, values: dict[str, Any]) -> tuple[dict[str, Any], di
     cleaned = dict(values)
     for field, label in (("outlet", "the outlet"), ("journalist", "the journalist's name"),
                          ("contact", "how to contact them"), ("question", "the question")):
-        text = clean_text(values.get(field))
-        limit = max_length(MediaEnquiry, field)
-        if not text:
-            errors[field] = [f"Enter {label}."]
-        elif limit and len(text) > limit:
-            errors[field] = [f"Keep {label} to {limit} characters or fewer."]
-        cleaned[field] = text
+        cleaned[field] = checked_text(errors, MediaEnquiry, field, values.get(field), missing=f"Enter {label}.")
     received = values.get("received_at")
     if not isinstance(received, dt.datetime) or timezone.is_naive(received):
         errors["received_at"] = ["Enter when the enquiry came in as a date and time."]
@@ -767,7 +752,7 @@ def _clean_enquiry(incident, values: dict[str, Any]) -> tuple[dict[str, Any], di
         errors["status"] = [f"Choose the status from: {', '.join(EnquiryStatus.values)}."]
     owner = values.get("owner")
     if isinstance(owner, str):
-        owner = User.objects.filter(username=owner, is_active=True).first()
+        owner = User.objects.filter(username=owner, is_active=True).first() if is_one_line(owner) else None
         if owner is None:
             errors["owner"] = ["There is no member of staff with that username."]
     if isinstance(owner, User) and not incident_comms.allows(owner, Action.LOG_MEDIA, incident):

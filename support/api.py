@@ -23,6 +23,7 @@ from .serializers import (
     CheckInAddSerializer,
     CompleteSerializer,
     CountsSerializer,
+    DebriefCancelSerializer,
     DebriefChangeSerializer,
     DebriefScheduleSerializer,
     DebriefSerializer,
@@ -286,10 +287,11 @@ class DebriefApi(APIView):
 
 
 class DebriefCancelApi(APIView):
-    @extend_schema(request=CancelSerializer, responses=DebriefSerializer)
+    @extend_schema(request=DebriefCancelSerializer, responses=DebriefSerializer)
     def post(self, request, debrief_id: int):
         """Cancel it, saying why: every calendar is told."""
-        item = services.debrief_cancel(actor=request.user, debrief_id=debrief_id, **_parse(CancelSerializer, request))
+        item = services.debrief_cancel(actor=request.user, debrief_id=debrief_id,
+                                       **_parse(DebriefCancelSerializer, request))
         return _debrief(request, item)
 
 
