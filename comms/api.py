@@ -116,7 +116,7 @@ class MessageDeliveriesApi(generics.ListAPIView):
 
     def get_queryset(self):
         message = selectors.message_for(self.request.user, self.kwargs["message_id"], Action.SEE_DELIVERY)
-        return message.emails.select_related("recipient")
+        return selectors.deliveries_of(message)
 
 
 class _MessageAction(APIView):
@@ -184,6 +184,29 @@ class MessageWithdrawApi(_MessageAction):
 
     def act(self, request, message_id, data):
         services.message_withdraw(actor=request.user, message_id=message_id, reason=data["reason"])
+
+
+class MessageRetryDeliveriesApi(_MessageAction):
+    @extend_schema(request=None, responses=MessageSerializer)
+    def post(self, request, message_id: int):
+        """Try again the emails of a released message that could not be sent (comms and command approvers).
+        Every notice that it was not delivered is closed; a new failure is told again. 409 when there is
+        nothing that another try could send."""
+        return super().post(request, message_id)
+
+    def act(self, request, message_id, data):
+        services.message_delivery_retry(actor=request.user, message_id=message_id)
+
+
+class MessageUndeliveredSeenApi(_MessageAction):
+    @extend_schema(request=None, responses=MessageSerializer)
+    def post(self, request, message_id: int):
+        """"I have seen this": your notice that the message could not be delivered to someone leaves your
+        list of what needs you now. 409 when you have none waiting for this message."""
+        return super().post(request, message_id)
+
+    def act(self, request, message_id, data):
+        services.undelivered_seen(actor=request.user, message_id=message_id)
 
 
 class MessageAcknowledgeApi(APIView):

@@ -115,6 +115,8 @@ class CommsEvent(models.TextChoices):
     FAMILY_INFORMED = "family.informed", "Family informed"
     MEDIA_LOGGED = "media.logged", "Media enquiry logged"
     MEDIA_UPDATED = "media.updated", "Media enquiry updated"
+    DELIVERY_FAILED = "message.delivery_failed", "Message not delivered"
+    DELIVERY_RETRIED = "message.delivery_retried", "Delivery tried again"
 
 
 class Message(models.Model):
@@ -349,6 +351,9 @@ class OutboundEmail(OutboxEmail):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # An email to staff about the message (its release was held, or it could not be delivered to someone),
+    # not the message itself: not one of its deliveries, and its own failure tells nobody again.
+    notice = models.BooleanField(default=False)
 
     class Meta(OutboxEmail.Meta):
         indexes = [
@@ -358,6 +363,40 @@ class OutboundEmail(OutboxEmail):
 
     def __str__(self) -> str:
         return f"Email for message {self.message_id} to {self.to}"
+
+
+class UndeliveredNotice(models.Model):
+    """That a released message could not be delivered to someone, told to one person who must know (its
+    author and the incident's comms lead: comms.policy.TOLD_OF_A_PROBLEM). It is told once, however many
+    of the message's emails fail and however many workers record them, and waits on their Now page until
+    they say they have seen it or someone tries the failed emails again; a later failure is told afresh."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="undelivered_notices")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # Once: a second failure of the same message finds this one open and says nothing more.
+            models.UniqueConstraint(fields=["message", "recipient"], condition=Q(closed_at__isnull=True),
+                                    name="one_open_undelivered_notice"),
+        ]
+        indexes = [
+            # Now: "my open notices".
+            models.Index(fields=["recipient", "created_at"], condition=Q(closed_at__isnull=True),
+                         name="undelivered_open_by_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Not delivered: message {self.message_id}, told to {self.recipient_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
 
 
 class HoldingTemplate(models.Model):

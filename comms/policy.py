@@ -17,7 +17,7 @@ from incidents.models import MemberRole as Role
 from incidents.policy import SEES_THE_INCIDENT
 from incidents.rules import ANY_MEMBER, WORKER, Grant, Policy, Rule, Transition, member, org, person
 
-from .models import BEFORE_RELEASE, Approval, InboxItem, MediaEnquiry, Message
+from .models import BEFORE_RELEASE, Approval, InboxItem, MediaEnquiry, Message, UndeliveredNotice
 from .models import MessageStatus as S
 
 
@@ -39,6 +39,8 @@ class Action(StrEnum):
     ACKNOWLEDGE = "acknowledge"  # "I have read this", on a briefing in your own inbox
     RELEASE_AT_EMBARGO = "release_at_embargo"
     HOLD_AT_EMBARGO = "hold_at_embargo"
+    RETRY_DELIVERY = "retry_delivery"  # try again the emails of a released message that could not be sent
+    MARK_SEEN = "mark_seen"  # "I have seen this", on a notice told to you
 
 
 class Gate(StrEnum):
@@ -129,8 +131,10 @@ APPROVERS = COMMUNICATIONS | COMMAND
 IDENTIFIER_KEEPERS = member(Role.LEAD, Role.TACTICAL_LEAD, Role.COMMS_LEAD)
 # Whom a message to "leadership" reaches.
 LEADERSHIP = OrgRole.SENIOR_LEADER
-# Told, once, when a release is held at its embargo time; only while they are still in the incident.
-TOLD_OF_A_HOLD = member(Role.COMMS_LEAD) | ANY_MEMBER & person("author")
+# Told, once, when a release is held at its embargo time, or a released message could not be delivered to
+# someone; only while they are still in the incident.
+TOLD_OF_A_PROBLEM = member(Role.COMMS_LEAD) | ANY_MEMBER & person("author")
+TOLD_OF_A_HOLD = TOLD_OF_A_PROBLEM
 
 incident_comms = Policy(
     Incident,
@@ -171,6 +175,7 @@ messages = Policy(
         Action.SEE_DELIVERY: APPROVERS,
         Action.RELEASE_AT_EMBARGO: WORKER,
         Action.HOLD_AT_EMBARGO: WORKER,
+        Action.RETRY_DELIVERY: APPROVERS,
     },
     refusals={
         Action.EDIT: incident_comms.refusals[Action.DRAFT],
@@ -182,6 +187,7 @@ messages = Policy(
         Action.OVERRIDE_GATE: "Only the lead or tactical lead can override a release gate.",
         Action.WITHDRAW: "Only the incident's drafters and approvers can withdraw a message.",
         Action.SEE_DELIVERY: _APPROVERS_ONLY,
+        Action.RETRY_DELIVERY: _APPROVERS_ONLY,
     },
     never={
         Action.APPROVE: (person("current_authors"),
@@ -209,6 +215,9 @@ messages = Policy(
         Action.RELEASE_AT_EMBARGO: Transition([S.SCHEDULED], S.RELEASED, code="moved_on", refusal="Moved on."),
         # A gate failed at the embargo time: back to approved, with the reason, for a person to decide.
         Action.HOLD_AT_EMBARGO: Transition([S.SCHEDULED], S.APPROVED, code="moved_on", refusal="Moved on."),
+        # It stays released: only its emails that could not be sent go back in the outbox.
+        Action.RETRY_DELIVERY: Transition([S.RELEASED], None, code="not_released",
+                                          refusal="Only a released message has emails to try again; this one is {state}."),
     },
 )
 
@@ -250,4 +259,15 @@ inbox = Policy(
     not_found="No such message in your inbox.",
     rules={Action.VIEW: person("recipient"), Action.ACKNOWLEDGE: person("recipient")},
     refusals={Action.ACKNOWLEDGE: "Only the person a briefing was sent to can acknowledge it."},
+)
+
+# A notice that a message could not be delivered is its person's own: nobody else sees or closes it, and it
+# is theirs only while they are in the incident.
+undelivered = Policy(
+    UndeliveredNotice,
+    incident="message__incident",
+    visibility=Action.VIEW,
+    not_found="No such notice.",
+    rules={Action.VIEW: ANY_MEMBER & person("recipient"), Action.MARK_SEEN: ANY_MEMBER & person("recipient")},
+    refusals={Action.MARK_SEEN: "Only the person it was told to can mark it seen."},
 )

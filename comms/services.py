@@ -52,6 +52,7 @@ from .models import (
     OutboundEmail,
     ProtectedIdentifier,
     ReviewComment,
+    UndeliveredNotice,
 )
 from .policy import (
     COMMAND,
@@ -59,6 +60,7 @@ from .policy import (
     LEADERSHIP,
     OVERRIDE_WORDS,
     TOLD_OF_A_HOLD,
+    TOLD_OF_A_PROBLEM,
     Action,
     Gate,
     approval_complete,
@@ -67,6 +69,7 @@ from .policy import (
     incident_comms,
     messages,
     overridable,
+    undelivered,
 )
 
 CLOCK_SKEW = dt.timedelta(minutes=2)
@@ -582,15 +585,18 @@ def scheduled_release_due(message_id: int) -> str:
     return "released"
 
 
-def _tell_about_hold(message: Message, detail: str) -> None:
-    """One clear notice each to the author and the comms lead(s): no repeated alerts."""
-    members = message.incident.memberships.active().select_related("user")
-    people = {m.user for m in members if messages.qualifies(m.user, TOLD_OF_A_HOLD, message)}
-    link = f"{settings.HARBOUR_BASE_URL}/messages/{message.pk}/"
-    body = (f"{_quote(message.subject)} ({message.incident.reference}) was due to be released at its embargo "
-            f"time but was held.\n\nWhy: {detail}\n\nIt is approved and waiting: {link}")
+def _told(message: Message, who) -> list[User]:
+    """The incident's members the rule names for this message (its author, its comms lead), in a stable order."""
+    members = message.incident.memberships.active().select_related("user").order_by("user_id")
+    return [m.user for m in members if messages.qualifies(m.user, who, message)]
+
+
+def _tell_by_email(message: Message, people: list[User], subject: str, body: str) -> None:
+    """An email to each of these staff about the message (not one of its deliveries), in this transaction."""
     emails = OutboundEmail.objects.bulk_create([
-        OutboundEmail(message=message, recipient=p, to=p.email, subject=f"Held: {message.subject}", body=body)
+        # The subject is the message's on one line, whatever an older one held: this email must be sendable.
+        OutboundEmail(message=message, recipient=p, to=p.email, subject=" ".join(subject.split()), body=body,
+                      notice=True)
         for p in people if p.email
     ])
     from .tasks import send_email
@@ -598,6 +604,118 @@ def _tell_about_hold(message: Message, detail: str) -> None:
     for email in emails:
         if email.pk:
             send_email.enqueue(email.pk)
+
+
+def _tell_about_hold(message: Message, detail: str) -> None:
+    """One clear notice each to the author and the comms lead(s): no repeated alerts."""
+    link = f"{settings.HARBOUR_BASE_URL}/messages/{message.pk}/"
+    body = (f"{_quote(message.subject)} ({message.incident.reference}) was due to be released at its embargo "
+            f"time but was held.\n\nWhy: {detail}\n\nIt is approved and waiting: {link}")
+    _tell_by_email(message, _told(message, TOLD_OF_A_HOLD), f"Held: {message.subject}", body)
+
+
+# --- a message that could not be delivered ---------------------------------------------------------------
+
+
+def undelivered_counts(message: Message) -> tuple[int, int]:
+    """(emails of the message that failed for good, all its emails): its deliveries, not notices about it."""
+    from django.db.models import Count, Q
+
+    counts = message.emails.filter(notice=False).aggregate(
+        failed=Count("id", filter=Q(state=outbox.FAILED)), all=Count("id"))
+    return counts["failed"], counts["all"]
+
+
+def email_failed(email: OutboundEmail) -> None:
+    """An email of a released message failed for good (called by the outbox in the transaction that records
+    it, the email locked). The message's author and the incident's comms lead are each told once: a notice
+    on their Now page and one email, and the incident's timeline says so. While their notice is open, more
+    failures of the same message say nothing more; an email about the message that fails tells nobody."""
+    if email.notice:
+        return
+    message = Message.objects.select_related("incident").get(pk=email.message_id)
+    told = []
+    for person in _told(message, TOLD_OF_A_PROBLEM):
+        try:
+            with transaction.atomic():  # two workers failing two of its emails at once: one notice each
+                UndeliveredNotice.objects.create(message=message, recipient=person)
+        except IntegrityError:
+            continue
+        told.append(person)
+    if not told:
+        return
+    failed, everyone = undelivered_counts(message)
+    link = f"{settings.HARBOUR_BASE_URL}/messages/{message.pk}/#deliveries"
+    body = (f"{_quote(message.subject)} ({message.incident.reference}) was released, but it could not be "
+            f"delivered to everyone: so far, {failed} of its {everyone} emails could not be sent.\n\n"
+            f"Why: {email.last_error}\n\nSee who it did not reach and why, and try again: {link}")
+    _tell_by_email(message, told, f"Not delivered: {message.subject}", body)
+    incident_services.record_event(
+        incident=message.incident, actor=None, type=CommsEvent.DELIVERY_FAILED,
+        summary=f"{_quote(message.subject)} could not be delivered to everyone it was sent to "
+                f"({failed} of {everyone} so far). Told: {', '.join(p.display_name for p in told)}.",
+        data={"message": message.pk, "told": [p.username for p in told]})
+
+
+def _close_notices(message: Message, actor: User, **only) -> list[int]:
+    """Close the message's open notices (only some, with `only`), and say so to their people's Now pages."""
+    notices = list(UndeliveredNotice.objects.select_for_update().filter(message=message, closed_at__isnull=True,
+                                                                       **only))
+    for notice in notices:
+        notice.closed_at, notice.closed_by = timezone.now(), actor
+        notice.save(update_fields=["closed_at", "closed_by"])
+        realtime.now_may_change(person_id=notice.recipient_id, parts=("comms",))
+    return [n.recipient_id for n in notices]
+
+
+def message_delivery_retry(*, actor: User, message_id: int) -> Message:
+    """Put a released message's emails that could not be sent back in the outbox, to be tried afresh (the
+    mail server was down, say). One that cannot be made into an email at all stays as it is: sending it
+    again would fail again. Every notice of the message is closed: if they fail again, it is told again."""
+    with transaction.atomic():
+        message = _locked_message(actor, Action.RETRY_DELIVERY, message_id)
+        failed = list(message.emails.select_for_update().filter(state=outbox.FAILED, notice=False))
+        again = [email for email in failed if _can_be_made(email)]
+        if not again:
+            raise Conflict(
+                "There is nothing to try again: every email was sent or is still being tried."
+                if not failed else "These emails cannot be sent as they are, however often they are tried: "
+                f"{failed[0].last_error}", code="nothing_to_retry")
+        for email in again:
+            email.state, email.attempts, email.next_attempt_at = outbox.PENDING, 0, None
+        OutboundEmail.objects.bulk_update(again, ["state", "attempts", "next_attempt_at"])
+        _close_notices(message, actor)
+        from .tasks import send_email
+
+        for email in again:
+            send_email.enqueue(email.pk)
+        _event(message, actor, CommsEvent.DELIVERY_RETRIED,
+               f"{actor.display_name} asked for the {len(again)} email{'s' if len(again) != 1 else ''} of "
+               f"{_quote(message.subject)} that could not be sent to be tried again", emails=len(again))
+    return message
+
+
+def _can_be_made(email: OutboundEmail) -> bool:
+    try:
+        _email_message(email).message()
+    except Exception:  # noqa: BLE001 - whatever stops it being made stops it every time
+        return False
+    return True
+
+
+def undelivered_seen(*, actor: User, message_id: int) -> Message:
+    """"I have seen this": the person's own notice that a message could not be delivered leaves their Now
+    page. The failed emails stay on the message's deliveries, with why."""
+    message_id = parse_id(message_id)
+    with transaction.atomic():
+        notices = UndeliveredNotice.objects.select_for_update(of=("self",)).filter(closed_at__isnull=True)
+        notice = None if message_id is None else (
+            undelivered.restrict(actor, Action.MARK_SEEN, notices).filter(message_id=message_id).first())
+        message = messages.fetch(actor, Action.VIEW, message_id)  # not found, as any message they may not see
+        if notice is None:
+            raise Conflict("You have nothing about this message waiting to be seen.", code="nothing_to_see")
+        _close_notices(message, actor, recipient=actor)
+    return message
 
 
 # --- delivery and acknowledgement ------------------------------------------------------------------------
@@ -633,9 +751,9 @@ def message_acknowledge(*, actor: User, message_id: int, wants_support: bool = F
 
 def email_send_attempt(email_id: int) -> str:
     """One attempt to send one email from the outbox; on failure, try again later with backoff
-    (config/outbox.py: claimed, sent holding no lock, recorded)."""
+    (config/outbox.py: claimed, sent holding no lock, recorded); failed for good, its people are told."""
     return outbox.send_attempt(OutboundEmail, email_id, build=_email_message, retry=_email_retry,
-                               after=lambda email: _broadcast(email.message))
+                               after=lambda email: _broadcast(email.message), failed=email_failed)
 
 
 def _email_message(email: OutboundEmail):

@@ -307,7 +307,8 @@ class NowItemSerializer(serializers.Serializer):
 
     kind = StrictCharField(read_only=True, help_text=(
         "What sort of thing waits on you: approval, release, briefing, media_enquiry, obligation, "
-        "decision_review, follow_up, debrief, invitation or support_request; or more, which says that a list "
+        "decision_review, follow_up, debrief, invitation, support_request or undelivered (a released message "
+        "that could not be delivered to someone); or more, which says that a list "
         "of one of those was cut short and where the rest are."))
     label = StrictCharField(read_only=True, help_text="The kind, in words.")
     title = StrictCharField(read_only=True)
