@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from config.api_fields import EARLIEST_YEAR, LATEST_YEAR, within_sane_years
 from config.errors import InvalidInput
-from config.text import form_text
+from config.text import form_text, is_one_line
 
 from .models import (
     Decision,
@@ -136,12 +136,19 @@ class TransitionForm(HarbourForm):
     )
 
 
+# The longest name or username a person field can be given.
+LONGEST_NAME = max(User._meta.get_field("username").max_length, User._meta.get_field("full_name").max_length)
+
+
 def username_for(typed: str) -> str:
     """What a person field holds as a username. The chooser (static/harbour/choose-people.js) gives
     "username — Full Name"; without JavaScript people type a username or a full name. A full name only
     one active person has is theirs; one that two people share is refused; anything else is returned as
     typed, for the service to refuse as nobody it knows."""
     typed = typed.split(" — ")[0].strip()
+    if len(typed) > LONGEST_NAME or not is_one_line(typed):
+        # Nobody is called that, and no database need be asked (SQLite cannot even match so long a name).
+        raise forms.ValidationError("There is no member of staff called that: give their name or username.")
     if User.objects.filter(username=typed).exists():
         return typed
     named = list(User.objects.filter(is_active=True, full_name__iexact=typed).values_list("username", flat=True)[:2])
@@ -154,7 +161,9 @@ def people_named(usernames) -> list[dict]:
     """Chosen people as the chooser lists them (value, name, team), in the order given: for redrawing a
     form sent back with an error, so the choices made so far are still there."""
     usernames = [u for u in usernames if u]
-    found = {u.username: u for u in User.objects.filter(username__in=usernames).select_related("team")}
+    # Only names that could be someone's are looked up: the form may be redrawn because one held a null byte.
+    askable = [u for u in usernames if len(u) <= LONGEST_NAME and is_one_line(u)]
+    found = {u.username: u for u in User.objects.filter(username__in=askable).select_related("team")}
     return [{"value": name, "label": found[name].display_name if name in found else name,
              "detail": found[name].team.name if name in found and found[name].team else ""}
             for name in usernames]
