@@ -10,7 +10,8 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.rules import parse_id
+from config.errors import InvalidInput
+from incidents.rules import MAX_ID, parse_id
 
 from . import selectors, services
 from .models import Message
@@ -36,6 +37,8 @@ from .serializers import (
     ReleaseSerializer,
     VersionSerializer,
 )
+
+VERSION_NUMBER = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def _parse(serializer_class, request) -> dict:
@@ -89,8 +92,7 @@ class MessageVersionsApi(APIView):
 
 
 class MessageDiffApi(APIView):
-    @extend_schema(parameters=[OpenApiParameter("from", OpenApiTypes.INT, required=True),
-                               OpenApiParameter("to", OpenApiTypes.INT, required=True)],
+    @extend_schema(parameters=[OpenApiParameter(name, VERSION_NUMBER, required=True) for name in ("from", "to")],
                    responses=OpenApiTypes.OBJECT)
     def get(self, request, message_id: int):
         """A word-level diff of two versions: for each field, runs of `equal`, `delete` and `insert` text."""
@@ -102,8 +104,8 @@ class MessageDiffApi(APIView):
                 raise serializers.ValidationError({key: ["Give a version number."]})
         versions = {v.number: v for v in message.versions.filter(number__in=numbers.values())}
         missing = [key for key, number in numbers.items() if number not in versions]
-        if missing:
-            raise serializers.ValidationError({key: ["This message has no such version."] for key in missing})
+        if missing:  # which versions there are is the message's, not the schema's to say
+            raise InvalidInput({key: ["This message has no such version."] for key in missing})
         return Response(selectors.version_diff(versions[numbers["from"]], versions[numbers["to"]]))
 
 

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api_fields import (
+    ChangesSerializer,
     SaneDateTimeField,
     StrictBooleanField,
     StrictCharField,
@@ -196,7 +197,7 @@ class MessageDraftSerializer(serializers.Serializer):
     release_at = SaneDateTimeField(required=False, allow_null=True, default=None)
 
 
-class MessageEditSerializer(serializers.Serializer):
+class MessageEditSerializer(ChangesSerializer):
     audience = serializers.ChoiceField(choices=Audience.choices, required=False)
     subject = api_text(Message, "subject", required=False)
     body = api_text(Message, "body", required=False)
@@ -205,14 +206,6 @@ class MessageEditSerializer(serializers.Serializer):
     recipients = serializers.ListField(child=StrictCharField(), required=False)
     external_recipients = serializers.ListField(child=StrictCharField(), required=False)
     release_at = SaneDateTimeField(required=False, allow_null=True)
-
-    def validate(self, attrs):
-        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
-        if unknown:
-            raise serializers.ValidationError({name: ["This field cannot be changed."] for name in unknown})
-        if not attrs:
-            raise serializers.ValidationError("Give at least one field to change.")
-        return attrs
 
 
 class ApproveSerializer(serializers.Serializer):
@@ -337,18 +330,10 @@ class MediaEnquiryWriteSerializer(serializers.Serializer):
     response_message = StrictIntegerField(required=False, allow_null=True, default=None)
 
 
-class MediaEnquiryPatchSerializer(MediaEnquiryWriteSerializer):
+class MediaEnquiryPatchSerializer(ChangesSerializer, MediaEnquiryWriteSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.required = False
             if hasattr(field, "default"):
                 field.default = serializers.empty
-
-    def validate(self, attrs):
-        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
-        if unknown:
-            raise serializers.ValidationError({name: ["This field cannot be changed."] for name in unknown})
-        if not attrs:
-            raise serializers.ValidationError("Give at least one field to change.")
-        return attrs

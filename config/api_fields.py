@@ -11,7 +11,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from .text import ONE_LINE, TextKind, kind_of, too_long
@@ -106,6 +106,34 @@ class SaneDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
+class ChangesSerializer(serializers.Serializer):
+    """A PATCH body: only the fields it names may be sent (another is refused, not quietly ignored), and at
+    least one of them. The schema says both (additionalProperties: false, minProperties: 1)."""
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({name: ["This field cannot be changed."] for name in unknown})
+        if not attrs:
+            raise serializers.ValidationError("Give at least one field to change.")
+        return attrs
+
+
+class OneOfSerializer(serializers.Serializer):
+    """A body that is one of several shapes: `shapes` lists, for each, the fields it needs and the fields it
+    must not have, as `validate` checks them and the schema states them (oneOf)."""
+
+    shapes: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+    shape_refusal: tuple[str, str] = ("", "")  # (field, message) when the body is none of them
+
+    def validate(self, attrs):
+        given = {name for name, value in attrs.items() if value not in ("", None)}
+        if not any(set(needs) <= given and not set(excludes) & set(attrs) for needs, excludes in self.shapes):
+            field, message = self.shape_refusal
+            raise serializers.ValidationError({field: [message]})
+        return attrs
+
+
 def within_sane_years(value) -> bool:
     return EARLIEST_YEAR <= value.year <= LATEST_YEAR
 
@@ -147,3 +175,37 @@ class SaneDateTimeSchema(OpenApiSerializerFieldExtension):
                 f"A date and time from {EARLIEST_YEAR} to {LATEST_YEAR}, such as 2026-03-01T14:30:00Z; without "
                 "an offset, UK time.")]))
         return schema
+
+
+class ChangesSchema(OpenApiSerializerExtension):
+    target_class = ChangesSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema.update(minProperties=1, additionalProperties=False)
+        return schema
+
+
+class OneOfSchema(OpenApiSerializerExtension):
+    target_class = OneOfSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            properties = schema.get("properties", {})
+            schema["oneOf"] = [{
+                "required": list(needs),
+                # Given ones must hold something: a required text is not only spaces.
+                "properties": {name: _given(self.target.fields[name], properties.get(name, {})) for name in needs},
+                **({"not": {"anyOf": [{"required": [name]} for name in excludes]}} if excludes else {}),
+            } for needs, excludes in self.target.shapes]
+        return schema
+
+
+def _given(field, schema: dict) -> dict:
+    if isinstance(field, StrictCharField):
+        return {"type": "string", "minLength": 1, "pattern": ecma(field.kind.pattern(required=True))}
+    return {"not": {"type": "null"}} if schema.get("nullable") else {}

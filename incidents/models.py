@@ -362,7 +362,7 @@ class Playbook(models.Model):
     when it opens (or changes kind), so a later edit changes new incidents, not the record of old ones."""
 
     kind = models.CharField(max_length=32, choices=IncidentKind.choices, unique=True)
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[one_line])
     history = HistoricalRecords()
 
     class Meta:

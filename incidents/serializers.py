@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from config.api_fields import (
+    ChangesSerializer,
     SaneDateTimeField,
     StrictBooleanField,
     StrictCharField,
@@ -70,7 +71,7 @@ class IncidentOpenSerializer(serializers.Serializer):
     restricted = StrictBooleanField(default=False)
 
 
-class IncidentUpdateSerializer(serializers.Serializer):
+class IncidentUpdateSerializer(ChangesSerializer):
     title = api_text(Incident, "title", required=False)
     kind = serializers.ChoiceField(choices=IncidentKind.choices, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
@@ -78,14 +79,6 @@ class IncidentUpdateSerializer(serializers.Serializer):
     aware_at = SaneDateTimeField(required=False)
     summary = api_text(Incident, "summary", required=False)
     restricted = StrictBooleanField(required=False)
-
-    def validate(self, attrs):
-        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
-        if unknown:
-            raise serializers.ValidationError({name: ["This field cannot be changed."] for name in unknown})
-        if not attrs:
-            raise serializers.ValidationError("Give at least one field to change.")
-        return attrs
 
 
 class TransitionSerializer(serializers.Serializer):

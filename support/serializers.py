@@ -8,6 +8,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from config.api_fields import (
+    OneOfSerializer,
     SaneDateTimeField,
     StrictBooleanField,
     StrictCharField,
@@ -149,8 +150,11 @@ class RegisterAddSerializer(serializers.Serializer):
     supporter_kind = serializers.ChoiceField(choices=SupporterKind.choices, required=False)
 
 
-class RegisterChangeSerializer(serializers.Serializer):
+class RegisterChangeSerializer(OneOfSerializer):
     """Either a new supporter, or how they were affected with the reason."""
+
+    shapes = ((("supporter",), ("exposure",)), (("exposure", "reason"), ("supporter", "supporter_kind")))
+    shape_refusal = ("supporter", "Give a new supporter, or a new exposure and why it changed (not both).")
 
     supporter = StrictCharField(required=False)
     supporter_kind = serializers.ChoiceField(choices=SupporterKind.choices, required=False)
@@ -158,12 +162,6 @@ class RegisterChangeSerializer(serializers.Serializer):
     reason = api_text(*AUDIT_REASON, required=False, allow_blank=True,
                       help_text="Needed with `exposure`: why it changed (kept in the audit history).")
 
-    def validate(self, data):
-        if "supporter" not in data and "exposure" not in data:
-            raise serializers.ValidationError({"supporter": ["Give a new supporter, or a new exposure and reason."]})
-        if "supporter" in data and "exposure" in data:
-            raise serializers.ValidationError({"exposure": ["Change the supporter and the exposure separately."]})
-        return data
 
 
 class CheckInAddSerializer(serializers.Serializer):
@@ -172,17 +170,16 @@ class CheckInAddSerializer(serializers.Serializer):
     due_at = SaneDateTimeField()
 
 
-class FollowUpChangeSerializer(serializers.Serializer):
+class FollowUpChangeSerializer(OneOfSerializer):
     """Either a new time or a new assignee, with the reason."""
+
+    shapes = ((("due_at", "reason"), ("assignee",)), (("assignee", "reason"), ("due_at",)))
+    shape_refusal = ("due_at", "Give either a new time (due_at) or a new assignee, with the reason.")
 
     due_at = SaneDateTimeField(required=False)
     assignee = StrictCharField(required=False)
     reason = api_text(*AUDIT_REASON, help_text="Why it moved, or is handed over (kept in the audit history).")
 
-    def validate(self, data):
-        if ("due_at" in data) == ("assignee" in data):
-            raise serializers.ValidationError({"due_at": ["Give either a new time (due_at) or a new assignee."]})
-        return data
 
 
 class CompleteSerializer(serializers.Serializer):
@@ -263,7 +260,7 @@ class DebriefScheduleSerializer(serializers.Serializer):
     duration_minutes = StrictIntegerField(min_value=15, max_value=480)
     location = api_text(Debrief, "location")
     facilitator = StrictCharField(help_text="The facilitator's username.")
-    invitees = serializers.ListField(child=StrictCharField(), allow_empty=False, max_length=200)
+    invitees = serializers.ListField(child=StrictCharField(), allow_empty=False, min_length=1, max_length=200)
     confirm_facilitator_involved = StrictBooleanField(required=False, default=False)
 
 
@@ -272,7 +269,8 @@ class DebriefChangeSerializer(serializers.Serializer):
     duration_minutes = StrictIntegerField(min_value=15, max_value=480, required=False)
     location = api_text(Debrief, "location", required=False)
     facilitator = StrictCharField(required=False)
-    invitees = serializers.ListField(child=StrictCharField(), allow_empty=False, max_length=200, required=False)
+    invitees = serializers.ListField(child=StrictCharField(), allow_empty=False, min_length=1, max_length=200,
+                                     required=False)
     confirm_facilitator_involved = StrictBooleanField(required=False, default=False)
     learning_notes = api_text(Debrief, "learning_notes", required=False, allow_blank=False,
                               help_text="A cold debrief's learning, for the incident.")
