@@ -675,7 +675,11 @@ def message_delivery_retry(*, actor: User, message_id: int) -> Message:
     with transaction.atomic():
         message = _locked_message(actor, Action.RETRY_DELIVERY, message_id)
         failed = list(message.emails.select_for_update().filter(state=outbox.FAILED, notice=False))
-        again = [email for email in failed if _can_be_made(email)]
+        makeable: dict[tuple[str, str], bool] = {}  # a message's emails share their text: made once each
+        for email in failed:
+            if (email.subject, email.body) not in makeable:
+                makeable[email.subject, email.body] = _can_be_made(email)
+        again = [email for email in failed if makeable[email.subject, email.body]]
         if not again:
             raise Conflict(
                 "There is nothing to try again: every email was sent or is still being tried."
