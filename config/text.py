@@ -73,6 +73,8 @@ class TextKind:
 
 ONE_LINE = TextKind("one_line", rf"^{_CONTROL}{_SEPARATORS}", ONE_LINE_MESSAGE)
 PROSE = TextKind("prose", rf"^{_PROSE_CONTROL}", PROSE_MESSAGE)
+# A password is whatever its owner chose (the sign-in page takes any), but for the null byte no system keeps.
+SECRET = TextKind("secret", r"^\x00", "A null byte cannot be part of it.")
 
 
 # The validators a model field names (functions, so a migration refers to them by name).

@@ -12,6 +12,7 @@ from config.api_fields import (
     StrictIntegerField,
     api_text,
 )
+from config.text import SECRET
 
 from .models import (
     Decision,
@@ -185,7 +186,7 @@ class HistoryEntrySerializer(serializers.Serializer):
 
 class TokenRequestSerializer(serializers.Serializer):
     username = StrictCharField()
-    password = StrictCharField(style={"input_type": "password"}, trim_whitespace=False)
+    password = StrictCharField(style={"input_type": "password"}, trim_whitespace=False, kind=SECRET)
 
 
 class TokenResponseSerializer(serializers.Serializer):
