@@ -10,7 +10,8 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.rules import parse_id
+from config.errors import InvalidInput
+from incidents.rules import MAX_ID, parse_id
 
 from . import selectors, services
 from .models import Message
@@ -37,6 +38,8 @@ from .serializers import (
     ReleaseSerializer,
     VersionSerializer,
 )
+
+VERSION_NUMBER = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def _parse(serializer_class, request) -> dict:
@@ -90,8 +93,7 @@ class MessageVersionsApi(APIView):
 
 
 class MessageDiffApi(APIView):
-    @extend_schema(parameters=[OpenApiParameter("from", OpenApiTypes.INT, required=True),
-                               OpenApiParameter("to", OpenApiTypes.INT, required=True)],
+    @extend_schema(parameters=[OpenApiParameter(name, VERSION_NUMBER, required=True) for name in ("from", "to")],
                    responses=OpenApiTypes.OBJECT)
     def get(self, request, message_id: int):
         """A word-level diff of two versions: for each field, runs of `equal`, `delete` and `insert` text."""
@@ -103,8 +105,8 @@ class MessageDiffApi(APIView):
                 raise serializers.ValidationError({key: ["Give a version number."]})
         versions = {v.number: v for v in message.versions.filter(number__in=numbers.values())}
         missing = [key for key, number in numbers.items() if number not in versions]
-        if missing:
-            raise serializers.ValidationError({key: ["This message has no such version."] for key in missing})
+        if missing:  # which versions there are is the message's, not the schema's to say
+            raise InvalidInput({key: ["This message has no such version."] for key in missing})
         return Response(selectors.version_diff(versions[numbers["from"]], versions[numbers["to"]]))
 
 
@@ -117,7 +119,7 @@ class MessageDeliveriesApi(generics.ListAPIView):
 
     def get_queryset(self):
         message = selectors.message_for(self.request.user, self.kwargs["message_id"], Action.SEE_DELIVERY)
-        return message.emails.select_related("recipient")
+        return selectors.deliveries_of(message)
 
 
 class _MessageAction(APIView):
@@ -200,6 +202,29 @@ class MessageWithdrawApi(_MessageAction):
 
     def act(self, request, message_id, data):
         services.message_withdraw(actor=request.user, message_id=message_id, reason=data["reason"])
+
+
+class MessageRetryDeliveriesApi(_MessageAction):
+    @extend_schema(request=None, responses=MessageSerializer)
+    def post(self, request, message_id: int):
+        """Try again the emails of a released message that could not be sent (comms and command approvers).
+        Every notice that it was not delivered is closed; a new failure is told again. 409 when there is
+        nothing that another try could send."""
+        return super().post(request, message_id)
+
+    def act(self, request, message_id, data):
+        services.message_delivery_retry(actor=request.user, message_id=message_id)
+
+
+class MessageUndeliveredSeenApi(_MessageAction):
+    @extend_schema(request=None, responses=MessageSerializer)
+    def post(self, request, message_id: int):
+        """"I have seen this": your notice that the message could not be delivered to someone leaves your
+        list of what needs you now. 409 when you have none waiting for this message."""
+        return super().post(request, message_id)
+
+    def act(self, request, message_id, data):
+        services.undelivered_seen(actor=request.user, message_id=message_id)
 
 
 class MessageAcknowledgeApi(APIView):

@@ -16,7 +16,8 @@ class CommsConfig(AppConfig):
 
         from .selectors import now_items
 
-        register_now_source(now_items, {"approval": "Approval", "release": "Release", "briefing": "Briefing", "media_enquiry": "Media enquiry"})
+        register_now_source(now_items, {"approval": "Approval", "release": "Release", "briefing": "Briefing",
+                                        "media_enquiry": "Media enquiry", "undelivered": "Not delivered"})
         from incidents.selectors import register_search_source
 
         from .selectors import search_items

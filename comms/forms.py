@@ -5,8 +5,9 @@ from __future__ import annotations
 from django import forms
 
 from config.errors import InvalidInput
+from config.text import form_text
 from incidents.forms import DateTimeLocalField, HarbourForm, ManyValues, people_named
-from incidents.models import Team, max_length
+from incidents.models import Team
 
 from .models import (
     AUDIENCE_FIELDS,
@@ -19,6 +20,7 @@ from .models import (
     MediaEnquiry,
     Message,
     ProtectedIdentifier,
+    ReviewComment,
     audiences_using,
 )
 
@@ -49,15 +51,14 @@ class MessageForm(HarbourForm):
         label="Email addresses", required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One address per line.",
     )
-    subject = forms.CharField(max_length=max_length(Message, "subject"), required=False)
-    content_note = forms.CharField(
-        label="Content note", max_length=max_length(Message, "content_note"), required=False,
+    subject = form_text(Message, "subject", required=False)
+    content_note = form_text(
+        Message, "content_note", label="Content note", required=False,
         help_text="For distressing briefings: what the message is about, shown first so readers choose when "
                   "to open it. For example: “This message is about the death of a child.”",
     )
-    body = forms.CharField(
-        label="Message", widget=forms.Textarea(attrs={"rows": 10}), required=False,
-        max_length=max_length(Message, "body"),
+    body = form_text(
+        Message, "body", label="Message", widget=forms.Textarea(attrs={"rows": 10}), required=False,
         help_text="Plain words, with compassion. No speculation about cause or blame, and nothing that could "
                   "identify the child or family.",
     )
@@ -122,16 +123,16 @@ class MessageForm(HarbourForm):
 
 class CommentForm(HarbourForm):
     id_prefix = "changes"
-    comment = forms.CharField(
-        label="What needs to change?", widget=forms.Textarea(attrs={"rows": 3}),
+    comment = form_text(
+        ReviewComment, "comment", label="What needs to change?",
         error_messages={"required": "Say what needs to change, so the author can act on it."},
     )
 
 
 class ReleaseForm(HarbourForm):
     id_prefix = "release"
-    override_reason = forms.CharField(
-        label="Reason to release anyway (lead or tactical lead only)", required=False,
+    override_reason = form_text(
+        Message, "override_reason", label="Reason to release anyway (lead or tactical lead only)",
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Overrides only the staff-briefing and family gates. It is written to the decision log.",
     )
@@ -141,9 +142,8 @@ class ConfirmPartsForm(HarbourForm):
     """The comms lead's confirmation that part of a protected identifier may go out in this version."""
 
     id_prefix = "confirm"
-    reason = forms.CharField(
-        label="Why do these words not identify the child or family?",
-        max_length=max_length(IdentifierPartConfirmation, "reason"), widget=forms.Textarea(attrs={"rows": 3}),
+    reason = form_text(
+        IdentifierPartConfirmation, "reason", label="Why do these words not identify the child or family?",
         help_text="Written to the decision log. The confirmation is for this version only: a change to the text "
                   "needs it again.",
         error_messages={"required": "Say why these words do not identify the child or family: it is written to "
@@ -153,8 +153,8 @@ class ConfirmPartsForm(HarbourForm):
 
 class WithdrawForm(HarbourForm):
     id_prefix = "withdraw"
-    reason = forms.CharField(
-        label="Why is it being withdrawn?", max_length=max_length(Message, "withdrawn_reason"),
+    reason = form_text(
+        Message, "withdrawn_reason", required=True, label="Why is it being withdrawn?", widget=forms.TextInput,
         error_messages={"required": "Say why the message is being withdrawn."},
     )
 
@@ -169,8 +169,8 @@ class AcknowledgeForm(HarbourForm):
 
 class IdentifierForm(HarbourForm):
     id_prefix = "identifier"
-    value = forms.CharField(
-        label="Name, address, school or other detail", max_length=max_length(ProtectedIdentifier, "value"),
+    value = form_text(
+        ProtectedIdentifier, "value", label="Name, address, school or other detail",
         error_messages={"required": "Enter the name, address, school or other detail to protect."},
     )
     kind = forms.ChoiceField(choices=[("", "Choose…"), *IdentifierKind.choices],
@@ -183,24 +183,24 @@ class FamilyInformedForm(HarbourForm):
         label="When were they told?",
         error_messages={"required": "Enter when the family was told.", "invalid": "Enter a date and time."},
     )
-    informed_by = forms.CharField(
-        label="Who told them?", max_length=max_length(FamilyInformed, "informed_by"), help_text="For example: the police family liaison officer.",
+    informed_by = form_text(
+        FamilyInformed, "informed_by", label="Who told them?", help_text="For example: the police family liaison officer.",
         error_messages={"required": "Say who told the family."},
     )
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = form_text(FamilyInformed, "note", widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class MediaEnquiryForm(HarbourForm):
     id_prefix = "enquiry"
-    outlet = forms.CharField(max_length=max_length(MediaEnquiry, "outlet"), error_messages={"required": "Enter the outlet."})
-    journalist = forms.CharField(max_length=max_length(MediaEnquiry, "journalist"), error_messages={"required": "Enter the journalist's name."})
-    contact = forms.CharField(max_length=max_length(MediaEnquiry, "contact"), help_text="Phone or email.",
-                              error_messages={"required": "Enter how to contact them."})
+    outlet = form_text(MediaEnquiry, "outlet", error_messages={"required": "Enter the outlet."})
+    journalist = form_text(MediaEnquiry, "journalist", error_messages={"required": "Enter the journalist's name."})
+    contact = form_text(MediaEnquiry, "contact", help_text="Phone or email.",
+                        error_messages={"required": "Enter how to contact them."})
     received_at = DateTimeLocalField(
         label="Received", error_messages={"required": "Enter when the enquiry came in.", "invalid": "Enter a date and time."}
     )
     deadline = DateTimeLocalField(required=False, error_messages={"invalid": "Enter the deadline as a date and time."})
-    question = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), error_messages={"required": "Enter the question."})
+    question = form_text(MediaEnquiry, "question", error_messages={"required": "Enter the question."})
     owner = forms.ChoiceField(choices=(), required=False, help_text="Who answers it. Default: you.")
     status = forms.ChoiceField(choices=EnquiryStatus.choices, initial=EnquiryStatus.OPEN)
     response_message = forms.ChoiceField(label="Response message", choices=(), required=False)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from config.outbox import EmailState, OutboxEmail  # noqa: F401 - EmailState: comms.models.EmailState, as before
+from config.text import copy_of, like, one_line, prose
 from incidents.models import Incident, IncidentKind, Team
 
 
@@ -116,6 +117,8 @@ class CommsEvent(models.TextChoices):
     FAMILY_INFORMED = "family.informed", "Family informed"
     MEDIA_LOGGED = "media.logged", "Media enquiry logged"
     MEDIA_UPDATED = "media.updated", "Media enquiry updated"
+    DELIVERY_FAILED = "message.delivery_failed", "Message not delivered"
+    DELIVERY_RETRIED = "message.delivery_retried", "Delivery tried again"
 
 
 class Message(models.Model):
@@ -123,11 +126,12 @@ class Message(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="messages")
     audience = models.CharField(max_length=32, choices=Audience.choices)
-    subject = models.CharField(max_length=200)
+    # An email's subject line: one line, or no email can carry it.
+    subject = models.CharField(max_length=200, validators=[one_line])
     # About 3,000 words: more than any statement or briefing needs, and a bound on every comparison of texts.
-    body = models.TextField(max_length=20_000)
+    body = models.TextField(max_length=20_000, validators=[prose])
     content_note = models.CharField(
-        max_length=300, blank=True,
+        max_length=300, blank=True, validators=[one_line],
         help_text="Shown before the message to internal readers, who choose when to open it.",
     )
     teams = models.ManyToManyField(Team, blank=True, related_name="+")
@@ -139,17 +143,18 @@ class Message(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    change_request = models.TextField(blank=True, help_text="The latest request for changes, for the author.")
+    change_request = models.TextField(max_length=4_000, blank=True, validators=[prose],
+                                      help_text="The latest request for changes, for the author.")
     # Gates the lead or tactical lead chose to override on release, with their reason (also in the log).
     overridden_gates = models.JSONField(default=list, blank=True)
-    override_reason = models.TextField(blank=True)
+    override_reason = models.TextField(max_length=2_000, blank=True, validators=[prose])
     hold_reason = models.TextField(blank=True, help_text="Why a scheduled release did not go out.")
     released_at = models.DateTimeField(null=True, blank=True)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     released_version = models.PositiveIntegerField(null=True, blank=True)
-    withdrawn_reason = models.TextField(blank=True, max_length=500)
+    withdrawn_reason = models.TextField(blank=True, max_length=500, validators=[prose])
 
     history = HistoricalRecords(m2m_fields=[teams, recipients])
 
@@ -227,9 +232,9 @@ class MessageVersion(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     audience = models.CharField(max_length=32, choices=Audience.choices)
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
-    content_note = models.CharField(max_length=300, blank=True)
+    subject = copy_of(Message, "subject")
+    body = copy_of(Message, "body")
+    content_note = copy_of(Message, "content_note", help_text="")
     content_hash = models.CharField(max_length=64)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -282,13 +287,13 @@ class IdentifierPartConfirmation(models.Model):
     # Which parts it covers: "identifier id:word" (comms.identifiers.Part.key). Names no value, but says which
     # word is part of which identifier: shown only to those who may see the identifiers.
     covers = models.JSONField(default=list)
-    reason = models.TextField(max_length=1000)
+    reason = models.TextField(max_length=1000, validators=[prose])
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     confirmed_at = models.DateTimeField(auto_now_add=True)
     decision = models.ForeignKey("incidents.Decision", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="+")
     voided_at = models.DateTimeField(null=True, blank=True)
-    voided_reason = models.CharField(max_length=300, blank=True)
+    voided_reason = models.CharField(max_length=300, blank=True, validators=[one_line])
 
     history = HistoricalRecords()
 
@@ -305,7 +310,7 @@ class ReviewComment(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="comments")
     version = models.PositiveIntegerField()
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    comment = models.TextField()
+    comment = copy_of(Message, "change_request", blank=False, help_text="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -327,7 +332,7 @@ class ProtectedIdentifier(models.Model):
     comms lead; checked against every outgoing message of the incident."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="protected_identifiers")
-    value = models.CharField(max_length=200)
+    value = models.CharField(max_length=200, validators=[one_line])
     kind = models.CharField(max_length=16, choices=IdentifierKind.choices)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     added_at = models.DateTimeField(auto_now_add=True)
@@ -347,8 +352,9 @@ class FamilyInformed(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="family_informed")
     informed_at = models.DateTimeField()
-    informed_by = models.CharField(max_length=200, help_text="Who told the family, e.g. the police family liaison officer.")
-    note = models.TextField(blank=True)
+    informed_by = models.CharField(max_length=200, validators=[one_line],
+                                   help_text="Who told the family, e.g. the police family liaison officer.")
+    note = models.TextField(max_length=2_000, blank=True, validators=[prose])
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -391,6 +397,9 @@ class OutboundEmail(OutboxEmail):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # An email to staff about the message (its release was held, or it could not be delivered to someone),
+    # not the message itself: not one of its deliveries, and its own failure tells nobody again.
+    notice = models.BooleanField(default=False)
 
     class Meta(OutboxEmail.Meta):
         indexes = [
@@ -402,15 +411,50 @@ class OutboundEmail(OutboxEmail):
         return f"Email for message {self.message_id} to {self.to}"
 
 
+class UndeliveredNotice(models.Model):
+    """That a released message could not be delivered to someone, told to one person who must know (its
+    author and the incident's comms lead: comms.policy.TOLD_OF_A_PROBLEM). It is told once, however many
+    of the message's emails fail and however many workers record them, and waits on their Now page until
+    they say they have seen it or someone tries the failed emails again; a later failure is told afresh."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="undelivered_notices")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # Once: a second failure of the same message finds this one open and says nothing more.
+            models.UniqueConstraint(fields=["message", "recipient"], condition=Q(closed_at__isnull=True),
+                                    name="one_open_undelivered_notice"),
+        ]
+        indexes = [
+            # Now: "my open notices".
+            models.Index(fields=["recipient", "created_at"], condition=Q(closed_at__isnull=True),
+                         name="undelivered_open_by_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Not delivered: message {self.message_id}, told to {self.recipient_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
 class HoldingTemplate(models.Model):
     """A prepared holding statement. `{date}` and `{service_area}` are filled in when used."""
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[one_line])
     kind = models.CharField(
         max_length=32, choices=IncidentKind.choices, blank=True, help_text="Empty: offered for every kind."
     )
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
+    # What a message drafted from it starts with: as a message's own.
+    subject = copy_of(Message, "subject")
+    body = copy_of(Message, "body")
     active = models.BooleanField(default=True)
 
     history = HistoricalRecords()
@@ -430,12 +474,12 @@ class EnquiryStatus(models.TextChoices):
 
 class MediaEnquiry(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="media_enquiries")
-    outlet = models.CharField(max_length=200)
-    journalist = models.CharField(max_length=200)
-    contact = models.CharField(max_length=200, help_text="Phone or email.")
+    outlet = models.CharField(max_length=200, validators=[one_line])
+    journalist = like(outlet)
+    contact = like(outlet, help_text="Phone or email.")
     received_at = models.DateTimeField()
     deadline = models.DateTimeField(null=True, blank=True)
-    question = models.TextField()
+    question = models.TextField(max_length=4_000, validators=[prose])
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=16, choices=EnquiryStatus.choices, default=EnquiryStatus.OPEN)
     response_message = models.ForeignKey(

@@ -28,7 +28,7 @@ from incidents.rules import (
     person,
 )
 
-from .models import BEFORE_RELEASE, Approval, InboxItem, MediaEnquiry, Message
+from .models import BEFORE_RELEASE, Approval, InboxItem, MediaEnquiry, Message, UndeliveredNotice
 from .models import MessageStatus as S
 
 
@@ -54,6 +54,8 @@ class Action(StrEnum):
     SEE_INCIDENT = "see_incident"  # which incident a briefing in your inbox is about: its reference
     RELEASE_AT_EMBARGO = "release_at_embargo"
     HOLD_AT_EMBARGO = "hold_at_embargo"
+    RETRY_DELIVERY = "retry_delivery"  # try again the emails of a released message that could not be sent
+    MARK_SEEN = "mark_seen"  # "I have seen this", on a notice told to you
 
 
 class Gate(StrEnum):
@@ -148,8 +150,10 @@ IDENTIFIER_KEEPERS = member(Role.LEAD, Role.TACTICAL_LEAD, Role.COMMS_LEAD)
 PART_CONFIRMERS = member(Role.COMMS_LEAD)
 # Whom a message to "leadership" reaches.
 LEADERSHIP = OrgRole.SENIOR_LEADER
-# Told, once, when a release is held at its embargo time; only while they are still in the incident.
-TOLD_OF_A_HOLD = member(Role.COMMS_LEAD) | ANY_MEMBER & person("author")
+# Told, once, when a release is held at its embargo time, or a released message could not be delivered to
+# someone; only while they are still in the incident.
+TOLD_OF_A_PROBLEM = member(Role.COMMS_LEAD) | ANY_MEMBER & person("author")
+TOLD_OF_A_HOLD = TOLD_OF_A_PROBLEM
 
 incident_comms = Policy(
     Incident,
@@ -191,6 +195,7 @@ messages = Policy(
         Action.SEE_DELIVERY: APPROVERS,
         Action.RELEASE_AT_EMBARGO: WORKER,
         Action.HOLD_AT_EMBARGO: WORKER,
+        Action.RETRY_DELIVERY: APPROVERS,
     },
     refusals={
         Action.EDIT: incident_comms.refusals[Action.DRAFT],
@@ -204,6 +209,7 @@ messages = Policy(
         Action.CONFIRM_IDENTIFIER_PARTS: "Only the incident's comms lead can confirm that part of a protected "
                                          "identifier may go out.",
         Action.SEE_DELIVERY: _APPROVERS_ONLY,
+        Action.RETRY_DELIVERY: _APPROVERS_ONLY,
     },
     never={
         Action.APPROVE: (person("current_authors"),
@@ -234,6 +240,9 @@ messages = Policy(
         Action.RELEASE_AT_EMBARGO: Transition([S.SCHEDULED], S.RELEASED, code="moved_on", refusal="Moved on."),
         # A gate failed at the embargo time: back to approved, with the reason, for a person to decide.
         Action.HOLD_AT_EMBARGO: Transition([S.SCHEDULED], S.APPROVED, code="moved_on", refusal="Moved on."),
+        # It stays released: only its emails that could not be sent go back in the outbox.
+        Action.RETRY_DELIVERY: Transition([S.RELEASED], None, code="not_released",
+                                          refusal="Only a released message has emails to try again; this one is {state}."),
     },
 )
 
@@ -283,4 +292,15 @@ inbox = Policy(
         Action.ACKNOWLEDGE: "Only the person a briefing was sent to can acknowledge it.",
         Action.SEE_INCIDENT: "Only those in a restricted incident are told which incident a briefing is about.",
     },
+)
+
+# A notice that a message could not be delivered is its person's own: nobody else sees or closes it, and it
+# is theirs only while they are in the incident.
+undelivered = Policy(
+    UndeliveredNotice,
+    incident="message__incident",
+    visibility=Action.VIEW,
+    not_found="No such notice.",
+    rules={Action.VIEW: ANY_MEMBER & person("recipient"), Action.MARK_SEEN: ANY_MEMBER & person("recipient")},
+    refusals={Action.MARK_SEEN: "Only the person it was told to can mark it seen."},
 )

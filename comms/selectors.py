@@ -46,6 +46,7 @@ from .models import (
     MessageStatus,
     MessageVersion,
     OutboundEmail,
+    UndeliveredNotice,
 )
 from .policy import (
     APPROVAL_LABELS,
@@ -66,6 +67,7 @@ from .policy import (
     incident_comms,
     messages,
     overridable,
+    undelivered,
 )
 
 
@@ -360,11 +362,17 @@ def with_release_progress(items: list[Message], viewer: Actor) -> list[Message]:
     return items
 
 
+def deliveries_of(message: Message) -> QuerySet[OutboundEmail]:
+    """The message's own emails to its recipients (not the emails to staff about it: held, not delivered),
+    in the order they were written."""
+    return message.emails.filter(notice=False).select_related("recipient").order_by(*DELIVERIES.fields)
+
+
 def delivery_counts(message: Message) -> list[tuple[str, int]]:
     """How many of a message's emails are in each state, in words: the whole picture in one query, while
     the table beside it shows a page."""
     labels = dict(OutboundEmail._meta.get_field("state").flatchoices)
-    counts = message.emails.order_by().values_list("state").annotate(n=Count("id"))
+    counts = deliveries_of(message).order_by().values_list("state").annotate(n=Count("id"))
     return [(str(labels.get(state, state)), n) for state, n in sorted(counts)]
 
 
@@ -550,7 +558,46 @@ def now_items(person: Actor, at: dt.datetime) -> list[NowItem]:
             due_at=enquiry.deadline, since=enquiry.received_at))
     items += now_more(more_owned, "media enquiries of yours near or past their deadline", reverse("incident-list"),
                       "each incident's media log")
+    items += undelivered_now(person)
     return only_visible_incidents(person, items)
+
+
+def undelivered_for(person: Actor, message: Message) -> dict[str, Any] | None:
+    """What a message's page says of its emails that could not be sent, to someone who may see its
+    deliveries or was told: how many, whether it is theirs to mark seen, whether they may try again."""
+    from config.outbox import FAILED
+
+    notice = undelivered.restrict(person, Action.VIEW, UndeliveredNotice.objects.filter(
+        message=message, closed_at__isnull=True)).first()
+    sees = messages.allows(person, Action.SEE_DELIVERY, message)
+    if notice is None and not sees:
+        return None
+    failed = deliveries_of(message).filter(state=FAILED).count() if message.is_released else 0
+    if not failed and notice is None:
+        return None
+    return {"failed": failed, "notice": notice, "can_retry": messages.allows(person, Action.RETRY_DELIVERY, message)}
+
+
+def undelivered_now(person: Actor) -> list[NowItem]:
+    """Released messages of the person's that could not be delivered to someone (they wrote it, or lead the
+    incident's communications): each waits until they mark it seen, or someone tries the emails again."""
+    from config.outbox import FAILED
+
+    deliveries = Q(message__emails__notice=False)
+    notices, more = now_capped(
+        undelivered.restrict(person, Action.VIEW, UndeliveredNotice.objects.filter(closed_at__isnull=True))
+        .select_related("message", "message__incident")
+        .annotate(failed=Count("message__emails", filter=deliveries & Q(message__emails__state=FAILED)),
+                  sent_to=Count("message__emails", filter=deliveries))
+        .order_by("created_at", "id"))
+    items = [NowItem(
+        kind="undelivered", title=notice.message.subject, incident=notice.message.incident,
+        url=reverse("message-detail", args=[notice.message_id]) + "#deliveries",
+        why=(f"Released, but {notice.failed} of its {notice.sent_to} emails could not be sent. See who it did not "
+             "reach and why, then try again or mark it seen."),
+        since=notice.created_at) for notice in notices]
+    return items + now_more(more, "messages that could not be delivered", reverse("incident-list"),
+                            "each message's page")
 
 
 def approvals_line(held: tuple[ApprovalHeld, ...]) -> str:

@@ -5,9 +5,15 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api_fields import SaneDateTimeField, StrictBooleanField, StrictCharField, StrictIntegerField
+from config.api_fields import (
+    ChangesSerializer,
+    SaneDateTimeField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    api_text,
+)
 from config.small_counts import SmallCountSerializer
-from incidents.models import max_length
 
 from .models import (
     Audience,
@@ -21,6 +27,7 @@ from .models import (
     MessageVersion,
     OutboundEmail,
     ProtectedIdentifier,
+    ReviewComment,
 )
 from .policy import Action, approval_complete, incident_comms, messages
 from .selectors import IncidentFacts, names_incident, release_progress
@@ -223,10 +230,9 @@ class MessageSerializer(serializers.ModelSerializer):
 
 class MessageDraftSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(choices=Audience.choices)
-    subject = StrictCharField(max_length=max_length(Message, "subject"))
-    body = StrictCharField(max_length=max_length(Message, "body"))
-    content_note = StrictCharField(max_length=max_length(Message, "content_note"), required=False, allow_blank=True, default="",
-                                   help_text=CONTENT_NOTE_HELP)
+    subject = api_text(Message, "subject")
+    body = api_text(Message, "body")
+    content_note = api_text(Message, "content_note", required=False, default="", help_text=CONTENT_NOTE_HELP)
     teams = serializers.ListField(child=StrictCharField(), required=False, default=list)
     recipients = serializers.ListField(child=StrictCharField(), required=False, default=list,
                                        help_text="Usernames, for audience `people`.")
@@ -235,24 +241,15 @@ class MessageDraftSerializer(serializers.Serializer):
     release_at = SaneDateTimeField(required=False, allow_null=True, default=None)
 
 
-class MessageEditSerializer(serializers.Serializer):
+class MessageEditSerializer(ChangesSerializer):
     audience = serializers.ChoiceField(choices=Audience.choices, required=False)
-    subject = StrictCharField(max_length=max_length(Message, "subject"), required=False)
-    body = StrictCharField(max_length=max_length(Message, "body"), required=False)
-    content_note = StrictCharField(max_length=max_length(Message, "content_note"), required=False, allow_blank=True,
-                                   help_text=CONTENT_NOTE_HELP)
+    subject = api_text(Message, "subject", required=False)
+    body = api_text(Message, "body", required=False)
+    content_note = api_text(Message, "content_note", required=False, help_text=CONTENT_NOTE_HELP)
     teams = serializers.ListField(child=StrictCharField(), required=False)
     recipients = serializers.ListField(child=StrictCharField(), required=False)
     external_recipients = serializers.ListField(child=StrictCharField(), required=False)
     release_at = SaneDateTimeField(required=False, allow_null=True)
-
-    def validate(self, attrs):
-        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
-        if unknown:
-            raise serializers.ValidationError({name: ["This field cannot be changed."] for name in unknown})
-        if not attrs:
-            raise serializers.ValidationError("Give at least one field to change.")
-        return attrs
 
 
 class ApproveSerializer(serializers.Serializer):
@@ -260,22 +257,22 @@ class ApproveSerializer(serializers.Serializer):
 
 
 class CommentSerializer(serializers.Serializer):
-    comment = StrictCharField()
+    comment = api_text(ReviewComment, "comment")
 
 
 class ReleaseSerializer(serializers.Serializer):
-    override_reason = StrictCharField(required=False, allow_blank=True, default="",
-                                            help_text="Lead or tactical lead only: overrides the staff and family gates.")
+    override_reason = api_text(Message, "override_reason", required=False, default="",
+                               help_text="Lead or tactical lead only: overrides the staff and family gates.")
 
 
 class ConfirmPartsSerializer(serializers.Serializer):
     version = StrictIntegerField(help_text="The version you read and confirm.")
-    reason = StrictCharField(max_length=max_length(IdentifierPartConfirmation, "reason"),
-                             help_text="Why the words do not identify the child or family: written to the decision log.")
+    reason = api_text(IdentifierPartConfirmation, "reason", allow_blank=False,
+                      help_text="Why the words do not identify the child or family: written to the decision log.")
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = StrictCharField(max_length=max_length(Message, "withdrawn_reason"))
+    reason = api_text(Message, "withdrawn_reason", allow_blank=False)
 
 
 class AcknowledgeSerializer(serializers.Serializer):
@@ -340,7 +337,7 @@ class IdentifierSerializer(serializers.ModelSerializer):
 
 
 class IdentifierAddSerializer(serializers.Serializer):
-    value = StrictCharField(max_length=max_length(ProtectedIdentifier, "value"))
+    value = api_text(ProtectedIdentifier, "value")
     kind = serializers.ChoiceField(choices=IdentifierKind.choices)
 
 
@@ -355,14 +352,15 @@ class FamilyInformedSerializer(serializers.ModelSerializer):
 
 class FamilyInformedRecordSerializer(serializers.Serializer):
     informed_at = SaneDateTimeField()
-    informed_by = StrictCharField(max_length=max_length(FamilyInformed, "informed_by"))
-    note = StrictCharField(required=False, allow_blank=True, default="")
+    informed_by = api_text(FamilyInformed, "informed_by")
+    note = api_text(FamilyInformed, "note", required=False, default="")
 
 
 class MediaEnquirySerializer(serializers.ModelSerializer):
     owner = StrictCharField(source="owner.username", read_only=True)
     logged_by = StrictCharField(source="logged_by.username", read_only=True)
-    response_message = serializers.PrimaryKeyRelatedField(read_only=True)
+    response_message = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True,
+                                                          help_text="The message that answered it, if any.")
     overdue = serializers.SerializerMethodField()
 
     class Meta:
@@ -376,29 +374,21 @@ class MediaEnquirySerializer(serializers.ModelSerializer):
 
 
 class MediaEnquiryWriteSerializer(serializers.Serializer):
-    outlet = StrictCharField(max_length=max_length(MediaEnquiry, "outlet"))
-    journalist = StrictCharField(max_length=max_length(MediaEnquiry, "journalist"))
-    contact = StrictCharField(max_length=max_length(MediaEnquiry, "contact"))
+    outlet = api_text(MediaEnquiry, "outlet")
+    journalist = api_text(MediaEnquiry, "journalist")
+    contact = api_text(MediaEnquiry, "contact")
     received_at = SaneDateTimeField()
     deadline = SaneDateTimeField(required=False, allow_null=True, default=None)
-    question = StrictCharField()
+    question = api_text(MediaEnquiry, "question")
     owner = StrictCharField(required=False, help_text="Username; default: you.")
     status = serializers.ChoiceField(choices=EnquiryStatus.choices, default=EnquiryStatus.OPEN)
     response_message = StrictIntegerField(required=False, allow_null=True, default=None)
 
 
-class MediaEnquiryPatchSerializer(MediaEnquiryWriteSerializer):
+class MediaEnquiryPatchSerializer(ChangesSerializer, MediaEnquiryWriteSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.required = False
             if hasattr(field, "default"):
                 field.default = serializers.empty
-
-    def validate(self, attrs):
-        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
-        if unknown:
-            raise serializers.ValidationError({name: ["This field cannot be changed."] for name in unknown})
-        if not attrs:
-            raise serializers.ValidationError("Give at least one field to change.")
-        return attrs

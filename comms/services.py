@@ -23,11 +23,12 @@ from django.utils import timezone
 
 from config import outbox
 from config.errors import Conflict, GateRefused, Http404, InvalidInput
+from config.text import checked_text, is_one_line
 from incidents import realtime
 from incidents import services as incident_services
 from incidents.models import Incident, Team, User, max_length
 from incidents.rules import parse_id, prime_members
-from incidents.services import clean_text, delete_audited, save_audited
+from incidents.services import delete_audited, save_audited
 from support.services import support_request_from_briefing
 
 from . import identifiers as identifier_matching
@@ -53,6 +54,7 @@ from .models import (
     OutboundEmail,
     ProtectedIdentifier,
     ReviewComment,
+    UndeliveredNotice,
 )
 from .policy import (
     COMMAND,
@@ -60,6 +62,7 @@ from .policy import (
     LEADERSHIP,
     OVERRIDE_WORDS,
     TOLD_OF_A_HOLD,
+    TOLD_OF_A_PROBLEM,
     Action,
     Gate,
     approval_complete,
@@ -68,6 +71,7 @@ from .policy import (
     incident_comms,
     messages,
     overridable,
+    undelivered,
 )
 
 CLOCK_SKEW = dt.timedelta(minutes=2)
@@ -138,26 +142,18 @@ def _clean_message_fields(values: dict[str, Any]) -> tuple[dict[str, Any], dict[
     audience = values.get("audience")
     if audience not in Audience.values:
         errors["audience"] = [f"Choose who the message is for, from: {', '.join(Audience.values)}."]
-    for field, missing, label in (("subject", "a subject", "The subject"), ("body", "the message", "The message")):
-        text = clean_text(values.get(field))
-        limit = max_length(Message, field)
-        if not text:
-            errors[field] = [f"Enter {missing}."]
-        elif len(text) > limit:
-            errors[field] = [f"{label} must be {limit:,} characters or fewer."]
-        cleaned[field] = text
-    note = clean_text(values.get("content_note"))
-    if len(note) > max_length(Message, "content_note"):
-        errors["content_note"] = [f"The content note must be {max_length(Message, 'content_note')} characters or fewer."]
-    cleaned["content_note"] = note
+    cleaned["subject"] = checked_text(errors, Message, "subject", values.get("subject"), missing="Enter a subject.")
+    cleaned["body"] = checked_text(errors, Message, "body", values.get("body"), missing="Enter the message.")
+    note = cleaned["content_note"] = checked_text(errors, Message, "content_note", values.get("content_note"))
 
+    # A name with a control character in it is nobody's (and PostgreSQL could not even look for it).
     team_names = [str(t).strip() for t in (values.get("teams") or []) if str(t).strip()]
-    teams = list(Team.objects.filter(name__in=team_names))
+    teams = list(Team.objects.filter(name__in=[n for n in team_names if is_one_line(n)]))
     unknown_teams = sorted(set(team_names) - {t.name for t in teams})
     if unknown_teams:
         errors["teams"] = [f"There is no team called “{name}”." for name in unknown_teams]
     usernames = [str(u).strip() for u in (values.get("recipients") or []) if str(u).strip()]
-    people = list(User.objects.filter(username__in=usernames, is_active=True))
+    people = list(User.objects.filter(username__in=[u for u in usernames if is_one_line(u)], is_active=True))
     unknown_people = sorted(set(usernames) - {p.username for p in people})
     if unknown_people:
         errors["recipients"] = [f"There is no member of staff with the username “{name}”." for name in unknown_people]
@@ -393,11 +389,13 @@ def message_approve(*, actor: User, message_id: int, version: Any) -> Message:
 
 
 def message_request_changes(*, actor: User, message_id: int, comment: str) -> Message:
-    comment = clean_text(comment)
+    errors: dict[str, list[str]] = {}
+    comment = checked_text(errors, ReviewComment, "comment", comment,
+                           missing="Say what needs to change, so the author can act on it.")
     with transaction.atomic():
         message = _locked_message(actor, Action.REQUEST_CHANGES, message_id, state=False)
-        if not comment:
-            raise InvalidInput({"comment": ["Say what needs to change, so the author can act on it."]})
+        if errors:
+            raise InvalidInput(errors)
         messages.check(actor, Action.REQUEST_CHANGES, message)
         ReviewComment.objects.create(message=message, version=message.version, author=actor, comment=comment)
         message.status = messages.target(Action.REQUEST_CHANGES)
@@ -409,14 +407,13 @@ def message_request_changes(*, actor: User, message_id: int, comment: str) -> Me
 
 
 def message_withdraw(*, actor: User, message_id: int, reason: str) -> Message:
-    reason = clean_text(reason)
+    errors: dict[str, list[str]] = {}
+    reason = checked_text(errors, Message, "withdrawn_reason", reason, key="reason", required=True,
+                          missing="Say why the message is being withdrawn.")
     with transaction.atomic():
         message = _locked_message(actor, Action.WITHDRAW, message_id, state=False)
-        if not reason:
-            raise InvalidInput({"reason": ["Say why the message is being withdrawn."]})
-        if len(reason) > max_length(Message, "withdrawn_reason"):
-            raise InvalidInput({"reason": [
-                f"Keep the reason to {max_length(Message, 'withdrawn_reason')} characters or fewer."]})
+        if errors:
+            raise InvalidInput(errors)
         messages.check(actor, Action.WITHDRAW, message)
         message.status = messages.target(Action.WITHDRAW)
         message.withdrawn_reason = reason
@@ -431,7 +428,6 @@ def message_confirm_identifier_parts(*, actor: User, message_id: int, version: A
     ("Brookfield" of "Brookfield Primary") do not identify the child or family here, so the version may be
     released with them. For one exact version, like an approval; written to the decision log with the
     reason. A whole identifier is never confirmed: nobody can release past it."""
-    reason = clean_text(reason)
     with transaction.atomic():
         message = _locked_message(actor, Action.CONFIRM_IDENTIFIER_PARTS, message_id, state=False)
         errors: dict[str, list[str]] = {}
@@ -439,12 +435,9 @@ def message_confirm_identifier_parts(*, actor: User, message_id: int, version: A
             version = int(version)
         except (TypeError, ValueError):
             errors["version"] = ["Give the number of the version you read and are confirming."]
-        limit = max_length(IdentifierPartConfirmation, "reason")
-        if not reason:
-            errors["reason"] = ["Say why these words do not identify the child or family: it is written to the "
-                                "decision log."]
-        elif len(reason) > limit:
-            errors["reason"] = [f"Keep the reason to {limit:,} characters or fewer."]
+        reason = checked_text(errors, IdentifierPartConfirmation, "reason", reason, required=True,
+                              missing="Say why these words do not identify the child or family: it is written to "
+                                      "the decision log.")
         if errors:
             raise InvalidInput(errors)
         messages.check(actor, Action.CONFIRM_IDENTIFIER_PARTS, message)
@@ -547,9 +540,12 @@ def failing_gates(message: Message, facts: GateFacts | None = None) -> list[tupl
 def message_release(*, actor: User, message_id: int, override_reason: str = "") -> Message:
     """Release now, or schedule for the embargo time. Refused with the first failing gate; the lead or
     tactical lead may override only the staff-briefing and family gates, giving a reason."""
-    override_reason = clean_text(override_reason)
+    errors: dict[str, list[str]] = {}
+    override_reason = checked_text(errors, Message, "override_reason", override_reason)
     with transaction.atomic():
         message = _locked_message(actor, Action.RELEASE, message_id, state=False)
+        if errors:
+            raise InvalidInput(errors)
         embargoed = bool(message.release_at and message.release_at > timezone.now())
         action = Action.SCHEDULE if embargoed else Action.RELEASE
         if not messages.state_allows(action, message) and message.status not in AWAITING_APPROVAL:
@@ -684,15 +680,18 @@ def scheduled_release_due(message_id: int) -> str:
     return "released"
 
 
-def _tell_about_hold(message: Message, detail: str) -> None:
-    """One clear notice each to the author and the comms lead(s): no repeated alerts."""
-    members = message.incident.memberships.active().select_related("user")
-    people = {m.user for m in members if messages.qualifies(m.user, TOLD_OF_A_HOLD, message)}
-    link = f"{settings.HARBOUR_BASE_URL}/messages/{message.pk}/"
-    body = (f"{_quote(message.subject)} ({message.incident.reference}) was due to be released at its embargo "
-            f"time but was held.\n\nWhy: {detail}\n\nIt is approved and waiting: {link}")
+def _told(message: Message, who) -> list[User]:
+    """The incident's members the rule names for this message (its author, its comms lead), in a stable order."""
+    members = message.incident.memberships.active().select_related("user").order_by("user_id")
+    return [m.user for m in members if messages.qualifies(m.user, who, message)]
+
+
+def _tell_by_email(message: Message, people: list[User], subject: str, body: str) -> None:
+    """An email to each of these staff about the message (not one of its deliveries), in this transaction."""
     emails = OutboundEmail.objects.bulk_create([
-        OutboundEmail(message=message, recipient=p, to=p.email, subject=f"Held: {message.subject}", body=body)
+        # The subject is the message's on one line, whatever an older one held: this email must be sendable.
+        OutboundEmail(message=message, recipient=p, to=p.email, subject=" ".join(subject.split()), body=body,
+                      notice=True)
         for p in people if p.email
     ])
     from .tasks import send_email
@@ -700,6 +699,122 @@ def _tell_about_hold(message: Message, detail: str) -> None:
     for email in emails:
         if email.pk:
             send_email.enqueue(email.pk)
+
+
+def _tell_about_hold(message: Message, detail: str) -> None:
+    """One clear notice each to the author and the comms lead(s): no repeated alerts."""
+    link = f"{settings.HARBOUR_BASE_URL}/messages/{message.pk}/"
+    body = (f"{_quote(message.subject)} ({message.incident.reference}) was due to be released at its embargo "
+            f"time but was held.\n\nWhy: {detail}\n\nIt is approved and waiting: {link}")
+    _tell_by_email(message, _told(message, TOLD_OF_A_HOLD), f"Held: {message.subject}", body)
+
+
+# --- a message that could not be delivered ---------------------------------------------------------------
+
+
+def undelivered_counts(message: Message) -> tuple[int, int]:
+    """(emails of the message that failed for good, all its emails): its deliveries, not notices about it."""
+    from django.db.models import Count, Q
+
+    counts = message.emails.filter(notice=False).aggregate(
+        failed=Count("id", filter=Q(state=outbox.FAILED)), all=Count("id"))
+    return counts["failed"], counts["all"]
+
+
+def email_failed(email: OutboundEmail) -> None:
+    """An email of a released message failed for good (called by the outbox in the transaction that records
+    it, the email locked). The message's author and the incident's comms lead are each told once: a notice
+    on their Now page and one email, and the incident's timeline says so. While their notice is open, more
+    failures of the same message say nothing more; an email about the message that fails tells nobody."""
+    if email.notice:
+        return
+    message = Message.objects.select_related("incident").get(pk=email.message_id)
+    told = []
+    for person in _told(message, TOLD_OF_A_PROBLEM):
+        try:
+            with transaction.atomic():  # two workers failing two of its emails at once: one notice each
+                UndeliveredNotice.objects.create(message=message, recipient=person)
+        except IntegrityError:
+            continue
+        told.append(person)
+    if not told:
+        return
+    failed, everyone = undelivered_counts(message)
+    link = f"{settings.HARBOUR_BASE_URL}/messages/{message.pk}/#deliveries"
+    body = (f"{_quote(message.subject)} ({message.incident.reference}) was released, but it could not be "
+            f"delivered to everyone: so far, {failed} of its {everyone} emails could not be sent.\n\n"
+            f"Why: {email.last_error}\n\nSee who it did not reach and why, and try again: {link}")
+    _tell_by_email(message, told, f"Not delivered: {message.subject}", body)
+    incident_services.record_event(
+        incident=message.incident, actor=None, type=CommsEvent.DELIVERY_FAILED,
+        summary=f"{_quote(message.subject)} could not be delivered to everyone it was sent to "
+                f"({failed} of {everyone} so far). Told: {', '.join(p.display_name for p in told)}.",
+        data={"message": message.pk, "told": [p.username for p in told]})
+
+
+def _close_notices(message: Message, actor: User, **only) -> list[int]:
+    """Close the message's open notices (only some, with `only`), and say so to their people's Now pages."""
+    notices = list(UndeliveredNotice.objects.select_for_update().filter(message=message, closed_at__isnull=True,
+                                                                       **only))
+    for notice in notices:
+        notice.closed_at, notice.closed_by = timezone.now(), actor
+        notice.save(update_fields=["closed_at", "closed_by"])
+        realtime.now_may_change(person_id=notice.recipient_id, parts=("comms",))
+    return [n.recipient_id for n in notices]
+
+
+def message_delivery_retry(*, actor: User, message_id: int) -> Message:
+    """Put a released message's emails that could not be sent back in the outbox, to be tried afresh (the
+    mail server was down, say). One that cannot be made into an email at all stays as it is: sending it
+    again would fail again. Every notice of the message is closed: if they fail again, it is told again."""
+    with transaction.atomic():
+        message = _locked_message(actor, Action.RETRY_DELIVERY, message_id)
+        failed = list(message.emails.select_for_update().filter(state=outbox.FAILED, notice=False))
+        makeable: dict[tuple[str, str], bool] = {}  # a message's emails share their text: made once each
+        for email in failed:
+            if (email.subject, email.body) not in makeable:
+                makeable[email.subject, email.body] = _can_be_made(email)
+        again = [email for email in failed if makeable[email.subject, email.body]]
+        if not again:
+            raise Conflict(
+                "There is nothing to try again: every email was sent or is still being tried."
+                if not failed else "These emails cannot be sent as they are, however often they are tried: "
+                f"{failed[0].last_error}", code="nothing_to_retry")
+        for email in again:
+            email.state, email.attempts, email.next_attempt_at = outbox.PENDING, 0, None
+        OutboundEmail.objects.bulk_update(again, ["state", "attempts", "next_attempt_at"])
+        _close_notices(message, actor)
+        from .tasks import send_email
+
+        for email in again:
+            send_email.enqueue(email.pk)
+        _event(message, actor, CommsEvent.DELIVERY_RETRIED,
+               f"{actor.display_name} asked for the {len(again)} email{'s' if len(again) != 1 else ''} of "
+               f"{_quote(message.subject)} that could not be sent to be tried again", emails=len(again))
+    return message
+
+
+def _can_be_made(email: OutboundEmail) -> bool:
+    try:
+        _email_message(email).message()
+    except Exception:  # noqa: BLE001 - whatever stops it being made stops it every time
+        return False
+    return True
+
+
+def undelivered_seen(*, actor: User, message_id: int) -> Message:
+    """"I have seen this": the person's own notice that a message could not be delivered leaves their Now
+    page. The failed emails stay on the message's deliveries, with why."""
+    message_id = parse_id(message_id)
+    with transaction.atomic():
+        notices = UndeliveredNotice.objects.select_for_update(of=("self",)).filter(closed_at__isnull=True)
+        notice = None if message_id is None else (
+            undelivered.restrict(actor, Action.MARK_SEEN, notices).filter(message_id=message_id).first())
+        message = messages.fetch(actor, Action.VIEW, message_id)  # not found, as any message they may not see
+        if notice is None:
+            raise Conflict("You have nothing about this message waiting to be seen.", code="nothing_to_see")
+        _close_notices(message, actor, recipient=actor)
+    return message
 
 
 # --- delivery and acknowledgement ------------------------------------------------------------------------
@@ -745,9 +860,9 @@ def _reads_shown_differently(message: Message) -> bool:
 
 def email_send_attempt(email_id: int) -> str:
     """One attempt to send one email from the outbox; on failure, try again later with backoff
-    (config/outbox.py: claimed, sent holding no lock, recorded)."""
+    (config/outbox.py: claimed, sent holding no lock, recorded); failed for good, its people are told."""
     return outbox.send_attempt(OutboundEmail, email_id, build=_email_message, retry=_email_retry,
-                               after=lambda email: _broadcast(email.message))
+                               after=lambda email: _broadcast(email.message), failed=email_failed)
 
 
 def _email_message(email: OutboundEmail):
@@ -770,13 +885,10 @@ def _email_claim(email_id: int) -> OutboundEmail | str:
 
 
 def identifier_add(*, actor: User, incident_id: int, value: str, kind: str) -> ProtectedIdentifier:
-    value = " ".join(value.split()) if isinstance(value, str) else ""
     errors: dict[str, list[str]] = {}
-    if not value:
-        errors["value"] = ["Enter the name, address, school or other detail to protect."]
-    elif len(value) > max_length(ProtectedIdentifier, "value"):
-        errors["value"] = [f"Keep it to {max_length(ProtectedIdentifier, 'value')} characters or fewer."]
-    elif not identifier_matching.normalise(value):
+    value = " ".join(checked_text(errors, ProtectedIdentifier, "value", value,
+                                  missing="Enter the name, address, school or other detail to protect.").split())
+    if value and not identifier_matching.normalise(value):
         errors["value"] = ["Enter some letters or numbers."]
     if kind not in IdentifierKind.values:
         errors["kind"] = [f"Choose the kind from: {', '.join(IdentifierKind.values)}."]
@@ -817,12 +929,9 @@ def family_informed_record(
     *, actor: User, incident_id: int, informed_at: dt.datetime, informed_by: str, note: str = ""
 ) -> FamilyInformed:
     errors: dict[str, list[str]] = {}
-    informed_by = clean_text(informed_by)
-    note = clean_text(note)
-    if not informed_by:
-        errors["informed_by"] = ["Say who told the family, for example the police family liaison officer."]
-    elif len(informed_by) > max_length(FamilyInformed, "informed_by"):
-        errors["informed_by"] = [f"Keep it to {max_length(FamilyInformed, 'informed_by')} characters or fewer."]
+    informed_by = checked_text(errors, FamilyInformed, "informed_by", informed_by,
+                               missing="Say who told the family, for example the police family liaison officer.")
+    note = checked_text(errors, FamilyInformed, "note", note)
     if not isinstance(informed_at, dt.datetime) or timezone.is_naive(informed_at):
         errors["informed_at"] = ["Enter when the family was told as a date and time."]
     elif informed_at > timezone.now() + CLOCK_SKEW:
@@ -855,13 +964,7 @@ def _clean_enquiry(incident, values: dict[str, Any]) -> tuple[dict[str, Any], di
     cleaned = dict(values)
     for field, label in (("outlet", "the outlet"), ("journalist", "the journalist's name"),
                          ("contact", "how to contact them"), ("question", "the question")):
-        text = clean_text(values.get(field))
-        limit = max_length(MediaEnquiry, field)
-        if not text:
-            errors[field] = [f"Enter {label}."]
-        elif limit and len(text) > limit:
-            errors[field] = [f"Keep {label} to {limit} characters or fewer."]
-        cleaned[field] = text
+        cleaned[field] = checked_text(errors, MediaEnquiry, field, values.get(field), missing=f"Enter {label}.")
     received = values.get("received_at")
     if not isinstance(received, dt.datetime) or timezone.is_naive(received):
         errors["received_at"] = ["Enter when the enquiry came in as a date and time."]
@@ -876,7 +979,7 @@ def _clean_enquiry(incident, values: dict[str, Any]) -> tuple[dict[str, Any], di
         errors["status"] = [f"Choose the status from: {', '.join(EnquiryStatus.values)}."]
     owner = values.get("owner")
     if isinstance(owner, str):
-        owner = User.objects.filter(username=owner, is_active=True).first()
+        owner = User.objects.filter(username=owner, is_active=True).first() if is_one_line(owner) else None
         if owner is None:
             errors["owner"] = ["There is no member of staff with that username."]
     if isinstance(owner, User) and not incident_comms.allows(owner, Action.LOG_MEDIA, incident):

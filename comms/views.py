@@ -248,9 +248,11 @@ def _message_context(request, message, **forms) -> dict:
         "can_override": progress.you_may_override,
         "comments": message.comments.select_related("author"),
         "deliveries": selectors.DELIVERIES.page(
-            message.emails.select_related("recipient"), request.GET.get("deliveries") or None, param="deliveries",
+            selectors.deliveries_of(message), request.GET.get("deliveries") or None, param="deliveries",
         ) if allowed.get(Action.SEE_DELIVERY) else None,
         "delivery_counts": selectors.delivery_counts(message) if allowed.get(Action.SEE_DELIVERY) else None,
+        # Told that it could not be delivered to someone: shown until they mark it seen (or it is tried again).
+        "undelivered": selectors.undelivered_for(request.user, message),
         # How many have read a released briefing, over time (counts only, never who; one query), for a
         # briefing sent to enough people that the times say nothing of any one of them.
         "reads_shown": (shown := allowed.get(Action.SEE_DELIVERY) and message.is_internal and message.is_released),
@@ -310,6 +312,12 @@ def message_action(request: HttpRequest, message_id: int, action: str) -> HttpRe
             services.message_confirm_identifier_parts(actor=request.user, message_id=message.pk,
                                                       version=request.POST.get("version"), **form.cleaned_data)
             done = "Confirmed. This version may be released with those words in it."
+        elif action == "retry-deliveries":
+            services.message_delivery_retry(actor=request.user, message_id=message.pk)
+            done = "The emails that could not be sent will be tried again."
+        elif action == "undelivered-seen":
+            services.undelivered_seen(actor=request.user, message_id=message.pk)
+            done = "Marked as seen."
         elif action == "withdraw":
             form = forms["withdraw_form"] = WithdrawForm(request.POST)
             if not form.is_valid():

@@ -34,6 +34,31 @@ def _json(ref: str, description: str) -> dict:
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
 
 
+def _state_path_text(operation: dict) -> None:
+    """A name in the path (a member's username) is one line of text, as any name Harbour holds: a null
+    byte there is refused before anything reads it (config.middleware.RefuseNullBytes)."""
+    from .api_fields import ecma
+    from .text import ONE_LINE
+
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        if parameter.get("in") == "path" and schema.get("type") == "string" and "pattern" not in schema:
+            schema["pattern"] = ecma(ONE_LINE.pattern(required=True))
+
+
+def _state_body_needed(operation: dict, schemas: dict) -> None:
+    """A body that must hold something (a field it requires, at least one field, one of its shapes) must be
+    sent: without one, the request is refused as an empty body would be."""
+    body = operation.get("requestBody")
+    if not body:
+        return
+    for content in body.get("content", {}).values():
+        ref = content.get("schema", {}).get("$ref", "")
+        schema = schemas.get(ref.rsplit("/", 1)[-1], {})
+        if schema.get("required") or schema.get("minProperties") or schema.get("oneOf"):
+            body["required"] = True
+
+
 def document_errors(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.update({"Problem": PROBLEM, "FieldErrors": FIELD_ERRORS, "Conflict": CONFLICT})
@@ -41,6 +66,8 @@ def document_errors(result, generator, request, public):
         for method, operation in item.items():
             if method not in WRITES | {"get"}:
                 continue
+            _state_path_text(operation)
+            _state_body_needed(operation, schemas)
             responses = operation.setdefault("responses", {})
             responses.setdefault("400", _json("FieldErrors", "Bad input: nothing was changed."))
             if operation.get("security") != [{}] and "auth/token" not in path:

@@ -6,6 +6,12 @@ transaction), send it holding no lock, then record what happened (another short 
 hanging SMTP server delays only this email, never a person's release or another worker. A claim lapses
 after HARBOUR_EMAIL_CLAIM_SECONDS, so an email whose worker was killed mid-send is tried again.
 
+An email that cannot be sent at all (the mail system refuses to build it: a header with a line break in it,
+say) fails at once, without retries; one the mail server keeps refusing fails after
+HARBOUR_EMAIL_MAX_ATTEMPTS. Either way it fails once, in the transaction that records it, and the outbox's
+`failed` step (the wing's: who must be told) runs then, under the email's row lock: several workers or a
+sweep cannot say it twice.
+
 An outbox's model extends `OutboxEmail`.
 """
 
@@ -55,18 +61,36 @@ class OutboxEmail(models.Model):
 def send_attempt(
     model, email_id: int, *, build: Callable[[Any], Any], retry: Callable[[Any], None],
     after: Callable[[Any], None] | None = None, not_before: Callable[[Any, dt.datetime], dt.datetime] | None = None,
+    failed: Callable[[Any], None] | None = None,
 ) -> str:
     """One attempt to send one email. `build(email)` makes the Django EmailMessage; `retry(email)` enqueues
     the next attempt at `email.next_attempt_at`; `after(email)` runs inside the recording transaction (a
-    broadcast, say); `not_before(email, now)` is the earliest it may go (office hours), now if it may."""
+    broadcast, say); `not_before(email, now)` is the earliest it may go (office hours), now if it may;
+    `failed(email)` runs inside the recording transaction when the email fails for good, once."""
     email = claim(model, email_id, not_before=not_before, retry=retry)
     if isinstance(email, str):
         return email
     try:
-        build(email).send(fail_silently=False)
+        message = build(email)
+        message.message()  # the MIME message: what the mail system cannot carry is refused here, for good
+    except Exception as error:  # noqa: BLE001 - whatever the reason, no retry can make this email
+        return record(model, email, unsendable(error), retry=retry, after=after, failed=failed, final=True)
+    try:
+        message.send(fail_silently=False)
     except Exception as error:  # noqa: BLE001 - any transport failure is retried, then reported
-        return record(model, email, f"{type(error).__name__}: {error}", retry=retry, after=after)
-    return record(model, email, None, retry=retry, after=after)
+        return record(model, email, f"{type(error).__name__}: {error}", retry=retry, after=after, failed=failed)
+    return record(model, email, None, retry=retry, after=after, failed=failed)
+
+
+def unsendable(error: Exception) -> str:
+    """Why an email could not be made at all, in words a person can act on."""
+    from django.core.mail import BadHeaderError
+
+    if isinstance(error, BadHeaderError):
+        header = str(error).rsplit("for header ", 1)[-1].strip("'\"() ") if "for header" in str(error) else "header"
+        return (f"It could not be sent: its {header.lower()} has a line break in it, which an email cannot carry. "
+                "Send a corrected message.")
+    return f"It could not be made into an email ({type(error).__name__}: {error}). Sending it again will not help."
 
 
 def claim(model, email_id: int, *, not_before=None, retry=None):
@@ -95,8 +119,9 @@ def claim(model, email_id: int, *, not_before=None, retry=None):
     return email
 
 
-def record(model, email, error: str | None, *, retry, after=None) -> str:
-    """Record a send: sent, or failed for now (tried again with backoff), or failed for good."""
+def record(model, email, error: str | None, *, retry, after=None, failed=None, final: bool = False) -> str:
+    """Record a send: sent, or failed for now (tried again with backoff), or failed for good (`final`:
+    at once, as an email that cannot be made is)."""
     with transaction.atomic():
         email = model.objects.select_for_update(of=("self",)).get(pk=email.pk)
         if email.state != SENDING:
@@ -104,16 +129,20 @@ def record(model, email, error: str | None, *, retry, after=None) -> str:
         if error is None:
             email.state, email.sent_at, email.last_error, email.next_attempt_at = SENT, timezone.now(), "", None
         else:
-            email.last_error = error[: model._meta.get_field("last_error").max_length]
-            if email.attempts >= settings.HARBOUR_EMAIL_MAX_ATTEMPTS:
+            if final or email.attempts >= settings.HARBOUR_EMAIL_MAX_ATTEMPTS:
+                if not final:
+                    error = f"Not sent after {email.attempts} tries. The mail server's last answer: {error}"
                 email.state, email.next_attempt_at = FAILED, None
             else:
                 delay = settings.HARBOUR_EMAIL_RETRY_SECONDS * (2 ** (email.attempts - 1))
                 email.state, email.next_attempt_at = PENDING, timezone.now() + dt.timedelta(seconds=delay)
                 retry(email)
+            email.last_error = error[: model._meta.get_field("last_error").max_length]
         email.save()
         if after:
             after(email)
+        if failed and email.state == FAILED:
+            failed(email)
     return email.state
 
 

@@ -362,6 +362,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A PATCH body says which of its fields are required (a member's new role needs its reason): Harbour's
+    # PATCH serializers make optional what is optional, rather than drf-spectacular making everything so.
+    "COMPONENT_SPLIT_PATCH": False,
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.api_schema.document_errors"],
     "ENUM_NAME_OVERRIDES": {
         "IncidentKindEnum": "incidents.models.IncidentKind",

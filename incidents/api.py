@@ -14,9 +14,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.errors import InvalidInput
+
 from . import selectors, services
-from .models import ApiToken, Incident, IncidentKind, IncidentStatus, MemberRole, Membership
-from .rules import parse_id
+from .models import ApiToken, Incident, IncidentKind, IncidentStatus, MemberRole, Membership, TimelineEvent
+from .rules import MAX_ID, parse_id
 from .serializers import (
     ApiTokenMadeSerializer,
     ApiTokenMakeSerializer,
@@ -79,8 +81,8 @@ class TokenApi(APIView):
         # The plain HttpRequest: django-axes and config/signin.py count failures on it, and axes' middleware
         # answers a pause (429).
         user = authenticate(request._request, username=data["username"], password=data["password"])
-        if user is None or not user.is_active:
-            raise serializers.ValidationError({"non_field_errors": ["Those details do not match a Harbour account."]})
+        if user is None or not user.is_active:  # which accounts there are: no schema can say
+            raise InvalidInput({"non_field_errors": ["Those details do not match a Harbour account."]})
         token, key = services.api_token_make(actor=user, name=data.get("name", "Made with a password"),
                                              days=data.get("days"))
         return Response(ApiTokenMadeSerializer(token, context={"key": key}).data)
@@ -200,13 +202,10 @@ class MemberDetailApi(APIView):
         )
         return Response(MembershipSerializer(membership).data)
 
-    @extend_schema(
-        request=MemberRemoveSerializer,
-        parameters=[OpenApiParameter("reason", OpenApiTypes.STR, description="May be sent here instead of in the body.")],
-        responses={204: None},
-    )
+    @extend_schema(request=None, parameters=[MemberRemoveSerializer], responses={204: None})
     def delete(self, request, incident_id: int, username: str):
-        """Remove a member, saying why. Their open pages and sockets lose access at once."""
+        """Remove a member, saying why (`?reason=`, or `{"reason"}` as a JSON body). Their open pages and
+        sockets lose access at once."""
         data = request.data if request.data else {"reason": request.query_params.get("reason", "")}
         reason = MemberRemoveSerializer(data=data)
         reason.is_valid(raise_exception=True)
@@ -253,6 +252,7 @@ class TimelineApi(generics.ListAPIView):
     oldest first (what a client that lost its socket needs to catch up; follow `next` for more)."""
 
     serializer_class = TimelineEventSerializer
+    keyset_model = TimelineEvent
 
     @property
     def keyset(self):
@@ -271,7 +271,8 @@ class TimelineApi(generics.ListAPIView):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response([event.as_payload() for event in page])
 
-    @extend_schema(parameters=[OpenApiParameter("after", OpenApiTypes.INT)])
+    @extend_schema(parameters=[OpenApiParameter("after", {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+                                                description="The id of the last event you saw (0: from the start).")])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -281,6 +282,7 @@ class HistoryApi(generics.ListAPIView):
     what, when, newest first, a page at a time."""
 
     serializer_class = HistoryEntrySerializer
+    cursor_kinds = selectors.HISTORY_CURSOR
 
     def get_queryset(self):
         incident = selectors.incident_for(self.request.user, self.kwargs["incident_id"])

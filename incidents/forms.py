@@ -13,8 +13,10 @@ from django.urls import reverse
 
 from config.api_fields import EARLIEST_YEAR, LATEST_YEAR, within_sane_years
 from config.errors import InvalidInput
+from config.text import form_text, is_one_line
 
 from .models import (
+    Decision,
     Incident,
     IncidentKind,
     IncidentStatus,
@@ -25,11 +27,8 @@ from .models import (
     Obligation,
     Severity,
     User,
-    max_length,
 )
 from .selectors import SEARCH_EMPTY, SEARCH_MAX_LENGTH, SEARCH_TOO_LONG
-
-REASON = max_length(Membership, "reason")
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
 
@@ -100,7 +99,7 @@ class HarbourForm(forms.Form):
 
 
 class IncidentForm(HarbourForm):
-    title = forms.CharField(max_length=max_length(Incident, "title"), error_messages={"required": "Enter a title."})
+    title = form_text(Incident, "title", error_messages={"required": "Enter a title."})
     # Nothing chosen to start with: an incident's kind and severity are picked on purpose, never by leaving a
     # default in place ("Choose…" submits as empty, which is the required error).
     kind = forms.ChoiceField(
@@ -119,8 +118,8 @@ class IncidentForm(HarbourForm):
         error_messages={"required": "Enter when the organisation became aware.",
                         "invalid": "Enter when the organisation became aware as a date and time."},
     )
-    summary = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 5}), error_messages={"required": "Enter a summary."},
+    summary = form_text(
+        Incident, "summary", widget=forms.Textarea(attrs={"rows": 5}), error_messages={"required": "Enter a summary."},
         help_text="What is known now. Facts only: no speculation about cause or blame.",
     )
     restricted = forms.BooleanField(
@@ -132,10 +131,14 @@ class IncidentForm(HarbourForm):
 class TransitionForm(HarbourForm):
     id_prefix = "transition"
     status = forms.ChoiceField(choices=IncidentStatus.choices, error_messages={"required": "Choose the new status."})
-    reason = forms.CharField(
-        max_length=REASON, widget=forms.Textarea(attrs={"rows": 2}),
+    reason = form_text(
+        Membership, "reason", widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Enter the reason for the change."},
     )
+
+
+# The longest name or username a person field can be given.
+LONGEST_NAME = max(User._meta.get_field("username").max_length, User._meta.get_field("full_name").max_length)
 
 
 def username_for(typed: str) -> str:
@@ -144,6 +147,9 @@ def username_for(typed: str) -> str:
     one active person has is theirs; one that two people share is refused; anything else is returned as
     typed, for the service to refuse as nobody it knows."""
     typed = typed.split(" — ")[0].strip()
+    if len(typed) > LONGEST_NAME or not is_one_line(typed):
+        # Nobody is called that, and no database need be asked (SQLite cannot even match so long a name).
+        raise forms.ValidationError("There is no member of staff called that: give their name or username.")
     if User.objects.filter(username=typed).exists():
         return typed
     named = list(User.objects.filter(is_active=True, full_name__iexact=typed).values_list("username", flat=True)[:2])
@@ -156,7 +162,9 @@ def people_named(usernames) -> list[dict]:
     """Chosen people as the chooser lists them (value, name, team), in the order given: for redrawing a
     form sent back with an error, so the choices made so far are still there."""
     usernames = [u for u in usernames if u]
-    found = {u.username: u for u in User.objects.filter(username__in=usernames).select_related("team")}
+    # Only names that could be someone's are looked up: the form may be redrawn because one held a null byte.
+    askable = [u for u in usernames if len(u) <= LONGEST_NAME and is_one_line(u)]
+    found = {u.username: u for u in User.objects.filter(username__in=askable).select_related("team")}
     return [{"value": name, "label": found[name].display_name if name in found else name,
              "detail": found[name].team.name if name in found and found[name].team else ""}
             for name in usernames]
@@ -242,8 +250,8 @@ class MemberAddForm(HarbourForm):
     (`member_user`, `member_2_user`…), so the error summary links to the row in error."""
 
     id_prefix = "member"
-    reason = forms.CharField(
-        label="Why are they being added?", max_length=REASON,
+    reason = form_text(
+        Membership, "reason", label="Why are they being added?", widget=forms.TextInput,
         help_text="Kept on record for each person added.",
         error_messages={"required": "Enter why they are being added."},
     )
@@ -314,8 +322,8 @@ class MemberAddForm(HarbourForm):
 
 class MemberRemoveForm(HarbourForm):
     id_prefix = "remove"
-    reason = forms.CharField(
-        label="Why are they being removed?", max_length=REASON,
+    reason = form_text(
+        Membership, "reason", label="Why are they being removed?", widget=forms.TextInput,
         error_messages={"required": "Enter why they are being removed."},
     )
 
@@ -323,31 +331,29 @@ class MemberRemoveForm(HarbourForm):
 class MemberRoleForm(HarbourForm):
     id_prefix = "role"
     role = forms.ChoiceField(choices=MemberRole.choices)
-    reason = forms.CharField(
-        label="Why is their role changing?", max_length=REASON,
+    reason = form_text(
+        Membership, "reason", label="Why is their role changing?", widget=forms.TextInput,
         error_messages={"required": "Enter why their role is changing."},
     )
 
 
 class DecisionForm(HarbourForm):
     id_prefix = "decision"
-    decision = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), error_messages={"required": "Enter the decision."},
+    decision = form_text(
+        Decision, "decision", error_messages={"required": "Enter the decision."},
         help_text="Decisions not to act belong here too.",
     )
-    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), error_messages={"required": "Enter the rationale."})
-    options_considered = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    information = forms.CharField(
-        label="Information relied on", widget=forms.Textarea(attrs={"rows": 2}), required=False
-    )
+    rationale = form_text(Decision, "rationale", error_messages={"required": "Enter the rationale."})
+    options_considered = form_text(Decision, "options_considered", widget=forms.Textarea(attrs={"rows": 2}))
+    information = form_text(Decision, "information", label="Information relied on",
+                            widget=forms.Textarea(attrs={"rows": 2}))
     decided_by = forms.ChoiceField(label="Decided by", choices=(), required=False)
     decided_at = DateTimeLocalField(
         label="When it was decided", required=False, help_text="Leave empty for now.",
         error_messages={"invalid": "Enter when it was decided as a date and time."},
     )
-    late_entry_reason = forms.CharField(
-        label="Reason for a late entry", required=False, widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    late_entry_reason = form_text(Decision, "late_entry_reason", label="Reason for a late entry",
+                                  widget=forms.Textarea(attrs={"rows": 2}))
     review_at = DateTimeLocalField(
         label="Review by", required=False, error_messages={"invalid": "Enter the review time as a date and time."}
     )
@@ -407,22 +413,22 @@ class DecisionForm(HarbourForm):
 
 
 class ObligationDoneForm(HarbourForm):
-    reference = forms.CharField(
-        label="Reference, or how it was done", max_length=max_length(Obligation, "reference"),
+    reference = form_text(
+        Obligation, "reference", required=True, label="Reference, or how it was done",
         help_text="The notification's number, say, or “Told by phone”.")
     done_at = DateTimeLocalField(label="When it was done", required=False, help_text="Leave empty for now.")
 
 
 class ObligationNotApplicableForm(HarbourForm):
-    reason = forms.CharField(label="Why it does not apply", widget=forms.Textarea(attrs={"rows": 3}),
-                             help_text="This is written to the decision log.")
+    reason = form_text(Obligation, "reason", required=True, label="Why it does not apply",
+                       help_text="This is written to the decision log.")
 
 
 class NotificationForm(HarbourForm):
     id_prefix = "ladder"
 
     step = forms.ChoiceField(label="Who was told")
-    person = forms.CharField(label="Their name and post", max_length=max_length(Notification, "person"))
+    person = form_text(Notification, "person", label="Their name and post")
     method = forms.ChoiceField(label="How", choices=NotifyMethod.choices)
     at = DateTimeLocalField(label="When", required=False, help_text="Leave empty for now.")
 

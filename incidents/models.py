@@ -12,6 +12,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from config.outbox import OutboxEmail
+from config.text import like, one_line, prose
 
 
 def max_length(model: type[models.Model], field_name: str) -> int:
@@ -29,7 +30,7 @@ class OrgRole(models.TextChoices):
 
 
 class Team(models.Model):
-    name = models.CharField(max_length=120, unique=True)
+    name = models.CharField(max_length=120, unique=True, validators=[one_line])
     history = HistoricalRecords()
 
     class Meta:
@@ -42,9 +43,9 @@ class Team(models.Model):
 class User(AbstractUser):
     """A member of staff. `full_name` is how people are shown everywhere; first/last names are unused."""
 
-    full_name = models.CharField(max_length=200)
+    full_name = models.CharField(max_length=200, validators=[one_line])
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
-    job_title = models.CharField(max_length=200, blank=True)
+    job_title = models.CharField(max_length=200, blank=True, validators=[one_line])
     line_manager = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="direct_reports"
     )
@@ -98,7 +99,7 @@ class ApiToken(models.Model):
     and deactivation end every one. Ended tokens are kept, so the owner can see what ended and why."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100)  # what it is for, in the owner's words
+    name = models.CharField(max_length=100, validators=[one_line])  # what it is for, in the owner's words
     # The only lookup on each request: unique, so indexed. A key has 256 random bits, so a plain digest
     # cannot be reversed, and finding the row by it leaks nothing a guesser could use.
     digest = models.CharField(max_length=64, unique=True)
@@ -160,13 +161,13 @@ class IncidentStatus(models.TextChoices):
 
 class Incident(models.Model):
     reference = models.CharField(max_length=20, unique=True, editable=False)
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[one_line])
     kind = models.CharField(max_length=32, choices=IncidentKind.choices)
     severity = models.CharField(max_length=16, choices=Severity.choices)
     status = models.CharField(max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.OPEN)
     occurred_at = models.DateTimeField(help_text="When the event happened, as far as is known.")
     aware_at = models.DateTimeField(help_text="When the organisation became aware. Statutory clocks start here.")
-    summary = models.TextField()
+    summary = models.TextField(max_length=10_000, validators=[prose])
     restricted = models.BooleanField(
         default=False, help_text="Restricted incidents are invisible to everyone who is not a member."
     )
@@ -236,14 +237,15 @@ class Membership(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(max_length=16, choices=MemberRole.choices)
-    reason = models.CharField(max_length=500, help_text="Why this person was added.")
+    # Every reason given for a change to an incident (a member added or removed, a role or status changed).
+    reason = models.CharField(max_length=500, validators=[prose], help_text="Why this person was added.")
     added_at = models.DateTimeField(auto_now_add=True)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     removed_at = models.DateTimeField(null=True, blank=True)
     removed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    removed_reason = models.CharField(max_length=500, blank=True)
+    removed_reason = like(reason, blank=True, help_text="")
 
     objects = MembershipQuerySet.as_manager()
     history = HistoricalRecords()
@@ -287,15 +289,17 @@ class Decision(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="decisions")
     number = models.PositiveIntegerField(help_text="Sequential within the incident: decision 1, 2, 3…")
-    decision = models.TextField()
-    rationale = models.TextField()
-    options_considered = models.TextField(blank=True)
-    information = models.TextField(blank=True, help_text="The information the decision relied on.")
+    # Each entry is shown whole in every member's workspace, a page of them at a time: a limit on each part
+    # keeps a page of the log readable (and a pasted document out of it: attach it elsewhere, cite it here).
+    decision = models.TextField(max_length=2_000, validators=[prose])
+    rationale = models.TextField(max_length=5_000, validators=[prose])
+    options_considered = like(rationale, blank=True)
+    information = like(rationale, blank=True, help_text="The information the decision relied on.")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField()
     recorded_at = models.DateTimeField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    late_entry_reason = models.TextField(blank=True)
+    late_entry_reason = models.TextField(max_length=1_000, blank=True, validators=[prose])
     review_at = models.DateTimeField(null=True, blank=True)
     corrects = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
@@ -416,7 +420,7 @@ class Playbook(models.Model):
     when it opens (or changes kind), so a later edit changes new incidents, not the record of old ones."""
 
     kind = models.CharField(max_length=32, choices=IncidentKind.choices, unique=True)
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[one_line])
     history = HistoricalRecords()
 
     class Meta:
@@ -431,8 +435,8 @@ class ObligationFields(models.Model):
 
     position = models.PositiveSmallIntegerField(default=0, help_text="Where it comes in the list.")
     code = models.SlugField(max_length=64, help_text="Stable: reports and the API name it by this.")
-    title = models.CharField(max_length=200)
-    basis = models.TextField(help_text="The statutory or local source, in words.")
+    title = models.CharField(max_length=200, validators=[one_line])
+    basis = models.TextField(max_length=2_000, validators=[prose], help_text="The statutory or local source, in words.")
     responsible_role = models.CharField(
         max_length=16, choices=MemberRole.choices, default=MemberRole.LEAD,
         help_text="Who is responsible; the incident's lead and tactical lead may always complete it too.")
@@ -444,7 +448,7 @@ class ObligationFields(models.Model):
     after = models.SlugField(max_length=64, blank=True,
                              help_text="For a clock that starts when another obligation is done: its code.")
     applies_when = models.CharField(
-        max_length=300, blank=True,
+        max_length=300, blank=True, validators=[one_line],
         help_text="When it applies only in some cases (“Only if the child was looked after”): shown with it, "
                   "so the lead can record that it does not apply.")
 
@@ -481,7 +485,7 @@ class PlaybookStep(models.Model):
     playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="ladder")
     position = models.PositiveSmallIntegerField(default=0)
     code = models.SlugField(max_length=64)
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[one_line])
     completes = models.SlugField(
         max_length=64, blank=True,
         help_text="The code of an obligation that telling them fulfils (the Director: director_informed).")
@@ -513,8 +517,9 @@ class Obligation(ObligationFields):
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="+")
-    reference = models.CharField(max_length=200, blank=True, help_text="The notification's number, say.")
-    reason = models.TextField(blank=True, help_text="Why it does not apply.")
+    reference = models.CharField(max_length=200, blank=True, validators=[one_line],
+                                 help_text="The notification's number, say.")
+    reason = models.TextField(max_length=2_000, blank=True, validators=[prose], help_text="Why it does not apply.")
     decision = models.ForeignKey(Decision, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                                  help_text="The decision-log entry that says it does not apply.")
     # Bookkeeping of what the worker has said, for which due time (a recomputed due time is said again).
@@ -564,8 +569,8 @@ class Notification(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="notifications")
     step = models.SlugField(max_length=64)
-    step_title = models.CharField(max_length=200)
-    person = models.CharField(max_length=200, help_text="Who was told, by name and post.")
+    step_title = models.CharField(max_length=200, validators=[one_line])
+    person = models.CharField(max_length=200, validators=[one_line], help_text="Who was told, by name and post.")
     method = models.CharField(max_length=16, choices=NotifyMethod.choices)
     at = models.DateTimeField(help_text="When they were told.")
     told_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

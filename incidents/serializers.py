@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from config.api_fields import SaneDateTimeField, StrictBooleanField, StrictCharField, StrictIntegerField
+from config.api_fields import (
+    ChangesSerializer,
+    SaneDateTimeField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    api_text,
+)
+from config.text import SECRET
 
 from .models import (
     ApiToken,
@@ -22,14 +30,10 @@ from .models import (
     PlaybookStep,
     Severity,
     TokenEnd,
-    max_length,
 )
 from .policy import Action, ObligationAction, incidents, obligations
 from .rules import prime_memberships
 from .selectors import SEARCH_EMPTY, SEARCH_LIMIT, SEARCH_MAX_LENGTH, SEARCH_TOO_LONG
-
-TITLE = max_length(Incident, "title")
-REASON = max_length(Membership, "reason")
 
 
 class IncidentSerializer(serializers.ModelSerializer):
@@ -61,36 +65,28 @@ class IncidentSerializer(serializers.ModelSerializer):
 
 
 class IncidentOpenSerializer(serializers.Serializer):
-    title = StrictCharField(max_length=TITLE)
+    title = api_text(Incident, "title")
     kind = serializers.ChoiceField(choices=IncidentKind.choices)
     severity = serializers.ChoiceField(choices=Severity.choices)
     occurred_at = SaneDateTimeField()
     aware_at = SaneDateTimeField()
-    summary = StrictCharField()
+    summary = api_text(Incident, "summary")
     restricted = StrictBooleanField(default=False)
 
 
-class IncidentUpdateSerializer(serializers.Serializer):
-    title = StrictCharField(max_length=TITLE, required=False)
+class IncidentUpdateSerializer(ChangesSerializer):
+    title = api_text(Incident, "title", required=False)
     kind = serializers.ChoiceField(choices=IncidentKind.choices, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     occurred_at = SaneDateTimeField(required=False)
     aware_at = SaneDateTimeField(required=False)
-    summary = StrictCharField(required=False)
+    summary = api_text(Incident, "summary", required=False)
     restricted = StrictBooleanField(required=False)
-
-    def validate(self, attrs):
-        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
-        if unknown:
-            raise serializers.ValidationError({name: ["This field cannot be changed."] for name in unknown})
-        if not attrs:
-            raise serializers.ValidationError("Give at least one field to change.")
-        return attrs
 
 
 class TransitionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=IncidentStatus.choices)
-    reason = StrictCharField(max_length=REASON)
+    reason = api_text(Membership, "reason")
 
 
 class MembershipSerializer(serializers.ModelSerializer):
@@ -108,16 +104,16 @@ class MembershipSerializer(serializers.ModelSerializer):
 class MemberAddSerializer(serializers.Serializer):
     user = StrictCharField(help_text="The username of the member of staff.")
     role = serializers.ChoiceField(choices=MemberRole.choices)
-    reason = StrictCharField(max_length=REASON, help_text="Why this person is being added.")
+    reason = api_text(Membership, "reason", help_text="Why this person is being added.")
 
 
 class MemberChangeSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=MemberRole.choices)
-    reason = StrictCharField(max_length=REASON)
+    reason = api_text(Membership, "reason")
 
 
 class MemberRemoveSerializer(serializers.Serializer):
-    reason = StrictCharField(max_length=REASON, help_text="Why this person is being removed.")
+    reason = api_text(Membership, "reason", help_text="Why this person is being removed.")
 
 
 class DecisionSerializer(serializers.ModelSerializer):
@@ -147,13 +143,13 @@ class DecisionSerializer(serializers.ModelSerializer):
 
 
 class DecisionRecordSerializer(serializers.Serializer):
-    decision = StrictCharField()
-    rationale = StrictCharField()
-    options_considered = StrictCharField(required=False, allow_blank=True, default="")
-    information = StrictCharField(required=False, allow_blank=True, default="")
+    decision = api_text(Decision, "decision")
+    rationale = api_text(Decision, "rationale")
+    options_considered = api_text(Decision, "options_considered", required=False, default="")
+    information = api_text(Decision, "information", required=False, default="")
     decided_by = StrictCharField(required=False, allow_blank=True, help_text="Username; default: you.")
     decided_at = SaneDateTimeField(required=False, help_text="Default: now.")
-    late_entry_reason = StrictCharField(required=False, allow_blank=True, default="")
+    late_entry_reason = api_text(Decision, "late_entry_reason", required=False, default="")
     review_at = SaneDateTimeField(required=False, allow_null=True)
     corrects = StrictIntegerField(required=False, allow_null=True, help_text="Id of the entry this corrects.")
     reviews = StrictIntegerField(required=False, allow_null=True,
@@ -191,16 +187,16 @@ class HistoryEntrySerializer(serializers.Serializer):
 
 
 class ApiTokenMakeSerializer(serializers.Serializer):
-    name = StrictCharField(max_length=100, help_text="What the token is for, in your words.")
+    name = api_text(ApiToken, "name", allow_blank=False, help_text="What the token is for, in your words.")
     days = StrictIntegerField(required=False, help_text="Days until it stops working: from 1 to the longest "
                               "Harbour allows (HARBOUR_API_TOKEN_DAYS, 90 unless set), which is the default.")
 
 
 class TokenRequestSerializer(ApiTokenMakeSerializer):
     username = StrictCharField()
-    password = StrictCharField(style={"input_type": "password"}, trim_whitespace=False)
-    name = StrictCharField(max_length=100, required=False, help_text="What the token is for (default: "
-                           "\"Made with a password\").")
+    password = StrictCharField(style={"input_type": "password"}, trim_whitespace=False, kind=SECRET)
+    name = api_text(ApiToken, "name", required=False, allow_blank=False,
+                    help_text="What the token is for (default: \"Made with a password\").")
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):
@@ -271,13 +267,13 @@ class ClockSerializer(serializers.ModelSerializer):
 
 
 class ObligationDoneSerializer(serializers.Serializer):
-    reference = StrictCharField(max_length=max_length(Obligation, "reference"),
-                                help_text="The notification's number, or how it was done.")
+    reference = api_text(Obligation, "reference", allow_blank=False,
+                         help_text="The notification's number, or how it was done.")
     done_at = SaneDateTimeField(required=False, help_text="Default: now.")
 
 
 class ObligationNotApplicableSerializer(serializers.Serializer):
-    reason = StrictCharField(help_text="Why it does not apply: written to the decision log.")
+    reason = api_text(Obligation, "reason", allow_blank=False, help_text="Why it does not apply: written to the decision log.")
 
 
 class PlaybookObligationSerializer(serializers.ModelSerializer):
@@ -321,7 +317,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class NotificationRecordSerializer(serializers.Serializer):
     step = StrictCharField(help_text="A step of the incident's ladder: director, chief_executive, lead_member…")
-    person = StrictCharField(max_length=max_length(Notification, "person"), help_text="Who was told.")
+    person = api_text(Notification, "person", help_text="Who was told.")
     method = serializers.ChoiceField(choices=NotifyMethod.choices)
     at = SaneDateTimeField(required=False, help_text="When they were told. Default: now.")
 
@@ -337,7 +333,8 @@ class NowItemSerializer(serializers.Serializer):
 
     kind = StrictCharField(read_only=True, help_text=(
         "What sort of thing waits on you: approval, release, briefing, media_enquiry, obligation, "
-        "decision_review, follow_up, debrief, invitation or support_request; or more, which says that a list "
+        "decision_review, follow_up, debrief, invitation, support_request or undelivered (a released message "
+        "that could not be delivered to someone); or more, which says that a list "
         "of one of those was cut short and where the rest are."))
     label = StrictCharField(read_only=True, help_text="The kind, in words.")
     title = StrictCharField(read_only=True)

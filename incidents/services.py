@@ -21,6 +21,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from config.errors import Conflict, Http404, InvalidInput
+from config.text import checked_text, is_one_line
 from config.workdays import (
     calendar_days_due,
     hours_due,
@@ -54,7 +55,6 @@ from .models import (
     TimelineEvent,
     TokenEnd,
     User,
-    max_length,
 )
 from .policy import (
     ROLE_NEEDS_ORG_ROLE,
@@ -71,8 +71,6 @@ from .rules import Actor, AdminSite, memberships_changed, parse_id, person_of
 CLOCK_SKEW = dt.timedelta(minutes=2)
 
 EDITABLE_FIELDS = ("title", "kind", "severity", "occurred_at", "aware_at", "summary", "restricted")
-TITLE = max_length(Incident, "title")
-REASON = max_length(Membership, "reason")  # every reason given for a change: membership, role, status
 
 
 # --- shared steps ----------------------------------------------------------------------------------------
@@ -116,21 +114,9 @@ def delete_audited(instance, actor: User | None) -> None:
     instance.delete()
 
 
-def clean_text(value: Any) -> str:
-    """Text as typed, trimmed; anything that is not text (a list, a number sent as JSON) counts as empty."""
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _required_text(errors: dict[str, list[str]], field: str, value: Any, label: str, max_length: int | None = None) -> str:
-    text = (value or "").strip() if isinstance(value, str) or value is None else None
-    if text is None:
-        errors.setdefault(field, []).append(f"Enter {label} as text.")
-        return ""
-    if not text:
-        errors.setdefault(field, []).append(f"Enter {label}.")
-    elif max_length and len(text) > max_length:
-        errors.setdefault(field, []).append(f"{label[0].upper()}{label[1:]} must be {max_length} characters or fewer.")
-    return text
+def _reason(errors: dict[str, list[str]], value: Any, what: str) -> str:
+    """A reason for a change to an incident or its membership: as long as a membership's reason may be."""
+    return checked_text(errors, Membership, "reason", value, key="reason", missing=f"Enter {what}.")
 
 
 def _check_choice(errors: dict[str, list[str]], field: str, value: Any, choices, label: str) -> None:
@@ -190,8 +176,8 @@ def incident_open(
     incidents.check(actor, Action.OPEN)
     actor = person_of(actor)
     errors: dict[str, list[str]] = {}
-    title = _required_text(errors, "title", title, "a title", TITLE)
-    summary = _required_text(errors, "summary", summary, "a summary")
+    title = checked_text(errors, Incident, "title", title, missing="Enter a title.")
+    summary = checked_text(errors, Incident, "summary", summary, missing="Enter a summary.")
     _check_choice(errors, "kind", kind, IncidentKind, "the kind of incident")
     _check_choice(errors, "severity", severity, Severity, "a severity")
     _check_aware(errors, occurred_at, aware_at)
@@ -267,9 +253,10 @@ def incident_update(*, actor: Actor, incident_id: int, changes: dict[str, Any]) 
         values = {field: getattr(incident, field) for field in EDITABLE_FIELDS}
         values.update(changes)
         if "title" in changes:
-            values["title"] = _required_text(errors, "title", changes["title"], "a title", TITLE)
+            values["title"] = checked_text(errors, Incident, "title", changes["title"], missing="Enter a title.")
         if "summary" in changes:
-            values["summary"] = _required_text(errors, "summary", changes["summary"], "a summary")
+            values["summary"] = checked_text(errors, Incident, "summary", changes["summary"],
+                                             missing="Enter a summary.")
         if "kind" in changes:
             _check_choice(errors, "kind", changes["kind"], IncidentKind, "the kind of incident")
         if "severity" in changes:
@@ -314,7 +301,7 @@ def incident_transition(*, actor: User, incident_id: int, status: str, reason: s
     errors: dict[str, list[str]] = {}
     if status not in IncidentStatus.values:
         errors["status"] = [f"Choose a status from: {', '.join(IncidentStatus.values)}."]
-    reason = _required_text(errors, "reason", reason, "the reason for the change", REASON)
+    reason = _reason(errors, reason, "the reason for the change")
     with transaction.atomic():
         incident = _locked_incident(actor, incident_id, Action.CHANGE_STATUS, state=False)
         if errors:
@@ -346,7 +333,7 @@ def resolve_user(errors: dict[str, list[str]], field: str, user: User | str | No
     if not username:
         errors.setdefault(field, []).append("Choose a member of staff.")
         return None
-    found = User.objects.filter(username=username, is_active=True).first()
+    found = User.objects.filter(username=username, is_active=True).first() if is_one_line(username) else None
     if found is None:
         errors.setdefault(field, []).append(f"There is no member of staff with the username “{username}”.")
     return found
@@ -371,7 +358,7 @@ def member_add(*, actor: User, incident_id: int, user: User | str, role: str, re
     errors: dict[str, list[str]] = {}
     person = resolve_user(errors, "user", user)
     _check_choice(errors, "role", role, MemberRole, "a role")
-    reason = _required_text(errors, "reason", reason, "why they are being added", REASON)
+    reason = _reason(errors, reason, "why they are being added")
     with transaction.atomic():
         incident = _locked_incident(actor, incident_id, Action.MANAGE_MEMBERS)
         _check_role_rules(actor, incident, person, role, role == MemberRole.LEAD, errors)
@@ -412,7 +399,7 @@ def _active_membership(incident: Incident, username: str) -> Membership:
 def member_change_role(*, actor: User, incident_id: int, username: str, role: str, reason: str) -> Membership:
     errors: dict[str, list[str]] = {}
     _check_choice(errors, "role", role, MemberRole, "a role")
-    reason = _required_text(errors, "reason", reason, "why their role is changing", REASON)
+    reason = _reason(errors, reason, "why their role is changing")
     with transaction.atomic():
         incident = _locked_incident(actor, incident_id, Action.MANAGE_MEMBERS)
         membership = _active_membership(incident, username)
@@ -452,7 +439,7 @@ def _tell_person(person: User, incident: Incident) -> None:
 def member_remove(*, actor: User, incident_id: int, username: str, reason: str) -> Membership:
     """Take someone out of the incident. Their open pages and sockets lose access at once."""
     errors: dict[str, list[str]] = {}
-    reason = _required_text(errors, "reason", reason, "why they are being removed", REASON)
+    reason = _reason(errors, reason, "why they are being removed")
     with transaction.atomic():
         incident = _locked_incident(actor, incident_id, Action.MANAGE_MEMBERS)
         membership = _active_membership(incident, username)
@@ -504,11 +491,11 @@ def decision_record(
     one it reviews (whether it stands, and why), which is then no longer waiting for its review."""
     now = timezone.now()
     errors: dict[str, list[str]] = {}
-    decision = _required_text(errors, "decision", decision, "the decision")
-    rationale = _required_text(errors, "rationale", rationale, "the rationale")
-    options_considered = (options_considered or "").strip()
-    information = (information or "").strip()
-    late_entry_reason = (late_entry_reason or "").strip()
+    decision = checked_text(errors, Decision, "decision", decision, missing="Enter the decision.")
+    rationale = checked_text(errors, Decision, "rationale", rationale, missing="Enter the rationale.")
+    options_considered = checked_text(errors, Decision, "options_considered", options_considered)
+    information = checked_text(errors, Decision, "information", information)
+    late_entry_reason = checked_text(errors, Decision, "late_entry_reason", late_entry_reason)
     if decided_at is None:
         decided_at = now
     if not isinstance(decided_at, dt.datetime) or timezone.is_naive(decided_at):
@@ -518,7 +505,7 @@ def decision_record(
     else:
         decided_at = min(decided_at, now)
         late_limit = dt.timedelta(minutes=settings.HARBOUR_LATE_ENTRY_MINUTES)
-        if now - decided_at > late_limit and not late_entry_reason:
+        if now - decided_at > late_limit and not late_entry_reason and "late_entry_reason" not in errors:
             errors["late_entry_reason"] = [
                 f"This entry is written more than {settings.HARBOUR_LATE_ENTRY_MINUTES} minutes after the "
                 "decision. Say briefly why it is being recorded late."
@@ -618,7 +605,6 @@ def person_access_changed(*, person: User, actor: Actor = None) -> None:
 # are deactivated. Sockets opened with a token close (4403) when it ends: the ending is told to the owner's
 # sockets, which look again.
 
-API_TOKEN_NAME = max_length(ApiToken, "name")
 LIVE_TOKENS_PER_PERSON = 25  # a script that makes a token on every run is told, rather than piling them up
 TOKEN_PREFIX = "hbr_"  # noqa: S105 - a label saying what it is, to a person and to secret scanners
 
@@ -633,7 +619,7 @@ def api_token_make(*, actor: User, name: Any, days: Any = None, through: ApiToke
     be used to make itself a longer life."""
     api_tokens.check(actor, TokenAction.MAKE)
     errors: dict[str, list[str]] = {}
-    name = _required_text(errors, "name", name, "a name for the token", API_TOKEN_NAME)
+    name = checked_text(errors, ApiToken, "name", name, required=True, missing="Enter a name for the token.")
     longest = settings.HARBOUR_API_TOKEN_DAYS
     if days is None or days == "":
         days = longest
@@ -700,8 +686,6 @@ def api_token_used(token: ApiToken) -> None:
 # each once.
 
 CLOCK_FIELD_WORDS = {"kind": "the kind", "aware_at": "the time of awareness", "occurred_at": "the time it happened"}
-OBLIGATION_REFERENCE = max_length(Obligation, "reference")
-NOTIFICATION_PERSON = max_length(Notification, "person")
 
 
 def playbook_items(kind: str) -> list[PlaybookObligation]:
@@ -860,8 +844,8 @@ def obligation_done(*, actor: Actor, obligation_id: int, reference: str, done_at
     """Record an obligation as done: when, by whom, and its reference (the notification's number, say).
     Clocks that wait for it start now."""
     errors: dict[str, list[str]] = {}
-    reference = _required_text(errors, "reference", reference,
-                               "a reference, or how it was done", OBLIGATION_REFERENCE)
+    reference = checked_text(errors, Obligation, "reference", reference, required=True,
+                             missing="Enter a reference, or how it was done.")
     with transaction.atomic():
         obligation, incident = _locked_obligation(actor, obligation_id, ObligationAction.MARK_DONE)
         done_at = _check_when(errors, "done_at", done_at, incident, "it was done")
@@ -891,7 +875,7 @@ def _complete(obligation: Obligation, incident: Incident, actor: User, *, refere
 def obligation_not_applicable(*, actor: Actor, obligation_id: int, reason: str) -> Obligation:
     """Record that an obligation does not apply, and why: a decision, so it is written to the decision log."""
     errors: dict[str, list[str]] = {}
-    reason = _required_text(errors, "reason", reason, "why it does not apply")
+    reason = checked_text(errors, Obligation, "reason", reason, required=True, missing="Enter why it does not apply.")
     with transaction.atomic():
         obligation, incident = _locked_obligation(actor, obligation_id, ObligationAction.MARK_NOT_APPLICABLE)
         if errors:
@@ -952,7 +936,7 @@ def notification_record(*, actor: User, incident_id: int, step: str, person: str
     """Record a step of the need-to-know ladder: who was told, how and when, by the actor. Once per step.
     Telling the Director fulfils the Director obligation."""
     errors: dict[str, list[str]] = {}
-    person = _required_text(errors, "person", person, "who was told", NOTIFICATION_PERSON)
+    person = checked_text(errors, Notification, "person", person, missing="Enter who was told.")
     _check_choice(errors, "method", method, NotifyMethod, "how they were told")
     with transaction.atomic():
         incident = _locked_incident(actor, incident_id, Action.RECORD_NOTIFICATION)

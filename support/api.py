@@ -11,10 +11,11 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.rules import parse_id
+from incidents.models import User
+from incidents.rules import MAX_ID, parse_id
 
 from . import selectors, services
-from .models import FollowUpStatus
+from .models import AffectedPerson, Debrief, FollowUp, FollowUpStatus
 from .policy import IncidentAction
 from .serializers import (
     AffectedPersonSerializer,
@@ -23,6 +24,7 @@ from .serializers import (
     CheckInAddSerializer,
     CompleteSerializer,
     CountsSerializer,
+    DebriefCancelSerializer,
     DebriefChangeSerializer,
     DebriefScheduleSerializer,
     DebriefSerializer,
@@ -55,6 +57,7 @@ class RegisterApi(generics.ListAPIView):
 
     serializer_class = AffectedPersonSerializer
     keyset = selectors.REGISTER
+    keyset_model = AffectedPerson
 
     def get_queryset(self):
         incident = selectors.incident_for(self.request.user, self.kwargs["incident_id"])
@@ -148,6 +151,7 @@ class FollowUpsApi(generics.ListAPIView):
 
     serializer_class = FollowUpSerializer
     keyset = selectors.FOLLOW_UPS
+    keyset_model = FollowUp
 
     def get_queryset(self):
         params = self.request.query_params
@@ -157,7 +161,7 @@ class FollowUpsApi(generics.ListAPIView):
     @extend_schema(parameters=[
         OpenApiParameter("mine", OpenApiTypes.BOOL, description="Only those you offer."),
         OpenApiParameter("team", OpenApiTypes.BOOL, description="Only your direct reports'."),
-        OpenApiParameter("incident", OpenApiTypes.INT),
+        OpenApiParameter("incident", {"type": "integer", "minimum": 1, "maximum": MAX_ID}),
         OpenApiParameter("status", OpenApiTypes.STR, enum=["scheduled", "completed", "declined", "cancelled"]),
     ])
     def get(self, request, *args, **kwargs):
@@ -239,6 +243,7 @@ class ExposureApi(generics.ListAPIView):
 
     serializer_class = ExposureSerializer
     keyset = selectors.EXPOSURE
+    keyset_model = User
 
     def get_queryset(self):
         return selectors.cumulative_exposure(self.request.user)
@@ -257,6 +262,7 @@ class DebriefsApi(generics.ListAPIView):
 
     serializer_class = DebriefSerializer
     keyset = selectors.DEBRIEFS
+    keyset_model = Debrief
 
     def get_queryset(self):
         incident = selectors.incident_for(self.request.user, self.kwargs["incident_id"])
@@ -287,10 +293,11 @@ class DebriefApi(APIView):
 
 
 class DebriefCancelApi(APIView):
-    @extend_schema(request=CancelSerializer, responses=DebriefSerializer)
+    @extend_schema(request=DebriefCancelSerializer, responses=DebriefSerializer)
     def post(self, request, debrief_id: int):
         """Cancel it, saying why: every calendar is told."""
-        item = services.debrief_cancel(actor=request.user, debrief_id=debrief_id, **_parse(CancelSerializer, request))
+        item = services.debrief_cancel(actor=request.user, debrief_id=debrief_id,
+                                       **_parse(DebriefCancelSerializer, request))
         return _debrief(request, item)
 
 

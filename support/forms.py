@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from django import forms
 
+from config.text import form_text
 from incidents.forms import DateTimeLocalField, HarbourForm, PeopleField, PersonField
 
-from .models import AffectedPerson, DebriefKind, Exposure, Outcome, SupporterKind
+from .models import (
+    AUDIT_REASON,
+    AffectedPerson,
+    Debrief,
+    DebriefKind,
+    Exposure,
+    FollowUp,
+    Outcome,
+    SupporterKind,
+)
 
-REASON = AffectedPerson._meta.get_field("reason").max_length
+
+def audit_reason(**kwargs):
+    """A reason kept only in the audit history (support/services.py, AUDIT_REASON)."""
+    return form_text(*AUDIT_REASON, required=True, **kwargs)
+
 
 
 class RegisterAddForm(HarbourForm):
@@ -17,8 +31,8 @@ class RegisterAddForm(HarbourForm):
                        error_messages={"required": "Choose a member of staff."})
     exposure = forms.ChoiceField(label="How were they affected?", choices=[("", "Choose…"), *Exposure.choices],
                                  error_messages={"required": "Choose how they were affected."})
-    reason = forms.CharField(label="Why are they on the register?", max_length=REASON,
-                             error_messages={"required": "Enter why they are on the register."})
+    reason = form_text(AffectedPerson, "reason", label="Why are they on the register?", widget=forms.TextInput,
+                       error_messages={"required": "Enter why they are on the register."})
     supporter = PersonField(label="Who will offer their check-ins?", required=False,
                             help_text="Start typing a name. Leave empty for their line manager.")
 
@@ -27,29 +41,33 @@ class CompleteForm(HarbourForm):
     id_prefix = "complete"
     outcome = forms.ChoiceField(label="Outcome", choices=[("", "Choose an outcome"), *Outcome.choices],
                                 error_messages={"required": "Choose the outcome."})
-    note = forms.CharField(label="Private note", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
-                           help_text="Seen only by them, you and the wellbeing leads. Outcomes and next steps, "
+    note = form_text(FollowUp, "note", label="Private note",
+                     help_text="Seen only by them, you and the wellbeing leads. Outcomes and next steps, "
                                      "not an account of what they said.")
 
 
 class RescheduleForm(HarbourForm):
     id_prefix = "reschedule"
     due_at = DateTimeLocalField(label="New time", error_messages={"required": "Enter the new time."})
-    reason = forms.CharField(label="Why is it moving?", max_length=REASON,
-                             error_messages={"required": "Enter why it is moving."})
+    reason = audit_reason(label="Why is it moving?", error_messages={"required": "Enter why it is moving."})
 
 
 class ReassignForm(HarbourForm):
     id_prefix = "reassign"
     assignee = PersonField(label="Hand it to", help_text="Start typing their name.",
                            error_messages={"required": "Choose who will offer it."})
-    reason = forms.CharField(label="Why?", max_length=REASON, error_messages={"required": "Enter why it is handed over."})
+    reason = audit_reason(label="Why?", error_messages={"required": "Enter why it is handed over."})
 
 
 class CancelForm(HarbourForm):
     id_prefix = "cancel"
-    reason = forms.CharField(label="Why is it no longer needed?", max_length=REASON,
-                             error_messages={"required": "Enter why it is cancelled."})
+    reason = audit_reason(label="Why is it no longer needed?", error_messages={"required": "Enter why it is cancelled."})
+
+
+class DebriefCancelForm(HarbourForm):
+    id_prefix = "cancel"
+    reason = form_text(Debrief, "cancel_reason", required=True, label="Why is it no longer needed?",
+                       widget=forms.TextInput, error_messages={"required": "Enter why it is cancelled."})
 
 
 class SupporterForm(HarbourForm):
@@ -63,7 +81,7 @@ class SupporterForm(HarbourForm):
 
 class CheckInForm(HarbourForm):
     id_prefix = "checkin"
-    label = forms.CharField(label="Before what?", max_length=120, help_text="The inquest, the review's publication, the anniversary.",
+    label = form_text(FollowUp, "label", label="Before what?", help_text="The inquest, the review's publication, the anniversary.",
                             error_messages={"required": "Enter what the check-in is before."})
     due_at = DateTimeLocalField(label="When", error_messages={"required": "Enter when."})
 
@@ -75,7 +93,7 @@ class DebriefForm(HarbourForm):
     starts_at = DateTimeLocalField(label="Starts", error_messages={"required": "Enter when it starts."})
     duration_minutes = forms.IntegerField(label="Length in minutes", min_value=15, max_value=480, initial=60,
                                           error_messages={"required": "Enter how long it lasts."})
-    location = forms.CharField(label="Where", max_length=300, help_text="A room, or a link to join.",
+    location = form_text(Debrief, "location", label="Where", help_text="A room, or a link to join.",
                                error_messages={"required": "Say where: a room, or a link to join."})
     facilitator = PersonField(label="Facilitator", help_text="Start typing their name.",
                               error_messages={"required": "Choose who will facilitate."})
@@ -107,6 +125,6 @@ class AttendanceForm(HarbourForm):
 
 class LearningForm(HarbourForm):
     id_prefix = "learning"
-    learning_notes = forms.CharField(label="What was learned", max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),
-                                     help_text="For the incident: what to keep, what to change. Not about anyone's wellbeing.",
+    learning_notes = form_text(Debrief, "learning_notes", required=True, label="What was learned",
+                               widget=forms.Textarea(attrs={"rows": 4}), help_text="For the incident: what to keep, what to change. Not about anyone's wellbeing.",
                                      error_messages={"required": "Write what was learned."})

@@ -8,6 +8,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from config.outbox import OutboxEmail
+from config.text import copy_of, one_line, prose
 from incidents.models import Incident
 
 
@@ -75,7 +76,7 @@ class AffectedPerson(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="affected_staff")
     person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="exposures")
     exposure = models.CharField(max_length=24, choices=Exposure.choices)
-    reason = models.CharField(max_length=500, help_text="Why they are on the register.")
+    reason = models.CharField(max_length=500, validators=[prose], help_text="Why they are on the register.")
     added_at = models.DateTimeField()
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     supporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="supporting")
@@ -105,7 +106,7 @@ class SupportPlan(models.Model):
     """The check-ins offered to everyone added to a register. Wellbeing leads edit it in the admin; the
     default plan is the one used."""
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[one_line])
     is_default = models.BooleanField(default=False)
 
     history = HistoricalRecords()
@@ -124,7 +125,8 @@ class PlanStep(models.Model):
     """One check-in of a plan, a time after the organisation became aware (or after adding, if later)."""
 
     plan = models.ForeignKey(SupportPlan, on_delete=models.CASCADE, related_name="steps")
-    label = models.CharField(max_length=120)
+    # A check-in's name, as its follow-ups carry it: in an email's subject line, so one line.
+    label = models.CharField(max_length=120, validators=[one_line])
     amount = models.PositiveIntegerField()
     unit = models.CharField(max_length=8, choices=StepUnit.choices)
 
@@ -175,12 +177,14 @@ class FollowUp(models.Model):
     request = models.OneToOneField(
         SupportRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="follow_up")
     kind = models.CharField(max_length=16, choices=FollowUpKind.choices)
-    label = models.CharField(max_length=120)
+    label = copy_of(PlanStep, "label")
     due_at = models.DateTimeField()
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assigned_follow_ups")
     status = models.CharField(max_length=16, choices=FollowUpStatus.choices, default=FollowUpStatus.SCHEDULED)
     outcome = models.CharField(max_length=32, choices=Outcome.choices, blank=True)
-    note = models.TextField(blank=True, help_text="Private: the person, their supporter and the wellbeing leads.")
+    # Outcomes and next steps, not an account of what was said: short on purpose.
+    note = models.TextField(max_length=4_000, blank=True, validators=[prose],
+                            help_text="Private: the person, their supporter and the wellbeing leads.")
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -222,6 +226,11 @@ class FollowUp(models.Model):
     @property
     def is_support_request(self) -> bool:
         return self.kind == FollowUpKind.SUPPORT_REQUEST
+
+
+# A reason kept only as the audit history's change reason (a check-in moved, handed over or cancelled) is as
+# long as simple-history keeps one.
+AUDIT_REASON = (FollowUp.history.model, "history_change_reason")
 
 
 class NoticeKind(models.TextChoices):
@@ -295,12 +304,13 @@ class Debrief(models.Model):
     kind = models.CharField(max_length=16, choices=DebriefKind.choices)
     starts_at = models.DateTimeField()
     duration_minutes = models.PositiveIntegerField()
-    location = models.CharField(max_length=300, help_text="A room or a link.")
+    # In the calendar invitation's LOCATION and the email: one line.
+    location = models.CharField(max_length=300, validators=[one_line], help_text="A room or a link.")
     facilitator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="facilitating")
     status = models.CharField(max_length=16, choices=DebriefStatus.choices, default=DebriefStatus.SCHEDULED)
-    cancel_reason = models.CharField(max_length=500, blank=True)
+    cancel_reason = copy_of(AffectedPerson, "reason", blank=True, help_text="")
     sequence = models.PositiveIntegerField(default=0)
-    learning_notes = models.TextField(blank=True, help_text="A cold debrief's learning, for the incident; never wellbeing.")
+    learning_notes = copy_of(FollowUp, "note", help_text="A cold debrief's learning, for the incident; never wellbeing.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

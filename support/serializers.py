@@ -7,11 +7,19 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import serializers
 
-from config.api_fields import SaneDateTimeField, StrictBooleanField, StrictCharField, StrictIntegerField
+from config.api_fields import (
+    OneOfSerializer,
+    SaneDateTimeField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    api_text,
+)
 from config.small_counts import SmallCountSerializer, threshold
 
 from . import selectors
 from .models import (
+    AUDIT_REASON,
     AffectedPerson,
     Debrief,
     DebriefKind,
@@ -25,8 +33,6 @@ from .models import (
     SupporterKind,
 )
 from .policy import DebriefAction, FollowUpAction, RegisterAction, debriefs, follow_ups, register
-
-REASON = AffectedPerson._meta.get_field("reason").max_length
 
 
 def _person(user) -> dict | None:
@@ -139,55 +145,56 @@ class AffectedPersonSerializer(serializers.Serializer):
 class RegisterAddSerializer(serializers.Serializer):
     user = StrictCharField(help_text="The username of the member of staff affected.")
     exposure = serializers.ChoiceField(choices=Exposure.choices)
-    reason = StrictCharField(max_length=REASON)
+    reason = api_text(AffectedPerson, "reason")
     supporter = StrictCharField(required=False, allow_blank=True,
                                 help_text="Who offers their check-ins (username). Default: their line manager.")
     supporter_kind = serializers.ChoiceField(choices=SupporterKind.choices, required=False)
 
 
-class RegisterChangeSerializer(serializers.Serializer):
+class RegisterChangeSerializer(OneOfSerializer):
     """Either a new supporter, or how they were affected with the reason."""
+
+    shapes = ((("supporter",), ("exposure",)), (("exposure", "reason"), ("supporter", "supporter_kind")))
+    shape_refusal = ("supporter", "Give a new supporter, or a new exposure and why it changed (not both).")
 
     supporter = StrictCharField(required=False)
     supporter_kind = serializers.ChoiceField(choices=SupporterKind.choices, required=False)
     exposure = serializers.ChoiceField(choices=Exposure.choices, required=False)
-    reason = StrictCharField(max_length=REASON, required=False, allow_blank=True)
+    reason = api_text(*AUDIT_REASON, required=False, allow_blank=True,
+                      help_text="Needed with `exposure`: why it changed (kept in the audit history).")
 
-    def validate(self, data):
-        if "supporter" not in data and "exposure" not in data:
-            raise serializers.ValidationError({"supporter": ["Give a new supporter, or a new exposure and reason."]})
-        if "supporter" in data and "exposure" in data:
-            raise serializers.ValidationError({"exposure": ["Change the supporter and the exposure separately."]})
-        return data
 
 
 class CheckInAddSerializer(serializers.Serializer):
-    label = StrictCharField(max_length=FollowUp._meta.get_field("label").max_length,
-                            help_text="What it is before: the inquest, the review's publication, the anniversary.")
+    label = api_text(FollowUp, "label",
+                     help_text="What it is before: the inquest, the review's publication, the anniversary.")
     due_at = SaneDateTimeField()
 
 
-class FollowUpChangeSerializer(serializers.Serializer):
+class FollowUpChangeSerializer(OneOfSerializer):
     """Either a new time or a new assignee, with the reason."""
+
+    shapes = ((("due_at", "reason"), ("assignee",)), (("assignee", "reason"), ("due_at",)))
+    shape_refusal = ("due_at", "Give either a new time (due_at) or a new assignee, with the reason.")
 
     due_at = SaneDateTimeField(required=False)
     assignee = StrictCharField(required=False)
-    reason = StrictCharField(max_length=REASON, allow_blank=True)
+    reason = api_text(*AUDIT_REASON, help_text="Why it moved, or is handed over (kept in the audit history).")
 
-    def validate(self, data):
-        if ("due_at" in data) == ("assignee" in data):
-            raise serializers.ValidationError({"due_at": ["Give either a new time (due_at) or a new assignee."]})
-        return data
 
 
 class CompleteSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
-    note = StrictCharField(required=False, allow_blank=True, max_length=4000,
-                           help_text="Private to the person, their supporter and the wellbeing leads.")
+    note = api_text(FollowUp, "note", required=False,
+                    help_text="Private to the person, their supporter and the wellbeing leads.")
 
 
 class CancelSerializer(serializers.Serializer):
-    reason = StrictCharField(max_length=REASON)
+    reason = api_text(*AUDIT_REASON, help_text="Why it is no longer needed (kept in the audit history).")
+
+
+class DebriefCancelSerializer(serializers.Serializer):
+    reason = api_text(Debrief, "cancel_reason", allow_blank=False)
 
 
 class CountsSerializer(serializers.Serializer):
@@ -263,21 +270,22 @@ class DebriefScheduleSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=DebriefKind.choices)
     starts_at = SaneDateTimeField()
     duration_minutes = StrictIntegerField(min_value=15, max_value=480)
-    location = StrictCharField(max_length=Debrief._meta.get_field("location").max_length)
+    location = api_text(Debrief, "location")
     facilitator = StrictCharField(help_text="The facilitator's username.")
-    invitees = serializers.ListField(child=StrictCharField(), allow_empty=False, max_length=200)
+    invitees = serializers.ListField(child=StrictCharField(), allow_empty=False, min_length=1, max_length=200)
     confirm_facilitator_involved = StrictBooleanField(required=False, default=False)
 
 
 class DebriefChangeSerializer(serializers.Serializer):
     starts_at = SaneDateTimeField(required=False)
     duration_minutes = StrictIntegerField(min_value=15, max_value=480, required=False)
-    location = StrictCharField(max_length=Debrief._meta.get_field("location").max_length, required=False)
+    location = api_text(Debrief, "location", required=False)
     facilitator = StrictCharField(required=False)
-    invitees = serializers.ListField(child=StrictCharField(), allow_empty=False, max_length=200, required=False)
+    invitees = serializers.ListField(child=StrictCharField(), allow_empty=False, min_length=1, max_length=200,
+                                     required=False)
     confirm_facilitator_involved = StrictBooleanField(required=False, default=False)
-    learning_notes = StrictCharField(required=False, max_length=4000,
-                                     help_text="A cold debrief's learning, for the incident.")
+    learning_notes = api_text(Debrief, "learning_notes", required=False, allow_blank=False,
+                              help_text="A cold debrief's learning, for the incident.")
 
 
 class RsvpSerializer(serializers.Serializer):

@@ -17,11 +17,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.errors import Conflict, InvalidInput
+from config.text import checked_text, is_one_line
 from incidents import realtime
-from incidents.models import Incident, MemberRole, OrgRole, User, max_length
-from incidents.services import clean_text, record_event, resolve_user, save_audited
+from incidents.models import Incident, MemberRole, OrgRole, User
+from incidents.services import record_event, resolve_user, save_audited
 
 from .models import (
+    AUDIT_REASON,
     AffectedPerson,
     Debrief,
     DebriefInvitee,
@@ -58,10 +60,6 @@ from .policy import (
 
 LONDON = ZoneInfo("Europe/London")
 FOLLOW_UPS_GROUP = "support.follow_ups"  # every follow-ups board; each socket re-reads through the policy
-REASON = max_length(AffectedPerson, "reason")
-CHANGE_REASON = 100  # a reason kept only as the audit history's change reason
-LABEL = max_length(FollowUp, "label")
-NOTE_LIMIT = 4000
 
 # What this wing changes on a Now list: its own part (support.selectors.now_items).
 NOW_PART = ("support",)
@@ -195,14 +193,11 @@ def _command(incident: Incident) -> list[int]:
                 .values_list("user_id", flat=True))
 
 
-def _reason(errors: dict[str, list[str]], value: Any, what: str = "why", limit: int = REASON) -> str:
-    """A reason, required. One kept only in the audit history is at most CHANGE_REASON characters long."""
-    text = clean_text(value)
-    if not text:
-        errors.setdefault("reason", []).append(f"Say {what}.")
-    elif len(text) > limit:
-        errors.setdefault("reason", []).append(f"Keep the reason to {limit} characters.")
-    return text
+def _reason(errors: dict[str, list[str]], value: Any, what: str = "why",
+            field: tuple[type, str] = (AffectedPerson, "reason")) -> str:
+    """A reason, required, as the field it is kept in allows (AUDIT_REASON: only in the audit history)."""
+    model, name = field
+    return checked_text(errors, model, name, value, key="reason", required=True, missing=f"Say {what}.")
 
 
 def register_add(*, actor: User, incident_id: int, user: Any, exposure: Any, reason: Any,
@@ -266,7 +261,7 @@ def register_change(*, actor: User, entry_id: int, exposure: Any, reason: Any) -
     errors: dict[str, list[str]] = {}
     if exposure not in Exposure.values:
         errors["exposure"] = [f"Choose how they were affected from: {', '.join(Exposure.values)}."]
-    reason = _reason(errors, reason, "why it changed", CHANGE_REASON)
+    reason = _reason(errors, reason, "why it changed", AUDIT_REASON)
     with transaction.atomic():
         entry = register.fetch(actor, RegisterAction.CHANGE_EXPOSURE, entry_id,
                                AffectedPerson.objects.select_for_update())
@@ -291,7 +286,11 @@ def register_choose_supporter(*, actor: User, entry_id: int, supporter: Any, sup
                                   chosen_by_person=actor.pk == entry.person_id)
         if errors:
             raise InvalidInput(errors)
-        why = clean_text(reason)[:100] or "Supporter chosen"
+        model, name = AUDIT_REASON
+        why = checked_text(errors, model, name, reason, key="reason", required=False)
+        if errors:
+            raise InvalidInput(errors)
+        why = why or "Supporter chosen"
         entry.supporter, entry.supporter_kind = chosen, kind
         save_audited(entry, actor, why)
         moved = []
@@ -306,11 +305,7 @@ def register_choose_supporter(*, actor: User, entry_id: int, supporter: Any, sup
 def register_add_check_in(*, actor: User, entry_id: int, label: Any, due_at: Any) -> FollowUp:
     """An extra check-in before a trigger date: an inquest, a review's publication, the anniversary."""
     errors: dict[str, list[str]] = {}
-    label = clean_text(label)
-    if not label:
-        errors["label"] = ["Say what the check-in is before (the inquest, say)."]
-    elif len(label) > LABEL:
-        errors["label"] = [f"Keep it to {LABEL} characters."]
+    label = checked_text(errors, FollowUp, "label", label, missing="Say what the check-in is before (the inquest, say).")
     _check_future(errors, "due_at", due_at)
     with transaction.atomic():
         entry = register.fetch(actor, RegisterAction.ADD_CHECK_IN, entry_id,
@@ -359,9 +354,7 @@ def follow_up_complete(*, actor: User, follow_up_id: int, outcome: Any, note: An
     errors: dict[str, list[str]] = {}
     if outcome not in Outcome.values:
         errors["outcome"] = [f"Choose the outcome from: {', '.join(Outcome.values)}."]
-    note = note.strip() if isinstance(note, str) else ""
-    if len(note) > NOTE_LIMIT:
-        errors["note"] = [f"Keep the note to {NOTE_LIMIT} characters: outcomes, not an account of what was said."]
+    note = checked_text(errors, FollowUp, "note", note)
     with transaction.atomic():
         follow_up = _locked(actor, FollowUpAction.COMPLETE, follow_up_id)
         if errors:
@@ -405,7 +398,7 @@ def follow_up_reschedule(*, actor: User, follow_up_id: int, due_at: Any, reason:
     """Move a check-in, saying why. Reminders follow the new time only."""
     errors: dict[str, list[str]] = {}
     _check_future(errors, "due_at", due_at)
-    reason = _reason(errors, reason, "why it moved", CHANGE_REASON)
+    reason = _reason(errors, reason, "why it moved", AUDIT_REASON)
     with transaction.atomic():
         follow_up = _locked(actor, FollowUpAction.RESCHEDULE, follow_up_id)
         if errors:
@@ -420,7 +413,7 @@ def follow_up_reschedule(*, actor: User, follow_up_id: int, due_at: Any, reason:
 def follow_up_reassign(*, actor: User, follow_up_id: int, assignee: Any, reason: Any) -> FollowUp:
     """Hand a check-in to someone else, saying why."""
     errors: dict[str, list[str]] = {}
-    reason = _reason(errors, reason, "why it is handed over", CHANGE_REASON)
+    reason = _reason(errors, reason, "why it is handed over", AUDIT_REASON)
     with transaction.atomic():
         follow_up = _locked(actor, FollowUpAction.REASSIGN, follow_up_id)
         chosen = resolve_user(errors, "assignee", assignee)
@@ -446,7 +439,7 @@ def follow_up_reassign(*, actor: User, follow_up_id: int, assignee: Any, reason:
 def follow_up_cancel(*, actor: User, follow_up_id: int, reason: Any) -> FollowUp:
     """A wellbeing lead cancels a check-in that is no longer needed (they left, say), saying why."""
     errors: dict[str, list[str]] = {}
-    reason = _reason(errors, reason, "why it is cancelled", CHANGE_REASON)
+    reason = _reason(errors, reason, "why it is cancelled", AUDIT_REASON)
     with transaction.atomic():
         follow_up = _locked(actor, FollowUpAction.CANCEL, follow_up_id)
         if errors:
@@ -524,7 +517,6 @@ SUGGESTED_AFTER = {DebriefKind.HOT: dt.timedelta(hours=2), DebriefKind.PLANNING:
                    DebriefKind.COLD: dt.timedelta(days=10)}
 MIN_MINUTES, MAX_MINUTES = 15, 480
 MAX_INVITEES = 200
-LOCATION = max_length(Debrief, "location")
 
 
 def suggested_start(incident: Incident, kind: str) -> dt.datetime:
@@ -559,12 +551,8 @@ def _debrief_fields(errors: dict[str, list[str]], *, kind: Any = None, starts_at
             errors["duration_minutes"] = [f"Give a length from {MIN_MINUTES} to {MAX_MINUTES} minutes."]
         fields["duration_minutes"] = duration_minutes
     if not partial or location is not None:
-        text = clean_text(location)
-        if not text:
-            errors["location"] = ["Say where: a room, or a link to join."]
-        elif len(text) > LOCATION:
-            errors["location"] = [f"Keep the location to {LOCATION} characters."]
-        fields["location"] = text
+        fields["location"] = checked_text(errors, Debrief, "location", location,
+                                          missing="Say where: a room, or a link to join.")
     return fields
 
 
@@ -576,7 +564,8 @@ def _invitees(errors: dict[str, list[str]], usernames: Any) -> list[User]:
         errors["invitees"] = [f"Invite at most {MAX_INVITEES} people to one debrief."]
         return []
     wanted = list(dict.fromkeys(u.strip() for u in usernames if isinstance(u, str) and u.strip()))
-    found = {u.username: u for u in User.objects.filter(username__in=wanted, is_active=True)}
+    found = {u.username: u for u in User.objects.filter(username__in=[u for u in wanted if is_one_line(u)],
+                                                          is_active=True)}
     unknown = [u for u in wanted if u not in found] + [u for u in usernames if not isinstance(u, str)]
     if unknown or not wanted:
         errors["invitees"] = ["There is no member of staff with the username " + ", ".join(
@@ -704,7 +693,7 @@ def debrief_change(*, actor: User, debrief_id: int, starts_at: Any = None, durat
 def debrief_cancel(*, actor: User, debrief_id: int, reason: Any) -> Debrief:
     """Call it off, saying why: every invitee's calendar is told (METHOD:CANCEL)."""
     errors: dict[str, list[str]] = {}
-    reason = _reason(errors, reason, "why it is cancelled")
+    reason = _reason(errors, reason, "why it is cancelled", (Debrief, "cancel_reason"))
     with transaction.atomic():
         debrief = _locked_debrief(actor, DebriefAction.CANCEL, debrief_id)
         if errors:
@@ -761,15 +750,14 @@ def debrief_record_attendance(*, actor: User, debrief_id: int, attended: Any) ->
 
 def debrief_record_learning(*, actor: User, debrief_id: int, notes: Any) -> Debrief:
     """A cold debrief's learning, for the incident (its timeline says so): never anyone's wellbeing record."""
-    notes = notes.strip() if isinstance(notes, str) else ""
+    errors: dict[str, list[str]] = {}
+    notes = checked_text(errors, Debrief, "learning_notes", notes, required=True, missing="Write what was learned.")
     with transaction.atomic():
         debrief = _locked_debrief(actor, DebriefAction.RECORD_LEARNING, debrief_id)
         if debrief.kind != DebriefKind.COLD:
             raise InvalidInput({"learning_notes": ["Learning is recorded from a cold debrief."]})
-        if not notes:
-            raise InvalidInput({"learning_notes": ["Write what was learned."]})
-        if len(notes) > NOTE_LIMIT:
-            raise InvalidInput({"learning_notes": [f"Keep it to {NOTE_LIMIT} characters."]})
+        if errors:
+            raise InvalidInput(errors)
         debrief.learning_notes = notes
         save_audited(debrief, actor)
         record_event(incident=debrief.incident, actor=actor, type=SupportEvent.DEBRIEF_LEARNING,

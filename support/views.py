@@ -24,6 +24,7 @@ from .forms import (
     CancelForm,
     CheckInForm,
     CompleteForm,
+    DebriefCancelForm,
     DebriefChangeForm,
     DebriefForm,
     LearningForm,
@@ -292,7 +293,7 @@ def incident_support_panel(request: HttpRequest, incident_id: int, panel: str) -
 def debrief_detail(request: HttpRequest, debrief_id: int) -> HttpResponse:
     item = selectors.debrief(request.user, debrief_id)
     invitations = list(item.invitees.select_related("person"))
-    change_form = attendance_form = learning_form = None
+    change_form = attendance_form = learning_form = cancel_form = None
     status = 200
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -302,14 +303,16 @@ def debrief_detail(request: HttpRequest, debrief_id: int) -> HttpResponse:
                 messages.success(request, "Thank you: your answer is recorded. Coming is your choice.")
                 return redirect("debrief", debrief_id=item.pk)
             if action == "cancel":
-                form = CancelForm(request.POST)
-                if form.is_valid():
-                    services.debrief_cancel(actor=request.user, debrief_id=item.pk, **form.cleaned_data)
-                    messages.success(request, "Cancelled: everyone's calendar will be told.")
-                    return redirect("debrief", debrief_id=item.pk)
-                messages.error(request, "Say why the debrief is cancelled.")
-                return redirect("debrief", debrief_id=item.pk)
-            if action == "change":
+                cancel_form = DebriefCancelForm(request.POST)
+                if cancel_form.is_valid():
+                    try:
+                        services.debrief_cancel(actor=request.user, debrief_id=item.pk, **cancel_form.cleaned_data)
+                    except InvalidInput as error:
+                        cancel_form.apply_service_errors(error)
+                    else:
+                        messages.success(request, "Cancelled: everyone's calendar will be told.")
+                        return redirect("debrief", debrief_id=item.pk)
+            elif action == "change":
                 change_form = DebriefChangeForm(request.POST)
                 if change_form.is_valid():
                     try:
@@ -329,10 +332,14 @@ def debrief_detail(request: HttpRequest, debrief_id: int) -> HttpResponse:
             elif action == "learning":
                 learning_form = LearningForm(request.POST)
                 if learning_form.is_valid():
-                    services.debrief_record_learning(actor=request.user, debrief_id=item.pk,
-                                                     notes=learning_form.cleaned_data["learning_notes"])
-                    messages.success(request, "The learning is recorded on the incident.")
-                    return redirect("debrief", debrief_id=item.pk)
+                    try:
+                        services.debrief_record_learning(actor=request.user, debrief_id=item.pk,
+                                                         notes=learning_form.cleaned_data["learning_notes"])
+                    except InvalidInput as error:
+                        learning_form.apply_service_errors(error)
+                    else:
+                        messages.success(request, "The learning is recorded on the incident.")
+                        return redirect("debrief", debrief_id=item.pk)
             else:
                 raise InvalidInput({"action": ["Choose what to do."]})
             status = 400
@@ -356,11 +363,11 @@ def debrief_detail(request: HttpRequest, debrief_id: int) -> HttpResponse:
         "item": item, "allowed": allowed, "invitations": invitations if "see_invitees" in allowed else [],
         "answers": selectors.answers(request.user, item, selectors.rsvp_counts(invitations)), "mine": mine, "started": item.starts_at <= timezone.now(),
         "sees_incident": selectors.sees_incident(request.user, item.incident),
-        "change_form": change_form if "change" in allowed else None, "cancel_form": CancelForm(),
+        "change_form": change_form if "change" in allowed else None, "cancel_form": cancel_form or DebriefCancelForm(),
         "attendance_form": attendance_form if "record_attendance" in allowed else None,
         "learning_form": learning_form if item.kind == DebriefKind.COLD and "record_learning" in allowed else None,
-        "error_forms": [f for f in (change_form, attendance_form, learning_form) if f is not None and f.is_bound
-                        and f.errors],
+        "error_forms": [f for f in (change_form, attendance_form, learning_form, cancel_form)
+                        if f is not None and f.is_bound and f.errors],
     }, status=status)
 
 
