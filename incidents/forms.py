@@ -16,6 +16,7 @@ from config.errors import InvalidInput
 from config.text import form_text, is_one_line
 
 from .models import (
+    ApiToken,
     Decision,
     Incident,
     IncidentKind,
@@ -457,11 +458,10 @@ class ApiTokenForm(HarbourForm):
     """Make an API token: what it is for, and for how long (services.api_token_make decides the limits)."""
 
     id_prefix = "token"
-    name = forms.CharField(
-        label="What is it for?", max_length=100,
+    name = form_text(
+        ApiToken, "name", label="What is it for?",
         help_text="A name you will recognise later, such as the program or computer that uses it.",
-        error_messages={"required": "Enter a name for the token.",
-                        "max_length": "The name must be 100 characters or fewer."},
+        error_messages={"required": "Enter a name for the token."},
     )
     days = forms.IntegerField(
         label="Days until it stops working", min_value=1, widget=forms.TextInput(attrs={"inputmode": "numeric"}),

@@ -83,7 +83,7 @@ WRITTEN_BY_HARBOUR = {
     ("Incident", "reference"), ("TimelineEvent", "type"), ("TimelineEvent", "summary"), ("Reminder", "text"),
     ("SupportNotice", "text"), ("SupportNotice", "url"), ("MessageVersion", "content_hash"),
     ("Approval", "voided_reason"), ("Message", "hold_reason"), ("User", "password"), ("User", "first_name"),
-    ("User", "last_name"), ("User", "username"),
+    ("User", "last_name"), ("User", "username"), ("ApiToken", "digest"),
 }
 
 
@@ -229,7 +229,7 @@ def test_a_debriefs_invitation_carries_its_place_on_one_line(cast, incident, wen
                                        starts_at=timezone.now() + dt.timedelta(days=3), duration_minutes=60,
                                        location="  Room 4, Civic Centre  ", facilitator="wendy", invitees=["bob"])
     assert debrief.location == "Room 4, Civic Centre"
-    assert b"LOCATION:Room 4\\, Civic Centre\r\n" in calendar_bytes(support.invitation_of(debrief))
+    assert b"LOCATION:Room 4\\, Civic Centre\r\n" in calendar_bytes(support.invitation_of(debrief, reader=cast.bob))
 
 
 # --- prose and limits ----------------------------------------------------------------------------------
