@@ -17,8 +17,6 @@ from incidents.models import Decision, Notification, Obligation, TimelineEvent
 from tests.test_not_found import CSRF
 from tests.test_sockets import HOST, ORIGIN, session_headers
 
-pytestmark = pytest.mark.across_the_week
-
 
 def obligation(incident, code: str = "panel_notification") -> Obligation:
     return Obligation.objects.get(incident=incident, code=code)
@@ -97,6 +95,7 @@ class TestObligationsApi:
 
 @pytest.mark.django_db
 class TestClocksApi:
+    @pytest.mark.across_the_week
     def test_every_pending_started_obligation_you_may_see_soonest_first(self, cast, api, incident, restricted):
         rows = api(cast.sam).get("/api/clocks/").json()["results"]
         assert rows and {r["incident"] for r in rows} == {incident.pk}  # the restricted one is not there
@@ -155,6 +154,7 @@ class TestNotificationsApi:
 
 @pytest.mark.django_db
 class TestClocksPages:
+    @pytest.mark.across_the_week
     def test_the_workspace_shows_the_clocks_with_countdowns_and_the_ladder(self, cast, client, incident):
         client.force_login(cast.alice)
         page = client.get(f"/incidents/{incident.pk}/").content.decode()
@@ -210,6 +210,7 @@ class TestClocksPages:
         assert client.post(f"/incidents/{incident.pk}/ladder/", {"step": "director", "person": "x",
                                                                  "method": "phone"}).status_code == 403
 
+    @pytest.mark.across_the_week
     def test_the_clocks_board_lists_soonest_first_and_hides_what_you_may_not_see(
             self, cast, client, incident, restricted, django_assert_max_num_queries):
         client.force_login(cast.sam)

@@ -18,7 +18,7 @@ from incidents.selectors import incident_open_actions, now_for
 from incidents.tasks import decision_review_due, sweep_due
 from tests.factories import open_incident
 
-pytestmark = [pytest.mark.across_the_week, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 
 def due_decision(cast, incident, *, review_in=dt.timedelta(hours=2)) -> Decision:
@@ -37,6 +37,7 @@ def reviews_on_now(person) -> list[str]:
     return [item.title for item in now_for(person) if item.kind == "decision_review"]
 
 
+@pytest.mark.across_the_week
 class TestTheService:
     def test_a_review_takes_the_decision_off_everyones_list_and_says_so(self, cast, incident):
         entry = due_decision(cast, incident)

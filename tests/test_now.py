@@ -22,7 +22,7 @@ from support import services as support
 from tests.factories import ask_for_support, open_incident
 from tests.test_sockets import HOST, ORIGIN, session_headers
 
-pytestmark = [pytest.mark.across_the_week, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 
 def kinds(person) -> list[tuple[str, str]]:
@@ -52,6 +52,7 @@ def due_now(incident, code="panel_notification", *, hours_ago=1):
     return Obligation.objects.get(incident=incident, code=code)
 
 
+@pytest.mark.across_the_week
 class TestWhatWaitsOnWhom:
     def test_a_message_in_review_waits_on_each_side_that_has_not_approved(self, cast, incident):
         message = press_statement(cast, incident)

@@ -17,7 +17,7 @@ from incidents.models import Obligation
 from support import services as support
 from tests.test_not_found import CSRF
 
-pytestmark = [pytest.mark.across_the_week, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 
 def _get(client, who, incident_id):
@@ -45,6 +45,7 @@ def _grow(cast, incident, n: int):
         comms.message_submit(actor=cast.alice, message_id=message.pk)
 
 
+@pytest.mark.across_the_week
 def test_a_member_sees_status_decisions_what_went_out_clocks_and_open_actions(cast, client, incident, people):
     services.decision_record(actor=cast.alice, incident_id=incident.pk, decision="Tell staff before the press",
                              rationale="Staff must not learn of it from the news.",

@@ -20,7 +20,7 @@ from support.models import Debrief, DebriefInvitee, SupportEmail
 from support.tasks import send_support_email
 from tests.clock import at
 
-pytestmark = [pytest.mark.across_the_week, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -46,6 +46,7 @@ def arranged(api, cast, incident, people):
 
 
 class TestArranging:
+    @pytest.mark.across_the_week
     def test_invitations_outlook_accepts(self, api, cast, people, arranged):
         assert set(SupportEmail.objects.values_list("to", flat=True)) == {"bob@example.org", "olive@example.org",
                                                                          "ruth@example.org"}
@@ -66,6 +67,7 @@ class TestArranging:
         event = TimelineEvent.objects.get(type="support.debrief_scheduled")
         assert "Bob" not in event.summary and "Olive" not in event.summary
 
+    @pytest.mark.across_the_week
     def test_the_email_carries_the_calendar(self, cast, people, arranged, monkeypatch):
         from django.core import mail
 
@@ -114,6 +116,7 @@ class TestArranging:
         confirmed = body(facilitator="tom", confirm_facilitator_involved=True)
         assert api(cast.alice).post(url, confirmed, format="json").status_code == 201
 
+    @pytest.mark.across_the_week
     def test_suggested_times_follow_awareness(self, cast, incident):
         hot = services.suggested_start(incident, "hot")
         cold = services.suggested_start(incident, "cold")
@@ -167,6 +170,7 @@ class TestAnswers:
         # those arranging it see every answer, so the counts beside them are exact
         assert seen["responses"]["accepted"] == {"count": 1, "suppressed": False, "words": "1"}
 
+    @pytest.mark.across_the_week
     def test_attendance_once_it_has_started(self, api, cast, people, arranged):
         url = f"/api/debriefs/{arranged.pk}/attendance/"
         assert api(people.ruth).post(url, {"attended": ["bob"]}, format="json").status_code == 409
@@ -193,6 +197,7 @@ class TestAnswers:
         assert api(cast.charlie).get(f"/api/debriefs/{arranged.pk}/invite.ics").status_code == 404
 
 
+@pytest.mark.across_the_week
 def test_an_invitation_waits_for_office_hours_unless_the_debrief_is_sooner(api, cast, incident, people, monkeypatch):
     import config.workdays
 

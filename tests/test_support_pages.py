@@ -16,7 +16,7 @@ from tests.clock import at
 from tests.test_not_found import CSRF
 from tests.test_pages import page
 
-pytestmark = [pytest.mark.across_the_week, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -34,6 +34,7 @@ def text(response) -> str:
 
 
 class TestBoard:
+    @pytest.mark.across_the_week
     def test_columns_and_tiers(self, client, cast, people, entry):
         FollowUp.objects.filter(status="scheduled").order_by("due_at").filter(
             pk=FollowUp.objects.filter(status="scheduled").order_by("due_at").first().pk
@@ -104,6 +105,7 @@ class TestFollowUpPage:
         # and may not record their own outcome
         assert client.post(f"/support/follow-ups/{first.pk}/", {"action": "complete", "outcome": "ok"}).status_code == 403
 
+    @pytest.mark.across_the_week
     def test_reschedule_needs_a_reason(self, client, cast, people, entry):
         item = FollowUp.objects.filter(status="scheduled").first()
         client.force_login(people.mike)

@@ -21,7 +21,7 @@ from support.models import AffectedPerson, FollowUp, FollowUpStatus, SupportRequ
 from tests.factories import ask_for_support
 from tests.test_pages import streamed
 
-pytestmark = [pytest.mark.across_the_week, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -31,6 +31,7 @@ def add_bob(client, incident, **extra):
 
 
 class TestRegister:
+    @pytest.mark.across_the_week
     def test_adding_creates_the_plan_for_the_line_manager(self, api, cast, incident, people):
         before = timezone.now()
         response = add_bob(api(cast.alice), incident)
@@ -165,6 +166,7 @@ class TestTiers:
         assert "sleep" not in export and "support_offered" not in export and "Mike" not in export
 
 
+@pytest.mark.across_the_week
 class TestFollowUps:
     @pytest.fixture
     def entry(self, api, cast, incident, people):
@@ -280,6 +282,7 @@ class TestExposure:
             selectors.cumulative_exposure(cast.alice)
 
 
+@pytest.mark.across_the_week
 class TestPlanDates:
     def at(self, *args) -> dt.datetime:
         return dt.datetime(*args, tzinfo=LONDON)
@@ -361,6 +364,7 @@ class TestWhoMustNotLearn:
         assert "Check-ins open" not in page and "declined" not in page.lower().split("exposure register")[1]
         assert "said no" not in client.get(f"/support/register/{entry.pk}/").content.decode()
 
+    @pytest.mark.across_the_week
     def test_declining_all_is_respected_by_later_check_ins(self, api, cast, incident, people):
         add_bob(api(cast.alice), incident)
         entry = AffectedPerson.objects.get()
