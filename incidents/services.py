@@ -602,8 +602,8 @@ def person_access_changed(*, person: User, actor: Actor = None) -> None:
 # A token is made by its owner alone (the page, the API while signed in with a password, or
 # `POST /api/auth/token/` with one), shown once, and kept as a digest. It ends when it expires, when its
 # owner or an administrator revokes it, and, all of a person's at once, when their password changes or they
-# are deactivated. Sockets opened with a token close (4403) when it ends: the ending is told to the owner's
-# sockets, which look again.
+# are deactivated. Sockets opened with a token close (4403) when it expires (a timer of their own) or ends:
+# the ending is told to the owner's sockets, which look again.
 
 LIVE_TOKENS_PER_PERSON = 25  # a script that makes a token on every run is told, rather than piling them up
 TOKEN_PREFIX = "hbr_"  # noqa: S105 - a label saying what it is, to a person and to secret scanners

@@ -4,21 +4,24 @@ never readable nor made. Sockets take them too, and let go of them when they end
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 
 import pytest
 import time_machine
 from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from config.asgi import application
 from incidents import services
 from incidents.models import ApiToken, TokenEnd, User
 from incidents.rules import AdminSite
 from tests.factories import PASSWORD, make_token
-from tests.test_sockets import HOST, ORIGIN, connect
+from tests.test_sockets import HOST, ORIGIN, connect, session_headers
 
 pytestmark = pytest.mark.django_db
 START = dt.datetime(2027, 3, 7, 21, 30, tzinfo=dt.UTC)  # a Sunday evening: nothing here cares
@@ -239,6 +242,65 @@ async def test_a_socket_opened_with_a_token_closes_when_the_token_is_revoked(cas
     assert closed == {"type": "websocket.close", "code": 4403}
     again, connected, _ = await connect(incident.pk, _token_headers(key))
     assert not connected
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/ws/boards/clocks/", "/ws/me/now/", "/ws/boards/follow-ups/",
+                                  "/ws/boards/approvals/"])
+async def test_a_board_socket_opened_with_a_token_closes_when_the_token_is_revoked_too(cast, path):
+    key = await database_sync_to_async(make_token)(cast.tom)
+    communicator = WebsocketCommunicator(application, path, headers=_token_headers(key))
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    await _settled(communicator)
+    token_id = await database_sync_to_async(lambda: ApiToken.objects.get().pk)()
+    await database_sync_to_async(services.api_token_revoke)(actor=cast.tom, token_id=token_id)
+    assert await _close_of(communicator) == 4403
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/ws/incidents/{incident}/", "/ws/boards/clocks/", "/ws/me/now/"])
+async def test_a_socket_opened_with_a_token_closes_when_the_token_expires(cast, incident, path):
+    key = await database_sync_to_async(make_token)(cast.tom)
+
+    def expire_soon() -> None:
+        ApiToken.objects.update(expires_at=timezone.now() + dt.timedelta(seconds=1))
+
+    await database_sync_to_async(expire_soon)()
+    communicator = WebsocketCommunicator(application, path.format(incident=incident.pk), headers=_token_headers(key))
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    # Nothing is sent or revoked: the socket closes by itself when the token's time is up.
+    assert await _close_of(communicator, timeout=6) == 4403
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_socket_opened_with_a_session_stays_open_when_a_token_of_its_person_ends(cast, incident):
+    await database_sync_to_async(make_token)(cast.tom)
+    communicator, connected, _ = await connect(incident.pk, await database_sync_to_async(session_headers)(cast.tom))
+    assert connected
+    token_id = await database_sync_to_async(lambda: ApiToken.objects.get().pk)()
+    await database_sync_to_async(services.api_token_revoke)(actor=cast.tom, token_id=token_id)
+    await communicator.send_json_to({"type": "resync", "after": 10**9})
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "resync.done"
+    await communicator.disconnect()
+
+
+async def _settled(communicator) -> None:
+    """Let a board read its first list (the Now page's socket reads it as it opens) before anything changes."""
+    await communicator.receive_nothing(timeout=0.3)
+
+
+async def _close_of(communicator, timeout: float = 5) -> int:
+    """Read until the socket closes; the code it closed with (a board may redraw once before it hears why)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        output = await communicator.receive_output(timeout=max(0.1, deadline - asyncio.get_running_loop().time()))
+        if output["type"] == "websocket.close":
+            return output["code"]
 
 
 @pytest.mark.asyncio
