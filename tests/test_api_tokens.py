@@ -102,13 +102,19 @@ class TestYourTokensThroughTheApi:
         assert answer.status_code == 201 and answer.json()["token"].startswith("hbr_")
         assert _works(answer.json()["token"])
 
-    def test_one_made_with_a_token_lives_no_longer_than_that_token(self, cast):
-        with time_machine.travel(START, tick=False):
-            parent = make_token(cast.bob, "Short", days=3)
-            child = _with(parent).post("/api/me/tokens/", {"name": "Longer?", "days": 60}, format="json")
-            assert child.status_code == 201
-            made = ApiToken.objects.get(name="Longer?")
-            assert made.expires_at == START + dt.timedelta(days=3)
+    def test_a_token_cannot_make_tokens_and_is_told_where_they_are_made(self, cast):
+        """A key that leaked must not be able to make itself others that outlive its revocation."""
+        parent = make_token(cast.bob, "Short", days=3)
+        for body in ({"name": "Another", "days": 60}, {"name": "Another"}):
+            answer = _with(parent).post("/api/me/tokens/", body, format="json")
+            assert answer.status_code == 403, answer.content
+            assert "cannot make API tokens" in answer.json()["detail"]
+            assert "Your API tokens" in answer.json()["detail"] and "/api/auth/token/" in answer.json()["detail"]
+        assert list(ApiToken.objects.values_list("name", flat=True)) == ["Short"]
+        # It may still list and revoke: it is the person's password or session that makes them.
+        assert _with(parent).get("/api/me/tokens/").status_code == 200
+        signed_in = _signed_in(cast.bob).post("/api/me/tokens/", {"name": "Signed in"}, content_type="application/json")
+        assert signed_in.status_code == 201
 
     def test_bad_input_makes_nothing(self, cast, api):
         for body, field in (({}, "name"), ({"name": ""}, "name"), ({"name": "x", "days": 400}, "days"),
