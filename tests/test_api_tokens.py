@@ -187,6 +187,23 @@ class TestWhenTokensStop:
         assert changed.status_code == 302, changed.content
         assert not _works(key)
 
+    def test_turning_off_password_sign_in_ends_every_token_too(self, cast):
+        keys = [make_token(cast.bob, "One"), make_token(cast.bob, "Two")]
+        other = make_token(cast.alice)
+        cast.bob.set_unusable_password()
+        cast.bob.save()
+        assert not any(_works(key) for key in keys) and _works(other)
+        assert set(ApiToken.objects.filter(user=cast.bob).values_list("end_reason", flat=True)) == {
+            TokenEnd.PASSWORD_CHANGED}
+        # and as an administrator does it, on the admin site's password form
+        key = make_token(cast.alice)
+        root = User.objects.create_superuser("root", "root@example.org", PASSWORD, full_name="Root Admin")
+        turned_off = _signed_in(root).post(f"/admin/incidents/user/{cast.alice.pk}/password/",
+                                           {"usable_password": "false", "unset-password": "Disable password-based authentication"})
+        assert turned_off.status_code == 302, turned_off.content
+        assert not User.objects.get(pk=cast.alice.pk).has_usable_password()
+        assert not _works(key) and not _works(other)
+
     def test_signing_in_again_with_the_same_password_ends_nothing(self, cast, client, settings):
         """Django re-hashes a password when its hasher is upgraded, at sign-in: that is no password change."""
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher",
