@@ -99,8 +99,8 @@ class ApiTokenListApi(APIView):
 
     @extend_schema(request=ApiTokenMakeSerializer, responses={201: ApiTokenMadeSerializer})
     def post(self, request):
-        """Make a token (the answer holds it, this once). Made while using another token, it stops working
-        no later than that one does."""
+        """Make a token (the answer holds it, this once), signed in with a browser session. A request
+        made with a token is refused (403): make one with your password at `POST /api/auth/token/`."""
         data = _parse(ApiTokenMakeSerializer, request)
         through = request.auth if isinstance(request.auth, ApiToken) else None
         token, key = services.api_token_make(actor=request.user, through=through, **data)

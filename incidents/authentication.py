@@ -75,7 +75,8 @@ class PasswordChangeEndsTokens:
     """A password "validator" that validates nothing. Django calls every validator's `password_changed()`
     after a password is set and saved, by any route (the admin site's form, `manage.py changepassword`,
     a password form, a shell), but not when it only re-hashes the same password on sign-in: exactly the
-    moment a person's API tokens must end."""
+    moment a person's API tokens must end. Making the password unusable (password sign-in turned off)
+    is told here too (User.set_unusable_password)."""
 
     def validate(self, password, user=None) -> None:
         return None

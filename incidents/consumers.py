@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 from config.errors import Http404
 
 from . import realtime, selectors
-from .rules import forget, parse_id
+from .rules import forget, parse_id, token_of, token_works
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +38,15 @@ class LiveSocket(AsyncJsonWebsocketConsumer):
     without a traceback. If the channel layer cannot be reached (Redis down), the socket is accepted and
     closed at once with CLOSE_LIVE_PAUSED, so the page can say live updates are paused; it reconnects
     with backoff and, once connected, catches up on everything it missed.
+
+    A socket opened with an API token lives no longer than the token: it closes with CLOSE_ACCESS_REVOKED
+    when the token expires (a timer set when it opens) or is ended (revoked, a password change,
+    deactivation: its owner's sockets are told, and one opened with that token closes), whatever the kind
+    of socket, and says nothing more after.
     """
 
     _handshake = "pending"  # then "seen" (the client asked), then "accepted"
+    _token_ended = False
     # Messages whose handlers touch no database. Channels closes stale database connections before every
     # message it dispatches, a hop to a worker thread and back; for one event pushed to hundreds of sockets
     # that was a quarter of the push's CPU. These handlers only forward what they were given, so they skip
@@ -48,6 +54,10 @@ class LiveSocket(AsyncJsonWebsocketConsumer):
     database_free: frozenset[str] = frozenset({"live.heartbeat"})
 
     async def dispatch(self, message) -> None:
+        if self._token_ended and message["type"] != "websocket.disconnect":
+            return  # closed because its token ended: nothing more goes out, nothing more is read
+        if message["type"] == "access.changed" and await self._token_ends_now():
+            return
         if message["type"] in self.database_free:
             handler = getattr(self, get_handler_name(message), None)
             if handler is not None:
@@ -69,9 +79,9 @@ class LiveSocket(AsyncJsonWebsocketConsumer):
     def stop_background(self) -> None:
         """Cancel what the socket runs beside its messages (its heartbeat; a subclass's own timers), however it
         ended: a closed socket, or a channel layer that failed under it."""
-        beat = getattr(self, "_heartbeat", None)
-        if beat is not None:
-            beat.cancel()
+        for task in (getattr(self, "_heartbeat", None), getattr(self, "_token_clock", None)):
+            if task is not None:
+                task.cancel()
 
     async def _close_paused(self, receive, send) -> None:
         try:
@@ -91,12 +101,37 @@ class LiveSocket(AsyncJsonWebsocketConsumer):
         await super().accept(subprotocol, headers)
         self._handshake = "accepted"
         self._heartbeat = asyncio.ensure_future(self._beat())
+        token = token_of(self.scope.get("user"))
+        if token is not None:
+            self._token_clock = asyncio.ensure_future(self._close_at_expiry(token[1]))
 
     async def websocket_disconnect(self, message) -> None:
-        beat = getattr(self, "_heartbeat", None)
-        if beat is not None:
-            beat.cancel()
+        self.stop_background()
         await super().websocket_disconnect(message)
+
+    # A token's expiry is known when the socket opens and never moves, so a timer closes the socket then,
+    # without reading the database. It wakes at least once a heartbeat interval and looks at the clock
+    # again, so a wall clock set back or forward cannot keep the socket open long past the expiry.
+    async def _close_at_expiry(self, expires_at) -> None:
+        longest = settings.HARBOUR_LIVE_HEARTBEAT_SECONDS
+        while (left := (expires_at - timezone.now()).total_seconds()) > 0:
+            await asyncio.sleep(min(left, longest))
+        await self._close_token_ended()
+
+    async def _token_ends_now(self) -> bool:
+        """Told that its person's access changed: if the socket was opened with a token that has ended,
+        close it (True). A socket opened with a session, or with a token that works, goes on (False)."""
+        token = token_of(self.scope.get("user"))
+        if token is None or await database_sync_to_async(token_works)(token[0]):
+            return False
+        await self._close_token_ended()
+        return True
+
+    async def _close_token_ended(self) -> None:
+        if not self._token_ended:
+            self._token_ended = True
+            await self.close(code=CLOSE_ACCESS_REVOKED)
+            self.stop_background()  # its heartbeat and timers have nothing more to do (after the close is sent)
 
     # An open socket would not notice the channel layer going away: it would simply hear nothing, and the
     # page would miss what happened meanwhile. So it sends itself a heartbeat through the layer; when one

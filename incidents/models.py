@@ -63,6 +63,14 @@ class User(AbstractUser):
     def display_name(self) -> str:
         return self.full_name or self.username
 
+    def set_unusable_password(self) -> None:
+        """No more signing in with a password (an administrator turned it off on the admin site, say). That
+        is a password change like any other: Django tells the password validators after set_password()
+        only, so this marks one too, and save() tells them (incidents.authentication.PasswordChangeEndsTokens
+        ends the person's API tokens)."""
+        super().set_unusable_password()
+        self._password = ""  # no raw password to give them; None would mean "unchanged"
+
     def has_org_role(self, role: str) -> bool:
         # Cached per user object: permission checks call this several times per request.
         cache = self.__dict__.get("_org_roles")

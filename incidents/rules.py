@@ -289,9 +289,21 @@ def forget(user: User) -> None:
 
 
 def opened_with(user: User, token: ApiToken) -> User:
-    """Mark the person of a socket as acting through this token (see `forget`)."""
+    """Mark the person of a socket as acting through this token (see `forget` and `token_of`)."""
     user.__dict__["_api_token"] = token.pk
+    user.__dict__["_api_token_expires_at"] = token.expires_at
     return user
+
+
+def token_of(user: User | None) -> tuple[int, Any] | None:
+    """(id, expires_at) of the API token a socket's person acts through; None for a browser's session."""
+    if user is None or user.__dict__.get("_api_token") is None:
+        return None
+    return user.__dict__["_api_token"], user.__dict__["_api_token_expires_at"]
+
+
+def token_works(token_id: int) -> bool:
+    return ApiToken.objects.live().filter(pk=token_id).exists()
 
 
 def _person_ids(obj: Any, name: str) -> set[int]:

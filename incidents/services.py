@@ -20,7 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from config.errors import Conflict, Http404, InvalidInput
+from config.errors import Conflict, Http404, InvalidInput, PermissionDenied
 from config.text import checked_text, is_one_line
 from config.workdays import (
     calendar_days_due,
@@ -599,11 +599,12 @@ def person_access_changed(*, person: User, actor: Actor = None) -> None:
 
 # --- API tokens ------------------------------------------------------------------------------------------
 #
-# A token is made by its owner alone (the page, the API while signed in with a password, or
-# `POST /api/auth/token/` with one), shown once, and kept as a digest. It ends when it expires, when its
+# A token is made by its owner alone, signed in as a person (the page, the API with a browser session, or
+# `POST /api/auth/token/` with a password), never by a program with another token; shown once, and kept as
+# a digest. It ends when it expires, when its
 # owner or an administrator revokes it, and, all of a person's at once, when their password changes or they
-# are deactivated. Sockets opened with a token close (4403) when it ends: the ending is told to the owner's
-# sockets, which look again.
+# are deactivated. Sockets opened with a token close (4403) when it expires (a timer of their own) or ends:
+# the ending is told to the owner's sockets, which look again.
 
 LIVE_TOKENS_PER_PERSON = 25  # a script that makes a token on every run is told, rather than piling them up
 TOKEN_PREFIX = "hbr_"  # noqa: S105 - a label saying what it is, to a person and to secret scanners
@@ -615,9 +616,13 @@ def api_token_digest(key: str) -> str:
 
 def api_token_make(*, actor: User, name: Any, days: Any = None, through: ApiToken | None = None) -> tuple[ApiToken, str]:
     """Make a token for the actor: (the token, its key). The key is in no record: show it now or never.
-    Made with another token (`through`), it expires no later than that one, so a key that leaks cannot
-    be used to make itself a longer life."""
+    A request made with a token (`through`) may not make one: a key that leaked could otherwise make
+    itself others that outlive its revocation, which its owner would have to find and revoke one by one.
+    Making a credential takes the person: their password, or their session on the page."""
     api_tokens.check(actor, TokenAction.MAKE)
+    if through is not None:
+        raise PermissionDenied("An API token cannot make API tokens. Make one on the \"Your API tokens\" page, or "
+                               "with your username and password at POST /api/auth/token/.")
     errors: dict[str, list[str]] = {}
     name = checked_text(errors, ApiToken, "name", name, required=True, missing="Enter a name for the token.")
     longest = settings.HARBOUR_API_TOKEN_DAYS
@@ -629,8 +634,6 @@ def api_token_make(*, actor: User, name: Any, days: Any = None, through: ApiToke
         raise InvalidInput(errors)
     now = timezone.now()
     expires_at = now + dt.timedelta(days=days)
-    if through is not None:
-        expires_at = min(expires_at, through.expires_at)
     with transaction.atomic():
         # One at a time per person, so two made at once cannot both slip under the limit.
         User.objects.select_for_update().filter(pk=actor.pk).first()

@@ -360,11 +360,10 @@ class DebriefInvitee(models.Model):
 
 
 class SupportEvent(models.TextChoices):
-    """What staff support writes on an incident's timeline: that something happened, never to whom or how
-    it went (the timeline is every member's; wellbeing records are not)."""
+    """What staff support writes on an incident's timeline: its debriefs, which are the team's. Nothing
+    about one person's support (being put on the register, a check-in had): the timeline is every member's,
+    and an event for each would count what the small-count rule withholds (support/services.py)."""
 
-    REGISTER_ADDED = "support.register_added", "Added to the staff support register"
-    FOLLOW_UP_COMPLETED = "support.follow_up_completed", "A follow-up was completed"
     DEBRIEF_SCHEDULED = "support.debrief_scheduled", "Debrief scheduled"
     DEBRIEF_CHANGED = "support.debrief_changed", "Debrief changed"
     DEBRIEF_CANCELLED = "support.debrief_cancelled", "Debrief cancelled"

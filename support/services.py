@@ -1,5 +1,12 @@
 """Every change to staff support, one function each: guard with support/policy.py, lock, audited save,
-a timeline entry that names nobody, and the live boards told after commit.
+and the live boards told after commit.
+
+The incident's timeline hears of debriefs only. Every member reads the timeline, and most may see the
+register only as counts, withheld where small (config/small_counts.py): an entry for each person added to
+the register, or each check-in completed, would let them count what the counts withhold, and the actor's
+name on one would say who was added just then. So a change about one person's support is kept in its
+record's own history (django-simple-history) and on the boards of those who may see it, never on the
+timeline.
 
 Opt-in by design. Check-ins are offered, never imposed: a person may decline one or all without a reason,
 ask to rearrange, or choose who supports them, and a decline is a choice, not a failure. Outcomes are
@@ -228,8 +235,6 @@ def register_add(*, actor: User, incident_id: int, user: Any, exposure: Any, rea
         base = max(incident.aware_at, now)
         plan = sorted((step_due(base, step.amount, step.unit), step.label) for step in default_steps())
         created = [_follow_up_create(actor, entry, FollowUpKind.CHECK_IN, label, due) for due, label in plan]
-        record_event(incident=incident, actor=actor, type=SupportEvent.REGISTER_ADDED,
-                     summary=f"{actor.display_name} added a person to the staff support register.")
     entry.created_follow_ups = created
     return entry
 
@@ -363,10 +368,6 @@ def follow_up_complete(*, actor: User, follow_up_id: int, outcome: Any, note: An
         follow_up.closed_at, follow_up.closed_by = timezone.now(), actor
         save_audited(follow_up, actor)
         _request_closed(follow_up, actor)
-        if follow_up.affected_id is not None:
-            # A request for support is nobody's business but theirs and the wellbeing leads': not even this.
-            record_event(incident=follow_up.incident, actor=None, type=SupportEvent.FOLLOW_UP_COMPLETED,
-                         summary="A follow-up was completed.")
         _changed(follow_up.pk)
     return follow_up
 

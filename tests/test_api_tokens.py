@@ -4,21 +4,24 @@ never readable nor made. Sockets take them too, and let go of them when they end
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 
 import pytest
 import time_machine
 from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from config.asgi import application
 from incidents import services
 from incidents.models import ApiToken, TokenEnd, User
 from incidents.rules import AdminSite
 from tests.factories import PASSWORD, make_token
-from tests.test_sockets import HOST, ORIGIN, connect
+from tests.test_sockets import HOST, ORIGIN, connect, session_headers
 
 pytestmark = pytest.mark.django_db
 START = dt.datetime(2027, 3, 7, 21, 30, tzinfo=dt.UTC)  # a Sunday evening: nothing here cares
@@ -99,13 +102,19 @@ class TestYourTokensThroughTheApi:
         assert answer.status_code == 201 and answer.json()["token"].startswith("hbr_")
         assert _works(answer.json()["token"])
 
-    def test_one_made_with_a_token_lives_no_longer_than_that_token(self, cast):
-        with time_machine.travel(START, tick=False):
-            parent = make_token(cast.bob, "Short", days=3)
-            child = _with(parent).post("/api/me/tokens/", {"name": "Longer?", "days": 60}, format="json")
-            assert child.status_code == 201
-            made = ApiToken.objects.get(name="Longer?")
-            assert made.expires_at == START + dt.timedelta(days=3)
+    def test_a_token_cannot_make_tokens_and_is_told_where_they_are_made(self, cast):
+        """A key that leaked must not be able to make itself others that outlive its revocation."""
+        parent = make_token(cast.bob, "Short", days=3)
+        for body in ({"name": "Another", "days": 60}, {"name": "Another"}):
+            answer = _with(parent).post("/api/me/tokens/", body, format="json")
+            assert answer.status_code == 403, answer.content
+            assert "cannot make API tokens" in answer.json()["detail"]
+            assert "Your API tokens" in answer.json()["detail"] and "/api/auth/token/" in answer.json()["detail"]
+        assert list(ApiToken.objects.values_list("name", flat=True)) == ["Short"]
+        # It may still list and revoke: it is the person's password or session that makes them.
+        assert _with(parent).get("/api/me/tokens/").status_code == 200
+        signed_in = _signed_in(cast.bob).post("/api/me/tokens/", {"name": "Signed in"}, content_type="application/json")
+        assert signed_in.status_code == 201
 
     def test_bad_input_makes_nothing(self, cast, api):
         for body, field in (({}, "name"), ({"name": ""}, "name"), ({"name": "x", "days": 400}, "days"),
@@ -178,6 +187,23 @@ class TestWhenTokensStop:
         assert changed.status_code == 302, changed.content
         assert not _works(key)
 
+    def test_turning_off_password_sign_in_ends_every_token_too(self, cast):
+        keys = [make_token(cast.bob, "One"), make_token(cast.bob, "Two")]
+        other = make_token(cast.alice)
+        cast.bob.set_unusable_password()
+        cast.bob.save()
+        assert not any(_works(key) for key in keys) and _works(other)
+        assert set(ApiToken.objects.filter(user=cast.bob).values_list("end_reason", flat=True)) == {
+            TokenEnd.PASSWORD_CHANGED}
+        # and as an administrator does it, on the admin site's password form
+        key = make_token(cast.alice)
+        root = User.objects.create_superuser("root", "root@example.org", PASSWORD, full_name="Root Admin")
+        turned_off = _signed_in(root).post(f"/admin/incidents/user/{cast.alice.pk}/password/",
+                                           {"usable_password": "false", "unset-password": "Disable password-based authentication"})
+        assert turned_off.status_code == 302, turned_off.content
+        assert not User.objects.get(pk=cast.alice.pk).has_usable_password()
+        assert not _works(key) and not _works(other)
+
     def test_signing_in_again_with_the_same_password_ends_nothing(self, cast, client, settings):
         """Django re-hashes a password when its hasher is upgraded, at sign-in: that is no password change."""
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -239,6 +265,65 @@ async def test_a_socket_opened_with_a_token_closes_when_the_token_is_revoked(cas
     assert closed == {"type": "websocket.close", "code": 4403}
     again, connected, _ = await connect(incident.pk, _token_headers(key))
     assert not connected
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/ws/boards/clocks/", "/ws/me/now/", "/ws/boards/follow-ups/",
+                                  "/ws/boards/approvals/"])
+async def test_a_board_socket_opened_with_a_token_closes_when_the_token_is_revoked_too(cast, path):
+    key = await database_sync_to_async(make_token)(cast.tom)
+    communicator = WebsocketCommunicator(application, path, headers=_token_headers(key))
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    await _settled(communicator)
+    token_id = await database_sync_to_async(lambda: ApiToken.objects.get().pk)()
+    await database_sync_to_async(services.api_token_revoke)(actor=cast.tom, token_id=token_id)
+    assert await _close_of(communicator) == 4403
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/ws/incidents/{incident}/", "/ws/boards/clocks/", "/ws/me/now/"])
+async def test_a_socket_opened_with_a_token_closes_when_the_token_expires(cast, incident, path):
+    key = await database_sync_to_async(make_token)(cast.tom)
+
+    def expire_soon() -> None:
+        ApiToken.objects.update(expires_at=timezone.now() + dt.timedelta(seconds=1))
+
+    await database_sync_to_async(expire_soon)()
+    communicator = WebsocketCommunicator(application, path.format(incident=incident.pk), headers=_token_headers(key))
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    # Nothing is sent or revoked: the socket closes by itself when the token's time is up.
+    assert await _close_of(communicator, timeout=6) == 4403
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_socket_opened_with_a_session_stays_open_when_a_token_of_its_person_ends(cast, incident):
+    await database_sync_to_async(make_token)(cast.tom)
+    communicator, connected, _ = await connect(incident.pk, await database_sync_to_async(session_headers)(cast.tom))
+    assert connected
+    token_id = await database_sync_to_async(lambda: ApiToken.objects.get().pk)()
+    await database_sync_to_async(services.api_token_revoke)(actor=cast.tom, token_id=token_id)
+    await communicator.send_json_to({"type": "resync", "after": 10**9})
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "resync.done"
+    await communicator.disconnect()
+
+
+async def _settled(communicator) -> None:
+    """Let a board read its first list (the Now page's socket reads it as it opens) before anything changes."""
+    await communicator.receive_nothing(timeout=0.3)
+
+
+async def _close_of(communicator, timeout: float = 5) -> int:
+    """Read until the socket closes; the code it closed with (a board may redraw once before it hears why)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        output = await communicator.receive_output(timeout=max(0.1, deadline - asyncio.get_running_loop().time()))
+        if output["type"] == "websocket.close":
+            return output["code"]
 
 
 @pytest.mark.asyncio

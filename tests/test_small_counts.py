@@ -17,11 +17,13 @@ from django.core.exceptions import ImproperlyConfigured
 from comms import services as comms
 from comms.models import InboxItem
 from config.small_counts import alone, part
+from incidents.models import TimelineEvent
 from support import selectors
 from support import services as support
 from support.models import FollowUp
 from tests.factories import make_user
 from tests.test_configuration import django
+from tests.test_pages import streamed
 
 pytestmark = pytest.mark.django_db
 
@@ -210,6 +212,38 @@ def test_no_count_travels_on_a_socket(cast, incident, people, django_capture_on_
             django_capture_on_commit_callbacks(execute=True):
         support.register_decline_all(actor=person, entry_id=person.exposures.get().pk)
     assert sent and all(not re.search(r"'(count|people|declined|scheduled)'", str(payload)) for payload in sent)
+
+
+def test_the_timeline_counts_nobody_put_on_the_register_nor_any_check_in_had(
+        api, client, cast, incident, people, django_capture_on_commit_callbacks):
+    """Bob, a member who is no wellbeing lead, is told "fewer than 5" on the register; the timeline (its tab
+    on the page, the API, the CSV export and the incident's socket) must not count them for him instead."""
+
+    def what_bob_reads() -> tuple:
+        events = api(cast.bob).get(f"/api/incidents/{incident.pk}/timeline/").json()["results"]
+        client.force_login(cast.bob)
+        page = client.get(f"/incidents/{incident.pk}/").content.decode()
+        on_page = re.findall(r'data-event-id="(\d+)" data-event-type="([^"]+)"', page)
+        export = b"".join(streamed(client.get(f"/incidents/{incident.pk}/timeline.csv"))).decode()
+        return [(e["id"], e["type"], e["summary"]) for e in events], on_page, export
+
+    before = what_bob_reads()
+    sent = []
+    with mock.patch("incidents.realtime.send_now", side_effect=lambda *a: sent.append(a)), \
+            django_capture_on_commit_callbacks(execute=True):
+        staff = on_the_register(cast, incident, people, 3)
+        for person in staff[:2]:
+            first = FollowUp.objects.filter(person=person).order_by("due_at").first()
+            support.follow_up_complete(actor=people.pat, follow_up_id=first.pk, outcome="support_offered")
+    assert api(cast.bob).get(f"/api/incidents/{incident.pk}/support-counts/").json()["people"] == FEWER
+    assert what_bob_reads() == before
+    assert not TimelineEvent.objects.filter(incident=incident, type__startswith="support.").exists()
+    assert sent and "timeline.event" not in str(sent)  # nor pushed to the incident's sockets as it happened
+    # The records keep their own history, for those who may read them.
+    entry = staff[0].exposures.get()
+    assert entry.history.latest().history_user == cast.alice
+    completed = FollowUp.objects.get(person=staff[0], status="completed")
+    assert completed.history.latest().history_user == people.pat
 
 
 # --- a briefing's read count ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ The servers keep the real clock (`real_clock`): nothing here depends on the day.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import secrets
@@ -147,6 +148,28 @@ def test_a_member_removed_is_closed_with_4403_and_cannot_come_back(stack: Stack)
                     data={"reason": "No longer involved"})
         assert closed_with(ws) == realtime.CLOSE_ACCESS_REVOKED
     assert refused(base, path, member) == 403
+    no_tracebacks(stack)
+
+
+def test_a_token_revoked_closes_every_socket_opened_with_it_with_4403(stack: Stack):
+    base = stack.url
+    name = f"Revoked under its sockets {secrets.token_hex(3)}"
+    key = api_request(f"{base}/api/auth/token/", data={"username": "dhughes", "password": PASSWORD,
+                                                       "name": name})["token"]
+    other = token(base, "dhughes")  # the person's other token works on
+    incident = led_by(base, key, "dhughes")
+    paths = [template.format(incident=incident) for template in SOCKETS]
+    with contextlib.ExitStack() as sockets:
+        opened = [sockets.enter_context(open_socket(base, path, key)) for path in paths]
+        kept = sockets.enter_context(open_socket(base, paths[0], other))
+        ready(opened[0])
+        ready(kept)
+        made = next(t for t in api_request(f"{base}/api/me/tokens/", token=key) if t["name"] == name)
+        api_request(f"{base}/api/me/tokens/{made['id']}/revoke/", token=other, data={})
+        for path, ws in zip(paths, opened, strict=True):
+            assert closed_with(ws) == realtime.CLOSE_ACCESS_REVOKED, path
+        ready(kept)
+    assert refused(base, paths[0], key) == 403
     no_tracebacks(stack)
 
 
