@@ -12,6 +12,8 @@ What a reader would still read as the identifier is found, however it was typed 
   with the identifier as stored, in lower case, in capitals and capitalised word by word.
 - **Digits and signs for letters** (`H0llins`, `Ho11ins`, `Hollin$`, `Ho!!ins`) in a word that is
   mostly letters (so the A11 road is not "All").
+- **Combining marks** (accents, and strokes, slashes or circles typed over each letter, such as U+0336)
+  are taken off whatever they sit on, before anything else is read.
 - **Invisible and direction-changing characters** (zero-width spaces and joiners, the soft hyphen, the
   bidirectional controls such as U+202E) are removed; **narrow spaces inside a word** (hair space,
   thin space, narrow no-break space) and **a hyphen at a line break** ("Hol-⏎lins") join what they
@@ -135,6 +137,8 @@ _SIGNS = (
     (re.compile(r"(?<=[^\W\d_])\$"), "5"),
     (re.compile(r"(?<=[^\W\d_])@(?=[^\W\d_])(?![^\s@]*\.[^\W_])"), "4"),  # not an email address
 )
+# Combining marks (nonspacing and enclosing): an accent, a stroke through a letter, a circle round it.
+_MARKS = frozenset({"Mn", "Me"})
 _CHUNK = re.compile(r"\S+")
 _PIECE = re.compile(r"[^\W_]+")
 _APOSTROPHES = "'’‘`´ʼ′"
@@ -252,9 +256,19 @@ def _fold(text: str) -> str:
     return "".join(ch if ch.isascii() else _fold_char(ch) for ch in text)
 
 
+def _without_marks(text: str) -> str:
+    """The text with every combining mark taken off the letter it sits on: accents, and the strokes,
+    slashes and circles that can be typed over each letter of a name (U+0336, U+0338, U+20DD), which
+    would otherwise split the word they are put into. Decomposed first, so that "ö" loses its dots too."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) not in _MARKS)
+
+
 def _prepare(text: str) -> str:
     """The text with what draws nothing removed, and weak boundaries marked where a word may continue."""
-    text = "".join(ch for ch in _IGNORABLE.sub("", text or "") if ch == "\u00ad" or unicodedata.category(ch) != "Cf")
+    text = _without_marks(text or "")
+    text = "".join(ch for ch in _IGNORABLE.sub("", text) if ch == "\u00ad" or unicodedata.category(ch) != "Cf")
     text = _HYPHEN_AT_LINE_BREAK.sub(_WEAK, text).replace("\u00ad", "")
     text = _NARROW_SPACES.sub(_WEAK, text)
     text = unicodedata.normalize("NFKC", text)

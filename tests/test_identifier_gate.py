@@ -32,6 +32,9 @@ EVASIONS = [
     ("Hollins", "name", "We are thinking of the ʜᴏʟʟɪɴs family."),
     ("Hollins", "name", "We are thinking of the HoIIins family."),
     ("Kayden Hollins", "name", "Kаyden Hоllins was seven."),
+    # combining marks typed over the letters
+    ("Hollins", "name", "The H\u0336o\u0336l\u0336l\u0336i\u0336n\u0336s\u0336 family."),
+    ("Kayden Hollins", "name", "Kay\u0301den Ho\u0308llins was seven."),
     # spaces and invisible or direction-changing characters
     ("Hollins", "name", "The Hol\u200alins family."),
     ("Hollins", "name", "The Hol\u202flins family."),

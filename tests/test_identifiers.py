@@ -71,6 +71,39 @@ class TestLookAlikeLetters:
         assert check(text, [identifier]).found == ()
 
 
+class TestCombiningMarks:
+    """Marks typed over letters draw on the letter, not between letters: the word is still one word."""
+
+    @pytest.mark.parametrize("text", [
+        "Ho\u0308llins",  # a diaeresis, as a mark of its own
+        "H\u0301o\u0301l\u0301l\u0301i\u0301n\u0301s\u0301",  # an acute accent on every letter
+        "H\u0336o\u0336l\u0336l\u0336i\u0336n\u0336s\u0336",  # struck through
+        "Hol\u0338lins",  # a long solidus over one letter
+        "Hol\u20ddlins",  # an enclosing circle
+        "Ho\u0489l\u0489lins",  # Cyrillic millions signs, enclosing
+        "Ho\u0332l\u0332l\u0332ins",  # underlined, in part
+        "HO\u0300\u0301\u0302\u0303LLINS",  # several marks stacked on one letter
+    ])
+    def test_a_name_with_marks_between_its_letters(self, text):
+        assert found(f"We are thinking of the {text} family.", "Hollins")
+
+    @pytest.mark.parametrize("text, identifier", [
+        ("Kay\u0327den Hol\u0338lins", "Kayden Hollins"),
+        ("Brook\u0336field Pri\u0301mary", "Brookfield Primary School"),
+        ("14 Aca\u0301cia Ave", "14 Acacia Avenue"),
+        ("#Kayden\u0336Hollins", "Kayden Hollins"),
+    ])
+    def test_other_names_and_places(self, text, identifier):
+        assert found(text, identifier)
+
+    def test_a_mark_on_an_identifiers_own_letter_is_no_difference(self):
+        assert found("Siân Hughes was there", "Sian Hughes") and found("Sian Hughes was there", "Siân Hughes")
+        assert found("Sia\u0302n Hughes was there", "Siân Hughes")
+
+    def test_a_part_is_still_a_part(self):
+        assert parts("pupils at Bro\u0336okfield", "Brookfield Primary School") == ["Brookfield"]
+
+
 class TestSpacesAndInvisibleCharacters:
     @pytest.mark.parametrize("text", [
         "Hol\u200alins",  # hair space
