@@ -38,7 +38,7 @@ EVASIONS = [
     # spaces and invisible or direction-changing characters
     ("Hollins", "name", "The Hol\u200alins family."),
     ("Hollins", "name", "The Hol\u202flins family."),
-    ("Hollins", "name", "The \u202eHol\u202clins family."),
+    ("Hollins", "name", "The Hol\u2060lins family."),
     ("Kayden Hollins", "name", "Kayden\u2009Hollins was seven."),
     # a word hyphenated across a line break
     ("Hollins", "name", "The Hol-\nlins family asked for privacy."),
