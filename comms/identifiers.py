@@ -15,7 +15,8 @@ What a reader would still read as the identifier is found, however it was typed 
 - **Combining marks** (accents, and strokes, slashes or circles typed over each letter, such as U+0336)
   are taken off whatever they sit on, before anything else is read.
 - **Invisible and direction-changing characters** (zero-width spaces and joiners, the soft hyphen, the
-  bidirectional controls such as U+202E) are removed; **narrow spaces inside a word** (hair space,
+  bidirectional controls such as U+202E) are removed, and letters a right-to-left override shows in
+  reverse ("snilloH" after U+202E shows as "Hollins") are read as shown as well as as written; **narrow spaces inside a word** (hair space,
   thin space, narrow no-break space) and **a hyphen at a line break** ("Hol-⏎lins") join what they
   split, while the pieces are still looked at on their own.
 - **Names run together** in hashtags, handles, email and web addresses (`#KaydenHollins`,
@@ -125,6 +126,13 @@ _IGNORABLE = re.compile(
     "[\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
     "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
     "\U000e0000-\U000e0fff]")
+# The bidirectional controls that reorder what is shown (Unicode's bidi algorithm, UAX #9): the override
+# that reverses the letters after it, the others that keep the letters inside them in their own order,
+# and the characters that end a paragraph, and with it every override.
+_RIGHT_TO_LEFT_OVERRIDE, _POP_DIRECTION, _POP_ISOLATE = "\u202e", "\u202c", "\u2069"
+_EMBEDDINGS = frozenset("\u202a\u202b\u202d")
+_ISOLATES = frozenset("\u2066\u2067\u2068")
+_PARAGRAPH_ENDS = frozenset("\n\r\x1c\x1d\x1e\x85\u2029")
 _HYPHEN_AT_LINE_BREAK = re.compile(
     r"(?<=[^\W\d_])[-\u00ad\u2010\u2011][ \t\u00a0]*(?:\r\n|[\n\r\x0b\x0c\x85\u2028\u2029])[ \t\u00a0]*(?=[^\W\d_])")
 # Spaces narrower than a word space (six-per-em, punctuation, thin, hair, narrow no-break, medium
@@ -265,9 +273,49 @@ def _without_marks(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) not in _MARKS)
 
 
+def _as_shown(text: str) -> str:
+    """The text in the order a reader sees its letters, where a right-to-left override (U+202E) reverses
+    them: from the override to its pop (U+202C), the end of an isolate it is in (U+2069) or the end of the
+    paragraph. What is nested in it (another embedding, override or isolate) shows in its own order, as
+    one piece. Harbour refuses these controls when text is typed (config/text.py); this is for text
+    stored before it did, or that came in by another way."""
+    root: list = []
+    stack: list[tuple[str, list]] = [("paragraph", root)]
+
+    def close() -> None:
+        kind, pieces = stack.pop()
+        stack[-1][1].append("".join(reversed(pieces)) if kind == "override" else "".join(pieces))
+
+    for ch in text:
+        if ch == _RIGHT_TO_LEFT_OVERRIDE:
+            stack.append(("override", []))
+        elif ch in _EMBEDDINGS:
+            stack.append(("embedding", []))
+        elif ch in _ISOLATES:
+            stack.append(("isolate", []))
+        elif ch == _POP_DIRECTION and stack[-1][0] in ("override", "embedding"):
+            close()
+        elif ch == _POP_ISOLATE and any(kind == "isolate" for kind, _ in stack):
+            while stack[-1][0] != "isolate":
+                close()
+            close()
+        elif ch in _PARAGRAPH_ENDS:
+            while len(stack) > 1:
+                close()
+            root.append(ch)
+        else:
+            stack[-1][1].append(ch)
+    while len(stack) > 1:
+        close()
+    return "".join(root)
+
+
 def _prepare(text: str) -> str:
-    """The text with what draws nothing removed, and weak boundaries marked where a word may continue."""
+    """The text with what draws nothing removed, and weak boundaries marked where a word may continue.
+    A text that reverses some of its letters with an override is read both as written and as shown."""
     text = _without_marks(text or "")
+    if _RIGHT_TO_LEFT_OVERRIDE in text:
+        text = f"{text}\n\n{_as_shown(text)}"
     text = "".join(ch for ch in _IGNORABLE.sub("", text) if ch == "\u00ad" or unicodedata.category(ch) != "Cf")
     text = _HYPHEN_AT_LINE_BREAK.sub(_WEAK, text).replace("\u00ad", "")
     text = _NARROW_SPACES.sub(_WEAK, text)

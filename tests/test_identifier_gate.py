@@ -165,6 +165,34 @@ class TestTheGate:
         assert services.message_release(actor=cast.cora, message_id=message.pk).status == "scheduled"
 
 
+class TestTextStoredBeforeDirectionControlsWereRefused:
+    """An override can no longer be typed (config/text.py), but a message stored before then may hold one:
+    the gate reads the letters it reverses as a reader sees them."""
+
+    @pytest.mark.parametrize("value, kind, text", [
+        ("Hollins", "name", "The \u202esnilloH\u202c family asked for privacy."),
+        ("Kayden Hollins", "name", "Thinking of \u202esnilloH nedyaK\u202c today."),
+        ("Brookfield Primary School", "school", "Pupils at \u202eloohcS yramirP dleifkoorB\u202c were told."),
+        ("14 Acacia Avenue", "address", "Police were called to \u2067\u202eeunevA aicacA 41\u2069."),
+    ])
+    def test_it_is_refused_at_release_and_nobody_may_override(self, cast, incident, value, kind, text):
+        message = approve(cast, to_partners(cast, incident, "Plain facts."))
+        Message.objects.filter(pk=message.pk).update(body=text)  # as it was stored before
+        protect(cast, incident, value, kind)
+        for who in (cast.cora, cast.tom):
+            with pytest.raises(GateRefused) as refused:
+                services.message_release(actor=who, message_id=message.pk, override_reason="Deadline")
+            assert refused.value.gate == "identifier_found"
+        assert Message.objects.get(pk=message.pk).status == "approved"
+
+    def test_the_api_answers_409(self, cast, api, incident):
+        message = approve(cast, to_partners(cast, incident, "Plain facts."))
+        Message.objects.filter(pk=message.pk).update(subject="Update on the \u202esnilloH\u202c family")
+        protect(cast, incident, "Hollins")
+        response = api(cast.cora).post(f"/api/messages/{message.pk}/release/", {}, format="json")
+        assert response.status_code == 409 and response.json()["gate"] == "identifier_found"
+
+
 class TestConfirmation:
     def test_the_comms_lead_confirms_with_a_reason_on_the_decision_log_and_the_timeline(self, cast, incident):
         protect(cast, incident, "Brookfield Primary School", "school")

@@ -120,6 +120,31 @@ class TestSpacesAndInvisibleCharacters:
     def test_a_name_broken_by_what_cannot_be_seen(self, text):
         assert found(f"Thinking of {text} today.", "Hollins")
 
+    @pytest.mark.parametrize("text", [
+        "\u202esnilloH\u202c",  # shown as "Hollins"
+        "\u202esnilloH",  # an override nobody pops lasts to the end of the paragraph
+        "Hol\u202esnil\u202c",  # half of the word written backwards
+        "\u2067\u202esnilloH\u2069",  # the end of an isolate ends the override in it
+        "\u202eSNILLOH\u202c", "\u202esnil\u200bloH\u202c", "\u202esnilloh\u202c",
+    ])
+    def test_a_name_written_backwards_and_shown_forwards(self, text):
+        assert found(f"Thinking of the {text} family.", "Hollins")
+
+    @pytest.mark.parametrize("text", [
+        "\u202esnilloH nedyaK\u202c",  # two words, their order reversed too
+        "Kayden \u202esnilloH\u202c",
+        "\u202e\u202dHollins\u202c \u202dKayden\u202c\u202c",  # each word kept in order, the words swapped
+        "#\u202esnilloHnedyaK\u202c",
+    ])
+    def test_a_full_name_written_backwards(self, text):
+        assert found(f"Please share {text} now", "Kayden Hollins")
+
+    def test_what_an_override_does_not_reach_is_read_as_written(self):
+        assert not found("\u202esnil\u202c loH", "Hollins")  # shown as "lins loH"
+        assert not found("\u202esnil\nloH", "Hollins")  # the paragraph ends the override
+        assert not check("Thinking of the \u202eylimaf\u202c today.", ["Kayden Hollins"])
+        assert parts("the \u202esnilloH\u202c home", "Kayden Hollins") == ["Hollins"]
+
     @pytest.mark.parametrize("gap", ["\u00a0", "\u202f", "\u200a", "\u2003", "\u3000", "\u2009", "  \t"])
     def test_any_space_between_the_words_of_a_name(self, gap):
         assert found(f"Kayden{gap}Hollins was", "Kayden Hollins")
