@@ -51,7 +51,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, wraps
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -118,6 +118,13 @@ RUN_TOGETHER_MIN = 4
 LONGEST_GROUP = 6  # the most words or pieces of a word compared as one ("#brookfieldprimaryschool")
 LONGEST_WORD = 80  # letters: longer stretches of a text are looked into only as run together (below)
 
+# What is remembered between checks, so that a word met again is not read again: only what is short
+# (ordinary words; a stretch of a text with no space in it is read each time), and only so many of each,
+# so that the memory kept is bounded whatever text is sent.
+CACHED_CHUNK = 32  # characters of a chunk of text between spaces
+CACHED_STRETCH = 32  # characters of a stretch of fragments read as one word
+CACHED_TEXT = 25_000  # characters of a whole text: more than a message's subject and body may hold
+
 _WEAK = "\ue000"  # a boundary that may or may not split a word: pieces are looked at joined and apart
 # Unicode's Default_Ignorable_Code_Point ranges (DerivedCoreProperties), the bidirectional controls among
 # them: characters that draw nothing. Format characters (Cf) go too, whatever their range; the soft
@@ -156,6 +163,23 @@ _LEET = str.maketrans("0123456789i", "olzeasgtbgl")  # i with l and 1: a word wr
 _NUMBER_WITH_UNIT = re.compile(r"\d+(?:st|nd|rd|th|s|am|pm|hrs?|mins?|k|m|km|kg|g|mg|ml|cm|mm|mph|ft|yrs?|yo)\Z")
 _SMALL_CAPITAL = re.compile(r"^LATIN (?:LETTER SMALL CAPITAL|SMALL CAPITAL LETTER) ([A-Z])\b")
 _LATIN_LETTER = re.compile(r"^LATIN (SMALL|CAPITAL) LETTER (?:DOTLESS |SCRIPT |LONG )?([A-Z])(?: WITH .+)?$")
+
+
+def _remembered_when_short(limit: int, maxsize: int):
+    """functools.lru_cache, for a function whose first argument is text of up to `limit` characters:
+    longer text is read each time and never kept."""
+
+    def decorate(function):
+        cached = lru_cache(maxsize=maxsize)(function)
+
+        @wraps(function)
+        def read(text: str, *rest):
+            return cached(text, *rest) if len(text) <= limit else function(text, *rest)
+
+        read.cache_info, read.cache_clear = cached.cache_info, cached.cache_clear
+        return read
+
+    return decorate
 
 
 # --- the data ---------------------------------------------------------------------------------------------
@@ -350,7 +374,7 @@ def _split_piece(piece: str) -> list[str]:
     return parts
 
 
-@lru_cache(maxsize=16384)
+@_remembered_when_short(CACHED_CHUNK, maxsize=16384)
 def _chunk_pieces(chunk: str) -> tuple[tuple[tuple[str, str, bool], ...], bool]:
     """What one chunk of text (no spaces) reads as: its fragments (as shown, as compared, whether joined
     weakly to the one before) and whether words may be run together in it. Chunks repeat ("the", "and"):
@@ -487,7 +511,7 @@ def _shape(raw: str) -> str:
     return raw.translate(_ascii_shapes())
 
 
-@lru_cache(maxsize=65536)
+@_remembered_when_short(CACHED_STRETCH, maxsize=32768)
 def _text_keys(raw: str, plain: str) -> frozenset[str]:
     """What a stretch of text may be, each as a key: the word and its singular, what its abbreviation
     stands for; its skeleton (unless it is an ordinary word as typed); digits read as letters."""
@@ -732,7 +756,8 @@ def _near(places: dict[int, list[tuple[int, int]]], needed: list[int], window: i
     return False
 
 
-@lru_cache(maxsize=8)  # the same text is checked several times in one request (gates, page, serializer)
+# The same text is checked several times in one request (gates, page, serializer): the last few are kept.
+@_remembered_when_short(CACHED_TEXT, maxsize=4)
 def _document(text: str) -> _Document:
     return _Document(text)
 

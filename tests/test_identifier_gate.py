@@ -450,6 +450,32 @@ class TestTheLiveCheckIsTheGate:
         internal = self.check(client, incident, "At Brookfield.", audience="all_staff")
         assert "Internal messages may go ahead" in internal
 
+    @pytest.mark.parametrize("subject, body, said", [
+        ("Update", "Hollins. " + "b" * 20_000, "Message: Keep this to 20,000 characters or fewer (it has 20,009)."),
+        ("Hollins " + "s" * 200, "The Hollins family.", "Subject: Keep this to 200 characters or fewer (it has 208)."),
+        ("Update", "Hollins " * 312_500, "Message: Keep this to 20,000 characters or fewer (it has 2,499,999)."),
+        ("Update\nBcc: x@example.org", "The Hollins family.", "Subject: Keep this to one line"),
+        ("Update", "The \u202esnilloH\u202c family.", "Message: This contains a character that changes the direction"),
+    ])
+    def test_text_a_message_could_not_hold_is_answered_with_why_and_not_checked(self, cast, client, incident,
+                                                                                subject, body, said):
+        protect(cast, incident, "Hollins")
+        client.force_login(cast.cora)
+        with mock.patch.object(identifier_matching, "message_findings") as spy:
+            response = client.post(f"/incidents/{incident.pk}/comms/check/",
+                                   {"audience": "press_statement", "subject": subject, "body": body})
+        shown = response.content.decode()
+        assert response.status_code == 400 and not spy.called
+        assert "has not been checked for protected identifiers" in shown and escape(said) in shown
+        assert "identifier-warning" not in shown
+
+    def test_text_at_the_limits_is_checked(self, cast, client, incident):
+        protect(cast, incident, "Hollins")
+        client.force_login(cast.cora)
+        response = client.post(f"/incidents/{incident.pk}/comms/check/", {
+            "audience": "press_statement", "subject": "s" * 192 + " Hollins", "body": "The Hollins " + "b" * 19_988})
+        assert response.status_code == 200 and "cannot be approved or released" in response.content.decode()
+
     def test_one_function_for_both(self, cast, client, incident):
         protect(cast, incident, "Hollins")
         message = to_partners(cast, incident, "The H0llins family.")
