@@ -58,12 +58,16 @@ EVASIONS = [
     ("14 Acacia Avenue", "address", "Police were called to 14 Acacia Ave."),
     ("Brookfield Primary School", "school", "Pupils at Brookfield Pri were told."),
     ("St Mary's CE Primary", "school", "Staff at St Mary's C of E Primary were told."),
+    # a part of a full address, between its commas
+    ("12 Acacia Avenue, Leeds LS6 2AB", "address", "Police were called to 12 Acacia Ave."),
+    ("Flat 2, 41 Mill Lane, Eastfield, Harbourside HB2 5RT", "address", "A fire at 41 Mill Ln was put out."),
 ]
 PARTS = [
     ("Brookfield Primary School", "school", "Pupils at Brookfield were told.", "Brookfield"),
     ("Kayden Hollins", "name", "The Hollins family asked for privacy.", "Hollins"),
     ("14 Acacia Avenue", "address", "A house on Acacia was searched.", "Acacia"),
     ("Kayden Hollins", "name", "#prayforkayden", "Kayden"),
+    ("12 Acacia Avenue, Leeds LS6 2AB", "address", "Officers searched a house in ls6 2ab.", "LS6 2AB"),
 ]
 
 
@@ -145,6 +149,11 @@ class TestTheGate:
             services.message_release(actor=cast.alice, message_id=message.pk, override_reason="Deadline")
         confirm(cast, message)
         assert services.message_release(actor=cast.alice, message_id=message.pk).status == "released"
+
+    def test_the_town_of_a_protected_address_does_not_hold_a_release(self, cast, incident):
+        protect(cast, incident, "12 Acacia Avenue, Headingley, Leeds LS6 2AB", "address")
+        message = approve(cast, to_partners(cast, incident, "Services across Leeds and Headingley are open."))
+        assert services.message_release(actor=cast.cora, message_id=message.pk).status == "released"
 
     def test_internal_messages_are_only_warned(self, cast, incident):
         protect(cast, incident, "Brookfield Primary School", "school")

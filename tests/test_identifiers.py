@@ -20,6 +20,8 @@ PROTECTED = [
     "LS12 4QT", "27 Station Road", "Brookfield Primary School", "St Mary's CE Primary", "Oakwood Academy",
     "Ravensbourne High School", "Little Acorns Nursery", "07700 900123", "Westgate Juniors",
     "Tom", "Ali", "Hill", "Emma Wood", "Jo Bell",
+    # Full addresses, in districts and a town the statements name ("in Millbrook", "Mill Lane").
+    "9 Larkspur Way, Millbrook, Harbourside HB4 7QN", "Flat 2, 41 Mill Lane, Eastfield, Harbourside HB2 5RT",
 ]
 
 
@@ -321,6 +323,57 @@ class TestDistinctiveParts:
         [part] = findings.parts
         assert (part.identifier, part.word, part.found) == ("Brookfield Primary School", "Brookfield", "Brookfield")
         assert part.key == "Brookfield Primary School:brookfield"
+
+
+class TestFullAddresses:
+    """An address as it is written on an envelope: each part between commas is looked for as well as the
+    whole, its postcode is a distinctive part, and the town or district it is in is an ordinary word."""
+
+    ADDRESS = "12 Acacia Avenue, Leeds LS6 2AB"
+    LONGER = "Flat 3, 12 Acacia Avenue, Headingley, Leeds, LS6 2AB"
+
+    @pytest.mark.parametrize("text", [
+        "Police were called to 12 Acacia Ave.", "a house on Acacia Avenue", "12 ACACIA AVENUE",
+        "12 \u0391cacia Avenue",  # a Greek capital alpha
+        "#12AcaciaAvenue", "Acacia, LS6 2AB",
+    ])
+    def test_a_part_between_commas_is_found_as_the_address(self, text):
+        assert found(text, self.ADDRESS) and found(text, self.LONGER)
+
+    def test_the_town_and_postcode_are_found_together_where_they_are_one_part(self):
+        assert found("in Leeds LS6 2AB", self.ADDRESS) and found("LEEDS, ls6 2ab", self.ADDRESS)
+        assert parts("in Leeds LS6 2AB", self.LONGER) == ["LS6 2AB"]  # two parts there: the postcode is one
+
+    @pytest.mark.parametrize("text", [
+        "a search in LS6 2AB", "ls6 2ab", "LS62AB", "ls62ab", "Ls6 2aB", "(LS6 2AB)", "LS6\u00a02AB", "#LS62AB",
+    ])
+    def test_a_postcode_is_a_distinctive_part_however_it_is_written(self, text):
+        assert parts(text, self.ADDRESS) == ["LS6 2AB"]
+        assert parts(text, self.LONGER) == ["LS6 2AB"]
+
+    @pytest.mark.parametrize("text", [
+        "Leeds", "Services across Leeds are open.", "#Leeds", "LEEDS", "Headingley residents",
+        "in Headingley and Leeds", "the LS6 area", "LS6 2AC", "2AB", "Flat 3", "Avenue Road, Leeds",
+    ])
+    def test_the_town_or_district_alone_and_what_is_not_the_address_pass(self, text):
+        assert not check(text, [self.ADDRESS, self.LONGER])
+
+    def test_a_named_street_alone_is_a_part_and_a_numbered_one_the_address(self):
+        address = "Flat 2, 41 Mill Lane, Eastfield, Harbourside HB2 5RT"
+        assert found("at 41 Mill Ln", address) and found("41 MILL LANE", address)
+        assert not check("the junction with Mill Lane in Eastfield, Harbourside", [address])
+        assert parts("flats in HB2 5RT", address) == ["HB2 5RT"]
+        assert parts("a fire at Acacia", self.LONGER) == ["Acacia"]
+
+    def test_a_postcode_protected_alone_is_found_whole_however_it_is_written(self):
+        for text in ("LS12 4QT", "ls124qt", "Ls12 4qT", "LS12\u20094QT"):
+            assert found(f"homes in {text}", "LS12 4QT"), text
+        assert not check("homes in LS12", ["LS12 4QT"])
+
+    def test_a_name_written_with_a_comma_is_no_address(self):
+        assert parts("the Hollins family", "Hollins, Kayden") == ["Hollins"]
+        assert found("Kayden Hollins", "Hollins, Kayden")
+        assert parts("Amelia's friends", "Okonkwo, Amelia") == ["Amelia"]
 
 
 class TestWhatPassed:
