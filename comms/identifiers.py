@@ -12,8 +12,11 @@ What a reader would still read as the identifier is found, however it was typed 
   with the identifier as stored, in lower case, in capitals and capitalised word by word.
 - **Digits and signs for letters** (`H0llins`, `Ho11ins`, `Hollin$`, `Ho!!ins`) in a word that is
   mostly letters (so the A11 road is not "All").
+- **Combining marks** (accents, and strokes, slashes or circles typed over each letter, such as U+0336)
+  are taken off whatever they sit on, before anything else is read.
 - **Invisible and direction-changing characters** (zero-width spaces and joiners, the soft hyphen, the
-  bidirectional controls such as U+202E) are removed; **narrow spaces inside a word** (hair space,
+  bidirectional controls such as U+202E) are removed, and letters a right-to-left override shows in
+  reverse ("snilloH" after U+202E shows as "Hollins") are read as shown as well as as written; **narrow spaces inside a word** (hair space,
   thin space, narrow no-break space) and **a hyphen at a line break** ("Hol-⏎lins") join what they
   split, while the pieces are still looked at on their own.
 - **Names run together** in hashtags, handles, email and web addresses (`#KaydenHollins`,
@@ -28,13 +31,18 @@ What it answers, for each identifier:
 - **found** (a hard block: nobody can release past it) when the whole identifier is in the text, or its
   distinctive words together with a word that follows them in the identifier ("Brookfield Pri" of
   "Brookfield Primary School", "Acacia Ave" of "12 Acacia Avenue"), or all of its two or more distinctive
-  words close together ("Hollins, Kayden");
+  words close together ("Hollins, Kayden"); or, for an identifier written in parts between commas (an
+  address), any part found so that identifies on its own: one with a distinctive word and another, or a
+  house number on a street ("12 Acacia Ave" and "Leeds LS6 2AB" of "12 Acacia Avenue, Leeds LS6 2AB");
 - otherwise **a part** (a soft block: the comms lead may confirm it, with a reason, for one version)
   for each distinctive word of it found on its own ("Brookfield"). A word is distinctive unless it is
   an address, school or web word, a title, a number, shorter than three letters or an ordinary English
   word (comms/data/common_words.txt, ORDINARY_FROM): "Kayden", "Hollins", "Acacia" are; "Oak", "Rose",
-  "Primary", "12" are not. An identifier made only of ordinary words ("Oak Lane") is found whole or not
-  at all; if one of its words identifies on its own, protect that word by itself too.
+  "Primary", "12" are not. A postcode is one distinctive word, written with or without its space, in
+  any case ("LS6 2AB", "ls62ab"); the district or town an address is in (a part after a comma with no
+  number or address word in it, once an earlier part has said where: "Headingley", "Leeds") is an
+  ordinary one. An identifier made only of ordinary words ("Oak Lane") is found whole or not at all; if
+  one of its words identifies on its own, protect that word by itself too.
 
 Ordinary words pass: whole words only (not "Hill" in "Hillside"), look-alikes only where the word typed
 is not itself an ordinary word ("torn" is not "Tom"), and tests/data/council_statements holds real-style
@@ -48,7 +56,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, wraps
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -115,6 +123,13 @@ RUN_TOGETHER_MIN = 4
 LONGEST_GROUP = 6  # the most words or pieces of a word compared as one ("#brookfieldprimaryschool")
 LONGEST_WORD = 80  # letters: longer stretches of a text are looked into only as run together (below)
 
+# What is remembered between checks, so that a word met again is not read again: only what is short
+# (ordinary words; a stretch of a text with no space in it is read each time), and only so many of each,
+# so that the memory kept is bounded whatever text is sent.
+CACHED_CHUNK = 32  # characters of a chunk of text between spaces
+CACHED_STRETCH = 32  # characters of a stretch of fragments read as one word
+CACHED_TEXT = 25_000  # characters of a whole text: more than a message's subject and body may hold
+
 _WEAK = "\ue000"  # a boundary that may or may not split a word: pieces are looked at joined and apart
 # Unicode's Default_Ignorable_Code_Point ranges (DerivedCoreProperties), the bidirectional controls among
 # them: characters that draw nothing. Format characters (Cf) go too, whatever their range; the soft
@@ -123,6 +138,13 @@ _IGNORABLE = re.compile(
     "[\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
     "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
     "\U000e0000-\U000e0fff]")
+# The bidirectional controls that reorder what is shown (Unicode's bidi algorithm, UAX #9): the override
+# that reverses the letters after it, the others that keep the letters inside them in their own order,
+# and the characters that end a paragraph, and with it every override.
+_RIGHT_TO_LEFT_OVERRIDE, _POP_DIRECTION, _POP_ISOLATE = "\u202e", "\u202c", "\u2069"
+_EMBEDDINGS = frozenset("\u202a\u202b\u202d")
+_ISOLATES = frozenset("\u2066\u2067\u2068")
+_PARAGRAPH_ENDS = frozenset("\n\r\x1c\x1d\x1e\x85\u2029")
 _HYPHEN_AT_LINE_BREAK = re.compile(
     r"(?<=[^\W\d_])[-\u00ad\u2010\u2011][ \t\u00a0]*(?:\r\n|[\n\r\x0b\x0c\x85\u2028\u2029])[ \t\u00a0]*(?=[^\W\d_])")
 # Spaces narrower than a word space (six-per-em, punctuation, thin, hair, narrow no-break, medium
@@ -135,6 +157,8 @@ _SIGNS = (
     (re.compile(r"(?<=[^\W\d_])\$"), "5"),
     (re.compile(r"(?<=[^\W\d_])@(?=[^\W\d_])(?![^\s@]*\.[^\W_])"), "4"),  # not an email address
 )
+# Combining marks (nonspacing and enclosing): an accent, a stroke through a letter, a circle round it.
+_MARKS = frozenset({"Mn", "Me"})
 _CHUNK = re.compile(r"\S+")
 _PIECE = re.compile(r"[^\W_]+")
 _APOSTROPHES = "'’‘`´ʼ′"
@@ -142,8 +166,30 @@ _RUN_TOGETHER = re.compile(r"^[(\[{\"'“‘]*[#@]|[^\W_][./@_\\][^\W_]|://")
 _LEET = str.maketrans("0123456789i", "olzeasgtbgl")  # i with l and 1: a word written with them is one word
 # A number and its ending ("1st", "1990s", "4pm", "10km"), which is never a word written in digits.
 _NUMBER_WITH_UNIT = re.compile(r"\d+(?:st|nd|rd|th|s|am|pm|hrs?|mins?|k|m|km|kg|g|mg|ml|cm|mm|mph|ft|yrs?|yo)\Z")
+# A UK postcode, as its letters and digits run together ("ls62ab"): the outward code (area and district,
+# "LS6", "SW1A") and the inward code ("2AB"). Written with or without its space, in any case.
+_POSTCODE = re.compile(r"[a-z]{1,2}[0-9][a-z0-9]?[0-9][a-z]{2}")
+_OUTWARD_CODE = re.compile(r"[a-z]{1,2}[0-9][a-z0-9]?")
+_INWARD_CODE = re.compile(r"[0-9][a-z]{2}")
 _SMALL_CAPITAL = re.compile(r"^LATIN (?:LETTER SMALL CAPITAL|SMALL CAPITAL LETTER) ([A-Z])\b")
 _LATIN_LETTER = re.compile(r"^LATIN (SMALL|CAPITAL) LETTER (?:DOTLESS |SCRIPT |LONG )?([A-Z])(?: WITH .+)?$")
+
+
+def _remembered_when_short(limit: int, maxsize: int):
+    """functools.lru_cache, for a function whose first argument is text of up to `limit` characters:
+    longer text is read each time and never kept."""
+
+    def decorate(function):
+        cached = lru_cache(maxsize=maxsize)(function)
+
+        @wraps(function)
+        def read(text: str, *rest):
+            return cached(text, *rest) if len(text) <= limit else function(text, *rest)
+
+        read.cache_info, read.cache_clear = cached.cache_info, cached.cache_clear
+        return read
+
+    return decorate
 
 
 # --- the data ---------------------------------------------------------------------------------------------
@@ -252,9 +298,59 @@ def _fold(text: str) -> str:
     return "".join(ch if ch.isascii() else _fold_char(ch) for ch in text)
 
 
+def _without_marks(text: str) -> str:
+    """The text with every combining mark taken off the letter it sits on: accents, and the strokes,
+    slashes and circles that can be typed over each letter of a name (U+0336, U+0338, U+20DD), which
+    would otherwise split the word they are put into. Decomposed first, so that "ö" loses its dots too."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) not in _MARKS)
+
+
+def _as_shown(text: str) -> str:
+    """The text in the order a reader sees its letters, where a right-to-left override (U+202E) reverses
+    them: from the override to its pop (U+202C), the end of an isolate it is in (U+2069) or the end of the
+    paragraph. What is nested in it (another embedding, override or isolate) shows in its own order, as
+    one piece. Harbour refuses these controls when text is typed (config/text.py); this is for text
+    stored before it did, or that came in by another way."""
+    root: list = []
+    stack: list[tuple[str, list]] = [("paragraph", root)]
+
+    def close() -> None:
+        kind, pieces = stack.pop()
+        stack[-1][1].append("".join(reversed(pieces)) if kind == "override" else "".join(pieces))
+
+    for ch in text:
+        if ch == _RIGHT_TO_LEFT_OVERRIDE:
+            stack.append(("override", []))
+        elif ch in _EMBEDDINGS:
+            stack.append(("embedding", []))
+        elif ch in _ISOLATES:
+            stack.append(("isolate", []))
+        elif ch == _POP_DIRECTION and stack[-1][0] in ("override", "embedding"):
+            close()
+        elif ch == _POP_ISOLATE and any(kind == "isolate" for kind, _ in stack):
+            while stack[-1][0] != "isolate":
+                close()
+            close()
+        elif ch in _PARAGRAPH_ENDS:
+            while len(stack) > 1:
+                close()
+            root.append(ch)
+        else:
+            stack[-1][1].append(ch)
+    while len(stack) > 1:
+        close()
+    return "".join(root)
+
+
 def _prepare(text: str) -> str:
-    """The text with what draws nothing removed, and weak boundaries marked where a word may continue."""
-    text = "".join(ch for ch in _IGNORABLE.sub("", text or "") if ch == "\u00ad" or unicodedata.category(ch) != "Cf")
+    """The text with what draws nothing removed, and weak boundaries marked where a word may continue.
+    A text that reverses some of its letters with an override is read both as written and as shown."""
+    text = _without_marks(text or "")
+    if _RIGHT_TO_LEFT_OVERRIDE in text:
+        text = f"{text}\n\n{_as_shown(text)}"
+    text = "".join(ch for ch in _IGNORABLE.sub("", text) if ch == "\u00ad" or unicodedata.category(ch) != "Cf")
     text = _HYPHEN_AT_LINE_BREAK.sub(_WEAK, text).replace("\u00ad", "")
     text = _NARROW_SPACES.sub(_WEAK, text)
     text = unicodedata.normalize("NFKC", text)
@@ -288,7 +384,7 @@ def _split_piece(piece: str) -> list[str]:
     return parts
 
 
-@lru_cache(maxsize=16384)
+@_remembered_when_short(CACHED_CHUNK, maxsize=16384)
 def _chunk_pieces(chunk: str) -> tuple[tuple[tuple[str, str, bool], ...], bool]:
     """What one chunk of text (no spaces) reads as: its fragments (as shown, as compared, whether joined
     weakly to the one before) and whether words may be run together in it. Chunks repeat ("the", "and"):
@@ -341,6 +437,7 @@ class _Document:
         self.index: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self._index_stretches()
         self._index_phrases()
+        self._index_postcodes()
         self.run_together = self._run_together()
 
     def _read_chunk(self, chunk: str) -> None:
@@ -372,6 +469,17 @@ class _Document:
                 if tuple(plains[p:p + len(phrase)]) == phrase:
                     for key in _also_written().get("".join(phrase), ()):
                         self.index[key].append((p, p + len(phrase) - 1))
+
+    def _index_postcodes(self) -> None:
+        """A postcode written with its space ("LS6 2AB") is also one word, as it is without ("LS62AB")."""
+        words = self._words()
+        for (first, middle), (after, last) in zip(words, words[1:], strict=False):
+            if middle - first > 3 or last - after > 2:  # more pieces than "lS6" and "2aB" have
+                continue
+            outward = "".join(f.plain for f in self.fragments[first:middle + 1])
+            inward = "".join(f.plain for f in self.fragments[after:last + 1])
+            if _OUTWARD_CODE.fullmatch(outward) and _INWARD_CODE.fullmatch(inward):
+                self.index[outward + inward].append((first, last))
 
     def _run_together(self) -> list[tuple[str, int, int, bool]]:
         """Strings where words may be run together: hashtags, handles and addresses (whole), and letters
@@ -425,7 +533,7 @@ def _shape(raw: str) -> str:
     return raw.translate(_ascii_shapes())
 
 
-@lru_cache(maxsize=65536)
+@_remembered_when_short(CACHED_STRETCH, maxsize=32768)
 def _text_keys(raw: str, plain: str) -> frozenset[str]:
     """What a stretch of text may be, each as a key: the word and its singular, what its abbreviation
     stands for; its skeleton (unless it is an ordinary word as typed); digits read as letters."""
@@ -479,8 +587,8 @@ class _Plan:
             for spelling in self.spellings(j, k):
                 keys.add(spelling)
                 keys.add("\x02" + _leet(spelling))
-            raw = "".join(w.raw for w in words)
-            for casing in {raw, raw.lower(), raw.upper(), "".join(w.raw.capitalize() for w in words)}:
+            raw = "".join(w.raw.replace(" ", "") for w in words)  # a postcode is one word with a space
+            for casing in {raw, raw.lower(), raw.upper(), "".join(w.raw.replace(" ", "").capitalize() for w in words)}:
                 keys.add("\x01" + _shape(casing))
             self._keys[(j, k)] = frozenset(keys)
         return self._keys[(j, k)]
@@ -513,19 +621,110 @@ def _limited(iterable, limit: int):
 def _plans(value: str) -> tuple[_Plan, ...]:
     """An identifier read as words, as the text is. A word with a weak boundary in it ("O'Brien",
     "McDonald-Reid") is also read in its pieces, so "O Brien" is found too."""
+    return _read_plans(value, _towns(value))
+
+
+def _read_plans(value: str, towns: frozenset[str]) -> tuple[_Plan, ...]:
     document = _Document(value)
-    whole = [_word(document, first, last) for first, last in document._words()]
-    pieces = [_word(document, i, i) for i in range(len(document.fragments))]
+    whole = _with_postcodes([_word(document, first, last, towns) for first, last in document._words()])
+    pieces = _with_postcodes([_word(document, i, i, towns) for i in range(len(document.fragments))])
     plans = [_Plan(whole)] if whole else []
     if len(pieces) != len(whole):
         plans.append(_Plan(pieces))
     return tuple(plans)
 
 
-def _word(document: _Document, first: int, last: int) -> _Word:
+def _word(document: _Document, first: int, last: int, towns: frozenset[str] = frozenset()) -> _Word:
     raw = document.shown(first, last)
     plain = raw.casefold()
-    return _Word(raw, plain, _distinctive(plain), plain in STOP_WORDS)
+    return _Word(raw, plain, _distinctive(plain) and plain not in towns, plain in STOP_WORDS)
+
+
+def _postcode_at(plains: list[str], i: int) -> int:
+    """How many of the words from the i-th make a postcode ("LS6", "2AB"; "LS62AB"), or 0."""
+    for n in range(1, 7):  # as many as the pieces of "lS6 2aB"
+        if i + n <= len(plains) and _POSTCODE.fullmatch("".join(plains[i:i + n])):
+            return n
+    return 0
+
+
+def _with_postcodes(words: list[_Word]) -> list[_Word]:
+    """The words of an identifier with a postcode as one word, and a distinctive one: it is a street or
+    part of one, found on its own with or without its space."""
+    plains = [w.plain for w in words]
+    merged: list[_Word] = []
+    i = 0
+    while i < len(words):
+        n = _postcode_at(plains, i)
+        if n:
+            code = "".join(plains[i:i + n])
+            merged.append(_Word(f"{code[:-3]} {code[-3:]}".upper(), code, True, False))
+            i += n
+        else:
+            merged.append(words[i])
+            i += 1
+    return merged
+
+
+def _segment_words(segment: str) -> tuple[list[str], list[str]]:
+    """A comma-separated part of an identifier, as its words (postcodes apart) and its postcodes."""
+    document = _Document(segment)
+    plains = [document.shown(first, last).casefold() for first, last in document._words()]
+    words: list[str] = []
+    postcodes: list[str] = []
+    i = 0
+    while i < len(plains):
+        n = _postcode_at(plains, i)
+        if n:
+            postcodes.append("".join(plains[i:i + n]))
+        else:
+            words.append(plains[i])
+        i += n or 1
+    return words, postcodes
+
+
+def _says_where(plain: str) -> bool:
+    """A house number, or a word of an address or school ("12", "Avenue", "House", "Primary")."""
+    return any(ch.isdigit() for ch in plain) or plain in _also_written()
+
+
+@lru_cache(maxsize=2048)
+def _towns(value: str) -> frozenset[str]:
+    """The words of an address that name the district or town it is in, rather than a place in it: after
+    a comma, a part with no number and no address word in it, once an earlier part has said where
+    ("12 Acacia Avenue, Headingley, Leeds LS6 2AB": Headingley, Leeds). Thousands of people live there,
+    so on its own such a word points to nobody; with the rest it is still part of the whole."""
+    towns: set[str] = set()
+    said_where = False
+    for segment in value.split(","):
+        words, postcodes = _segment_words(segment)
+        where = any(_says_where(w) for w in words)
+        if said_where and not where:
+            towns.update(words)
+        said_where = said_where or where or bool(postcodes)
+    return frozenset(towns)
+
+
+@lru_cache(maxsize=2048)
+def _segment_plans(value: str) -> tuple[_Plan, ...]:
+    """The comma-separated parts of an identifier that identify on their own, each to be found whole as
+    the identifier would be: a part with a distinctive word and another ("12 Acacia Avenue" and
+    "Leeds LS6 2AB" of "12 Acacia Avenue, Leeds LS6 2AB"), or a house number on a named street
+    ("41 Mill Lane"). A town, a flat's number ("Flat 3") or a postcode alone is not one: a town is
+    ordinary, and the others are only numbers, or a distinctive part of the whole."""
+    segments = [segment for segment in value.split(",") if segment.strip()]
+    if len(segments) < 2:
+        return ()
+    towns = _towns(value)
+    plans = []
+    for segment in segments:
+        for plan in _read_plans(segment, towns):
+            words = [w for w in plan.words if not w.stop]
+            numbered = any(ch.isdigit() for w in words for ch in w.plain) and any(
+                not _says_where(w.plain) for w in words) and len(words) >= 3
+            if len(words) >= 2 and (plan.distinctive or numbered):
+                plans.append(plan)
+    return tuple(plans)
 
 
 # --- matching ----------------------------------------------------------------------------------------------
@@ -659,6 +858,14 @@ class _Matcher:
         return found_whole, parts
 
 
+def _found_whole(matcher: _Matcher) -> bool:
+    """Whether a comma-separated part of an identifier is in the text as a whole identifier would be."""
+    if matcher.whole() or matcher.core_and_after() or matcher.run_together()[0]:
+        return True
+    d = matcher.plan.distinctive
+    return _near({j: matcher.alone(j) for j in d}, d, len(matcher.plan.words) + 2)
+
+
 def _near(places: dict[int, list[tuple[int, int]]], needed: list[int], window: int) -> bool:
     """Every needed word somewhere within `window` fragments of the others."""
     if len(needed) < 2 or any(not places.get(j) for j in needed):
@@ -670,7 +877,8 @@ def _near(places: dict[int, list[tuple[int, int]]], needed: list[int], window: i
     return False
 
 
-@lru_cache(maxsize=8)  # the same text is checked several times in one request (gates, page, serializer)
+# The same text is checked several times in one request (gates, page, serializer): the last few are kept.
+@_remembered_when_short(CACHED_TEXT, maxsize=4)
 def _document(text: str) -> _Document:
     return _Document(text)
 
@@ -706,6 +914,7 @@ def check(text: str, identifiers: Iterable) -> Findings:
                 break
             if plan_used is None or sum(bool(v) for v in places.values()) > sum(bool(v) for v in alone.values()):
                 alone, plan_used = places, plan
+        full = full or any(_found_whole(_Matcher(document, plan)) for plan in _segment_plans(value))
         if full:
             found.append(identifier)
             continue

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import Conflict, GateRefused, InvalidInput
+from config.text import checked_text
 from incidents import selectors as incident_selectors
 from incidents.forms import same_to_the_minute
 from incidents.models import User
@@ -39,6 +40,7 @@ from .models import (
     PUBLIC_AUDIENCES,
     Audience,
     HoldingTemplate,
+    Message,
     MessageStatus,
 )
 from .policy import Action, Gate, incident_comms, messages
@@ -191,9 +193,19 @@ def message_edit(request: HttpRequest, message_id: int) -> HttpResponse:
 def identifier_check(request: HttpRequest, incident_id: int) -> HttpResponse:
     """The editor's live check, as the author types: does the text contain a protected identifier?"""
     incident = selectors.incident_for(request.user, incident_id, Action.DRAFT)
+    # Only text a message could hold is checked: as long as its fields may be and of their kinds, read from
+    # the model as every door reads them (config/text.py). Anything else (a page's worth of text sent
+    # straight here) is answered with what is wrong, without reading it for identifiers.
+    errors: dict[str, list[str]] = {}
+    text = {name: checked_text(errors, Message, name, request.POST.get(name, ""), required=False)
+            for name in ("subject", "body")}
+    if errors:
+        problems = [(MessageForm.base_fields[name].label or name.capitalize(), problem)
+                    for name, said in errors.items() for problem in said]
+        return render(request, "comms/identifier_check.html", {"problems": problems}, status=400)
     # The very check the release gates make (comms/services.py, failing_gates), on the text as typed.
-    findings = identifier_matching.message_findings(
-        request.POST.get("subject", ""), request.POST.get("body", ""), incident.protected_identifiers.all())
+    findings = identifier_matching.message_findings(text["subject"], text["body"],
+                                                    incident.protected_identifiers.all())
     audience = request.POST.get("audience", "")
     return render(request, "comms/identifier_check.html", {
         "findings": findings,

@@ -11,6 +11,13 @@ There are two kinds of text:
   any other control character is refused (PostgreSQL cannot store a null byte, and none of them means
   anything on a page).
 
+Neither takes the bidirectional embedding, override and isolate controls (U+202A to U+202E, U+2066 to
+U+2069): they change the order in which the characters around them are shown, so what a reader sees is
+not what the text says ("snilloH" after a right-to-left override, U+202E, shows as a protected name that
+no check of the text as written finds). Text in any script is shown in its own direction without them,
+the left-to-right and right-to-left marks (U+200E, U+200F) are still taken, and nothing Harbour does needs
+them: they are refused when typed, with a message of their own.
+
 A model field says which, and how long it may be:
 
     subject = models.CharField(max_length=200, validators=[one_line])
@@ -38,6 +45,9 @@ _CONTROL = r"\x00-\x1f\x7f-\x9f"
 _SEPARATORS = r"\u2028\u2029"
 # Control characters that have no place in prose: all but tab, line feed and carriage return.
 _PROSE_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+# The bidirectional embeddings, overrides and isolates, and their pops: they reorder what is shown.
+_DIRECTION = r"\u202a-\u202e\u2066-\u2069"
+DIRECTION_CONTROL = re.compile(f"[{_DIRECTION}]")
 # What str.strip() takes away besides control characters: a text of only these is empty.
 _SPACES = r" \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
@@ -45,22 +55,32 @@ ONE_LINE_MESSAGE = ("Keep this to one line: line breaks, tabs and other control 
                     "used here.")
 PROSE_MESSAGE = ("This contains a control character (such as a null byte) that cannot be stored. "
                  "Remove it and try again.")
+DIRECTION_MESSAGE = ("This contains a character that changes the direction text is shown in (such as a "
+                     "right-to-left override), so it would not read as it is written. Remove it and try again.")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class TextKind:
     """The characters a kind of text may hold, as a regular expression checked against the whole value
     (anchored, so the API states it as its `pattern`). A lone surrogate, which is no character at all and
-    cannot be stored, is refused too."""
+    cannot be stored, is refused too. A kind that refuses the direction controls (`direction`) says so in
+    words of its own."""
 
-    def __init__(self, name: str, allowed: str, message: str):
-        self.name, self.allowed, self.message = name, allowed, message
-        self.regex = re.compile(rf"\A[{allowed}]*\Z")
+    def __init__(self, name: str, allowed: str, message: str, *, direction: bool = False):
+        self.name, self.message, self.direction = name, message, direction
+        self.allowed = allowed + _DIRECTION if direction else allowed
+        self.regex = re.compile(rf"\A[{self.allowed}]*\Z")
 
     def check(self, value: Any) -> None:
         text = str(value)
-        if not self.regex.fullmatch(text) or SURROGATE.search(text):
-            raise ValidationError(self.message, code=self.name)
+        if self.regex.fullmatch(text) and not SURROGATE.search(text):
+            return
+        reorders = self.direction and DIRECTION_CONTROL.search(text)
+        rest = DIRECTION_CONTROL.sub("", text) if reorders else text
+        messages = [] if self.regex.fullmatch(rest) and not SURROGATE.search(rest) else [self.message]
+        if reorders:
+            messages.append(DIRECTION_MESSAGE)
+        raise ValidationError([ValidationError(m, code=self.name) for m in messages])
 
     def pattern(self, *, required: bool) -> str:
         """The pattern a value given for such a field must match: with `required`, at least one character
@@ -71,8 +91,8 @@ class TextKind:
         return rf"\A[{self.allowed}]+\Z"
 
 
-ONE_LINE = TextKind("one_line", rf"^{_CONTROL}{_SEPARATORS}", ONE_LINE_MESSAGE)
-PROSE = TextKind("prose", rf"^{_PROSE_CONTROL}", PROSE_MESSAGE)
+ONE_LINE = TextKind("one_line", rf"^{_CONTROL}{_SEPARATORS}", ONE_LINE_MESSAGE, direction=True)
+PROSE = TextKind("prose", rf"^{_PROSE_CONTROL}", PROSE_MESSAGE, direction=True)
 # A password is whatever its owner chose (the sign-in page takes any), but for the null byte no system keeps.
 SECRET = TextKind("secret", r"^\x00", "A null byte cannot be part of it.")
 

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from config.text import is_one_line
+from config.text import DIRECTION_CONTROL, is_one_line
 
 from .models import OrgRole, Team, User, max_length
 from .services import person_access_changed
@@ -53,7 +53,10 @@ def _validate(rows: list[tuple[int, dict[str, str]]]) -> list[str]:
     existing = {u.lower(): u for u in User.objects.values_list("username", flat=True)}
     for line, row in rows:
         for column, value in row.items():
-            if column in LIMITS and "\x00" not in value and not is_one_line(value):
+            if column in LIMITS and DIRECTION_CONTROL.search(value):
+                problems.append(f"Line {line}: {column} has a character in it that changes the direction text "
+                                "is shown in (such as a right-to-left override).")
+            elif column in LIMITS and "\x00" not in value and not is_one_line(value):
                 # A name is one line (it becomes an email's display name and a calendar's CN): a line break
                 # or tab, quoted into the file, is refused as it would be typed into Harbour.
                 problems.append(f"Line {line}: {column} has a line break, tab or other control character in it.")

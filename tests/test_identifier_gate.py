@@ -32,10 +32,13 @@ EVASIONS = [
     ("Hollins", "name", "We are thinking of the ʜᴏʟʟɪɴs family."),
     ("Hollins", "name", "We are thinking of the HoIIins family."),
     ("Kayden Hollins", "name", "Kаyden Hоllins was seven."),
+    # combining marks typed over the letters
+    ("Hollins", "name", "The H\u0336o\u0336l\u0336l\u0336i\u0336n\u0336s\u0336 family."),
+    ("Kayden Hollins", "name", "Kay\u0301den Ho\u0308llins was seven."),
     # spaces and invisible or direction-changing characters
     ("Hollins", "name", "The Hol\u200alins family."),
     ("Hollins", "name", "The Hol\u202flins family."),
-    ("Hollins", "name", "The \u202eHol\u202clins family."),
+    ("Hollins", "name", "The Hol\u2060lins family."),
     ("Kayden Hollins", "name", "Kayden\u2009Hollins was seven."),
     # a word hyphenated across a line break
     ("Hollins", "name", "The Hol-\nlins family asked for privacy."),
@@ -55,12 +58,16 @@ EVASIONS = [
     ("14 Acacia Avenue", "address", "Police were called to 14 Acacia Ave."),
     ("Brookfield Primary School", "school", "Pupils at Brookfield Pri were told."),
     ("St Mary's CE Primary", "school", "Staff at St Mary's C of E Primary were told."),
+    # a part of a full address, between its commas
+    ("12 Acacia Avenue, Leeds LS6 2AB", "address", "Police were called to 12 Acacia Ave."),
+    ("Flat 2, 41 Mill Lane, Eastfield, Harbourside HB2 5RT", "address", "A fire at 41 Mill Ln was put out."),
 ]
 PARTS = [
     ("Brookfield Primary School", "school", "Pupils at Brookfield were told.", "Brookfield"),
     ("Kayden Hollins", "name", "The Hollins family asked for privacy.", "Hollins"),
     ("14 Acacia Avenue", "address", "A house on Acacia was searched.", "Acacia"),
     ("Kayden Hollins", "name", "#prayforkayden", "Kayden"),
+    ("12 Acacia Avenue, Leeds LS6 2AB", "address", "Officers searched a house in ls6 2ab.", "LS6 2AB"),
 ]
 
 
@@ -143,6 +150,11 @@ class TestTheGate:
         confirm(cast, message)
         assert services.message_release(actor=cast.alice, message_id=message.pk).status == "released"
 
+    def test_the_town_of_a_protected_address_does_not_hold_a_release(self, cast, incident):
+        protect(cast, incident, "12 Acacia Avenue, Headingley, Leeds LS6 2AB", "address")
+        message = approve(cast, to_partners(cast, incident, "Services across Leeds and Headingley are open."))
+        assert services.message_release(actor=cast.cora, message_id=message.pk).status == "released"
+
     def test_internal_messages_are_only_warned(self, cast, incident):
         protect(cast, incident, "Brookfield Primary School", "school")
         briefing = services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="all_staff",
@@ -160,6 +172,34 @@ class TestTheGate:
             assert services.scheduled_release_due(message.pk) == "held: identifier_part_found"
         confirm(cast, Message.objects.get(pk=message.pk))
         assert services.message_release(actor=cast.cora, message_id=message.pk).status == "scheduled"
+
+
+class TestTextStoredBeforeDirectionControlsWereRefused:
+    """An override can no longer be typed (config/text.py), but a message stored before then may hold one:
+    the gate reads the letters it reverses as a reader sees them."""
+
+    @pytest.mark.parametrize("value, kind, text", [
+        ("Hollins", "name", "The \u202esnilloH\u202c family asked for privacy."),
+        ("Kayden Hollins", "name", "Thinking of \u202esnilloH nedyaK\u202c today."),
+        ("Brookfield Primary School", "school", "Pupils at \u202eloohcS yramirP dleifkoorB\u202c were told."),
+        ("14 Acacia Avenue", "address", "Police were called to \u2067\u202eeunevA aicacA 41\u2069."),
+    ])
+    def test_it_is_refused_at_release_and_nobody_may_override(self, cast, incident, value, kind, text):
+        message = approve(cast, to_partners(cast, incident, "Plain facts."))
+        Message.objects.filter(pk=message.pk).update(body=text)  # as it was stored before
+        protect(cast, incident, value, kind)
+        for who in (cast.cora, cast.tom):
+            with pytest.raises(GateRefused) as refused:
+                services.message_release(actor=who, message_id=message.pk, override_reason="Deadline")
+            assert refused.value.gate == "identifier_found"
+        assert Message.objects.get(pk=message.pk).status == "approved"
+
+    def test_the_api_answers_409(self, cast, api, incident):
+        message = approve(cast, to_partners(cast, incident, "Plain facts."))
+        Message.objects.filter(pk=message.pk).update(subject="Update on the \u202esnilloH\u202c family")
+        protect(cast, incident, "Hollins")
+        response = api(cast.cora).post(f"/api/messages/{message.pk}/release/", {}, format="json")
+        assert response.status_code == 409 and response.json()["gate"] == "identifier_found"
 
 
 class TestConfirmation:
@@ -418,6 +458,32 @@ class TestTheLiveCheckIsTheGate:
         assert "part of a protected school" in shown and "Brookfield" not in shown
         internal = self.check(client, incident, "At Brookfield.", audience="all_staff")
         assert "Internal messages may go ahead" in internal
+
+    @pytest.mark.parametrize("subject, body, said", [
+        ("Update", "Hollins. " + "b" * 20_000, "Message: Keep this to 20,000 characters or fewer (it has 20,009)."),
+        ("Hollins " + "s" * 200, "The Hollins family.", "Subject: Keep this to 200 characters or fewer (it has 208)."),
+        ("Update", "Hollins " * 312_500, "Message: Keep this to 20,000 characters or fewer (it has 2,499,999)."),
+        ("Update\nBcc: x@example.org", "The Hollins family.", "Subject: Keep this to one line"),
+        ("Update", "The \u202esnilloH\u202c family.", "Message: This contains a character that changes the direction"),
+    ])
+    def test_text_a_message_could_not_hold_is_answered_with_why_and_not_checked(self, cast, client, incident,
+                                                                                subject, body, said):
+        protect(cast, incident, "Hollins")
+        client.force_login(cast.cora)
+        with mock.patch.object(identifier_matching, "message_findings") as spy:
+            response = client.post(f"/incidents/{incident.pk}/comms/check/",
+                                   {"audience": "press_statement", "subject": subject, "body": body})
+        shown = response.content.decode()
+        assert response.status_code == 400 and not spy.called
+        assert "has not been checked for protected identifiers" in shown and escape(said) in shown
+        assert "identifier-warning" not in shown
+
+    def test_text_at_the_limits_is_checked(self, cast, client, incident):
+        protect(cast, incident, "Hollins")
+        client.force_login(cast.cora)
+        response = client.post(f"/incidents/{incident.pk}/comms/check/", {
+            "audience": "press_statement", "subject": "s" * 192 + " Hollins", "body": "The Hollins " + "b" * 19_988})
+        assert response.status_code == 200 and "cannot be approved or released" in response.content.decode()
 
     def test_one_function_for_both(self, cast, client, incident):
         protect(cast, incident, "Hollins")

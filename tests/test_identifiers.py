@@ -20,6 +20,8 @@ PROTECTED = [
     "LS12 4QT", "27 Station Road", "Brookfield Primary School", "St Mary's CE Primary", "Oakwood Academy",
     "Ravensbourne High School", "Little Acorns Nursery", "07700 900123", "Westgate Juniors",
     "Tom", "Ali", "Hill", "Emma Wood", "Jo Bell",
+    # Full addresses, in districts and a town the statements name ("in Millbrook", "Mill Lane").
+    "9 Larkspur Way, Millbrook, Harbourside HB4 7QN", "Flat 2, 41 Mill Lane, Eastfield, Harbourside HB2 5RT",
 ]
 
 
@@ -71,6 +73,39 @@ class TestLookAlikeLetters:
         assert check(text, [identifier]).found == ()
 
 
+class TestCombiningMarks:
+    """Marks typed over letters draw on the letter, not between letters: the word is still one word."""
+
+    @pytest.mark.parametrize("text", [
+        "Ho\u0308llins",  # a diaeresis, as a mark of its own
+        "H\u0301o\u0301l\u0301l\u0301i\u0301n\u0301s\u0301",  # an acute accent on every letter
+        "H\u0336o\u0336l\u0336l\u0336i\u0336n\u0336s\u0336",  # struck through
+        "Hol\u0338lins",  # a long solidus over one letter
+        "Hol\u20ddlins",  # an enclosing circle
+        "Ho\u0489l\u0489lins",  # Cyrillic millions signs, enclosing
+        "Ho\u0332l\u0332l\u0332ins",  # underlined, in part
+        "HO\u0300\u0301\u0302\u0303LLINS",  # several marks stacked on one letter
+    ])
+    def test_a_name_with_marks_between_its_letters(self, text):
+        assert found(f"We are thinking of the {text} family.", "Hollins")
+
+    @pytest.mark.parametrize("text, identifier", [
+        ("Kay\u0327den Hol\u0338lins", "Kayden Hollins"),
+        ("Brook\u0336field Pri\u0301mary", "Brookfield Primary School"),
+        ("14 Aca\u0301cia Ave", "14 Acacia Avenue"),
+        ("#Kayden\u0336Hollins", "Kayden Hollins"),
+    ])
+    def test_other_names_and_places(self, text, identifier):
+        assert found(text, identifier)
+
+    def test_a_mark_on_an_identifiers_own_letter_is_no_difference(self):
+        assert found("Siân Hughes was there", "Sian Hughes") and found("Sian Hughes was there", "Siân Hughes")
+        assert found("Sia\u0302n Hughes was there", "Siân Hughes")
+
+    def test_a_part_is_still_a_part(self):
+        assert parts("pupils at Bro\u0336okfield", "Brookfield Primary School") == ["Brookfield"]
+
+
 class TestSpacesAndInvisibleCharacters:
     @pytest.mark.parametrize("text", [
         "Hol\u200alins",  # hair space
@@ -86,6 +121,31 @@ class TestSpacesAndInvisibleCharacters:
     ])
     def test_a_name_broken_by_what_cannot_be_seen(self, text):
         assert found(f"Thinking of {text} today.", "Hollins")
+
+    @pytest.mark.parametrize("text", [
+        "\u202esnilloH\u202c",  # shown as "Hollins"
+        "\u202esnilloH",  # an override nobody pops lasts to the end of the paragraph
+        "Hol\u202esnil\u202c",  # half of the word written backwards
+        "\u2067\u202esnilloH\u2069",  # the end of an isolate ends the override in it
+        "\u202eSNILLOH\u202c", "\u202esnil\u200bloH\u202c", "\u202esnilloh\u202c",
+    ])
+    def test_a_name_written_backwards_and_shown_forwards(self, text):
+        assert found(f"Thinking of the {text} family.", "Hollins")
+
+    @pytest.mark.parametrize("text", [
+        "\u202esnilloH nedyaK\u202c",  # two words, their order reversed too
+        "Kayden \u202esnilloH\u202c",
+        "\u202e\u202dHollins\u202c \u202dKayden\u202c\u202c",  # each word kept in order, the words swapped
+        "#\u202esnilloHnedyaK\u202c",
+    ])
+    def test_a_full_name_written_backwards(self, text):
+        assert found(f"Please share {text} now", "Kayden Hollins")
+
+    def test_what_an_override_does_not_reach_is_read_as_written(self):
+        assert not found("\u202esnil\u202c loH", "Hollins")  # shown as "lins loH"
+        assert not found("\u202esnil\nloH", "Hollins")  # the paragraph ends the override
+        assert not check("Thinking of the \u202eylimaf\u202c today.", ["Kayden Hollins"])
+        assert parts("the \u202esnilloH\u202c home", "Kayden Hollins") == ["Hollins"]
 
     @pytest.mark.parametrize("gap", ["\u00a0", "\u202f", "\u200a", "\u2003", "\u3000", "\u2009", "  \t"])
     def test_any_space_between_the_words_of_a_name(self, gap):
@@ -265,6 +325,57 @@ class TestDistinctiveParts:
         assert part.key == "Brookfield Primary School:brookfield"
 
 
+class TestFullAddresses:
+    """An address as it is written on an envelope: each part between commas is looked for as well as the
+    whole, its postcode is a distinctive part, and the town or district it is in is an ordinary word."""
+
+    ADDRESS = "12 Acacia Avenue, Leeds LS6 2AB"
+    LONGER = "Flat 3, 12 Acacia Avenue, Headingley, Leeds, LS6 2AB"
+
+    @pytest.mark.parametrize("text", [
+        "Police were called to 12 Acacia Ave.", "a house on Acacia Avenue", "12 ACACIA AVENUE",
+        "12 \u0391cacia Avenue",  # a Greek capital alpha
+        "#12AcaciaAvenue", "Acacia, LS6 2AB",
+    ])
+    def test_a_part_between_commas_is_found_as_the_address(self, text):
+        assert found(text, self.ADDRESS) and found(text, self.LONGER)
+
+    def test_the_town_and_postcode_are_found_together_where_they_are_one_part(self):
+        assert found("in Leeds LS6 2AB", self.ADDRESS) and found("LEEDS, ls6 2ab", self.ADDRESS)
+        assert parts("in Leeds LS6 2AB", self.LONGER) == ["LS6 2AB"]  # two parts there: the postcode is one
+
+    @pytest.mark.parametrize("text", [
+        "a search in LS6 2AB", "ls6 2ab", "LS62AB", "ls62ab", "Ls6 2aB", "(LS6 2AB)", "LS6\u00a02AB", "#LS62AB",
+    ])
+    def test_a_postcode_is_a_distinctive_part_however_it_is_written(self, text):
+        assert parts(text, self.ADDRESS) == ["LS6 2AB"]
+        assert parts(text, self.LONGER) == ["LS6 2AB"]
+
+    @pytest.mark.parametrize("text", [
+        "Leeds", "Services across Leeds are open.", "#Leeds", "LEEDS", "Headingley residents",
+        "in Headingley and Leeds", "the LS6 area", "LS6 2AC", "2AB", "Flat 3", "Avenue Road, Leeds",
+    ])
+    def test_the_town_or_district_alone_and_what_is_not_the_address_pass(self, text):
+        assert not check(text, [self.ADDRESS, self.LONGER])
+
+    def test_a_named_street_alone_is_a_part_and_a_numbered_one_the_address(self):
+        address = "Flat 2, 41 Mill Lane, Eastfield, Harbourside HB2 5RT"
+        assert found("at 41 Mill Ln", address) and found("41 MILL LANE", address)
+        assert not check("the junction with Mill Lane in Eastfield, Harbourside", [address])
+        assert parts("flats in HB2 5RT", address) == ["HB2 5RT"]
+        assert parts("a fire at Acacia", self.LONGER) == ["Acacia"]
+
+    def test_a_postcode_protected_alone_is_found_whole_however_it_is_written(self):
+        for text in ("LS12 4QT", "ls124qt", "Ls12 4qT", "LS12\u20094QT"):
+            assert found(f"homes in {text}", "LS12 4QT"), text
+        assert not check("homes in LS12", ["LS12 4QT"])
+
+    def test_a_name_written_with_a_comma_is_no_address(self):
+        assert parts("the Hollins family", "Hollins, Kayden") == ["Hollins"]
+        assert found("Kayden Hollins", "Hollins, Kayden")
+        assert parts("Amelia's friends", "Okonkwo, Amelia") == ["Amelia"]
+
+
 class TestWhatPassed:
     """What the check always let through stays as it was: punctuation, accents, letters spelled out."""
 
@@ -299,6 +410,24 @@ class TestCouncilStatements:
             text = path.read_text()
             assert found(text + "\n#JusticeForKaydenHollins", "Kayden Hollins"), path.name
             assert parts(f"Brookfield. {text}", "Brookfield Primary School") == ["Brookfield"], path.name
+
+
+def test_what_the_check_remembers_between_texts_is_bounded_whatever_it_is_sent():
+    """Words met again are not read again, but a long text, or a long stretch of one with no space in it,
+    is read and let go: sending many of them keeps nothing."""
+    from comms import identifiers
+
+    check("warm up the data files", PROTECTED)
+    identifiers._document.cache_clear()
+    kept = [f.cache_info().currsize for f in (identifiers._document, identifiers._chunk_pieces)]
+    for n in range(5):
+        long_text = f"Kayden{n}." * 4_000  # 32,000 characters, without a space
+        assert found(long_text + " Kayden Hollins", "Kayden Hollins")
+        assert not check("x" * 30_000 + str(n), PROTECTED)
+    assert [f.cache_info().currsize for f in (identifiers._document, identifiers._chunk_pieces)] == kept
+    assert identifiers._document.cache_info().maxsize <= 4
+    check("Kayden Hollins, the Hollins family", PROTECTED)
+    assert identifiers._document.cache_info().currsize == 1  # a message's text is kept
 
 
 def test_fast_enough_to_run_as_the_author_types():

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from comms import services as comms
 from comms.models import HoldingTemplate, Message
 from config.errors import InvalidInput
-from config.text import ONE_LINE, ONE_LINE_MESSAGE, PROSE, PROSE_MESSAGE, kind_of
+from config.text import DIRECTION_MESSAGE, ONE_LINE, ONE_LINE_MESSAGE, PROSE, PROSE_MESSAGE, kind_of
 from incidents import services
 from incidents.models import Decision, Incident, Notification, Team
 from support import services as support
@@ -36,6 +36,10 @@ BREAKS_A_LINE = ["Line one\nLine two", "Trailing break\n", "Tab\there", "Carriag
                  "Escape\x1b[31m", "Delete\x7f"]
 BREAKS_PROSE = ["Null\x00byte", "Bell\x07", "Escape\x1b[2J", "Vertical\x0btab", "Form\x0cfeed", "C1\x9bcontrol"]
 FINE_PROSE = "First line\nSecond line\r\n\tIndented, with an emoji 🙂 and an accent: Siân"
+# The bidirectional embeddings, overrides, isolates and pops: each reorders what a reader sees.
+DIRECTION_CONTROLS = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"]
+# Shown as "the Hollins family", written as "the snilloH family".
+REVERSED = "Thinking of the \u202esnilloH\u202c family."
 
 
 # --- the two kinds, and what the schema says of them ---------------------------------------------------
@@ -54,6 +58,32 @@ def test_prose_refuses_control_characters_but_not_line_breaks_or_tabs(text):
     with pytest.raises(ValidationError) as refused:
         PROSE.check(text)
     assert refused.value.messages == [PROSE_MESSAGE]
+
+
+@pytest.mark.parametrize("control", DIRECTION_CONTROLS)
+def test_both_kinds_refuse_what_changes_the_direction_text_is_shown_in(control):
+    for kind in (ONE_LINE, PROSE):
+        with pytest.raises(ValidationError) as refused:
+            kind.check(f"Thinking of the {control}snilloH family")
+        assert refused.value.messages == [DIRECTION_MESSAGE], kind.name
+
+
+@pytest.mark.parametrize("text", [
+    "Thinking of the family of محمد علي", "שלום and welcome", "Croeso, Siân", "Zażółć gęślą jaźń",
+    "A left-to-right mark\u200e and a right-to-left mark\u200f", "An Arabic letter mark\u061c",
+])
+def test_text_in_either_direction_and_its_marks_are_still_taken(text):
+    ONE_LINE.check(text)
+    PROSE.check(text)
+
+
+def test_a_text_with_a_control_character_and_a_direction_control_is_told_of_both():
+    with pytest.raises(ValidationError) as refused:
+        ONE_LINE.check("Line one\n\u202eowt eniL")
+    assert refused.value.messages == [ONE_LINE_MESSAGE, DIRECTION_MESSAGE]
+    with pytest.raises(ValidationError) as refused:
+        PROSE.check("Null\x00 and \u2066isolate\u2069")
+    assert refused.value.messages == [PROSE_MESSAGE, DIRECTION_MESSAGE]
 
 
 def _python(pattern: str) -> re.Pattern:
@@ -115,6 +145,8 @@ def test_the_schema_states_each_limit_and_kind_as_the_model_does():
     assert draft["body"]["maxLength"] == 20_000
     assert not _python(draft["subject"]["pattern"]).fullmatch("What we know\nand what we do not")
     assert _python(draft["body"]["pattern"]).fullmatch(FINE_PROSE)
+    assert not _python(draft["body"]["pattern"]).fullmatch(REVERSED)
+    assert not _python(draft["subject"]["pattern"]).fullmatch("Update on \u2067\u202esnilloH\u2069")
     decision = schema["components"]["schemas"]["DecisionRecordRequest"]["properties"]
     assert decision["decision"]["maxLength"] == Decision._meta.get_field("decision").max_length == 2_000
     assert yaml.safe_dump(schema)  # and it is a document a client can read
@@ -232,6 +264,68 @@ def test_a_debriefs_invitation_carries_its_place_on_one_line(cast, incident, wen
     assert b"LOCATION:Room 4\\, Civic Centre\r\n" in calendar_bytes(support.invitation_of(debrief, reader=cast.bob))
 
 
+# --- direction controls, through every door -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("what", ONE_LINE_DOORS)
+def test_a_direction_control_is_refused_by_the_service_in_one_line_text(cast, incident, wendy, what):
+    service, _api, _page, key = ONE_LINE_DOORS[what]
+    before = _count()
+    with pytest.raises(InvalidInput) as refused:
+        service(cast, incident, "Room \u202e4 moorS")
+    assert refused.value.errors[key] == [DIRECTION_MESSAGE]
+    assert _count() == before
+
+
+class TestAnExternalMessageThatReordersWhatItShows:
+    """A statement whose letters an override shows reversed reads as something its text does not say:
+    "snilloH" shows as the child's name. It is refused when typed, wherever it is typed."""
+
+    TO_PARTNERS = {"audience": "partners", "external_recipients": ["police.liaison@example.org"]}
+
+    @pytest.mark.parametrize("field, value", [
+        ("body", REVERSED), ("subject", "Update on the \u202esnilloH\u202c family"),
+        ("body", "Thinking of \u2067Kayden\u2069 today."), ("body", "Thinking of \u202dKayden\u202c today."),
+    ])
+    def test_the_service_refuses_it(self, cast, incident, field, value):
+        values = {"subject": "Update", "body": "Plain facts.", **{field: value}}
+        with pytest.raises(InvalidInput) as refused:
+            comms.message_draft(actor=cast.alice, incident_id=incident.pk, audience="partners",
+                                external_recipients=self.TO_PARTNERS["external_recipients"], **values)
+        assert refused.value.errors == {field: [DIRECTION_MESSAGE]}
+        assert not Message.objects.exists()
+
+    @pytest.mark.parametrize("audience", ["partners", "press_statement", "website", "all_staff"])
+    def test_the_api_answers_400_naming_the_field(self, cast, incident, api, audience):
+        body = {"audience": audience, "subject": "Update \u2068on\u2069 us", "body": REVERSED}
+        if audience == "partners":
+            body["external_recipients"] = self.TO_PARTNERS["external_recipients"]
+        response = api(cast.alice).post(f"/api/incidents/{incident.pk}/messages/", body, format="json")
+        assert response.status_code == 400
+        assert response.json() == {"subject": [DIRECTION_MESSAGE], "body": [DIRECTION_MESSAGE]}
+        assert not Message.objects.exists()
+
+    def test_an_edit_is_refused_too(self, cast, incident, api):
+        message = comms.message_draft(actor=cast.alice, incident_id=incident.pk, audience="press_statement",
+                                      subject="Update", body="Plain facts.")
+        response = api(cast.alice).patch(f"/api/messages/{message.pk}/", {"body": REVERSED}, format="json")
+        assert response.status_code == 400 and response.json() == {"body": [DIRECTION_MESSAGE]}
+        with pytest.raises(InvalidInput) as refused:
+            comms.message_edit(actor=cast.alice, message_id=message.pk, changes={"subject": "\u202eetadpU"})
+        assert refused.value.errors == {"subject": [DIRECTION_MESSAGE]}
+        message.refresh_from_db()
+        assert (message.subject, message.body, message.version) == ("Update", "Plain facts.", 1)
+
+    def test_the_page_shows_a_form_error(self, cast, incident, client):
+        client.force_login(cast.alice)
+        response = client.post(f"/incidents/{incident.pk}/comms/new/", {
+            "audience": "press_statement", "subject": "Update", "body": REVERSED})
+        body = response.content.decode()
+        assert response.status_code == 400 and "There is a problem" in body
+        assert "changes the direction text is shown in" in body
+        assert not Message.objects.exists()
+
+
 # --- prose and limits ----------------------------------------------------------------------------------
 
 
@@ -328,6 +422,16 @@ def test_a_staff_file_with_a_tab_in_a_name_is_refused(tmp_path, db):
         import_staff('username,email,full_name,team,job_title,line_manager,roles\n'
                      'dana,d@example.org,"Dana\tHughes",North,Director,,\n')
     assert refused.value.problems == ["Line 2: full_name has a line break, tab or other control character in it."]
+
+
+def test_a_staff_file_with_a_direction_control_in_a_name_is_refused(tmp_path, db):
+    from incidents.staff_import import StaffImportError, import_staff
+
+    with pytest.raises(StaffImportError) as refused:
+        import_staff('username,email,full_name,team,job_title,line_manager,roles\n'
+                     'dana,d@example.org,"\u202esnilloH anaD",North,Director,,\n')
+    assert refused.value.problems == ["Line 2: full_name has a character in it that changes the direction text "
+                                      "is shown in (such as a right-to-left override)."]
 
 
 def test_kind_of_reads_the_model():
