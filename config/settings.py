@@ -416,7 +416,10 @@ HARBOUR_HTTPS = env_bool(
 )
 CSRF_FAILURE_VIEW = "config.views.csrf_failure"  # Harbour's 403 page, in words, not Django's
 if HARBOUR_HTTPS:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # X-Forwarded-Proto says the client used HTTPS only where a proxy of ours wrote it; with none in front, a
+    # client writes it itself, to be served over plain HTTP as if it were secure.
+    if HARBOUR_TRUSTED_PROXIES:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -25,6 +25,7 @@ to wait (at most the window); an administrator can clear it (`manage.py signin_r
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import math
 import secrets
 from dataclasses import dataclass
@@ -110,6 +111,21 @@ def _read_device(request, username: str) -> str:
 # --- the limits --------------------------------------------------------------------------------------------
 
 
+def address_of(request) -> str | None:
+    """The address the limits count by: the client's, but for IPv6 its /64, because one household or one
+    attacker's host is given a whole /64 and could spend a fresh address on every guess."""
+    address = client_address(request)
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return address
+    if ip.ipv4_mapped is not None:  # an IPv4 client on a dual-stack socket is that IPv4 address
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
+
+
 def pause_for(request, username: str) -> Pause | None:
     """Is an attempt for this username, from this request, paused by the account or address limit?"""
     from config.models import SignInFailure
@@ -119,7 +135,7 @@ def pause_for(request, username: str) -> Pause | None:
     now = timezone.now()
     recent = SignInFailure.objects.filter(at__gt=now - _window(), device="")
     limits = [("account", recent.filter(username=username[:USERNAME_LENGTH]), settings.HARBOUR_SIGNIN_ACCOUNT_LIMIT)]
-    address = client_address(request)
+    address = address_of(request)
     if address is not None:
         limits.append(("address", recent.filter(address=address), settings.HARBOUR_SIGNIN_ADDRESS_LIMIT))
     for limit, failures, most in limits:
@@ -163,7 +179,7 @@ def record_failure(sender, credentials: dict, request=None, **kwargs) -> None:
         return
     username = str(username)
     now = timezone.now()
-    SignInFailure.objects.create(at=now, username=username[:USERNAME_LENGTH], address=client_address(request),
+    SignInFailure.objects.create(at=now, username=username[:USERNAME_LENGTH], address=address_of(request),
                                  device=_device_for(request, username))
     # Failures older than any window are of no further use. The `at` index makes this cheap.
     SignInFailure.objects.filter(at__lt=now - max(_window(), dt.timedelta(days=1))).delete()

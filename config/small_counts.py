@@ -70,6 +70,10 @@ class Shown:
     def suppressed(self) -> bool:
         return self.count is None
 
+    def __bool__(self) -> bool:
+        """Whether there may be anyone at all: a withheld count is never 0, a shown 0 is nothing."""
+        return self.high > 0
+
     def __str__(self) -> str:
         return self.words
 

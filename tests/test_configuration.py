@@ -116,6 +116,14 @@ class TestProductionSettings:
         assert last_line(django("shell", "-c", SHOW, HARBOUR_HTTPS="0", **shared)).startswith(
             "False False False False")
 
+    def test_a_forwarded_scheme_is_believed_only_from_a_proxy_of_ours(self, tmp_path):
+        code = "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
+        shared = {"DATABASE_URL": POSTGRES, "SECRET_KEY": PRODUCTION_KEY}
+        # straight to daphne, a client could write X-Forwarded-Proto itself and be served plain HTTP as secure
+        assert last_line(django("shell", "-c", code, **shared)) == "None"
+        assert last_line(django("shell", "-c", code, HARBOUR_TRUSTED_PROXIES="1", **shared)) == (
+            "('HTTP_X_FORWARDED_PROTO', 'https')")
+
     def test_deploy_check_is_clean(self):
         result = django(
             "check", "--deploy", "--fail-level", "WARNING", DATABASE_URL=POSTGRES, SECRET_KEY=PRODUCTION_KEY,

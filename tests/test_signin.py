@@ -13,7 +13,7 @@ from django.test import Client, RequestFactory
 
 from config.client_address import client_address
 from config.models import SignInFailure
-from config.signin import DEVICE_COOKIE
+from config.signin import DEVICE_COOKIE, address_of
 from tests.factories import PASSWORD, make_user
 
 START = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
@@ -214,6 +214,28 @@ def test_spraying_many_usernames_from_one_address_is_paused_but_known_devices_th
     assert _sign_in(own, "alice", PASSWORD, office).status_code == 302  # Alice at her own desk does not
     assert _sign_in(Client(), "alice", PASSWORD, "198.51.100.1").status_code == 302  # nor from elsewhere
     assert alice.pk
+
+
+@pytest.mark.parametrize("remote, counted", [
+    ("2001:db8:1:2::7", "2001:db8:1:2::"),
+    ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::"),  # the same /64: the same household or host
+    ("2001:db8:1:3::7", "2001:db8:1:3::"),
+    ("203.0.113.5", "203.0.113.5"),
+    ("::ffff:203.0.113.5", "203.0.113.5"),  # an IPv4 client on a dual-stack socket is that IPv4 address
+])
+def test_an_ipv6_client_is_counted_by_its_64(settings, remote, counted):
+    settings.HARBOUR_TRUSTED_PROXIES = 0
+    assert address_of(_request(remote)) == counted
+
+
+@pytest.mark.django_db
+def test_spraying_from_fresh_addresses_in_one_ipv6_64_is_paused_as_one_address(clock, settings):
+    settings.HARBOUR_TRUSTED_PROXIES = 1
+    for n in range(settings.HARBOUR_SIGNIN_ADDRESS_LIMIT):
+        assert _sign_in(Client(), f"user{n}", "Summer2027!", f"2001:db8:7:7::{n + 1:x}").status_code == 200
+    paused = _sign_in(Client(), "someone-else", "Summer2027!", "2001:db8:7:7:abcd::1")
+    assert paused.status_code == 429 and "attempts to sign in from your network" in paused.content.decode()
+    assert _sign_in(Client(), "someone-else", "Summer2027!", "2001:db8:7:8::1").status_code == 200  # next /64
 
 
 @pytest.mark.django_db

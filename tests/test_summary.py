@@ -106,6 +106,7 @@ def test_an_empty_incident_says_so_plainly(cast, client, incident):
     body = _get(client, cast.alice, incident.pk).content.decode()
     for text in ("No decisions are recorded yet.", "Nothing has been released yet."):
         assert text in body
+    assert "Staff with a check-in to come" not in body  # nobody on the register: no row of none
 
 
 def test_the_latest_five_decisions_newest_first(cast, client, incident):
