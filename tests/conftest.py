@@ -34,6 +34,24 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
             test["NAME"] = f"{test.get('NAME') or 'test_' + database['NAME']}_{RUN}"
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's, and then: on PostgreSQL the test database is dropped when the session ends, which
+    the server refuses while any connection is open to it, and a socket's consumer leaves one behind in the
+    thread its queries ran in. Those are ended first, so no `test_harbour_ci_gw0_<run>` is left behind."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for alias in connections:
+            connection = connections[alias]
+            if connection.vendor != "postgresql":
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                               " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
 # HARBOUR_TEST_INSTANT=sunday-evening (a name in tests/clock.py) runs the whole suite at that instant instead.
 DEFAULT_INSTANT = {"ordinary": ORDINARY, **AWKWARD}[os.environ.get("HARBOUR_TEST_INSTANT", "ordinary")]
 
