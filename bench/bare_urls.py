@@ -28,7 +28,7 @@ from config.urls import urlpatterns as harbour_urlpatterns
 
 BARE_GROUP = settings.BENCH_BARE_GROUP
 
-handler404 = "config.views.not_found"  # as config/urls.py
+handler404 = "core.views.not_found"  # as config/urls.py
 
 
 class BareGroupSerializer(serializers.ModelSerializer):

@@ -10,7 +10,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from incidents.rules import MAX_ID, parse_id
 
 from . import selectors, services

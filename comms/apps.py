@@ -6,8 +6,8 @@ class CommsConfig(AppConfig):
     verbose_name = "Communications"
 
     def ready(self) -> None:
-        from config.worker import register_sweep
-        from incidents import realtime
+        from core import realtime
+        from core.worker import register_sweep
 
         from . import tasks
 
@@ -59,7 +59,7 @@ class CommsConfig(AppConfig):
             "Media enquiry", lambda i: MediaEnquiry.history.filter(incident_id=i.pk),
             lambda i: (lambda r: f"Media enquiry from {r.outlet}")))
         # The workspace's time line draws each release (incidents/selectors.py timeline_picture).
-        from config import charts
+        from core import charts
         from incidents.selectors import MarkerKind, register_timeline_markers
 
         register_timeline_markers(MarkerKind("release", "Messages released", "circle", charts.GREEN,

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 from channels.db import database_sync_to_async
 
-from incidents import realtime
+from core import realtime
 from incidents.consumers import LiveSocket
 from incidents.rules import forget
 
@@ -50,7 +50,7 @@ class ApprovalsBoardConsumer(LiveSocket):
             await self.channel_layer.group_discard(group, self.channel_name)
         self.joined = wanted
 
-    # --- group messages (from incidents.realtime) ---
+    # --- group messages (from core.realtime) ---
 
     async def access_changed(self, event) -> None:
         """The person's memberships or roles changed: follow the incidents they now approve for."""

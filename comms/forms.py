@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
-from config.errors import InvalidInput
-from config.text import form_text
+from core.errors import InvalidInput
+from core.text import form_text
 from incidents.forms import DateTimeLocalField, HarbourForm, ManyValues, people_named
 from incidents.models import Team
 

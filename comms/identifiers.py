@@ -311,7 +311,7 @@ def _as_shown(text: str) -> str:
     """The text in the order a reader sees its letters, where a right-to-left override (U+202E) reverses
     them: from the override to its pop (U+202C), the end of an isolate it is in (U+2069) or the end of the
     paragraph. What is nested in it (another embedding, override or isolate) shows in its own order, as
-    one piece. Harbour refuses these controls when text is typed (config/text.py); this is for text
+    one piece. Harbour refuses these controls when text is typed (core/text.py); this is for text
     stored before it did, or that came in by another way."""
     root: list = []
     stack: list[tuple[str, list]] = [("paragraph", root)]

@@ -15,10 +15,10 @@ from django.db.models.functions import Coalesce, Trunc
 from django.urls import reverse
 from django.utils import timezone
 
-from config import small_counts
-from config.errors import Http404
-from config.paging import Keyset
-from config.times import uk_day_time, uk_time
+from core import small_counts
+from core.errors import Http404
+from core.paging import Keyset
+from core.times import uk_day_time, uk_time
 from incidents.models import Incident, MemberRole, User
 from incidents.rules import Actor, parse_id
 from incidents.selectors import (
@@ -94,7 +94,7 @@ def inbox_item_for(actor: Actor, message_id) -> InboxItem:
     return item
 
 
-# The order of each list, and the key that pages it (config/paging.py).
+# The order of each list, and the key that pages it (core/paging.py).
 # Keyed on what never changes (ids grow with creation): a message edited or approved while someone reads
 # the list must not jump past their place and vanish from the pages they have not reached.
 MESSAGES = Keyset("-id", size=25)  # the newest first
@@ -565,7 +565,7 @@ def now_items(person: Actor, at: dt.datetime) -> list[NowItem]:
 def undelivered_for(person: Actor, message: Message) -> dict[str, Any] | None:
     """What a message's page says of its emails that could not be sent, to someone who may see its
     deliveries or was told: how many, whether it is theirs to mark seen, whether they may try again."""
-    from config.outbox import FAILED
+    from core.outbox import FAILED
 
     notice = undelivered.restrict(person, Action.VIEW, UndeliveredNotice.objects.filter(
         message=message, closed_at__isnull=True)).first()
@@ -581,7 +581,7 @@ def undelivered_for(person: Actor, message: Message) -> dict[str, Any] | None:
 def undelivered_now(person: Actor) -> list[NowItem]:
     """Released messages of the person's that could not be delivered to someone (they wrote it, or lead the
     incident's communications): each waits until they mark it seen, or someone tries the emails again."""
-    from config.outbox import FAILED
+    from core.outbox import FAILED
 
     deliveries = Q(message__emails__notice=False)
     notices, more = now_capped(
@@ -681,15 +681,15 @@ def reads_over_time(message: Message, now: dt.datetime | None = None) -> tuple[l
 
 
 def reads_picture(message: Message):
-    """The picture of `reads_over_time` (a config.charts Chart), from release to now, out of how many it
+    """The picture of `reads_over_time` (a core.charts Chart), from release to now, out of how many it
     was sent to (the message as messages_with_details annotates it); None for a briefing sent to fewer
     than HARBOUR_SMALL_COUNT people, whose picture would say when each of them read it.
 
-    Each total is a part of the group it went to (config/small_counts.py), withheld as the page's count
+    Each total is a part of the group it went to (core/small_counts.py), withheld as the page's count
     is. A run of withheld totals is one step, so the number of hours in which someone read cannot be
     counted off the table: the first run (before as many as HARBOUR_SMALL_COUNT have read it) is drawn from
     the release, so when the first of them read it is not shown either; a later run starts when it did."""
-    from config import charts
+    from core import charts
 
     sent_to = getattr(message, "delivered_count", None)
     if sent_to is None or sent_to < small_counts.threshold():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api_fields import (
+from core.api_fields import (
     ChangesSerializer,
     SaneDateTimeField,
     StrictBooleanField,
@@ -13,7 +13,7 @@ from config.api_fields import (
     StrictIntegerField,
     api_text,
 )
-from config.small_counts import SmallCountSerializer
+from core.small_counts import SmallCountSerializer
 
 from .models import (
     Audience,

@@ -21,10 +21,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from config import outbox
-from config.errors import Conflict, GateRefused, Http404, InvalidInput
-from config.text import checked_text, is_one_line
-from incidents import realtime
+from core import outbox, realtime
+from core.errors import Conflict, GateRefused, Http404, InvalidInput
+from core.text import checked_text, is_one_line
 from incidents import services as incident_services
 from incidents.models import Incident, Team, User, max_length
 from incidents.rules import parse_id, prime_members
@@ -852,7 +851,7 @@ def message_acknowledge(*, actor: User, message_id: int, wants_support: bool = F
 
 def _reads_shown_differently(message: Message) -> bool:
     """Does one more read change how many have read the message, as approvers are shown it?"""
-    from config.small_counts import part
+    from core.small_counts import part
 
     counted = message.inbox_items.aggregate(sent=Count("id"), read=Count("id", filter=Q(acknowledged_at__isnull=False)))
     return part(counted["read"] - 1, counted["sent"]).words != part(counted["read"], counted["sent"]).words
@@ -860,7 +859,7 @@ def _reads_shown_differently(message: Message) -> bool:
 
 def email_send_attempt(email_id: int) -> str:
     """One attempt to send one email from the outbox; on failure, try again later with backoff
-    (config/outbox.py: claimed, sent holding no lock, recorded); failed for good, its people are told."""
+    (core/outbox.py: claimed, sent holding no lock, recorded); failed for good, its people are told."""
     return outbox.send_attempt(OutboundEmail, email_id, build=_email_message, retry=_email_retry,
                                after=lambda email: _broadcast(email.message), failed=email_failed)
 

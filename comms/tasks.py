@@ -30,7 +30,7 @@ def sweep_due() -> int:
     several workers sweeping at once, or a duplicate task, do it once."""
     from django.utils import timezone
 
-    from config import outbox
+    from core import outbox
 
     from .models import Message, MessageStatus, OutboundEmail
     from .services import scheduled_release_due

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.errors import Conflict, GateRefused, InvalidInput
-from config.text import checked_text
+from core.errors import Conflict, GateRefused, InvalidInput
+from core.text import checked_text
 from incidents import selectors as incident_selectors
 from incidents.forms import same_to_the_minute
 from incidents.models import User
@@ -194,7 +194,7 @@ def identifier_check(request: HttpRequest, incident_id: int) -> HttpResponse:
     """The editor's live check, as the author types: does the text contain a protected identifier?"""
     incident = selectors.incident_for(request.user, incident_id, Action.DRAFT)
     # Only text a message could hold is checked: as long as its fields may be and of their kinds, read from
-    # the model as every door reads them (config/text.py). Anything else (a page's worth of text sent
+    # the model as every door reads them (core/text.py). Anything else (a page's worth of text sent
     # straight here) is answered with what is wrong, without reading it for identifiers.
     errors: dict[str, list[str]] = {}
     text = {name: checked_text(errors, Message, name, request.POST.get(name, ""), required=False)

@@ -2,8 +2,8 @@ from django.apps import AppConfig
 
 
 class HarbourPlatformConfig(AppConfig):
-    """The platform every wing stands on: settings, routing, the shared errors, socket authentication,
-    sign-in throttling, and the commands that run or seed the whole product (`serve`, `seed_demo`)."""
+    """The roof over the wings: settings, routing, socket authentication, sign-in throttling, and the
+    commands that seed the whole product (`seed_demo`, `seed_large`). The ground floor is core/."""
 
     name = "config"
     label = "harbour"

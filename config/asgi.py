@@ -8,7 +8,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup(set_prefix=False)  # before anything imports models (what get_asgi_application() does)
 
-from config.http import SyncViewsASGIHandler  # noqa: E402
+from core.http import SyncViewsASGIHandler  # noqa: E402
 
 django_asgi_app = SyncViewsASGIHandler()  # every view is synchronous: one crossing to a thread per request
 

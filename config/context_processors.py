@@ -33,7 +33,7 @@ def nav(request):
 
 
 def small_count(request):
-    """HARBOUR_SMALL_COUNT, for the pages that say a count is withheld below it (config/small_counts.py)."""
-    from config.small_counts import threshold
+    """HARBOUR_SMALL_COUNT, for the pages that say a count is withheld below it (core/small_counts.py)."""
+    from core.small_counts import threshold
 
     return {"small_count": threshold()}

@@ -13,7 +13,7 @@ class SignInFailure(models.Model):
 
     at = models.DateTimeField(db_index=True)  # the prune: everything older than a day
     username = models.CharField(max_length=150)  # as typed (cut to a username's length): what was guessed at
-    address = models.GenericIPAddressField(null=True)  # config/client_address.py
+    address = models.GenericIPAddressField(null=True)  # core/client_address.py
     # The id of the trusted device it came from (config/signin.py), or "" for any other device.
     device = models.CharField(max_length=32, blank=True, default="")
 

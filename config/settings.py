@@ -18,7 +18,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.workdays import parse_working_days, parse_working_hours  # needs no configured Django
+from core.workdays import parse_working_days, parse_working_hours  # needs no configured Django
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("HARBOUR_VAR_DIR") or BASE_DIR / "var")
@@ -139,26 +139,27 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "core",  # the ground floor: serve, worker
     "incidents",
     "comms",
     "support",
-    "config",  # the platform: serve, seed_demo
+    "config",  # the roof: seed_demo, sign-in throttling
 ]
 
 MIDDLEWARE = [
-    "config.middleware.RefuseNullBytes",
+    "core.middleware.RefuseNullBytes",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "config.middleware.NoStoreWhenSignedIn",
+    "core.middleware.NoStoreWhenSignedIn",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.CSPMiddleware",
-    "config.middleware.BadInputPage",
+    "core.middleware.BadInputPage",
     # Last, as django-axes asks: it turns a locked-out sign-in into its lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -236,7 +237,7 @@ LOGOUT_REDIRECT_URL = "login"
 #   so rotating addresses buys no more guesses; a device the person has signed in on still gets through.
 # - one address, any username: HARBOUR_SIGNIN_ADDRESS_LIMIT failures in the window (password spraying).
 # The address is the socket's peer unless HARBOUR_TRUSTED_PROXIES says how many proxies stand in front
-# (config/client_address.py): X-Forwarded-For is believed only that many hops deep.
+# (core/client_address.py): X-Forwarded-For is believed only that many hops deep.
 HARBOUR_TRUSTED_PROXIES = env_int("HARBOUR_TRUSTED_PROXIES", 0)
 if HARBOUR_TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured(f"HARBOUR_TRUSTED_PROXIES must be 0 or more; got {HARBOUR_TRUSTED_PROXIES}")
@@ -251,8 +252,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # A pause runs its course from the failure that began it: more attempts during it do not lengthen it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
-AXES_LOCKOUT_CALLABLE = "config.views.locked_out"  # 429, in JSON for the API
+AXES_CLIENT_IP_CALLABLE = "core.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "config.signin.locked_out"  # 429, in JSON for the API
 AXES_VERBOSE = False
 HARBOUR_SIGNIN_WINDOW_MINUTES = env_int("HARBOUR_SIGNIN_WINDOW_MINUTES", 15)
 HARBOUR_SIGNIN_ACCOUNT_LIMIT = env_int("HARBOUR_SIGNIN_ACCOUNT_LIMIT", 10)
@@ -341,12 +342,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "config.api_paging.KeysetPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api_paging.KeysetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     # The API speaks JSON, in and out (the pages have their own forms).
-    "DEFAULT_PARSER_CLASSES": ["config.api_errors.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.api_errors.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
 }
 SPECTACULAR_SETTINGS = {
@@ -365,7 +366,7 @@ SPECTACULAR_SETTINGS = {
     # A PATCH body says which of its fields are required (a member's new role needs its reason): Harbour's
     # PATCH serializers make optional what is optional, rather than drf-spectacular making everything so.
     "COMPONENT_SPLIT_PATCH": False,
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.api_schema.document_errors"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.api_schema.document_errors"],
     "ENUM_NAME_OVERRIDES": {
         "IncidentKindEnum": "incidents.models.IncidentKind",
         "IncidentStatusEnum": "incidents.models.IncidentStatus",
@@ -414,7 +415,7 @@ HARBOUR_HTTPS = env_bool(
     default=(env_str("HARBOUR_BASE_URL") or "").lower().startswith("https://")
     or (not DEBUG and (SHARED_DATABASE or not set(ALLOWED_HOSTS) <= LOOPBACK_HOSTS)),
 )
-CSRF_FAILURE_VIEW = "config.views.csrf_failure"  # Harbour's 403 page, in words, not Django's
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"  # Harbour's 403 page, in words, not Django's
 if HARBOUR_HTTPS:
     # X-Forwarded-Proto says the client used HTTPS only where a proxy of ours wrote it; with none in front, a
     # client writes it itself, to be served over plain HTTP as if it were secure.
@@ -444,13 +445,13 @@ LOGGING = {
 # A decision written more than this many minutes after it was taken needs a reason (JESIP decision logs).
 HARBOUR_LATE_ENTRY_MINUTES = env_int("HARBOUR_LATE_ENTRY_MINUTES", 15)
 # Counts about people shown to anyone but the people counted say "fewer than 5" below this, and are
-# withheld where the rest of their group is that small (config/small_counts.py). At least 3: below that,
+# withheld where the rest of their group is that small (core/small_counts.py). At least 3: below that,
 # "fewer than k" would be one number.
 HARBOUR_SMALL_COUNT = env_int("HARBOUR_SMALL_COUNT", 5)
 if HARBOUR_SMALL_COUNT < 3:
     raise ImproperlyConfigured(f"HARBOUR_SMALL_COUNT must be 3 or more; got {HARBOUR_SMALL_COUNT}")
 # Links in emails point here. Left unset, `manage.py serve` puts the address it was started on here
-# (config/management/commands/serve.py); the senders read it when they send, never at import.
+# (core/management/commands/serve.py); the senders read it when they send, never at import.
 HARBOUR_BASE_URL_SET = env_str("HARBOUR_BASE_URL") is not None
 HARBOUR_BASE_URL = (env_str("HARBOUR_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
 # Filled into holding-statement templates as {service_area}.
@@ -462,7 +463,7 @@ HARBOUR_EMAIL_RETRY_SECONDS = env_int("HARBOUR_EMAIL_RETRY_SECONDS", 30)
 HARBOUR_EMAIL_CLAIM_SECONDS = env_int("HARBOUR_EMAIL_CLAIM_SECONDS", 300)
 # A mail server that does not answer is given up on after this long (then retried with backoff).
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
-# How often each worker sweeps for timed work that is due and not done (see config/worker.py).
+# How often each worker sweeps for timed work that is due and not done (see core/worker.py).
 HARBOUR_SWEEP_SECONDS = env_int("HARBOUR_SWEEP_SECONDS", 60)
 # A task still marked running this long after it started belonged to a worker that stopped.
 HARBOUR_TASK_ABANDONED_SECONDS = env_int("HARBOUR_TASK_ABANDONED_SECONDS", 600)

@@ -6,7 +6,7 @@ it runs after django-axes and refuses, before any password is checked, an attemp
 pauses. Failures are recorded from Django's `user_login_failed`, which every way in sends.
 
 1. One username from one address (django-axes, AXES_FAILURE_LIMIT in AXES_COOLOFF_MINUTES). The address
-   is the real one (config/client_address.py), so an attacker pauses only themselves, from where they are.
+   is the real one (core/client_address.py), so an attacker pauses only themselves, from where they are.
 2. One username from anywhere (HARBOUR_SIGNIN_ACCOUNT_LIMIT failures in HARBOUR_SIGNIN_WINDOW_MINUTES):
    new addresses buy no more guesses. This is a rate, not a lock: refused attempts are not counted, and
    once the oldest failure leaves the window there is room again. And it applies only to devices the
@@ -31,12 +31,16 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.views import LoginView
 from django.core import signing
 from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from config.client_address import client_address
+from core.client_address import client_address
+from core.views import api_request
 
 DEVICE_COOKIE = "harbour_device"
 _DEVICE_SALT = "harbour.signin.device"
@@ -148,7 +152,7 @@ def pause_for(request, username: str) -> Pause | None:
 
 class SignInThrottle:
     """An authentication backend that authenticates nobody: it refuses attempts a limit pauses (see above).
-    It marks the request as django-axes does, so axes' middleware answers with config.views.locked_out, and
+    It marks the request as django-axes does, so axes' middleware answers with core.views.locked_out, and
     axes does not count the refused attempt as a failure."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
@@ -191,3 +195,41 @@ def reset(username: str | None = None) -> int:
 
     failures = SignInFailure.objects.all() if username is None else SignInFailure.objects.filter(username=username)
     return failures.delete()[0]
+
+
+# --- the answers ---------------------------------------------------------------------------------------------
+
+
+def locked_out(request, *args, **kwargs):
+    """Signing in is paused (above): 429 with Retry-After, in words, for pages and the API. Either
+    django-axes paused this username at this address, or the account or address limit paused this device."""
+    pause = getattr(request, "harbour_signin_pause", None)
+    if pause is None:
+        minutes, why = round(settings.AXES_COOLOFF_TIME * 60), "pair"
+    else:
+        minutes, why = pause.minutes, pause.limit
+    detail = {
+        "pair": f"Signing in is paused after repeated failures. Try again in {minutes} minutes.",
+        "account": f"Signing in to this account from a new device is paused after many failed attempts. Try again "
+                   f"in {minutes} minutes, or sign in from a device you have signed in on before.",
+        "address": f"Signing in from your network is paused after many failed attempts. Try again in {minutes} "
+                   "minutes.",
+    }[why]
+    if api_request(request):
+        response = JsonResponse({"detail": detail}, status=429)
+    else:
+        response = render(request, "registration/locked_out.html", {"minutes": minutes, "why": why}, status=429)
+    response["Retry-After"] = str(pause.retry_after if pause else minutes * 60)
+    return response
+
+
+class SignIn(LoginView):
+    """Django's sign-in page, which also marks this browser as one the account has signed in on, so the
+    account limit never pauses the person on it (above)."""
+
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        remember_device(response, form.get_user())
+        return response

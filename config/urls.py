@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from config.views import SignIn
+from config.signin import SignIn
 
 admin.site.site_header = "Harbour administration"
 admin.site.site_title = "Harbour"
@@ -29,8 +29,8 @@ urlpatterns = [
     path("", include("incidents.urls")),
 ]
 
-# Harbour's own error answers: pages in its layout, JSON under /api/ (config/views.py).
-handler400 = "config.views.bad_request"
-handler403 = "config.views.permission_denied"
-handler404 = "config.views.not_found"
-handler500 = "config.views.server_error"
+# Harbour's own error answers: pages in its layout, JSON under /api/ (core/views.py).
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models.constants import LOOKUP_SEP
 from simple_history.admin import SimpleHistoryAdmin
 
-from config.errors import Conflict
+from core.errors import Conflict
 
 from . import services
 from .models import (

@@ -14,7 +14,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 
 from . import selectors, services
 from .models import ApiToken, Incident, IncidentKind, IncidentStatus, MemberRole, Membership, TimelineEvent

@@ -6,9 +6,10 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents and people"
 
     def ready(self) -> None:
-        from config.worker import register_sweep
+        from core import realtime
+        from core.worker import register_sweep
 
-        from . import realtime, tasks
+        from . import tasks
 
         register_sweep(tasks.sweep_due)
         register_sweep(tasks.sweep_clocks)

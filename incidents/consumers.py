@@ -18,9 +18,10 @@ from django.conf import settings
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from config.errors import Http404
+from core import realtime
+from core.errors import Http404
 
-from . import realtime, selectors
+from . import selectors
 from .rules import forget, parse_id, token_of, token_works
 
 logger = logging.getLogger(__name__)
@@ -229,7 +230,7 @@ class IncidentConsumer(LiveSocket):
             await self.send_json({"type": "timeline.event", "event": payload})
         await self.send_json({"type": "resync.done"})
 
-    # --- group messages (from incidents.realtime) ---
+    # --- group messages (from core.realtime) ---
 
     async def timeline_event(self, message) -> None:
         if not self.revoked:
@@ -274,7 +275,7 @@ class IncidentConsumer(LiveSocket):
 class ClocksBoardConsumer(LiveSocket):
     """The Clocks board socket: `/ws/boards/clocks/`.
 
-    Every board joins one group (incidents.realtime.CLOCKS_GROUP). An event names only its incident; the
+    Every board joins one group (core.realtime.CLOCKS_GROUP). An event names only its incident; the
     socket asks the policy whether its person may see that incident and, only if so, tells the page to
     redraw its board (which the server renders for that person). Someone who may not see a restricted
     incident hears nothing of it, not even that something changed. The person's own group tells it when

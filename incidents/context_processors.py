@@ -1,6 +1,6 @@
 """What every page needs from the incident wing: how live pages redraw (read by static/harbour/live.js)."""
 
-from . import realtime
+from core import realtime
 
 
 def live(request):

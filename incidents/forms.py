@@ -11,9 +11,9 @@ from django.core.validators import MaxValueValidator
 from django.forms.utils import ErrorDict
 from django.urls import reverse
 
-from config.api_fields import EARLIEST_YEAR, LATEST_YEAR, within_sane_years
-from config.errors import InvalidInput
-from config.text import form_text, is_one_line
+from core.api_fields import EARLIEST_YEAR, LATEST_YEAR, within_sane_years
+from core.errors import InvalidInput
+from core.text import form_text, is_one_line
 
 from .models import (
     ApiToken,

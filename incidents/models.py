@@ -11,8 +11,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from config.outbox import OutboxEmail
-from config.text import like, one_line, prose
+from core.outbox import OutboxEmail
+from core.text import like, one_line, prose
 
 
 def max_length(model: type[models.Model], field_name: str) -> int:
@@ -407,7 +407,7 @@ class TimelineEvent(models.Model):
 
 
 class ClockKind(models.TextChoices):
-    """How an obligation's time is counted (config/workdays.py counts it)."""
+    """How an obligation's time is counted (core/workdays.py counts it)."""
 
     WORKING_DAYS = "working_days", "Working days"  # 0: the same working day
     CALENDAR_DAYS = "calendar_days", "Calendar days"
@@ -620,7 +620,7 @@ class Reminder(models.Model):
 
 
 class IncidentEmail(OutboxEmail):
-    """The spine's outbox: reminders of statutory clocks, sent once each (config/outbox.py)."""
+    """The spine's outbox: reminders of statutory clocks, sent once each (core/outbox.py)."""
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
 

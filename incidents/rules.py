@@ -39,7 +39,7 @@ from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from config.errors import Conflict, Http404, PermissionDenied
+from core.errors import Conflict, Http404, PermissionDenied
 
 from .models import ApiToken, Incident, MemberRole, Membership, OrgRole, User
 

@@ -34,9 +34,9 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from config.paging import CURSOR_PARAM, Keyset, Page, decode, encode
-from config.small_counts import Shown
-from config.times import uk_day_time, uk_time
+from core.paging import CURSOR_PARAM, Keyset, Page, decode, encode
+from core.small_counts import Shown
+from core.times import uk_day_time, uk_time
 
 from .models import (
     ApiToken,
@@ -56,7 +56,7 @@ from .models import (
 from .policy import COMMAND, Action, ObligationAction, TokenAction, api_tokens, incidents, obligations
 from .rules import Actor, person_of
 
-# The order of each list, newest first, and the key that pages it (config/paging.py).
+# The order of each list, newest first, and the key that pages it (core/paging.py).
 INCIDENTS = Keyset("-opened_at", "-id")
 # Read through the (incident, id) index: by the primary key alone, PostgreSQL may walk back through every
 # newer event of every other incident to find an old incident's page.
@@ -569,7 +569,7 @@ def now_more(more: int, what: str, url: str, where: str, *, at_most: bool = Fals
 
 def now_source_key(source: Callable) -> str:
     """A source is known by its wing ("incidents", "comms", "support"): an event of a wing's may change
-    only that wing's part of a list (incidents/realtime.py, now_on), which is all the Now socket reads again."""
+    only that wing's part of a list (core/realtime.py, now_on), which is all the Now socket reads again."""
     return source.__module__.split(".")[0]
 
 
@@ -911,7 +911,7 @@ class OpenAction:
     anything that names a person's wellbeing)."""
 
     what: str
-    count: int | Shown  # a count of people comes already withheld where it must be (config/small_counts.py)
+    count: int | Shown  # a count of people comes already withheld where it must be (core/small_counts.py)
     detail: str = ""
 
 
@@ -1008,7 +1008,7 @@ TIMELINE_MARKERS = 40  # the latest: more is no picture; a long incident's earli
 class MarkerKind:
     key: str
     label: str  # "Decisions": a lane's name, and the table's "Kind"
-    shape: str  # config/charts.py SHAPES
+    shape: str  # core/charts.py SHAPES
     colour: str
     event_types: tuple[str, ...]
     order: int = 50
@@ -1022,9 +1022,9 @@ def register_timeline_markers(kind: MarkerKind) -> None:
 
 
 def timeline_picture(incident: Incident):
-    """The incident's time line (a config.charts Chart), from its opening to now: one query, however long
+    """The incident's time line (a core.charts Chart), from its opening to now: one query, however long
     the timeline, reading only the events of the registered types."""
-    from config import charts
+    from core import charts
 
     kinds = sorted(_MARKER_KINDS.values(), key=lambda k: (k.order, k.key))
     kind_of = {event_type: k.key for k in kinds for event_type in k.event_types}
@@ -1043,7 +1043,7 @@ def timeline_picture(incident: Incident):
 
 
 def _register_markers() -> None:
-    from config import charts
+    from core import charts
 
     register_timeline_markers(MarkerKind("status", "Status changes", "square", charts.DARK_BLUE,
                                          (EventType.INCIDENT_OPENED, EventType.INCIDENT_STATUS_CHANGED), order=10))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from config.api_fields import (
+from core.api_fields import (
     ChangesSerializer,
     SaneDateTimeField,
     StrictBooleanField,
@@ -12,7 +12,7 @@ from config.api_fields import (
     StrictIntegerField,
     api_text,
 )
-from config.text import SECRET
+from core.text import SECRET
 
 from .models import (
     ApiToken,

@@ -20,9 +20,10 @@ from django.db.models import Max
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from config.errors import Conflict, Http404, InvalidInput, PermissionDenied
-from config.text import checked_text, is_one_line
-from config.workdays import (
+from core import realtime
+from core.errors import Conflict, Http404, InvalidInput, PermissionDenied
+from core.text import checked_text, is_one_line
+from core.workdays import (
     calendar_days_due,
     hours_due,
     in_office_hours,
@@ -32,7 +33,6 @@ from config.workdays import (
     working_days_due,
 )
 
-from . import realtime
 from .models import (
     ApiToken,
     ClockKind,
@@ -684,7 +684,7 @@ def api_token_used(token: ApiToken) -> None:
 # --- statutory clocks: obligations and the need-to-know ladder ---------------------------------------------
 #
 # An incident copies its kind's playbook when it opens: one obligation per deadline, each with the time its
-# clock started and when it falls due (config/workdays.py counts). Changing the kind or the times recomputes
+# clock started and when it falls due (core/workdays.py counts). Changing the kind or the times recomputes
 # those still pending. Reminders are the worker's (incidents/tasks.py): its sweep finds them due and says
 # each once.
 

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from config.text import DIRECTION_CONTROL, is_one_line
+from core.text import DIRECTION_CONTROL, is_one_line
 
 from .models import OrgRole, Team, User, max_length
 from .services import person_access_changed

@@ -119,7 +119,7 @@ def _queue_email(recipient, subject: str, body: str) -> None:
 def obligation_remind(obligation_id: int) -> str:
     """Say what is due about one obligation, once each: one working day before, to the people responsible;
     at its due time, to them again and, as overdue, to the lead and tactical lead."""
-    from config.errors import Conflict
+    from core.errors import Conflict
 
     from .models import MemberRole, ReminderKind
     from .policy import ObligationAction, obligations
@@ -173,7 +173,7 @@ def obligation_remind(obligation_id: int) -> str:
 
 @task()
 def send_incident_email(email_id: int) -> str:
-    from config import outbox
+    from core import outbox
 
     from .models import IncidentEmail
 
@@ -193,7 +193,7 @@ def sweep_clocks() -> int:
     said after all, once), and the outbox's emails waiting past their time."""
     from django.db.models import F, Q
 
-    from config import outbox
+    from core import outbox
 
     from .models import IncidentEmail, ObligationStatus
 

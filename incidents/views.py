@@ -23,8 +23,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.errors import Conflict, InvalidInput
-from config.times import uk_time
+from core.errors import Conflict, InvalidInput
+from core.times import uk_time
 
 from . import selectors, services
 from .forms import (

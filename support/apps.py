@@ -6,7 +6,7 @@ class SupportConfig(AppConfig):
     verbose_name = "Staff support"
 
     def ready(self) -> None:
-        from config.worker import register_sweep
+        from core.worker import register_sweep
 
         from . import tasks
 
@@ -16,7 +16,7 @@ class SupportConfig(AppConfig):
         from .models import SupportEvent
 
         register_event_types(SupportEvent)  # the timeline export names each event in words
-        from incidents import realtime
+        from core import realtime
 
         realtime.now_on(SupportEvent, "support")  # its events change only its part of a Now list
         from incidents.selectors import register_now_source

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from channels.db import database_sync_to_async
 
-from incidents import realtime
+from core import realtime
 from incidents.consumers import LiveSocket
 from incidents.rules import forget
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from config.text import form_text
+from core.text import form_text
 from incidents.forms import DateTimeLocalField, HarbourForm, PeopleField, PersonField
 
 from .models import (

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from config.outbox import OutboxEmail
-from config.text import copy_of, one_line, prose
+from core.outbox import OutboxEmail
+from core.text import copy_of, one_line, prose
 from incidents.models import Incident
 
 

@@ -9,10 +9,10 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from config import small_counts
-from config.errors import InvalidInput
-from config.paging import Keyset
-from config.times import uk_day_time
+from core import small_counts
+from core.errors import InvalidInput
+from core.paging import Keyset
+from core.times import uk_day_time
 from incidents.models import Incident, User
 from incidents.policy import Action as IncidentView
 from incidents.policy import incidents
@@ -167,7 +167,7 @@ def exact_counts(incident: Incident) -> dict[str, int]:
 def counts(incident: Incident) -> dict[str, small_counts.Shown]:
     """How staff support stands in the incident, as every reader of the counts may see it (its members,
     its command and the wellbeing leads alike): how many are on the register, on its own, and how many
-    of them have a check-in in each state, each a part of that group (config/small_counts.py)."""
+    of them have a check-in in each state, each a part of that group (core/small_counts.py)."""
     found = exact_counts(incident)
     people = found.pop("people")
     return {"people": small_counts.alone(people),
@@ -201,7 +201,7 @@ WHO_SEES = {
 def cumulative_exposure(actor: Actor, since: dt.datetime | None = None) -> QuerySet[User]:
     """People on the register of two or more incidents in the last 12 months, by name: for wellbeing
     leads only (others: 403)."""
-    from config.errors import PermissionDenied
+    from core.errors import PermissionDenied
 
     if not register.qualifies(actor, WELLBEING_LEADS):
         raise PermissionDenied("Only wellbeing leads see the organisation's cumulative exposure.")
@@ -287,7 +287,7 @@ def rsvp_counts(invitations) -> dict[str, int]:
 def answers(actor: Actor, debrief, counts: dict[str, int]) -> dict[str, small_counts.Shown]:
     """How many answered each way, as this reader may see it: exactly for those arranging the debrief, who
     are shown every invitee's answer anyway; to an invitee each count on its own, "fewer than 5" when small
-    (config/small_counts.py). How many were invited is not shown beside them, so no answer can be worked
+    (core/small_counts.py). How many were invited is not shown beside them, so no answer can be worked
     out from the others."""
     if debriefs.allows(actor, DebriefAction.SEE_INVITEES, debrief):
         return {answer: small_counts.exact(n) for answer, n in counts.items()}
@@ -419,7 +419,7 @@ def check_ins_by_week(actor: Actor, weeks: int = CHECK_IN_WEEKS,
     withhold; counts only, in two queries however many there are; for wellbeing leads only (others: 403)."""
     from django.db.models.functions import Coalesce, TruncWeek
 
-    from config.errors import PermissionDenied
+    from core.errors import PermissionDenied
 
     if not follow_ups.qualifies(actor, WELLBEING_LEADS):
         raise PermissionDenied("Only wellbeing leads see the organisation's check-ins by week.")
@@ -450,10 +450,10 @@ def check_ins_by_week(actor: Actor, weeks: int = CHECK_IN_WEEKS,
 
 
 def check_ins_picture(actor: Actor):
-    """`check_ins_by_week` as a picture (a config.charts Chart) and its table: every week's count on its own
-    (config/small_counts.py), "fewer than 5" when it is a few people, as for anyone but the people counted;
+    """`check_ins_by_week` as a picture (a core.charts Chart) and its table: every week's count on its own
+    (core/small_counts.py), "fewer than 5" when it is a few people, as for anyone but the people counted;
     no total beside them that would give a withheld week away."""
-    from config import charts
+    from core import charts
 
     weeks = check_ins_by_week(actor)
     labels = [f"{m.day} {m:%b}" for m, *_ in weeks]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import serializers
 
-from config.api_fields import (
+from core.api_fields import (
     OneOfSerializer,
     SaneDateTimeField,
     StrictBooleanField,
@@ -15,7 +15,7 @@ from config.api_fields import (
     StrictIntegerField,
     api_text,
 )
-from config.small_counts import SmallCountSerializer, threshold
+from core.small_counts import SmallCountSerializer, threshold
 
 from . import selectors
 from .models import (
@@ -200,7 +200,7 @@ class DebriefCancelSerializer(serializers.Serializer):
 class CountsSerializer(serializers.Serializer):
     """How staff support stands in an incident, in people: how many are on the register, and how many of
     them have a check-in in each state (a person can be in several). Each count is withheld on its own
-    where it could point to someone (config/small_counts.py): `count` null, `suppressed` true."""
+    where it could point to someone (core/small_counts.py): `count` null, `suppressed` true."""
 
     people = SmallCountSerializer(help_text="People on the register.")
     scheduled = SmallCountSerializer(help_text="People with a check-in still to come.")

@@ -2,7 +2,7 @@
 and the live boards told after commit.
 
 The incident's timeline hears of debriefs only. Every member reads the timeline, and most may see the
-register only as counts, withheld where small (config/small_counts.py): an entry for each person added to
+register only as counts, withheld where small (core/small_counts.py): an entry for each person added to
 the register, or each check-in completed, would let them count what the counts withhold, and the actor's
 name on one would say who was added just then. So a change about one person's support is kept in its
 record's own history (django-simple-history) and on the boards of those who may see it, never on the
@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.errors import Conflict, InvalidInput
-from config.text import checked_text, is_one_line
-from incidents import realtime
+from core import realtime
+from core.errors import Conflict, InvalidInput
+from core.text import checked_text, is_one_line
 from incidents.models import Incident, MemberRole, OrgRole, User
 from incidents.services import record_event, resolve_user, save_audited
 
@@ -253,7 +253,7 @@ def _schedule(follow_up: FollowUp) -> None:
     """Enqueue the follow-up's reminders, written in this transaction (rolled back with it). The sweep
     finds any whose task is lost; the task itself re-checks everything, so an early or extra run is
     harmless."""
-    from config.workdays import add_working_days, next_office_moment
+    from core.workdays import add_working_days, next_office_moment
 
     from .tasks import follow_up_due
 
@@ -523,7 +523,7 @@ MAX_INVITEES = 200
 def suggested_start(incident: Incident, kind: str) -> dt.datetime:
     """A time to offer for a debrief of this kind: its interval after awareness, not before an hour from
     now, moved into office hours, on the next half hour."""
-    from config.workdays import next_office_moment
+    from core.workdays import next_office_moment
 
     wanted = max(incident.aware_at + SUGGESTED_AFTER.get(kind, dt.timedelta(hours=2)),
                  timezone.now() + dt.timedelta(hours=1))
@@ -819,7 +819,7 @@ def _send_invitations(debrief: Debrief, people: list[User], *, cancel: bool = Fa
     """Queue the invitation (or cancellation) for each person (and the facilitator), in this transaction,
     each naming only whom its reader may know is invited. Quiet hours hold them to the morning, unless
     the debrief starts before then: an invitation that came after the meeting would be no invitation."""
-    from config.workdays import next_office_moment
+    from core.workdays import next_office_moment
 
     from .calendar import calendar_bytes
     from .tasks import queue_email

@@ -2,7 +2,7 @@
 
 When a follow-up falls due its assignee is told, in Harbour and by email; the person gets their one
 message about it; a working day later, if it is still open, the wellbeing leads are told. Nothing goes out
-outside working hours (config/workdays.py): it waits for the next working morning.
+outside working hours (core/workdays.py): it waits for the next working morning.
 
 Exactly once: each saying is a `SupportNotice` row whose unique constraint (recipient, follow-up, kind, due
 time) refuses a second, written in the same transaction as its email and under the follow-up's row lock, so
@@ -20,9 +20,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import task
 
-from config import outbox
-from config.errors import Conflict
-from config.workdays import add_working_days, in_office_hours, next_office_moment
+from core import outbox
+from core.errors import Conflict
+from core.workdays import add_working_days, in_office_hours, next_office_moment
 from incidents.models import OrgRole, User
 
 from .models import FollowUp, FollowUpKind, FollowUpStatus, NoticeKind, SupportEmail, SupportNotice

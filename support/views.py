@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from config.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput
 from incidents.rules import parse_id
 
 from . import selectors, services

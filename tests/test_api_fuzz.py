@@ -32,7 +32,7 @@ from schemathesis.checks import (
 )
 
 from comms import services as comms_services
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from tests.factories import Cast, make_token, open_incident
 
 EXAMPLES = int(os.environ.get("HARBOUR_FUZZ_EXAMPLES", "12"))

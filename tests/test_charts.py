@@ -1,4 +1,4 @@
-"""The pictures' drawing module (config/charts.py, issue 11 point 7): every picture is well-formed SVG,
+"""The pictures' drawing module (core/charts.py, issue 11 point 7): every picture is well-formed SVG,
 labelled in words for a screen reader, escapes what it is given, says a sentence instead of drawing an
 empty frame, scales to its container and is followed by a table of the same numbers."""
 
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from config import charts
+from core import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 LONDON = ZoneInfo("Europe/London")

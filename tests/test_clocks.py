@@ -13,7 +13,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from comms import services as comms_services
-from config.errors import Conflict, Http404, InvalidInput, PermissionDenied
+from core.errors import Conflict, Http404, InvalidInput, PermissionDenied
 from incidents import services, tasks
 from incidents.models import (
     Decision,

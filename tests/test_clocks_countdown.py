@@ -1,4 +1,4 @@
-"""How a countdown reads, and when "one working day before" falls (config/workdays.py). static/harbour/clocks.js
+"""How a countdown reads, and when "one working day before" falls (core/workdays.py). static/harbour/clocks.js
 counts the same way in the page; tests/browser/test_clocks_board.py watches it tick over to overdue."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from config.workdays import time_left, working_day_before
+from core.workdays import time_left, working_day_before
 
 pytestmark = pytest.mark.across_the_week
 

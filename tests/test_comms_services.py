@@ -15,7 +15,7 @@ from django.utils import timezone
 from comms import services
 from comms.identifiers import matches
 from comms.models import Approval, InboxItem, Message, MessageVersion, OutboundEmail
-from config.errors import Conflict, GateRefused, InvalidInput
+from core.errors import Conflict, GateRefused, InvalidInput
 from incidents.models import Decision, TimelineEvent
 from support.models import SupportRequest
 from tests.clock import at

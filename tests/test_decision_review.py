@@ -11,7 +11,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from incidents import services
 from incidents.models import Decision, EventType, TimelineEvent
 from incidents.selectors import incident_open_actions, now_for

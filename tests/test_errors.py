@@ -20,8 +20,8 @@ from django.urls import include, path
 
 from comms import services as comms_services
 from comms.models import OutboundEmail
-from config.management.commands.serve import served_base_url, use_served_base_url
-from config.views import SERVER_ERROR
+from core.management.commands.serve import served_base_url, use_served_base_url
+from core.views import SERVER_ERROR
 from incidents.models import Obligation
 
 SECRET_DETAIL = "the-secret-detail-of-what-broke"
@@ -54,10 +54,10 @@ urlpatterns = [
     path("api/form/", _form),
     path("", include("config.urls")),
 ]
-handler400 = "config.views.bad_request"
-handler403 = "config.views.permission_denied"
-handler404 = "config.views.not_found"
-handler500 = "config.views.server_error"
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"
 
 # What a debug page, a stack trace or Django's own error pages would show. None of it ever reaches a person.
 DEBUG_MARKERS = ("Traceback", "Exception Value", "Request Method", "URLconf", "DEBUG = True", "settings.py",

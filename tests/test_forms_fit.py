@@ -13,7 +13,7 @@ import pytest
 from comms import services as comms_services
 from comms.forms import MessageForm
 from comms.models import AUDIENCE_FIELDS, AUDIENCE_SPECIFIC_FIELDS, RECIPIENT_FIELDS, Audience, Message
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from incidents.models import Membership, Team
 from tests.factories import make_user
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from comms import identifiers as identifier_matching
 from comms import services
 from comms.models import IdentifierPartConfirmation, Message
-from config.errors import Conflict, GateRefused, InvalidInput
+from core.errors import Conflict, GateRefused, InvalidInput
 from incidents.models import Decision, TimelineEvent
 from incidents.services import member_change_role
 
@@ -175,7 +175,7 @@ class TestTheGate:
 
 
 class TestTextStoredBeforeDirectionControlsWereRefused:
-    """An override can no longer be typed (config/text.py), but a message stored before then may hold one:
+    """An override can no longer be typed (core/text.py), but a message stored before then may hold one:
     the gate reads the letters it reverses as a reader sees them."""
 
     @pytest.mark.parametrize("value, kind, text", [

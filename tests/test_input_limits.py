@@ -1,5 +1,5 @@
 """What can be typed (issue 18, point 6). Every piece of text has one limit and one kind, stated once on
-its model (config/text.py), and every door holds to them: the page (an error summary, nothing written), the
+its model (core/text.py), and every door holds to them: the page (an error summary, nothing written), the
 API (a 400 naming the field, nothing written, and the schema says so beforehand), the admin site, and the
 service called directly. One line (a subject, a title, a name, a place) takes no line break, tab or other
 control character, so it can always be an email header or a calendar property; prose takes line breaks
@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from comms import services as comms
 from comms.models import HoldingTemplate, Message
-from config.errors import InvalidInput
-from config.text import DIRECTION_MESSAGE, ONE_LINE, ONE_LINE_MESSAGE, PROSE, PROSE_MESSAGE, kind_of
+from core.errors import InvalidInput
+from core.text import DIRECTION_MESSAGE, ONE_LINE, ONE_LINE_MESSAGE, PROSE, PROSE_MESSAGE, kind_of
 from incidents import services
 from incidents.models import Decision, Incident, Notification, Team
 from support import services as support
@@ -94,7 +94,7 @@ def _python(pattern: str) -> re.Pattern:
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=12))
 def test_the_schemas_patterns_say_exactly_what_each_kind_takes(text):
     """What the API states as a field's pattern and what it accepts agree, character for character."""
-    from config.api_fields import ecma
+    from core.api_fields import ecma
 
     for kind in (ONE_LINE, PROSE):
         try:
@@ -120,7 +120,7 @@ WRITTEN_BY_HARBOUR = {
 def test_every_text_a_person_types_states_its_limit_and_kind_once():
     from django.apps import apps
 
-    from config.outbox import OutboxEmail
+    from core.outbox import OutboxEmail
 
     loose = []
     for app in ("incidents", "comms", "support"):
@@ -132,7 +132,7 @@ def test_every_text_a_person_types_states_its_limit_and_kind_once():
                         or isinstance(field, models.SlugField | models.EmailField) \
                         or (model.__name__, field.name) in WRITTEN_BY_HARBOUR:
                     continue
-                kinds = [v for v in field.validators if getattr(v, "__module__", "") == "config.text"]
+                kinds = [v for v in field.validators if getattr(v, "__module__", "") == "core.text"]
                 if not field.max_length or len(kinds) != 1:
                     loose.append(f"{model.__name__}.{field.name}")
     assert loose == []

@@ -1,4 +1,4 @@
-"""The layout a newcomer copies: the spine imports no wing, templates and live.js spell no status or
+"""The layout a newcomer copies: the ground floor (core/) imports no app, the spine imports no wing, templates and live.js spell no status or
 event type themselves, and what a template offers names actions that exist in the policy."""
 
 from __future__ import annotations
@@ -25,6 +25,17 @@ def _imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
     return names
+
+
+HARBOUR_APPS = {"config", "incidents", "comms", "support", "people"}
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "core").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_ground_floor_imports_no_app(path):
+    """core/ is what every app stands on: an import of an app, at any depth (one inside a function is the
+    same dependency, only later), would pull the floor up into the house."""
+    apps = {name for name in _imports(path) if name.split(".")[0] in HARBOUR_APPS}
+    assert not apps, f"{path.relative_to(ROOT)} imports {apps}"
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "incidents").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))

@@ -403,7 +403,7 @@ class TestQuietEvents:
     """Events that cannot change what waits on anyone do not make every Now page read its list again."""
 
     def sent(self, monkeypatch) -> list:
-        from incidents import realtime
+        from core import realtime
 
         calls: list = []
         monkeypatch.setattr(realtime, "send_now", lambda group, message, *also: calls.append((message, *also)))

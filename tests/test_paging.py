@@ -18,8 +18,8 @@ from simple_history.utils import bulk_create_with_history
 
 from comms import services as comms
 from comms.models import InboxItem, Message
-from config.errors import InvalidInput
-from config.paging import PAGE_SIZE, Keyset, decode, encode
+from core.errors import InvalidInput
+from core.paging import PAGE_SIZE, Keyset, decode, encode
 from incidents import services
 from incidents.models import Decision, Incident, TimelineEvent, User
 from incidents.selectors import DECISIONS

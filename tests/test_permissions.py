@@ -319,7 +319,7 @@ def test_person_paths_and_where_conditions_are_checked_when_a_policy_is_written(
 
 def test_late_decisions_use_the_configured_minutes_everywhere(cast, incident, settings, client):
     settings.HARBOUR_LATE_ENTRY_MINUTES = 30
-    from config.errors import InvalidInput
+    from core.errors import InvalidInput
     from incidents import services
 
     services.decision_record(actor=cast.bob, incident_id=incident.pk, decision="d", rationale="r",

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from config.management.commands.seed_demo import CHILD_DEATH_TITLE, VIOLENCE_TITLE, child_death_times
-from config.workdays import is_working_day, working_days_due
+from core.workdays import is_working_day, working_days_due
 from incidents.models import Decision, Incident, Notification, Obligation, ObligationStatus
 from tests.clock import at
 

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
-from config.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput
 from incidents import selectors, services
 from incidents.models import Decision, Incident, Membership, TimelineEvent
 from tests.factories import open_incident
@@ -262,7 +262,7 @@ class TestDecisionLog:
 
 class TestBroadcasts:
     def test_sent_only_after_commit(self, cast, incident, django_capture_on_commit_callbacks):
-        with mock.patch("incidents.realtime.send_now") as send:
+        with mock.patch("core.realtime.send_now") as send:
             with django_capture_on_commit_callbacks(execute=False) as callbacks:
                 services.decision_record(actor=cast.bob, incident_id=incident.pk, decision="d", rationale="r",
                                          review_at=timezone.now() + dt.timedelta(hours=1))
@@ -283,7 +283,7 @@ class TestBroadcasts:
     def test_a_dead_channel_layer_does_not_fail_the_action(self, cast, incident, django_capture_on_commit_callbacks):
         broken = mock.Mock()
         broken.group_send = mock.AsyncMock(side_effect=ConnectionError("redis is down"))
-        with mock.patch("incidents.realtime.get_channel_layer", return_value=broken), \
+        with mock.patch("core.realtime.get_channel_layer", return_value=broken), \
                 django_capture_on_commit_callbacks(execute=True):
             entry = services.decision_record(actor=cast.bob, incident_id=incident.pk, decision="d", rationale="r")
         assert broken.group_send.await_count == 1
@@ -291,7 +291,7 @@ class TestBroadcasts:
 
     def test_removal_tells_sockets_to_recheck_access_before_the_story(self, cast, incident,
                                                                       django_capture_on_commit_callbacks):
-        with mock.patch("incidents.realtime.send_now") as send, django_capture_on_commit_callbacks(execute=True):
+        with mock.patch("core.realtime.send_now") as send, django_capture_on_commit_callbacks(execute=True):
             services.member_remove(actor=cast.alice, incident_id=incident.pk, username="bob", reason="r")
         sent = [(call.args[0], call.args[1]["type"]) for call in send.call_args_list]
         # Every socket re-checks access (the incident's, and the removed person's own, such as their

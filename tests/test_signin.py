@@ -11,9 +11,9 @@ import time_machine
 from django.core.management import call_command
 from django.test import Client, RequestFactory
 
-from config.client_address import client_address
 from config.models import SignInFailure
 from config.signin import DEVICE_COOKIE, address_of
+from core.client_address import client_address
 from tests.factories import PASSWORD, make_user
 
 START = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
@@ -50,7 +50,7 @@ def test_the_client_is_counted_from_the_right_as_deep_as_there_are_proxies(setti
 
 
 def test_a_forwarded_header_ignored_for_want_of_proxies_is_said_once_in_the_log(settings, caplog):
-    import config.client_address as module
+    import core.client_address as module
 
     settings.HARBOUR_TRUSTED_PROXIES = 0
     module._warned = False

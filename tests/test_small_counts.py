@@ -1,5 +1,5 @@
 """Nothing that singles a person out (issue 18, point 4): every count about people shown to anyone but the
-people counted goes through config/small_counts.py. Below HARBOUR_SMALL_COUNT (5) it says "fewer than 5" on
+people counted goes through core/small_counts.py. Below HARBOUR_SMALL_COUNT (5) it says "fewer than 5" on
 a page and is `null` with `"suppressed": true` in the API; a part of a group is withheld too when the rest
 of the group is that small, so no pair of counts shown together differs by fewer than 5 people where the
 smaller is withheld. Tested on the rule itself, for every small group, and on each surface: the Staff
@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from comms import services as comms
 from comms.models import InboxItem
-from config.small_counts import alone, part
+from core.small_counts import alone, part
 from incidents.models import TimelineEvent
 from support import selectors
 from support import services as support
@@ -208,7 +208,7 @@ def test_the_summary_shows_the_tab_s_counts(client, cast, incident, people):
 def test_no_count_travels_on_a_socket(cast, incident, people, django_capture_on_commit_callbacks):
     (person,) = on_the_register(cast, incident, people, 1)
     sent = []
-    with mock.patch("incidents.realtime.send_now", side_effect=lambda *a: sent.append(a)), \
+    with mock.patch("core.realtime.send_now", side_effect=lambda *a: sent.append(a)), \
             django_capture_on_commit_callbacks(execute=True):
         support.register_decline_all(actor=person, entry_id=person.exposures.get().pk)
     assert sent and all(not re.search(r"'(count|people|declined|scheduled)'", str(payload)) for payload in sent)
@@ -229,7 +229,7 @@ def test_the_timeline_counts_nobody_put_on_the_register_nor_any_check_in_had(
 
     before = what_bob_reads()
     sent = []
-    with mock.patch("incidents.realtime.send_now", side_effect=lambda *a: sent.append(a)), \
+    with mock.patch("core.realtime.send_now", side_effect=lambda *a: sent.append(a)), \
             django_capture_on_commit_callbacks(execute=True):
         staff = on_the_register(cast, incident, people, 3)
         for person in staff[:2]:
@@ -291,7 +291,7 @@ def test_the_board_is_told_only_when_the_count_as_shown_moves(cast, incident, dj
     message, readers = release_to(cast, incident, 10)
     told = []
     for reader in readers[:7]:
-        with mock.patch("incidents.realtime.send_now") as send, django_capture_on_commit_callbacks(execute=True):
+        with mock.patch("core.realtime.send_now") as send, django_capture_on_commit_callbacks(execute=True):
             comms.message_acknowledge(actor=reader, message_id=message.pk)
         told.append(any(call.args[1].get("type") == "message.changed" for call in send.call_args_list))
     # 0 → fewer than 5 (told), 2nd–4th (not), → 5 (told), → all but fewer than 5 (told), 7th (not)

@@ -24,7 +24,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from incidents import realtime
+from core import realtime
 from tests.servers import Stack, api_request, default_mode, free_port, harbour_stack
 
 # One test process starts the module's server once (make test: --dist loadgroup).

@@ -171,7 +171,7 @@ async def test_pushes_skip_the_database_cleanup_that_reads_need(cast, incident, 
     a quarter of a push's CPU); messages whose handlers read still get it."""
     import channels.consumer
 
-    from incidents import realtime
+    from core import realtime
 
     cleanups = []
     real = channels.consumer.aclose_old_connections

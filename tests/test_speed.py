@@ -1,6 +1,6 @@
 """The write path stays lean (issue 8, point 2): what a request costs beyond its own work is held here.
 
-A request crosses from the event loop to a thread once (config/http.py), a decision is written with the
+A request crosses from the event loop to a thread once (core/http.py), a decision is written with the
 incident fetched once and answered without reading it back, and the query counts of the writes are held.
 """
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from incidents import services as incident_services
 from support.models import SupportRequest
 from tests.factories import ask_for_support, make_user

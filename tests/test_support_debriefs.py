@@ -199,11 +199,11 @@ class TestAnswers:
 
 @pytest.mark.across_the_week
 def test_an_invitation_waits_for_office_hours_unless_the_debrief_is_sooner(api, cast, incident, people, monkeypatch):
-    import config.workdays
+    import core.workdays
 
     url = f"/api/incidents/{incident.pk}/debriefs/"
     opening = timezone.now() + dt.timedelta(days=3)  # say it is Friday night before a bank holiday Monday
-    monkeypatch.setattr(config.workdays, "next_office_moment", lambda moment: opening)
+    monkeypatch.setattr(core.workdays, "next_office_moment", lambda moment: opening)
     api(cast.alice).post(url, body(), format="json")  # in two days: before the office opens again
     assert set(SupportEmail.objects.values_list("urgent", flat=True)) == {True}
     SupportEmail.objects.all().delete()

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from config.errors import InvalidInput, PermissionDenied
+from core.errors import InvalidInput, PermissionDenied
 from incidents.models import TimelineEvent
 from support import selectors, services
 from support.models import AffectedPerson, FollowUp, FollowUpStatus, SupportRequest
@@ -232,7 +232,7 @@ class TestFollowUps:
         assert response.status_code == 201 and response.json()["kind"] == "trigger"
 
     def test_the_boards_are_told_after_commit(self, cast, people, entry, django_capture_on_commit_callbacks):
-        with mock.patch("incidents.realtime.send_now") as send, django_capture_on_commit_callbacks(execute=True):
+        with mock.patch("core.realtime.send_now") as send, django_capture_on_commit_callbacks(execute=True):
             services.follow_up_decline(actor=cast.bob, follow_up_id=self.first().pk)
         assert send.call_args.args == (services.FOLLOW_UPS_GROUP, {"type": "follow_up.changed",
                                                                    "id": self.first().pk},

@@ -108,7 +108,7 @@ def _scheduled(cast, incident, when):
 
 def test_the_sweep_releases_an_embargoed_message_whose_task_was_lost_once(cast, incident):
     from comms.models import InboxItem, Message, OutboundEmail
-    from config.worker import sweep
+    from core.worker import sweep
 
     when = timezone.now() + dt.timedelta(hours=1)
     message = _scheduled(cast, incident, when)
@@ -135,7 +135,7 @@ def test_the_sweep_releases_an_embargoed_message_whose_task_was_lost_once(cast, 
 
 
 def test_the_sweep_says_a_lost_review_reminder_once(cast, incident):
-    from config.worker import sweep
+    from core.worker import sweep
 
     now = timezone.now()
     entry = services.decision_record(actor=cast.bob, incident_id=incident.pk, decision="d", rationale="r",
@@ -154,7 +154,7 @@ def test_the_sweep_says_a_lost_review_reminder_once(cast, incident):
 def test_task_rows_abandoned_by_a_stopped_worker_are_retired(cast, incident, settings):
     from django_tasks_db.compat import TaskResultStatus
 
-    from config.worker import ABANDONED, sweep
+    from core.worker import ABANDONED, sweep
 
     services.decision_record(actor=cast.bob, incident_id=incident.pk, decision="d", rationale="r",
                              review_at=timezone.now() + dt.timedelta(hours=1))
@@ -173,7 +173,7 @@ def test_the_sweep_takes_over_an_email_whose_sender_died_mid_send(cast, incident
 
     from comms import services as comms_services
     from comms.models import OutboundEmail
-    from config.worker import sweep
+    from core.worker import sweep
 
     message = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="people",
                                            recipients=["bob"], subject="Claimed", body="B")

@@ -18,7 +18,7 @@ from django.db import close_old_connections, connection
 from comms import services
 from comms.models import CommsEvent, Message, OutboundEmail, UndeliveredNotice
 from comms.tasks import sweep_due
-from config.outbox import FAILED, PENDING
+from core.outbox import FAILED, PENDING
 from incidents.models import TimelineEvent
 from incidents.selectors import now_for
 from incidents.services import member_remove

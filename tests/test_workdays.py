@@ -1,4 +1,4 @@
-"""Working days and office hours (config/workdays.py): statutory deadlines skip weekends and the bank
+"""Working days and office hours (core/workdays.py): statutory deadlines skip weekends and the bank
 holidays of England and Wales; office hours follow the settings and the London clock, through both clock
 changes; malformed settings stop start-up; naive datetimes are refused."""
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.workdays import (
+from core.workdays import (
     LONDON,
     add_working_days,
     calendar_days_due,

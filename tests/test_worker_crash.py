@@ -24,7 +24,7 @@ from django_tasks_db.models import DBTaskResult
 
 from comms import services as comms_services
 from comms.models import EmailState, InboxItem, Message, MessageStatus, OutboundEmail
-from config.worker import ABANDONED
+from core.worker import ABANDONED
 from incidents.models import TimelineEvent
 from tests.servers import MANAGE, PYTHON, ROOT, child_env
 
@@ -186,7 +186,7 @@ def test_two_workers_say_a_staff_support_reminder_once(cast, incident, people, t
     supporter, the person and the wellbeing leads are each told once, and each email is sent once."""
     from unittest import mock
 
-    from config.workdays import is_bank_holiday
+    from core.workdays import is_bank_holiday
     from support import services as support_services
     from support.models import FollowUp, SupportNotice
 

@@ -20,7 +20,7 @@ def countdown(obligation) -> str:
     """How long an obligation has left, as static/harbour/clocks.js goes on counting it in the page."""
     from django.utils import timezone
 
-    from config.workdays import time_left
+    from core.workdays import time_left
 
     if obligation.due_at is None:
         return format_html('<span class="harbour-muted">{}</span>', "Waits for its clock to start")
@@ -48,7 +48,7 @@ def working_days_data():
 
     from django.utils import timezone
 
-    from config.workdays import is_bank_holiday
+    from core.workdays import is_bank_holiday
 
     year = timezone.localdate().year
     start, end = dt.date(year, 1, 1), dt.date(year + 2, 1, 1)
@@ -67,15 +67,15 @@ def chosen_people(field) -> list[dict]:
 
 @register.filter(name="uk_time")
 def uk_time_filter(when) -> str:
-    """{{ at|uk_time }}: "24 Nov 2026, 09:15" (config/times.py)."""
-    from config.times import uk_time
+    """{{ at|uk_time }}: "24 Nov 2026, 09:15" (core/times.py)."""
+    from core.times import uk_time
 
     return uk_time(when) if when else ""
 
 
 @register.filter(name="uk_day_time")
 def uk_day_time_filter(when) -> str:
-    """{{ at|uk_day_time }}: "Tue 24 Nov, 14:05" (config/times.py)."""
-    from config.times import uk_day_time
+    """{{ at|uk_day_time }}: "Tue 24 Nov, 14:05" (core/times.py)."""
+    from core.times import uk_day_time
 
     return uk_day_time(when) if when else ""

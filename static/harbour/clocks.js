@@ -1,5 +1,5 @@
 // Countdowns to statutory deadlines ([data-due]), ticking in the page: every 30 seconds each is counted
-// again, exactly as config/workdays.py's time_left counts it (working days after today up to the
+// again, exactly as core/workdays.py's time_left counts it (working days after today up to the
 // deadline's day, in Europe/London, less the bank holidays the page was sent, and the hours left today),
 // and a pending obligation whose time has passed turns to "Overdue" by itself, without a reload.
 (function () {

@@ -9,7 +9,7 @@
   var status = document.getElementById("live-status");
   var announcer = document.getElementById("live-announcer");
   // Which panels each event type redraws, and the close code for lost access, come from the server
-  // (incidents/realtime.py), so this script names no event type itself.
+  // (core/realtime.py), so this script names no event type itself.
   var config = JSON.parse((document.getElementById("harbour-live-config") || {}).textContent || "{}");
   var PANELS_FOR = config.panels || {};
   var ALWAYS = config.always || ["timeline", "history"];

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from comms import services as comms_services
-from config.workdays import END_OF_DAY, LONDON, is_working_day
+from core.workdays import END_OF_DAY, LONDON, is_working_day
 from incidents import services
 from incidents.models import Incident, IncidentStatus, Obligation, ObligationStatus, User
 from incidents.staff_import import COLUMNS, import_staff

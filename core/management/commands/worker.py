@@ -1,6 +1,6 @@
 """`manage.py worker`: Harbour's background worker, as production runs it (compose.yaml).
 
-django-tasks' `db_worker`, with every option it has, plus the sweep (config/worker.py) every minute, so
+django-tasks' `db_worker`, with every option it has, plus the sweep (core/worker.py) every minute, so
 timed work a killed worker left undone is found from the domain's own state and done, once.
 """
 
@@ -11,7 +11,7 @@ import os
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
-from config.worker import Sweeper
+from core.worker import Sweeper
 
 
 class Command(DbWorkerCommand):

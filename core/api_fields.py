@@ -21,7 +21,7 @@ EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
 
 class StrictCharField(serializers.CharField):
     """Text only: a number, a list or true is refused, not turned into text. Its kind (one line unless
-    said otherwise: config/text.py) and its limit are checked on the value as given, before spaces are
+    said otherwise: core/text.py) and its limit are checked on the value as given, before spaces are
     trimmed, as the schema states them: "Subject\\n" is refused, not quietly made "Subject"."""
 
     default_error_messages = {"invalid": "Give this as text."}
@@ -49,7 +49,7 @@ class StrictCharField(serializers.CharField):
 
 
 def api_text(model, name: str, **kwargs) -> StrictCharField:
-    """An API field for a model's text field: its limit and kind as the model states them (config/text.py),
+    """An API field for a model's text field: its limit and kind as the model states them (core/text.py),
     blank allowed where the model allows it. `required` is whether the key must be sent."""
     field = model._meta.get_field(name)
     kwargs.setdefault("allow_blank", field.blank)

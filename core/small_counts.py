@@ -130,7 +130,7 @@ def _phrases(of: int, k: int) -> tuple[range, range]:
 
 
 class SmallCountSerializer(serializers.Serializer):
-    """One count about people, which may be withheld on its own (config/small_counts.py)."""
+    """One count about people, which may be withheld on its own (core/small_counts.py)."""
 
     count = serializers.IntegerField(allow_null=True, help_text="The number, or null when it is withheld "
                                      "because it is small enough to point to a person (see `suppressed`).")

@@ -24,7 +24,7 @@ A model field says which, and how long it may be:
     body = models.TextField(max_length=20_000, validators=[prose])
 
 The admin's forms take both from the model as Django does. Harbour's own doors read them from the field:
-its forms with `form_text` (below), the API with `config.api_fields.api_text` (which also states them in
+its forms with `form_text` (below), the API with `core.api_fields.api_text` (which also states them in
 the OpenAPI schema as `maxLength` and `pattern`), and the services with `checked_text`, which every page,
 API call, admin action and command goes through. A limit written anywhere else is a second copy. A field
 that holds a copy of another's text (a version's subject) is declared `like` it, or as a `copy_of` it.

@@ -1,4 +1,4 @@
-"""The API's lists, a page at a time (config/paging.py): `{"next": <url or null>, "results": [...]}`.
+"""The API's lists, a page at a time (core/paging.py): `{"next": <url or null>, "results": [...]}`.
 
 `?page_size=` (1–200, default 50) sets the length; follow `next` for the rest. A list view names its
 order as `keyset`; one that pages itself (the history, merged from several tables) returns from
@@ -79,7 +79,7 @@ class KeysetPagination(BasePagination):
 
 
 def cursor_kinds(view) -> list[str]:
-    """How the columns of a list's cursor are written (config/paging.py), for the schema to state."""
+    """How the columns of a list's cursor are written (core/paging.py), for the schema to state."""
     kinds = getattr(view, "cursor_kinds", None)
     if kinds:
         return list(kinds)

@@ -153,7 +153,7 @@ def due(model, now: dt.datetime, send_task) -> list[int]:
     thousand others is left to it."""
     from django.db.models import Q
 
-    from config.worker import waiting
+    from core.worker import waiting
 
     stale = now - dt.timedelta(seconds=settings.HARBOUR_SWEEP_SECONDS)
     candidates = list(model.objects.filter(

@@ -15,7 +15,7 @@ and a legend in text, so it reads in black and white); the drawing scales to its
 empty frame.
 
 Pure Python: the callers pass plain numbers, times and words; nothing here reads a model. A count about
-people may come as a `config.small_counts.Shown` that withholds it ("fewer than 5"): it is drawn as a band
+people may come as a `core.small_counts.Shown` that withholds it ("fewer than 5"): it is drawn as a band
 with a dashed outline over the values it may be, never as a number, and its words go in the table and the
 description. Every piece of text put into the markup goes through Django's escaping.
 """
@@ -31,8 +31,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from config.small_counts import Shown, exact
-from config.times import uk_time
+from core.small_counts import Shown, exact
+from core.times import uk_time
 
 # GOV.UK Frontend's palette: each of these has at least 4.5:1 contrast with white.
 BLUE = "#1d70b8"
@@ -238,7 +238,7 @@ def _shown(value: int | Shown) -> Shown:
 
 
 def _withheld_box(x0: float, x1: float, y_low: float, y_high: float, colour: str, tip: str) -> str:
-    """A count that is not shown (config/small_counts.py): a pale band with a dashed outline over every value
+    """A count that is not shown (core/small_counts.py): a pale band with a dashed outline over every value
     it may be, so the picture says "somewhere in here" and never a number."""
     return format_html('<rect x="{}" y="{}" width="{}" height="{}" fill="#ffffff" fill-opacity="0.6" stroke="{}" '
                        'stroke-width="1.5" stroke-dasharray="4 3"><title>{}</title></rect>', _num(x0), _num(y_high),

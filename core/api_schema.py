@@ -36,7 +36,7 @@ def _json(ref: str, description: str) -> dict:
 
 def _state_path_text(operation: dict) -> None:
     """A name in the path (a member's username) is one line of text, as any name Harbour holds: a null
-    byte there is refused before anything reads it (config.middleware.RefuseNullBytes)."""
+    byte there is refused before anything reads it (core.middleware.RefuseNullBytes)."""
     from .api_fields import ecma
     from .text import ONE_LINE
 

@@ -3,7 +3,7 @@
 Runs daphne, and unless HARBOUR_INPROCESS_WORKER is off, the background worker inside the same process:
 with the in-memory channel layer a worker in another process could not reach the sockets. The worker runs
 on daphne's own event loop through sync_to_async, so what a task broadcasts goes to the same layer the
-sockets listen on. It sweeps for lost timed work every minute, as `manage.py worker` does (config/worker.py).
+sockets listen on. It sweeps for lost timed work every minute, as `manage.py worker` does (core/worker.py).
 Production runs daphne and `manage.py worker` as separate processes over Redis.
 
 Links in emails point to HARBOUR_BASE_URL when it is set; otherwise to the address this command was
@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils.crypto import get_random_string
 
-from config.worker import sweep_every
+from core.worker import sweep_every
 
 logger = logging.getLogger("harbour.worker")
 
@@ -112,5 +112,5 @@ class Command(BaseCommand):
         # daphne's "module:attribute" form.
         module, _, attribute = settings.ASGI_APPLICATION.rpartition(".")
         # No --proxy-headers: daphne would take the client from the leftmost X-Forwarded-For, which the client
-        # writes. config/client_address.py reads forwarded headers only as deep as HARBOUR_TRUSTED_PROXIES says.
+        # writes. core/client_address.py reads forwarded headers only as deep as HARBOUR_TRUSTED_PROXIES says.
         CommandLineInterface().run(["-b", host, "-p", str(port), f"{module}:{attribute}"])
