@@ -12,6 +12,12 @@ class CommsConfig(AppConfig):
         from . import tasks
 
         register_sweep(tasks.sweep_due)
+        from core.wings import incident_tab
+
+        incident_tab("messages", "Communications", "comms-home", order=20)
+        incident_tab("media", "Media enquiries", "comms-media", order=30)
+        incident_tab("identifiers", "Protected identifiers", "comms-identifiers", order=40,
+                     shown=lambda page: bool((page.get("incident_allowed") or {}).get("protect_identifiers")))
         from incidents.selectors import register_now_source
 
         from .selectors import now_items

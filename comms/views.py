@@ -99,7 +99,7 @@ def _home_context(request, incident, **forms) -> dict:
         "family_form": forms.get("family_form") or (
             FamilyInformedForm() if allowed.get(Action.RECORD_FAMILY_INFORMED) else None),
         "error_forms": _errors(*forms.values()),
-        "comms_tab": "messages",
+        "incident_tab": "messages",
     }
 
 
@@ -125,7 +125,7 @@ def family_informed(request: HttpRequest, incident_id: int) -> HttpResponse:
 def _editor(request, incident, form, message=None, status=200):
     return render(request, "comms/message_form.html", {
         "incident": incident, "form": form, "message": message, "error_forms": _errors(form),
-        "staff": User.objects.filter(is_active=True).only("username", "full_name"), "comms_tab": "messages",
+        "staff": User.objects.filter(is_active=True).only("username", "full_name"), "incident_tab": "messages",
     }, status=status)
 
 
@@ -274,7 +274,7 @@ def _message_context(request, message, **forms) -> dict:
         "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
         "problem": forms.get("problem"),
         "error_forms": _errors(*[f for k, f in forms.items() if k != "problem"]),
-        "comms_tab": "messages",
+        "incident_tab": "messages",
     }
 
 
@@ -371,7 +371,7 @@ def message_diff(request: HttpRequest, message_id: int) -> HttpResponse:
         older, newer = versions[max(1, newest - 1)], versions[newest]
     return render(request, "comms/message_diff.html", {
         "message": message, "incident": message.incident, "diff": {"from": older.number, "to": newer.number},
-        "rows": selectors.version_changes(older, newer), "versions": sorted(versions), "comms_tab": "messages",
+        "rows": selectors.version_changes(older, newer), "versions": sorted(versions), "incident_tab": "messages",
     })
 
 
@@ -467,7 +467,7 @@ def identifiers(request: HttpRequest, incident_id: int) -> HttpResponse:
         selectors.incident_for(request.user, incident_id, Action.PROTECT_IDENTIFIERS)  # the list, for keepers
     return render(request, "comms/identifiers.html", {
         "incident": incident, "form": form, "error_forms": _errors(form),
-        "identifiers": incident.protected_identifiers.select_related("added_by"), "comms_tab": "identifiers",
+        "identifiers": incident.protected_identifiers.select_related("added_by"), "incident_tab": "identifiers",
         "incident_allowed": _incident_offers(request, incident),
     }, status=400 if form.errors else 200)
 
@@ -514,7 +514,7 @@ def media_log(request: HttpRequest, incident_id: int) -> HttpResponse:
         form = MediaEnquiryForm(owners=_owners(incident), messages=_responses(incident))
     return render(request, "comms/media_log.html", {
         "incident": incident, "incident_allowed": allowed, "form": form, "error_forms": _errors(form),
-        "enquiries": selectors.media_enquiries(incident), "comms_tab": "media",
+        "enquiries": selectors.media_enquiries(incident), "incident_tab": "media",
     }, status=400 if form is not None and form.errors else 200)
 
 
@@ -555,5 +555,5 @@ def media_enquiry(request: HttpRequest, enquiry_id: int) -> HttpResponse:
             return redirect(reverse("comms-media", kwargs={"incident_id": incident.pk}))
     selectors.enquiry_for(request.user, enquiry_id, Action.LOG_MEDIA)
     return render(request, "comms/media_enquiry.html", {
-        "incident": incident, "enquiry": enquiry, "form": form, "error_forms": _errors(form), "comms_tab": "media",
+        "incident": incident, "enquiry": enquiry, "form": form, "error_forms": _errors(form), "incident_tab": "media",
     }, status=400 if form.errors else 200)

@@ -13,6 +13,10 @@ class IncidentsConfig(AppConfig):
 
         register_sweep(tasks.sweep_due)
         register_sweep(tasks.sweep_clocks)
+        from core.wings import incident_tab
+
+        incident_tab("workspace", "Workspace", "incident-detail", order=10)
+        incident_tab("summary", "Summary to print", "incident-summary", order=90)
         from .selectors import incident_now, register_now_source
 
         register_now_source(incident_now, {"obligation": "Deadline", "decision_review": "Decision review",

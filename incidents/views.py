@@ -533,7 +533,7 @@ def incident_summary(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident, and not found, exactly as an absent one, for everyone else."""
     incident = selectors.incident_for(request.user, incident_id)
     return render(request, "incidents/summary.html", {
-        "incident": incident, "summary_tab": True, "produced_at": timezone.now(),
+        "incident": incident, "incident_tab": "summary", "produced_at": timezone.now(),
         **selectors.summary(request.user, incident),
     })
 

@@ -11,6 +11,9 @@ class SupportConfig(AppConfig):
         from . import tasks
 
         register_sweep(tasks.sweep_due)
+        from core.wings import incident_tab
+
+        incident_tab("support", "Staff support", "incident-support", order=50)
         from incidents.selectors import register_event_types
 
         from .models import SupportEvent

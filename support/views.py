@@ -223,7 +223,7 @@ def _incident_context(request: HttpRequest, incident, *, form=None, debrief_form
         "entries": entries,
         "sees_register": sees_register, "can_add": IncidentAction.ADD_TO_REGISTER in allowed,
         "form": form or RegisterAddForm(), "debrief_form": debrief_form, "can_arrange": can_arrange,
-        "error_forms": errors, "support_tab": True,
+        "error_forms": errors, "incident_tab": "support",
         "open_by_entry": selectors.open_counts_by_entry(private) if entries else {},
         "private_entries": {entry.pk for entry in private} if entries else set(),
         "debriefs": selectors.with_answers(request.user,

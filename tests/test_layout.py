@@ -71,3 +71,15 @@ def test_live_js_names_no_event_type():
     script = (ROOT / "static" / "harbour" / "live.js").read_text()
     assert not re.search(r"""["'](?!message\.updated)(incident|member|decision|message|family|media|identifier)\.""",
                          script)
+
+
+def test_the_incidents_sections_are_declared_by_the_wings_and_named_by_none_in_the_spine():
+    nav = (ROOT / "templates" / "incidents" / "_incident_nav.html").read_text()
+    assert not re.search(r"comms|support|identifiers|media", nav), "the spine's tabs name a wing"
+    from core.wings import incident_tabs
+
+    keys = [tab["key"] for tab in incident_tabs(1, "media", {"incident_allowed": {"protect_identifiers": True}})]
+    assert keys == ["workspace", "messages", "media", "identifiers", "support", "summary"]
+    shown = incident_tabs(1, "media", {})
+    assert [tab["key"] for tab in shown if tab["current"]] == ["media"]
+    assert "identifiers" not in [tab["key"] for tab in shown]  # offered only to whoever may protect them

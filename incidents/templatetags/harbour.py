@@ -5,7 +5,16 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html
 
+from core import wings
+
 register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def incident_sections(context, incident) -> list[dict]:
+    """The incident's sections for this page (core/wings.py): the one named by `incident_tab` is current."""
+    flat = context.flatten()
+    return wings.incident_tabs(incident.pk, flat.get("incident_tab") or "workspace", flat)
 
 
 @register.simple_tag
