@@ -15,8 +15,12 @@
   var ALWAYS = config.always || ["timeline", "history"];
   var REVOKED = config.revoked || 4403;
   var PAUSED = config.paused || 4503;
-  var PANELS = ["summary", "clocks", "ladder", "members", "decisions", "timeline", "history", "comms", "message", "media", "board",
-                "support", "debriefs"];
+  // The page's live panels are whatever it holds (id="panel-…"): the script names none of them.
+  function panelsOnPage() {
+    return Array.prototype.map.call(document.querySelectorAll("[id^='panel-']"), function (panel) {
+      return panel.id.slice("panel-".length);
+    });
+  }
   var retries = 0;
   var everConnected = false;
   var openedAt = 0;
@@ -81,7 +85,7 @@
       if (settled === true) { return; }
       window.clearTimeout(settled);
       settled = true;
-      if (everConnected) { refresh(PANELS); }
+      if (everConnected) { refresh(panelsOnPage()); }
       everConnected = true;
       setStatus("live", "Live updates on");
     }
@@ -109,7 +113,7 @@
           announce(item.label + " for " + item.person.full_name + " has changed.");
         }
       } else if (data.type === "panels.changed" && Array.isArray(data.panels)) {
-        refresh(data.panels.filter(function (name) { return PANELS.indexOf(name) !== -1; }));
+        refresh(data.panels.filter(function (name) { return typeof name === "string"; }));
       } else if (data.type === "board.changed") {
         refresh(["board"]);  // the incidents this person approves for changed
       } else if (data.type === "now.changed") {
