@@ -18,6 +18,13 @@ class CommsConfig(AppConfig):
         incident_tab("media", "Media enquiries", "comms-media", order=30)
         incident_tab("identifiers", "Protected identifiers", "comms-identifiers", order=40,
                      shown=lambda page: bool((page.get("incident_allowed") or {}).get("protect_identifiers")))
+        from core.wings import MenuItem, menu_items
+
+        from .selectors import menu_offers
+
+        menu_items(MenuItem("approvals", "Approvals", "approvals-board", order=40),
+                   MenuItem("inbox", "Inbox", "inbox", order=50, also="inbox-item", count_words="to read"),
+                   offers=menu_offers)
         from incidents.selectors import register_now_source
 
         from .selectors import now_items

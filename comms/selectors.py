@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Trunc
 from django.urls import reverse
 from django.utils import timezone
@@ -391,6 +391,23 @@ def names_incident(actor: Actor, item: InboxItem) -> bool:
 
 def unread_count(actor: Actor) -> int:
     return inbox.restrict(actor, Action.VIEW).filter(acknowledged_at__isnull=True).count()
+
+
+def menu_offers(request) -> dict[str, int | None]:
+    """The header's menu (core/wings.py): the Inbox for everyone, with how many briefings wait to be read,
+    and the approvals board for those who approve in some incident. One query."""
+    user = request.user
+    # The person's own unread items, counted in a subquery (grouped by their one recipient).
+    unread = (inbox.restrict(user, Action.VIEW).filter(acknowledged_at__isnull=True).order_by()
+              .values("recipient").annotate(n=Count("id")).values("n"))
+    row = User.objects.filter(pk=user.pk).annotate(
+        approves=Exists(board_incidents(user)),
+        unread=Coalesce(Subquery(unread[:1], output_field=IntegerField()), Value(0)),
+    ).values("approves", "unread").first() or {}
+    offered: dict[str, int | None] = {"inbox": row.get("unread") or None}  # the count only when there is one
+    if row.get("approves"):
+        offered["approvals"] = None
+    return offered
 
 
 def media_enquiries(incident: Incident) -> QuerySet[MediaEnquiry]:

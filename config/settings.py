@@ -179,10 +179,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "incidents.context_processors.live",
-                "config.context_processors.nav",
-                "config.context_processors.small_count",
+                "core.context_processors.menu",
+                "core.context_processors.small_count",
                 "comms.context_processors.comms",
-                "support.context_processors.support",
             ],
         },
     }

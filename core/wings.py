@@ -43,3 +43,53 @@ def incident_tabs(incident_id: int, current: str, context: Mapping[str, Any]) ->
              "current": tab.key == current}
             for tab in sorted(_TABS.values(), key=lambda t: (t.order, t.key))
             if tab.shown is None or tab.shown(context)]
+
+
+# --- the header's menu ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    key: str
+    label: str
+    url_name: str
+    order: int
+    also: str = ""  # another page under this item (an inbox item, under Inbox)
+    count_words: str = ""  # what its count counts, for screen readers ("to read")
+    phone_only: bool = False  # on a wide screen it is in the header itself (Search)
+
+
+# A wing's offers: which of its items this person is offered (a key present), each with its count (None
+# for no count), for the whole wing in one query.
+Offers = Callable[[Any], Mapping[str, int | None]]
+
+_MENU: dict[str, MenuItem] = {}
+_OFFERED_BY: dict[str, Offers] = {}
+
+
+def menu_items(*items: MenuItem, offers: Offers | None = None) -> None:
+    """Declare a wing's items in the header's menu. `offers(request)` says which of them this person is
+    offered; without it, everyone signed in is offered them."""
+    for item in items:
+        if _MENU.get(item.key, item) != item:
+            raise ImproperlyConfigured(f"Two menu items are declared as {item.key!r}.")
+        _MENU[item.key] = item
+        if offers is not None:
+            _OFFERED_BY[item.key] = offers
+
+
+def menu(request) -> list[dict[str, Any]]:
+    """The menu for this request's person, in order: each item with its count. Each wing's offers are read
+    once, and only when a page draws the menu (a panel redrawn alone reads none)."""
+    answers: dict[Offers, Mapping[str, int | None]] = {}
+    shown = []
+    for item in sorted(_MENU.values(), key=lambda i: (i.order, i.key)):
+        offers = _OFFERED_BY.get(item.key)
+        if offers is None:
+            shown.append({"item": item, "count": None})
+            continue
+        if offers not in answers:
+            answers[offers] = offers(request)
+        if item.key in answers[offers]:
+            shown.append({"item": item, "count": answers[offers][item.key]})
+    return shown

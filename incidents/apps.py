@@ -17,6 +17,14 @@ class IncidentsConfig(AppConfig):
 
         incident_tab("workspace", "Workspace", "incident-detail", order=10)
         incident_tab("summary", "Summary to print", "incident-summary", order=90)
+        from core.wings import MenuItem, menu_items
+
+        from .selectors import menu_offers
+
+        menu_items(MenuItem("now", "Now", "now", order=10), MenuItem("incidents", "Incidents", "incident-list", order=20),
+                   MenuItem("search", "Search", "search", order=90, phone_only=True))
+        menu_items(MenuItem("clocks", "Clocks", "clocks-board", order=30),
+                   MenuItem("api", "API", "api-tokens", order=100), offers=menu_offers)
         from .selectors import incident_now, register_now_source
 
         register_now_source(incident_now, {"obligation": "Deadline", "decision_review": "Decision review",

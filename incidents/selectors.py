@@ -19,6 +19,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     FloatField,
@@ -1068,3 +1069,22 @@ def api_tokens_of(actor: Actor) -> QuerySet[ApiToken]:
 
 def api_token_for(actor: Actor, token_id) -> ApiToken:
     return api_tokens.fetch(actor, TokenAction.VIEW, token_id)
+
+
+# --- the header's menu (core/wings.py) ----------------------------------------------------------------------
+
+
+def menu_offers(request) -> dict[str, int | None]:
+    """The header's menu: the Clocks board for senior leaders and incidents' leads, the API (their tokens
+    and its documentation) for administrators and anyone who has made a token. One query."""
+    user = request.user
+    row = User.objects.filter(pk=user.pk).annotate(
+        leads=Exists(incidents.restrict(user, COMMAND)),
+        token=Exists(ApiToken.objects.filter(user=OuterRef("pk"))),
+    ).values("leads", "token").first() or {}
+    offered: dict[str, int | None] = {}
+    if user.is_senior_leader or row.get("leads"):
+        offered["clocks"] = None
+    if user.is_staff or row.get("token"):
+        offered["api"] = None
+    return offered

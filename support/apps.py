@@ -14,6 +14,14 @@ class SupportConfig(AppConfig):
         from core.wings import incident_tab
 
         incident_tab("support", "Staff support", "incident-support", order=50)
+        from core.wings import MenuItem, menu_items
+
+        from .selectors import menu_offers
+
+        menu_items(MenuItem("follow-ups", "Follow-ups", "follow-ups-board", order=60),
+                   MenuItem("my-support", "My support", "my-support", order=70, count_words="new"),
+                   MenuItem("support-requests", "Support requests", "support-requests", order=80),
+                   offers=menu_offers)
         from incidents.selectors import register_event_types
 
         from .models import SupportEvent

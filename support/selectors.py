@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core import small_counts
@@ -19,7 +20,7 @@ from incidents.policy import incidents
 from incidents.rules import Actor
 from incidents.selectors import NowItem, now_capped, now_more, only_visible_incidents
 
-from .models import AffectedPerson, FollowUp, FollowUpKind, FollowUpStatus, SupportRequest
+from .models import AffectedPerson, FollowUp, FollowUpKind, FollowUpStatus, SupportNotice, SupportRequest
 from .policy import (
     PRIVATE,
     WELLBEING_LEADS,
@@ -468,3 +469,46 @@ def check_ins_picture(actor: Actor):
                 charts.Series("Done", column(2), charts.GREEN, "hatched"),
                 charts.Series("Declined", column(3), charts.PURPLE, "dotted")],
         empty=f"No check-ins were due, done or declined in the last {len(weeks)} weeks.")
+
+
+def is_wellbeing_lead(actor: Actor) -> bool:
+    return requests.qualifies(actor, WELLBEING_LEADS)
+
+
+# --- the header's menu (core/wings.py) ----------------------------------------------------------------------
+
+
+def menu_offers(request) -> dict[str, int | None]:
+    """The header's menu (core/wings.py): the follow-ups board, My support (with how many notices are
+    unread) and support requests, each for those who use it."""
+    found = _offered(request)
+    offered: dict[str, int | None] = {}
+    if found["support_board"]:
+        offered["follow-ups"] = None
+    if found["shows_support"]:
+        offered["my-support"] = found["support_unread"] or None
+    if found["support_leads"]:
+        offered["support-requests"] = None
+    return offered
+
+
+def _offered(request) -> dict:
+    """What staff support offers this person, in one query."""
+    user = request.user
+    leads = requests.qualifies(user, WELLBEING_LEADS)
+    unread = (SupportNotice.objects.filter(recipient=OuterRef("pk"), seen_at__isnull=True)
+              .values("recipient").annotate(n=Count("id")).values("n"))
+    # The board, for those who offer check-ins or manage people who have them (everyone sees their own
+    # in "My support"); wellbeing leads always.
+    others = follow_ups.restrict(user, FollowUpAction.VIEW, FollowUp.objects.filter(~Q(person=user)))
+    # "My support", for those who have some: a check-in, a place on a register, a request or a notice.
+    own = (Exists(FollowUp.objects.filter(person=OuterRef("pk"))) | Exists(AffectedPerson.objects.filter(person=OuterRef("pk")))
+           | Exists(SupportRequest.objects.filter(person=OuterRef("pk")))
+           | Exists(SupportNotice.objects.filter(recipient=OuterRef("pk"))))
+    found = User.objects.filter(pk=user.pk).annotate(
+        unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
+        board=Value(True) if leads else Exists(others),
+        own=own,
+    ).values("unread", "board", "own").first() or {"unread": 0, "board": False, "own": False}
+    return {"shows_support": found["own"], "support_board": found["board"], "support_leads": leads,
+            "support_unread": found["unread"]}

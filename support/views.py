@@ -70,7 +70,7 @@ def _board_context(request: HttpRequest) -> dict:
         "private": {item.pk for item in cards if selectors.sees_private(request.user, item)},
         "incidents_shown": {item.incident_id for item in cards if selectors.sees_incident(request.user, item.incident)},
         "next_due": min(upcoming) if upcoming else None, "size": selectors.FOLLOW_UPS.size,
-        "query": request.GET.urlencode(),
+        "query": request.GET.urlencode(), "support_leads": selectors.is_wellbeing_lead(request.user),
     }
 
 
