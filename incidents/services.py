@@ -795,7 +795,7 @@ def _obligations_recomputed(incident: Incident, actor: User | None, changes: dic
                      summary=f"Statutory clocks recomputed ({why}): " + "; ".join(parts), data=changes)
 
 
-def _due_words(obligation: Obligation) -> str:
+def due_words(obligation: Obligation) -> str:
     if obligation.due_at is None:
         return "waiting for its clock to start"
     when = timezone.localtime(obligation.due_at)
@@ -813,7 +813,7 @@ def _start_following(incident: Incident, actor: User | None, code: str, at: dt.d
         obligation.started_at = at
         obligation.due_at, obligation.remind_at = due_times(obligation)
         save_audited(obligation, actor)
-        started.append(f"{obligation.title} is now {_due_words(obligation)}")
+        started.append(f"{obligation.title} is now {due_words(obligation)}")
     return started
 
 
@@ -925,7 +925,7 @@ def media_interest(*, incident: Incident, at: dt.datetime) -> None:
         obligation.due_at, obligation.remind_at = due_times(obligation)
         save_audited(obligation, None)
         record_event(incident=incident, actor=None, type=EventType.OBLIGATION_STARTED,
-                     summary=f"The first media enquiry started a clock: {obligation.title}, {_due_words(obligation)}.",
+                     summary=f"The first media enquiry started a clock: {obligation.title}, {due_words(obligation)}.",
                      data={"obligation": obligation.pk, "code": obligation.code})
     clocks_changed(incident)
 

@@ -123,7 +123,7 @@ def obligation_remind(obligation_id: int) -> str:
 
     from .models import MemberRole, ReminderKind
     from .policy import ObligationAction, obligations
-    from .services import _due_words, clocks_changed, record_event
+    from .services import clocks_changed, due_words, record_event
 
     now = timezone.now()
     with transaction.atomic():
@@ -159,10 +159,10 @@ def obligation_remind(obligation_id: int) -> str:
                 clocks_changed(obligation.incident)
         elif obligation.remind_at is not None and obligation.remind_at <= now and obligation.due_soon_said_for != due:
             record_event(incident=obligation.incident, actor=None, type=EventType.OBLIGATION_DUE_SOON,
-                         summary=f"Due soon: {obligation.title}, {_due_words(obligation)}.",
+                         summary=f"Due soon: {obligation.title}, {due_words(obligation)}.",
                          data={"obligation": obligation.pk, "code": obligation.code})
             _remind(obligation, responsible, ReminderKind.DUE_SOON,
-                    f"{obligation.title} ({ref}) is {_due_words(obligation)}.")
+                    f"{obligation.title} ({ref}) is {due_words(obligation)}.")
             changes["due_soon_said_for"] = due
             said.append("due soon")
         if changes:

@@ -177,7 +177,7 @@ def _supporter(errors: dict[str, list[str]], incident: Incident, person: User | 
         manager = person.line_manager
         suitable = manager is not None and manager.is_active and not in_command(incident, manager) \
             and (not incident.restricted or _sees(incident, manager))
-        chosen = manager if suitable else _wellbeing_lead(exclude=[person, *_command(incident)])
+        chosen = manager if suitable else _wellbeing_lead(exclude=[person, *command_ids(incident)])
         if chosen is None:
             errors.setdefault("supporter", []).append(
                 f"{person.display_name} has no line manager in Harbour and there is no wellbeing lead: choose "
@@ -195,7 +195,8 @@ def _supporter(errors: dict[str, list[str]], incident: Incident, person: User | 
     return chosen, kind
 
 
-def _command(incident: Incident) -> list[int]:
+def command_ids(incident: Incident) -> list[int]:
+    """The incident's lead and tactical lead: never made someone's supporter, never told of their support."""
     return list(incident.memberships.active().filter(role__in=[MemberRole.LEAD, MemberRole.TACTICAL_LEAD])
                 .values_list("user_id", flat=True))
 
@@ -469,7 +470,7 @@ def request_follow_up(request: SupportRequest, actor: User | None) -> FollowUp |
     incident's command, who must not learn they asked. None when there is no wellbeing lead to take it
     (the sweep tries again)."""
     person = request.person
-    lead = _wellbeing_lead(exclude=[person, person.line_manager_id, *_command(request.incident)])
+    lead = _wellbeing_lead(exclude=[person, person.line_manager_id, *command_ids(request.incident)])
     if lead is None:
         return None
     follow_up = FollowUp(incident=request.incident, person=person, request=request, kind=FollowUpKind.SUPPORT_REQUEST,

@@ -115,9 +115,9 @@ def follow_up_due(follow_up_id: int) -> str:
             leads = User.objects.filter(is_active=True, groups__name=OrgRole.WELLBEING_LEAD).exclude(
                 pk=follow_up.person_id)
             if follow_up.is_support_request:  # that they asked is not for their line manager or command
-                from .services import _command
+                from .services import command_ids
 
-                leads = leads.exclude(pk__in=[follow_up.person.line_manager_id, *_command(follow_up.incident)])
+                leads = leads.exclude(pk__in=[follow_up.person.line_manager_id, *command_ids(follow_up.incident)])
             said += ["leads" for lead in leads if tell(follow_up, lead, NoticeKind.OVERDUE)][:1]
             changes["leads_told_for"] = follow_up.due_at
         if changes:

@@ -119,7 +119,7 @@ def test_without_delay_is_shown_as_such_with_a_reminder_after_its_hours(cast):
     obligation = Obligation.objects.get(incident=incident, code="looked_after_child_notification")
     assert obligation.clock == "without_delay" and obligation.applies_when
     assert obligation.due_at == london(2026, 6, 10, 13, 30)
-    assert "without delay" in services._due_words(obligation)
+    assert "without delay" in services.due_words(obligation)
 
 
 @pytest.mark.across_the_week

@@ -83,3 +83,16 @@ def test_the_incidents_sections_are_declared_by_the_wings_and_named_by_none_in_t
     shown = incident_tabs(1, "media", {})
     assert [tab["key"] for tab in shown if tab["current"]] == ["media"]
     assert "identifiers" not in [tab["key"] for tab in shown]  # offered only to whoever may protect them
+
+
+@pytest.mark.parametrize("path", sorted(p for app in ("core", "incidents", "comms", "support", "config")
+                                        for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_private_name_is_imported_from_another_module(path):
+    """A name with a leading underscore is its module's own: another module that needs it needs a public one."""
+    private = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            private += [f"{node.module}.{alias.name}" for alias in node.names
+                        if alias.name.startswith("_") and alias.name != "__future__" and node.module != "__future__"]
+    assert not private, f"{path.relative_to(ROOT)} imports {private}"
