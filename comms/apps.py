@@ -7,11 +7,12 @@ class CommsConfig(AppConfig):
 
     def ready(self) -> None:
         from core import realtime
-        from core.worker import register_sweep
+        from core.worker import declare_tasks, register_sweep
 
-        from . import tasks
+        from . import services, tasks
 
-        register_sweep(tasks.sweep_due)
+        declare_tasks({"comms.release_scheduled": tasks.release_scheduled, "comms.send_email": tasks.send_email})
+        register_sweep(services.sweep_due)
         from core.wings import incident_tab
 
         incident_tab("messages", "Communications", "comms-home", order=20)

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from core import outbox, realtime
+from core import outbox, realtime, worker
 from core.errors import Conflict, GateRefused, Http404, InvalidInput
 from core.text import checked_text, is_one_line
 from incidents import services as incident_services
@@ -566,9 +566,7 @@ def message_release(*, actor: User, message_id: int, override_reason: str = "") 
         if embargoed:
             message.status = messages.target(Action.SCHEDULE)
             save_audited(message, actor)
-            from .tasks import release_scheduled
-
-            release_scheduled.using(run_after=message.release_at).enqueue(message.pk)
+            worker.enqueue("comms.release_scheduled", message.pk, run_after=message.release_at)
             _event(message, actor, CommsEvent.MESSAGE_SCHEDULED,
                    f"{actor.display_name} scheduled {_quote(message.subject)} for release at "
                    f"{timezone.localtime(message.release_at):%d %b %Y %H:%M}")
@@ -602,10 +600,8 @@ def _release(message: Message, actor: User | None) -> None:
            + (f" to {message.inbox_items.count()} people" if message.is_internal else ""),
            version=message.version)
     if emails:
-        from .tasks import send_email
-
         for email_id in emails:
-            send_email.enqueue(email_id)
+            worker.enqueue("comms.send_email", email_id)
 
 
 def internal_recipients(message: Message):
@@ -693,11 +689,9 @@ def _tell_by_email(message: Message, people: list[User], subject: str, body: str
                       notice=True)
         for p in people if p.email
     ])
-    from .tasks import send_email
-
     for email in emails:
         if email.pk:
-            send_email.enqueue(email.pk)
+            worker.enqueue("comms.send_email", email.pk)
 
 
 def _tell_about_hold(message: Message, detail: str) -> None:
@@ -783,10 +777,8 @@ def message_delivery_retry(*, actor: User, message_id: int) -> Message:
             email.state, email.attempts, email.next_attempt_at = outbox.PENDING, 0, None
         OutboundEmail.objects.bulk_update(again, ["state", "attempts", "next_attempt_at"])
         _close_notices(message, actor)
-        from .tasks import send_email
-
         for email in again:
-            send_email.enqueue(email.pk)
+            worker.enqueue("comms.send_email", email.pk)
         _event(message, actor, CommsEvent.DELIVERY_RETRIED,
                f"{actor.display_name} asked for the {len(again)} email{'s' if len(again) != 1 else ''} of "
                f"{_quote(message.subject)} that could not be sent to be tried again", emails=len(again))
@@ -864,6 +856,24 @@ def email_send_attempt(email_id: int) -> str:
                                after=lambda email: _broadcast(email.message), failed=email_failed)
 
 
+def sweep_due() -> int:
+    """Timed work that is due and not done, found from the messages and the outbox themselves, so work
+    whose task was lost (a worker killed mid-run, a restart) is done after all, and only once: embargoed
+    messages past their time are released (or held) here; emails waiting past their retry time, or whose
+    sender's claim lapsed, are handed to a send task again. Each step re-checks under a row lock, so
+    several workers sweeping at once, or a duplicate task, do it once."""
+    now = timezone.now()
+    done = 0
+    for pk in Message.objects.filter(status=MessageStatus.SCHEDULED, release_at__lte=now).values_list("pk", flat=True):
+        outcome = scheduled_release_due(pk)  # released, or held with the reason told once
+        done += outcome == "released" or outcome.startswith("held")
+    # Sending is the task's work, not the sweep's: a slow mail server must not hold up the next embargo.
+    for pk in outbox.due(OutboundEmail, now, worker.task_named("comms.send_email")):
+        worker.enqueue("comms.send_email", pk)
+        done += 1
+    return done
+
+
 def _email_message(email: OutboundEmail):
     from django.core.mail import EmailMessage
 
@@ -871,9 +881,7 @@ def _email_message(email: OutboundEmail):
 
 
 def _email_retry(email: OutboundEmail) -> None:
-    from .tasks import send_email
-
-    send_email.using(run_after=email.next_attempt_at).enqueue(email.pk)
+    worker.enqueue("comms.send_email", email.pk, run_after=email.next_attempt_at)
 
 
 def _email_claim(email_id: int) -> OutboundEmail | str:

@@ -16,8 +16,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import close_old_connections
 from django.utils import timezone
 
@@ -27,9 +29,37 @@ _SWEEPS: list[Callable[[], int]] = []
 
 ABANDONED = "harbour.worker.AbandonedTask"
 
+# --- tasks by name ---------------------------------------------------------------------------------------
+#
+# A task is one call of a service, so a wing's tasks import its services; a service that schedules work
+# names the task instead of importing it (as Zulip's actions queue events by the queue's name), and each
+# wing declares its tasks' names from its AppConfig.ready(). No circle between services and tasks.
+_TASKS: dict[str, Any] = {}
+
+
+def declare_tasks(tasks: dict[str, Any]) -> None:
+    """A wing's tasks by name ("comms.send_email"); a name declared for two tasks is a mistake."""
+    for name, task in tasks.items():
+        if _TASKS.get(name, task) is not task:
+            raise ImproperlyConfigured(f"Two tasks are declared as {name!r}.")
+        _TASKS[name] = task
+
+
+def task_named(name: str):
+    try:
+        return _TASKS[name]
+    except KeyError:
+        raise LookupError(f"No task is declared as {name!r}: its app declares it in AppConfig.ready().") from None
+
+
+def enqueue(name: str, *args: Any, run_after: dt.datetime | None = None) -> None:
+    """Queue the task declared as `name`, now or at `run_after`."""
+    task = task_named(name)
+    (task.using(run_after=run_after) if run_after is not None else task).enqueue(*args)
+
 
 def register_sweep(sweep_due: Callable[[], int]) -> None:
-    """Each wing registers its `tasks.sweep_due` from its AppConfig.ready()."""
+    """Each wing registers its sweep (`services.sweep_due`) from its AppConfig.ready()."""
     if sweep_due not in _SWEEPS:
         _SWEEPS.append(sweep_due)
 
@@ -73,8 +103,9 @@ def sweep() -> dict[str, int]:
     done = {"abandoned": retire_abandoned_tasks()}
     for sweep_due in _SWEEPS:
         try:
-            # Named by its wing ("incidents.tasks"), or by the function too where a wing has two.
-            name = sweep_due.__module__ + ("" if sweep_due.__name__ == "sweep_due" else f".{sweep_due.__name__}")
+            # Named by its wing ("incidents"), and by the function too where a wing has two.
+            wing = sweep_due.__module__.split(".")[0]
+            name = wing + ("" if sweep_due.__name__ == "sweep_due" else f".{sweep_due.__name__}")
             done[name] = sweep_due()
         except Exception:  # one wing's failure must not stop the others; the next sweep tries again
             logger.exception("The %s sweep failed; it runs again in a minute.", sweep_due.__module__)

@@ -6,11 +6,12 @@ class SupportConfig(AppConfig):
     verbose_name = "Staff support"
 
     def ready(self) -> None:
-        from core.worker import register_sweep
+        from core.worker import declare_tasks, register_sweep
 
-        from . import tasks
+        from . import services, tasks
 
-        register_sweep(tasks.sweep_due)
+        declare_tasks({"support.follow_up_due": tasks.follow_up_due, "support.send_email": tasks.send_support_email})
+        register_sweep(services.sweep_due)
         from core.wings import incident_tab
 
         incident_tab("support", "Staff support", "incident-support", order=50)

@@ -17,18 +17,24 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
-from core import realtime
+from core import outbox, realtime, worker
 from core.errors import Conflict, InvalidInput
 from core.text import checked_text, is_one_line
+from core.workdays import add_working_days, in_office_hours, next_office_moment
 from incidents.models import Incident, MemberRole, OrgRole, User
 from incidents.services import record_event, resolve_user, save_audited
 
+from .calendar import Invitation, Person, calendar_bytes, email_with_calendar
 from .models import (
     AUDIT_REASON,
     AffectedPerson,
@@ -45,8 +51,10 @@ from .models import (
     PlanStep,
     Rsvp,
     StepUnit,
+    SupportEmail,
     SupporterKind,
     SupportEvent,
+    SupportNotice,
     SupportPlan,
     SupportRequest,
     SupportSource,
@@ -254,12 +262,9 @@ def _schedule(follow_up: FollowUp) -> None:
     """Enqueue the follow-up's reminders, written in this transaction (rolled back with it). The sweep
     finds any whose task is lost; the task itself re-checks everything, so an early or extra run is
     harmless."""
-    from core.workdays import add_working_days, next_office_moment
-
-    from .tasks import follow_up_due
-
-    follow_up_due.using(run_after=next_office_moment(follow_up.due_at)).enqueue(follow_up.pk)
-    follow_up_due.using(run_after=next_office_moment(add_working_days(follow_up.due_at, 1))).enqueue(follow_up.pk)
+    worker.enqueue("support.follow_up_due", follow_up.pk, run_after=next_office_moment(follow_up.due_at))
+    worker.enqueue("support.follow_up_due", follow_up.pk,
+                   run_after=next_office_moment(add_working_days(follow_up.due_at, 1)))
 
 
 def register_change(*, actor: User, entry_id: int, exposure: Any, reason: Any) -> AffectedPerson:
@@ -385,8 +390,6 @@ def follow_up_decline(*, actor: User, follow_up_id: int) -> FollowUp:
 
 def follow_up_request_rearrange(*, actor: User, follow_up_id: int) -> FollowUp:
     """The person asks for another time. Their supporter is told, in Harbour, straight away."""
-    from .tasks import tell
-
     with transaction.atomic():
         follow_up = _locked(actor, FollowUpAction.REQUEST_REARRANGE, follow_up_id)
         follow_up.rearrange_requested_at = timezone.now()
@@ -524,7 +527,6 @@ MAX_INVITEES = 200
 def suggested_start(incident: Incident, kind: str) -> dt.datetime:
     """A time to offer for a debrief of this kind: its interval after awareness, not before an hour from
     now, moved into office hours, on the next half hour."""
-    from core.workdays import next_office_moment
 
     wanted = max(incident.aware_at + SUGGESTED_AFTER.get(kind, dt.timedelta(hours=2)),
                  timezone.now() + dt.timedelta(hours=1))
@@ -776,7 +778,6 @@ def _debriefs_changed(incident_id: int) -> None:
 
 def _calendar_person(user: User):
     """The person as a calendar address, or None when their email cannot be one."""
-    from .calendar import Person
 
     try:
         return Person(user.display_name, user.email) if user.email else None
@@ -789,9 +790,6 @@ def invitation_of(debrief: Debrief, *, reader: User, cancel: bool = False):
     SEQUENCE. Who else is invited is for those arranging it (the policy's SEE_INVITEES, as the debrief's page
     and JSON): anyone else's copy, emailed or downloaded, names only the organiser and them. There is no
     copy for nobody in particular: every calendar made is someone's."""
-    from django.conf import settings
-
-    from .calendar import Invitation, Person
 
     host = settings.HARBOUR_BASE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "harbour"
     everyone = [i.person for i in debrief.invitees.select_related("person")]
@@ -820,10 +818,6 @@ def _send_invitations(debrief: Debrief, people: list[User], *, cancel: bool = Fa
     """Queue the invitation (or cancellation) for each person (and the facilitator), in this transaction,
     each naming only whom its reader may know is invited. Quiet hours hold them to the morning, unless
     the debrief starts before then: an invitation that came after the meeting would be no invitation."""
-    from core.workdays import next_office_moment
-
-    from .calendar import calendar_bytes
-    from .tasks import queue_email
 
     when = timezone.localtime(debrief.starts_at).strftime("%A %-d %B at %H:%M")
     urgent = debrief.starts_at <= next_office_moment(timezone.now())
@@ -839,3 +833,162 @@ def _send_invitations(debrief: Debrief, people: list[User], *, cancel: bool = Fa
                 f"Facilitator: {debrief.facilitator.display_name}\n\n{invitation.url}\n")
         queue_email(person, f"{'Cancelled: ' if cancel else ''}{invitation.summary}, {when}", body,
                     calendar=calendar_bytes(invitation).decode(), method=invitation.method, urgent=urgent)
+
+
+# --- reminders, notices and the outbox ------------------------------------------------------------------------
+# Timed work for staff support: reminders said exactly once, in working hours, and the outbox.
+#
+# When a follow-up falls due its assignee is told, in Harbour and by email; the person gets their one
+# message about it; a working day later, if it is still open, the wellbeing leads are told. Nothing goes out
+# outside working hours (core/workdays.py): it waits for the next working morning.
+#
+# Exactly once: each saying is a `SupportNotice` row whose unique constraint (recipient, follow-up, kind, due
+# time) refuses a second, written in the same transaction as its email and under the follow-up's row lock, so
+# two workers, a task and the sweep, or a task re-run after a crash, say it once. A reschedule is a new due
+# time, so it is said again for the new time only; a closed follow-up says nothing.
+
+logger = logging.getLogger("harbour.support")
+BOARD = "/support/board/"
+MINE = "/support/me/"
+
+
+def _words(follow_up: FollowUp, recipient: User, kind: str) -> tuple[str, str, str]:
+    """(notice text, email subject, email body) for one saying. Never the note or the outcome; a request
+    for support is named as such only to the wellbeing lead answering it."""
+    person, label = follow_up.person.display_name, follow_up.label
+    due = timezone.localtime(follow_up.due_at).strftime("%-d %B at %H:%M")
+    link = settings.HARBOUR_BASE_URL
+    if kind == NoticeKind.OFFER:
+        supporter = follow_up.assignee.display_name
+        text = f"Your {label.lower()} is due. {supporter} will offer to talk; you can rearrange or decline it."
+        body = (f"{text}\n\nIt is your choice: you can say no, ask for another time, or choose someone else, "
+                f"without giving a reason.\n\n{link}{MINE}\n")
+        return text, f"Your {label.lower()}", body
+    if kind == NoticeKind.OVERDUE:
+        text = f"{label} with {person} was due {due} and is still open (offered by {follow_up.assignee.display_name})."
+        return text, f"Check-in still open: {person}", f"{text}\n\n{link}{BOARD}\n"
+    if kind == NoticeKind.REARRANGE:
+        text = f"{person} asked to rearrange their {label.lower()}."
+        return text, f"{person} asked to rearrange", f"{text}\n\n{link}{BOARD}\n"
+    text = f"{label} with {person} is due ({due})."
+    return text, f"Check-in due: {person}", f"{text}\n\nOffer it in the way they find easiest.\n\n{link}{BOARD}\n"
+
+
+def tell(follow_up: FollowUp, recipient: User, kind: str, *, email: bool = True) -> bool:
+    """Say one thing to one person about a follow-up, once (in the caller's transaction): a notice in
+    Harbour and, for reminders, an email. False if it had already been said."""
+    text, subject, body = _words(follow_up, recipient, kind)
+    try:
+        with transaction.atomic():
+            # Once per person, follow-up, kind and due time: asking twice to rearrange the same check-in
+            # tells the supporter once; a reschedule makes a new due time.
+            SupportNotice.objects.create(recipient=recipient, follow_up=follow_up, kind=kind,
+                                         for_due_at=follow_up.due_at, text=text[:300],
+                                         url=MINE if kind == NoticeKind.OFFER else BOARD)
+    except IntegrityError:
+        return False
+    if email and recipient.email:
+        queue_email(recipient, subject, body)
+    return True
+
+
+def queue_email(recipient: User, subject: str, body: str, calendar: str = "", method: str = "",
+                urgent: bool = False) -> SupportEmail:
+    """Put an email in the outbox; its first attempt is enqueued after commit."""
+    email = SupportEmail.objects.create(recipient=recipient, to=recipient.email, subject=subject[:300], body=body,
+                                        calendar=calendar, calendar_method=method, urgent=urgent)
+    transaction.on_commit(lambda: worker.enqueue("support.send_email", email.pk))
+    return email
+
+
+def follow_up_remind(follow_up_id: int) -> str:
+    """Say what is due about one follow-up, once each: to its assignee when it falls due, to the person
+    once, and to the wellbeing leads a working day later if it is still open (the `follow_up_due` task)."""
+    now = timezone.now()
+    if not in_office_hours(now):
+        worker.enqueue("support.follow_up_due", follow_up_id, run_after=next_office_moment(now))
+        return "waits"
+    with transaction.atomic():
+        follow_up = (FollowUp.objects.select_for_update(of=("self",))
+                     .select_related("person", "assignee", "affected").filter(pk=follow_up_id).first())
+        if follow_up is None:
+            return "gone"
+        try:
+            follow_ups.check(None, FollowUpAction.REMIND, follow_up)
+        except Conflict:
+            return "closed"
+        if follow_up.due_at > now:
+            return "not yet"
+        said, changes = [], {}
+        if follow_up.assignee_told_for != follow_up.due_at:
+            if tell(follow_up, follow_up.assignee, NoticeKind.DUE):
+                said.append("assignee")
+            changes["assignee_told_for"] = follow_up.due_at
+        if follow_up.person_told_at is None and follow_up.kind != FollowUpKind.SUPPORT_REQUEST:
+            if tell(follow_up, follow_up.person, NoticeKind.OFFER):
+                said.append("person")
+            changes["person_told_at"] = now
+        if follow_up.leads_told_for != follow_up.due_at \
+                and now >= next_office_moment(add_working_days(follow_up.due_at, 1)):
+            leads = User.objects.filter(is_active=True, groups__name=OrgRole.WELLBEING_LEAD).exclude(
+                pk=follow_up.person_id)
+            if follow_up.is_support_request:  # that they asked is not for their line manager or command
+                leads = leads.exclude(pk__in=[follow_up.person.line_manager_id, *command_ids(follow_up.incident)])
+            said += ["leads" for lead in leads if tell(follow_up, lead, NoticeKind.OVERDUE)][:1]
+            changes["leads_told_for"] = follow_up.due_at
+        if changes:
+            # Bookkeeping of what was said, not a change to the follow-up: no history row for it.
+            FollowUp.objects.filter(pk=follow_up.pk).update(**changes)
+    return "told " + ", ".join(said) if said else "already told"
+
+
+def email_send_attempt(email_id: int) -> str:
+    """Try to send one email of the outbox (the `send_email` task)."""
+    return outbox.send_attempt(SupportEmail, email_id, build=_email_message, retry=_email_retry,
+                               not_before=_not_before)
+
+
+def _not_before(email: SupportEmail, now):
+    """Office hours, unless it is an invitation to a debrief that starts before they open again."""
+    return now if email.urgent else next_office_moment(now)
+
+
+def _email_message(email: SupportEmail):
+    if email.calendar:
+        return email_with_calendar(email.calendar, email.calendar_method, to=[email.to], subject=email.subject,
+                                   body=email.body)
+    return EmailMessage(subject=email.subject, body=email.body, to=[email.to])
+
+
+def _email_retry(email: SupportEmail) -> None:
+    worker.enqueue("support.send_email", email.pk, run_after=email.next_attempt_at)
+
+
+def sweep_due() -> int:
+    """Reminders due and not yet said, found from the follow-ups themselves (so one whose task was lost
+    is said after all, once), and the outbox's emails waiting past their time. Outside working hours,
+    nothing: it all waits for the morning."""
+    now = timezone.now()
+    if not in_office_hours(now):
+        return 0
+    open_due = FollowUp.objects.filter(status=FollowUpStatus.SCHEDULED, due_at__lte=now)
+    untold = open_due.filter(
+        Q(assignee_told_for__isnull=True) | ~Q(assignee_told_for=F("due_at"))
+        | Q(due_at__lte=now - dt.timedelta(days=1)) & (Q(leads_told_for__isnull=True) | ~Q(leads_told_for=F("due_at")))
+    ).values_list("pk", flat=True)
+    done = 0
+    for pk in untold:
+        try:
+            done += follow_up_remind(pk).startswith("told")
+        except Exception:  # one follow-up's failure must not hold up the others; the next sweep tries again
+            logger.exception("Reminding follow-up %s failed.", pk)
+    # A request for support made when there was no wellbeing lead to take it, once there is one.
+    waiting = SupportRequest.objects.filter(follow_up__isnull=True).exclude(status=SupportStatus.CLOSED)
+    for request in waiting.select_related("person", "incident")[:100]:
+        with transaction.atomic():
+            if request_follow_up(request, None) is not None:
+                done += 1
+    for pk in outbox.due(SupportEmail, now, worker.task_named("support.send_email")):
+        worker.enqueue("support.send_email", pk)
+        done += 1
+    return done

@@ -600,7 +600,6 @@ def test_a_sweep_queues_a_send_only_for_an_email_with_none_waiting(cast, inciden
     from django_tasks_db.models import DBTaskResult
 
     from comms import services as comms_services
-    from comms import tasks as comms_tasks
     from comms.models import OutboundEmail
     from incidents.models import User
 
@@ -618,7 +617,7 @@ def test_a_sweep_queues_a_send_only_for_an_email_with_none_waiting(cast, inciden
     released = timezone.now()
     for minute in (2, 3, 4):  # each sweep long after the emails were written, none of them yet tried
         with at(released + dt.timedelta(minutes=minute)):
-            comms_tasks.sweep_due()
+            comms_services.sweep_due()
     assert sends.count() / emails <= 1.1
     assert sends.count() == emails
 
@@ -626,6 +625,6 @@ def test_a_sweep_queues_a_send_only_for_an_email_with_none_waiting(cast, inciden
     sends.filter(args_kwargs__args=[lost.pk]).delete()  # its task was lost: the worker's row went with it
     for minute in (5, 6):
         with at(released + dt.timedelta(minutes=minute)):
-            comms_tasks.sweep_due()
+            comms_services.sweep_due()
     assert sends.filter(args_kwargs__args=[lost.pk]).count() == 1
     assert sends.count() == emails

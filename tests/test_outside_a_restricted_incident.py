@@ -76,7 +76,7 @@ class TestTheCalendar:
 
     def test_the_emailed_invitation_and_its_attachment_name_only_their_reader(self, cast, people, restricted,
                                                                                 restricted_debrief, monkeypatch):
-        monkeypatch.setattr("support.tasks.next_office_moment", lambda moment: moment)
+        monkeypatch.setattr("support.services.next_office_moment", lambda moment: moment)
         for to, expected in (("charlie@example.org", ["mailto:charlie@example.org"]),
                              ("ruth@example.org", ["mailto:bob@example.org", "mailto:charlie@example.org"])):
             mail.outbox.clear()

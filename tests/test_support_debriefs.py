@@ -71,7 +71,7 @@ class TestArranging:
     def test_the_email_carries_the_calendar(self, cast, people, arranged, monkeypatch):
         from django.core import mail
 
-        monkeypatch.setattr("support.tasks.next_office_moment", lambda moment: moment)
+        monkeypatch.setattr("support.services.next_office_moment", lambda moment: moment)
         outbox = SupportEmail.objects.get(to="bob@example.org")
         assert send_support_email.call(outbox.pk) == "sent"
         message = email.message_from_bytes(mail.outbox[0].message().as_bytes())
@@ -199,16 +199,13 @@ class TestAnswers:
 
 @pytest.mark.across_the_week
 def test_an_invitation_waits_for_office_hours_unless_the_debrief_is_sooner(api, cast, incident, people, monkeypatch):
-    import core.workdays
-
     url = f"/api/incidents/{incident.pk}/debriefs/"
     opening = timezone.now() + dt.timedelta(days=3)  # say it is Friday night before a bank holiday Monday
-    monkeypatch.setattr(core.workdays, "next_office_moment", lambda moment: opening)
+    monkeypatch.setattr("support.services.next_office_moment", lambda moment: opening)
     api(cast.alice).post(url, body(), format="json")  # in two days: before the office opens again
     assert set(SupportEmail.objects.values_list("urgent", flat=True)) == {True}
     SupportEmail.objects.all().delete()
     api(cast.alice).post(url, body(starts_at=soon(days=5).isoformat(), facilitator="tom"), format="json")
     assert set(SupportEmail.objects.values_list("urgent", flat=True)) == {False}
-    monkeypatch.setattr("support.tasks.next_office_moment", lambda moment: opening)
     waiting = SupportEmail.objects.first()
     assert send_support_email.call(waiting.pk) == "waits"

@@ -26,8 +26,8 @@ pytestmark = [pytest.mark.across_the_week, pytest.mark.django_db(transaction=Tru
 def open_office(monkeypatch):
     """Office hours always: what is under test is the saying, not the clock (tested below and in
     tests/test_workdays.py)."""
-    monkeypatch.setattr(support_tasks, "in_office_hours", lambda moment: True)
-    monkeypatch.setattr(support_tasks, "next_office_moment", lambda moment: moment)
+    monkeypatch.setattr(services, "in_office_hours", lambda moment: True)
+    monkeypatch.setattr(services, "next_office_moment", lambda moment: moment)
 
 
 @pytest.fixture
@@ -69,17 +69,17 @@ def test_due_tells_the_supporter_and_the_person_once(open_office, cast, people, 
 
 
 def test_outside_office_hours_it_waits_for_the_morning(monkeypatch, cast, people, check_in):
-    monkeypatch.setattr(support_tasks, "in_office_hours", lambda moment: False)
+    monkeypatch.setattr(services, "in_office_hours", lambda moment: False)
     DBTaskResult.objects.all().delete()
     with at(check_in.due_at + dt.timedelta(minutes=1)):
         assert support_tasks.follow_up_due.call(check_in.pk) == "waits"
-        assert support_tasks.sweep_due() == 0
+        assert services.sweep_due() == 0
     assert notices() == [] and DBTaskResult.objects.count() == 1  # itself again, at the next office moment
 
 
 def test_an_email_written_before_hours_end_is_held_to_the_morning(monkeypatch, cast, people, check_in):
     morning = timezone.now() + dt.timedelta(hours=9)
-    monkeypatch.setattr(support_tasks, "next_office_moment", lambda moment: morning)
+    monkeypatch.setattr(services, "next_office_moment", lambda moment: morning)
     email = SupportEmail.objects.create(recipient=cast.bob, to="bob@example.org", subject="s", body="b")
     assert support_tasks.send_support_email.call(email.pk) == "waits"
     email.refresh_from_db()
@@ -101,15 +101,15 @@ def test_closed_follow_ups_say_nothing(open_office, cast, people, check_in):
     services.follow_up_decline(actor=cast.bob, follow_up_id=check_in.pk)
     with at(check_in.due_at + dt.timedelta(days=5)):
         assert support_tasks.follow_up_due.call(check_in.pk) == "closed"
-        assert support_tasks.sweep_due() == 0
+        assert services.sweep_due() == 0
     assert notices() == []
 
 
 def test_the_sweep_says_what_a_lost_task_did_not_once(open_office, cast, people, check_in):
     DBTaskResult.objects.all().delete()  # the worker holding them was killed
     with at(check_in.due_at + dt.timedelta(minutes=1)):
-        assert support_tasks.sweep_due() >= 1
-        support_tasks.sweep_due()
+        assert services.sweep_due() >= 1
+        services.sweep_due()
     assert sorted(notices()) == [("bob", "offer"), ("mike", "due")]
 
 

@@ -17,7 +17,7 @@ from django.db import close_old_connections, connection
 
 from comms import services
 from comms.models import CommsEvent, Message, OutboundEmail, UndeliveredNotice
-from comms.tasks import sweep_due
+from comms.services import sweep_due
 from core.outbox import FAILED, PENDING
 from incidents.models import TimelineEvent
 from incidents.selectors import now_for
