@@ -7,12 +7,15 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         from core import realtime
-        from core.worker import register_sweep
+        from core.worker import declare_tasks, register_sweep
 
-        from . import tasks
+        from . import services, tasks
 
-        register_sweep(tasks.sweep_due)
-        register_sweep(tasks.sweep_clocks)
+        declare_tasks({"incidents.decision_review_due": tasks.decision_review_due,
+                       "incidents.obligation_remind": tasks.obligation_remind,
+                       "incidents.send_email": tasks.send_incident_email})
+        register_sweep(services.sweep_due)
+        register_sweep(services.sweep_clocks)
         from core.wings import incident_tab
 
         incident_tab("workspace", "Workspace", "incident-detail", order=10)

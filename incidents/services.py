@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from typing import Any
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import CharField, Exists, F, Max, OuterRef, Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from core import realtime
+from core import outbox, realtime, worker
 from core.errors import Conflict, Http404, InvalidInput, PermissionDenied
 from core.text import checked_text, is_one_line
 from core.workdays import (
@@ -40,6 +44,7 @@ from .models import (
     Decision,
     EventType,
     Incident,
+    IncidentEmail,
     IncidentKind,
     IncidentStatus,
     MemberRole,
@@ -51,6 +56,8 @@ from .models import (
     ObligationStatus,
     PlaybookObligation,
     PlaybookStep,
+    Reminder,
+    ReminderKind,
     Severity,
     TimelineEvent,
     TokenEnd,
@@ -71,6 +78,8 @@ from .rules import Actor, AdminSite, memberships_changed, parse_id, person_of
 CLOCK_SKEW = dt.timedelta(minutes=2)
 
 EDITABLE_FIELDS = ("title", "kind", "severity", "occurred_at", "aware_at", "summary", "restricted")
+
+logger = logging.getLogger("harbour.incidents")
 
 
 # --- shared steps ----------------------------------------------------------------------------------------
@@ -560,9 +569,7 @@ def decision_record(
         save_audited(entry, actor)
         if review_at is not None:
             # Written in this transaction: if the entry is rolled back, so is its reminder.
-            from .tasks import decision_review_due
-
-            decision_review_due.using(run_after=review_at).enqueue(entry.pk)
+            worker.enqueue("incidents.decision_review_due", entry.pk, run_after=review_at)
         said = [f"corrects decision {corrected.number}"] if corrected else []
         said += [f"reviews decision {reviewed.number}"] if reviewed else []
         prefix = f"Decision {number}" + (f" ({', '.join(said)})" if said else "")
@@ -1009,3 +1016,172 @@ def members_add(*, actor: User, incident_id: int, rows: list[tuple[User | str, s
     if errors:
         raise RowsInvalid(errors)
     return added
+
+
+# --- timed work: review reminders, clock reminders, the outbox --------------------------------------------------
+
+
+
+def decision_review_remind(decision_id: int) -> str:
+    """When a decision's review time arrives, say so once on the incident's timeline (the
+    `decision_review_due` task)."""
+    with transaction.atomic():
+        entry = Decision.objects.select_for_update().select_related("incident").filter(pk=decision_id).first()
+        if entry is None or entry.review_at is None:
+            return "gone"
+        if entry.review_at > timezone.now():
+            return "not yet"  # enqueued early (clock change); the scheduled run will come
+        if entry.corrections.exists():
+            return "corrected"  # the correcting entry carries its own review time
+        if entry.reviewed_in.filter(corrections__isnull=True).exists():
+            return "reviewed"  # reviewed before its time: nothing to remind anyone of
+        already = TimelineEvent.objects.filter(
+            incident=entry.incident, type=EventType.DECISION_REVIEW_DUE, data__decision=entry.pk
+        ).exists()
+        if already:
+            return "already said"
+        record_event(
+            incident=entry.incident,
+            actor=None,
+            type=EventType.DECISION_REVIEW_DUE,
+            summary=f"Decision {entry.number} is due for review.",
+            data={"decision": entry.pk, "number": entry.number},
+        )
+    return "said"
+
+
+def sweep_due() -> int:
+    """Review reminders that are due and not yet said, found from the decision log itself, so a reminder
+    whose task was lost (a worker killed mid-run, a restart) is still said, once. Returns how many."""
+    # The reminder names its decision in its data; compared as text, which PostgreSQL and SQLite share.
+    said = TimelineEvent.objects.filter(incident=OuterRef("incident"), type=EventType.DECISION_REVIEW_DUE).annotate(
+        decision_key=KeyTextTransform("decision", "data")).filter(decision_key=Cast(OuterRef("pk"), CharField()))
+    due = (Decision.objects.filter(review_at__lte=timezone.now())
+           .exclude(Exists(Decision.objects.filter(corrects=OuterRef("pk"))))
+           .exclude(Exists(Decision.objects.reviews_standing().filter(reviews=OuterRef("pk"))))
+           .exclude(Exists(said)).values_list("pk", flat=True))
+    return sum(decision_review_remind(pk) == "said" for pk in due)
+
+
+# --- statutory clocks --------------------------------------------------------------------------------------
+#
+# Exactly once: what the worker has said is recorded on the obligation (`due_soon_said_for`, `overdue_said_for`:
+# the due time it was said for) under the obligation's row lock, and each person's reminder is a `Reminder`
+# row whose unique constraint refuses a second, written in the same transaction as its email. So two
+# workers, a task and the sweep, or a task re-run after a crash, say each thing once. A recomputed due time
+# is said again, for the new time only; done or not applicable, nothing more is said.
+#
+# No task is enqueued for a reminder: the sweep (every HARBOUR_SWEEP_SECONDS, a minute by default) finds
+# from the obligations themselves what is due and not yet said, through the pending-by-due-time index, so a
+# recomputed or completed deadline needs nothing cancelled and a reminder is at most a sweep late.
+# Statutory deadlines do not keep office hours: these reminders go when they fall due.
+
+CLOCKS_URL = "/clocks/"
+
+
+def _people(obligation: Obligation, roles) -> list:
+    return [m.user for m in Membership.objects.active().filter(incident_id=obligation.incident_id, role__in=roles,
+                                                               user__is_active=True).select_related("user")]
+
+
+def _remind(obligation: Obligation, recipients, kind: str, text: str) -> int:
+    told = 0
+    for person in {p.pk: p for p in recipients}.values():
+        try:
+            with transaction.atomic():
+                Reminder.objects.create(recipient=person, obligation=obligation, kind=kind,
+                                        for_due_at=obligation.due_at, text=text[:300])
+        except IntegrityError:
+            continue
+        told += 1
+        if person.email:
+            _queue_email(person, f"{obligation.incident.reference}: {text}"[:300],
+                         f"{text}\n\n{obligation.basis}\n\n{settings.HARBOUR_BASE_URL}/incidents/"
+                         f"{obligation.incident_id}/#clocks\n")
+    return told
+
+
+def _queue_email(recipient, subject: str, body: str) -> None:
+    email = IncidentEmail.objects.create(recipient=recipient, to=recipient.email, subject=subject, body=body)
+    transaction.on_commit(lambda: worker.enqueue("incidents.send_email", email.pk))
+
+
+def obligation_remind(obligation_id: int) -> str:
+    """Say what is due about one obligation, once each: one working day before, to the people responsible;
+    at its due time, to them again and, as overdue, to the lead and tactical lead."""
+    now = timezone.now()
+    with transaction.atomic():
+        obligation = (Obligation.objects.select_for_update(of=("self",)).select_related("incident")
+                      .filter(pk=obligation_id).first())
+        if obligation is None:
+            return "gone"
+        try:
+            obligations.check(None, ObligationAction.REMIND, obligation)
+        except Conflict:
+            return "closed"
+        due = obligation.due_at
+        if due is None:
+            return "waiting"
+        command = (MemberRole.LEAD, MemberRole.TACTICAL_LEAD)
+        responsible = _people(obligation, [obligation.responsible_role]) or _people(obligation, command)
+        said, changes = [], {}
+        ref = obligation.incident.reference
+        if due <= now:
+            if obligation.overdue_said_for != due:
+                when = timezone.localtime(due)
+                record_event(incident=obligation.incident, actor=None, type=EventType.OBLIGATION_OVERDUE,
+                             summary=f"Overdue: {obligation.title} was due {when:%A %-d %B at %H:%M}.",
+                             data={"obligation": obligation.pk, "code": obligation.code})
+                leads = _people(obligation, command)
+                _remind(obligation, [p for p in responsible if p not in leads], ReminderKind.DUE,
+                        f"{obligation.title} ({ref}) was due {when:%-d %B at %H:%M}. Record it when it is done.")
+                _remind(obligation, leads, ReminderKind.OVERDUE,
+                        f"Overdue: {obligation.title} ({ref}) was due {when:%-d %B at %H:%M}.")
+                changes["overdue_said_for"] = due
+                changes["due_soon_said_for"] = due  # past its due time, "due soon" is no longer worth saying
+                said.append("overdue")
+                clocks_changed(obligation.incident)
+        elif obligation.remind_at is not None and obligation.remind_at <= now and obligation.due_soon_said_for != due:
+            record_event(incident=obligation.incident, actor=None, type=EventType.OBLIGATION_DUE_SOON,
+                         summary=f"Due soon: {obligation.title}, {due_words(obligation)}.",
+                         data={"obligation": obligation.pk, "code": obligation.code})
+            _remind(obligation, responsible, ReminderKind.DUE_SOON,
+                    f"{obligation.title} ({ref}) is {due_words(obligation)}.")
+            changes["due_soon_said_for"] = due
+            said.append("due soon")
+        if changes:
+            # Bookkeeping of what was said, not a change to the obligation: no history row for it.
+            Obligation.objects.filter(pk=obligation.pk).update(**changes)
+    return "said " + ", ".join(said) if said else "nothing due"
+
+
+def email_send_attempt(email_id: int) -> str:
+    """Try to send one email of the outbox (the `send_incident_email` task)."""
+    return outbox.send_attempt(IncidentEmail, email_id, build=_email_message,
+                               retry=lambda email: worker.enqueue("incidents.send_email", email.pk,
+                                                                  run_after=email.next_attempt_at))
+
+
+def _email_message(email):
+    return EmailMessage(subject=email.subject, body=email.body, to=[email.to])
+
+
+def sweep_clocks() -> int:
+    """Reminders due and not yet said, found from the obligations themselves (so one whose task was lost is
+    said after all, once), and the outbox's emails waiting past their time."""
+    now = timezone.now()
+    unsaid_soon = Q(due_soon_said_for__isnull=True) | ~Q(due_soon_said_for=F("due_at"))
+    unsaid_overdue = Q(overdue_said_for__isnull=True) | ~Q(overdue_said_for=F("due_at"))
+    due = Obligation.objects.filter(status=ObligationStatus.PENDING, due_at__isnull=False).filter(
+        Q(due_at__lte=now) & unsaid_overdue | Q(remind_at__lte=now, due_at__gt=now) & unsaid_soon,
+    ).values_list("pk", flat=True)
+    done = 0
+    for pk in due:
+        try:
+            done += obligation_remind(pk).startswith("said")
+        except Exception:  # one obligation's failure must not hold up the others; the next sweep tries again
+            logger.exception("Reminding obligation %s failed.", pk)
+    for pk in outbox.due(IncidentEmail, now, worker.task_named("incidents.send_email")):
+        worker.enqueue("incidents.send_email", pk)
+        done += 1
+    return done

@@ -379,7 +379,7 @@ def test_a_recomputed_due_time_is_said_again_and_a_done_one_never(cast):
     services.obligation_done(actor=cast.alice, obligation_id=panel.pk, reference="Done")
     with at(panel.due_at + dt.timedelta(days=1)):
         assert tasks.obligation_remind.call(panel.pk) == "closed"
-        tasks.sweep_clocks()  # says what the other obligations owe, nothing more of this one
+        services.sweep_clocks()  # says what the other obligations owe, nothing more of this one
     assert Reminder.objects.filter(obligation=panel).count() == 2
 
 
@@ -387,9 +387,9 @@ def test_a_recomputed_due_time_is_said_again_and_a_done_one_never(cast):
 @pytest.mark.django_db(transaction=True)
 def test_the_sweep_says_what_a_lost_task_did_not(cast, incident, panel):
     with at(panel.due_at + dt.timedelta(hours=1)):
-        assert tasks.sweep_clocks() >= 1
+        assert services.sweep_clocks() >= 1
         first = reminders()
-        tasks.sweep_clocks()
+        services.sweep_clocks()
         assert reminders() == first
     assert ("tom", "overdue") in reminders()
     assert not Reminder.objects.filter(obligation=panel, kind="due_soon").exists()  # past due: no "soon"

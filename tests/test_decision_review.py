@@ -15,7 +15,7 @@ from core.errors import InvalidInput
 from incidents import services
 from incidents.models import Decision, EventType, TimelineEvent
 from incidents.selectors import incident_open_actions, now_for
-from incidents.tasks import decision_review_due, sweep_due
+from incidents.tasks import decision_review_due
 from tests.factories import open_incident
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +71,7 @@ class TestTheService:
         review(cast, incident, entry)
         Decision.objects.filter(pk=entry.pk).update(review_at=timezone.now() - dt.timedelta(minutes=1))
         assert decision_review_due.call(entry.pk) == "reviewed"
-        assert sweep_due() == 0
+        assert services.sweep_due() == 0
         assert not TimelineEvent.objects.filter(type=EventType.DECISION_REVIEW_DUE).exists()
 
     @pytest.mark.parametrize("target", ["absent", "elsewhere", "corrected"])

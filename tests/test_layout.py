@@ -96,3 +96,19 @@ def test_no_private_name_is_imported_from_another_module(path):
             private += [f"{node.module}.{alias.name}" for alias in node.names
                         if alias.name.startswith("_") and alias.name != "__future__" and node.module != "__future__"]
     assert not private, f"{path.relative_to(ROOT)} imports {private}"
+
+
+@pytest.mark.parametrize("wing", ["incidents", "comms", "support"])
+def test_tasks_call_services_and_services_never_import_tasks(wing):
+    """A task is one call of a service; a service queues a task by the name its wing declares
+    (core/worker.py), so the two never import each other in a circle."""
+    services = ast.parse((ROOT / wing / "services.py").read_text())
+    for node in ast.walk(services):
+        if isinstance(node, ast.ImportFrom):
+            names = [node.module or ""] + [f"{node.module or ''}.{alias.name}" for alias in node.names]
+            assert not any(name.endswith("tasks") for name in names), f"{wing}/services.py imports its tasks"
+    tasks = ast.parse((ROOT / wing / "tasks.py").read_text())
+    for node in tasks.body:
+        if isinstance(node, ast.FunctionDef):
+            body = [n for n in node.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+            assert len(body) == 1 and isinstance(body[0], ast.Return), f"{wing}.tasks.{node.name} is not one call"
