@@ -14,6 +14,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from core.outbox import EmailState, OutboxEmail  # noqa: F401 - EmailState: comms.models.EmailState, as before
+from core.small_counts import part
 from core.text import copy_of, like, one_line, prose
 from incidents.models import Incident, IncidentKind, Team
 
@@ -207,7 +208,6 @@ class Message(models.Model):
         """How many of those it went to have said they have read it, as anyone but them may see it: a part
         of the group it was sent to (core/small_counts.py), so "3 of 4" never picks out the one who has
         not. From the counts comms.selectors.messages_with_details puts on it (two queries without)."""
-        from core.small_counts import part
 
         delivered = getattr(self, "delivered_count", None)
         if delivered is None:

@@ -15,14 +15,16 @@ from django.db.models.functions import Coalesce, Trunc
 from django.urls import reverse
 from django.utils import timezone
 
-from core import small_counts
+from core import charts, small_counts
 from core.errors import Http404
+from core.outbox import FAILED
 from core.paging import Keyset
 from core.times import uk_day_time, uk_time
 from incidents.models import Incident, MemberRole, User
 from incidents.rules import Actor, parse_id
 from incidents.selectors import (
     NowItem,
+    OpenAction,
     SearchHit,
     TextSearch,
     now_capped,
@@ -69,6 +71,7 @@ from .policy import (
     overridable,
     undelivered,
 )
+from .services import failing_gates, gate_facts
 
 
 def incident_for(actor: Actor, incident_id, action: Action = Action.VIEW) -> Incident:
@@ -264,7 +267,6 @@ class IncidentFacts:
     of its messages a board or a list shows."""
 
     def __init__(self, incident: Incident):
-        from .services import gate_facts
 
         self.incident = incident
         self.gates = gate_facts(incident)
@@ -330,7 +332,6 @@ def _step(code: Gate, message: Message, viewer: Actor, facts: IncidentFacts) -> 
 def release_progress(message: Message, viewer: Actor, cache: dict[int, Any] | None = None) -> ReleaseProgress:
     """What the message has, what it still needs before it can be released, and what the person looking can
     do about it. Pass one `cache` for a list of messages: each incident's facts are then read once."""
-    from .services import failing_gates
 
     approvals = approvals_held(message)
     if message.is_finished:
@@ -582,7 +583,6 @@ def now_items(person: Actor, at: dt.datetime) -> list[NowItem]:
 def undelivered_for(person: Actor, message: Message) -> dict[str, Any] | None:
     """What a message's page says of its emails that could not be sent, to someone who may see its
     deliveries or was told: how many, whether it is theirs to mark seen, whether they may try again."""
-    from core.outbox import FAILED
 
     notice = undelivered.restrict(person, Action.VIEW, UndeliveredNotice.objects.filter(
         message=message, closed_at__isnull=True)).first()
@@ -598,7 +598,6 @@ def undelivered_for(person: Actor, message: Message) -> dict[str, Any] | None:
 def undelivered_now(person: Actor) -> list[NowItem]:
     """Released messages of the person's that could not be delivered to someone (they wrote it, or lead the
     incident's communications): each waits until they mark it seen, or someone tries the emails again."""
-    from core.outbox import FAILED
 
     deliveries = Q(message__emails__notice=False)
     notices, more = now_capped(
@@ -654,7 +653,6 @@ def summary_released(person: Actor, incident: Incident) -> dict[str, Any]:
 def summary_open_actions(person: Actor, incident: Incident) -> list:
     """Messages waiting on someone, of those the person may see: for approval, for the author's changes,
     for release (one query)."""
-    from incidents.selectors import OpenAction
 
     found = messages.restrict(person, Action.VIEW).filter(incident=incident).aggregate(
         review=Count("id", filter=Q(status=MessageStatus.IN_REVIEW)),
@@ -706,7 +704,6 @@ def reads_picture(message: Message):
     is. A run of withheld totals is one step, so the number of hours in which someone read cannot be
     counted off the table: the first run (before as many as HARBOUR_SMALL_COUNT have read it) is drawn from
     the release, so when the first of them read it is not shown either; a later run starts when it did."""
-    from core import charts
 
     sent_to = getattr(message, "delivered_count", None)
     if sent_to is None or sent_to < small_counts.threshold():

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from core import outbox, realtime, worker
 from core.errors import Conflict, GateRefused, Http404, InvalidInput
+from core.small_counts import part
 from core.text import checked_text, is_one_line
 from incidents import services as incident_services
 from incidents.models import Incident, Team, User, max_length
@@ -843,7 +844,6 @@ def message_acknowledge(*, actor: User, message_id: int, wants_support: bool = F
 
 def _reads_shown_differently(message: Message) -> bool:
     """Does one more read change how many have read the message, as approvers are shown it?"""
-    from core.small_counts import part
 
     counted = message.inbox_items.aggregate(sent=Count("id"), read=Count("id", filter=Q(acknowledged_at__isnull=False)))
     return part(counted["read"] - 1, counted["sent"]).words != part(counted["read"], counted["sent"]).words

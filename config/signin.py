@@ -39,6 +39,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from config.models import SignInFailure
 from core.client_address import client_address
 from core.views import api_request
 
@@ -106,7 +107,6 @@ def _read_device(request, username: str) -> str:
     user = get_user_model()._default_manager.filter(username=username, pk=user_id).only("pk", "password").first()
     if user is None or not constant_time_compare(fingerprint, _fingerprint(user)):
         return ""
-    from config.models import SignInFailure
 
     own = SignInFailure.objects.filter(device=device, at__gt=timezone.now() - _window()).count()
     return device if own < settings.AXES_FAILURE_LIMIT else ""
@@ -132,7 +132,6 @@ def address_of(request) -> str | None:
 
 def pause_for(request, username: str) -> Pause | None:
     """Is an attempt for this username, from this request, paused by the account or address limit?"""
-    from config.models import SignInFailure
 
     if _device_for(request, username):
         return None
@@ -176,7 +175,6 @@ def record_failure(sender, credentials: dict, request=None, **kwargs) -> None:
     """`user_login_failed`: count a failed attempt whose password was checked; not one refused unchecked
     because a limit paused it (axes marks the request locked out for the failure that starts a pause, too,
     so that is no guide)."""
-    from config.models import SignInFailure
 
     username = credentials.get("username")
     if request is None or username is None or not getattr(request, "harbour_signin_checked", False):
@@ -191,7 +189,6 @@ def record_failure(sender, credentials: dict, request=None, **kwargs) -> None:
 
 def reset(username: str | None = None) -> int:
     """Forget failures (of one username, or all): `manage.py signin_reset`."""
-    from config.models import SignInFailure
 
     failures = SignInFailure.objects.all() if username is None else SignInFailure.objects.filter(username=username)
     return failures.delete()[0]

@@ -9,11 +9,12 @@ from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AnonymousUser
 
+from incidents.authentication import live_token
+from incidents.rules import opened_with
+
 
 @database_sync_to_async
 def _user_for_token(key: str):
-    from incidents.authentication import live_token
-    from incidents.rules import opened_with
 
     token = live_token(key)
     if token is None:

@@ -8,6 +8,9 @@ current state (a gate says which, with `gate`).
 
 from __future__ import annotations
 
+from .api_fields import ecma
+from .text import ONE_LINE
+
 PROBLEM = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
 FIELD_ERRORS = {
     "type": "object",
@@ -37,8 +40,6 @@ def _json(ref: str, description: str) -> dict:
 def _state_path_text(operation: dict) -> None:
     """A name in the path (a member's username) is one line of text, as any name Harbour holds: a null
     byte there is refused before anything reads it (core.middleware.RefuseNullBytes)."""
-    from .api_fields import ecma
-    from .text import ONE_LINE
 
     for parameter in operation.get("parameters", []):
         schema = parameter.get("schema", {})

@@ -25,6 +25,8 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from core.worker import waiting
+
 
 class EmailState(models.TextChoices):
     PENDING = "pending", "Waiting to send"
@@ -152,8 +154,6 @@ def due(model, now: dt.datetime, send_task) -> list[int]:
     was lost): for the sweep to hand on. An email whose task is merely waiting its turn behind a
     thousand others is left to it."""
     from django.db.models import Q
-
-    from core.worker import waiting
 
     stale = now - dt.timedelta(seconds=settings.HARBOUR_SWEEP_SECONDS)
     candidates = list(model.objects.filter(

@@ -35,6 +35,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from core import charts
 from core.paging import CURSOR_PARAM, Keyset, Page, decode, encode
 from core.small_counts import Shown
 from core.times import uk_day_time, uk_time
@@ -1025,7 +1026,6 @@ def register_timeline_markers(kind: MarkerKind) -> None:
 def timeline_picture(incident: Incident):
     """The incident's time line (a core.charts Chart), from its opening to now: one query, however long
     the timeline, reading only the events of the registered types."""
-    from core import charts
 
     kinds = sorted(_MARKER_KINDS.values(), key=lambda k: (k.order, k.key))
     kind_of = {event_type: k.key for k in kinds for event_type in k.event_types}
@@ -1044,7 +1044,6 @@ def timeline_picture(incident: Incident):
 
 
 def _register_markers() -> None:
-    from core import charts
 
     register_timeline_markers(MarkerKind("status", "Status changes", "square", charts.DARK_BLUE,
                                          (EventType.INCIDENT_OPENED, EventType.INCIDENT_STATUS_CHANGED), order=10))

@@ -15,6 +15,7 @@ from incidents.models import User
 from incidents.rules import MAX_ID, parse_id
 
 from . import selectors, services
+from .calendar import calendar_bytes
 from .models import AffectedPerson, Debrief, FollowUp, FollowUpStatus
 from .policy import IncidentAction
 from .serializers import (
@@ -325,8 +326,6 @@ class DebriefCalendarApi(APIView):
         """The debrief as an iCalendar invitation (or cancellation), as it was last sent to you: an invitee's
         copy names only the organiser and them, as the JSON does; those arranging it see everyone invited."""
         from django.http import HttpResponse
-
-        from .calendar import calendar_bytes
 
         item = selectors.debrief(request.user, debrief_id)
         ics = calendar_bytes(services.invitation_of(item, reader=request.user, cancel=not item.is_scheduled))

@@ -10,17 +10,29 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from core import small_counts
-from core.errors import InvalidInput
+from core import charts, small_counts
+from core.errors import InvalidInput, PermissionDenied
 from core.paging import Keyset
 from core.times import uk_day_time
 from incidents.models import Incident, User
 from incidents.policy import Action as IncidentView
 from incidents.policy import incidents
 from incidents.rules import Actor
-from incidents.selectors import NowItem, now_capped, now_more, only_visible_incidents
+from incidents.selectors import NowItem, OpenAction, now_capped, now_more, only_visible_incidents
 
-from .models import AffectedPerson, FollowUp, FollowUpKind, FollowUpStatus, SupportNotice, SupportRequest
+from .models import (
+    AffectedPerson,
+    Debrief,
+    DebriefInvitee,
+    DebriefStatus,
+    FollowUp,
+    FollowUpKind,
+    FollowUpStatus,
+    Rsvp,
+    SupportNotice,
+    SupportRequest,
+    SupportStatus,
+)
 from .policy import (
     PRIVATE,
     WELLBEING_LEADS,
@@ -202,7 +214,6 @@ WHO_SEES = {
 def cumulative_exposure(actor: Actor, since: dt.datetime | None = None) -> QuerySet[User]:
     """People on the register of two or more incidents in the last 12 months, by name: for wellbeing
     leads only (others: 403)."""
-    from core.errors import PermissionDenied
 
     if not register.qualifies(actor, WELLBEING_LEADS):
         raise PermissionDenied("Only wellbeing leads see the organisation's cumulative exposure.")
@@ -223,7 +234,6 @@ def open_counts_by_entry(entries) -> dict[int, int]:
 
 def notices_for(person: User) -> list:
     """What Harbour has told the person about staff support, newest first."""
-    from .models import SupportNotice
 
     return list(SupportNotice.objects.filter(recipient=person).order_by("-created_at", "-id")[:NOTICES])
 
@@ -257,8 +267,6 @@ DEBRIEFS = Keyset("starts_at", "id", size=50)
 def debriefs_of(actor: Actor, incident: Incident) -> QuerySet:
     """The incident's debriefs this person may see (those arranging them: all; an invitee: theirs), with
     how many have answered each way."""
-    from .models import Debrief, Rsvp
-    from .policy import DebriefAction, debriefs
 
     counted = {f"{answer}_count": Count("invitees", filter=Q(invitees__response=answer)) for answer in Rsvp.values}
     return (debriefs.restrict(actor, DebriefAction.VIEW, Debrief.objects.filter(incident=incident))
@@ -267,8 +275,6 @@ def debriefs_of(actor: Actor, incident: Incident) -> QuerySet:
 
 
 def debrief(actor: Actor, debrief_id: Any):
-    from .models import Debrief
-    from .policy import DebriefAction, debriefs
 
     return debriefs.fetch(actor, DebriefAction.VIEW, debrief_id,
                           Debrief.objects.select_related("facilitator", "incident"))
@@ -277,7 +283,6 @@ def debrief(actor: Actor, debrief_id: Any):
 def rsvp_counts(invitations) -> dict[str, int]:
     """How many of these invitations were answered each way (from rows already read): the numbers behind
     `answers`, never shown as they are."""
-    from .models import Rsvp
 
     found = {answer: 0 for answer in Rsvp.values}
     for invitation in invitations:
@@ -297,7 +302,6 @@ def answers(actor: Actor, debrief, counts: dict[str, int]) -> dict[str, small_co
 
 def with_answers(actor: Actor, items: list) -> list:
     """Each debrief of `debriefs_of` with its `answers` as this reader may see them."""
-    from .models import Rsvp
 
     for item in items:
         item.answers = answers(actor, item, {a: getattr(item, f"{a}_count") for a in Rsvp.values})
@@ -317,8 +321,6 @@ def now_items(person: User, at: dt.datetime) -> list[NowItem]:
     wellbeing leads, requests for support still waiting for contact. Names and times only: never how a
     check-in went."""
     from django.urls import reverse
-
-    from .models import DebriefInvitee, DebriefStatus, Rsvp, SupportStatus
 
     items: list[NowItem] = []
     mine, more_mine = now_capped(follow_ups.restrict(person, FollowUpAction.COMPLETE)
@@ -395,7 +397,6 @@ def summary_open_actions(person: User, incident: Incident) -> list:
     many one past its time. The same two counts the Staff support tab shows, withheld in the same way
     (a count the tab withholds must not be worked out from a different one here); never whose, and
     requests for support are not on the register and never counted."""
-    from incidents.selectors import OpenAction
 
     if not incident_support.allows(person, IncidentAction.SEE_COUNTS, incident):
         return []
@@ -419,8 +420,6 @@ def check_ins_by_week(actor: Actor, weeks: int = CHECK_IN_WEEKS,
     and due that week; done and declined: closed that week. Exact numbers, for `check_ins_picture` to
     withhold; counts only, in two queries however many there are; for wellbeing leads only (others: 403)."""
     from django.db.models.functions import Coalesce, TruncWeek
-
-    from core.errors import PermissionDenied
 
     if not follow_ups.qualifies(actor, WELLBEING_LEADS):
         raise PermissionDenied("Only wellbeing leads see the organisation's check-ins by week.")
@@ -454,7 +453,6 @@ def check_ins_picture(actor: Actor):
     """`check_ins_by_week` as a picture (a core.charts Chart) and its table: every week's count on its own
     (core/small_counts.py), "fewer than 5" when it is a few people, as for anyone but the people counted;
     no total beside them that would give a withheld week away."""
-    from core import charts
 
     weeks = check_ins_by_week(actor)
     labels = [f"{m.day} {m:%b}" for m, *_ in weeks]

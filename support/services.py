@@ -32,6 +32,8 @@ from core.errors import Conflict, InvalidInput
 from core.text import checked_text, is_one_line
 from core.workdays import add_working_days, in_office_hours, next_office_moment
 from incidents.models import Incident, MemberRole, OrgRole, User
+from incidents.policy import Action as IncidentView
+from incidents.policy import incidents
 from incidents.services import record_event, resolve_user, save_audited
 
 from .calendar import Invitation, Person, calendar_bytes, email_with_calendar
@@ -153,8 +155,6 @@ def in_command(incident: Incident, user: User | None) -> bool:
 
 
 def _sees(incident: Incident, user: User) -> bool:
-    from incidents.policy import Action as IncidentView
-    from incidents.policy import incidents
 
     return incidents.allows(user, IncidentView.VIEW, incident)
 

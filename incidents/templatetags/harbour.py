@@ -6,6 +6,9 @@ from django import template
 from django.utils.html import format_html
 
 from core import wings
+from core.times import uk_day_time, uk_time
+from core.workdays import is_bank_holiday, time_left
+from incidents.forms import PeopleField, people_named
 
 register = template.Library()
 
@@ -28,8 +31,6 @@ def status_tag(obj) -> str:
 def countdown(obligation) -> str:
     """How long an obligation has left, as static/harbour/clocks.js goes on counting it in the page."""
     from django.utils import timezone
-
-    from core.workdays import time_left
 
     if obligation.due_at is None:
         return format_html('<span class="harbour-muted">{}</span>', "Waits for its clock to start")
@@ -57,8 +58,6 @@ def working_days_data():
 
     from django.utils import timezone
 
-    from core.workdays import is_bank_holiday
-
     year = timezone.localdate().year
     start, end = dt.date(year, 1, 1), dt.date(year + 2, 1, 1)
     days = [(start + dt.timedelta(days=n)) for n in range((end - start).days)]
@@ -69,7 +68,6 @@ def working_days_data():
 def chosen_people(field) -> list[dict]:
     """The people a several-people field (incidents.forms.PeopleField) holds, named, for the chooser's list
     when the form is drawn again."""
-    from incidents.forms import PeopleField, people_named
 
     return people_named(PeopleField.typed(field.value()))
 
@@ -77,7 +75,6 @@ def chosen_people(field) -> list[dict]:
 @register.filter(name="uk_time")
 def uk_time_filter(when) -> str:
     """{{ at|uk_time }}: "24 Nov 2026, 09:15" (core/times.py)."""
-    from core.times import uk_time
 
     return uk_time(when) if when else ""
 
@@ -85,6 +82,5 @@ def uk_time_filter(when) -> str:
 @register.filter(name="uk_day_time")
 def uk_day_time_filter(when) -> str:
     """{{ at|uk_day_time }}: "Tue 24 Nov, 14:05" (core/times.py)."""
-    from core.times import uk_day_time
 
     return uk_day_time(when) if when else ""
