@@ -6,6 +6,8 @@ Models hold data and invariants; every change goes through comms/services.py.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
@@ -122,6 +124,23 @@ class CommsEvent(models.TextChoices):
     DELIVERY_RETRIED = "message.delivery_retried", "Delivery tried again"
 
 
+class Gate(StrEnum):
+    """What can stop a release. Each refusal says which, in plain words (comms/services.py)."""
+
+    APPROVAL_REQUIRED = "approval_required"
+    IDENTIFIER_FOUND = "identifier_found"  # nobody can release past it: take it out
+    IDENTIFIER_PART_FOUND = "identifier_part_found"  # the comms lead may confirm it, for one version
+    STAFF_NOT_BRIEFED = "staff_not_briefed"
+    FAMILY_NOT_INFORMED = "family_not_informed"
+
+
+# A release past them, in words: the decision log's entry and the message's page say it so.
+OVERRIDE_WORDS = {
+    Gate.STAFF_NOT_BRIEFED: "before staff were briefed",
+    Gate.FAMILY_NOT_INFORMED: "before the family's being informed was recorded",
+}
+
+
 class Message(models.Model):
     """A message and its current state. Its text lives in versions; `version` is the current one."""
 
@@ -186,8 +205,6 @@ class Message(models.Model):
     @property
     def overridden_in_words(self) -> str:
         """The gates it was released past, as a person reads them: "before staff were briefed"."""
-        from .policy import OVERRIDE_WORDS
-
         return " and ".join(OVERRIDE_WORDS.get(gate, gate.replace("_", " ")) for gate in self.overridden_gates)
 
     @property

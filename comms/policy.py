@@ -28,7 +28,16 @@ from incidents.rules import (
     person,
 )
 
-from .models import BEFORE_RELEASE, Approval, InboxItem, MediaEnquiry, Message, UndeliveredNotice
+from .models import (  # noqa: F401 - Gate and OVERRIDE_WORDS: the policy's vocabulary, named from here too
+    BEFORE_RELEASE,
+    OVERRIDE_WORDS,
+    Approval,
+    Gate,
+    InboxItem,
+    MediaEnquiry,
+    Message,
+    UndeliveredNotice,
+)
 from .models import MessageStatus as S
 
 
@@ -58,24 +67,8 @@ class Action(StrEnum):
     MARK_SEEN = "mark_seen"  # "I have seen this", on a notice told to you
 
 
-class Gate(StrEnum):
-    """What can stop a release. Each refusal says which, in plain words (comms/services.py)."""
-
-    APPROVAL_REQUIRED = "approval_required"
-    IDENTIFIER_FOUND = "identifier_found"  # nobody can release past it: take it out
-    IDENTIFIER_PART_FOUND = "identifier_part_found"  # the comms lead may confirm it, for one version
-    STAFF_NOT_BRIEFED = "staff_not_briefed"
-    FAMILY_NOT_INFORMED = "family_not_informed"
-
-
 # The lead or tactical lead may release past these, giving a reason that goes in the decision log.
 OVERRIDABLE_GATES = frozenset({Gate.STAFF_NOT_BRIEFED, Gate.FAMILY_NOT_INFORMED})
-# A release past them, in words: the decision log's entry and the message's page say it so.
-OVERRIDE_WORDS = {
-    Gate.STAFF_NOT_BRIEFED: "before staff were briefed",
-    Gate.FAMILY_NOT_INFORMED: "before the family's being informed was recorded",
-}
-
 
 def overridable(gates: list[str]) -> bool:
     """Would an override let the message go? Only when every failing gate may be overridden."""

@@ -112,3 +112,20 @@ def test_tasks_call_services_and_services_never_import_tasks(wing):
         if isinstance(node, ast.FunctionDef):
             body = [n for n in node.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
             assert len(body) == 1 and isinstance(body[0], ast.Return), f"{wing}.tasks.{node.name} is not one call"
+
+
+@pytest.mark.parametrize("path", sorted(p for app in ("core", "incidents", "comms", "support", "config")
+                                        for p in (ROOT / app).rglob("*.py")
+                                        if "migrations" not in p.parts and p.name != "apps.py"),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_module_puts_off_importing_another_of_harbours(path):
+    """An import inside a function hides a circle instead of ending it. AppConfig.ready is where Django
+    says an app may import the rest of itself, so apps.py is the exception."""
+    late = []
+    for function in ast.walk(ast.parse(path.read_text())):
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            for node in ast.walk(function):
+                if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0]
+                                                         in HARBOUR_APPS | {"core"}):
+                    late.append(f"{function.name}: {'.' * node.level}{node.module or ''}")
+    assert not late, f"{path.relative_to(ROOT)} imports late: {late}"
