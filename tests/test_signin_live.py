@@ -107,6 +107,14 @@ def test_behind_the_tls_proxy_its_forwarded_scheme_is_believed(one_proxy):
     assert {"sessionid", "csrftoken", "harbour_device"} <= secure
 
 
+def test_with_no_proxy_in_front_a_client_cannot_claim_https_for_itself():
+    """HTTPS on, nothing in front: X-Forwarded-Proto is the client's own word, so plain HTTP is still sent
+    off to HTTPS, however the header reads."""
+    with harbour_stack("embedded", extra_env={"HARBOUR_HTTPS": "1"}) as stack:
+        status, headers, _ = Browser(stack.url, "https")._open(urllib.request.Request(f"{stack.url}/login/"))
+    assert status == 301 and headers["Location"].startswith("https://")
+
+
 @pytest.mark.parametrize("door", ["sign_in", "token"])
 def test_thirty_wrong_passwords_each_from_a_new_forwarded_address_are_paused_at_the_fifth(no_proxies, door):
     attacker = Browser(no_proxies)
