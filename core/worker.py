@@ -25,7 +25,7 @@ from django.utils import timezone
 
 logger = logging.getLogger("harbour.worker")
 
-_SWEEPS: list[Callable[[], int]] = []
+_SWEEPS: dict[str, Callable[[], int]] = {}
 
 ABANDONED = "harbour.worker.AbandonedTask"
 
@@ -58,10 +58,15 @@ def enqueue(name: str, *args: Any, run_after: dt.datetime | None = None) -> None
     (task.using(run_after=run_after) if run_after is not None else task).enqueue(*args)
 
 
-def register_sweep(sweep_due: Callable[[], int]) -> None:
-    """Each wing registers its sweep (`services.sweep_due`) from its AppConfig.ready()."""
-    if sweep_due not in _SWEEPS:
-        _SWEEPS.append(sweep_due)
+def register_sweep(sweep_due: Callable[[], int], name: str | None = None) -> None:
+    """Each wing registers its sweep (`services.sweep_due`) from its AppConfig.ready(), named by its wing
+    ("incidents"), or by the function too where a wing has two ("incidents.sweep_clocks")."""
+    if name is None:
+        wing = sweep_due.__module__.split(".")[0]
+        name = wing + ("" if sweep_due.__name__ == "sweep_due" else f".{sweep_due.__name__}")
+    if _SWEEPS.get(name, sweep_due) is not sweep_due:
+        raise ImproperlyConfigured(f"Two sweeps are registered as {name!r}.")
+    _SWEEPS[name] = sweep_due
 
 
 def retire_abandoned_tasks() -> int:
@@ -101,14 +106,11 @@ def waiting(task) -> set:
 def sweep() -> dict[str, int]:
     """One sweep: retire abandoned task rows, then let each wing do what is due and not done."""
     done = {"abandoned": retire_abandoned_tasks()}
-    for sweep_due in _SWEEPS:
+    for name, sweep_due in _SWEEPS.items():
         try:
-            # Named by its wing ("incidents"), and by the function too where a wing has two.
-            wing = sweep_due.__module__.split(".")[0]
-            name = wing + ("" if sweep_due.__name__ == "sweep_due" else f".{sweep_due.__name__}")
             done[name] = sweep_due()
         except Exception:  # one wing's failure must not stop the others; the next sweep tries again
-            logger.exception("The %s sweep failed; it runs again in a minute.", sweep_due.__module__)
+            logger.exception("The %s sweep failed; it runs again in a minute.", name)
     if any(done.values()):
         logger.info("Sweep: %s", done)
     return done

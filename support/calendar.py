@@ -38,13 +38,13 @@ from zoneinfo import ZoneInfo
 from django.core.mail import EmailMultiAlternatives
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vRecur
 
+from core.outbox import CALENDAR_METHODS, email_with_calendar
+
 PRODID = "-//Harbour//Staff support//EN"
 TZID = "Europe/London"
 LONDON = ZoneInfo(TZID)
-METHODS = ("REQUEST", "CANCEL")
+METHODS = CALENDAR_METHODS
 STATUS_FOR_METHOD = {"REQUEST": "CONFIRMED", "CANCEL": "CANCELLED"}
-ICS_FILENAME = "invite.ics"
-ICS_ATTACHMENT_TYPE = "application/ics"
 
 # Deliberately loose: the address has already been accepted elsewhere in Harbour, so this only
 # refuses what could break the calendar or the email (whitespace, control characters, no "@").
@@ -169,23 +169,6 @@ def invitation_email(
     """
     return email_with_calendar(calendar_bytes(invitation), invitation.method, to=to, subject=subject, body=body,
                                from_email=from_email)
-
-
-def email_with_calendar(
-    ics: bytes | str, method: str, *, to: list[str], subject: str, body: str, from_email: str | None = None,
-) -> EmailMultiAlternatives:
-    """The email for a calendar already made (the outbox keeps the invitation as it was when queued,
-    so a retry sends the same SEQUENCE): the calendar as an alternative part and as invite.ics."""
-    if method not in METHODS:
-        raise ValueError(f"The calendar method must be one of {', '.join(sorted(METHODS))}; got {method!r}.")
-    ics = ics.encode("utf-8") if isinstance(ics, str) else ics
-    message = EmailMultiAlternatives(subject=subject, body=body, from_email=from_email, to=list(to))
-    # Django (5.2) adds charset="utf-8" to every text/* part itself; naming the charset here as
-    # well gives the part two charset parameters, which is malformed MIME. The header sent is
-    # therefore: text/calendar; method="REQUEST"; charset="utf-8" (quoting is equivalent).
-    message.attach_alternative(ics.decode("utf-8"), f"text/calendar; method={method}")
-    message.attach(ICS_FILENAME, ics, ICS_ATTACHMENT_TYPE)
-    return message
 
 
 def _address(person: Person, **params: str) -> vCalAddress:
