@@ -9,9 +9,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
-from django.db.models.constants import LOOKUP_SEP
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import ReadOnlyAdminMixin
 from core.errors import Conflict
 
 from . import services
@@ -21,7 +21,6 @@ from .models import (
     ClockStart,
     Decision,
     Incident,
-    IncidentEmail,
     MemberRole,
     Membership,
     Obligation,
@@ -34,19 +33,6 @@ from .models import (
 )
 from .policy import Action, ObligationAction, TokenAction, api_tokens, incidents, obligations
 from .rules import AdminSite
-
-
-class ReadOnlyAdminMixin:
-    """Append-only records: viewable, never added, changed or deleted by hand."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Team)
@@ -398,17 +384,6 @@ class PlaybookAdmin(SimpleHistoryAdmin):
         return formsets, inline_instances
 
 
-class ShownFieldsOnlyMixin:
-    """Filters from the address only on the fields the admin shows: Django allows a lookup on any of a
-    model's fields, and counting the rows such a filter leaves would read a hidden one a letter at a
-    time. (As support/admin.py does; a copy, since that module imports this one.)"""
-
-    def lookup_allowed(self, lookup, value, request=None):
-        if lookup.split(LOOKUP_SEP)[0] not in {*self.fields, *self.list_filter}:
-            return False
-        return super().lookup_allowed(lookup, value, request)
-
-
 @admin.register(Obligation)
 class ObligationAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     """Incidents' obligations, read only: they change through the services (marked done or not applicable
@@ -438,20 +413,3 @@ class ObligationAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         if not self.get_queryset(request).filter(pk=object_id).exists():
             return history_manager.none()
         return super().get_history_queryset(request, history_manager, pk_name, object_id)
-
-
-# Reminders (Reminder) are not here: like support's in-Harbour notices, each is a message to one person,
-# and its text is the message. The outbox is, as comms' and support's are, at the same tier as support's:
-# where each email stands, never what it says.
-
-
-@admin.register(IncidentEmail)
-class IncidentEmailAdmin(ShownFieldsOnlyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Where each reminder email stands, never what it says: its subject and body name the incident and
-    the obligation, which are need to know."""
-
-    fields = ["to", "state", "attempts", "next_attempt_at", "sent_at", "last_error"]
-    readonly_fields = fields
-    list_display = fields
-    list_filter = ["state"]
-    search_fields = ["to"]

@@ -12,10 +12,12 @@ class IncidentsConfig(AppConfig):
         from . import services, tasks
 
         declare_tasks({"incidents.decision_review_due": tasks.decision_review_due,
-                       "incidents.obligation_remind": tasks.obligation_remind,
-                       "incidents.send_email": tasks.send_incident_email})
+                       "incidents.obligation_remind": tasks.obligation_remind})
         register_sweep(services.sweep_due)
         register_sweep(services.sweep_clocks)
+        from core import outbox
+
+        outbox.declare(services.CLOCKS_EMAIL)  # reminders of statutory clocks: they keep no office hours
         from core.wings import incident_tab
 
         incident_tab("workspace", "Workspace", "incident-detail", order=10)

@@ -11,7 +11,6 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from core.outbox import OutboxEmail
 from core.text import like, one_line, prose
 
 
@@ -594,38 +593,8 @@ class Notification(models.Model):
 
 
 class ReminderKind(models.TextChoices):
+    """What a clock's reminder says (each is a core Notice of kind "clocks.<this>": core/notices.py)."""
+
     DUE_SOON = "due_soon", "Due soon"
     DUE = "due", "Due now"
     OVERDUE = "overdue", "Overdue"
-
-
-class Reminder(models.Model):
-    """One reminder about one obligation to one person, said once for each due time (the unique
-    constraint refuses a second, whichever worker tries)."""
-
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders")
-    obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="reminders")
-    kind = models.CharField(max_length=16, choices=ReminderKind.choices)
-    for_due_at = models.DateTimeField()
-    text = models.CharField(max_length=300)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["recipient", "obligation", "kind", "for_due_at"],
-                                               name="reminder_once")]
-
-    def __str__(self) -> str:
-        return self.text
-
-
-class IncidentEmail(OutboxEmail):
-    """The spine's outbox: reminders of statutory clocks, sent once each (core/outbox.py)."""
-
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-
-    class Meta(OutboxEmail.Meta):
-        indexes = [
-            # The sweep: "emails waiting past their time".
-            models.Index(fields=["state", "next_attempt_at"], name="incident_email_due"),
-        ]

@@ -16,7 +16,6 @@ import secrets
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, Exists, F, Max, OuterRef, Q
 from django.db.models.fields.json import KeyTextTransform
@@ -24,7 +23,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from core import outbox, realtime, worker
+from core import notices, outbox, realtime, worker
 from core.errors import Conflict, Http404, InvalidInput, PermissionDenied
 from core.text import checked_text, is_one_line
 from core.workdays import (
@@ -44,7 +43,6 @@ from .models import (
     Decision,
     EventType,
     Incident,
-    IncidentEmail,
     IncidentKind,
     IncidentStatus,
     MemberRole,
@@ -56,7 +54,6 @@ from .models import (
     ObligationStatus,
     PlaybookObligation,
     PlaybookStep,
-    Reminder,
     ReminderKind,
     Severity,
     TimelineEvent,
@@ -1018,7 +1015,7 @@ def members_add(*, actor: User, incident_id: int, rows: list[tuple[User | str, s
     return added
 
 
-# --- timed work: review reminders, clock reminders, the outbox --------------------------------------------------
+# --- timed work: review reminders and clock reminders --------------------------------------------------
 
 
 
@@ -1066,8 +1063,9 @@ def sweep_due() -> int:
 # --- statutory clocks --------------------------------------------------------------------------------------
 #
 # Exactly once: what the worker has said is recorded on the obligation (`due_soon_said_for`, `overdue_said_for`:
-# the due time it was said for) under the obligation's row lock, and each person's reminder is a `Reminder`
-# row whose unique constraint refuses a second, written in the same transaction as its email. So two
+# the due time it was said for) under the obligation's row lock, and each person's reminder is a notice
+# (core/notices.py, kind "clocks.<ReminderKind>", keyed by the obligation and its due time) said once,
+# written in the same transaction as its email. So two
 # workers, a task and the sweep, or a task re-run after a crash, say each thing once. A recomputed due time
 # is said again, for the new time only; done or not applicable, nothing more is said.
 #
@@ -1077,6 +1075,7 @@ def sweep_due() -> int:
 # Statutory deadlines do not keep office hours: these reminders go when they fall due.
 
 CLOCKS_URL = "/clocks/"
+CLOCKS_EMAIL = "clocks"  # the outbox's kind for a clock's reminder emails (core/outbox.py)
 
 
 def _people(obligation: Obligation, roles) -> list:
@@ -1087,23 +1086,16 @@ def _people(obligation: Obligation, roles) -> list:
 def _remind(obligation: Obligation, recipients, kind: str, text: str) -> int:
     told = 0
     for person in {p.pk: p for p in recipients}.values():
-        try:
-            with transaction.atomic():
-                Reminder.objects.create(recipient=person, obligation=obligation, kind=kind,
-                                        for_due_at=obligation.due_at, text=text[:300])
-        except IntegrityError:
+        if notices.notify_once(person, f"clocks.{kind}", about_id=obligation.pk, when=obligation.due_at,
+                               text=text) is None:
             continue
         told += 1
         if person.email:
-            _queue_email(person, f"{obligation.incident.reference}: {text}"[:300],
-                         f"{text}\n\n{obligation.basis}\n\n{settings.HARBOUR_BASE_URL}/incidents/"
-                         f"{obligation.incident_id}/#clocks\n")
+            outbox.queue(CLOCKS_EMAIL, recipient=person, to=person.email,
+                         subject=f"{obligation.incident.reference}: {text}",
+                         body=f"{text}\n\n{obligation.basis}\n\n{settings.HARBOUR_BASE_URL}/incidents/"
+                              f"{obligation.incident_id}/#clocks\n")
     return told
-
-
-def _queue_email(recipient, subject: str, body: str) -> None:
-    email = IncidentEmail.objects.create(recipient=recipient, to=recipient.email, subject=subject, body=body)
-    transaction.on_commit(lambda: worker.enqueue("incidents.send_email", email.pk))
 
 
 def obligation_remind(obligation_id: int) -> str:
@@ -1155,20 +1147,9 @@ def obligation_remind(obligation_id: int) -> str:
     return "said " + ", ".join(said) if said else "nothing due"
 
 
-def email_send_attempt(email_id: int) -> str:
-    """Try to send one email of the outbox (the `send_incident_email` task)."""
-    return outbox.send_attempt(IncidentEmail, email_id, build=_email_message,
-                               retry=lambda email: worker.enqueue("incidents.send_email", email.pk,
-                                                                  run_after=email.next_attempt_at))
-
-
-def _email_message(email):
-    return EmailMessage(subject=email.subject, body=email.body, to=[email.to])
-
-
 def sweep_clocks() -> int:
     """Reminders due and not yet said, found from the obligations themselves (so one whose task was lost is
-    said after all, once), and the outbox's emails waiting past their time."""
+    said after all, once)."""
     now = timezone.now()
     unsaid_soon = Q(due_soon_said_for__isnull=True) | ~Q(due_soon_said_for=F("due_at"))
     unsaid_overdue = Q(overdue_said_for__isnull=True) | ~Q(overdue_said_for=F("due_at"))
@@ -1181,7 +1162,4 @@ def sweep_clocks() -> int:
             done += obligation_remind(pk).startswith("said")
         except Exception:  # one obligation's failure must not hold up the others; the next sweep tries again
             logger.exception("Reminding obligation %s failed.", pk)
-    for pk in outbox.due(IncidentEmail, now, worker.task_named("incidents.send_email")):
-        worker.enqueue("incidents.send_email", pk)
-        done += 1
     return done

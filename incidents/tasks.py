@@ -17,8 +17,3 @@ def decision_review_due(decision_id: int) -> str:
 @task()
 def obligation_remind(obligation_id: int) -> str:
     return services.obligation_remind(obligation_id)
-
-
-@task()
-def send_incident_email(email_id: int) -> str:
-    return services.email_send_attempt(email_id)

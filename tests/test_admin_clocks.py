@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Permission
 
+from core.models import Email
 from incidents.models import (
-    IncidentEmail,
     Obligation,
     Playbook,
     PlaybookObligation,
@@ -337,12 +337,15 @@ def test_an_outsider_is_sent_to_log_in(client, cast, playbook, incident):
 
 
 def test_reminder_emails_show_where_they_stand_not_what_they_say(admin_client, cast):
-    email = IncidentEmail.objects.create(recipient=cast.alice, to="alice@example.org", subject="HBR-1: Secret subject",
-                                         body="A secret body")
-    for url in ("/admin/incidents/incidentemail/", f"/admin/incidents/incidentemail/{email.pk}/change/"):
+    email = Email.objects.create(kind="clocks", recipient=cast.alice, to="alice@example.org",
+                                 subject="HBR-1: Secret subject", body="A secret body")
+    for url in ("/admin/core/email/", f"/admin/core/email/{email.pk}/change/"):
         html = admin_client.get(url).content.decode()
-        assert "Secret subject" not in html and "A secret body" not in html
+        assert "alice@example.org" in html and "Secret subject" not in html and "A secret body" not in html
     # nor read a letter at a time by filtering on the hidden fields
-    listing = admin_client.get("/admin/incidents/incidentemail/?subject__startswith=HBR")
-    assert listing.status_code == 400 and "Secret subject" not in listing.content.decode()
-    assert admin_client.get("/admin/incidents/reminder/").status_code == 404  # not in the admin at all
+    for query in ("subject__startswith=HBR", "body__icontains=secret", "about_id=1"):
+        listing = admin_client.get(f"/admin/core/email/?{query}")
+        assert listing.status_code == 400 and "Secret subject" not in listing.content.decode(), query
+    assert admin_client.get("/admin/core/email/?kind=clocks").status_code == 200
+    for url in ("/admin/core/notice/", "/admin/incidents/reminder/", "/admin/incidents/incidentemail/"):
+        assert admin_client.get(url).status_code == 404, url  # reminders are messages to one person

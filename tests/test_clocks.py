@@ -14,16 +14,15 @@ from django.utils import timezone
 
 from comms import services as comms_services
 from core.errors import Conflict, Http404, InvalidInput, PermissionDenied
+from core.models import Email, Notice
 from incidents import services, tasks
 from incidents.models import (
     Decision,
-    IncidentEmail,
     IncidentKind,
     Notification,
     Obligation,
     Playbook,
     PlaybookObligation,
-    Reminder,
     TimelineEvent,
 )
 from tests.clock import at
@@ -330,7 +329,12 @@ def test_the_ladder_refuses_unknown_steps_outsiders_and_members(cast, incident):
 
 
 def reminders() -> list[tuple[str, str]]:
-    return sorted(Reminder.objects.values_list("recipient__username", "kind"))
+    said = Notice.objects.filter(kind__startswith="clocks.").values_list("recipient__username", "kind")
+    return sorted((username, kind.removeprefix("clocks.")) for username, kind in said)
+
+
+def reminders_of(obligation: Obligation):
+    return Notice.objects.filter(kind__startswith="clocks.", about_id=obligation.pk)
 
 
 @pytest.mark.across_the_week
@@ -346,8 +350,8 @@ def test_reminders_are_said_once_each_to_the_right_people(cast, incident, panel)
         assert tasks.obligation_remind.call(panel.pk) == "nothing due"
     assert reminders() == [("alice", "due_soon"), ("alice", "overdue"), ("tom", "overdue")]
     assert len(events(incident, "obligation.due_soon")) == 1 and len(events(incident, "obligation.overdue")) == 1
-    assert IncidentEmail.objects.count() == 3
-    assert IncidentEmail.objects.filter(to="tom@example.org", subject__startswith=incident.reference).exists()
+    assert Email.objects.filter(kind="clocks").count() == 3
+    assert Email.objects.filter(kind="clocks", to="tom@example.org", subject__startswith=incident.reference).exists()
 
 
 @pytest.mark.across_the_week
@@ -380,7 +384,7 @@ def test_a_recomputed_due_time_is_said_again_and_a_done_one_never(cast):
     with at(panel.due_at + dt.timedelta(days=1)):
         assert tasks.obligation_remind.call(panel.pk) == "closed"
         services.sweep_clocks()  # says what the other obligations owe, nothing more of this one
-    assert Reminder.objects.filter(obligation=panel).count() == 2
+    assert reminders_of(panel).count() == 2
 
 
 @pytest.mark.across_the_week
@@ -392,7 +396,7 @@ def test_the_sweep_says_what_a_lost_task_did_not(cast, incident, panel):
         services.sweep_clocks()
         assert reminders() == first
     assert ("tom", "overdue") in reminders()
-    assert not Reminder.objects.filter(obligation=panel, kind="due_soon").exists()  # past due: no "soon"
+    assert not reminders_of(panel).filter(kind="clocks.due_soon").exists()  # past due: no "soon"
 
 
 @pytest.mark.across_the_week
