@@ -207,3 +207,19 @@ def test_it_reverses_and_runs_again(before, cast, people):
 
     migrate(AFTER)
     assert Email.objects.count() == 7 and Notice.objects.count() == 3
+
+
+def test_old_notices_that_would_share_a_key_keep_one_open(before, cast):
+    """The old constraint let two notices with no follow-up through (NULLs differ); one open notice per
+    key is the new rule, so the newer stays open and the older is closed when the newer was said."""
+    SupportNotice = before.get_model("support", "SupportNotice")
+    now = timezone.now()
+    said = [now - dt.timedelta(days=2), now - dt.timedelta(days=1)]
+    for when in said:
+        row = SupportNotice.objects.create(recipient_id=cast.bob.pk, kind="due", text="t", url="/support/me/")
+        SupportNotice.objects.filter(pk=row.pk).update(created_at=when)
+
+    migrate(AFTER)
+
+    assert [(n.key, n.about_id, n.created_at, n.closed_at) for n in Notice.objects.order_by("id")] == [
+        ("support.due:", None, said[0], said[1]), ("support.due:", None, said[1], None)]

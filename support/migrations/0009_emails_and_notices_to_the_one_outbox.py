@@ -21,8 +21,9 @@ core ones (the old task's runs stay failed: support's old sweep finds its waitin
 """
 
 import datetime as dt
+from itertools import pairwise
 
-from django.db import migrations, models
+from django.db import migrations
 from django.utils import timezone
 
 EMAIL_KIND = "support"
@@ -78,7 +79,7 @@ def superseded(SupportNotice):
     closed = {}
     for times in said.values():
         times.sort()
-        for (_, pk), (next_said, _) in zip(times, times[1:]):
+        for (_, pk), (next_said, _) in pairwise(times):
             closed[pk] = next_said
     return closed
 
