@@ -7,13 +7,14 @@ little, and what it shows it asks support/policy.py for, as the admin-site actor
   administrator ticks it for them. Ticking "is default" on a plan makes it the default in place of the
   current one, in the same transaction (the old default is un-ticked, with a history row); a plan
   stops being the default only by another becoming it, since Harbour always has one.
-- **The exposure register, follow-ups, debriefs and the outbox** can be read, never changed: they change
-  only through support/services.py, with its rules. The admin-site actor qualifies for the status tier
-  only, so a follow-up is shown without its outcome, note or rearrangement request, and without its
-  field history (whose rows hold the note). An email is shown without its subject or body, either of
-  which can name a person.
+- **The exposure register, follow-ups and debriefs** can be read, never changed: they change only through
+  support/services.py, with its rules. The admin-site actor qualifies for the status tier only, so a
+  follow-up is shown without its outcome, note or rearrangement request, and without its field history
+  (whose rows hold the note). Support's emails are in the one outbox's page (core/admin.py, kind
+  "support"), shown without their subject or body, either of which can name a person.
 - **Requests for support and in-Harbour notices** are not here at all: that a person asked for support
-  is theirs and the wellbeing leads' alone, and a notice's text can say it.
+  is theirs and the wellbeing leads' alone, and a notice's text can say it (the one notice table,
+  core.models.Notice, has no admin page).
 
 Where a model has fields the admin does not show, the changelist refuses filters on them in its address
 (`?note__icontains=...`): Django allows a lookup on any of a model's own fields, and counting the rows
@@ -24,10 +25,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.db.models.constants import LOOKUP_SEP
 from simple_history.admin import SimpleHistoryAdmin
 
-from incidents.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin, ShownFieldsOnlyMixin
 from incidents.policy import Action, incidents
 from incidents.rules import AdminSite
 from incidents.services import save_audited
@@ -39,7 +39,6 @@ from .models import (
     FollowUp,
     PlanStep,
     StepUnit,
-    SupportEmail,
     SupportPlan,
 )
 from .policy import FollowUpAction, RegisterAction, follow_ups, register
@@ -142,15 +141,6 @@ class SupportPlanAdmin(SimpleHistoryAdmin):
 # --- read only: they change through support/services.py ---------------------------------------------------
 
 
-class ShownFieldsOnlyMixin:
-    """Filters from the address only on the fields the admin shows (see the module's docstring)."""
-
-    def lookup_allowed(self, lookup, value, request=None):
-        if lookup.split(LOOKUP_SEP)[0] not in {*self.fields, *self.list_filter}:
-            return False
-        return super().lookup_allowed(lookup, value, request)
-
-
 @admin.register(AffectedPerson)
 class AffectedPersonAdmin(ShownFieldsOnlyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ["incident", "person", "exposure", "supporter", "supporter_kind", "added_at", "declined_all_at"]
@@ -200,13 +190,3 @@ class DebriefAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         seen = incidents.restrict(AdminSite(request.user), Action.VIEW)
         return super().get_queryset(request).filter(incident__in=seen)
 
-
-@admin.register(SupportEmail)
-class SupportEmailAdmin(ShownFieldsOnlyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Where each email stands, never what it says: a subject or a body can name a person."""
-
-    fields = ["to", "state", "attempts", "next_attempt_at", "sent_at", "last_error"]
-    readonly_fields = fields
-    list_display = fields
-    list_filter = ["state"]
-    search_fields = ["to"]

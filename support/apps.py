@@ -6,12 +6,16 @@ class SupportConfig(AppConfig):
     verbose_name = "Staff support"
 
     def ready(self) -> None:
+        from core import outbox
         from core.worker import declare_tasks, register_sweep
 
         from . import services, tasks
+        from .models import EMAIL_KIND
 
-        declare_tasks({"support.follow_up_due": tasks.follow_up_due, "support.send_email": tasks.send_support_email})
+        declare_tasks({"support.follow_up_due": tasks.follow_up_due})
         register_sweep(services.sweep_due)
+        # Support's emails go by the one outbox, in office hours unless urgent (a debrief starting before then).
+        outbox.declare(EMAIL_KIND, not_before=services.email_not_before)
         from core.wings import incident_tab
 
         incident_tab("support", "Staff support", "incident-support", order=50)

@@ -7,7 +7,6 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from core.outbox import OutboxEmail
 from core.text import copy_of, one_line, prose
 from incidents.models import Incident
 
@@ -240,46 +239,21 @@ class NoticeKind(models.TextChoices):
     REARRANGE = "rearrange", "Asked for another time"
 
 
-class SupportNotice(models.Model):
-    """Something Harbour told one person about staff support, in Harbour (and, with it, by email). One
-    row per person, follow-up, kind and due time: the unique constraint is what makes a reminder be said
-    exactly once, however many workers find it due."""
-
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="support_notices")
-    follow_up = models.ForeignKey(FollowUp, null=True, blank=True, on_delete=models.CASCADE, related_name="notices")
-    kind = models.CharField(max_length=16, choices=NoticeKind.choices)
-    for_due_at = models.DateTimeField(null=True, blank=True)
-    text = models.CharField(max_length=300)
-    url = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    seen_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["recipient", "follow_up", "kind", "for_due_at"], name="one_notice_each"),
-        ]
-
-    def __str__(self) -> str:
-        return f"Notice {self.pk}"
+def notice_kind(kind: str) -> str:
+    """The kind of one of support's notices in the one notice table (core.models.Notice): "support.due".
+    A notice is about a follow-up (its `about_id`) and for one due time (its key, core/notices.py): one per
+    person, follow-up, kind and due time, so a reminder is said exactly once however many workers find it
+    due. Support never closes one, so seeing it does not let it be said again."""
+    return f"support.{kind}"
 
 
-class SupportEmail(OutboxEmail):
-    """Staff support's outbox: reminders and debrief invitations, sent by the worker with retries, in
-    office hours only. Never carries a note or an outcome."""
+# Every kind of notice support writes: My support's list, the header's unread count.
+NOTICE_KINDS = tuple(notice_kind(kind) for kind in NoticeKind.values)
 
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    calendar = models.TextField(blank=True, help_text="An iCalendar invitation, sent with the email.")
-    calendar_method = models.CharField(max_length=8, blank=True)
-    # Sent even in quiet hours: an invitation to a debrief that starts before the office opens again.
-    urgent = models.BooleanField(default=False)
-
-    class Meta(OutboxEmail.Meta):
-        indexes = [models.Index(fields=["state", "next_attempt_at"], name="support_outbox_due")]
-
-    def __str__(self) -> str:
-        return f"Support email {self.pk} to {self.to}"
+# Support's emails in the one outbox (core.models.Email): reminders and debrief invitations, sent by the
+# worker with retries, in office hours only unless urgent (support/apps.py declares it). Never carries a
+# note or an outcome.
+EMAIL_KIND = "support"
 
 
 # --- debriefs ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core import charts, small_counts
 from core.errors import InvalidInput, PermissionDenied
+from core.models import Notice
 from core.paging import Keyset
 from core.times import uk_day_time
 from incidents.models import Incident, User
@@ -21,6 +22,7 @@ from incidents.rules import Actor
 from incidents.selectors import NowItem, OpenAction, now_capped, now_more, only_visible_incidents
 
 from .models import (
+    NOTICE_KINDS,
     AffectedPerson,
     Debrief,
     DebriefInvitee,
@@ -29,7 +31,6 @@ from .models import (
     FollowUpKind,
     FollowUpStatus,
     Rsvp,
-    SupportNotice,
     SupportRequest,
     SupportStatus,
 )
@@ -235,7 +236,7 @@ def open_counts_by_entry(entries) -> dict[int, int]:
 def notices_for(person: User) -> list:
     """What Harbour has told the person about staff support, newest first."""
 
-    return list(SupportNotice.objects.filter(recipient=person).order_by("-created_at", "-id")[:NOTICES])
+    return list(Notice.objects.filter(recipient=person, kind__in=NOTICE_KINDS).order_by("-created_at", "-id")[:NOTICES])
 
 
 def follow_up_history(item: FollowUp) -> list[dict[str, Any]]:
@@ -494,7 +495,7 @@ def _offered(request) -> dict:
     """What staff support offers this person, in one query."""
     user = request.user
     leads = requests.qualifies(user, WELLBEING_LEADS)
-    unread = (SupportNotice.objects.filter(recipient=OuterRef("pk"), seen_at__isnull=True)
+    unread = (Notice.objects.filter(recipient=OuterRef("pk"), kind__in=NOTICE_KINDS, seen_at__isnull=True)
               .values("recipient").annotate(n=Count("id")).values("n"))
     # The board, for those who offer check-ins or manage people who have them (everyone sees their own
     # in "My support"); wellbeing leads always.
@@ -502,7 +503,7 @@ def _offered(request) -> dict:
     # "My support", for those who have some: a check-in, a place on a register, a request or a notice.
     own = (Exists(FollowUp.objects.filter(person=OuterRef("pk"))) | Exists(AffectedPerson.objects.filter(person=OuterRef("pk")))
            | Exists(SupportRequest.objects.filter(person=OuterRef("pk")))
-           | Exists(SupportNotice.objects.filter(recipient=OuterRef("pk"))))
+           | Exists(Notice.objects.filter(recipient=OuterRef("pk"), kind__in=NOTICE_KINDS)))
     found = User.objects.filter(pk=user.pk).annotate(
         unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
         board=Value(True) if leads else Exists(others),

@@ -22,13 +22,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core import outbox, realtime, worker
+from core import notices, outbox, realtime, worker
 from core.errors import Conflict, InvalidInput
+from core.models import Email
 from core.text import checked_text, is_one_line
 from core.workdays import add_working_days, in_office_hours, next_office_moment
 from incidents.models import Incident, MemberRole, OrgRole, User
@@ -36,9 +36,10 @@ from incidents.policy import Action as IncidentView
 from incidents.policy import incidents
 from incidents.services import record_event, resolve_user, save_audited
 
-from .calendar import Invitation, Person, calendar_bytes, email_with_calendar
+from .calendar import Invitation, Person, calendar_bytes
 from .models import (
     AUDIT_REASON,
+    EMAIL_KIND,
     AffectedPerson,
     Debrief,
     DebriefInvitee,
@@ -53,14 +54,13 @@ from .models import (
     PlanStep,
     Rsvp,
     StepUnit,
-    SupportEmail,
     SupporterKind,
     SupportEvent,
-    SupportNotice,
     SupportPlan,
     SupportRequest,
     SupportSource,
     SupportStatus,
+    notice_kind,
 )
 from .policy import (
     Action,
@@ -835,17 +835,19 @@ def _send_invitations(debrief: Debrief, people: list[User], *, cancel: bool = Fa
                     calendar=calendar_bytes(invitation).decode(), method=invitation.method, urgent=urgent)
 
 
-# --- reminders, notices and the outbox ------------------------------------------------------------------------
-# Timed work for staff support: reminders said exactly once, in working hours, and the outbox.
+# --- reminders, notices and emails ---------------------------------------------------------------------------
+# Timed work for staff support: reminders said exactly once, in working hours; emails go by the one outbox
+# (core/outbox.py), which sends support's in office hours only (`email_not_before`, declared in apps.py).
 #
 # When a follow-up falls due its assignee is told, in Harbour and by email; the person gets their one
 # message about it; a working day later, if it is still open, the wellbeing leads are told. Nothing goes out
 # outside working hours (core/workdays.py): it waits for the next working morning.
 #
-# Exactly once: each saying is a `SupportNotice` row whose unique constraint (recipient, follow-up, kind, due
-# time) refuses a second, written in the same transaction as its email and under the follow-up's row lock, so
-# two workers, a task and the sweep, or a task re-run after a crash, say it once. A reschedule is a new due
-# time, so it is said again for the new time only; a closed follow-up says nothing.
+# Exactly once: each saying is a notice (core/notices.py) whose key (follow-up, kind, due time) is unique
+# among the recipient's open notices, and support never closes one: a second is refused, written in the same
+# transaction as its email and under the follow-up's row lock, so two workers, a task and the sweep, or a
+# task re-run after a crash, say it once. A reschedule is a new due time, so it is said again for the new
+# time only; a closed follow-up says nothing.
 
 logger = logging.getLogger("harbour.support")
 BOARD = "/support/board/"
@@ -878,14 +880,11 @@ def tell(follow_up: FollowUp, recipient: User, kind: str, *, email: bool = True)
     """Say one thing to one person about a follow-up, once (in the caller's transaction): a notice in
     Harbour and, for reminders, an email. False if it had already been said."""
     text, subject, body = _words(follow_up, recipient, kind)
-    try:
-        with transaction.atomic():
-            # Once per person, follow-up, kind and due time: asking twice to rearrange the same check-in
-            # tells the supporter once; a reschedule makes a new due time.
-            SupportNotice.objects.create(recipient=recipient, follow_up=follow_up, kind=kind,
-                                         for_due_at=follow_up.due_at, text=text[:300],
-                                         url=MINE if kind == NoticeKind.OFFER else BOARD)
-    except IntegrityError:
+    # Once per person, follow-up, kind and due time: asking twice to rearrange the same check-in tells the
+    # supporter once; a reschedule makes a new due time.
+    said = notices.notify_once(recipient, notice_kind(kind), about_id=follow_up.pk, when=follow_up.due_at,
+                               text=text, url=MINE if kind == NoticeKind.OFFER else BOARD)
+    if said is None:
         return False
     if email and recipient.email:
         queue_email(recipient, subject, body)
@@ -893,12 +892,10 @@ def tell(follow_up: FollowUp, recipient: User, kind: str, *, email: bool = True)
 
 
 def queue_email(recipient: User, subject: str, body: str, calendar: str = "", method: str = "",
-                urgent: bool = False) -> SupportEmail:
-    """Put an email in the outbox; its first attempt is enqueued after commit."""
-    email = SupportEmail.objects.create(recipient=recipient, to=recipient.email, subject=subject[:300], body=body,
-                                        calendar=calendar, calendar_method=method, urgent=urgent)
-    transaction.on_commit(lambda: worker.enqueue("support.send_email", email.pk))
-    return email
+                urgent: bool = False) -> Email:
+    """Put an email in the one outbox, in the caller's transaction, its first attempt queued with it."""
+    return outbox.queue(EMAIL_KIND, to=recipient.email, subject=subject, body=body, recipient=recipient,
+                        calendar=calendar, calendar_method=method, urgent=urgent)
 
 
 def follow_up_remind(follow_up_id: int) -> str:
@@ -942,32 +939,16 @@ def follow_up_remind(follow_up_id: int) -> str:
     return "told " + ", ".join(said) if said else "already told"
 
 
-def email_send_attempt(email_id: int) -> str:
-    """Try to send one email of the outbox (the `send_email` task)."""
-    return outbox.send_attempt(SupportEmail, email_id, build=_email_message, retry=_email_retry,
-                               not_before=_not_before)
-
-
-def _not_before(email: SupportEmail, now):
-    """Office hours, unless it is an invitation to a debrief that starts before they open again."""
+def email_not_before(email: Email, now: dt.datetime) -> dt.datetime:
+    """When one of support's emails may go (the outbox asks, support/apps.py declares it): in office hours,
+    unless it is an invitation to a debrief that starts before they open again."""
     return now if email.urgent else next_office_moment(now)
-
-
-def _email_message(email: SupportEmail):
-    if email.calendar:
-        return email_with_calendar(email.calendar, email.calendar_method, to=[email.to], subject=email.subject,
-                                   body=email.body)
-    return EmailMessage(subject=email.subject, body=email.body, to=[email.to])
-
-
-def _email_retry(email: SupportEmail) -> None:
-    worker.enqueue("support.send_email", email.pk, run_after=email.next_attempt_at)
 
 
 def sweep_due() -> int:
     """Reminders due and not yet said, found from the follow-ups themselves (so one whose task was lost
-    is said after all, once), and the outbox's emails waiting past their time. Outside working hours,
-    nothing: it all waits for the morning."""
+    is said after all, once). Outside working hours, nothing: it all waits for the morning. (Support's
+    emails waiting past their time are the outbox's sweep's, core/outbox.py.)"""
     now = timezone.now()
     if not in_office_hours(now):
         return 0
@@ -988,7 +969,4 @@ def sweep_due() -> int:
         with transaction.atomic():
             if request_follow_up(request, None) is not None:
                 done += 1
-    for pk in outbox.due(SupportEmail, now, worker.task_named("support.send_email")):
-        worker.enqueue("support.send_email", pk)
-        done += 1
     return done

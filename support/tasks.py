@@ -1,5 +1,6 @@
 """Timed work for staff support (support/services.py says what each does and why it is said once). Each
-task is one call of a service; services queue them by the names support/apps.py declares."""
+task is one call of a service; services queue them by the names support/apps.py declares. Support's emails
+are sent by the one outbox's task (core/tasks.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,3 @@ from . import services
 @task()
 def follow_up_due(follow_up_id: int) -> str:
     return services.follow_up_remind(follow_up_id)
-
-
-@task()
-def send_support_email(email_id: int) -> str:
-    return services.email_send_attempt(email_id)

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core import notices
 from core.errors import Conflict, InvalidInput
 from incidents.rules import parse_id
 
@@ -33,7 +34,7 @@ from .forms import (
     RescheduleForm,
     SupporterForm,
 )
-from .models import DebriefKind, FollowUpStatus, SupportNotice, SupportStatus
+from .models import NOTICE_KINDS, DebriefKind, FollowUpStatus, SupportStatus
 from .policy import (
     WELLBEING_LEADS,
     FollowUpAction,
@@ -171,7 +172,7 @@ def my_support(request: HttpRequest) -> HttpResponse:
                         return redirect("my-support")
                 status = 400
             elif action == "seen":
-                SupportNotice.objects.filter(recipient=request.user, seen_at__isnull=True).update(seen_at=timezone.now())
+                notices.mark_seen(request.user, NOTICE_KINDS)
                 return redirect("my-support")
             else:
                 raise InvalidInput({"action": ["Choose what to do."]})

@@ -111,7 +111,7 @@ def test_the_schemas_patterns_say_exactly_what_each_kind_takes(text):
 # Text Harbour writes itself, or that is a code, a choice or Django's own: no person types it here.
 WRITTEN_BY_HARBOUR = {
     ("Incident", "reference"), ("TimelineEvent", "type"), ("TimelineEvent", "summary"),
-    ("SupportNotice", "text"), ("SupportNotice", "url"), ("MessageVersion", "content_hash"),
+    ("MessageVersion", "content_hash"),
     ("Approval", "voided_reason"), ("Message", "hold_reason"), ("User", "password"), ("User", "first_name"),
     ("User", "last_name"), ("User", "username"), ("ApiToken", "digest"),
     # The outbox and the notices: what Harbour writes to people, and its own bookkeeping.

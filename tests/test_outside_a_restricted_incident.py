@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from comms import services as comms
 from comms.models import OutboundEmail
+from core.models import Email
+from core.tasks import send_email
 from support import services as support
-from support.models import AffectedPerson, SupportEmail
-from support.tasks import send_support_email
+from support.models import AffectedPerson
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +81,7 @@ class TestTheCalendar:
         for to, expected in (("charlie@example.org", ["mailto:charlie@example.org"]),
                              ("ruth@example.org", ["mailto:bob@example.org", "mailto:charlie@example.org"])):
             mail.outbox.clear()
-            assert send_support_email.call(SupportEmail.objects.get(to=to).pk) == "sent"
+            assert send_email.call(Email.objects.get(kind="support", to=to).pk) == "sent"
             message = email.message_from_bytes(mail.outbox[0].message().as_bytes())
             parts = [p for p in message.walk() if p.get_content_type() in ("text/calendar", "application/ics")]
             assert len(parts) == 2, to  # the calendar alternative and the invite.ics attachment

@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from core.models import Email
 from incidents.models import User
 from support import services
 from support.models import (
@@ -21,7 +22,6 @@ from support.models import (
     FollowUp,
     Outcome,
     PlanStep,
-    SupportEmail,
     SupportPlan,
 )
 from tests.factories import ask_for_support
@@ -100,10 +100,12 @@ def test_follow_ups_of_a_request_for_support_are_not_in_the_admin(admin_client, 
     assert asked not in listing.context["cl"].result_list and listing.context["cl"].full_result_count == 0
     assert admin_client.get(f"/admin/support/followup/{asked.pk}/change/").status_code == 302  # not found
     for url in ("/admin/support/supportrequest/", "/admin/support/supportrequest/1/change/",
-                "/admin/support/supportnotice/", "/admin/support/supportnotice/1/change/"):
+                "/admin/core/notice/", "/admin/core/notice/1/change/"):
         assert admin_client.get(url).status_code == 404, url
     index = admin_client.get("/admin/support/").content.decode()
-    assert "supportrequest" not in index and "supportnotice" not in index
+    assert "supportrequest" not in index
+    everything = admin_client.get("/admin/").content.decode()
+    assert "/admin/core/email/" in everything and "/admin/core/notice/" not in everything
 
 
 # --- read only -------------------------------------------------------------------------------------------
@@ -121,15 +123,15 @@ def debrief(cast, incident, people) -> Debrief:
 
 
 @pytest.fixture
-def email(cast) -> SupportEmail:
-    return SupportEmail.objects.create(recipient=cast.bob, to=cast.bob.email, subject="Your check-in, Bob Brown",
-                                       body="Mike Manager will call about how you are sleeping")
+def email(cast) -> Email:
+    """One of staff support's emails, in the one outbox."""
+    return services.queue_email(cast.bob, "Your check-in, Bob Brown", "Mike Manager will call about how you are sleeping")
 
 
 def test_register_follow_ups_debriefs_and_emails_are_read_only(admin_client, entry, completed, debrief, email):
-    for name, obj in (("affectedperson", entry), ("followup", completed), ("debrief", debrief),
-                      ("supportemail", email)):
-        base = f"/admin/support/{name}/"
+    for name, obj in (("support/affectedperson", entry), ("support/followup", completed), ("support/debrief", debrief),
+                      ("core/email", email)):
+        base = f"/admin/{name}/"
         assert admin_client.get(base).status_code == 200, name
         page = admin_client.get(f"{base}{obj.pk}/change/")
         assert page.status_code == 200, name
@@ -152,12 +154,13 @@ def test_the_register_shows_who_and_how_but_not_why(admin_client, entry):
 
 
 def test_an_email_shows_where_it_stands_never_what_it_says(admin_client, email):
-    for url in ("/admin/support/supportemail/", f"/admin/support/supportemail/{email.pk}/change/"):
+    assert email.kind == "support"
+    for url in ("/admin/core/email/", f"/admin/core/email/{email.pk}/change/"):
         html = admin_client.get(url).content.decode()
         assert "bob@example.org" in html
         assert "Your check-in" not in html and "sleeping" not in html, url
     for query in ("subject__icontains=Bob", "body__icontains=sleep"):
-        assert admin_client.get(f"/admin/support/supportemail/?{query}").status_code == 400, query
+        assert admin_client.get(f"/admin/core/email/?{query}").status_code == 400, query
 
 
 def test_a_debrief_shows_its_learning_and_invitees(admin_client, debrief):

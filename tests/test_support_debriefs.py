@@ -14,10 +14,11 @@ import icalendar
 import pytest
 from django.utils import timezone
 
+from core.models import Email
+from core.tasks import send_email
 from incidents.models import TimelineEvent
 from support import services
-from support.models import Debrief, DebriefInvitee, SupportEmail
-from support.tasks import send_support_email
+from support.models import Debrief, DebriefInvitee
 from tests.clock import at
 
 pytestmark = pytest.mark.django_db
@@ -34,8 +35,13 @@ def body(**extra):
             "facilitator": "ruth", "invitees": ["bob", "olive"], **extra}
 
 
+def support_emails():
+    """Staff support's emails, in the one outbox."""
+    return Email.objects.filter(kind="support")
+
+
 def calendars(to: str) -> list[icalendar.Calendar]:
-    return [icalendar.Calendar.from_ical(e.calendar) for e in SupportEmail.objects.filter(to=to).order_by("id")]
+    return [icalendar.Calendar.from_ical(e.calendar) for e in support_emails().filter(to=to).order_by("id")]
 
 
 @pytest.fixture
@@ -48,7 +54,7 @@ def arranged(api, cast, incident, people):
 class TestArranging:
     @pytest.mark.across_the_week
     def test_invitations_outlook_accepts(self, api, cast, people, arranged):
-        assert set(SupportEmail.objects.values_list("to", flat=True)) == {"bob@example.org", "olive@example.org",
+        assert set(support_emails().values_list("to", flat=True)) == {"bob@example.org", "olive@example.org",
                                                                          "ruth@example.org"}
         (cal,) = calendars("bob@example.org")
         assert cal["METHOD"] == "REQUEST"
@@ -72,8 +78,8 @@ class TestArranging:
         from django.core import mail
 
         monkeypatch.setattr("support.services.next_office_moment", lambda moment: moment)
-        outbox = SupportEmail.objects.get(to="bob@example.org")
-        assert send_support_email.call(outbox.pk) == "sent"
+        outbox = support_emails().get(to="bob@example.org")
+        assert send_email.call(outbox.pk) == "sent"
         message = email.message_from_bytes(mail.outbox[0].message().as_bytes())
         types = [part.get_content_type() for part in message.walk()]
         assert "text/calendar" in types and "application/ics" in types
@@ -89,7 +95,7 @@ class TestArranging:
                              ({"facilitator": "nobody"}, "facilitator")):
             response = api(cast.alice).post(url, body(**extra), format="json")
             assert response.status_code == 400 and field in response.json(), (extra, response.json())
-        assert not Debrief.objects.exists() and not SupportEmail.objects.exists()
+        assert not Debrief.objects.exists() and not Email.objects.exists()
 
     def test_who_may_arrange(self, api, cast, incident, people):
         url = f"/api/incidents/{incident.pk}/debriefs/"
@@ -203,9 +209,9 @@ def test_an_invitation_waits_for_office_hours_unless_the_debrief_is_sooner(api, 
     opening = timezone.now() + dt.timedelta(days=3)  # say it is Friday night before a bank holiday Monday
     monkeypatch.setattr("support.services.next_office_moment", lambda moment: opening)
     api(cast.alice).post(url, body(), format="json")  # in two days: before the office opens again
-    assert set(SupportEmail.objects.values_list("urgent", flat=True)) == {True}
-    SupportEmail.objects.all().delete()
+    assert set(support_emails().values_list("urgent", flat=True)) == {True}
+    support_emails().delete()
     api(cast.alice).post(url, body(starts_at=soon(days=5).isoformat(), facilitator="tom"), format="json")
-    assert set(SupportEmail.objects.values_list("urgent", flat=True)) == {False}
-    waiting = SupportEmail.objects.first()
-    assert send_support_email.call(waiting.pk) == "waits"
+    assert set(support_emails().values_list("urgent", flat=True)) == {False}
+    waiting = support_emails().first()
+    assert send_email.call(waiting.pk) == "waits"

@@ -17,7 +17,7 @@ from django.utils import timezone
 from core.errors import InvalidInput, PermissionDenied
 from incidents.models import TimelineEvent
 from support import selectors, services
-from support.models import AffectedPerson, FollowUp, FollowUpStatus, SupportRequest
+from support.models import NOTICE_KINDS, AffectedPerson, FollowUp, FollowUpStatus, SupportRequest
 from tests.factories import ask_for_support
 from tests.test_pages import streamed
 
@@ -221,7 +221,7 @@ class TestFollowUps:
         item = self.first()
         response = api(cast.bob).post(f"/api/follow-ups/{item.pk}/rearrange/")
         assert response.status_code == 200 and response.json()["rearrange_requested_at"]
-        assert people.mike.support_notices.get().text.startswith("Bob Brown asked to rearrange")
+        assert people.mike.notices.get(kind__in=NOTICE_KINDS).text.startswith("Bob Brown asked to rearrange")
 
     def test_a_trigger_date_check_in(self, api, cast, people, entry):
         when = (timezone.now() + dt.timedelta(days=60)).isoformat()

@@ -12,9 +12,11 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from core import tasks as core_tasks
+from core.models import Email, Notice
 from support import services
 from support import tasks as support_tasks
-from support.models import FollowUp, SupportEmail, SupportNotice
+from support.models import NOTICE_KINDS, FollowUp, notice_kind
 from tests.clock import at
 from tests.factories import ask_for_support
 from tests.test_tasks import run_worker
@@ -38,12 +40,16 @@ def check_in(cast, incident, people):
 
 
 def notices(user=None, kind=None):
-    found = SupportNotice.objects.all()
+    found = Notice.objects.filter(kind__in=NOTICE_KINDS)
     if user is not None:
         found = found.filter(recipient=user)
     if kind is not None:
-        found = found.filter(kind=kind)
+        found = found.filter(kind=notice_kind(kind))
     return list(found.values_list("recipient__username", "kind"))
+
+
+def support_emails():
+    return Email.objects.filter(kind="support")
 
 
 
@@ -53,8 +59,8 @@ def test_due_tells_the_supporter_and_the_person_once(open_office, cast, people, 
     with at(later):
         assert support_tasks.follow_up_due.call(check_in.pk) == "told assignee, person"
         assert support_tasks.follow_up_due.call(check_in.pk) == "already told"
-    assert sorted(notices()) == [("bob", "offer"), ("mike", "due")]
-    assert SupportEmail.objects.count() == 2
+    assert sorted(notices()) == [("bob", "support.offer"), ("mike", "support.due")]
+    assert support_emails().count() == 2
     run_worker()
     assert sorted(m.to[0] for m in mail.outbox) == ["bob@example.org", "mike@example.org"]
     to_mike = next(m for m in mail.outbox if m.to == ["mike@example.org"])
@@ -65,7 +71,7 @@ def test_due_tells_the_supporter_and_the_person_once(open_office, cast, people, 
     with at(check_in.due_at + dt.timedelta(days=5)):
         assert support_tasks.follow_up_due.call(check_in.pk) == "told leads"
         assert support_tasks.follow_up_due.call(check_in.pk) == "already told"
-    assert notices(kind="overdue") == [("ruth", "overdue")]
+    assert notices(kind="overdue") == [("ruth", "support.overdue")]
 
 
 def test_outside_office_hours_it_waits_for_the_morning(monkeypatch, cast, people, check_in):
@@ -80,8 +86,8 @@ def test_outside_office_hours_it_waits_for_the_morning(monkeypatch, cast, people
 def test_an_email_written_before_hours_end_is_held_to_the_morning(monkeypatch, cast, people, check_in):
     morning = timezone.now() + dt.timedelta(hours=9)
     monkeypatch.setattr(services, "next_office_moment", lambda moment: morning)
-    email = SupportEmail.objects.create(recipient=cast.bob, to="bob@example.org", subject="s", body="b")
-    assert support_tasks.send_support_email.call(email.pk) == "waits"
+    email = Email.objects.create(kind="support", recipient=cast.bob, to="bob@example.org", subject="s", body="b")
+    assert core_tasks.send_email.call(email.pk) == "waits"
     email.refresh_from_db()
     assert email.state == "pending" and email.next_attempt_at == morning and mail.outbox == []
 
@@ -94,7 +100,7 @@ def test_a_reschedule_is_said_for_the_new_time_only(open_office, cast, people, c
         assert support_tasks.follow_up_due.call(check_in.pk) == "not yet"
     with at(check_in.due_at + dt.timedelta(days=2, minutes=1)):
         assert support_tasks.follow_up_due.call(check_in.pk) == "told assignee"  # the person had their one
-    assert sorted(notices()) == [("bob", "offer"), ("mike", "due"), ("mike", "due")]
+    assert sorted(notices()) == [("bob", "support.offer"), ("mike", "support.due"), ("mike", "support.due")]
 
 
 def test_closed_follow_ups_say_nothing(open_office, cast, people, check_in):
@@ -110,7 +116,7 @@ def test_the_sweep_says_what_a_lost_task_did_not_once(open_office, cast, people,
     with at(check_in.due_at + dt.timedelta(minutes=1)):
         assert services.sweep_due() >= 1
         services.sweep_due()
-    assert sorted(notices()) == [("bob", "offer"), ("mike", "due")]
+    assert sorted(notices()) == [("bob", "support.offer"), ("mike", "support.due")]
 
 
 def test_a_request_for_support_tells_its_wellbeing_lead_not_the_person(open_office, cast, people, incident):
@@ -118,7 +124,7 @@ def test_a_request_for_support_tells_its_wellbeing_lead_not_the_person(open_offi
     item = FollowUp.objects.get(kind="support_request")
     with at(timezone.now() + dt.timedelta(minutes=1)):
         support_tasks.follow_up_due.call(item.pk)
-    assert notices() == [("ruth", "due")]
+    assert notices() == [("ruth", "support.due")]
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (make test-production runs it)")
@@ -145,5 +151,5 @@ def test_two_workers_at_once_say_it_once(open_office, cast, people, check_in):
         for thread in threads:
             thread.join(timeout=30)
     assert errors == []
-    assert sorted(notices()) == [("bob", "offer"), ("mike", "due"), ("ruth", "overdue")]
-    assert SupportEmail.objects.count() == 3 and results.count("already told") == count - 1
+    assert sorted(notices()) == [("bob", "support.offer"), ("mike", "support.due"), ("ruth", "support.overdue")]
+    assert support_emails().count() == 3 and results.count("already told") == count - 1
