@@ -1,5 +1,6 @@
-"""Admin for communications. Holding-statement templates are edited here; messages, versions,
-approvals and the outbox can be read (they change only through the services, with their rules)."""
+"""Admin for communications. Holding-statement templates are edited here; messages, versions and
+approvals can be read (they change only through the services, with their rules). A message's emails are
+the one outbox's (core/admin.py)."""
 
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
@@ -7,7 +8,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from incidents.admin import ReadOnlyAdminMixin
 from incidents.rules import AdminSite
 
-from .models import HoldingTemplate, MediaEnquiry, Message, MessageVersion, OutboundEmail
+from .models import HoldingTemplate, MediaEnquiry, Message, MessageVersion
 from .policy import Action, enquiries, messages
 
 
@@ -39,13 +40,6 @@ class MessageAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return messages.restrict(AdminSite(request.user), Action.VIEW, super().get_queryset(request))
-
-
-@admin.register(OutboundEmail)
-class OutboundEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["to", "subject", "state", "attempts", "next_attempt_at", "sent_at"]
-    list_filter = ["state"]
-    search_fields = ["to", "subject"]
 
 
 @admin.register(MediaEnquiry)

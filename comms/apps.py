@@ -6,13 +6,18 @@ class CommsConfig(AppConfig):
     verbose_name = "Communications"
 
     def ready(self) -> None:
-        from core import realtime
+        from core import outbox, realtime
         from core.worker import declare_tasks, register_sweep
 
         from . import services, tasks
+        from .models import DELIVERY_EMAIL, NOTICE_EMAIL
 
-        declare_tasks({"comms.release_scheduled": tasks.release_scheduled, "comms.send_email": tasks.send_email})
+        declare_tasks({"comms.release_scheduled": tasks.release_scheduled})
         register_sweep(services.sweep_due)
+        # A message's deliveries: each try moves its card, and one failed for good is told to its people. An
+        # email to staff about a message has no steps of its own: its failure tells nobody again.
+        outbox.declare(DELIVERY_EMAIL, after=services.delivery_tried, failed=services.email_failed)
+        outbox.declare(NOTICE_EMAIL)
         from core.wings import incident_tab
 
         incident_tab("messages", "Communications", "comms-home", order=20)

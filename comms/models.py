@@ -15,7 +15,6 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from core.outbox import EmailState, OutboxEmail  # noqa: F401 - EmailState: comms.models.EmailState, as before
 from core.small_counts import part
 from core.text import copy_of, like, one_line, prose
 from incidents.models import Incident, IncidentKind, Team
@@ -75,6 +74,16 @@ def audience_scope(audience: str) -> str:
     if audience in EXTERNAL_AUDIENCES:
         return "external"
     return "public"
+
+
+# What communications write to the ground floor's two tables (core/models.py), by kind; `about_id` is the
+# message. A released message's deliveries are its emails to its recipients; an email to staff about a
+# message (its release was held, it could not be delivered to someone) is not one of them, and its own
+# failure tells nobody again; a person's notice in Harbour that a message could not be delivered waits on
+# their Now page until they mark it seen or someone tries the failed emails again.
+DELIVERY_EMAIL = "comms.delivery"
+NOTICE_EMAIL = "comms.notice"
+UNDELIVERED = "comms.undelivered"
 
 
 class MessageStatus(models.TextChoices):
@@ -405,61 +414,6 @@ class InboxItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id} → {self.recipient_id}"
-
-
-class OutboundEmail(OutboxEmail):
-    """The outbox: one email to one address, sent by the worker with retries and backoff."""
-
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="emails")
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    # An email to staff about the message (its release was held, or it could not be delivered to someone),
-    # not the message itself: not one of its deliveries, and its own failure tells nobody again.
-    notice = models.BooleanField(default=False)
-
-    class Meta(OutboxEmail.Meta):
-        indexes = [
-            # The sweeper: "pending emails whose next attempt is due".
-            models.Index(fields=["state", "next_attempt_at"], name="outbox_state_due"),
-        ]
-
-    def __str__(self) -> str:
-        return f"Email for message {self.message_id} to {self.to}"
-
-
-class UndeliveredNotice(models.Model):
-    """That a released message could not be delivered to someone, told to one person who must know (its
-    author and the incident's comms lead: comms.policy.TOLD_OF_A_PROBLEM). It is told once, however many
-    of the message's emails fail and however many workers record them, and waits on their Now page until
-    they say they have seen it or someone tries the failed emails again; a later failure is told afresh."""
-
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="undelivered_notices")
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        constraints = [
-            # Once: a second failure of the same message finds this one open and says nothing more.
-            models.UniqueConstraint(fields=["message", "recipient"], condition=Q(closed_at__isnull=True),
-                                    name="one_open_undelivered_notice"),
-        ]
-        indexes = [
-            # Now: "my open notices".
-            models.Index(fields=["recipient", "created_at"], condition=Q(closed_at__isnull=True),
-                         name="undelivered_open_by_person"),
-        ]
-
-    def __str__(self) -> str:
-        return f"Not delivered: message {self.message_id}, told to {self.recipient_id}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.closed_at is None
 
 
 class HoldingTemplate(models.Model):

@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
 
+from core.models import Notice
 from incidents.models import Incident, OrgRole
 from incidents.models import MemberRole as Role
 from incidents.policy import SEES_THE_INCIDENT
@@ -19,6 +21,7 @@ from incidents.rules import (
     ANY_MEMBER,
     UNRESTRICTED,
     WORKER,
+    Actor,
     Grant,
     Policy,
     Rule,
@@ -26,17 +29,18 @@ from incidents.rules import (
     member,
     org,
     person,
+    where,
 )
 
 from .models import (  # noqa: F401 - Gate and OVERRIDE_WORDS: the policy's vocabulary, named from here too
     BEFORE_RELEASE,
     OVERRIDE_WORDS,
+    UNDELIVERED,
     Approval,
     Gate,
     InboxItem,
     MediaEnquiry,
     Message,
-    UndeliveredNotice,
 )
 from .models import MessageStatus as S
 
@@ -287,13 +291,32 @@ inbox = Policy(
     },
 )
 
+
+class MessageNotices:
+    """The policy of a kind of notice about a message (core.models.Notice, whose `about_id` is the message).
+    The ground floor's notice names its message by id, not by a foreign key a Policy could follow to the
+    incident, so its rules come in two: the notice's own (`notices`: which kind, whose), and the incident's,
+    through the message (`in_incident`, read by the messages policy)."""
+
+    def __init__(self, notices: Policy, in_incident: Grant | Rule) -> None:
+        self.notices, self.in_incident = notices, in_incident
+        self.not_found = notices.not_found
+
+    def restrict(self, actor: Actor, action: StrEnum, queryset: QuerySet | None = None) -> QuerySet:
+        """The notices the actor may take this action on: of this kind, theirs, about a message of an
+        incident they are in."""
+        about = messages.restrict(actor, self.in_incident).values("pk")
+        return self.notices.restrict(actor, action, queryset).filter(about_id__in=about)
+
+
 # A notice that a message could not be delivered is its person's own: nobody else sees or closes it, and it
 # is theirs only while they are in the incident.
-undelivered = Policy(
-    UndeliveredNotice,
-    incident="message__incident",
+THEIR_OWN_NOTICE = person("recipient") & where(kind=UNDELIVERED)
+undelivered = MessageNotices(Policy(
+    Notice,
+    incident=None,
     visibility=Action.VIEW,
     not_found="No such notice.",
-    rules={Action.VIEW: ANY_MEMBER & person("recipient"), Action.MARK_SEEN: ANY_MEMBER & person("recipient")},
+    rules={Action.VIEW: THEIR_OWN_NOTICE, Action.MARK_SEEN: THEIR_OWN_NOTICE},
     refusals={Action.MARK_SEEN: "Only the person it was told to can mark it seen."},
-)
+), in_incident=ANY_MEMBER)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from core import charts, small_counts
 from core.errors import Http404
+from core.models import Email, Notice
 from core.outbox import FAILED
 from core.paging import Keyset
 from core.times import uk_day_time, uk_time
@@ -36,7 +37,9 @@ from incidents.selectors import (
 
 from .models import (
     BEFORE_RELEASE,
+    DELIVERY_EMAIL,
     STAFF_BRIEFING_AUDIENCES,
+    UNDELIVERED,
     WAITING,
     Approval,
     EnquiryStatus,
@@ -47,8 +50,6 @@ from .models import (
     Message,
     MessageStatus,
     MessageVersion,
-    OutboundEmail,
-    UndeliveredNotice,
 )
 from .policy import (
     APPROVAL_LABELS,
@@ -71,7 +72,7 @@ from .policy import (
     overridable,
     undelivered,
 )
-from .services import failing_gates, gate_facts
+from .services import deliveries, failing_gates, gate_facts
 
 
 def incident_for(actor: Actor, incident_id, action: Action = Action.VIEW) -> Incident:
@@ -363,16 +364,16 @@ def with_release_progress(items: list[Message], viewer: Actor) -> list[Message]:
     return items
 
 
-def deliveries_of(message: Message) -> QuerySet[OutboundEmail]:
+def deliveries_of(message: Message) -> QuerySet[Email]:
     """The message's own emails to its recipients (not the emails to staff about it: held, not delivered),
     in the order they were written."""
-    return message.emails.filter(notice=False).select_related("recipient").order_by(*DELIVERIES.fields)
+    return deliveries(message).select_related("recipient").order_by(*DELIVERIES.fields)
 
 
 def delivery_counts(message: Message) -> list[tuple[str, int]]:
     """How many of a message's emails are in each state, in words: the whole picture in one query, while
     the table beside it shows a page."""
-    labels = dict(OutboundEmail._meta.get_field("state").flatchoices)
+    labels = dict(Email._meta.get_field("state").flatchoices)
     counts = deliveries_of(message).order_by().values_list("state").annotate(n=Count("id"))
     return [(str(labels.get(state, state)), n) for state, n in sorted(counts)]
 
@@ -584,8 +585,8 @@ def undelivered_for(person: Actor, message: Message) -> dict[str, Any] | None:
     """What a message's page says of its emails that could not be sent, to someone who may see its
     deliveries or was told: how many, whether it is theirs to mark seen, whether they may try again."""
 
-    notice = undelivered.restrict(person, Action.VIEW, UndeliveredNotice.objects.filter(
-        message=message, closed_at__isnull=True)).first()
+    notice = undelivered.restrict(person, Action.VIEW, Notice.objects.filter(
+        kind=UNDELIVERED, about_id=message.pk, closed_at__isnull=True)).first()
     sees = messages.allows(person, Action.SEE_DELIVERY, message)
     if notice is None and not sees:
         return None
@@ -599,19 +600,19 @@ def undelivered_now(person: Actor) -> list[NowItem]:
     """Released messages of the person's that could not be delivered to someone (they wrote it, or lead the
     incident's communications): each waits until they mark it seen, or someone tries the emails again."""
 
-    deliveries = Q(message__emails__notice=False)
+    emails = Email.objects.filter(kind=DELIVERY_EMAIL, about_id=OuterRef("about_id")).order_by().values("about_id")
     notices, more = now_capped(
-        undelivered.restrict(person, Action.VIEW, UndeliveredNotice.objects.filter(closed_at__isnull=True))
-        .select_related("message", "message__incident")
-        .annotate(failed=Count("message__emails", filter=deliveries & Q(message__emails__state=FAILED)),
-                  sent_to=Count("message__emails", filter=deliveries))
+        undelivered.restrict(person, Action.VIEW, Notice.objects.filter(closed_at__isnull=True))
+        .annotate(failed=Coalesce(Subquery(emails.filter(state=FAILED).annotate(n=Count("*")).values("n")[:1]), 0),
+                  sent_to=Coalesce(Subquery(emails.annotate(n=Count("*")).values("n")[:1]), 0))
         .order_by("created_at", "id"))
+    about = Message.objects.select_related("incident").in_bulk({notice.about_id for notice in notices})
     items = [NowItem(
-        kind="undelivered", title=notice.message.subject, incident=notice.message.incident,
-        url=reverse("message-detail", args=[notice.message_id]) + "#deliveries",
+        kind="undelivered", title=about[notice.about_id].subject, incident=about[notice.about_id].incident,
+        url=reverse("message-detail", args=[notice.about_id]) + "#deliveries",
         why=(f"Released, but {notice.failed} of its {notice.sent_to} emails could not be sent. See who it did not "
              "reach and why, then try again or mark it seen."),
-        since=notice.created_at) for notice in notices]
+        since=notice.created_at) for notice in notices if notice.about_id in about]
     return items + now_more(more, "messages that could not be delivered", reverse("incident-list"),
                             "each message's page")
 

@@ -13,6 +13,7 @@ from core.api_fields import (
     StrictIntegerField,
     api_text,
 )
+from core.models import Email
 from core.small_counts import SmallCountSerializer
 
 from .models import (
@@ -25,7 +26,6 @@ from .models import (
     MediaEnquiry,
     Message,
     MessageVersion,
-    OutboundEmail,
     ProtectedIdentifier,
     ReviewComment,
 )
@@ -300,7 +300,7 @@ class DeliverySerializer(serializers.ModelSerializer):
     recipient = StrictCharField(source="recipient.username", default=None, allow_null=True)
 
     class Meta:
-        model = OutboundEmail
+        model = Email
         fields = ["recipient", "to", "state", "attempts", "last_error", "sent_at", "next_attempt_at"]
 
 

@@ -19,10 +19,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 
-from core import outbox, realtime, worker
+from core import notices, outbox, realtime, worker
 from core.errors import Conflict, GateRefused, Http404, InvalidInput
+from core.models import Email, Notice
 from core.small_counts import part
 from core.text import checked_text, is_one_line
 from incidents import services as incident_services
@@ -36,9 +38,12 @@ from .models import (
     AUDIENCE_FIELDS,
     AUDIENCE_SPECIFIC_FIELDS,
     AWAITING_APPROVAL,
+    DELIVERY_EMAIL,
     EXTERNAL_AUDIENCES,
+    NOTICE_EMAIL,
     PUBLIC_AUDIENCES,
     STAFF_BRIEFING_AUDIENCES,
+    UNDELIVERED,
     Approval,
     Audience,
     CommsEvent,
@@ -51,10 +56,8 @@ from .models import (
     Message,
     MessageStatus,
     MessageVersion,
-    OutboundEmail,
     ProtectedIdentifier,
     ReviewComment,
-    UndeliveredNotice,
 )
 from .policy import (
     COMMAND,
@@ -595,14 +598,11 @@ def _release(message: Message, actor: User | None) -> None:
     message.released_at = timezone.now()
     message.released_version = message.version
     save_audited(message, actor)
-    emails = _deliver(message)
+    _deliver(message)
     _event(message, actor or message.released_by, CommsEvent.MESSAGE_RELEASED,
            f"{(actor or message.released_by).display_name} released {_quote(message.subject)}"
            + (f" to {message.inbox_items.count()} people" if message.is_internal else ""),
            version=message.version)
-    if emails:
-        for email_id in emails:
-            worker.enqueue("comms.send_email", email_id)
 
 
 def internal_recipients(message: Message):
@@ -631,9 +631,10 @@ def _email_text(message: Message, *, names_incident: bool = True) -> tuple[str, 
     return message.subject, message.body
 
 
-def _deliver(message: Message) -> list[int]:
+def _deliver(message: Message) -> list[Email]:
+    """Into the inboxes of the staff it is for, and into the outbox: its deliveries, each sent by the worker."""
     subject, body = _email_text(message)
-    emails: list[OutboundEmail] = []
+    emails: list[Email] = []
     if message.is_internal:
         people = list(internal_recipients(message).distinct())
         items = [InboxItem(message=message, recipient=person) for person in people]
@@ -642,16 +643,13 @@ def _deliver(message: Message) -> list[int]:
         prime_members(message.incident, people)
         told = {item.recipient_id for item in items if inbox.allows(item.recipient, Action.SEE_INCIDENT, item)}
         untold_body = _email_text(message, names_incident=False)[1]
-        emails = [OutboundEmail(message=message, recipient=p, to=p.email, subject=subject,
-                                body=body if p.pk in told else untold_body)
+        emails = [Email(kind=DELIVERY_EMAIL, about_id=message.pk, recipient=p, to=p.email, subject=subject,
+                        body=body if p.pk in told else untold_body)
                   for p in people if p.email]
     elif message.audience in EXTERNAL_AUDIENCES:
-        emails = [OutboundEmail(message=message, to=address, subject=subject, body=body)
+        emails = [Email(kind=DELIVERY_EMAIL, about_id=message.pk, to=address, subject=subject, body=body)
                   for address in message.external_recipients]
-    created = OutboundEmail.objects.bulk_create(emails)
-    if created and created[0].pk is None:  # backends that cannot return ids from a bulk insert
-        return list(OutboundEmail.objects.filter(message=message).values_list("pk", flat=True))
-    return [e.pk for e in created]
+    return outbox.queue_many(emails)
 
 
 def scheduled_release_due(message_id: int) -> str:
@@ -683,16 +681,11 @@ def _told(message: Message, who) -> list[User]:
 
 
 def _tell_by_email(message: Message, people: list[User], subject: str, body: str) -> None:
-    """An email to each of these staff about the message (not one of its deliveries), in this transaction."""
-    emails = OutboundEmail.objects.bulk_create([
-        # The subject is the message's on one line, whatever an older one held: this email must be sendable.
-        OutboundEmail(message=message, recipient=p, to=p.email, subject=" ".join(subject.split()), body=body,
-                      notice=True)
-        for p in people if p.email
-    ])
-    for email in emails:
-        if email.pk:
-            worker.enqueue("comms.send_email", email.pk)
+    """An email to each of these staff about the message (not one of its deliveries), in this transaction.
+    (The outbox puts its subject on one line, whatever an older message's held: it must be sendable.)"""
+    outbox.queue_many([Email(kind=NOTICE_EMAIL, about_id=message.pk, recipient=p, to=p.email, subject=subject,
+                             body=body)
+                       for p in people if p.email])
 
 
 def _tell_about_hold(message: Message, detail: str) -> None:
@@ -706,31 +699,36 @@ def _tell_about_hold(message: Message, detail: str) -> None:
 # --- a message that could not be delivered ---------------------------------------------------------------
 
 
+def deliveries(message: Message):
+    """The message's deliveries: its emails to its recipients, not the emails to staff about it."""
+    return Email.objects.filter(kind=DELIVERY_EMAIL, about_id=message.pk)
+
+
 def undelivered_counts(message: Message) -> tuple[int, int]:
     """(emails of the message that failed for good, all its emails): its deliveries, not notices about it."""
-    from django.db.models import Count, Q
-
-    counts = message.emails.filter(notice=False).aggregate(
-        failed=Count("id", filter=Q(state=outbox.FAILED)), all=Count("id"))
+    counts = deliveries(message).aggregate(failed=Count("id", filter=Q(state=outbox.FAILED)), all=Count("id"))
     return counts["failed"], counts["all"]
 
 
-def email_failed(email: OutboundEmail) -> None:
-    """An email of a released message failed for good (called by the outbox in the transaction that records
-    it, the email locked). The message's author and the incident's comms lead are each told once: a notice
-    on their Now page and one email, and the incident's timeline says so. While their notice is open, more
-    failures of the same message say nothing more; an email about the message that fails tells nobody."""
-    if email.notice:
-        return
-    message = Message.objects.select_related("incident").get(pk=email.message_id)
-    told = []
-    for person in _told(message, TOLD_OF_A_PROBLEM):
-        try:
-            with transaction.atomic():  # two workers failing two of its emails at once: one notice each
-                UndeliveredNotice.objects.create(message=message, recipient=person)
-        except IntegrityError:
-            continue
-        told.append(person)
+def delivery_tried(email: Email) -> None:
+    """After each try of one of a message's deliveries (the outbox calls it, in the transaction that records
+    the try): the message's card moves on its approvers' boards, and its page redraws."""
+    message = Message.objects.only("pk", "incident_id").filter(pk=email.about_id).first()
+    if message is not None:
+        _broadcast(message)
+
+
+def email_failed(email: Email) -> None:
+    """One of a released message's deliveries failed for good (called by the outbox in the transaction that
+    records it, the email locked). The message's author and the incident's comms lead are each told once: a
+    notice on their Now page and one email, and the incident's timeline says so. While their notice is open,
+    more failures of the same message say nothing more; an email about the message (a kind with no `failed`
+    step) that fails tells nobody."""
+    message = Message.objects.select_related("incident").get(pk=email.about_id)
+    url = reverse("message-detail", args=[message.pk]) + "#deliveries"
+    # Two workers failing two of its emails at once: one notice each (an open notice's key is unique).
+    told = [person for person in _told(message, TOLD_OF_A_PROBLEM)
+            if notices.notify_once(person, UNDELIVERED, about_id=message.pk, url=url) is not None]
     if not told:
         return
     failed, everyone = undelivered_counts(message)
@@ -747,14 +745,12 @@ def email_failed(email: OutboundEmail) -> None:
 
 
 def _close_notices(message: Message, actor: User, **only) -> list[int]:
-    """Close the message's open notices (only some, with `only`), and say so to their people's Now pages."""
-    notices = list(UndeliveredNotice.objects.select_for_update().filter(message=message, closed_at__isnull=True,
-                                                                       **only))
-    for notice in notices:
-        notice.closed_at, notice.closed_by = timezone.now(), actor
-        notice.save(update_fields=["closed_at", "closed_by"])
+    """Close the message's open notices (only some, with `only`), and say so to their people's Now pages.
+    Closed, their keys are free: a later failure of the message is told afresh."""
+    closed = notices.close(notices.open_notices(UNDELIVERED, message.pk).select_for_update().filter(**only), actor)
+    for notice in closed:
         realtime.now_may_change(person_id=notice.recipient_id, parts=("comms",))
-    return [n.recipient_id for n in notices]
+    return [n.recipient_id for n in closed]
 
 
 def message_delivery_retry(*, actor: User, message_id: int) -> Message:
@@ -763,35 +759,23 @@ def message_delivery_retry(*, actor: User, message_id: int) -> Message:
     again would fail again. Every notice of the message is closed: if they fail again, it is told again."""
     with transaction.atomic():
         message = _locked_message(actor, Action.RETRY_DELIVERY, message_id)
-        failed = list(message.emails.select_for_update().filter(state=outbox.FAILED, notice=False))
+        failed = list(deliveries(message).select_for_update().filter(state=outbox.FAILED))
         makeable: dict[tuple[str, str], bool] = {}  # a message's emails share their text: made once each
         for email in failed:
             if (email.subject, email.body) not in makeable:
-                makeable[email.subject, email.body] = _can_be_made(email)
+                makeable[email.subject, email.body] = outbox.can_be_made(email)
         again = [email for email in failed if makeable[email.subject, email.body]]
         if not again:
             raise Conflict(
                 "There is nothing to try again: every email was sent or is still being tried."
                 if not failed else "These emails cannot be sent as they are, however often they are tried: "
                 f"{failed[0].last_error}", code="nothing_to_retry")
-        for email in again:
-            email.state, email.attempts, email.next_attempt_at = outbox.PENDING, 0, None
-        OutboundEmail.objects.bulk_update(again, ["state", "attempts", "next_attempt_at"])
+        outbox.try_again(again)
         _close_notices(message, actor)
-        for email in again:
-            worker.enqueue("comms.send_email", email.pk)
         _event(message, actor, CommsEvent.DELIVERY_RETRIED,
                f"{actor.display_name} asked for the {len(again)} email{'s' if len(again) != 1 else ''} of "
                f"{_quote(message.subject)} that could not be sent to be tried again", emails=len(again))
     return message
-
-
-def _can_be_made(email: OutboundEmail) -> bool:
-    try:
-        _email_message(email).message()
-    except Exception:  # noqa: BLE001 - whatever stops it being made stops it every time
-        return False
-    return True
 
 
 def undelivered_seen(*, actor: User, message_id: int) -> Message:
@@ -799,9 +783,9 @@ def undelivered_seen(*, actor: User, message_id: int) -> Message:
     page. The failed emails stay on the message's deliveries, with why."""
     message_id = parse_id(message_id)
     with transaction.atomic():
-        notices = UndeliveredNotice.objects.select_for_update(of=("self",)).filter(closed_at__isnull=True)
+        open_ones = Notice.objects.select_for_update(of=("self",)).filter(closed_at__isnull=True)
         notice = None if message_id is None else (
-            undelivered.restrict(actor, Action.MARK_SEEN, notices).filter(message_id=message_id).first())
+            undelivered.restrict(actor, Action.MARK_SEEN, open_ones).filter(about_id=message_id).first())
         message = messages.fetch(actor, Action.VIEW, message_id)  # not found, as any message they may not see
         if notice is None:
             raise Conflict("You have nothing about this message waiting to be seen.", code="nothing_to_see")
@@ -849,43 +833,17 @@ def _reads_shown_differently(message: Message) -> bool:
     return part(counted["read"] - 1, counted["sent"]).words != part(counted["read"], counted["sent"]).words
 
 
-def email_send_attempt(email_id: int) -> str:
-    """One attempt to send one email from the outbox; on failure, try again later with backoff
-    (core/outbox.py: claimed, sent holding no lock, recorded); failed for good, its people are told."""
-    return outbox.send_attempt(OutboundEmail, email_id, build=_email_message, retry=_email_retry,
-                               after=lambda email: _broadcast(email.message), failed=email_failed)
-
-
 def sweep_due() -> int:
-    """Timed work that is due and not done, found from the messages and the outbox themselves, so work
-    whose task was lost (a worker killed mid-run, a restart) is done after all, and only once: embargoed
-    messages past their time are released (or held) here; emails waiting past their retry time, or whose
-    sender's claim lapsed, are handed to a send task again. Each step re-checks under a row lock, so
-    several workers sweeping at once, or a duplicate task, do it once."""
+    """Timed work that is due and not done, found from the messages themselves, so work whose task was lost
+    (a worker killed mid-run, a restart) is done after all, and only once: embargoed messages past their
+    time are released (or held) here, each re-checked under a row lock, so several workers sweeping at
+    once, or a duplicate task, do it once. (Their emails are the outbox's: its own sweep, core/outbox.py.)"""
     now = timezone.now()
     done = 0
     for pk in Message.objects.filter(status=MessageStatus.SCHEDULED, release_at__lte=now).values_list("pk", flat=True):
         outcome = scheduled_release_due(pk)  # released, or held with the reason told once
         done += outcome == "released" or outcome.startswith("held")
-    # Sending is the task's work, not the sweep's: a slow mail server must not hold up the next embargo.
-    for pk in outbox.due(OutboundEmail, now, worker.task_named("comms.send_email")):
-        worker.enqueue("comms.send_email", pk)
-        done += 1
     return done
-
-
-def _email_message(email: OutboundEmail):
-    from django.core.mail import EmailMessage
-
-    return EmailMessage(subject=email.subject, body=email.body, to=[email.to])
-
-
-def _email_retry(email: OutboundEmail) -> None:
-    worker.enqueue("comms.send_email", email.pk, run_after=email.next_attempt_at)
-
-
-def _email_claim(email_id: int) -> OutboundEmail | str:
-    return outbox.claim(OutboundEmail, email_id)
 
 
 # --- protected identifiers, family informed ---------------------------------------------------------------

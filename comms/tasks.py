@@ -1,6 +1,7 @@
-"""Background work for communications: embargoed releases and the email outbox. Each task is one call of
-a service (which re-reads the current state and does nothing if it has moved on, so late or repeated runs
-are harmless); services queue them by the names comms/apps.py declares."""
+"""Background work for communications: embargoed releases (their emails are sent by the one outbox's task,
+core/tasks.py). Each task is one call of a service (which re-reads the current state and does nothing if it
+has moved on, so late or repeated runs are harmless); services queue them by the names comms/apps.py
+declares."""
 
 from __future__ import annotations
 
@@ -12,8 +13,3 @@ from . import services
 @task()
 def release_scheduled(message_id: int) -> str:
     return services.scheduled_release_due(message_id)
-
-
-@task()
-def send_email(email_id: int) -> str:
-    return services.email_send_attempt(email_id)

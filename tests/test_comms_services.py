@@ -14,8 +14,10 @@ from django.utils import timezone
 
 from comms import services
 from comms.identifiers import matches
-from comms.models import Approval, InboxItem, Message, MessageVersion, OutboundEmail
+from comms.models import Approval, InboxItem, Message, MessageVersion
+from core import outbox
 from core.errors import Conflict, GateRefused, InvalidInput
+from core.models import Email
 from incidents.models import Decision, TimelineEvent
 from support.models import SupportRequest
 from tests.clock import at
@@ -42,6 +44,11 @@ def approve_fully(cast, message):
 def released_briefing(cast, incident):
     briefing = approve_fully(cast, draft(cast, incident, subject="To the North team"))
     return services.message_release(actor=cast.cora, message_id=briefing.pk)
+
+
+def emails_of(message):
+    """Every email about the message: its deliveries, and any to staff about it."""
+    return Email.objects.filter(kind__in=("comms.delivery", "comms.notice"), about_id=message.pk)
 
 
 def types(incident):
@@ -362,7 +369,7 @@ class TestDelivery:
     def test_internal_release_fills_inboxes_and_the_outbox(self, cast, incident):
         message = released_briefing(cast, incident)
         assert InboxItem.objects.filter(message=message).count() == 7  # all active staff
-        assert OutboundEmail.objects.filter(message=message).count() == 7
+        assert emails_of(message).count() == 7
         assert message.released_version == message.version and message.released_by == cast.cora
 
     def test_people_and_team_audiences(self, cast, incident):
@@ -383,16 +390,16 @@ class TestDelivery:
         message = approve_fully(cast, draft(cast, incident, audience="people", recipients=["bob"],
                                             content_note="Mentions a death"))
         services.message_release(actor=cast.cora, message_id=message.pk)
-        email = OutboundEmail.objects.get(message=message)
+        email = emails_of(message).get()
         settings.EMAIL_BACKEND = "tests.email_backends.BrokenBackend"
-        assert services.email_send_attempt(email.pk) == "pending"
+        assert outbox.send_attempt(email.pk) == "pending"
         email.refresh_from_db()
         assert email.attempts == 1 and "refused" in email.last_error
         assert email.next_attempt_at > timezone.now() + dt.timedelta(seconds=25)
-        assert services.email_send_attempt(email.pk) == "not yet"  # backoff is respected
+        assert outbox.send_attempt(email.pk) == "not yet"  # backoff is respected
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
         with at(email.next_attempt_at + dt.timedelta(seconds=1)):
-            assert services.email_send_attempt(email.pk) == "sent"
+            assert outbox.send_attempt(email.pk) == "sent"
         assert mail.outbox[-1].to == ["bob@example.org"]
         body = mail.outbox[-1].body
         assert body.index("Mentions a death") < body.index("Plain facts.")
@@ -400,18 +407,19 @@ class TestDelivery:
     def test_outbox_gives_up_after_the_last_attempt(self, cast, incident, settings):
         message = approve_fully(cast, draft(cast, incident, audience="people", recipients=["bob"]))
         services.message_release(actor=cast.cora, message_id=message.pk)
-        email = OutboundEmail.objects.get(message=message)
+        email = emails_of(message).get()
         settings.EMAIL_BACKEND = "tests.email_backends.BrokenBackend"
         settings.HARBOUR_EMAIL_MAX_ATTEMPTS = 2
-        services.email_send_attempt(email.pk)
+        outbox.send_attempt(email.pk)
         email.refresh_from_db()
         with at(email.next_attempt_at + dt.timedelta(seconds=1)):
-            assert services.email_send_attempt(email.pk) == "failed"
+            assert outbox.send_attempt(email.pk) == "failed"
 
     def test_external_messages_email_their_recipients(self, cast, incident):
         message = approve_fully(cast, draft(cast, incident, audience="family", external_recipients=["fam@example.org"]))
         services.message_release(actor=cast.cora, message_id=message.pk)
-        assert list(OutboundEmail.objects.values_list("to", flat=True)) == ["fam@example.org"]
+        assert list(Email.objects.values_list("to", flat=True)) == ["fam@example.org"]
+        assert list(emails_of(message).values_list("kind", flat=True)) == ["comms.delivery"]
         assert not InboxItem.objects.exists()
 
     def test_acknowledge_and_ask_for_support(self, cast, incident, django_capture_on_commit_callbacks):
@@ -456,7 +464,7 @@ class TestEmbargo:
             assert services.scheduled_release_due(statement.pk) == "held: identifier_found"
         statement.refresh_from_db()
         assert statement.status == "approved" and "identify the child" in statement.hold_reason
-        told = set(OutboundEmail.objects.filter(message=statement).values_list("to", flat=True))
+        told = set(emails_of(statement).values_list("to", flat=True))
         assert told == {"alice@example.org", "cora@example.org"}  # the author and the comms lead
         assert "message.release_held" in types(incident)
 
@@ -474,7 +482,7 @@ class TestEmbargo:
         member_remove(actor=cast.alice, incident_id=incident.pk, username="tom", reason="Moved on")
         with at(when + dt.timedelta(seconds=1)):
             assert services.scheduled_release_due(statement.pk).startswith("held")
-        told = set(OutboundEmail.objects.filter(message=statement).values_list("to", flat=True))
+        told = set(emails_of(statement).values_list("to", flat=True))
         assert told == {"cora@example.org"}
 
     def test_editing_a_scheduled_message_unschedules_it(self, cast, incident):
@@ -526,29 +534,29 @@ class TestOutboxHoldsNoLockWhileSending:
 
         message = approve_fully(cast, draft(cast, incident, audience="people", recipients=["bob"]))
         services.message_release(actor=cast.cora, message_id=message.pk)
-        email = OutboundEmail.objects.get(message=message)
+        email = emails_of(message).get()
         seen = {}
 
         def send(self, fail_silently=False):
             # pytest-django wraps each test in one transaction: inside it, depth 1 is the test's own.
             seen["depth"] = len(connection.savepoint_ids)
-            seen["state"] = OutboundEmail.objects.get(pk=email.pk).state
+            seen["state"] = Email.objects.get(pk=email.pk).state
             return 1
 
         with mock.patch("django.core.mail.EmailMessage.send", send):
-            assert services.email_send_attempt(email.pk) == "sent"
+            assert outbox.send_attempt(email.pk) == "sent"
         assert seen == {"depth": 0, "state": "sending"}
 
     def test_a_claimed_email_is_not_sent_twice_and_a_lapsed_claim_is_taken_over(self, cast, incident):
         message = approve_fully(cast, draft(cast, incident, audience="people", recipients=["bob"]))
         services.message_release(actor=cast.cora, message_id=message.pk)
-        email = OutboundEmail.objects.get(message=message)
-        claimed = services._email_claim(email.pk)
+        email = emails_of(message).get()
+        claimed = outbox.claim(email.pk)
         assert claimed.state == "sending" and claimed.attempts == 1
-        assert services.email_send_attempt(email.pk) == "moved on"  # another worker holds the claim
+        assert outbox.send_attempt(email.pk) == "moved on"  # another worker holds the claim
         lapsed = claimed.next_attempt_at + dt.timedelta(seconds=1)
         with at(lapsed):  # that worker died mid-send
-            assert services.email_send_attempt(email.pk) == "sent"
+            assert outbox.send_attempt(email.pk) == "sent"
         email.refresh_from_db()
         assert email.state == "sent" and email.attempts == 2
         assert len([m for m in mail.outbox if m.to == ["bob@example.org"]]) == 1
@@ -600,7 +608,6 @@ def test_a_sweep_queues_a_send_only_for_an_email_with_none_waiting(cast, inciden
     from django_tasks_db.models import DBTaskResult
 
     from comms import services as comms_services
-    from comms.models import OutboundEmail
     from incidents.models import User
 
     User.objects.bulk_create(User(username=f"staff{n}", email=f"staff{n}@example.org", full_name=f"Staff {n}")
@@ -610,21 +617,21 @@ def test_a_sweep_queues_a_send_only_for_an_email_with_none_waiting(cast, inciden
     comms_services.message_submit(actor=cast.alice, message_id=message.pk)
     comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
     comms_services.message_release(actor=cast.cora, message_id=message.pk)
-    emails = OutboundEmail.objects.count()
-    sends = DBTaskResult.objects.filter(task_path="comms.tasks.send_email")
+    emails = Email.objects.count()
+    sends = DBTaskResult.objects.filter(task_path="core.tasks.send_email")
     assert emails >= 1000 and sends.count() == emails
 
     released = timezone.now()
     for minute in (2, 3, 4):  # each sweep long after the emails were written, none of them yet tried
         with at(released + dt.timedelta(minutes=minute)):
-            comms_services.sweep_due()
+            outbox.sweep_due()
     assert sends.count() / emails <= 1.1
     assert sends.count() == emails
 
-    lost = OutboundEmail.objects.order_by("pk").first()
+    lost = Email.objects.order_by("pk").first()
     sends.filter(args_kwargs__args=[lost.pk]).delete()  # its task was lost: the worker's row went with it
     for minute in (5, 6):
         with at(released + dt.timedelta(minutes=minute)):
-            comms_services.sweep_due()
+            outbox.sweep_due()
     assert sends.filter(args_kwargs__args=[lost.pk]).count() == 1
     assert sends.count() == emails

@@ -19,8 +19,8 @@ from django.test import Client
 from django.urls import include, path
 
 from comms import services as comms_services
-from comms.models import OutboundEmail
 from core.management.commands.serve import served_base_url, use_served_base_url
+from core.models import Email
 from core.views import SERVER_ERROR
 from incidents.models import Obligation
 
@@ -229,5 +229,5 @@ class TestLinksInEmails:
         comms_services.message_submit(actor=cast.alice, message_id=message.pk)
         comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
         comms_services.message_release(actor=cast.cora, message_id=message.pk)
-        email = OutboundEmail.objects.get(message=message, to=cast.bob.email)
+        email = Email.objects.get(kind="comms.delivery", about_id=message.pk, to=cast.bob.email)
         assert f"http://localhost:8765/inbox/{message.pk}/" in email.body

@@ -19,7 +19,6 @@ from django.core import mail
 from django.utils import timezone
 
 from comms import services as comms
-from comms.models import OutboundEmail
 from core.models import Email
 from core.tasks import send_email
 from support import services as support
@@ -121,10 +120,10 @@ class TestABriefingOutsideItsIncident:
         assert restricted.reference in client.get(f"/inbox/{briefing.pk}/").content.decode()
 
     def test_its_email(self, cast, restricted, briefing):
-        charlie = OutboundEmail.objects.get(message=briefing, to="charlie@example.org")
+        charlie = Email.objects.get(kind="comms.delivery", about_id=briefing.pk, to="charlie@example.org")
         assert "A briefing is in your Harbour inbox" in charlie.body and "Please look after each other." in charlie.body
         assert not told_of(restricted, charlie.subject + charlie.body)
-        bob = OutboundEmail.objects.get(message=briefing, to="bob@example.org")
+        bob = Email.objects.get(kind="comms.delivery", about_id=briefing.pk, to="bob@example.org")
         assert f"A briefing from {restricted.reference} is in your Harbour inbox" in bob.body
 
     def test_the_api(self, api, cast, restricted, briefing):
@@ -153,7 +152,7 @@ class TestABriefingOutsideItsIncident:
         comms.message_approve(actor=cast.cora, message_id=message.pk, version=1)
         comms.message_release(actor=cast.cora, message_id=message.pk)
         assert api(cast.charlie).get("/api/inbox/").json()["results"][0]["incident_reference"] == incident.reference
-        assert incident.reference in OutboundEmail.objects.get(message=message, to="charlie@example.org").body
+        assert incident.reference in Email.objects.get(kind="comms.delivery", about_id=message.pk, to="charlie@example.org").body
 
     def test_release_reads_the_memberships_once_however_many_it_goes_to(self, cast, restricted):
         """Whether each recipient may be told of the incident is asked of the policy, person by person,

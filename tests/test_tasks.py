@@ -69,7 +69,8 @@ def test_a_rolled_back_decision_leaves_no_reminder(cast, incident):
 
 def test_embargoed_message_is_released_by_the_worker_at_its_time(cast, incident):
     from comms import services as comms_services
-    from comms.models import InboxItem, Message, OutboundEmail
+    from comms.models import InboxItem, Message
+    from core.models import Email
 
     when = timezone.now() + dt.timedelta(hours=3)
     message = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="all_staff",
@@ -85,7 +86,7 @@ def test_embargoed_message_is_released_by_the_worker_at_its_time(cast, incident)
     message.refresh_from_db()
     assert message.status == "released" and message.released_at >= when
     assert InboxItem.objects.filter(message=message).count() == 7
-    assert set(OutboundEmail.objects.filter(message=message).values_list("state", flat=True)) == {"sent"}
+    assert set(Email.objects.filter(kind="comms.delivery", about_id=message.pk).values_list("state", flat=True)) == {"sent"}
 
 
 # --- the sweep: timed work whose task was lost is done from the domain's own state, once --------------
@@ -107,7 +108,8 @@ def _scheduled(cast, incident, when):
 
 
 def test_the_sweep_releases_an_embargoed_message_whose_task_was_lost_once(cast, incident):
-    from comms.models import InboxItem, Message, OutboundEmail
+    from comms.models import InboxItem, Message
+    from core.models import Email
     from core.worker import sweep
 
     when = timezone.now() + dt.timedelta(hours=1)
@@ -127,7 +129,7 @@ def test_the_sweep_releases_an_embargoed_message_whose_task_was_lost_once(cast, 
         sweep()
         sweep()  # two sweeps hand each email to a send task twice: the claim sends it once
     run_worker()
-    states = list(OutboundEmail.objects.filter(message=message).values_list("state", flat=True))
+    states = list(Email.objects.filter(kind="comms.delivery", about_id=message.pk).values_list("state", flat=True))
     assert states == ["sent", "sent"]
     from django.core import mail
 
@@ -172,7 +174,8 @@ def test_the_sweep_takes_over_an_email_whose_sender_died_mid_send(cast, incident
     from django.core import mail
 
     from comms import services as comms_services
-    from comms.models import OutboundEmail
+    from core import outbox
+    from core.models import Email
     from core.worker import sweep
 
     message = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="people",
@@ -181,16 +184,16 @@ def test_the_sweep_takes_over_an_email_whose_sender_died_mid_send(cast, incident
     comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
     comms_services.message_release(actor=cast.cora, message_id=message.pk)
     _lose_every_task()
-    email = OutboundEmail.objects.get(message=message)
-    claimed = comms_services._email_claim(email.pk)  # a worker claimed it, then was killed
+    email = Email.objects.get(kind="comms.delivery", about_id=message.pk)
+    claimed = outbox.claim(email.pk)  # a worker claimed it, then was killed
     assert claimed.state == "sending"
     sweep()
     run_worker()
-    assert OutboundEmail.objects.get(pk=email.pk).state == "sending"  # the claim still stands: not yet
+    assert Email.objects.get(pk=email.pk).state == "sending"  # the claim still stands: not yet
     lapsed = claimed.next_attempt_at + dt.timedelta(seconds=1)
     with at(lapsed):
         sweep()
         run_worker()
-    assert OutboundEmail.objects.get(pk=email.pk).state == "sent"
+    assert Email.objects.get(pk=email.pk).state == "sent"
     assert [m.subject for m in mail.outbox].count("Claimed") == 1
 

@@ -16,9 +16,11 @@ from django.core import mail
 from django.db import close_old_connections, connection
 
 from comms import services
-from comms.models import CommsEvent, Message, OutboundEmail, UndeliveredNotice
-from comms.services import sweep_due
+from comms.models import CommsEvent, Message
+from core import outbox
+from core.models import Email, Notice
 from core.outbox import FAILED, PENDING
+from core.worker import sweep
 from incidents.models import TimelineEvent
 from incidents.selectors import now_for
 from incidents.services import member_remove
@@ -39,27 +41,34 @@ def with_a_broken_subject(cast, incident) -> Message:
     """A message released before subjects were held to one line: its subject has a line break in it."""
     message = released(cast, incident)
     Message.objects.filter(pk=message.pk).update(subject="What we know\nand what we do not")
-    OutboundEmail.objects.filter(message=message).update(subject="What we know\nand what we do not")
+    deliveries(message).update(subject="What we know\nand what we do not")
     message.refresh_from_db()
     return message
 
 
 def deliveries(message):
-    return OutboundEmail.objects.filter(message=message, notice=False).order_by("pk")
+    return Email.objects.filter(kind="comms.delivery", about_id=message.pk).order_by("pk")
+
+
+def emails_about(message):
+    """The emails to staff about the message: not among its deliveries."""
+    return Email.objects.filter(kind="comms.notice", about_id=message.pk).order_by("pk")
 
 
 def send_all(message) -> list[str]:
-    return [services.email_send_attempt(email.pk) for email in deliveries(message)]
+    return [outbox.send_attempt(email.pk) for email in deliveries(message)]
+
+
+def notices(message):
+    return Notice.objects.filter(kind="comms.undelivered", about_id=message.pk)
 
 
 def open_notices(message) -> set[str]:
-    return set(UndeliveredNotice.objects.filter(message=message, closed_at__isnull=True)
-               .values_list("recipient__username", flat=True))
+    return set(notices(message).filter(closed_at__isnull=True).values_list("recipient__username", flat=True))
 
 
 def notice_emails(message) -> list[str]:
-    return sorted(OutboundEmail.objects.filter(message=message, notice=True, subject__startswith="Not delivered")
-                  .values_list("to", flat=True))
+    return sorted(emails_about(message).filter(subject__startswith="Not delivered").values_list("to", flat=True))
 
 
 def told_on_timeline(incident) -> int:
@@ -84,19 +93,19 @@ class TestAnEmailThatCannotBeMade:
     def test_two_sweeps_and_another_attempt_say_nothing_more(self, cast, incident):
         message = with_a_broken_subject(cast, incident)
         send_all(message)
-        sweep_due()
-        sweep_due()
-        assert [services.email_send_attempt(e.pk) for e in deliveries(message)] == ["moved on"] * 3
+        sweep()
+        sweep()
+        assert [outbox.send_attempt(e.pk) for e in deliveries(message)] == ["moved on"] * 3
         assert open_notices(message) == {"alice", "cora"}
-        assert UndeliveredNotice.objects.filter(message=message).count() == 2
+        assert notices(message).count() == 2
         assert notice_emails(message) == ["alice@example.org", "cora@example.org"]
         assert told_on_timeline(incident) == 1
 
     def test_the_notice_email_itself_can_be_sent(self, cast, incident):
         message = with_a_broken_subject(cast, incident)
         send_all(message)
-        for email in OutboundEmail.objects.filter(message=message, notice=True):
-            assert services.email_send_attempt(email.pk) == "sent"
+        for email in emails_about(message):
+            assert outbox.send_attempt(email.pk) == "sent"
         sent = [m for m in mail.outbox if m.subject.startswith("Not delivered")]
         assert {tuple(m.to) for m in sent} == {("alice@example.org",), ("cora@example.org",)}
         assert sent[0].subject == "Not delivered: What we know and what we do not"  # on one line
@@ -112,11 +121,11 @@ class TestAMailServerThatKeepsRefusing:
         settings.HARBOUR_EMAIL_MAX_ATTEMPTS = 2
         email = deliveries(message).get()
         time_machine.move_to(email.created_at, tick=False)
-        assert services.email_send_attempt(email.pk) == "pending"
+        assert outbox.send_attempt(email.pk) == "pending"
         assert open_notices(message) == set()  # a failure that may pass tells nobody yet
         email.refresh_from_db()
         time_machine.move_to(email.next_attempt_at, tick=False)
-        assert services.email_send_attempt(email.pk) == "failed"
+        assert outbox.send_attempt(email.pk) == "failed"
         email.refresh_from_db()
         assert email.last_error.startswith("Not sent after 2 tries") and "refused the connection" in email.last_error
         assert open_notices(message) == {"alice", "cora"}
@@ -128,8 +137,8 @@ class TestAMailServerThatKeepsRefusing:
         services.undelivered_seen(actor=cast.cora, message_id=message.pk)
         settings.EMAIL_BACKEND = "tests.email_backends.BrokenBackend"
         settings.HARBOUR_EMAIL_MAX_ATTEMPTS = 1
-        for email in OutboundEmail.objects.filter(message=message, notice=True):
-            assert services.email_send_attempt(email.pk) == "failed"
+        for email in emails_about(message):
+            assert outbox.send_attempt(email.pk) == "failed"
         assert open_notices(message) == set() and told_on_timeline(incident) == 1
 
 
@@ -155,7 +164,7 @@ class TestWhoIsTold:
         services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
         services.message_release(actor=cast.cora, message_id=message.pk)
         member_remove(actor=cast.alice, incident_id=incident.pk, username="tom", reason="Moved on")
-        OutboundEmail.objects.filter(message=message).update(subject="S\r\nBcc: everyone@example.org")
+        deliveries(message).update(subject="S\r\nBcc: everyone@example.org")
         send_all(message)
         assert open_notices(message) == {"cora"}
 
@@ -292,7 +301,7 @@ def test_many_workers_failing_its_emails_at_once_tell_each_person_once(settings)
     def worker(pk: int) -> None:
         try:
             barrier.wait(timeout=10)
-            outcomes.append(services.email_send_attempt(pk))
+            outcomes.append(outbox.send_attempt(pk))
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:
@@ -304,7 +313,7 @@ def test_many_workers_failing_its_emails_at_once_tell_each_person_once(settings)
     for thread in threads:
         thread.join(timeout=60)
     assert errors == [] and outcomes == ["failed"] * len(emails)
-    assert UndeliveredNotice.objects.filter(message=message).count() == 2
+    assert notices(message).count() == 2
     assert open_notices(message) == {"alice", "cora"}
     assert notice_emails(message) == ["alice@example.org", "cora@example.org"]
     assert told_on_timeline(incident) == 1

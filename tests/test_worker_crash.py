@@ -23,7 +23,8 @@ from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from comms import services as comms_services
-from comms.models import EmailState, InboxItem, Message, MessageStatus, OutboundEmail
+from comms.models import InboxItem, Message, MessageStatus
+from core.models import Email, EmailState
 from core.worker import ABANDONED
 from incidents.models import TimelineEvent
 from tests.servers import MANAGE, PYTHON, ROOT, child_env
@@ -132,7 +133,8 @@ def test_a_killed_worker_loses_nothing_and_two_workers_double_nothing(cast, inci
     workers = [_worker(tmp_path, "second"), _worker(tmp_path, "third")]
     try:
         _wait(lambda: Message.objects.get(pk=message.pk).status == MessageStatus.RELEASED, what="the release")
-        _wait(lambda: list(OutboundEmail.objects.filter(message=message).values_list("state", flat=True))
+        _wait(lambda: list(Email.objects.filter(kind="comms.delivery", about_id=message.pk)
+                           .values_list("state", flat=True))
               == [EmailState.SENT] * 2, what="the emails")
         _wait(lambda: not DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).exists(),
               what="the abandoned task row to be retired")
@@ -154,10 +156,10 @@ def test_an_email_caught_by_a_killed_worker_is_sent_once(cast, incident, tmp_pat
     comms_services.message_submit(actor=cast.alice, message_id=message.pk)
     comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
     comms_services.message_release(actor=cast.cora, message_id=message.pk)
-    email = OutboundEmail.objects.get(message=message)
+    email = Email.objects.get(kind="comms.delivery", about_id=message.pk)
 
     holder = psycopg.connect(_dsn(), autocommit=False)
-    holder.execute("SELECT id FROM comms_outboundemail WHERE id = %s FOR UPDATE", [email.pk])
+    holder.execute("SELECT id FROM core_email WHERE id = %s FOR UPDATE", [email.pk])
     first = _worker(tmp_path, "first")
     try:
         _wait(lambda: DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).exists(), what="the send task")
@@ -168,16 +170,16 @@ def test_an_email_caught_by_a_killed_worker_is_sent_once(cast, incident, tmp_pat
         holder.rollback()
         holder.close()
         _stop(first)  # killed already, unless the wait above failed: then no worker may outlive the test
-    assert OutboundEmail.objects.get(pk=email.pk).state == EmailState.PENDING
+    assert Email.objects.get(pk=email.pk).state == EmailState.PENDING
 
     workers = [_worker(tmp_path, "second"), _worker(tmp_path, "third")]
     try:
-        _wait(lambda: OutboundEmail.objects.get(pk=email.pk).state == EmailState.SENT, what="the email")
+        _wait(lambda: Email.objects.get(pk=email.pk).state == EmailState.SENT, what="the email")
         time.sleep(2.5)
     finally:
         _stop(*workers)
     assert _sent_subjects(tmp_path) == ["Subject: Briefing"]
-    assert OutboundEmail.objects.get(pk=email.pk).attempts == 1
+    assert Email.objects.get(pk=email.pk).attempts == 1
     _clean_logs(tmp_path)
 
 
