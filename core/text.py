@@ -48,8 +48,9 @@ _PROSE_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 # The bidirectional embeddings, overrides and isolates, and their pops: they reorder what is shown.
 _DIRECTION = r"\u202a-\u202e\u2066-\u2069"
 DIRECTION_CONTROL = re.compile(f"[{_DIRECTION}]")
-# What str.strip() takes away besides control characters: a text of only these is empty.
-_SPACES = r" \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# What str.strip() takes away that prose allows (tab, line feed, carriage return) and the spaces: a text of
+# only these is empty.
+_SPACES = r"\x09\x0a\x0d \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 ONE_LINE_MESSAGE = ("Keep this to one line: line breaks, tabs and other control characters cannot be "
                     "used here.")
