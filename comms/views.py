@@ -4,15 +4,19 @@ state conflicts are shown in plain words on the page."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import pages
 from core.errors import Conflict, GateRefused, InvalidInput
 from core.text import checked_text
 from incidents import selectors as incident_selectors
@@ -107,19 +111,21 @@ def _home_context(request, incident, **forms) -> dict:
 @require_POST
 def family_informed(request: HttpRequest, incident_id: int) -> HttpResponse:
     form = FamilyInformedForm(request.POST)
-    if form.is_valid():
-        try:
-            services.family_informed_record(actor=request.user, incident_id=incident_id, **form.cleaned_data)
-        except InvalidInput as error:
-            form.apply_service_errors(error)
-        else:
-            flash.success(request, "Recorded that the family has been informed.")
-            return redirect("comms-home", incident_id=incident_id)
+    done = pages.submit(request, form, partial(services.family_informed_record, actor=request.user,
+                                               incident_id=incident_id),
+                        said="Recorded that the family has been informed.",
+                        done=reverse("comms-home", kwargs={"incident_id": incident_id}))
+    if done:
+        return done
     incident = selectors.incident_for(request.user, incident_id, Action.RECORD_FAMILY_INFORMED)
     return render(request, "comms/comms_home.html", _home_context(request, incident, family_form=form), status=400)
 
 
 # --- drafting and editing --------------------------------------------------------------------------------
+
+
+def _message_page(message: Message) -> str:
+    return reverse("message-detail", kwargs={"message_id": message.pk})
 
 
 def _editor(request, incident, form, message=None, status=200):
@@ -144,14 +150,10 @@ def message_new(request: HttpRequest, incident_id: int) -> HttpResponse:
                        **selectors.fill_template(template, service_area=settings.HARBOUR_SERVICE_AREA)}
         return _editor(request, incident, MessageForm(initial=initial))
     form = MessageForm(request.POST)
-    if form.is_valid():
-        try:
-            message = services.message_draft(actor=request.user, incident_id=incident.pk, **form.service_values())
-        except InvalidInput as error:
-            form.apply_service_errors(error)
-        else:
-            flash.success(request, "Your draft is saved as version 1.")
-            return redirect("message-detail", message_id=message.pk)
+    done = pages.submit(request, form, partial(services.message_draft, actor=request.user, incident_id=incident.pk),
+                        said="Your draft is saved as version 1.", done=_message_page)
+    if done:
+        return done
     selectors.incident_for(request.user, incident_id, Action.DRAFT)
     return _editor(request, incident, form, status=400)
 
@@ -170,20 +172,18 @@ def message_edit(request: HttpRequest, message_id: int) -> HttpResponse:
         })
         return _editor(request, message.incident, form, message)
     form = MessageForm(request.POST)
-    if form.is_valid():
+
+    def changes(form) -> dict:
         values = form.service_values()
         if same_to_the_minute(values["release_at"], message.release_at):
             values["release_at"] = message.release_at
-        try:
-            services.message_edit(actor=request.user, message_id=message.pk, changes=values)
-        except InvalidInput as error:
-            form.apply_service_errors(error)
-        except Conflict as conflict:
-            form.add_error(None, conflict.detail)
-        else:
-            message.refresh_from_db()
-            flash.success(request, f"Saved. The message is at version {message.version}.")
-            return redirect("message-detail", message_id=message.pk)
+        return {"changes": values}
+
+    done = pages.submit(request, form, partial(services.message_edit, actor=request.user, message_id=message.pk),
+                        values=changes, conflict=NON_FIELD_ERRORS, done=_message_page,
+                        said=lambda saved: f"Saved. The message is at version {saved.version}.")
+    if done:
+        return done
     selectors.message_for(request.user, message_id, Action.EDIT)
     return _editor(request, message.incident, form, message, status=400)
 
@@ -431,11 +431,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def inbox_item(request: HttpRequest, message_id: int) -> HttpResponse:
     item = selectors.inbox_item_for(request.user, message_id)
     form = AcknowledgeForm(request.POST or None, initial={"wants_support": item.wants_support})
-    if request.method == "POST" and form.is_valid():
-        services.message_acknowledge(actor=request.user, message_id=message_id, **form.cleaned_data)
-        flash.success(request, "Thank you." + (
-            " A wellbeing lead will be in touch." if form.cleaned_data["wants_support"] else ""))
-        return redirect("inbox-item", message_id=message_id)
+    if request.method == "POST":
+        done = pages.submit(request, form, partial(services.message_acknowledge, actor=request.user,
+                                                   message_id=message_id),
+                            said=lambda item: "Thank you." + (
+                                " A wellbeing lead will be in touch." if form.cleaned_data["wants_support"] else ""),
+                            done=reverse("inbox-item", kwargs={"message_id": message_id}))
+        if done:
+            return done
     return render(request, "comms/inbox_item.html", {"item": item, "message": item.message, "form": form,
                                                      "names_incident": selectors.names_incident(request.user, item)})
 
@@ -454,16 +457,12 @@ def identifiers(request: HttpRequest, incident_id: int) -> HttpResponse:
                                        identifier_id=parse_id(request.POST["remove"]) or 0)
             flash.success(request, "Removed.")
             return redirect("comms-identifiers", incident_id=incident.pk)
-        if form.is_valid():
-            try:
-                services.identifier_add(actor=request.user, incident_id=incident.pk, **form.cleaned_data)
-            except InvalidInput as error:
-                form.apply_service_errors(error)
-            except Conflict as conflict:
-                form.add_error("value", conflict.detail)
-            else:
-                flash.success(request, "Protected. Every outgoing message of this incident is now checked for it.")
-                return redirect("comms-identifiers", incident_id=incident.pk)
+        done = pages.submit(request, form, partial(services.identifier_add, actor=request.user,
+                                                   incident_id=incident.pk), conflict="value",
+                            said="Protected. Every outgoing message of this incident is now checked for it.",
+                            done=reverse("comms-identifiers", kwargs={"incident_id": incident.pk}))
+        if done:
+            return done
         selectors.incident_for(request.user, incident_id, Action.PROTECT_IDENTIFIERS)  # the list, for keepers
     return render(request, "comms/identifiers.html", {
         "incident": incident, "form": form, "error_forms": _errors(form),
@@ -501,14 +500,11 @@ def media_log(request: HttpRequest, incident_id: int) -> HttpResponse:
     form = None
     if request.method == "POST":
         form = MediaEnquiryForm(request.POST, owners=_owners(incident), messages=_responses(incident))
-        if form.is_valid():
-            try:
-                services.media_enquiry_log(actor=request.user, incident_id=incident.pk, **form.service_values())
-            except InvalidInput as error:
-                form.apply_service_errors(error)
-            else:
-                flash.success(request, "The enquiry is logged.")
-                return redirect("comms-media", incident_id=incident.pk)
+        done = pages.submit(request, form, partial(services.media_enquiry_log, actor=request.user,
+                                                   incident_id=incident.pk), said="The enquiry is logged.",
+                            done=reverse("comms-media", kwargs={"incident_id": incident.pk}))
+        if done:
+            return done
         selectors.incident_for(request.user, incident_id, Action.LOG_MEDIA)  # the form again, for those who may
     elif allowed.get(Action.LOG_MEDIA):
         form = MediaEnquiryForm(owners=_owners(incident), messages=_responses(incident))
@@ -542,17 +538,17 @@ def media_enquiry(request: HttpRequest, enquiry_id: int) -> HttpResponse:
     }
     form = MediaEnquiryForm(request.POST or None, initial=initial, owners=_owners(incident),
                             messages=_responses(incident, enquiry.response_message_id))
-    if request.method == "POST" and form.is_valid():
-        values = form.service_values()
-        changes = {f: v for f, v in values.items()
-                   if f in form.changed_data and not same_to_the_minute(v, getattr(enquiry, f, None))}
-        try:
-            services.media_enquiry_update(actor=request.user, enquiry_id=enquiry.pk, changes=changes)
-        except InvalidInput as error:
-            form.apply_service_errors(error)
-        else:
-            flash.success(request, "The enquiry is updated.")
-            return redirect(reverse("comms-media", kwargs={"incident_id": incident.pk}))
+    if request.method == "POST":
+        def changes(form) -> dict:
+            return {"changes": {f: v for f, v in form.service_values().items()
+                                if f in form.changed_data and not same_to_the_minute(v, getattr(enquiry, f, None))}}
+
+        done = pages.submit(request, form, partial(services.media_enquiry_update, actor=request.user,
+                                                   enquiry_id=enquiry.pk), values=changes,
+                            said="The enquiry is updated.",
+                            done=reverse("comms-media", kwargs={"incident_id": incident.pk}))
+        if done:
+            return done
     selectors.enquiry_for(request.user, enquiry_id, Action.LOG_MEDIA)
     return render(request, "comms/media_enquiry.html", {
         "incident": incident, "enquiry": enquiry, "form": form, "error_forms": _errors(form), "incident_tab": "media",
