@@ -7,6 +7,8 @@ may see or do what. A form that fails says why beside the field, with a summary,
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,8 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core import notices
-from core.errors import Conflict, InvalidInput
+from core import notices, pages
+from core.errors import InvalidInput
 from incidents.rules import parse_id
 
 from . import selectors, services
@@ -109,28 +111,19 @@ def follow_up_detail(request: HttpRequest, follow_up_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         action = request.POST.get("action", "")
-        try:
-            if action in PLAIN_ACTIONS:
-                change, said = PLAIN_ACTIONS[action]
-                change(actor=request.user, follow_up_id=item.pk)
-                messages.success(request, said)
-                return redirect("follow-up", follow_up_id=item.pk)
-            if action not in FOLLOW_UP_FORMS:
-                raise InvalidInput({"action": ["Choose what to do."]})
-            form_class, _, change, said = FOLLOW_UP_FORMS[action]
-            form = forms[action] = form_class(request.POST)
-            if form.is_valid():
-                try:
-                    change(actor=request.user, follow_up_id=item.pk, **form.cleaned_data)
-                except InvalidInput as error:
-                    form.apply_service_errors(error)
-                else:
-                    messages.success(request, said)
-                    return redirect("follow-up", follow_up_id=item.pk)
-            status = 400
-        except Conflict as conflict:
-            messages.error(request, conflict.detail)
-            return redirect("follow-up", follow_up_id=item.pk)
+        here = reverse("follow-up", kwargs={"follow_up_id": item.pk})
+        if action in PLAIN_ACTIONS:
+            change, said = PLAIN_ACTIONS[action]
+            return pages.act(request, partial(change, actor=request.user, follow_up_id=item.pk), said=said, done=here)
+        if action not in FOLLOW_UP_FORMS:
+            raise InvalidInput({"action": ["Choose what to do."]})
+        form_class, _, change, said = FOLLOW_UP_FORMS[action]
+        form = forms[action] = form_class(request.POST)
+        done = pages.submit(request, form, partial(change, actor=request.user, follow_up_id=item.pk), said=said,
+                            done=here)
+        if done:
+            return done
+        status = 400
     allowed = follow_ups.allowed_actions(request.user, item)
     private = selectors.sees_private(request.user, item)
     return render(request, "support/follow_up.html", {
@@ -153,32 +146,22 @@ def my_support(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "")
         entry_id = parse_id(request.POST.get("entry")) or 0
-        try:
-            if action == "decline_all":
-                services.register_decline_all(actor=request.user, entry_id=entry_id)
-                messages.success(request, "You will not be offered any more check-ins for this incident. "
-                                          "You can still ask for support at any time.")
-                return redirect("my-support")
-            if action == "supporter":
-                form = supporter_forms[entry_id] = SupporterForm(request.POST)
-                if form.is_valid():
-                    try:
-                        services.register_choose_supporter(actor=request.user, entry_id=entry_id,
-                                                           **form.cleaned_data)
-                    except InvalidInput as error:
-                        form.apply_service_errors(error)
-                    else:
-                        messages.success(request, "Your supporter has been changed.")
-                        return redirect("my-support")
-                status = 400
-            elif action == "seen":
-                notices.mark_seen(request.user, NOTICE_KINDS)
-                return redirect("my-support")
-            else:
-                raise InvalidInput({"action": ["Choose what to do."]})
-        except Conflict as conflict:
-            messages.error(request, conflict.detail)
-            return redirect("my-support")
+        here = reverse("my-support")
+        if action == "decline_all":
+            return pages.act(request, partial(services.register_decline_all, actor=request.user, entry_id=entry_id),
+                             said="You will not be offered any more check-ins for this incident. "
+                                  "You can still ask for support at any time.", done=here)
+        if action == "seen":
+            return pages.act(request, partial(notices.mark_seen, request.user, NOTICE_KINDS), done=here)
+        if action != "supporter":
+            raise InvalidInput({"action": ["Choose what to do."]})
+        form = supporter_forms[entry_id] = SupporterForm(request.POST)
+        done = pages.submit(request, form, partial(services.register_choose_supporter, actor=request.user,
+                                                   entry_id=entry_id),
+                            said="Your supporter has been changed.", done=here)
+        if done:
+            return done
+        status = 400
     mine = selectors.my_support(request.user)
     for entry in mine["register"]:
         entry.supporter_form = supporter_forms.get(entry.pk) or SupporterForm()
@@ -245,32 +228,24 @@ def incident_support(request: HttpRequest, incident_id: int) -> HttpResponse:
     if request.POST.get("action") == "debrief":
         selectors.incident_for(request.user, incident_id, IncidentAction.SCHEDULE_DEBRIEF)
         debrief_form = DebriefForm(request.POST)
-        if debrief_form.is_valid():
-            try:
-                debrief = services.debrief_schedule(actor=request.user, incident_id=incident_id,
-                                                    **debrief_form.cleaned_data)
-            except InvalidInput as error:
-                debrief_form.apply_service_errors(error)
-            except Conflict as conflict:
-                debrief_form.add_error("starts_at", conflict.detail)
-            else:
-                messages.success(request, f"{debrief.get_kind_display().split(' (')[0]} arranged: the invitations "
-                                          "go out in office hours.")
-                return redirect("debrief", debrief_id=debrief.pk)
+        done = pages.submit(request, debrief_form, partial(services.debrief_schedule, actor=request.user,
+                                                           incident_id=incident_id), conflict="starts_at",
+                            said=lambda debrief: f"{debrief.get_kind_display().split(' (')[0]} arranged: the "
+                                                 "invitations go out in office hours.",
+                            done=lambda debrief: reverse("debrief", kwargs={"debrief_id": debrief.pk}))
+        if done:
+            return done
         return render(request, "support/incident.html", _incident_context(request, incident, debrief_form=debrief_form),
                       status=400)
     selectors.incident_for(request.user, incident_id, IncidentAction.ADD_TO_REGISTER)
     form = RegisterAddForm(request.POST)
-    if form.is_valid():
-        try:
-            entry = services.register_add(actor=request.user, incident_id=incident_id, **form.cleaned_data)
-        except InvalidInput as error:
-            form.apply_service_errors(error)
-        else:
-            messages.success(request, f"{entry.person.display_name} is on the register, with "
-                                      f"{len(entry.created_follow_ups)} check-ins offered by "
-                                      f"{entry.supporter.display_name}.")
-            return redirect(reverse("incident-support", kwargs={"incident_id": incident_id}) + "#register")
+    done = pages.submit(request, form, partial(services.register_add, actor=request.user, incident_id=incident_id),
+                        said=lambda entry: f"{entry.person.display_name} is on the register, with "
+                                           f"{len(entry.created_follow_ups)} check-ins offered by "
+                                           f"{entry.supporter.display_name}.",
+                        done=reverse("incident-support", kwargs={"incident_id": incident_id}) + "#register")
+    if done:
+        return done
     return render(request, "support/incident.html", _incident_context(request, incident, form=form), status=400)
 
 
@@ -288,65 +263,45 @@ def incident_support_panel(request: HttpRequest, incident_id: int, panel: str) -
 
 # --- one debrief ----------------------------------------------------------------------------------------
 
+RSVP_ANSWERS = ("accepted", "declined", "tentative")
+# Each of a debrief's forms: the form, the service it goes to (with the values it takes), what is said.
+DEBRIEF_FORMS = {
+    "cancel": (DebriefCancelForm, services.debrief_cancel, None, "Cancelled: everyone's calendar will be told."),
+    "change": (DebriefChangeForm, services.debrief_change, None, "Changed: everyone invited gets the new invitation."),
+    "attendance": (AttendanceForm, services.debrief_record_attendance,
+                   lambda form: {"attended": form.cleaned_data["attended"]}, "Attendance recorded."),
+    "learning": (LearningForm, services.debrief_record_learning,
+                 lambda form: {"notes": form.cleaned_data["learning_notes"]},
+                 "The learning is recorded on the incident."),
+}
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def debrief_detail(request: HttpRequest, debrief_id: int) -> HttpResponse:
     item = selectors.debrief(request.user, debrief_id)
     invitations = list(item.invitees.select_related("person"))
-    change_form = attendance_form = learning_form = cancel_form = None
+    posted: dict[str, object] = {}
     status = 200
     if request.method == "POST":
         action = request.POST.get("action", "")
-        try:
-            if action in ("accepted", "declined", "tentative"):
-                services.debrief_rsvp(actor=request.user, debrief_id=item.pk, response=action)
-                messages.success(request, "Thank you: your answer is recorded. Coming is your choice.")
-                return redirect("debrief", debrief_id=item.pk)
-            if action == "cancel":
-                cancel_form = DebriefCancelForm(request.POST)
-                if cancel_form.is_valid():
-                    try:
-                        services.debrief_cancel(actor=request.user, debrief_id=item.pk, **cancel_form.cleaned_data)
-                    except InvalidInput as error:
-                        cancel_form.apply_service_errors(error)
-                    else:
-                        messages.success(request, "Cancelled: everyone's calendar will be told.")
-                        return redirect("debrief", debrief_id=item.pk)
-            elif action == "change":
-                change_form = DebriefChangeForm(request.POST)
-                if change_form.is_valid():
-                    try:
-                        services.debrief_change(actor=request.user, debrief_id=item.pk, **change_form.cleaned_data)
-                    except InvalidInput as error:
-                        change_form.apply_service_errors(error)
-                    else:
-                        messages.success(request, "Changed: everyone invited gets the new invitation.")
-                        return redirect("debrief", debrief_id=item.pk)
-            elif action == "attendance":
-                attendance_form = AttendanceForm(request.POST, invitees=invitations)
-                if attendance_form.is_valid():
-                    services.debrief_record_attendance(actor=request.user, debrief_id=item.pk,
-                                                       attended=attendance_form.cleaned_data["attended"])
-                    messages.success(request, "Attendance recorded.")
-                    return redirect("debrief", debrief_id=item.pk)
-            elif action == "learning":
-                learning_form = LearningForm(request.POST)
-                if learning_form.is_valid():
-                    try:
-                        services.debrief_record_learning(actor=request.user, debrief_id=item.pk,
-                                                         notes=learning_form.cleaned_data["learning_notes"])
-                    except InvalidInput as error:
-                        learning_form.apply_service_errors(error)
-                    else:
-                        messages.success(request, "The learning is recorded on the incident.")
-                        return redirect("debrief", debrief_id=item.pk)
-            else:
-                raise InvalidInput({"action": ["Choose what to do."]})
-            status = 400
-        except Conflict as conflict:
-            messages.error(request, conflict.detail)
-            return redirect("debrief", debrief_id=item.pk)
+        here = reverse("debrief", kwargs={"debrief_id": item.pk})
+        if action in RSVP_ANSWERS:
+            return pages.act(request, partial(services.debrief_rsvp, actor=request.user, debrief_id=item.pk,
+                                              response=action),
+                             said="Thank you: your answer is recorded. Coming is your choice.", done=here)
+        if action not in DEBRIEF_FORMS:
+            raise InvalidInput({"action": ["Choose what to do."]})
+        form_class, change, values, said = DEBRIEF_FORMS[action]
+        form = posted[action] = form_class(request.POST, **({"invitees": invitations}
+                                                             if form_class is AttendanceForm else {}))
+        done = pages.submit(request, form, partial(change, actor=request.user, debrief_id=item.pk), values=values,
+                            said=said, done=here)
+        if done:
+            return done
+        status = 400
+    change_form, attendance_form = posted.get("change"), posted.get("attendance")
+    learning_form, cancel_form = posted.get("learning"), posted.get("cancel")
     allowed = {str(a) for a in debriefs.allowed_actions(request.user, item)}
     if "change" in allowed and change_form is None:
         change_form = DebriefChangeForm(initial={
@@ -382,14 +337,12 @@ def register_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         check_in_form = CheckInForm(request.POST)
-        if check_in_form.is_valid():
-            try:
-                services.register_add_check_in(actor=request.user, entry_id=entry.pk, **check_in_form.cleaned_data)
-            except InvalidInput as error:
-                check_in_form.apply_service_errors(error)
-            else:
-                messages.success(request, "The check-in has been added.")
-                return redirect("register-entry", entry_id=entry.pk)
+        done = pages.submit(request, check_in_form, partial(services.register_add_check_in, actor=request.user,
+                                                            entry_id=entry.pk),
+                            said="The check-in has been added.",
+                            done=reverse("register-entry", kwargs={"entry_id": entry.pk}))
+        if done:
+            return done
         status = 400
     can = {str(a) for a in register.allowed_actions(request.user, entry)}
     items = list(selectors.follow_ups_for(request.user).filter(affected=entry))
