@@ -2,8 +2,9 @@
 
 from django.urls import path, re_path
 
+from clocks.consumers import ClocksBoardConsumer
 from comms.consumers import ApprovalsBoardConsumer
-from incidents.consumers import ClocksBoardConsumer, IncidentConsumer, NoSuchSocket, NowConsumer
+from incidents.consumers import IncidentConsumer, NoSuchSocket, NowConsumer
 from support.consumers import FollowUpsBoardConsumer
 
 websocket_urlpatterns = [

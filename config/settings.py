@@ -141,6 +141,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "core",  # the ground floor: serve, worker
     "incidents",
+    "clocks",  # a wing: statutory clocks
     "comms",
     "support",
     "config",  # the roof: seed_demo, sign-in throttling
@@ -370,7 +371,7 @@ SPECTACULAR_SETTINGS = {
         "IncidentKindEnum": "incidents.models.IncidentKind",
         "IncidentStatusEnum": "incidents.models.IncidentStatus",
         "MemberRoleEnum": "incidents.models.MemberRole",
-        "ObligationStatusEnum": "incidents.models.ObligationStatus",
+        "ObligationStatusEnum": "clocks.models.ObligationStatus",
         "IdentifierKindEnum": "comms.models.IdentifierKind",
         "EnquiryStatusEnum": "comms.models.EnquiryStatus",
         "MessageStatusEnum": "comms.models.MessageStatus",

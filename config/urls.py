@@ -2,7 +2,8 @@ from csp.decorators import csp_exempt
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.signin import SignIn
@@ -13,6 +14,10 @@ admin.site.site_title = "Harbour"
 urlpatterns = [
     path("login/", SignIn.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The playbook and obligation admin pages moved with their models into the clocks wing: a link or
+    # bookmark to where they were still arrives.
+    re_path(r"^admin/incidents/(?P<model>playbook|obligation)/(?P<rest>.*)$",
+            RedirectView.as_view(url="/admin/clocks/%(model)s/%(rest)s", query_string=True, permanent=True)),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI and ReDoc start with inline scripts: the only pages outside the Content Security Policy.
@@ -22,10 +27,12 @@ urlpatterns = [
     path("api/redoc/", login_required(csp_exempt()(SpectacularRedocView.as_view(url_name="api-schema"))),
          name="api-redoc"),
     path("api/", include("incidents.api_urls")),
+    path("api/", include("clocks.api_urls")),
     path("api/", include("comms.api_urls")),
     path("api/", include("support.api_urls")),
     path("", include("comms.urls")),
     path("", include("support.urls")),
+    path("", include("clocks.urls")),
     path("", include("incidents.urls")),
 ]
 

@@ -182,13 +182,13 @@ def comms_changed_message(message_id: int) -> dict[str, Any]:
     return {"type": "comms.changed", "message": message_id}
 
 
-# Every Clocks board's socket; each asks the policy before it passes anything on (incidents/consumers.py).
+# Every Clocks board's socket; each asks the policy before it passes anything on (clocks/consumers.py).
 CLOCKS_GROUP = "clocks"
 
 
 def clocks_changed_message(incident_id: int) -> dict[str, Any]:
     """To the Clocks boards: this incident's obligations changed. Each socket asks the policy whether its
-    person may see the incident before it says anything (incidents/consumers.py)."""
+    person may see the incident before it says anything (clocks/consumers.py)."""
     return {"type": "clocks.changed", "incident": incident_id}
 
 

@@ -1,7 +1,9 @@
 """How a wing declares what it adds to the pages the spine draws, so the spine's templates name no wing.
 
-A wing declares, when its app is ready (`AppConfig.ready`), the tabs it adds to an incident's sections.
-The spine draws whatever has been declared, in order; a wing that is not installed adds nothing.
+A wing declares, when its app is ready (`AppConfig.ready`), the tabs it adds to an incident's sections,
+its items in the header's menu, the tabs it adds to an incident's workspace, and what it does at an
+incident's moments (opened, changed, the first media enquiry). The spine draws whatever has been declared,
+in order, and says when each moment comes; a wing that is not installed adds nothing and hears nothing.
 """
 
 from __future__ import annotations
@@ -93,3 +95,86 @@ def menu(request) -> list[dict[str, Any]]:
         if item.key in answers[offers]:
             shown.append({"item": item, "count": answers[offers][item.key]})
     return shown
+
+
+# --- an incident's moments -----------------------------------------------------------------------------------
+#
+# What the spine tells the wings as an incident lives, inside the transaction that changed it (the incident
+# row locked), so whatever a wing does then commits or rolls back with the change. The spine says only that
+# the moment came; what follows from it is the wing's.
+
+MOMENTS = {
+    # incident (its lead saved, its opening on the timeline), actor
+    "opened": ("incident", "actor"),
+    # incident, actor, changed: the names of the details that changed (incident_update: their change is on
+    # the timeline); a change of status is not one
+    "changed": ("incident", "actor", "changed"),
+    # incident, at: the first media enquiry was logged (`incident.media_interest_at` is set)
+    "media_interest": ("incident", "at"),
+}
+
+_ON_INCIDENT: dict[str, list[Callable[..., None]]] = {moment: [] for moment in MOMENTS}
+
+
+def on_incident(moment: str, then: Callable[..., None]) -> None:
+    """Declare what a wing does at one of an incident's moments: `then(**details)`, the details that
+    MOMENTS names. A moment that does not exist is a mistake, caught at start."""
+    if moment not in MOMENTS:
+        raise ImproperlyConfigured(f"No incident moment is called {moment!r}: choose from {sorted(MOMENTS)}.")
+    if then not in _ON_INCIDENT[moment]:
+        _ON_INCIDENT[moment].append(then)
+
+
+def incident_moment(moment: str, **details: Any) -> None:
+    """The spine says an incident's moment came; each wing that declared it acts, in the order declared."""
+    if set(details) != set(MOMENTS[moment]):
+        raise TypeError(f"The {moment!r} moment gives {sorted(MOMENTS[moment])}, not {sorted(details)}.")
+    for then in _ON_INCIDENT[moment]:
+        then(**details)
+
+
+# --- the workspace's tabs -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkspaceTab:
+    """A tab a wing adds to an incident's workspace (drawn after the overview): its template, the live
+    panels in it (each `id="panel-<key>"`, redrawn alone from its own template when an event names it),
+    what its templates read, and the scripts the page loads for it."""
+
+    key: str  # the tab's anchor (#clocks)
+    label: str
+    template: str
+    panels: Mapping[str, str]  # panel key → the template that draws that panel alone
+    # (request, incident, posted) → what its templates read, merged into the workspace's context; `posted`
+    # holds the wing's own forms when one of its views shows the workspace again with their errors. Read
+    # lazily where it costs a query, so a panel redrawn alone costs only its own.
+    context: Callable[[Any, Any, Mapping[Any, Any]], Mapping[str, Any]]
+    order: int
+    scripts: tuple[str, ...] = ()  # static paths
+
+
+_WORKSPACE_TABS: dict[str, WorkspaceTab] = {}
+
+
+def workspace_tab(key: str, label: str, template: str, *, panels: Mapping[str, str],
+                  context: Callable[[Any, Any, Mapping[Any, Any]], Mapping[str, Any]], order: int,
+                  scripts: tuple[str, ...] = ()) -> None:
+    """Declare a tab of every incident's workspace. A key or panel declared twice is a mistake, caught at
+    start."""
+    tab = WorkspaceTab(key, label, template, dict(panels), context, order, tuple(scripts))
+    if _WORKSPACE_TABS.get(key, tab) != tab:
+        raise ImproperlyConfigured(f"Two workspace tabs are declared as {key!r}.")
+    taken = {panel for other in _WORKSPACE_TABS.values() if other.key != key for panel in other.panels}
+    if taken & set(tab.panels):
+        raise ImproperlyConfigured(f"Workspace panels declared twice: {sorted(taken & set(tab.panels))}.")
+    _WORKSPACE_TABS[key] = tab
+
+
+def workspace_tabs() -> list[WorkspaceTab]:
+    return sorted(_WORKSPACE_TABS.values(), key=lambda t: (t.order, t.key))
+
+
+def workspace_panel(panel: str) -> WorkspaceTab | None:
+    """The tab that holds this panel, if a wing declared it."""
+    return next((tab for tab in _WORKSPACE_TABS.values() if panel in tab.panels), None)

@@ -60,7 +60,8 @@ def enqueue(name: str, *args: Any, run_after: dt.datetime | None = None) -> None
 
 def register_sweep(sweep_due: Callable[[], int], name: str | None = None) -> None:
     """Each wing registers its sweep (`services.sweep_due`) from its AppConfig.ready(), named by its wing
-    ("incidents"), or by the function too where a wing has two ("incidents.sweep_clocks")."""
+    ("clocks"), or by the function too where a wing has two (a `sweep_reviews` of incidents' would be
+    "incidents.sweep_reviews")."""
     if name is None:
         wing = sweep_due.__module__.split(".")[0]
         name = wing + ("" if sweep_due.__name__ == "sweep_due" else f".{sweep_due.__name__}")

@@ -23,7 +23,6 @@ from .serializers import (
     ApiTokenMadeSerializer,
     ApiTokenMakeSerializer,
     ApiTokenSerializer,
-    ClockSerializer,
     DecisionRecordSerializer,
     DecisionSerializer,
     HistoryEntrySerializer,
@@ -34,13 +33,7 @@ from .serializers import (
     MemberChangeSerializer,
     MemberRemoveSerializer,
     MembershipSerializer,
-    NotificationRecordSerializer,
-    NotificationSerializer,
     NowSerializer,
-    ObligationDoneSerializer,
-    ObligationNotApplicableSerializer,
-    ObligationSerializer,
-    PlaybookSerializer,
     SearchQuerySerializer,
     SearchSerializer,
     TimelineEventSerializer,
@@ -291,81 +284,6 @@ class HistoryApi(generics.ListAPIView):
     def list(self, request, *args, **kwargs):
         entries = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response([entry.as_payload() for entry in entries])
-
-
-# --- statutory clocks --------------------------------------------------------------------------------------
-
-
-class ObligationListApi(generics.ListAPIView):
-    """The incident's obligations, in its playbook's order: each deadline, its basis, when it is due, and
-    whether it is done, found not to apply, or overdue."""
-
-    serializer_class = ObligationSerializer
-    keyset = selectors.OBLIGATIONS
-
-    def get_queryset(self):
-        return selectors.obligations_of(selectors.incident_for(self.request.user, self.kwargs["incident_id"]))
-
-
-def _obligation_response(request, obligation_id: int) -> Response:
-    obligation = selectors.obligation_for(request.user, obligation_id)
-    return Response(ObligationSerializer(obligation, context={"request": request}).data)
-
-
-class ObligationDoneApi(APIView):
-    @extend_schema(request=ObligationDoneSerializer, responses=ObligationSerializer)
-    def post(self, request, obligation_id: int):
-        """Record it done, with its reference (lead, tactical lead, or the role the playbook names). Clocks
-        that wait for it start."""
-        services.obligation_done(actor=request.user, obligation_id=obligation_id,
-                                 **_parse(ObligationDoneSerializer, request))
-        return _obligation_response(request, obligation_id)
-
-
-class ObligationNotApplicableApi(APIView):
-    @extend_schema(request=ObligationNotApplicableSerializer, responses=ObligationSerializer)
-    def post(self, request, obligation_id: int):
-        """Record that it does not apply, and why. The reason is written to the decision log."""
-        services.obligation_not_applicable(actor=request.user, obligation_id=obligation_id,
-                                           **_parse(ObligationNotApplicableSerializer, request))
-        return _obligation_response(request, obligation_id)
-
-
-class ClocksApi(generics.ListAPIView):
-    """Every pending obligation of the incidents you can see whose clock has started, soonest first."""
-
-    serializer_class = ClockSerializer
-    keyset = selectors.CLOCKS
-
-    def get_queryset(self):
-        return selectors.clocks(self.request.user)
-
-
-class PlaybookListApi(generics.ListAPIView):
-    """The playbooks: what each kind of incident obliges, and its need-to-know ladder."""
-
-    serializer_class = PlaybookSerializer
-    keyset = selectors.PLAYBOOKS
-
-    def get_queryset(self):
-        return selectors.playbooks()
-
-
-class NotificationListApi(generics.ListAPIView):
-    """The need-to-know ladder as climbed: who was told, how, when and by whom, in the order they were told."""
-
-    serializer_class = NotificationSerializer
-    keyset = selectors.NOTIFICATIONS
-
-    def get_queryset(self):
-        return selectors.notifications_of(selectors.incident_for(self.request.user, self.kwargs["incident_id"]))
-
-    @extend_schema(request=NotificationRecordSerializer, responses={201: NotificationSerializer})
-    def post(self, request, incident_id: int):
-        """Record a step (lead or tactical lead): once per step; telling the Director fulfils its obligation."""
-        notification = services.notification_record(actor=request.user, incident_id=incident_id,
-                                                    **_parse(NotificationRecordSerializer, request))
-        return Response(NotificationSerializer(notification).data, status=status.HTTP_201_CREATED)
 
 
 # --- what needs me now -------------------------------------------------------------------------------------

@@ -11,13 +11,8 @@ class IncidentsConfig(AppConfig):
 
         from . import services, tasks
 
-        declare_tasks({"incidents.decision_review_due": tasks.decision_review_due,
-                       "incidents.obligation_remind": tasks.obligation_remind})
+        declare_tasks({"incidents.decision_review_due": tasks.decision_review_due})
         register_sweep(services.sweep_due)
-        register_sweep(services.sweep_clocks)
-        from core import outbox
-
-        outbox.declare(services.CLOCKS_EMAIL)  # reminders of statutory clocks: they keep no office hours
         from core.wings import incident_tab
 
         incident_tab("workspace", "Workspace", "incident-detail", order=10)
@@ -28,12 +23,10 @@ class IncidentsConfig(AppConfig):
 
         menu_items(MenuItem("now", "Now", "now", order=10), MenuItem("incidents", "Incidents", "incident-list", order=20),
                    MenuItem("search", "Search", "search", order=90, phone_only=True))
-        menu_items(MenuItem("clocks", "Clocks", "clocks-board", order=30),
-                   MenuItem("api", "API", "api-tokens", order=100), offers=menu_offers)
+        menu_items(MenuItem("api", "API", "api-tokens", order=100), offers=menu_offers)
         from .selectors import incident_now, register_now_source
 
-        register_now_source(incident_now, {"obligation": "Deadline", "decision_review": "Decision review",
-                                            "more": "More"})
+        register_now_source(incident_now, {"decision_review": "Decision review", "more": "More"})
         from .selectors import incident_search, register_search_source
 
         register_search_source(incident_search, {"incident": "Incident", "decision": "Decision"})
@@ -45,12 +38,6 @@ class IncidentsConfig(AppConfig):
         # A decision is on Now only while its review waits (incidents.selectors.incident_now).
         realtime.now_quiet([E.DECISION_RECORDED],
                            unless=lambda data: bool(data.get("review_at") or data.get("reviews") or data.get("corrects")))
-        realtime.redraw_on([E.OBLIGATION_STARTED, E.OBLIGATIONS_RECOMPUTED, E.OBLIGATION_DONE, E.OBLIGATION_DUE_SOON,
-                            E.OBLIGATION_OVERDUE], "clocks")
-        realtime.redraw_on([E.OBLIGATION_NOT_APPLICABLE], "clocks", "decisions")
-        realtime.redraw_on([E.NOTIFICATION_RECORDED], "ladder", "clocks")
-        # Decisions and clocks change only this wing's part of a Now list; the incident's own details and its
-        # membership change what every wing shows, so those events are named nowhere (every part).
-        realtime.now_on([E.DECISION_RECORDED, E.DECISION_REVIEW_DUE, E.OBLIGATION_STARTED, E.OBLIGATIONS_RECOMPUTED,
-                         E.OBLIGATION_DONE, E.OBLIGATION_DUE_SOON, E.OBLIGATION_OVERDUE, E.OBLIGATION_NOT_APPLICABLE,
-                         E.NOTIFICATION_RECORDED], "incidents")
+        # Decisions change only this wing's part of a Now list; the incident's own details and its membership
+        # change what every wing shows, so those events are named nowhere (every part).
+        realtime.now_on([E.DECISION_RECORDED, E.DECISION_REVIEW_DUE], "incidents")

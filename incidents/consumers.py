@@ -272,41 +272,6 @@ class IncidentConsumer(LiveSocket):
         return [e.as_payload() for e in selectors.timeline(self.incident_id, after=after)[:RESYNC_LIMIT]]
 
 
-class ClocksBoardConsumer(LiveSocket):
-    """The Clocks board socket: `/ws/boards/clocks/`.
-
-    Every board joins one group (core.realtime.CLOCKS_GROUP). An event names only its incident; the
-    socket asks the policy whether its person may see that incident and, only if so, tells the page to
-    redraw its board (which the server renders for that person). Someone who may not see a restricted
-    incident hears nothing of it, not even that something changed. The person's own group tells it when
-    their roles or memberships change.
-    """
-
-    person_group: str = ""
-
-    async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated or not user.is_active:
-            await self.close()
-            return
-        self.person_group = realtime.user_group(user.pk)
-        await self.channel_layer.group_add(self.person_group, self.channel_name)
-        await self.channel_layer.group_add(realtime.CLOCKS_GROUP, self.channel_name)
-        await self.accept()
-
-    async def disconnect(self, code: int) -> None:
-        for group in (self.person_group, realtime.CLOCKS_GROUP):
-            if group:
-                await self.channel_layer.group_discard(group, self.channel_name)
-
-    async def access_changed(self, event) -> None:
-        await self.send_json(realtime.panels_changed_message("board"))
-
-    async def clocks_changed(self, event) -> None:
-        if await self._sees(event["incident"]):
-            await self.send_json(realtime.panels_changed_message("board"))
-
-
 class NowConsumer(LiveSocket):
     """The "What needs you now" socket: `/ws/me/now/`.
 

@@ -23,9 +23,6 @@ from .models import (
     IncidentStatus,
     MemberRole,
     Membership,
-    Notification,
-    NotifyMethod,
-    Obligation,
     Severity,
     User,
 )
@@ -408,36 +405,6 @@ class DecisionForm(HarbourForm):
 
     def clean_reviews(self):
         return self._entry_numbered("reviews")
-
-
-# --- statutory clocks --------------------------------------------------------------------------------------
-
-
-class ObligationDoneForm(HarbourForm):
-    reference = form_text(
-        Obligation, "reference", required=True, label="Reference, or how it was done",
-        help_text="The notification's number, say, or “Told by phone”.")
-    done_at = DateTimeLocalField(label="When it was done", required=False, help_text="Leave empty for now.")
-
-
-class ObligationNotApplicableForm(HarbourForm):
-    reason = form_text(Obligation, "reason", required=True, label="Why it does not apply",
-                       help_text="This is written to the decision log.")
-
-
-class NotificationForm(HarbourForm):
-    id_prefix = "ladder"
-
-    step = forms.ChoiceField(label="Who was told")
-    person = form_text(Notification, "person", label="Their name and post")
-    method = forms.ChoiceField(label="How", choices=NotifyMethod.choices)
-    at = DateTimeLocalField(label="When", required=False, help_text="Leave empty for now.")
-
-    def __init__(self, *args, steps=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        # Nothing chosen for them: a step is picked on purpose.
-        self.fields["step"].choices = [("", "Choose…"), *steps]
-        self.fields["method"].choices = [("", "Choose…"), *NotifyMethod.choices]
 
 
 # --- search ------------------------------------------------------------------------------------------------

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from .models import ApiToken, Incident, MemberRole, Obligation, ObligationStatus, OrgRole
+from .models import ApiToken, Incident, MemberRole, OrgRole
 from .models import IncidentStatus as Status
 from .rules import (
     ADMIN_SITE,
     ANY_MEMBER,
     UNRESTRICTED,
-    WORKER,
     Grant,
     Policy,
     Transition,
     member,
     org,
     person,
-    where,
 )
 
 Role = MemberRole
@@ -36,7 +34,7 @@ class Action(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     HAND_OVER_LEAD = "hand_over_lead"  # make someone lead, or change or remove a lead
     RECORD_DECISION = "record_decision"
-    RECORD_NOTIFICATION = "record_notification"  # a step of the need-to-know ladder
+    # A wing's own actions on the incident itself are declared in the wing's policy (`incidents.add_actions`).
 
 
 # --- who ---
@@ -60,7 +58,6 @@ incidents = Policy(
         Action.MANAGE_MEMBERS: COMMAND,
         Action.HAND_OVER_LEAD: member(Role.LEAD),
         Action.RECORD_DECISION: CONTRIBUTORS,
-        Action.RECORD_NOTIFICATION: COMMAND,
     },
     refusals={
         Action.OPEN: "Only senior leaders can open an incident.",
@@ -69,7 +66,6 @@ incidents = Policy(
         Action.MANAGE_MEMBERS: "Only the incident's lead or tactical lead can add or remove members.",
         Action.HAND_OVER_LEAD: "Only the incident's lead can make someone lead, or change or remove a lead.",
         Action.RECORD_DECISION: "Observers and people outside the incident cannot record decisions.",
-        Action.RECORD_NOTIFICATION: "Only the incident's lead or tactical lead records who has been told.",
     },
     transitions={
         Action.CHANGE_STATUS: tuple(
@@ -93,52 +89,6 @@ ROLE_NEEDS_ORG_ROLE = {
         "who has asked for support.",
     ),
 }
-
-
-# --- statutory clocks --------------------------------------------------------------------------------------
-
-
-class ObligationAction(StrEnum):
-    VIEW = "view_obligation"
-    MARK_DONE = "mark_done"
-    MARK_NOT_APPLICABLE = "mark_not_applicable"
-    REMIND = "remind"  # the worker, when one falls due
-
-
-# The role the playbook names may complete its obligation, as the lead and tactical lead may any.
-RESPONSIBLE = COMMAND
-for _role in Role.values:
-    if _role != Role.OBSERVER:
-        RESPONSIBLE = RESPONSIBLE | member(_role) & where(responsible_role=_role)
-
-_PENDING = [ObligationStatus.PENDING]
-
-obligations = Policy(
-    Obligation,
-    visibility=ObligationAction.VIEW,
-    not_found="No such obligation.",
-    rules={
-        ObligationAction.VIEW: SEES_THE_INCIDENT,
-        ObligationAction.MARK_DONE: RESPONSIBLE,
-        ObligationAction.MARK_NOT_APPLICABLE: RESPONSIBLE,
-        ObligationAction.REMIND: WORKER,
-    },
-    refusals={
-        ObligationAction.MARK_DONE: "Only the incident's lead, tactical lead or the role this obligation names "
-                                    "can record it as done.",
-        ObligationAction.MARK_NOT_APPLICABLE: "Only the incident's lead, tactical lead or the role this "
-                                              "obligation names can record that it does not apply.",
-        ObligationAction.REMIND: "Only Harbour's worker sends reminders.",
-    },
-    transitions={
-        ObligationAction.MARK_DONE: Transition(_PENDING, ObligationStatus.DONE, code="not_pending",
-                                               refusal="This obligation is already {state}."),
-        ObligationAction.MARK_NOT_APPLICABLE: Transition(
-            _PENDING, ObligationStatus.NOT_APPLICABLE, code="not_pending",
-            refusal="This obligation is already recorded: {state}."),
-        ObligationAction.REMIND: Transition(_PENDING, None, code="not_pending", refusal="It is {state}."),
-    },
-)
 
 
 # --- API tokens ----------------------------------------------------------------------------------------------

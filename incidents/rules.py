@@ -367,6 +367,17 @@ class Policy:
         self.never = {a: (_as_rule(who), sentence) for a, (who, sentence) in self.never.items()}
         self._validate()
 
+    def add_actions(self, rules: Mapping[StrEnum, Grant | Rule], refusals: Mapping[StrEnum, str]) -> None:
+        """A wing's own actions on this policy's objects (on the incident itself, say), declared in the wing's
+        policy: offered, checked and restricted exactly as the policy's own are, so an incident's
+        `allowed_actions` names them too. An action already here is a mistake."""
+        taken = sorted(str(action) for action in rules if action in self.rules)
+        if taken:
+            raise ImproperlyConfigured(f"{self.model.__name__} policy: {taken} already have a rule.")
+        self.rules = {**self.rules, **{action: _as_rule(who) for action, who in rules.items()}}
+        self.refusals = {**self.refusals, **refusals}
+        self._validate()
+
     # The checks a newcomer's typo would otherwise meet at run time.
     def _validate(self) -> None:
         name = self.model.__name__

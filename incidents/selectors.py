@@ -47,15 +47,10 @@ from .models import (
     Incident,
     IncidentStatus,
     Membership,
-    Notification,
-    Obligation,
-    ObligationStatus,
-    Playbook,
-    PlaybookStep,
     TimelineEvent,
     User,
 )
-from .policy import COMMAND, Action, ObligationAction, TokenAction, api_tokens, incidents, obligations
+from .policy import COMMAND, Action, TokenAction, api_tokens, incidents
 from .rules import Actor, person_of
 
 # The order of each list, newest first, and the key that pages it (core/paging.py).
@@ -67,10 +62,6 @@ CATCH_UP = Keyset("id", within=("incident_id",))  # a client that lost its socke
 DECISIONS = Keyset("-decided_at", "-number", size=20)  # an entry is long: a screenful or two
 MEMBERS = Keyset("added_at", "id", size=25)  # the people who opened the incident first, as a reader expects
 HISTORY_SIZE = 25
-OBLIGATIONS = Keyset("position", "id", within=("incident_id",))  # in the playbook's order
-CLOCKS = Keyset("due_at", "id", size=100)  # pending and started, soonest first
-NOTIFICATIONS = Keyset("at", "id", within=("incident_id",))
-PLAYBOOKS = Keyset("kind", "id")
 
 
 def incident_for(actor: Actor, incident_id, action: Action = Action.VIEW) -> Incident:
@@ -454,57 +445,6 @@ def _history_read(incident: Incident, key: list | None, size: int,
     return entries, following
 
 
-# --- statutory clocks --------------------------------------------------------------------------------------
-
-
-def obligations_of(incident: Incident) -> QuerySet[Obligation]:
-    """The incident's obligations in its playbook's order (the incident already fetched for the person)."""
-    return (Obligation.objects.filter(incident=incident).select_related("done_by", "decision")
-            .order_by(*OBLIGATIONS.within, *OBLIGATIONS.fields))
-
-
-def obligation_for(actor: Actor, obligation_id) -> Obligation:
-    return obligations.fetch(actor, ObligationAction.VIEW, obligation_id,
-                             Obligation.objects.select_related("incident", "done_by", "decision"))
-
-
-def clocks(actor: Actor) -> QuerySet[Obligation]:
-    """Every pending obligation whose clock has started, of the incidents the person may see, soonest first:
-    the Clocks board and `GET /api/clocks/`. Read from the pending-by-due-time index."""
-    return (obligations.restrict(actor, ObligationAction.VIEW)
-            .filter(status=ObligationStatus.PENDING, due_at__isnull=False)
-            .select_related("incident").order_by(*CLOCKS.fields))
-
-
-def notifications_of(incident: Incident) -> QuerySet[Notification]:
-    return (Notification.objects.filter(incident=incident).select_related("told_by")
-            .order_by(*NOTIFICATIONS.within, *NOTIFICATIONS.fields))
-
-
-@dataclass
-class Rung:
-    """A step of the need-to-know ladder and, once climbed, who was told."""
-
-    code: str
-    title: str
-    told: Notification | None = None
-
-
-def ladder(incident: Incident) -> list[Rung]:
-    """The incident's ladder: its playbook's steps in order, each with its record, then any step recorded
-    that the playbook no longer lists (the record stays whole)."""
-    told = {n.step: n for n in notifications_of(incident)}
-    steps = PlaybookStep.objects.filter(playbook__kind=incident.kind).order_by("position", "id")
-    rungs = [Rung(step.code, step.title, told.pop(step.code, None)) for step in steps]
-    return rungs + [Rung(n.step, n.step_title, n) for n in told.values()]
-
-
-def playbooks() -> QuerySet[Playbook]:
-    """The playbooks: the organisation's procedure, not any incident's detail, so every member of staff may
-    read them."""
-    return Playbook.objects.prefetch_related("obligations", "ladder").order_by(*PLAYBOOKS.fields)
-
-
 # --- what needs me now -------------------------------------------------------------------------------------
 
 
@@ -612,26 +552,12 @@ REVIEW_AHEAD = timedelta(hours=24)
 
 
 def incident_now(person: User, at: datetime) -> list[NowItem]:
-    """From the workspace: obligations due soon or overdue that the person may complete, and decisions of
-    live incidents due for review, for their incident's command and whoever took them."""
+    """From the workspace: decisions of live incidents due for review, for their incident's command and
+    whoever took them."""
     from django.urls import reverse
 
     items: list[NowItem] = []
-    due, more_due = now_capped(obligations.restrict(person, ObligationAction.MARK_DONE)
-                               .filter(status=ObligationStatus.PENDING, due_at__isnull=False)
-                               .filter(Q(remind_at__lte=at) | Q(due_at__lte=at))
-                               .exclude(incident__status=IncidentStatus.CLOSED)
-                               .select_related("incident").order_by(*CLOCKS.fields))
-    for obligation in due:
-        overdue = obligation.due_at <= at
-        items.append(NowItem(
-            kind="obligation", title=f"{obligation.title}", incident=obligation.incident,
-            why=("Past its deadline. " if overdue else "Due within a working day. ")
-                + "Record it done, or that it does not apply.",
-            url=reverse("incident-detail", args=[obligation.incident_id]) + "#clocks",
-            due_at=obligation.due_at, since=obligation.started_at))
     command = incidents.restrict(person, COMMAND).values("pk")
-    items += now_more(more_due, "deadlines due or overdue", reverse("clocks-board"), "the Clocks board")
     # Whoever took a decision is asked to review it only where they may record the review.
     recorders = incidents.restrict(person, Action.RECORD_DECISION).values("pk")
     reviews, more_reviews = now_capped(
@@ -888,7 +814,7 @@ SEARCH_TOO_LONG = f"Search for {SEARCH_MAX_LENGTH} characters or fewer: a few di
 # --- the one-page summary (issue 11, point 7) --------------------------------------------------------------
 #
 # `/incidents/<id>/summary/`: a page for the Director and the Lead Member. The incident wing draws its own
-# parts (status, key decisions, clocks); each other wing adds its parts from AppConfig.ready(), as it adds
+# parts (status, key decisions); each other wing adds its parts from AppConfig.ready(), as it adds
 # what waits on a person, so this wing never imports them. A section is data (read for a person who may see
 # the incident, the incident already fetched through the policy) and a template snippet that shows it. Open
 # actions are one table, a few rows from each wing.
@@ -918,16 +844,19 @@ class OpenAction:
 
 
 _SUMMARY_SECTIONS: dict[str, SummarySection] = {}
-_OPEN_ACTIONS: list[Callable[[User, Incident], list[OpenAction]]] = []
+_OPEN_ACTIONS: list[tuple[int, Callable[[User, Incident], list[OpenAction]]]] = []
 
 
 def register_summary_section(section: SummarySection) -> None:
     _SUMMARY_SECTIONS[section.key] = section
 
 
-def register_open_actions(source: Callable[[User, Incident], list[OpenAction]]) -> None:
-    if source not in _OPEN_ACTIONS:
-        _OPEN_ACTIONS.append(source)
+def register_open_actions(source: Callable[[User, Incident], list[OpenAction]], order: int = 50) -> None:
+    """A wing's lines of the summary's "Open actions", placed by `order`, lowest first (then in the order
+    registered): the incident wing's decisions due for review are at 20."""
+    if all(source is not known for _, known in _OPEN_ACTIONS):
+        _OPEN_ACTIONS.append((order, source))
+        _OPEN_ACTIONS.sort(key=lambda entry: entry[0])
 
 
 @dataclass(frozen=True)
@@ -946,7 +875,7 @@ def summary(person: User, incident: Incident) -> dict[str, Any]:
         data = section.read(person, incident)
         if data is not None:
             parts.append(SummaryPart(section.key, section.template, data))
-    actions = [action for source in _OPEN_ACTIONS for action in source(person, incident) if action.count]
+    actions = [action for _, source in _OPEN_ACTIONS for action in source(person, incident) if action.count]
     return {"parts": parts, "open_actions": actions}
 
 
@@ -956,45 +885,19 @@ def summary_decisions(person: User, incident: Incident) -> list[Decision]:
     return list(decisions(incident)[:SUMMARY_DECISIONS])
 
 
-@dataclass(frozen=True)
-class SummaryClocks:
-    pending: list[Obligation]
-    waiting: list[Obligation]  # pending, clock not started (its start point not reached)
-    settled: list[Obligation]  # done, or found not to apply
-    now: datetime
-
-
-def summary_clocks(person: User, incident: Incident) -> SummaryClocks:
-    every = list(obligations.restrict(person, ObligationAction.VIEW).filter(incident=incident).select_related("done_by")
-                 .order_by(*OBLIGATIONS.within, *OBLIGATIONS.fields))
-    pending = sorted((o for o in every if o.status == ObligationStatus.PENDING and o.due_at is not None),
-                     key=lambda o: o.due_at)
-    return SummaryClocks(
-        pending=pending,
-        waiting=[o for o in every if o.status == ObligationStatus.PENDING and o.due_at is None],
-        settled=[o for o in every if o.status != ObligationStatus.PENDING],
-        now=timezone.now(),
-    )
-
-
 def incident_open_actions(person: User, incident: Incident) -> list[OpenAction]:
-    """The incident wing's open actions: statutory obligations still to do, decisions due for review."""
+    """The incident wing's open actions: decisions due for review."""
     at = timezone.now()
-    counts = (obligations.restrict(person, ObligationAction.VIEW).filter(incident=incident, status=ObligationStatus.PENDING)
-              .aggregate(pending=Count("id"), overdue=Count("id", filter=Q(due_at__lte=at))))
     reviews = Decision.objects.awaiting_review().filter(incident=incident, review_at__lte=at + REVIEW_AHEAD).aggregate(
         n=Count("id"), late=Count("id", filter=Q(review_at__lte=at)))
     return [
-        OpenAction("Statutory obligations pending", counts["pending"],
-                   f"{counts['overdue']} past the deadline" if counts["overdue"] else ""),
         OpenAction("Decisions due for review", reviews["n"],
                    f"{reviews['late']} past the review date" if reviews["late"] else "within a day"),
     ]
 
 
 register_summary_section(SummarySection("decisions", 10, "incidents/summary/_decisions.html", summary_decisions))
-register_summary_section(SummarySection("clocks", 30, "incidents/summary/_clocks.html", summary_clocks))
-register_open_actions(incident_open_actions)
+register_open_actions(incident_open_actions, order=20)
 
 
 # --- the timeline as a time line (issue 11, point 7) --------------------------------------------------------
@@ -1073,17 +976,24 @@ def api_token_for(actor: Actor, token_id) -> ApiToken:
 # --- the header's menu (core/wings.py) ----------------------------------------------------------------------
 
 
+def standing(request) -> dict[str, bool]:
+    """What the header's menu asks of the person, read once for the request in one query, whichever wing
+    asks first: whether they command (lead or tactical lead) an incident, and whether they have made an
+    API token."""
+    found = request.__dict__.get("_harbour_standing")
+    if found is None:
+        user = request.user
+        found = User.objects.filter(pk=user.pk).annotate(
+            commands=Exists(incidents.restrict(user, COMMAND)),
+            token=Exists(ApiToken.objects.filter(user=OuterRef("pk"))),
+        ).values("commands", "token").first() or {"commands": False, "token": False}
+        request.__dict__["_harbour_standing"] = found
+    return found
+
+
 def menu_offers(request) -> dict[str, int | None]:
-    """The header's menu: the Clocks board for senior leaders and incidents' leads, the API (their tokens
-    and its documentation) for administrators and anyone who has made a token. One query."""
-    user = request.user
-    row = User.objects.filter(pk=user.pk).annotate(
-        leads=Exists(incidents.restrict(user, COMMAND)),
-        token=Exists(ApiToken.objects.filter(user=OuterRef("pk"))),
-    ).values("leads", "token").first() or {}
-    offered: dict[str, int | None] = {}
-    if user.is_senior_leader or row.get("leads"):
-        offered["clocks"] = None
-    if user.is_staff or row.get("token"):
-        offered["api"] = None
-    return offered
+    """The header's menu: the API (their tokens and its documentation) for administrators and anyone who
+    has made a token."""
+    if request.user.is_staff or standing(request)["token"]:
+        return {"api": None}
+    return {}

@@ -11,35 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 import secrets
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, Exists, F, Max, OuterRef, Q
+from django.db.models import CharField, Exists, Max, OuterRef
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
-from core import notices, outbox, realtime, worker
+from core import realtime, wings, worker
 from core.errors import Conflict, Http404, InvalidInput, PermissionDenied
 from core.text import checked_text, is_one_line
-from core.workdays import (
-    calendar_days_due,
-    hours_due,
-    in_office_hours,
-    next_office_moment,
-    same_working_day_end,
-    working_day_before,
-    working_days_due,
-)
 
 from .models import (
     ApiToken,
-    ClockKind,
-    ClockStart,
     Decision,
     EventType,
     Incident,
@@ -47,28 +35,12 @@ from .models import (
     IncidentStatus,
     MemberRole,
     Membership,
-    Notification,
-    NotifyMethod,
-    Obligation,
-    ObligationFields,
-    ObligationStatus,
-    PlaybookObligation,
-    PlaybookStep,
-    ReminderKind,
     Severity,
     TimelineEvent,
     TokenEnd,
     User,
 )
-from .policy import (
-    ROLE_NEEDS_ORG_ROLE,
-    Action,
-    ObligationAction,
-    TokenAction,
-    api_tokens,
-    incidents,
-    obligations,
-)
+from .policy import ROLE_NEEDS_ORG_ROLE, Action, TokenAction, api_tokens, incidents
 from .rules import Actor, AdminSite, memberships_changed, parse_id, person_of
 
 # A clock a few seconds fast on a laptop should not make "now" count as the future.
@@ -76,14 +48,13 @@ CLOCK_SKEW = dt.timedelta(minutes=2)
 
 EDITABLE_FIELDS = ("title", "kind", "severity", "occurred_at", "aware_at", "summary", "restricted")
 
-logger = logging.getLogger("harbour.incidents")
-
 
 # --- shared steps ----------------------------------------------------------------------------------------
 
 
-def _locked_incident(actor: Actor, incident_id: int, action: Action, *, state: bool = True) -> Incident:
-    """The incident row, locked for this transaction, once the policy allows the actor this action."""
+def locked_incident(actor: Actor, incident_id: int, action: StrEnum, *, state: bool = True) -> Incident:
+    """The incident row, locked for this transaction, once the policy allows the actor this action (one of
+    the incident's own, or one a wing added to them). Every change to an incident locks it first."""
     return incidents.fetch(actor, action, incident_id, Incident.objects.select_for_update(), state=state)
 
 
@@ -125,7 +96,8 @@ def _reason(errors: dict[str, list[str]], value: Any, what: str) -> str:
     return checked_text(errors, Membership, "reason", value, key="reason", missing=f"Enter {what}.")
 
 
-def _check_choice(errors: dict[str, list[str]], field: str, value: Any, choices, label: str) -> None:
+def check_choice(errors: dict[str, list[str]], field: str, value: Any, choices, label: str) -> None:
+    """Refuse a value that is not one of the choices, naming those that are."""
     if value not in choices.values:
         allowed = ", ".join(choices.values)
         errors.setdefault(field, []).append(f"Choose {label} from: {allowed}.")
@@ -184,8 +156,8 @@ def incident_open(
     errors: dict[str, list[str]] = {}
     title = checked_text(errors, Incident, "title", title, missing="Enter a title.")
     summary = checked_text(errors, Incident, "summary", summary, missing="Enter a summary.")
-    _check_choice(errors, "kind", kind, IncidentKind, "the kind of incident")
-    _check_choice(errors, "severity", severity, Severity, "a severity")
+    check_choice(errors, "kind", kind, IncidentKind, "the kind of incident")
+    check_choice(errors, "severity", severity, Severity, "a severity")
     _check_aware(errors, occurred_at, aware_at)
     if not isinstance(restricted, bool):
         errors["restricted"] = ["Say whether the incident is restricted (true or false)."]
@@ -219,7 +191,7 @@ def incident_open(
             + (" (restricted)" if restricted else ""),
             data={"reference": incident.reference},
         )
-        _sync_obligations(incident, actor, new=True)
+        wings.incident_moment("opened", incident=incident, actor=actor)
     _known_to_have(incident, "memberships", [membership])
     return incident
 
@@ -253,7 +225,7 @@ def incident_update(*, actor: Actor, incident_id: int, changes: dict[str, Any]) 
     if unknown:
         raise InvalidInput({name: ["This field cannot be changed here."] for name in unknown})
     with transaction.atomic():
-        incident = _locked_incident(actor, incident_id, Action.EDIT)
+        incident = locked_incident(actor, incident_id, Action.EDIT)
         actor = person_of(actor)
         errors: dict[str, list[str]] = {}
         values = {field: getattr(incident, field) for field in EDITABLE_FIELDS}
@@ -264,9 +236,9 @@ def incident_update(*, actor: Actor, incident_id: int, changes: dict[str, Any]) 
             values["summary"] = checked_text(errors, Incident, "summary", changes["summary"],
                                              missing="Enter a summary.")
         if "kind" in changes:
-            _check_choice(errors, "kind", changes["kind"], IncidentKind, "the kind of incident")
+            check_choice(errors, "kind", changes["kind"], IncidentKind, "the kind of incident")
         if "severity" in changes:
-            _check_choice(errors, "severity", changes["severity"], Severity, "a severity")
+            check_choice(errors, "severity", changes["severity"], Severity, "a severity")
         if "occurred_at" in changes or "aware_at" in changes:
             _check_aware(errors, values["occurred_at"], values["aware_at"])
         if "restricted" in changes and not isinstance(changes["restricted"], bool):
@@ -293,12 +265,7 @@ def incident_update(*, actor: Actor, incident_id: int, changes: dict[str, Any]) 
             summary=f"{actor.display_name} changed the details: " + "; ".join(descriptions),
             data={"fields": changed},
         )
-        clock_fields = [f for f in ("kind", "aware_at", "occurred_at") if f in changed]
-        if clock_fields:
-            why = " and ".join(CLOCK_FIELD_WORDS[f] for f in clock_fields) + " changed"
-            _obligations_recomputed(incident, actor, _sync_obligations(incident, actor), why)
-        elif "restricted" in changed:
-            clocks_changed(incident)
+        wings.incident_moment("changed", incident=incident, actor=actor, changed=changed)
     return incident
 
 
@@ -309,7 +276,7 @@ def incident_transition(*, actor: User, incident_id: int, status: str, reason: s
         errors["status"] = [f"Choose a status from: {', '.join(IncidentStatus.values)}."]
     reason = _reason(errors, reason, "the reason for the change")
     with transaction.atomic():
-        incident = _locked_incident(actor, incident_id, Action.CHANGE_STATUS, state=False)
+        incident = locked_incident(actor, incident_id, Action.CHANGE_STATUS, state=False)
         if errors:
             raise InvalidInput(errors)
         incidents.check(actor, Action.CHANGE_STATUS, incident, to=status)
@@ -363,10 +330,10 @@ def member_add(*, actor: User, incident_id: int, user: User | str, role: str, re
     """Bring someone into the incident on a need-to-know basis, saying why."""
     errors: dict[str, list[str]] = {}
     person = resolve_user(errors, "user", user)
-    _check_choice(errors, "role", role, MemberRole, "a role")
+    check_choice(errors, "role", role, MemberRole, "a role")
     reason = _reason(errors, reason, "why they are being added")
     with transaction.atomic():
-        incident = _locked_incident(actor, incident_id, Action.MANAGE_MEMBERS)
+        incident = locked_incident(actor, incident_id, Action.MANAGE_MEMBERS)
         _check_role_rules(actor, incident, person, role, role == MemberRole.LEAD, errors)
         if errors:
             raise InvalidInput(errors)
@@ -404,10 +371,10 @@ def _active_membership(incident: Incident, username: str) -> Membership:
 
 def member_change_role(*, actor: User, incident_id: int, username: str, role: str, reason: str) -> Membership:
     errors: dict[str, list[str]] = {}
-    _check_choice(errors, "role", role, MemberRole, "a role")
+    check_choice(errors, "role", role, MemberRole, "a role")
     reason = _reason(errors, reason, "why their role is changing")
     with transaction.atomic():
-        incident = _locked_incident(actor, incident_id, Action.MANAGE_MEMBERS)
+        incident = locked_incident(actor, incident_id, Action.MANAGE_MEMBERS)
         membership = _active_membership(incident, username)
         _check_role_rules(actor, incident, membership.user, role,
                           MemberRole.LEAD in (role, membership.role), errors)
@@ -447,7 +414,7 @@ def member_remove(*, actor: User, incident_id: int, username: str, reason: str) 
     errors: dict[str, list[str]] = {}
     reason = _reason(errors, reason, "why they are being removed")
     with transaction.atomic():
-        incident = _locked_incident(actor, incident_id, Action.MANAGE_MEMBERS)
+        incident = locked_incident(actor, incident_id, Action.MANAGE_MEMBERS)
         membership = _active_membership(incident, username)
         _check_role_rules(actor, incident, None, None, membership.role == MemberRole.LEAD, errors)
         if errors:
@@ -523,7 +490,7 @@ def decision_record(
             errors["review_at"] = ["The review must be after the decision."]
 
     with transaction.atomic():
-        incident = _locked_incident(actor, incident_id, Action.RECORD_DECISION)
+        incident = locked_incident(actor, incident_id, Action.RECORD_DECISION)
         decider = actor
         if decided_by not in (None, ""):
             decider = resolve_user(errors, "decided_by", decided_by)
@@ -574,7 +541,7 @@ def decision_record(
             incident=incident,
             actor=actor,
             type=EventType.DECISION_RECORDED,
-            summary=f"{prefix} recorded by {actor.display_name}: {_shorten(decision)}",
+            summary=f"{prefix} recorded by {actor.display_name}: {shorten(decision)}",
             data={"decision": entry.pk, "number": number, "corrects": corrected.pk if corrected else None,
                   "reviews": reviewed.pk if reviewed else None,
                   "review_at": review_at.isoformat() if review_at else None},
@@ -587,7 +554,8 @@ def _next_decision_number(incident: Incident) -> int:
     return (incident.decisions.aggregate(n=Max("number"))["n"] or 0) + 1
 
 
-def _shorten(text: str, limit: int = 160) -> str:
+def shorten(text: str, limit: int = 160) -> str:
+    """The text on one line, cut at `limit` with "…": for a timeline summary that quotes a person's words."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -685,229 +653,13 @@ def api_token_used(token: ApiToken) -> None:
         token.last_used_at = now
 
 
-# --- statutory clocks: obligations and the need-to-know ladder ---------------------------------------------
-#
-# An incident copies its kind's playbook when it opens: one obligation per deadline, each with the time its
-# clock started and when it falls due (core/workdays.py counts). Changing the kind or the times recomputes
-# those still pending. Reminders are the worker's (incidents/tasks.py): its sweep finds them due and says
-# each once.
-
-CLOCK_FIELD_WORDS = {"kind": "the kind", "aware_at": "the time of awareness", "occurred_at": "the time it happened"}
+# --- what the wings ask of the spine -------------------------------------------------------------------------
 
 
-def playbook_items(kind: str) -> list[PlaybookObligation]:
-    return list(PlaybookObligation.objects.filter(playbook__kind=kind).order_by("position", "id"))
-
-
-def due_times(obligation: Obligation) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """(due_at, remind_at) for an obligation whose clock started at `started_at`: remind_at is one working
-    day before the due time, moved into office hours when that is still before it; None when the clock is
-    shorter than that (an hour for the holding statement)."""
-    start = obligation.started_at
-    if start is None:
-        return None, None
-    amount = obligation.amount
-    match obligation.clock:
-        case ClockKind.WORKING_DAYS:
-            due = same_working_day_end(start) if amount == 0 else working_days_due(start, amount)
-        case ClockKind.CALENDAR_DAYS:
-            due = calendar_days_due(start, amount)
-        case _:  # hours, and "without delay", whose reminder comes after `amount` hours
-            due = hours_due(start, amount)
-    remind = working_day_before(due)
-    if not in_office_hours(remind) and next_office_moment(remind) < due:
-        remind = next_office_moment(remind)
-    return due, (remind if remind > start else None)
-
-
-def _start_of(obligation: Obligation, incident: Incident, resolved: dict[str, dt.datetime]) -> dt.datetime | None:
-    match obligation.starts:
-        case ClockStart.AWARE_AT:
-            return incident.aware_at
-        case ClockStart.OCCURRED_AT:
-            return incident.occurred_at
-        case ClockStart.MEDIA_ENQUIRY:
-            return incident.media_interest_at
-        case _:  # when another obligation is done (or found not to apply)
-            return resolved.get(obligation.after)
-
-
-def _resolved_at(obligation: Obligation) -> dt.datetime | None:
-    if obligation.status == ObligationStatus.DONE:
-        return obligation.done_at
-    if obligation.status == ObligationStatus.NOT_APPLICABLE and obligation.decision_id:
-        return obligation.decision.decided_at
-    return None
-
-
-def clocks_changed(incident: Incident) -> None:
-    """Every Clocks board that may see this incident redraws; the workspace redraws its clocks."""
-    realtime.broadcast_on_commit(realtime.CLOCKS_GROUP, realtime.clocks_changed_message(incident.pk))
-    realtime.broadcast_on_commit(realtime.incident_group(incident.pk), realtime.panels_changed_message("clocks"))
-
-
-def _sync_obligations(incident: Incident, actor: User | None, *, new: bool = False) -> dict[str, list[str]]:
-    """Bring the incident's obligations in line with its kind's playbook and its times (in the caller's
-    transaction, the incident locked): add the playbook's new ones, withdraw pending ones it no longer
-    lists, and recompute the due times of those still pending. Done and not-applicable ones stay as
-    recorded. Returns the titles added, withdrawn and moved.
-
-    Nothing is enqueued: the worker's sweep, every minute, finds from the obligations themselves what is
-    due to be said (incidents/tasks.py), so a recomputed due time needs no task cancelled, and opening an
-    incident writes its obligations in two statements."""
-    wanted = {item.code: item for item in playbook_items(incident.kind)}
-    # The decision of one found not to apply is read with it: a clock that follows it starts at its time.
-    existing = {} if new else {o.code: o for o in Obligation.objects.select_for_update(of=("self",))
-                               .select_related("decision").filter(incident=incident)}
-    changes: dict[str, list[str]] = {"added": [], "withdrawn": [], "moved": []}
-    for code, obligation in list(existing.items()):
-        if code not in wanted and obligation.is_pending:
-            delete_audited(obligation, actor)
-            del existing[code]
-            changes["withdrawn"].append(obligation.title)
-    added = []
-    for code, item in wanted.items():
-        if code not in existing:
-            copied = {f.name: getattr(item, f.name) for f in ObligationFields._meta.get_fields()}
-            existing[code] = Obligation(incident=incident, **copied)
-            added.append(existing[code])
-            changes["added"].append(item.title)
-    resolved = {o.code: when for o in existing.values() if (when := _resolved_at(o)) is not None}
-    # Those that start when another is done come after it, so one pass in this order settles them all.
-    for obligation in sorted(existing.values(), key=lambda o: o.starts == ClockStart.OBLIGATION):
-        if not obligation.is_pending:
-            continue
-        before = (obligation.started_at, obligation.due_at)
-        obligation.started_at = _start_of(obligation, incident, resolved)
-        obligation.due_at, obligation.remind_at = due_times(obligation)
-        if obligation.pk is not None and before != (obligation.started_at, obligation.due_at):
-            changes["moved"].append(obligation.title)
-            save_audited(obligation, actor)
-    if added:
-        # One statement for the rows and one for their history, attributed to the actor as save_audited does.
-        bulk_create_with_history(added, Obligation, default_user=actor)
-    clocks_changed(incident)
-    return changes
-
-
-def _obligations_recomputed(incident: Incident, actor: User | None, changes: dict[str, list[str]], why: str) -> None:
-    parts = [f"{label} {', '.join(titles)}" for label, titles in (
-        ("added:", changes["added"]), ("withdrawn:", changes["withdrawn"]), ("due time moved:", changes["moved"]))
-        if titles]
-    if parts:
-        record_event(incident=incident, actor=actor, type=EventType.OBLIGATIONS_RECOMPUTED,
-                     summary=f"Statutory clocks recomputed ({why}): " + "; ".join(parts), data=changes)
-
-
-def due_words(obligation: Obligation) -> str:
-    if obligation.due_at is None:
-        return "waiting for its clock to start"
-    when = timezone.localtime(obligation.due_at)
-    if obligation.clock == ClockKind.WITHOUT_DELAY:
-        return f"without delay (a reminder at {when:%H:%M on %-d %B})"
-    return f"due {when:%A %-d %B at %H:%M}"
-
-
-def _start_following(incident: Incident, actor: User | None, code: str, at: dt.datetime) -> list[str]:
-    """Start the clocks that wait for this obligation (the rapid review, if set to follow the Panel)."""
-    started = []
-    waiting = Obligation.objects.select_for_update().filter(
-        incident=incident, starts=ClockStart.OBLIGATION, after=code, status=ObligationStatus.PENDING)
-    for obligation in waiting:
-        obligation.started_at = at
-        obligation.due_at, obligation.remind_at = due_times(obligation)
-        save_audited(obligation, actor)
-        started.append(f"{obligation.title} is now {due_words(obligation)}")
-    return started
-
-
-def _locked_obligation(actor: Actor, obligation_id: Any, action: ObligationAction) -> tuple[Obligation, Incident]:
-    """The obligation and its incident, both locked, the incident first (as every incident service
-    locks), once the policy allows the actor this action."""
-    found = obligations.fetch(actor, ObligationAction.VIEW, obligation_id)
-    incident = Incident.objects.select_for_update().get(pk=found.incident_id)
-    obligation = obligations.fetch(actor, action, obligation_id, Obligation.objects.select_for_update(of=("self",)))
-    obligation.incident = incident
-    return obligation, incident
-
-
-def _check_when(errors: dict[str, list[str]], field: str, value: Any, incident: Incident, label: str) -> dt.datetime:
-    now = timezone.now()
-    if value in (None, ""):
-        return now
-    if not isinstance(value, dt.datetime) or timezone.is_naive(value):
-        errors[field] = [f"Enter {label} as a date and time with a time zone."]
-    elif value > now + CLOCK_SKEW:
-        errors[field] = [f"The time {label} cannot be in the future."]
-    elif value < incident.occurred_at:
-        errors[field] = [f"The time {label} cannot be before the incident happened "
-                         f"({timezone.localtime(incident.occurred_at):%-d %B %Y %H:%M})."]
-    else:
-        return min(value, now)
-    return now
-
-
-def obligation_done(*, actor: Actor, obligation_id: int, reference: str, done_at: dt.datetime | None = None) -> Obligation:
-    """Record an obligation as done: when, by whom, and its reference (the notification's number, say).
-    Clocks that wait for it start now."""
-    errors: dict[str, list[str]] = {}
-    reference = checked_text(errors, Obligation, "reference", reference, required=True,
-                             missing="Enter a reference, or how it was done.")
-    with transaction.atomic():
-        obligation, incident = _locked_obligation(actor, obligation_id, ObligationAction.MARK_DONE)
-        done_at = _check_when(errors, "done_at", done_at, incident, "it was done")
-        if errors:
-            raise InvalidInput(errors)
-        actor = person_of(actor)
-        _complete(obligation, incident, actor, reference=reference, done_at=done_at)
-    return obligation
-
-
-def _complete(obligation: Obligation, incident: Incident, actor: User, *, reference: str, done_at: dt.datetime) -> None:
-    obligation.status = ObligationStatus.DONE
-    obligation.done_at, obligation.done_by, obligation.reference = done_at, actor, reference
-    save_audited(obligation, actor)
-    late = obligation.due_at is not None and done_at > obligation.due_at
-    following = _start_following(incident, actor, obligation.code, done_at)
-    record_event(
-        incident=incident, actor=actor, type=EventType.OBLIGATION_DONE,
-        summary=f"{obligation.title}: done {timezone.localtime(done_at):%-d %B at %H:%M}"
-                + (" (after its due time)" if late else "") + f", recorded by {actor.display_name}. "
-                f"Reference: {reference}" + "".join(f". {words}" for words in following),
-        data={"obligation": obligation.pk, "code": obligation.code, "late": late},
-    )
-    clocks_changed(incident)
-
-
-def obligation_not_applicable(*, actor: Actor, obligation_id: int, reason: str) -> Obligation:
-    """Record that an obligation does not apply, and why: a decision, so it is written to the decision log."""
-    errors: dict[str, list[str]] = {}
-    reason = checked_text(errors, Obligation, "reason", reason, required=True, missing="Enter why it does not apply.")
-    with transaction.atomic():
-        obligation, incident = _locked_obligation(actor, obligation_id, ObligationAction.MARK_NOT_APPLICABLE)
-        if errors:
-            raise InvalidInput(errors)
-        actor = person_of(actor)
-        now = timezone.now()
-        entry = _append_decision(incident, actor, decision=f"{obligation.title} does not apply to this incident.",
-                                 rationale=reason, information=obligation.basis, at=now)
-        obligation.status = ObligationStatus.NOT_APPLICABLE
-        obligation.reason, obligation.decision = reason, entry
-        save_audited(obligation, actor, reason)
-        following = _start_following(incident, actor, obligation.code, now)
-        record_event(
-            incident=incident, actor=actor, type=EventType.OBLIGATION_NOT_APPLICABLE,
-            summary=f"{obligation.title}: does not apply (decision {entry.number}, {actor.display_name}): "
-                    f"{_shorten(reason)}" + "".join(f". {words}" for words in following),
-            data={"obligation": obligation.pk, "code": obligation.code, "decision": entry.pk},
-        )
-        clocks_changed(incident)
-    return obligation
-
-
-def _append_decision(incident: Incident, actor: User, *, decision: str, rationale: str, information: str,
-                     at: dt.datetime) -> Decision:
-    """A decision-log entry written by another change (the incident is locked, so numbers stay in order)."""
+def decision_append(incident: Incident, actor: User, *, decision: str, rationale: str, information: str,
+                    at: dt.datetime) -> Decision:
+    """A decision-log entry written by another change that is a decision too (a wing's), in its
+    transaction: the incident is locked, so numbers stay in order."""
     entry = Decision(incident=incident, number=_next_decision_number(incident), decision=decision, rationale=rationale,
                      information=information, decided_by=actor, decided_at=at, recorded_at=at, recorded_by=actor)
     save_audited(entry, actor)
@@ -915,69 +667,14 @@ def _append_decision(incident: Incident, actor: User, *, decision: str, rational
 
 
 def media_interest(*, incident: Incident, at: dt.datetime) -> None:
-    """The first media enquiry about the incident was logged (comms calls this, the incident locked): the
-    clocks that wait for media interest, the holding statement's, start from it. Later enquiries change
+    """The first media enquiry about the incident was logged (a wing calls this, the incident locked): its
+    time is kept on the incident, and the wings that declared the moment act on it. Later enquiries change
     nothing."""
     if incident.media_interest_at is not None:
         return
     Incident.objects.filter(pk=incident.pk).update(media_interest_at=at)
     incident.media_interest_at = at
-    waiting = Obligation.objects.select_for_update().filter(
-        incident=incident, starts=ClockStart.MEDIA_ENQUIRY, status=ObligationStatus.PENDING, started_at__isnull=True)
-    for obligation in waiting:
-        obligation.started_at = at
-        obligation.due_at, obligation.remind_at = due_times(obligation)
-        save_audited(obligation, None)
-        record_event(incident=incident, actor=None, type=EventType.OBLIGATION_STARTED,
-                     summary=f"The first media enquiry started a clock: {obligation.title}, {due_words(obligation)}.",
-                     data={"obligation": obligation.pk, "code": obligation.code})
-    clocks_changed(incident)
-
-
-def ladder_steps(incident: Incident) -> list[PlaybookStep]:
-    return list(PlaybookStep.objects.filter(playbook__kind=incident.kind).order_by("position", "id"))
-
-
-def notification_record(*, actor: User, incident_id: int, step: str, person: str, method: str,
-                        at: dt.datetime | None = None) -> Notification:
-    """Record a step of the need-to-know ladder: who was told, how and when, by the actor. Once per step.
-    Telling the Director fulfils the Director obligation."""
-    errors: dict[str, list[str]] = {}
-    person = checked_text(errors, Notification, "person", person, missing="Enter who was told.")
-    _check_choice(errors, "method", method, NotifyMethod, "how they were told")
-    with transaction.atomic():
-        incident = _locked_incident(actor, incident_id, Action.RECORD_NOTIFICATION)
-        at = _check_when(errors, "at", at, incident, "they were told")
-        steps = {s.code: s for s in ladder_steps(incident)}
-        rung = steps.get(step) if isinstance(step, str) else None
-        if rung is None:
-            errors["step"] = [f"Choose a step of this incident's ladder: {', '.join(steps) or 'there are none'}."]
-        if errors:
-            raise InvalidInput(errors)
-        earlier = incident.notifications.filter(step=rung.code).first()
-        if earlier is not None:
-            raise Conflict(f"{rung.title} was already recorded as told: {earlier.person}, "
-                           f"{timezone.localtime(earlier.at):%-d %B at %H:%M}.", code="already_told")
-        notification = Notification(incident=incident, step=rung.code, step_title=rung.title, person=person,
-                                    method=method, at=at, told_by=actor)
-        try:
-            with transaction.atomic():
-                save_audited(notification, actor)
-        except IntegrityError:  # recorded by someone else a moment ago
-            raise Conflict(f"{rung.title} was already recorded as told.", code="already_told") from None
-        record_event(
-            incident=incident, actor=actor, type=EventType.NOTIFICATION_RECORDED,
-            summary=f"{rung.title} told: {person}, {notification.get_method_display().lower()}, "
-                    f"{timezone.localtime(at):%-d %B at %H:%M} (by {actor.display_name})",
-            data={"notification": notification.pk, "step": rung.code},
-        )
-        if rung.completes:
-            fulfilled = Obligation.objects.select_for_update().filter(
-                incident=incident, code=rung.completes, status=ObligationStatus.PENDING).first()
-            if fulfilled is not None:
-                _complete(fulfilled, incident, actor, done_at=at,
-                          reference=f"{person}, told {notification.get_method_display().lower()}")
-    return notification
+    wings.incident_moment("media_interest", incident=incident, at=at)
 
 
 class RowsInvalid(InvalidInput):
@@ -1015,8 +712,7 @@ def members_add(*, actor: User, incident_id: int, rows: list[tuple[User | str, s
     return added
 
 
-# --- timed work: review reminders and clock reminders --------------------------------------------------
-
+# --- timed work: review reminders -----------------------------------------------------------------------
 
 
 def decision_review_remind(decision_id: int) -> str:
@@ -1058,108 +754,3 @@ def sweep_due() -> int:
            .exclude(Exists(Decision.objects.reviews_standing().filter(reviews=OuterRef("pk"))))
            .exclude(Exists(said)).values_list("pk", flat=True))
     return sum(decision_review_remind(pk) == "said" for pk in due)
-
-
-# --- statutory clocks --------------------------------------------------------------------------------------
-#
-# Exactly once: what the worker has said is recorded on the obligation (`due_soon_said_for`, `overdue_said_for`:
-# the due time it was said for) under the obligation's row lock, and each person's reminder is a notice
-# (core/notices.py, kind "clocks.<ReminderKind>", keyed by the obligation and its due time) said once,
-# written in the same transaction as its email. So two
-# workers, a task and the sweep, or a task re-run after a crash, say each thing once. A recomputed due time
-# is said again, for the new time only; done or not applicable, nothing more is said.
-#
-# No task is enqueued for a reminder: the sweep (every HARBOUR_SWEEP_SECONDS, a minute by default) finds
-# from the obligations themselves what is due and not yet said, through the pending-by-due-time index, so a
-# recomputed or completed deadline needs nothing cancelled and a reminder is at most a sweep late.
-# Statutory deadlines do not keep office hours: these reminders go when they fall due.
-
-CLOCKS_URL = "/clocks/"
-CLOCKS_EMAIL = "clocks"  # the outbox's kind for a clock's reminder emails (core/outbox.py)
-
-
-def _people(obligation: Obligation, roles) -> list:
-    return [m.user for m in Membership.objects.active().filter(incident_id=obligation.incident_id, role__in=roles,
-                                                               user__is_active=True).select_related("user")]
-
-
-def _remind(obligation: Obligation, recipients, kind: str, text: str) -> int:
-    told = 0
-    for person in {p.pk: p for p in recipients}.values():
-        if notices.notify_once(person, f"clocks.{kind}", about_id=obligation.pk, when=obligation.due_at,
-                               text=text) is None:
-            continue
-        told += 1
-        if person.email:
-            outbox.queue(CLOCKS_EMAIL, recipient=person, to=person.email,
-                         subject=f"{obligation.incident.reference}: {text}",
-                         body=f"{text}\n\n{obligation.basis}\n\n{settings.HARBOUR_BASE_URL}/incidents/"
-                              f"{obligation.incident_id}/#clocks\n")
-    return told
-
-
-def obligation_remind(obligation_id: int) -> str:
-    """Say what is due about one obligation, once each: one working day before, to the people responsible;
-    at its due time, to them again and, as overdue, to the lead and tactical lead."""
-    now = timezone.now()
-    with transaction.atomic():
-        obligation = (Obligation.objects.select_for_update(of=("self",)).select_related("incident")
-                      .filter(pk=obligation_id).first())
-        if obligation is None:
-            return "gone"
-        try:
-            obligations.check(None, ObligationAction.REMIND, obligation)
-        except Conflict:
-            return "closed"
-        due = obligation.due_at
-        if due is None:
-            return "waiting"
-        command = (MemberRole.LEAD, MemberRole.TACTICAL_LEAD)
-        responsible = _people(obligation, [obligation.responsible_role]) or _people(obligation, command)
-        said, changes = [], {}
-        ref = obligation.incident.reference
-        if due <= now:
-            if obligation.overdue_said_for != due:
-                when = timezone.localtime(due)
-                record_event(incident=obligation.incident, actor=None, type=EventType.OBLIGATION_OVERDUE,
-                             summary=f"Overdue: {obligation.title} was due {when:%A %-d %B at %H:%M}.",
-                             data={"obligation": obligation.pk, "code": obligation.code})
-                leads = _people(obligation, command)
-                _remind(obligation, [p for p in responsible if p not in leads], ReminderKind.DUE,
-                        f"{obligation.title} ({ref}) was due {when:%-d %B at %H:%M}. Record it when it is done.")
-                _remind(obligation, leads, ReminderKind.OVERDUE,
-                        f"Overdue: {obligation.title} ({ref}) was due {when:%-d %B at %H:%M}.")
-                changes["overdue_said_for"] = due
-                changes["due_soon_said_for"] = due  # past its due time, "due soon" is no longer worth saying
-                said.append("overdue")
-                clocks_changed(obligation.incident)
-        elif obligation.remind_at is not None and obligation.remind_at <= now and obligation.due_soon_said_for != due:
-            record_event(incident=obligation.incident, actor=None, type=EventType.OBLIGATION_DUE_SOON,
-                         summary=f"Due soon: {obligation.title}, {due_words(obligation)}.",
-                         data={"obligation": obligation.pk, "code": obligation.code})
-            _remind(obligation, responsible, ReminderKind.DUE_SOON,
-                    f"{obligation.title} ({ref}) is {due_words(obligation)}.")
-            changes["due_soon_said_for"] = due
-            said.append("due soon")
-        if changes:
-            # Bookkeeping of what was said, not a change to the obligation: no history row for it.
-            Obligation.objects.filter(pk=obligation.pk).update(**changes)
-    return "said " + ", ".join(said) if said else "nothing due"
-
-
-def sweep_clocks() -> int:
-    """Reminders due and not yet said, found from the obligations themselves (so one whose task was lost is
-    said after all, once)."""
-    now = timezone.now()
-    unsaid_soon = Q(due_soon_said_for__isnull=True) | ~Q(due_soon_said_for=F("due_at"))
-    unsaid_overdue = Q(overdue_said_for__isnull=True) | ~Q(overdue_said_for=F("due_at"))
-    due = Obligation.objects.filter(status=ObligationStatus.PENDING, due_at__isnull=False).filter(
-        Q(due_at__lte=now) & unsaid_overdue | Q(remind_at__lte=now, due_at__gt=now) & unsaid_soon,
-    ).values_list("pk", flat=True)
-    done = 0
-    for pk in due:
-        try:
-            done += obligation_remind(pk).startswith("said")
-        except Exception:  # one obligation's failure must not hold up the others; the next sweep tries again
-            logger.exception("Reminding obligation %s failed.", pk)
-    return done

@@ -12,8 +12,3 @@ from . import services
 @task()
 def decision_review_due(decision_id: int) -> str:
     return services.decision_review_remind(decision_id)
-
-
-@task()
-def obligation_remind(obligation_id: int) -> str:
-    return services.obligation_remind(obligation_id)

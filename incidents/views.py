@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 from urllib.parse import urlencode
 
 from asgiref.sync import sync_to_async
@@ -23,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import wings
 from core.errors import Conflict, InvalidInput
 from core.times import uk_time
 
@@ -34,18 +37,17 @@ from .forms import (
     MemberAddForm,
     MemberRemoveForm,
     MemberRoleForm,
-    NotificationForm,
-    ObligationDoneForm,
-    ObligationNotApplicableForm,
     SearchForm,
     TransitionForm,
     same_to_the_minute,
 )
 from .models import Incident, IncidentKind
 from .models import IncidentStatus as Status
-from .policy import Action, ObligationAction, incidents, obligations
+from .policy import Action, incidents
 
-PANELS = ("summary", "clocks", "ladder", "members", "decisions", "timeline", "history")
+# The spine's own live panels, each a partial of its workspace template; the wings' tabs declare theirs
+# (core/wings.py workspace_tab).
+PANELS = ("summary", "members", "decisions", "timeline", "history")
 
 
 def _reading_for(request: HttpRequest, action: Action) -> Action:
@@ -118,12 +120,17 @@ def _cursor(request: HttpRequest, panel: str) -> str | None:
     return request.GET.get(panel) or None
 
 
-def _workspace_context(request: HttpRequest, incident: Incident, **forms) -> dict:
+def _workspace_context(request: HttpRequest, incident: Incident, posted: Mapping[Any, Any] | None = None,
+                       tabs: list[wings.WorkspaceTab] | None = None, **forms) -> dict:
     """Everything the workspace shows. Panels are computed lazily (templates call these on first use),
     so a single panel refreshed by htmx costs only its own queries. Each list is one page, newest first,
-    with a link to older entries: a long incident costs what a short one does."""
+    with a link to older entries: a long incident costs what a short one does. The wings' tabs add what
+    theirs show (`tabs`: every declared one by default), with `posted`, a wing's own forms shown again with
+    their errors."""
     actions = incidents.allowed_actions(request.user, incident)
     members = cache(lambda: list(selectors.members(incident)))
+    tabs = wings.workspace_tabs() if tabs is None else tabs
+    posted = posted or {}
     context = {
         "incident": incident,
         "actions": {a.value: True for a in actions},
@@ -138,6 +145,8 @@ def _workspace_context(request: HttpRequest, incident: Incident, **forms) -> dic
         "timeline_chart": cache(lambda: selectors.timeline_picture(incident)),
         "next_statuses": [(s, "Reopen" if incident.status == Status.CLOSED else Status(s).label)
                           for s in incidents.targets(Action.CHANGE_STATUS, incident)],
+        "workspace_tabs": tabs,
+        "workspace_scripts": [script for tab in tabs for script in tab.scripts],
     }
     if Action.CHANGE_STATUS in actions:
         context["transition_form"] = forms.get("transition_form") or TransitionForm()
@@ -152,36 +161,17 @@ def _workspace_context(request: HttpRequest, incident: Incident, **forms) -> dic
             lambda: DecisionForm(incident=incident, members=members(),
                                  initial={"reviews": context["reviewing"]} if context["reviewing"] else None)
         )
-    posted = forms.pop("obligation_forms", {})
-    context["clocks"] = cache(lambda: _clock_rows(request, incident, posted))
-    context["ladder"] = cache(lambda: selectors.ladder(incident))
-    if Action.RECORD_NOTIFICATION in actions:
-        context["notification_form"] = forms.get("notification_form") or cache(
-            lambda: NotificationForm(steps=_untold_steps(context["ladder"]())))
+    for tab in tabs:
+        context.update(tab.context(request, incident, posted))
     context["error_forms"] = [f for f in (*forms.values(), *posted.values()) if f is not None and f.errors]
     return context
 
 
-def _clock_rows(request: HttpRequest, incident: Incident, posted: dict) -> list[dict]:
-    """Each obligation with what this person may do with it, and its forms (the posted one, with its
-    errors, in place)."""
-    rows = []
-    for obligation in selectors.obligations_of(incident):
-        obligation.incident = incident
-        allowed = obligations.allowed_actions(request.user, obligation)
-        row = {"obligation": obligation, "allowed": {a.value: True for a in allowed}}
-        if ObligationAction.MARK_DONE in allowed:
-            row["done_form"] = posted.get((obligation.pk, "done")) or ObligationDoneForm(
-                auto_id=f"ob{obligation.pk}_done_%s")
-        if ObligationAction.MARK_NOT_APPLICABLE in allowed:
-            row["not_applicable_form"] = posted.get((obligation.pk, "na")) or ObligationNotApplicableForm(
-                auto_id=f"ob{obligation.pk}_na_%s")
-        rows.append(row)
-    return rows
-
-
-def _untold_steps(ladder) -> list[tuple[str, str]]:
-    return [(rung.code, rung.title) for rung in ladder if rung.told is None]
+def workspace_page(request: HttpRequest, incident: Incident, *, posted: Mapping[Any, Any] | None = None,
+                   status: int = 200) -> HttpResponse:
+    """The workspace of an incident already fetched for the person: a wing's view that refused a form
+    shows it here again, its errors in place (`posted`, read by the wing's own tab)."""
+    return render(request, "incidents/workspace.html", _workspace_context(request, incident, posted), status=status)
 
 
 @login_required
@@ -194,11 +184,15 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def incident_panel(request: HttpRequest, incident_id: int, panel: str) -> HttpResponse:
-    """One panel of the workspace, for htmx to swap in when the socket says it changed."""
+    """One panel of the workspace, for htmx to swap in when the socket says it changed: the spine's own, or
+    one a wing's tab declared, drawn with only that tab's context."""
     incident = selectors.incident_for(request.user, incident_id)
-    if panel not in PANELS:
+    if panel in PANELS:
+        return render(request, f"incidents/workspace.html#{panel}", _workspace_context(request, incident, tabs=[]))
+    tab = wings.workspace_panel(panel)
+    if tab is None:
         return HttpResponse(status=404)
-    return render(request, f"incidents/workspace.html#{panel}", _workspace_context(request, incident))
+    return render(request, tab.panels[panel], _workspace_context(request, incident, tabs=[tab]))
 
 
 def _rerender(request, incident_id: int, action: Action, **forms) -> HttpResponse:
@@ -427,82 +421,6 @@ def _csv_safe(value):
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return "" if value is None else value
-
-
-# --- statutory clocks --------------------------------------------------------------------------------------
-
-
-def _record_obligation(request: HttpRequest, obligation_id: int, form_class, kind: str, change, said: str):
-    """Record an obligation done, or that it does not apply: the posted form, the service, then back to the
-    Clocks tab; on an error, the workspace again with the form and its errors in place."""
-    obligation = selectors.obligation_for(request.user, obligation_id)
-    form = form_class(request.POST, auto_id=f"ob{obligation.pk}_{kind}_%s")
-    if form.is_valid():
-        try:
-            change(actor=request.user, obligation_id=obligation.pk, **form.cleaned_data)
-        except InvalidInput as error:
-            form.apply_service_errors(error)
-        except Conflict as conflict:
-            form.add_error(None, conflict.detail)
-        else:
-            messages.success(request, f"“{obligation.title}” {said}")
-            return redirect(reverse("incident-detail", kwargs={"incident_id": obligation.incident_id}) + "#clocks")
-    context = _workspace_context(request, obligation.incident, obligation_forms={(obligation.pk, kind): form})
-    return render(request, "incidents/workspace.html", context, status=400)
-
-
-@login_required
-@require_POST
-def obligation_done(request: HttpRequest, obligation_id: int) -> HttpResponse:
-    return _record_obligation(request, obligation_id, ObligationDoneForm, "done", services.obligation_done,
-                              "is recorded as done.")
-
-
-@login_required
-@require_POST
-def obligation_not_applicable(request: HttpRequest, obligation_id: int) -> HttpResponse:
-    return _record_obligation(request, obligation_id, ObligationNotApplicableForm, "na",
-                              services.obligation_not_applicable,
-                              "is recorded as not applying; the reason is in the decision log.")
-
-
-@login_required
-@require_POST
-def notification_record(request: HttpRequest, incident_id: int) -> HttpResponse:
-    incident = selectors.incident_for(request.user, incident_id)
-    form = NotificationForm(request.POST, steps=[(r.code, r.title) for r in selectors.ladder(incident)])
-    if form.is_valid():
-        try:
-            told = services.notification_record(actor=request.user, incident_id=incident_id, **form.cleaned_data)
-        except InvalidInput as error:
-            form.apply_service_errors(error)
-        except Conflict as conflict:
-            form.add_error("step", conflict.detail)
-        else:
-            messages.success(request, f"{told.step_title}: recorded as told.")
-            return redirect(reverse("incident-detail", kwargs={"incident_id": incident_id}) + "#clocks")
-    return _rerender(request, incident_id, Action.RECORD_NOTIFICATION, notification_form=form)
-
-
-def _clocks_context(request: HttpRequest) -> dict:
-    page = selectors.CLOCKS.page(selectors.clocks(request.user), request.GET.get("board") or None, param="board")
-    now = timezone.now()
-    upcoming = [o.due_at for o in page if o.due_at > now]
-    return {"page": page, "overdue": sum(o.due_at <= now for o in page),
-            "next_due": min(upcoming) if upcoming else None}
-
-
-@login_required
-@require_GET
-def clocks_board(request: HttpRequest) -> HttpResponse:
-    """Every pending obligation of the incidents the person can see, soonest first, live."""
-    return render(request, "incidents/clocks.html", _clocks_context(request))
-
-
-@login_required
-@require_GET
-def clocks_board_panel(request: HttpRequest) -> HttpResponse:
-    return render(request, "incidents/clocks.html#board", _clocks_context(request))
 
 
 # --- search ------------------------------------------------------------------------------------------------

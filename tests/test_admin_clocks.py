@@ -7,15 +7,11 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Permission
 
+from clocks.models import Obligation, Playbook, PlaybookObligation, PlaybookStep
+from clocks.policy import ObligationAction, obligations
 from core.models import Email
-from incidents.models import (
-    Obligation,
-    Playbook,
-    PlaybookObligation,
-    PlaybookStep,
-    User,
-)
-from incidents.policy import Action, ObligationAction, incidents, obligations
+from incidents.models import User
+from incidents.policy import Action, incidents
 from incidents.rules import AdminSite
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +35,7 @@ def playbook(cast) -> Playbook:
 
 
 def _url(playbook: Playbook) -> str:
-    return f"/admin/incidents/playbook/{playbook.pk}/change/"
+    return f"/admin/clocks/playbook/{playbook.pk}/change/"
 
 
 def _rows(prefix: str, queryset, fields: list[str]) -> dict:
@@ -101,7 +97,7 @@ def test_a_superuser_edits_an_obligations_amount_with_history(admin_client, play
     assert panel.history.count() == 1  # the data migration's rows start without history
     latest = panel.history.get()
     assert (latest.history_type, latest.history_user, latest.amount) == ("~", admin_client.admin, 6)
-    assert admin_client.get(f"/admin/incidents/playbook/{playbook.pk}/history/").status_code == 200
+    assert admin_client.get(f"/admin/clocks/playbook/{playbook.pk}/history/").status_code == 200
 
 
 def test_a_chain_of_obligations_and_a_new_step_save(admin_client, playbook):
@@ -245,7 +241,7 @@ def test_there_is_one_playbook_per_kind(admin_client, playbook):
     for prefix in ("obligations", "ladder"):
         data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0", f"{prefix}-MIN_NUM_FORMS": "0",
                  f"{prefix}-MAX_NUM_FORMS": "1000"}
-    response = admin_client.post("/admin/incidents/playbook/add/", data)
+    response = admin_client.post("/admin/clocks/playbook/add/", data)
     assert response.status_code == 200
     assert "There is already a playbook for this kind of incident" in response.content.decode()
     assert _snapshot() == before
@@ -253,11 +249,11 @@ def test_there_is_one_playbook_per_kind(admin_client, playbook):
 
 def test_deleting_a_playbook_is_not_offered(admin_client, playbook):
     change = admin_client.get(_url(playbook)).content.decode()
-    assert f"/admin/incidents/playbook/{playbook.pk}/delete/" not in change
-    listing = admin_client.get("/admin/incidents/playbook/").content.decode()
+    assert f"/admin/clocks/playbook/{playbook.pk}/delete/" not in change
+    listing = admin_client.get("/admin/clocks/playbook/").content.decode()
     assert "delete_selected" not in listing
-    assert admin_client.post(f"/admin/incidents/playbook/{playbook.pk}/delete/", {"post": "yes"}).status_code == 403
-    response = admin_client.post("/admin/incidents/playbook/", {"action": "delete_selected", "_selected_action":
+    assert admin_client.post(f"/admin/clocks/playbook/{playbook.pk}/delete/", {"post": "yes"}).status_code == 403
+    response = admin_client.post("/admin/clocks/playbook/", {"action": "delete_selected", "_selected_action":
                                                                 [playbook.pk], "post": "yes"})
     assert response.status_code in (200, 302)
     assert Playbook.objects.filter(pk=playbook.pk).exists()
@@ -269,7 +265,7 @@ def test_staff_with_the_model_permissions_edit_playbooks_and_others_do_not(clien
     client.force_login(editor)
     assert client.get(_url(playbook)).status_code == 403
     editor.user_permissions.set(Permission.objects.filter(
-        content_type__app_label="incidents",
+        content_type__app_label="clocks",
         codename__in=[f"{verb}_{model}" for model in ("playbook", "playbookobligation", "playbookstep")
                       for verb in ("view", "add", "change", "delete")]))
     editor = User.objects.get(pk=editor.pk)  # permissions are cached on the instance
@@ -278,31 +274,31 @@ def test_staff_with_the_model_permissions_edit_playbooks_and_others_do_not(clien
     response = client.post(_url(playbook), _form(playbook, **{f"obligations__{row}__amount": "14"}))
     assert response.status_code == 302, response.content.decode()[:3000]
     assert PlaybookObligation.objects.get(playbook=playbook, code="rapid_review").amount == 14
-    assert client.post(f"/admin/incidents/playbook/{playbook.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.post(f"/admin/clocks/playbook/{playbook.pk}/delete/", {"post": "yes"}).status_code == 403
 
 
 # --- incidents' obligations: read only --------------------------------------------------------------------
 
 
 def test_the_obligation_admin_lists_an_incidents_obligations_read_only(admin_client, incident):
-    listing = admin_client.get("/admin/incidents/obligation/")
+    listing = admin_client.get("/admin/clocks/obligation/")
     assert listing.status_code == 200
     html = listing.content.decode()
     assert incident.reference in html and "panel_notification" in html and "Notify the Child Safeguarding" in html
     assert "delete_selected" not in html
-    assert admin_client.get("/admin/incidents/obligation/?status__exact=pending&clock__exact=working_days"
+    assert admin_client.get("/admin/clocks/obligation/?status__exact=pending&clock__exact=working_days"
                             ).status_code == 200
 
     panel = Obligation.objects.get(incident=incident, code="panel_notification")
-    page = admin_client.get(f"/admin/incidents/obligation/{panel.pk}/change/")
+    page = admin_client.get(f"/admin/clocks/obligation/{panel.pk}/change/")
     assert page.status_code == 200 and 'name="status"' not in page.content.decode()  # shown, not offered
-    admin_client.post(f"/admin/incidents/obligation/{panel.pk}/change/", {"status": "done", "amount": "99"})
+    admin_client.post(f"/admin/clocks/obligation/{panel.pk}/change/", {"status": "done", "amount": "99"})
     panel.refresh_from_db()
     assert (panel.status, panel.amount) == ("pending", 5)
-    assert admin_client.get("/admin/incidents/obligation/add/").status_code == 403
-    assert admin_client.post(f"/admin/incidents/obligation/{panel.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin_client.get("/admin/clocks/obligation/add/").status_code == 403
+    assert admin_client.post(f"/admin/clocks/obligation/{panel.pk}/delete/", {"post": "yes"}).status_code == 403
     assert Obligation.objects.filter(pk=panel.pk).exists()
-    assert admin_client.get(f"/admin/incidents/obligation/{panel.pk}/history/").status_code == 200
+    assert admin_client.get(f"/admin/clocks/obligation/{panel.pk}/history/").status_code == 200
 
 
 def test_obligations_are_seen_exactly_as_their_incidents_are(admin_client, incident, restricted):
@@ -312,7 +308,7 @@ def test_obligations_are_seen_exactly_as_their_incidents_are(admin_client, incid
     assert listed == seen == {incident.pk, restricted.pk}
     # ...and the two admin pages agree on the restricted incident
     assert restricted.reference in admin_client.get("/admin/incidents/incident/").content.decode()
-    assert restricted.reference in admin_client.get("/admin/incidents/obligation/").content.decode()
+    assert restricted.reference in admin_client.get("/admin/clocks/obligation/").content.decode()
 
 
 def test_outside_the_admin_site_no_obligation_is_seen(cast, incident, restricted):
@@ -323,8 +319,8 @@ def test_outside_the_admin_site_no_obligation_is_seen(cast, incident, restricted
 def test_an_outsider_is_sent_to_log_in(client, cast, playbook, incident):
     client.force_login(cast.charlie)  # not staff
     panel = Obligation.objects.get(incident=incident, code="panel_notification")
-    for url in ("/admin/incidents/playbook/", _url(playbook), "/admin/incidents/obligation/",
-                f"/admin/incidents/obligation/{panel.pk}/change/"):
+    for url in ("/admin/clocks/playbook/", _url(playbook), "/admin/clocks/obligation/",
+                f"/admin/clocks/obligation/{panel.pk}/change/"):
         response = client.get(url)
         assert response.status_code == 302 and response.url.startswith("/admin/login/"), url
     row = _row(playbook, "panel_notification")
@@ -349,3 +345,17 @@ def test_reminder_emails_show_where_they_stand_not_what_they_say(admin_client, c
     assert admin_client.get("/admin/core/email/?kind=clocks").status_code == 200
     for url in ("/admin/core/notice/", "/admin/incidents/reminder/", "/admin/incidents/incidentemail/"):
         assert admin_client.get(url).status_code == 404, url  # reminders are messages to one person
+
+
+def test_the_old_addresses_of_the_clocks_admin_pages_still_arrive(admin_client, playbook, incident):
+    """The pages moved with their models into the clocks wing (/admin/clocks/…); links kept from before
+    are sent on, with their query, and the admin's other incident pages are where they were."""
+    panel = Obligation.objects.get(incident=incident, code="panel_notification")
+    for old, new in ((f"/admin/incidents/playbook/{playbook.pk}/change/", _url(playbook)),
+                     ("/admin/incidents/obligation/?status__exact=pending",
+                      "/admin/clocks/obligation/?status__exact=pending"),
+                     (f"/admin/incidents/obligation/{panel.pk}/history/", f"/admin/clocks/obligation/{panel.pk}/history/")):
+        response = admin_client.get(old)
+        assert response.status_code == 301 and response.url == new, old
+        assert admin_client.get(new).status_code == 200, new
+    assert admin_client.get("/admin/incidents/incident/").status_code == 200

@@ -12,19 +12,13 @@ import pytest
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from clocks import services, tasks
+from clocks.models import Notification, Obligation, Playbook, PlaybookObligation
 from comms import services as comms_services
 from core.errors import Conflict, Http404, InvalidInput, PermissionDenied
 from core.models import Email, Notice
-from incidents import services, tasks
-from incidents.models import (
-    Decision,
-    IncidentKind,
-    Notification,
-    Obligation,
-    Playbook,
-    PlaybookObligation,
-    TimelineEvent,
-)
+from incidents import services as incident_services
+from incidents.models import Decision, IncidentKind, TimelineEvent
 from tests.clock import at
 from tests.factories import open_incident
 
@@ -37,7 +31,7 @@ def london(*args) -> dt.datetime:
 
 
 def opened(cast, aware: dt.datetime, kind: str = "child_death", occurred: dt.datetime | None = None):
-    return services.incident_open(
+    return incident_services.incident_open(
         actor=cast.alice, title="A serious incident", kind=kind, severity="critical",
         occurred_at=occurred or aware - dt.timedelta(hours=2), aware_at=aware, summary="What is known.")
 
@@ -167,7 +161,7 @@ def test_changing_awareness_recomputes_the_pending_and_says_so(cast):
     director = Obligation.objects.get(incident=incident, code="director_informed")
     services.obligation_done(actor=cast.alice, obligation_id=director.pk, reference="Told in person",
                              done_at=london(2026, 4, 1, 12))
-    services.incident_update(actor=cast.alice, incident_id=incident.pk, changes={"occurred_at": london(2026, 3, 27, 8), "aware_at": london(2026, 3, 27, 10)})
+    incident_services.incident_update(actor=cast.alice, incident_id=incident.pk, changes={"occurred_at": london(2026, 3, 27, 8), "aware_at": london(2026, 3, 27, 10)})
     assert due(incident, "panel_notification") == london(2026, 4, 7, 23, 59)
     assert due(incident, "director_informed") == london(2026, 4, 1, 23, 59)  # done: as recorded
     (summary,) = events(incident, "obligation.recomputed")
@@ -181,7 +175,7 @@ def test_changing_the_kind_withdraws_what_no_longer_applies_and_adds_what_does(c
     incident = opened(cast, london(2026, 4, 1, 10))
     director = Obligation.objects.get(incident=incident, code="director_informed")
     services.obligation_done(actor=cast.alice, obligation_id=director.pk, reference="Told", done_at=london(2026, 4, 1, 12))
-    services.incident_update(actor=cast.alice, incident_id=incident.pk, changes={"kind": "staff_assault"})
+    incident_services.incident_update(actor=cast.alice, incident_id=incident.pk, changes={"kind": "staff_assault"})
     codes = set(incident.obligations.values_list("code", flat=True))
     assert codes == {"director_informed", "riddor_specified_injury", "riddor_over_seven_days", "holding_statement_ready"}
     assert Obligation.objects.get(pk=director.pk).status == "done"
@@ -373,7 +367,7 @@ def test_a_recomputed_due_time_is_said_again_and_a_done_one_never(cast):
         tasks.obligation_remind.call(panel.pk)
     # A week earlier moves every working-day deadline, whatever day it is now (a day earlier does not move
     # one across a weekend: this test once failed every week from Sunday 05:00 to Monday 05:00).
-    services.incident_update(actor=cast.alice, incident_id=incident.pk,
+    incident_services.incident_update(actor=cast.alice, incident_id=incident.pk,
                              changes={"occurred_at": incident.occurred_at - dt.timedelta(days=7),
                                       "aware_at": incident.aware_at - dt.timedelta(days=7)})
     panel.refresh_from_db()
@@ -383,7 +377,7 @@ def test_a_recomputed_due_time_is_said_again_and_a_done_one_never(cast):
     services.obligation_done(actor=cast.alice, obligation_id=panel.pk, reference="Done")
     with at(panel.due_at + dt.timedelta(days=1)):
         assert tasks.obligation_remind.call(panel.pk) == "closed"
-        services.sweep_clocks()  # says what the other obligations owe, nothing more of this one
+        services.sweep_due()  # says what the other obligations owe, nothing more of this one
     assert reminders_of(panel).count() == 2
 
 
@@ -391,9 +385,9 @@ def test_a_recomputed_due_time_is_said_again_and_a_done_one_never(cast):
 @pytest.mark.django_db(transaction=True)
 def test_the_sweep_says_what_a_lost_task_did_not(cast, incident, panel):
     with at(panel.due_at + dt.timedelta(hours=1)):
-        assert services.sweep_clocks() >= 1
+        assert services.sweep_due() >= 1
         first = reminders()
-        services.sweep_clocks()
+        services.sweep_due()
         assert reminders() == first
     assert ("tom", "overdue") in reminders()
     assert not reminders_of(panel).filter(kind="clocks.due_soon").exists()  # past due: no "soon"

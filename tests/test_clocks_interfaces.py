@@ -11,9 +11,10 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
+from clocks import services
+from clocks.models import Notification, Obligation
 from config.asgi import application
-from incidents import services
-from incidents.models import Decision, Notification, Obligation, TimelineEvent
+from incidents.models import Decision, TimelineEvent
 from tests.test_not_found import CSRF
 from tests.test_sockets import HOST, ORIGIN, session_headers
 

@@ -18,11 +18,11 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import include, path
 
+from clocks.models import Obligation
 from comms import services as comms_services
 from core.management.commands.serve import served_base_url, use_served_base_url
 from core.models import Email
 from core.views import SERVER_ERROR
-from incidents.models import Obligation
 
 SECRET_DETAIL = "the-secret-detail-of-what-broke"
 EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 - what `serve --host` was given, not a bind

@@ -198,7 +198,7 @@ class TestMessageDiff:
 
 
 class TestAdminPlurals:
-    OURS = ("incidents", "comms", "support")
+    OURS = ("incidents", "clocks", "comms", "support")
 
     def test_every_model_has_an_english_plural(self):
         for model in apps.get_models():

@@ -20,12 +20,14 @@ from drf_spectacular.generators import SchemaGenerator
 from hypothesis import given
 from hypothesis import strategies as st
 
+from clocks import services as clocks
+from clocks.models import Notification
 from comms import services as comms
 from comms.models import HoldingTemplate, Message
 from core.errors import InvalidInput
 from core.text import DIRECTION_MESSAGE, ONE_LINE, ONE_LINE_MESSAGE, PROSE, PROSE_MESSAGE, kind_of
 from incidents import services
-from incidents.models import Decision, Incident, Notification, Team
+from incidents.models import Decision, Incident, Team
 from support import services as support
 from support.models import Debrief
 
@@ -124,7 +126,7 @@ def test_every_text_a_person_types_states_its_limit_and_kind_once():
     from django.apps import apps
 
     loose = []
-    for app in ("core", "incidents", "comms", "support"):
+    for app in ("core", "incidents", "clocks", "comms", "support"):
         for model in apps.get_app_config(app).get_models():
             if model.__name__.startswith("Historical"):
                 continue
@@ -190,7 +192,7 @@ ONE_LINE_DOORS = {
                                           "occurred_at": "2026-01-10T09:00", "aware_at": "2026-01-10T09:30"}),
         "title"),
     "who was told": (
-        lambda c, i, v: services.notification_record(actor=c.alice, incident_id=i.pk, step="director", person=v,
+        lambda c, i, v: clocks.notification_record(actor=c.alice, incident_id=i.pk, step="director", person=v,
                                                      method="phone"),
         lambda i, v: (f"/api/incidents/{i.pk}/notifications/", {"step": "director", "person": v, "method": "phone"}),
         lambda i, v: (f"/incidents/{i.pk}/ladder/", {"step": "director", "person": v, "method": "phone"}),

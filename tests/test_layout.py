@@ -1,5 +1,6 @@
-"""The layout a newcomer copies: the ground floor (core/) imports no app, the spine imports no wing, templates and live.js spell no status or
-event type themselves, and what a template offers names actions that exist in the policy."""
+"""The layout a newcomer copies: the ground floor (core/) imports no app, the spine imports no wing, a wing
+imports only the spine and the ground floor, templates and live.js spell no status or event type
+themselves, and what a template offers names actions that exist in the policy."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from clocks.policy import Action as ClocksAction
+from clocks.policy import ObligationAction
 from comms.policy import Action as CommsAction
 from incidents.policy import Action as IncidentAction
 from support.policy import Action as SupportAction
@@ -27,7 +30,8 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-HARBOUR_APPS = {"config", "incidents", "comms", "support", "people"}
+HARBOUR_APPS = {"config", "incidents", "clocks", "comms", "support", "people"}
+WINGS = ("clocks", "comms", "support")
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "core").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
@@ -40,13 +44,38 @@ def test_the_ground_floor_imports_no_app(path):
 
 @pytest.mark.parametrize("path", sorted((ROOT / "incidents").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_spine_imports_no_wing(path):
-    wings = {name for name in _imports(path) if name.split(".")[0] in ("comms", "support")}
+    wings = {name for name in _imports(path) if name.split(".")[0] in WINGS}
     assert not wings, f"{path.relative_to(ROOT)} imports {wings}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "clocks").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_clocks_are_a_wing_on_the_spine_and_the_ground_floor(path):
+    """clocks/ stands on incidents/ and core/ (and Python's and Django's own): never on another wing, nor
+    on the roof (config/) that stands on it."""
+    others = {name for name in _imports(path) if name.split(".")[0] in HARBOUR_APPS - {"incidents", "clocks"}}
+    assert not others, f"{path.relative_to(ROOT)} imports {others}"
+
+
+@pytest.mark.parametrize("path", sorted(p for wing in ("comms", "support") for p in (ROOT / wing).rglob("*.py")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_other_wing_imports_the_clocks(path):
+    """What comms and support need of the clocks (the first media enquiry starts the holding statement's)
+    goes through the spine, which tells whichever wings declared the moment (core/wings.py)."""
+    clocks = {name for name in _imports(path) if name.split(".")[0] == "clocks"}
+    assert not clocks, f"{path.relative_to(ROOT)} imports {clocks}"
+
+
+def test_the_spines_pages_and_scripts_name_no_clock():
+    """The workspace draws the Clocks tab, its panels and its script from the wing's declaration."""
+    spine = [*sorted((ROOT / "templates" / "incidents").rglob("*.html")),
+             *(ROOT / "static" / "harbour" / name for name in ("live.js", "tabs.js", "init.js"))]
+    named = [str(p.relative_to(ROOT)) for p in spine if re.search(r"clock|obligation|ladder|playbook", p.read_text(), re.I)]
+    assert not named
 
 
 def test_every_wing_has_the_same_rooms():
     rooms = {"models", "policy", "services", "selectors", "views", "api", "consumers", "tasks", "admin"}
-    for wing in ("incidents", "comms", "support"):
+    for wing in ("incidents", *WINGS):
         missing = {room for room in rooms if not (ROOT / wing / f"{room}.py").exists()}
         assert not missing, (wing, missing)
 
@@ -60,7 +89,7 @@ def test_templates_spell_no_status_themselves():
 
 def test_what_templates_offer_names_real_actions():
     offered = re.compile(r"\b(allowed|incident_allowed|actions)\.([a-z_]+)")
-    real = {a.value for enum in (CommsAction, IncidentAction, SupportAction) for a in enum}
+    real = {a.value for enum in (ClocksAction, ObligationAction, CommsAction, IncidentAction, SupportAction) for a in enum}
     unknown = [f"{t.relative_to(ROOT)}: {m.group(0)}" for t in TEMPLATES for m in offered.finditer(t.read_text())
                if m.group(2) not in real]
     assert not unknown
@@ -69,7 +98,7 @@ def test_what_templates_offer_names_real_actions():
 def test_live_js_names_no_event_type():
     """Timeline event types, that is: `message.updated` is the sockets' own message, not an event type."""
     script = (ROOT / "static" / "harbour" / "live.js").read_text()
-    assert not re.search(r"""["'](?!message\.updated)(incident|member|decision|message|family|media|identifier)\.""",
+    assert not re.search(r"""["'](?!message\.updated)(incident|member|decision|obligation|notification|message|family|media|identifier)\.""",
                          script)
 
 
@@ -85,7 +114,7 @@ def test_the_incidents_sections_are_declared_by_the_wings_and_named_by_none_in_t
     assert "identifiers" not in [tab["key"] for tab in shown]  # offered only to whoever may protect them
 
 
-@pytest.mark.parametrize("path", sorted(p for app in ("core", "incidents", "comms", "support", "config")
+@pytest.mark.parametrize("path", sorted(p for app in ("core", "incidents", "clocks", "comms", "support", "config")
                                         for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts),
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_private_name_is_imported_from_another_module(path):
@@ -98,7 +127,7 @@ def test_no_private_name_is_imported_from_another_module(path):
     assert not private, f"{path.relative_to(ROOT)} imports {private}"
 
 
-@pytest.mark.parametrize("wing", ["incidents", "comms", "support"])
+@pytest.mark.parametrize("wing", ["incidents", *WINGS])
 def test_tasks_call_services_and_services_never_import_tasks(wing):
     """A task is one call of a service; a service queues a task by the name its wing declares
     (core/worker.py), so the two never import each other in a circle."""
@@ -114,7 +143,7 @@ def test_tasks_call_services_and_services_never_import_tasks(wing):
             assert len(body) == 1 and isinstance(body[0], ast.Return), f"{wing}.tasks.{node.name} is not one call"
 
 
-@pytest.mark.parametrize("path", sorted(p for app in ("core", "incidents", "comms", "support", "config")
+@pytest.mark.parametrize("path", sorted(p for app in ("core", "incidents", "clocks", "comms", "support", "config")
                                         for p in (ROOT / app).rglob("*.py")
                                         if "migrations" not in p.parts and p.name != "apps.py"),
                          ids=lambda p: str(p.relative_to(ROOT)))
@@ -129,3 +158,24 @@ def test_no_module_puts_off_importing_another_of_harbours(path):
                                                          in HARBOUR_APPS | {"core"}):
                     late.append(f"{function.name}: {'.' * node.level}{node.module or ''}")
     assert not late, f"{path.relative_to(ROOT)} imports late: {late}"
+
+
+def test_a_wing_declares_its_workspace_tab_and_its_incident_moments_and_mistakes_are_refused():
+    """The spine draws the workspace's Clocks tab and tells the clocks of an incident's moments only because
+    the wing declared them (clocks/apps.py); a declaration that could not work fails at start."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from clocks import services as clock_services
+    from core import wings
+
+    assert [(t.key, sorted(t.panels)) for t in wings.workspace_tabs()] == [("clocks", ["clocks", "ladder"])]
+    assert wings.workspace_panel("ladder").key == "clocks" and wings.workspace_panel("members") is None
+    assert clock_services.incident_opened in wings._ON_INCIDENT["opened"]
+    with pytest.raises(ImproperlyConfigured):
+        wings.on_incident("closed", print)  # no such moment
+    with pytest.raises(ImproperlyConfigured):
+        wings.workspace_tab("clocks", "Deadlines", "clocks/_workspace.html", panels={}, context=dict, order=1)
+    with pytest.raises(ImproperlyConfigured):
+        wings.workspace_tab("other", "Other", "x.html", panels={"ladder": "x.html"}, context=dict, order=99)
+    with pytest.raises(TypeError):
+        wings.incident_moment("opened", incident=None)  # the actor is missing

@@ -13,10 +13,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from clocks import services as clocks
+from clocks.models import Obligation
 from comms import services as comms
 from config.asgi import application
 from incidents import services
-from incidents.models import Obligation
 from incidents.selectors import now_digest, now_for
 from support import services as support
 from tests.factories import ask_for_support, open_incident
@@ -104,7 +105,7 @@ class TestWhatWaitsOnWhom:
         for person in (cast.bob, cast.olive, cast.sam, cast.charlie):
             assert "obligation" not in [i.kind for i in now_for(person)]
 
-        services.obligation_done(actor=cast.alice, obligation_id=incident.obligations.get(code="panel_notification").pk,
+        clocks.obligation_done(actor=cast.alice, obligation_id=incident.obligations.get(code="panel_notification").pk,
                                  reference="N-1")
         assert [i.incident for i in now_for(cast.alice) if i.kind == "obligation"] == [restricted]
 
@@ -461,11 +462,11 @@ async def test_a_change_reads_again_only_the_part_it_may_have_changed(cast, sett
     incident = await database_sync_to_async(open_incident)(cast)  # its deadlines are on Tom's list
     tom = await now_socket(cast.tom, seen="not-this-list")  # answered once its first read is done
     assert await tom.receive_json_from(timeout=5) == {"type": "now.changed"}
-    assert reads == {"incidents": 1, "comms": 1, "support": 1}
+    assert reads == {"incidents": 1, "clocks": 1, "comms": 1, "support": 1}
 
     await database_sync_to_async(press_statement)(cast, incident)
     assert await tom.receive_json_from(timeout=5) == {"type": "now.changed"}
-    assert reads["comms"] >= 2 and reads["incidents"] == 1 and reads["support"] == 1
+    assert reads["comms"] >= 2 and reads["incidents"] == reads["clocks"] == 1 and reads["support"] == 1
     # The list it told of is the whole list: its deadlines kept, the statement added.
     kinds = [item.kind for item in await database_sync_to_async(now_for)(cast.tom)]
     assert "obligation" in kinds and "approval" in kinds

@@ -13,9 +13,9 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from clocks.models import Obligation
 from core import notices, outbox
 from core.models import Email, Notice
-from incidents.models import Obligation
 from tests.clock import at
 
 BEFORE = [("incidents", "0009_api_token_name_one_line")]

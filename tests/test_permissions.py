@@ -13,6 +13,7 @@ from django.http import Http404
 from django.test import Client
 from django.utils import timezone
 
+from clocks.policy import Action as ClocksAction
 from comms import services as comms_services
 from comms.models import Message
 from comms.policy import APPROVERS, incident_comms, messages
@@ -27,7 +28,7 @@ from tests.factories import open_incident
 pytestmark = pytest.mark.django_db
 
 LEAD = {Action.VIEW, Action.EDIT, Action.CHANGE_STATUS, Action.MANAGE_MEMBERS, Action.HAND_OVER_LEAD,
-        Action.RECORD_DECISION, Action.RECORD_NOTIFICATION}
+        Action.RECORD_DECISION, ClocksAction.RECORD_NOTIFICATION}
 COMMAND = LEAD - {Action.HAND_OVER_LEAD}
 READ = {Action.VIEW}
 CONTRIBUTE = {Action.VIEW, Action.RECORD_DECISION}

@@ -11,9 +11,9 @@ import re
 import pytest
 from django.utils import timezone
 
+from clocks.models import Obligation
 from comms import services as comms
 from incidents import services
-from incidents.models import Obligation
 from support import services as support
 from tests.test_not_found import CSRF
 

@@ -92,7 +92,7 @@ def _no_clocks_due(incident):
     """The fixture's incident has statutory clocks, which at some times of day would be due and reminded
     by these workers too (their exactly-once tests are in tests/test_clocks.py). Here only the tasks under
     test may run, so its deadlines wait for clocks that have not started."""
-    from incidents.models import Obligation
+    from clocks.models import Obligation
 
     Obligation.objects.filter(incident=incident).update(started_at=None, due_at=None, remind_at=None)
 

@@ -30,7 +30,7 @@ import datetime as dt, json, sys
 from django.utils import timezone
 from comms import services as comms
 from incidents import services as incidents
-from incidents.models import Obligation
+from clocks.models import Obligation
 from tests.factories import make_user
 
 tag = sys.argv[1]

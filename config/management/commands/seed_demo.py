@@ -20,10 +20,12 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from clocks import services as clocks_services
+from clocks.models import Obligation, ObligationStatus
 from comms import services as comms_services
 from core.workdays import END_OF_DAY, LONDON, is_working_day
 from incidents import services
-from incidents.models import Incident, IncidentStatus, Obligation, ObligationStatus, User
+from incidents.models import Incident, IncidentStatus, User
 from incidents.staff_import import COLUMNS, import_staff
 from support import services as support_services
 from support.models import FollowUp
@@ -103,7 +105,8 @@ def _as_of(moment: dt.datetime):
         yield
 
 
-# The Panel notification's clock (incidents/migrations/0005_playbooks.py): 5 working days from awareness.
+# The Panel notification's clock (the playbook seeded by incidents/migrations/0005_playbooks.py): 5 working days
+# from awareness.
 PANEL_WORKING_DAYS = 5
 # The least time left on the Panel's clock when the demo is loaded: less, and it would be overdue before
 # anyone had looked; on a working day loaded in the evening it is due the next working day instead.
@@ -197,20 +200,20 @@ class Command(BaseCommand):
     def _child_death_clocks(self, incident: Incident, p: dict[str, User], now: dt.datetime) -> None:
         lead, tactical = p["dhughes"], p["jmorgan"]
         # The team manager rang the Director as soon as the police had called: the Director obligation is done.
-        services.notification_record(
+        clocks_services.notification_record(
             actor=tactical, incident_id=incident.pk, step="director", method="phone",
             person="Dana Hughes, Director of Children's Services", at=incident.aware_at + dt.timedelta(minutes=35))
-        services.notification_record(
+        clocks_services.notification_record(
             actor=lead, incident_id=incident.pk, step="chief_executive", method="in_person",
             person="Morwenna Price, Chief Executive", at=incident.aware_at + dt.timedelta(hours=2))
         partners = _pending(incident, "safeguarding_partners_notified")
         if partners is not None:
-            services.obligation_done(
+            clocks_services.obligation_done(
                 actor=tactical, obligation_id=partners.pk, done_at=min(incident.aware_at + dt.timedelta(hours=26), now),
                 reference="Emailed the police and ICB safeguarding leads; partnership ref. NSP-0412")
         looked_after = _pending(incident, "looked_after_child_notification")
         if looked_after is not None:
-            services.obligation_not_applicable(
+            clocks_services.obligation_not_applicable(
                 actor=lead, obligation_id=looked_after.pk,
                 reason="The child lived at home with their parents on a child in need plan and was not looked "
                        "after, so the death is not one the Secretary of State and Ofsted are notified of under "
@@ -219,10 +222,10 @@ class Command(BaseCommand):
 
     def _violence_clocks(self, incident: Incident, p: dict[str, User], now: dt.datetime) -> None:
         lead = p["mokafor"]
-        services.notification_record(
+        clocks_services.notification_record(
             actor=lead, incident_id=incident.pk, step="director", method="phone",
             person="Dana Hughes, Director of Children's Services", at=incident.aware_at + dt.timedelta(minutes=50))
-        services.notification_record(
+        clocks_services.notification_record(
             actor=lead, incident_id=incident.pk, step="ward_councillors", method="email",
             person="The three town centre ward councillors", at=incident.aware_at + dt.timedelta(hours=20))
         # The holding statement's clock started with the media enquiry hours ago and is left overdue.
