@@ -22,7 +22,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from core import notices, outbox, realtime, worker
+from core import notices, outbox, realtime, wings, worker
 from core.errors import Conflict, GateRefused, Http404, InvalidInput
 from core.models import Email, Notice
 from core.small_counts import part
@@ -31,7 +31,6 @@ from incidents import services as incident_services
 from incidents.models import Incident, Team, User, max_length
 from incidents.rules import parse_id, prime_members
 from incidents.services import delete_audited, save_audited
-from support.services import support_request_from_briefing
 
 from . import identifiers as identifier_matching
 from .models import (
@@ -812,7 +811,7 @@ def message_acknowledge(*, actor: User, message_id: int, wants_support: bool = F
             item.acknowledged_at = timezone.now()
         if wants_support and not item.wants_support:
             item.wants_support = True
-            support_request_from_briefing(person=actor, message=item.message)
+            wings.incident_moment("wants_support", person=actor, message=item.message)  # staff support's
         item.save()
         realtime.now_may_change(person_id=actor.pk, parts=("comms",))  # support's part: support tells it
         if first_time and _reads_shown_differently(item.message):

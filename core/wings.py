@@ -111,6 +111,9 @@ MOMENTS = {
     "changed": ("incident", "actor", "changed"),
     # incident, at: the first media enquiry was logged (`incident.media_interest_at` is set)
     "media_interest": ("incident", "at"),
+    # person, message: acknowledging a briefing of the incident (its message) in their own inbox, the person
+    # said "I would like to talk to someone"
+    "wants_support": ("person", "message"),
 }
 
 _ON_INCIDENT: dict[str, list[Callable[..., None]]] = {moment: [] for moment in MOMENTS}

@@ -16,6 +16,10 @@ class SupportConfig(AppConfig):
         register_sweep(services.sweep_due)
         # Support's emails go by the one outbox, in office hours unless urgent (a debrief starting before then).
         outbox.declare(EMAIL_KIND, not_before=services.email_not_before)
+        from core.wings import on_incident
+
+        # "I would like to talk to someone", ticked on a briefing: a request for a wellbeing lead.
+        on_incident("wants_support", services.support_request_from_briefing)
         from core.wings import incident_tab
 
         incident_tab("support", "Staff support", "incident-support", order=50)
