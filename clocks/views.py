@@ -10,18 +10,18 @@ workspace again with the form and its errors in place.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from core.errors import Conflict, InvalidInput
+from core import pages
 from incidents import selectors as incident_selectors
 from incidents.models import Incident
 from incidents.policy import incidents
@@ -73,16 +73,11 @@ def _record_obligation(request: HttpRequest, obligation_id: int, form_class, kin
     Clocks tab; on an error, the workspace again with the form and its errors in place."""
     obligation = selectors.obligation_for(request.user, obligation_id)
     form = form_class(request.POST, auto_id=f"ob{obligation.pk}_{kind}_%s")
-    if form.is_valid():
-        try:
-            change(actor=request.user, obligation_id=obligation.pk, **form.cleaned_data)
-        except InvalidInput as error:
-            form.apply_service_errors(error)
-        except Conflict as conflict:
-            form.add_error(None, conflict.detail)
-        else:
-            messages.success(request, f"“{obligation.title}” {said}")
-            return redirect(reverse("incident-detail", kwargs={"incident_id": obligation.incident_id}) + "#clocks")
+    done = pages.submit(request, form, partial(change, actor=request.user, obligation_id=obligation.pk),
+                        conflict=NON_FIELD_ERRORS, said=f"“{obligation.title}” {said}",
+                        done=reverse("incident-detail", kwargs={"incident_id": obligation.incident_id}) + "#clocks")
+    if done:
+        return done
     return workspace_page(request, obligation.incident, posted={(obligation.pk, kind): form}, status=400)
 
 
@@ -106,16 +101,12 @@ def obligation_not_applicable(request: HttpRequest, obligation_id: int) -> HttpR
 def notification_record(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = incident_selectors.incident_for(request.user, incident_id)
     form = NotificationForm(request.POST, steps=[(r.code, r.title) for r in selectors.ladder(incident)])
-    if form.is_valid():
-        try:
-            told = services.notification_record(actor=request.user, incident_id=incident_id, **form.cleaned_data)
-        except InvalidInput as error:
-            form.apply_service_errors(error)
-        except Conflict as conflict:
-            form.add_error("step", conflict.detail)
-        else:
-            messages.success(request, f"{told.step_title}: recorded as told.")
-            return redirect(reverse("incident-detail", kwargs={"incident_id": incident_id}) + "#clocks")
+    done = pages.submit(request, form, partial(services.notification_record, actor=request.user,
+                                               incident_id=incident_id), conflict="step",
+                        said=lambda told: f"{told.step_title}: recorded as told.",
+                        done=reverse("incident-detail", kwargs={"incident_id": incident_id}) + "#clocks")
+    if done:
+        return done
     # The workspace again with the form's errors, for someone who may use that form.
     incident = incident_selectors.incident_for(request.user, incident_id, Action.RECORD_NOTIFICATION)
     return workspace_page(request, incident, posted={"notification_form": form}, status=400)

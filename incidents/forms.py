@@ -304,6 +304,14 @@ class MemberAddForm(HarbourForm):
         return {"rows": [(row.cleaned_data["user"], row.cleaned_data["role"]) for row in self.rows],
                 "reason": self.cleaned_data["reason"]}
 
+    def apply_service_errors(self, error: InvalidInput) -> None:
+        """Refusals row by row (services.RowsInvalid), each against its row; anything else as any form's."""
+        rows = getattr(error, "rows", None)
+        if rows is None:
+            super().apply_service_errors(error)
+        else:
+            self.apply_row_errors(rows)
+
     def apply_row_errors(self, errors: dict[int, dict[str, list[str]]]) -> None:
         """The service's errors, row by row; a problem with the reason is the shared field's, said once."""
         for index, fields in errors.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,6 +18,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import connection as db_connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -25,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core import wings
+from core import pages, wings
 from core.errors import Conflict, InvalidInput
 from core.times import uk_time
 
@@ -102,14 +103,12 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def incident_open(request: HttpRequest) -> HttpResponse:
     form = IncidentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            incident = services.incident_open(actor=request.user, **form.cleaned_data)
-        except InvalidInput as error:
-            form.apply_service_errors(error)
-        else:
-            messages.success(request, f"{incident.reference} is open. You are its lead.")
-            return redirect("incident-detail", incident_id=incident.pk)
+    if request.method == "POST":
+        done = pages.submit(request, form, partial(services.incident_open, actor=request.user),
+                            said=lambda incident: f"{incident.reference} is open. You are its lead.",
+                            done=lambda incident: reverse("incident-detail", kwargs={"incident_id": incident.pk}))
+        if done:
+            return done
     incidents.check(request.user, Action.OPEN)  # the form, or its errors, only for those who may use it
     return render(request, "incidents/incident_open.html", {"form": form, "error_forms": [form] if form.errors else []},
                   status=400 if form.errors else 200)
@@ -195,6 +194,17 @@ def incident_panel(request: HttpRequest, incident_id: int, panel: str) -> HttpRe
     return render(request, tab.panels[panel], _workspace_context(request, incident, tabs=[tab]))
 
 
+def _workspace_url(incident_id: int, anchor: str = "") -> str:
+    return reverse("incident-detail", kwargs={"incident_id": incident_id}) + (f"#{anchor}" if anchor else "")
+
+
+def _now_members(added) -> str:
+    names = [m.user.display_name for m in added]
+    if len(names) == 1:
+        return f"{names[0]} is now a member."
+    return f"{', '.join(names[:-1])} and {names[-1]} are now members."
+
+
 def _rerender(request, incident_id: int, action: Action, **forms) -> HttpResponse:
     """The workspace again with a form's errors, for someone who may use that form."""
     incident = selectors.incident_for(request.user, incident_id, action)
@@ -212,15 +222,13 @@ def incident_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
         form = IncidentForm(initial=initial)
     else:
         form = IncidentForm(request.POST)
-        if form.is_valid():
-            changes = {f: v for f, v in form.cleaned_data.items() if not same_to_the_minute(v, initial[f])}
-            try:
-                services.incident_update(actor=request.user, incident_id=incident.pk, changes=changes)
-            except InvalidInput as error:
-                form.apply_service_errors(error)
-            else:
-                messages.success(request, "The incident's details are updated.")
-                return redirect("incident-detail", incident_id=incident.pk)
+        done = pages.submit(request, form, partial(services.incident_update, actor=request.user,
+                                                   incident_id=incident.pk),
+                            values=lambda form: {"changes": {f: v for f, v in form.cleaned_data.items()
+                                                             if not same_to_the_minute(v, initial[f])}},
+                            said="The incident's details are updated.", done=_workspace_url(incident.pk))
+        if done:
+            return done
         selectors.incident_for(request.user, incident_id, Action.EDIT)  # errors, for those who may edit
     return render(request, "incidents/incident_edit.html",
                   {"form": form, "incident": incident, "error_forms": [form] if form.errors else []},
@@ -231,16 +239,12 @@ def incident_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
 @require_POST
 def incident_transition(request: HttpRequest, incident_id: int) -> HttpResponse:
     form = TransitionForm(request.POST)
-    if form.is_valid():
-        try:
-            incident = services.incident_transition(actor=request.user, incident_id=incident_id, **form.cleaned_data)
-        except InvalidInput as error:
-            form.apply_service_errors(error)
-        except Conflict as conflict:
-            form.add_error("status", conflict.detail)
-        else:
-            messages.success(request, f"The incident is now {incident.get_status_display().lower()}.")
-            return redirect("incident-detail", incident_id=incident_id)
+    done = pages.submit(request, form, partial(services.incident_transition, actor=request.user,
+                                               incident_id=incident_id), conflict="status",
+                        said=lambda incident: f"The incident is now {incident.get_status_display().lower()}.",
+                        done=_workspace_url(incident_id))
+    if done:
+        return done
     return _rerender(request, incident_id, Action.CHANGE_STATUS, transition_form=form)
 
 
@@ -249,16 +253,10 @@ def incident_transition(request: HttpRequest, incident_id: int) -> HttpResponse:
 def member_add(request: HttpRequest, incident_id: int) -> HttpResponse:
     """One or several people, each with a role: all are added, or none and each row says why."""
     form = MemberAddForm(request.POST)
-    if form.is_valid():
-        try:
-            added = services.members_add(actor=request.user, incident_id=incident_id, **form.service_values())
-        except services.RowsInvalid as error:
-            form.apply_row_errors(error.rows)
-        else:
-            names = [m.user.display_name for m in added]
-            said = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-            messages.success(request, f"{said} {'is' if len(names) == 1 else 'are'} now {'a member' if len(names) == 1 else 'members'}.")
-            return redirect(reverse("incident-detail", kwargs={"incident_id": incident_id}) + "#members")
+    done = pages.submit(request, form, partial(services.members_add, actor=request.user, incident_id=incident_id),
+                        said=_now_members, done=_workspace_url(incident_id, "members"))
+    if done:
+        return done
     return _rerender(request, incident_id, Action.MANAGE_MEMBERS, member_form=form)
 
 
@@ -273,25 +271,21 @@ def member_manage(request: HttpRequest, incident_id: int, username: str) -> Http
     role_form = MemberRoleForm(initial={"role": membership.role})
     remove_form = MemberRemoveForm()
     if request.method == "POST":
-        try:
-            if request.POST.get("action") == "remove":
-                remove_form = MemberRemoveForm(request.POST)
-                if remove_form.is_valid():
-                    services.member_remove(actor=request.user, incident_id=incident_id, username=username,
-                                           reason=remove_form.cleaned_data["reason"])
-                    messages.success(request, f"{membership.user.display_name} has been removed.")
-                    return redirect(reverse("incident-detail", kwargs={"incident_id": incident_id}) + "#members")
-            else:
-                role_form = MemberRoleForm(request.POST)
-                if role_form.is_valid():
-                    services.member_change_role(actor=request.user, incident_id=incident_id, username=username,
-                                                **role_form.cleaned_data)
-                    messages.success(request, f"{membership.user.display_name}'s role has been changed.")
-                    return redirect(reverse("incident-detail", kwargs={"incident_id": incident_id}) + "#members")
-        except InvalidInput as error:
-            (remove_form if request.POST.get("action") == "remove" else role_form).apply_service_errors(error)
-        except Conflict as conflict:
-            (remove_form if request.POST.get("action") == "remove" else role_form).add_error(None, conflict.detail)
+        members = _workspace_url(incident_id, "members")
+        if request.POST.get("action") == "remove":
+            remove_form = MemberRemoveForm(request.POST)
+            done = pages.submit(request, remove_form, partial(services.member_remove, actor=request.user,
+                                                              incident_id=incident_id, username=username),
+                                conflict=NON_FIELD_ERRORS, done=members,
+                                said=f"{membership.user.display_name} has been removed.")
+        else:
+            role_form = MemberRoleForm(request.POST)
+            done = pages.submit(request, role_form, partial(services.member_change_role, actor=request.user,
+                                                            incident_id=incident_id, username=username),
+                                conflict=NON_FIELD_ERRORS, done=members,
+                                said=f"{membership.user.display_name}'s role has been changed.")
+        if done:
+            return done
     has_errors = bool(role_form.errors or remove_form.errors)
     selectors.incident_for(request.user, incident_id, Action.MANAGE_MEMBERS)  # the forms, for those who may
     return render(request, "incidents/member_manage.html", {
@@ -305,14 +299,11 @@ def member_manage(request: HttpRequest, incident_id: int, username: str) -> Http
 def decision_record(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = selectors.incident_for(request.user, incident_id)  # choices for the form; the service decides
     form = DecisionForm(request.POST, incident=incident, members=selectors.members(incident))
-    if form.is_valid():
-        try:
-            entry = services.decision_record(actor=request.user, incident_id=incident_id, **form.cleaned_data)
-        except InvalidInput as error:
-            form.apply_service_errors(error)
-        else:
-            messages.success(request, f"Decision {entry.number} is recorded.")
-            return redirect(reverse("incident-detail", kwargs={"incident_id": incident_id}) + "#decisions")
+    done = pages.submit(request, form, partial(services.decision_record, actor=request.user, incident_id=incident_id),
+                        said=lambda entry: f"Decision {entry.number} is recorded.",
+                        done=_workspace_url(incident_id, "decisions"))
+    if done:
+        return done
     return _rerender(request, incident_id, Action.RECORD_DECISION, decision_form=form)
 
 
