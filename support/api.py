@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from incidents.models import User
 from incidents.rules import MAX_ID, parse_id
 
-from . import selectors, services
+from . import debriefing, selectors, services
 from .calendar import calendar_bytes
 from .models import AffectedPerson, Debrief, FollowUp, FollowUpStatus
 from .policy import IncidentAction
@@ -274,7 +274,7 @@ class DebriefsApi(generics.ListAPIView):
         """Arrange a debrief: each invitee and the facilitator get a calendar invitation (sent in office
         hours). A start in the past is a 400; a facilitator already booked then is a 409; a facilitator
         directly involved in the incident needs `confirm_facilitator_involved`."""
-        item = services.debrief_schedule(actor=request.user, incident_id=incident_id,
+        item = debriefing.debrief_schedule(actor=request.user, incident_id=incident_id,
                                          **_parse(DebriefScheduleSerializer, request))
         return _debrief(request, item, status.HTTP_201_CREATED)
 
@@ -288,7 +288,7 @@ class DebriefApi(APIView):
     def patch(self, request, debrief_id: int):
         """Change the time, length, place, facilitator or invitees (everyone gets the invitation again,
         anyone removed a cancellation), or record a cold debrief's `learning_notes` for the incident."""
-        item = services.debrief_change(actor=request.user, debrief_id=debrief_id,
+        item = debriefing.debrief_change(actor=request.user, debrief_id=debrief_id,
                                        **_parse(DebriefChangeSerializer, request))
         return _debrief(request, item)
 
@@ -297,7 +297,7 @@ class DebriefCancelApi(APIView):
     @extend_schema(request=DebriefCancelSerializer, responses=DebriefSerializer)
     def post(self, request, debrief_id: int):
         """Cancel it, saying why: every calendar is told."""
-        item = services.debrief_cancel(actor=request.user, debrief_id=debrief_id,
+        item = debriefing.debrief_cancel(actor=request.user, debrief_id=debrief_id,
                                        **_parse(DebriefCancelSerializer, request))
         return _debrief(request, item)
 
@@ -306,7 +306,7 @@ class DebriefRsvpApi(APIView):
     @extend_schema(request=RsvpSerializer, responses=DebriefSerializer)
     def post(self, request, debrief_id: int):
         """Your answer: accepted, declined or tentative. Coming is your choice."""
-        services.debrief_rsvp(actor=request.user, debrief_id=debrief_id, **_parse(RsvpSerializer, request))
+        debriefing.debrief_rsvp(actor=request.user, debrief_id=debrief_id, **_parse(RsvpSerializer, request))
         return _debrief(request, selectors.debrief(request.user, debrief_id))
 
 
@@ -315,7 +315,7 @@ class DebriefAttendanceApi(APIView):
     def post(self, request, debrief_id: int):
         """Who came (facilitator or a wellbeing lead, once it has started). Everyone invited and not named
         did not."""
-        item = services.debrief_record_attendance(actor=request.user, debrief_id=debrief_id,
+        item = debriefing.debrief_record_attendance(actor=request.user, debrief_id=debrief_id,
                                                   **_parse(AttendanceSerializer, request))
         return _debrief(request, item)
 
@@ -328,7 +328,7 @@ class DebriefCalendarApi(APIView):
         from django.http import HttpResponse
 
         item = selectors.debrief(request.user, debrief_id)
-        ics = calendar_bytes(services.invitation_of(item, reader=request.user, cancel=not item.is_scheduled))
+        ics = calendar_bytes(debriefing.invitation_of(item, reader=request.user, cancel=not item.is_scheduled))
         response = HttpResponse(ics, content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="debrief-{item.pk}.ics"'
         return response

@@ -9,13 +9,13 @@ class SupportConfig(AppConfig):
         from core import outbox
         from core.worker import declare_tasks, register_sweep
 
-        from . import services, tasks
+        from . import notify, reminders, services, tasks
         from .models import EMAIL_KIND
 
         declare_tasks({"support.follow_up_due": tasks.follow_up_due})
-        register_sweep(services.sweep_due)
+        register_sweep(reminders.sweep_due)
         # Support's emails go by the one outbox, in office hours unless urgent (a debrief starting before then).
-        outbox.declare(EMAIL_KIND, not_before=services.email_not_before)
+        outbox.declare(EMAIL_KIND, not_before=notify.email_not_before)
         from core.wings import on_incident
 
         # "I would like to talk to someone", ticked on a briefing: a request for a wellbeing lead.

@@ -21,7 +21,7 @@ from core import notices, pages
 from core.errors import InvalidInput
 from incidents.rules import parse_id
 
-from . import selectors, services
+from . import debriefing, selectors, services
 from .forms import (
     AttendanceForm,
     CancelForm,
@@ -212,7 +212,7 @@ def _incident_context(request: HttpRequest, incident, *, form=None, debrief_form
         "private_entries": {entry.pk for entry in private} if entries else set(),
         "debriefs": selectors.with_answers(request.user,
                                            list(selectors.debriefs_of(request.user, incident)[:selectors.DEBRIEFS.size])),
-        "suggested": {kind: services.suggested_start(incident, kind) for kind in DebriefKind.values}
+        "suggested": {kind: debriefing.suggested_start(incident, kind) for kind in DebriefKind.values}
         if can_arrange else {},
     }
 
@@ -228,7 +228,7 @@ def incident_support(request: HttpRequest, incident_id: int) -> HttpResponse:
     if request.POST.get("action") == "debrief":
         selectors.incident_for(request.user, incident_id, IncidentAction.SCHEDULE_DEBRIEF)
         debrief_form = DebriefForm(request.POST)
-        done = pages.submit(request, debrief_form, partial(services.debrief_schedule, actor=request.user,
+        done = pages.submit(request, debrief_form, partial(debriefing.debrief_schedule, actor=request.user,
                                                            incident_id=incident_id), conflict="starts_at",
                             said=lambda debrief: f"{debrief.get_kind_display().split(' (')[0]} arranged: the "
                                                  "invitations go out in office hours.",
@@ -266,11 +266,11 @@ def incident_support_panel(request: HttpRequest, incident_id: int, panel: str) -
 RSVP_ANSWERS = ("accepted", "declined", "tentative")
 # Each of a debrief's forms: the form, the service it goes to (with the values it takes), what is said.
 DEBRIEF_FORMS = {
-    "cancel": (DebriefCancelForm, services.debrief_cancel, None, "Cancelled: everyone's calendar will be told."),
-    "change": (DebriefChangeForm, services.debrief_change, None, "Changed: everyone invited gets the new invitation."),
-    "attendance": (AttendanceForm, services.debrief_record_attendance,
+    "cancel": (DebriefCancelForm, debriefing.debrief_cancel, None, "Cancelled: everyone's calendar will be told."),
+    "change": (DebriefChangeForm, debriefing.debrief_change, None, "Changed: everyone invited gets the new invitation."),
+    "attendance": (AttendanceForm, debriefing.debrief_record_attendance,
                    lambda form: {"attended": form.cleaned_data["attended"]}, "Attendance recorded."),
-    "learning": (LearningForm, services.debrief_record_learning,
+    "learning": (LearningForm, debriefing.debrief_record_learning,
                  lambda form: {"notes": form.cleaned_data["learning_notes"]},
                  "The learning is recorded on the incident."),
 }
@@ -287,7 +287,7 @@ def debrief_detail(request: HttpRequest, debrief_id: int) -> HttpResponse:
         action = request.POST.get("action", "")
         here = reverse("debrief", kwargs={"debrief_id": item.pk})
         if action in RSVP_ANSWERS:
-            return pages.act(request, partial(services.debrief_rsvp, actor=request.user, debrief_id=item.pk,
+            return pages.act(request, partial(debriefing.debrief_rsvp, actor=request.user, debrief_id=item.pk,
                                               response=action),
                              said="Thank you: your answer is recorded. Coming is your choice.", done=here)
         if action not in DEBRIEF_FORMS:

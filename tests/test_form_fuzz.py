@@ -30,6 +30,7 @@ from comms import services as comms
 from incidents import forms as incident_forms
 from incidents import services
 from incidents.models import Team
+from support import debriefing as support_debriefing
 from support import forms as support_forms
 from support import services as support
 from support.models import Debrief
@@ -179,10 +180,10 @@ def world(cast, incident):
                                       received_at=timezone.now(), question="What happened?")
     entry = support.register_add(actor=cast.alice, incident_id=incident.pk, user="bob", exposure="witnessed",
                                  reason="Was there", supporter="wendy")
-    debrief = support.debrief_schedule(actor=cast.alice, incident_id=incident.pk, kind="cold",
+    debrief = support_debriefing.debrief_schedule(actor=cast.alice, incident_id=incident.pk, kind="cold",
                                        starts_at=timezone.now() + dt.timedelta(days=2), duration_minutes=60,
                                        location="Room 4", facilitator="tom", invitees=["bob", "cora"])
-    started = support.debrief_schedule(actor=cast.alice, incident_id=incident.pk, kind="hot",
+    started = support_debriefing.debrief_schedule(actor=cast.alice, incident_id=incident.pk, kind="hot",
                                        starts_at=timezone.now() + dt.timedelta(hours=1), duration_minutes=60,
                                        location="Room 5", facilitator="tom", invitees=["bob"])
     Debrief.objects.filter(pk=started.pk).update(starts_at=timezone.now() - dt.timedelta(minutes=10))  # it has begun

@@ -28,7 +28,7 @@ from core.errors import InvalidInput
 from core.text import DIRECTION_MESSAGE, ONE_LINE, ONE_LINE_MESSAGE, PROSE, PROSE_MESSAGE, kind_of
 from incidents import services
 from incidents.models import Decision, Incident, Team
-from support import services as support
+from support import debriefing as support_debriefing
 from support.models import Debrief
 
 pytestmark = pytest.mark.django_db
@@ -198,7 +198,7 @@ ONE_LINE_DOORS = {
         lambda i, v: (f"/incidents/{i.pk}/ladder/", {"step": "director", "person": v, "method": "phone"}),
         "person"),
     "a debrief's place": (
-        lambda c, i, v: support.debrief_schedule(
+        lambda c, i, v: support_debriefing.debrief_schedule(
             actor=c.alice, incident_id=i.pk, kind="hot", starts_at=timezone.now() + dt.timedelta(days=3),
             duration_minutes=60, location=v, facilitator="wendy", invitees=["bob"]),
         lambda i, v: (f"/api/incidents/{i.pk}/debriefs/", {
@@ -260,11 +260,11 @@ def test_the_probes_subject_is_refused_when_typed_not_failed_when_sent(cast, inc
 def test_a_debriefs_invitation_carries_its_place_on_one_line(cast, incident, wendy):
     from support.calendar import calendar_bytes
 
-    debrief = support.debrief_schedule(actor=cast.alice, incident_id=incident.pk, kind="hot",
+    debrief = support_debriefing.debrief_schedule(actor=cast.alice, incident_id=incident.pk, kind="hot",
                                        starts_at=timezone.now() + dt.timedelta(days=3), duration_minutes=60,
                                        location="  Room 4, Civic Centre  ", facilitator="wendy", invitees=["bob"])
     assert debrief.location == "Room 4, Civic Centre"
-    assert b"LOCATION:Room 4\\, Civic Centre\r\n" in calendar_bytes(support.invitation_of(debrief, reader=cast.bob))
+    assert b"LOCATION:Room 4\\, Civic Centre\r\n" in calendar_bytes(support_debriefing.invitation_of(debrief, reader=cast.bob))
 
 
 # --- direction controls, through every door -------------------------------------------------------------

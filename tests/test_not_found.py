@@ -55,6 +55,7 @@ def hidden(cast):
     identifier = comms_services.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Hollins", kind="name")
     enquiry = comms_services.media_enquiry_log(actor=cast.cora, incident_id=incident.pk, outlet="Paper",
                                                journalist="J", contact="c", received_at=timezone.now(), question="Q?")
+    from support import debriefing as support_debriefing
     from support import services as support_services
 
     entry = support_services.register_add(actor=cast.alice, incident_id=incident.pk, user="bob",
@@ -64,7 +65,7 @@ def hidden(cast):
             "obligation_id": incident.obligations.get(code="panel_notification").pk, "decision_id": decision.pk,
             "identifier_id": identifier.pk, "enquiry_id": enquiry.pk, "username": "bob", "panel": "members",
             "action": "submit", "entry_id": entry.pk, "follow_up_id": entry.created_follow_ups[0].pk,
-            "debrief_id": support_services.debrief_schedule(
+            "debrief_id": support_debriefing.debrief_schedule(
                 actor=cast.alice, incident_id=incident.pk, kind="hot", starts_at=timezone.now() + dt.timedelta(days=1),
                 duration_minutes=60, location="Room 1", facilitator="tom", invitees=["bob"]).pk}
 

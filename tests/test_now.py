@@ -19,6 +19,7 @@ from comms import services as comms
 from config.asgi import application
 from incidents import services
 from incidents.selectors import now_digest, now_for
+from support import debriefing as support_debriefing
 from support import services as support
 from tests.factories import ask_for_support, open_incident
 from tests.test_sockets import HOST, ORIGIN, session_headers
@@ -158,12 +159,12 @@ class TestWhatWaitsOnWhom:
         assert "You are to get in touch" in mine[0].why
 
     def test_a_debrief_waits_on_its_facilitator_and_an_invitation_until_it_is_answered(self, cast, incident):
-        debrief = support.debrief_schedule(
+        debrief = support_debriefing.debrief_schedule(
             actor=cast.alice, incident_id=incident.pk, kind="hot", starts_at=timezone.now() + dt.timedelta(hours=3),
             duration_minutes=60, location="Ash Room", facilitator="tom", invitees=["bob"])
         assert ("debrief", "Hot debrief") in kinds(cast.tom)
         assert ("invitation", "Hot debrief") in kinds(cast.bob)
-        support.debrief_rsvp(actor=cast.bob, debrief_id=debrief.pk, response="accepted")
+        support_debriefing.debrief_rsvp(actor=cast.bob, debrief_id=debrief.pk, response="accepted")
         assert "invitation" not in [i.kind for i in now_for(cast.bob)]
 
     def test_soonest_first_with_what_has_no_deadline_waiting_now(self, cast, incident):

@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from core import outbox
 from core.models import Email, Notice
-from support import selectors, services
+from support import notify, selectors, services
 from support.models import FollowUp, NoticeKind
 from tests.clock import at
 from tests.test_tasks import run_worker
@@ -178,12 +178,12 @@ def test_support_emails_and_notices_move_to_the_one_outbox_with_nothing_lost_or_
 
     # A reminder already said, seen or not, is not said again for that follow-up, kind and due time.
     check_in.refresh_from_db()
-    assert not services.tell(check_in, people.mike, NoticeKind.DUE)
-    assert not services.tell(check_in, cast.bob, NoticeKind.OFFER)
-    assert not services.tell(check_in, people.ruth, NoticeKind.OVERDUE)
+    assert not notify.tell(check_in, people.mike, NoticeKind.DUE)
+    assert not notify.tell(check_in, cast.bob, NoticeKind.OFFER)
+    assert not notify.tell(check_in, people.ruth, NoticeKind.OVERDUE)
     assert Notice.objects.count() == 3 and Email.objects.count() == 7
     # ... while what was never said is (the check is of what was said, not of everything).
-    assert services.tell(check_in, people.mike, NoticeKind.REARRANGE)
+    assert notify.tell(check_in, people.mike, NoticeKind.REARRANGE)
     assert Notice.objects.count() == 4 and Email.objects.filter(kind="support", to="mike@example.org").count() == 1
 
 

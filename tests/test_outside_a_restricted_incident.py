@@ -21,6 +21,7 @@ from django.utils import timezone
 from comms import services as comms
 from core.models import Email
 from core.tasks import send_email
+from support import debriefing as support_debriefing
 from support import services as support
 from support.models import AffectedPerson
 from tests.factories import make_user
@@ -42,7 +43,7 @@ def restricted_debrief(cast, restricted, people):
     """A hot debrief of the restricted incident: Bob (in it) and Charlie (not) invited, Ruth facilitating."""
     starts = timezone.localtime(timezone.now() + dt.timedelta(days=2)).replace(hour=10, minute=0, second=0,
                                                                                microsecond=0)
-    return support.debrief_schedule(actor=cast.alice, incident_id=restricted.pk, kind="hot", starts_at=starts,
+    return support_debriefing.debrief_schedule(actor=cast.alice, incident_id=restricted.pk, kind="hot", starts_at=starts,
                                     duration_minutes=60, location="Room 2", facilitator="ruth",
                                     invitees=["bob", "charlie"])
 
@@ -69,14 +70,14 @@ class TestTheCalendar:
         assert hidden.status_code == absent.status_code == 404 and hidden.content == absent.content
 
     def test_a_cancellation_names_only_its_reader_too(self, api, cast, restricted_debrief):
-        support.debrief_cancel(actor=cast.alice, debrief_id=restricted_debrief.pk, reason="Moved")
+        support_debriefing.debrief_cancel(actor=cast.alice, debrief_id=restricted_debrief.pk, reason="Moved")
         response = api(cast.charlie).get(f"/api/debriefs/{restricted_debrief.pk}/invite.ics")
         assert icalendar.Calendar.from_ical(response.content)["METHOD"] == "CANCEL"
         assert attendees(response.content) == ["mailto:charlie@example.org"]
 
     def test_the_emailed_invitation_and_its_attachment_name_only_their_reader(self, cast, people, restricted,
                                                                                 restricted_debrief, monkeypatch):
-        monkeypatch.setattr("support.services.next_office_moment", lambda moment: moment)
+        monkeypatch.setattr("support.notify.next_office_moment", lambda moment: moment)
         for to, expected in (("charlie@example.org", ["mailto:charlie@example.org"]),
                              ("ruth@example.org", ["mailto:bob@example.org", "mailto:charlie@example.org"])):
             mail.outbox.clear()

@@ -18,6 +18,7 @@ from comms import services as comms
 from comms.models import InboxItem
 from core.small_counts import alone, part
 from incidents.models import TimelineEvent
+from support import debriefing as support_debriefing
 from support import selectors
 from support import services as support
 from support.models import FollowUp
@@ -309,12 +310,12 @@ def test_answers_on_the_incident_tab_for_an_invitee_and_for_the_facilitator(api,
     staff = [make_user(f"invited{i}", f"Invited Person{i}") for i in range(5)]
     starts = timezone.localtime(timezone.now() + dt.timedelta(days=2)).replace(hour=10, minute=0, second=0,
                                                                                microsecond=0)
-    debrief = support.debrief_schedule(actor=cast.alice, incident_id=incident.pk, kind="hot", starts_at=starts,
+    debrief = support_debriefing.debrief_schedule(actor=cast.alice, incident_id=incident.pk, kind="hot", starts_at=starts,
                                        duration_minutes=60, location="Room 2", facilitator="ruth",
                                        invitees=["bob", *[p.username for p in staff]])
     for person in staff:
-        support.debrief_rsvp(actor=person, debrief_id=debrief.pk, response="accepted")
-    support.debrief_rsvp(actor=cast.bob, debrief_id=debrief.pk, response="declined")
+        support_debriefing.debrief_rsvp(actor=person, debrief_id=debrief.pk, response="accepted")
+    support_debriefing.debrief_rsvp(actor=cast.bob, debrief_id=debrief.pk, response="declined")
     client.force_login(cast.bob)
     panel = client.get(f"/incidents/{incident.pk}/support/panel/debriefs/").content.decode()
     assert "5 coming, 0 maybe, fewer than 5 not coming, 0 not answered" in panel

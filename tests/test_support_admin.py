@@ -14,7 +14,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from core.models import Email
 from incidents.models import User
-from support import services
+from support import notify, services
 from support.models import (
     AffectedPerson,
     Debrief,
@@ -125,7 +125,7 @@ def debrief(cast, incident, people) -> Debrief:
 @pytest.fixture
 def email(cast) -> Email:
     """One of staff support's emails, in the one outbox."""
-    return services.queue_email(cast.bob, "Your check-in, Bob Brown", "Mike Manager will call about how you are sleeping")
+    return notify.queue_email(cast.bob, "Your check-in, Bob Brown", "Mike Manager will call about how you are sleeping")
 
 
 def test_register_follow_ups_debriefs_and_emails_are_read_only(admin_client, entry, completed, debrief, email):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from core.models import Email
 from core.tasks import send_email
 from incidents.models import TimelineEvent
-from support import services
+from support import debriefing, services
 from support.models import Debrief, DebriefInvitee
 from tests.clock import at
 
@@ -77,7 +77,7 @@ class TestArranging:
     def test_the_email_carries_the_calendar(self, cast, people, arranged, monkeypatch):
         from django.core import mail
 
-        monkeypatch.setattr("support.services.next_office_moment", lambda moment: moment)
+        monkeypatch.setattr("support.notify.next_office_moment", lambda moment: moment)
         outbox = support_emails().get(to="bob@example.org")
         assert send_email.call(outbox.pk) == "sent"
         message = email.message_from_bytes(mail.outbox[0].message().as_bytes())
@@ -124,8 +124,8 @@ class TestArranging:
 
     @pytest.mark.across_the_week
     def test_suggested_times_follow_awareness(self, cast, incident):
-        hot = services.suggested_start(incident, "hot")
-        cold = services.suggested_start(incident, "cold")
+        hot = debriefing.suggested_start(incident, "hot")
+        cold = debriefing.suggested_start(incident, "cold")
         assert hot >= timezone.now() + dt.timedelta(hours=1) and hot.minute in (0, 30)
         assert cold >= incident.aware_at + dt.timedelta(days=10)
 
@@ -207,7 +207,8 @@ class TestAnswers:
 def test_an_invitation_waits_for_office_hours_unless_the_debrief_is_sooner(api, cast, incident, people, monkeypatch):
     url = f"/api/incidents/{incident.pk}/debriefs/"
     opening = timezone.now() + dt.timedelta(days=3)  # say it is Friday night before a bank holiday Monday
-    monkeypatch.setattr("support.services.next_office_moment", lambda moment: opening)
+    for module in ("support.debriefing", "support.notify"):  # whether it is urgent, and when it may go
+        monkeypatch.setattr(f"{module}.next_office_moment", lambda moment: opening)
     api(cast.alice).post(url, body(), format="json")  # in two days: before the office opens again
     assert set(support_emails().values_list("urgent", flat=True)) == {True}
     support_emails().delete()

@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
-from support import services
+from support import debriefing, services
 from support.models import FollowUp
 from tests.test_sockets import HOST, ORIGIN, session_headers
 
@@ -90,13 +90,13 @@ async def test_an_answer_to_a_debrief_redraws_the_incidents_support_panels(cast,
 
     from tests.test_sockets import connect
 
-    debrief = await database_sync_to_async(services.debrief_schedule)(
+    debrief = await database_sync_to_async(debriefing.debrief_schedule)(
         actor=cast.alice, incident_id=incident.pk, kind="hot", starts_at=timezone.now() + dt.timedelta(days=1),
         duration_minutes=60, location="Room 2", facilitator="tom", invitees=["bob"])
     headers = await database_sync_to_async(session_headers)(cast.alice)
     alice, connected, _ = await connect(incident.pk, headers)
     assert connected
-    await database_sync_to_async(services.debrief_rsvp)(actor=cast.bob, debrief_id=debrief.pk, response="accepted")
+    await database_sync_to_async(debriefing.debrief_rsvp)(actor=cast.bob, debrief_id=debrief.pk, response="accepted")
     received = await alice.receive_json_from(timeout=5)
     assert received == {"type": "panels.changed", "panels": ["debriefs", "support"]}
     await alice.disconnect()

@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 
 from core import tasks as core_tasks
 from core.models import Email, Notice
-from support import services
+from support import notify, reminders, services
 from support import tasks as support_tasks
 from support.models import NOTICE_KINDS, FollowUp, notice_kind
 from tests.clock import at
@@ -28,8 +28,9 @@ pytestmark = [pytest.mark.across_the_week, pytest.mark.django_db(transaction=Tru
 def open_office(monkeypatch):
     """Office hours always: what is under test is the saying, not the clock (tested below and in
     tests/test_workdays.py)."""
-    monkeypatch.setattr(services, "in_office_hours", lambda moment: True)
-    monkeypatch.setattr(services, "next_office_moment", lambda moment: moment)
+    monkeypatch.setattr(reminders, "in_office_hours", lambda moment: True)
+    for module in (reminders, notify):
+        monkeypatch.setattr(module, "next_office_moment", lambda moment: moment)
 
 
 @pytest.fixture
@@ -75,17 +76,17 @@ def test_due_tells_the_supporter_and_the_person_once(open_office, cast, people, 
 
 
 def test_outside_office_hours_it_waits_for_the_morning(monkeypatch, cast, people, check_in):
-    monkeypatch.setattr(services, "in_office_hours", lambda moment: False)
+    monkeypatch.setattr(reminders, "in_office_hours", lambda moment: False)
     DBTaskResult.objects.all().delete()
     with at(check_in.due_at + dt.timedelta(minutes=1)):
         assert support_tasks.follow_up_due.call(check_in.pk) == "waits"
-        assert services.sweep_due() == 0
+        assert reminders.sweep_due() == 0
     assert notices() == [] and DBTaskResult.objects.count() == 1  # itself again, at the next office moment
 
 
 def test_an_email_written_before_hours_end_is_held_to_the_morning(monkeypatch, cast, people, check_in):
     morning = timezone.now() + dt.timedelta(hours=9)
-    monkeypatch.setattr(services, "next_office_moment", lambda moment: morning)
+    monkeypatch.setattr(notify, "next_office_moment", lambda moment: morning)
     email = Email.objects.create(kind="support", recipient=cast.bob, to="bob@example.org", subject="s", body="b")
     assert core_tasks.send_email.call(email.pk) == "waits"
     email.refresh_from_db()
@@ -107,15 +108,15 @@ def test_closed_follow_ups_say_nothing(open_office, cast, people, check_in):
     services.follow_up_decline(actor=cast.bob, follow_up_id=check_in.pk)
     with at(check_in.due_at + dt.timedelta(days=5)):
         assert support_tasks.follow_up_due.call(check_in.pk) == "closed"
-        assert services.sweep_due() == 0
+        assert reminders.sweep_due() == 0
     assert notices() == []
 
 
 def test_the_sweep_says_what_a_lost_task_did_not_once(open_office, cast, people, check_in):
     DBTaskResult.objects.all().delete()  # the worker holding them was killed
     with at(check_in.due_at + dt.timedelta(minutes=1)):
-        assert services.sweep_due() >= 1
-        services.sweep_due()
+        assert reminders.sweep_due() >= 1
+        reminders.sweep_due()
     assert sorted(notices()) == [("bob", "support.offer"), ("mike", "support.due")]
 
 

@@ -27,6 +27,7 @@ from core.workdays import END_OF_DAY, LONDON, is_working_day
 from incidents import services
 from incidents.models import Incident, IncidentStatus, User
 from incidents.staff_import import COLUMNS, import_staff
+from support import debriefing as support_debriefing
 from support import services as support_services
 from support.models import FollowUp
 
@@ -241,14 +242,14 @@ class Command(BaseCommand):
             ):
                 support_services.register_add(actor=lead, incident_id=incident.pk, user=username,
                                               exposure=exposure, reason=reason)
-        support_services.debrief_schedule(
+        support_debriefing.debrief_schedule(
             actor=p["jmorgan"], incident_id=incident.pk, kind="hot",
-            starts_at=support_services.suggested_start(incident, "hot"), duration_minutes=60,
+            starts_at=support_debriefing.suggested_start(incident, "hot"), duration_minutes=60,
             location="Ash Room, Northgate House", facilitator="rcollins",
             invitees=["bpatel", "aosei", "cdonnelly", "efletcher", "iroberts"])
         debrief = incident.debriefs.get()
-        support_services.debrief_rsvp(actor=p["bpatel"], debrief_id=debrief.pk, response="accepted")
-        support_services.debrief_rsvp(actor=p["cdonnelly"], debrief_id=debrief.pk, response="tentative")
+        support_debriefing.debrief_rsvp(actor=p["bpatel"], debrief_id=debrief.pk, response="accepted")
+        support_debriefing.debrief_rsvp(actor=p["cdonnelly"], debrief_id=debrief.pk, response="tentative")
         briefing = incident.messages.filter(audience="teams").first()
         if briefing is not None:
             comms_services.message_acknowledge(actor=p["efletcher"], message_id=briefing.pk, wants_support=True)
@@ -280,8 +281,8 @@ class Command(BaseCommand):
         support_services.follow_up_reschedule(
             actor=p["hkaur"], follow_up_id=first["bnguyen"].pk,
             due_at=now + dt.timedelta(hours=3), reason="Moved to after the community meeting, as Bao asked")
-        support_services.debrief_schedule(
-            actor=lead, incident_id=incident.pk, kind="cold", starts_at=support_services.suggested_start(incident, "cold"),
+        support_debriefing.debrief_schedule(
+            actor=lead, incident_id=incident.pk, kind="cold", starts_at=support_debriefing.suggested_start(incident, "cold"),
             duration_minutes=90, location="Teams: https://teams.example/harbour-demo-cold-debrief", facilitator="hkaur",
             invitees=["aobrien", "cwilliams", "fhussain", "gthomas", "bnguyen"])
 
