@@ -6,7 +6,7 @@
 
 One fresh stack (bench/_stack.py: migrated, demo-seeded database; one web process; in production also one
 `manage.py worker`). Before any server starts, `manage.py seed_large --scale S --lead dhughes` fills the
-database (config/management/commands/seed_large.py; at --scale 1.0 it takes minutes). Its last stdout
+database (demo/management/commands/seed_large.py; at --scale 1.0 it takes minutes). Its last stdout
 line is JSON naming the large and the small incident, both led by the lead, and the counts it created.
 
 Then, signed in as the lead (the real login form for pages, an API token for the API), each path is

@@ -2,8 +2,8 @@ from django.apps import AppConfig
 
 
 class HarbourPlatformConfig(AppConfig):
-    """The roof over the wings: settings, routing, socket authentication, sign-in throttling, and the
-    commands that seed the whole product (`seed_demo`, `seed_large`). The ground floor is core/."""
+    """The roof over the wings: settings, routing, socket authentication and sign-in throttling. The ground
+    floor is core/; the demo data is demo/'s."""
 
     name = "config"
     label = "harbour"

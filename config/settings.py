@@ -144,7 +144,8 @@ INSTALLED_APPS = [
     "clocks",  # a wing: statutory clocks
     "comms",
     "support",
-    "config",  # the roof: seed_demo, sign-in throttling
+    "config",  # the roof: sign-in throttling
+    "demo",  # the demo organisation and the large one for benchmarks: the only app that imports every wing
 ]
 
 MIDDLEWARE = [

@@ -182,7 +182,7 @@ def _code_digest() -> str:
     """What the seeded database depends on: every migration, and the code the seed runs."""
     digest = hashlib.sha256()
     for path in sorted(ROOT.glob("*/**/*.py")):
-        if path.parts[len(ROOT.parts)] in ("core", "incidents", "clocks", "comms", "support", "config", "people"):
+        if path.parts[len(ROOT.parts)] in ("core", "incidents", "clocks", "comms", "support", "config", "people", "demo"):
             digest.update(str(path.relative_to(ROOT)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -30,7 +30,7 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-HARBOUR_APPS = {"config", "incidents", "clocks", "comms", "support", "people"}
+HARBOUR_APPS = {"config", "incidents", "clocks", "comms", "support", "people", "demo"}
 WINGS = ("clocks", "comms", "support")
 
 
@@ -109,7 +109,7 @@ def test_the_incidents_sections_are_declared_by_the_wings_and_named_by_none_in_t
     assert "identifiers" not in [tab["key"] for tab in shown]  # offered only to whoever may protect them
 
 
-@pytest.mark.parametrize("path", sorted(p for app in ("core", "incidents", "clocks", "comms", "support", "config")
+@pytest.mark.parametrize("path", sorted(p for app in ("core", "incidents", "clocks", "comms", "support", "config", "demo")
                                         for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts),
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_private_name_is_imported_from_another_module(path):
@@ -138,7 +138,7 @@ def test_tasks_call_services_and_services_never_import_tasks(wing):
             assert len(body) == 1 and isinstance(body[0], ast.Return), f"{wing}.tasks.{node.name} is not one call"
 
 
-@pytest.mark.parametrize("path", sorted(p for app in ("core", "incidents", "clocks", "comms", "support", "config")
+@pytest.mark.parametrize("path", sorted(p for app in ("core", "incidents", "clocks", "comms", "support", "config", "demo")
                                         for p in (ROOT / app).rglob("*.py")
                                         if "migrations" not in p.parts and p.name != "apps.py"),
                          ids=lambda p: str(p.relative_to(ROOT)))
@@ -174,3 +174,11 @@ def test_a_wing_declares_its_workspace_tab_and_its_incident_moments_and_mistakes
         wings.workspace_tab("other", "Other", "x.html", panels={"ladder": "x.html"}, context=dict, order=99)
     with pytest.raises(TypeError):
         wings.incident_moment("opened", incident=None)  # the actor is missing
+
+
+@pytest.mark.parametrize("path", sorted(p for app in HARBOUR_APPS - {"demo"} | {"core"} for p in (ROOT / app).rglob("*.py")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_nothing_imports_the_demo(path):
+    """The demo data stands on every wing; nothing stands on it."""
+    demo = {name for name in _imports(path) if name.split(".")[0] == "demo"}
+    assert not demo, f"{path.relative_to(ROOT)} imports {demo}"

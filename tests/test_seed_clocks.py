@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from clocks.models import Notification, Obligation, ObligationStatus
-from config.management.commands.seed_demo import CHILD_DEATH_TITLE, VIOLENCE_TITLE, child_death_times
 from core.workdays import is_working_day, working_days_due
+from demo.management.commands.seed_demo import CHILD_DEATH_TITLE, VIOLENCE_TITLE, child_death_times
 from incidents.models import Decision, Incident
 from tests.clock import at
 
