@@ -9,14 +9,14 @@ class CommsConfig(AppConfig):
         from core import outbox, realtime
         from core.worker import declare_tasks, register_sweep
 
-        from . import services, tasks
+        from . import releases, tasks
         from .models import DELIVERY_EMAIL, NOTICE_EMAIL
 
         declare_tasks({"comms.release_scheduled": tasks.release_scheduled})
-        register_sweep(services.sweep_due)
+        register_sweep(releases.sweep_due)
         # A message's deliveries: each try moves its card, and one failed for good is told to its people. An
         # email to staff about a message has no steps of its own: its failure tells nobody again.
-        outbox.declare(DELIVERY_EMAIL, after=services.delivery_tried, failed=services.email_failed)
+        outbox.declare(DELIVERY_EMAIL, after=releases.delivery_tried, failed=releases.email_failed)
         outbox.declare(NOTICE_EMAIL)
         from core.wings import incident_tab
 

@@ -1,7 +1,7 @@
 """Finding protected identifiers (the child's or family's names, address, school) in a text.
 
 One function, `check`, answers for the editor's live check and for every release gate alike
-(comms/services.py, failing_gates): what a person sees while typing is what the gate will do.
+(comms/gates.py, failing_gates): what a person sees while typing is what the gate will do.
 
 What a reader would still read as the identifier is found, however it was typed or pasted:
 

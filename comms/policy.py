@@ -80,7 +80,7 @@ def overridable(gates: list[str]) -> bool:
 
 
 # What a board card says release is waiting for, gate by gate ("Waiting for the staff briefing"). The full
-# reason is comms/services.py's; the step that clears each gate, and where, is comms/selectors.py's.
+# reason is comms/gates.py's; the step that clears each gate, and where, is comms/selectors.py's.
 WAITING_FOR = {
     Gate.APPROVAL_REQUIRED: "the approvals it needs",
     Gate.IDENTIFIER_FOUND: "a protected identifier to be taken out",
@@ -224,7 +224,7 @@ messages = Policy(
         Action.REQUEST_CHANGES: Transition(
             [S.IN_REVIEW, S.APPROVED], S.CHANGES_REQUESTED, code="not_in_review",
             refusal="Changes can be requested only while a message is in review or approved; this one is {state}."),
-        # Before approval, the approval gate explains what is missing instead (comms/services.py).
+        # Before approval, the approval gate explains what is missing instead (comms/gates.py).
         Action.RELEASE: Transition([S.APPROVED], S.RELEASED, code="not_releasable",
                                    refusal="This message is already {state}."),
         Action.SCHEDULE: Transition([S.APPROVED], S.SCHEDULED, code="not_releasable",

@@ -35,6 +35,7 @@ from incidents.selectors import (
     text_search,
 )
 
+from .gates import failing_gates, gate_facts
 from .models import (
     BEFORE_RELEASE,
     DELIVERY_EMAIL,
@@ -72,7 +73,7 @@ from .policy import (
     overridable,
     undelivered,
 )
-from .services import deliveries, failing_gates, gate_facts
+from .releases import deliveries
 
 
 def incident_for(actor: Actor, incident_id, action: Action = Action.VIEW) -> Incident:
@@ -149,7 +150,7 @@ def board_messages(actor: Actor) -> QuerySet[Message]:
 
 
 # --- what a release still needs (issue 11): a board card, the message page and the API read the same --------
-# The rules stay where they are: the gates and their reasons are comms/services.py's `failing_gates` (the
+# The rules stay where they are: the gates and their reasons are comms/gates.py's `failing_gates` (the
 # same call the release service and the worker make), the approvals each scope needs and who may override
 # are comms/policy.py's. This adds only what a person needs to act: who holds each approval, the step that
 # clears each gate and where to take it, and who may release anyway.
