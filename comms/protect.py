@@ -17,7 +17,7 @@ from incidents.models import User
 from incidents.rules import parse_id
 from incidents.services import delete_audited, save_audited
 
-from .identifiers import normalise
+from .identifier_text import normalise
 from .models import CommsEvent, FamilyInformed, IdentifierKind, ProtectedIdentifier
 from .policy import Action
 from .services import CLOCK_SKEW, gates_moved, locked_incident
