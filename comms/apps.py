@@ -33,18 +33,18 @@ class CommsConfig(AppConfig):
                    offers=menu_offers)
         from incidents.selectors import register_now_source
 
-        from .selectors import now_items
+        from .contributions import now_items
 
         register_now_source(now_items, {"approval": "Approval", "release": "Release", "briefing": "Briefing",
                                         "media_enquiry": "Media enquiry", "undelivered": "Not delivered"})
         from incidents.selectors import register_search_source
 
-        from .selectors import search_items
+        from .contributions import search_items
 
         register_search_source(search_items, {"message": "Message"})
         from incidents.selectors import SummarySection, register_open_actions, register_summary_section
 
-        from .selectors import summary_open_actions, summary_released
+        from .contributions import summary_open_actions, summary_released
 
         register_summary_section(SummarySection("released", 20, "comms/_summary_released.html", summary_released))
         register_open_actions(summary_open_actions)
@@ -57,7 +57,7 @@ class CommsConfig(AppConfig):
         realtime.redraw_on(set(CommsEvent) - media - identifiers, "comms", "message")
         realtime.redraw_on(media, "media")
         realtime.redraw_on(identifiers)
-        # A draft waits on nobody until it is submitted (comms.selectors.now_items).
+        # A draft waits on nobody until it is submitted (comms.contributions.now_items).
         realtime.now_quiet([CommsEvent.MESSAGE_DRAFTED])
         realtime.now_on(CommsEvent, "comms")
         register_event_types(CommsEvent)  # the timeline export names each event in words

@@ -50,7 +50,7 @@ from .policy import (
 )
 from .services import locked_message, message_event, message_moved, quoted
 
-# --- release -------------------------------------------------------------------------------------------------
+# --- release ------------------------------------------------------------------------------------------------
 
 
 def message_release(*, actor: User, message_id: int, override_reason: str = "") -> Message:
@@ -306,7 +306,7 @@ def undelivered_seen(*, actor: User, message_id: int) -> Message:
     return message
 
 
-# --- delivery and acknowledgement ------------------------------------------------------------------------
+# --- acknowledgement, and the sweep ------------------------------------------------------------------------
 
 
 def message_acknowledge(*, actor: User, message_id: int, wants_support: bool = False) -> InboxItem:

@@ -32,7 +32,8 @@ from .models import (
     ReviewComment,
 )
 from .policy import Action, approval_complete, incident_comms, messages
-from .selectors import IncidentFacts, names_incident, release_progress
+from .progress import IncidentFacts, release_progress
+from .selectors import names_incident
 
 CONTENT_NOTE_HELP = ("Shown before a staff briefing's text, so people choose when to read it. Only for staff "
                      "audiences: refused for partners, families and the public, who receive the message as written.")

@@ -48,6 +48,7 @@ from .models import (
     MessageStatus,
 )
 from .policy import Action, Gate, incident_comms, messages
+from .progress import release_progress, with_release_progress
 
 # The communications tab lists messages in the order a person works through them.
 STATUS_ORDER = [MessageStatus.DRAFT, MessageStatus.CHANGES_REQUESTED, MessageStatus.IN_REVIEW, MessageStatus.APPROVED,
@@ -231,7 +232,7 @@ def _message_context(request, message, **forms) -> dict:
     allowed = _offered(messages.allowed_actions(request.user, message))
     versions = list(message.versions.select_related("author"))
     # What the release still needs, from the release service's own gates (comms/selectors.py).
-    progress = selectors.release_progress(message, request.user)
+    progress = release_progress(message, request.user)
     release_form = forms.get("release_form") or ReleaseForm()
     # Shown only to someone who may override, for whom the reason is what makes the release go.
     release_form.fields["override_reason"].shown_required = True
@@ -403,7 +404,7 @@ def approvals_board_panel(request: HttpRequest) -> HttpResponse:
 def _board_context(request) -> dict:
     page = selectors.BOARD.page(selectors.board_messages(request.user), request.GET.get("board") or None,
                                 param="board")
-    items = selectors.with_release_progress(list(page.items), request.user)
+    items = with_release_progress(list(page.items), request.user)
     columns = [
         (status.value, title, [m for m in items if m.status == status]) for status, title in (
             (MessageStatus.IN_REVIEW, "Waiting for approval"),

@@ -303,7 +303,7 @@ class TestConfirmation:
 
 
 def test_the_now_page_says_what_the_release_waits_for(cast, message):
-    from comms.selectors import now_items
+    from comms.contributions import now_items
 
     [mine] = [i for i in now_items(cast.cora, timezone.now()) if i.kind == "release"]
     assert "waiting for the comms lead to confirm part of a protected identifier" in mine.why
