@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from core.errors import InvalidInput
 from incidents.rules import MAX_ID, parse_id
 
-from . import selectors, services
+from . import media, protect, releases, selectors, services
 from .models import Message
 from .policy import Action
 from .serializers import (
@@ -175,7 +175,7 @@ class MessageReleaseApi(_MessageAction):
         return super().post(request, message_id)
 
     def act(self, request, message_id, data):
-        services.message_release(actor=request.user, message_id=message_id, override_reason=data["override_reason"])
+        releases.message_release(actor=request.user, message_id=message_id, override_reason=data["override_reason"])
 
 
 class MessageConfirmPartsApi(_MessageAction):
@@ -213,7 +213,7 @@ class MessageRetryDeliveriesApi(_MessageAction):
         return super().post(request, message_id)
 
     def act(self, request, message_id, data):
-        services.message_delivery_retry(actor=request.user, message_id=message_id)
+        releases.message_delivery_retry(actor=request.user, message_id=message_id)
 
 
 class MessageUndeliveredSeenApi(_MessageAction):
@@ -224,7 +224,7 @@ class MessageUndeliveredSeenApi(_MessageAction):
         return super().post(request, message_id)
 
     def act(self, request, message_id, data):
-        services.undelivered_seen(actor=request.user, message_id=message_id)
+        releases.undelivered_seen(actor=request.user, message_id=message_id)
 
 
 class MessageAcknowledgeApi(APIView):
@@ -232,7 +232,7 @@ class MessageAcknowledgeApi(APIView):
     def post(self, request, message_id: int):
         """"I have read this" (and, if you tick it, "I would like to talk to someone")."""
         data = _parse(AcknowledgeSerializer, request)
-        item = services.message_acknowledge(actor=request.user, message_id=message_id, **data)
+        item = releases.message_acknowledge(actor=request.user, message_id=message_id, **data)
         return Response(InboxItemSerializer(item, context={"request": request}).data)
 
 
@@ -254,7 +254,7 @@ class IdentifiersApi(APIView):
 
     @extend_schema(request=IdentifierAddSerializer, responses={201: IdentifierSerializer})
     def post(self, request, incident_id: int):
-        identifier = services.identifier_add(actor=request.user, incident_id=incident_id,
+        identifier = protect.identifier_add(actor=request.user, incident_id=incident_id,
                                              **_parse(IdentifierAddSerializer, request))
         return Response(IdentifierSerializer(identifier).data, status=status.HTTP_201_CREATED)
 
@@ -262,7 +262,7 @@ class IdentifiersApi(APIView):
 class IdentifierDetailApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request, incident_id: int, identifier_id: int):
-        services.identifier_remove(actor=request.user, incident_id=incident_id, identifier_id=identifier_id)
+        protect.identifier_remove(actor=request.user, incident_id=incident_id, identifier_id=identifier_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -275,7 +275,7 @@ class FamilyInformedApi(APIView):
     @extend_schema(request=FamilyInformedRecordSerializer, responses={201: FamilyInformedSerializer})
     def post(self, request, incident_id: int):
         """Record that the family has been informed (lead or tactical lead)."""
-        record = services.family_informed_record(actor=request.user, incident_id=incident_id,
+        record = protect.family_informed_record(actor=request.user, incident_id=incident_id,
                                                  **_parse(FamilyInformedRecordSerializer, request))
         return Response(FamilyInformedSerializer(record).data, status=status.HTTP_201_CREATED)
 
@@ -288,7 +288,7 @@ class MediaEnquiriesApi(APIView):
 
     @extend_schema(request=MediaEnquiryWriteSerializer, responses={201: MediaEnquirySerializer})
     def post(self, request, incident_id: int):
-        enquiry = services.media_enquiry_log(actor=request.user, incident_id=incident_id,
+        enquiry = media.media_enquiry_log(actor=request.user, incident_id=incident_id,
                                              **_parse(MediaEnquiryWriteSerializer, request))
         return Response(MediaEnquirySerializer(enquiry).data, status=status.HTTP_201_CREATED)
 
@@ -300,7 +300,7 @@ class MediaEnquiryDetailApi(APIView):
 
     @extend_schema(request=MediaEnquiryPatchSerializer, responses=MediaEnquirySerializer)
     def patch(self, request, enquiry_id: int):
-        enquiry = services.media_enquiry_update(actor=request.user, enquiry_id=enquiry_id,
+        enquiry = media.media_enquiry_update(actor=request.user, enquiry_id=enquiry_id,
                                                 changes=_parse(MediaEnquiryPatchSerializer, request))
         return Response(MediaEnquirySerializer(enquiry).data)
 

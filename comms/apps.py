@@ -9,14 +9,14 @@ class CommsConfig(AppConfig):
         from core import outbox, realtime
         from core.worker import declare_tasks, register_sweep
 
-        from . import services, tasks
+        from . import releases, tasks
         from .models import DELIVERY_EMAIL, NOTICE_EMAIL
 
         declare_tasks({"comms.release_scheduled": tasks.release_scheduled})
-        register_sweep(services.sweep_due)
+        register_sweep(releases.sweep_due)
         # A message's deliveries: each try moves its card, and one failed for good is told to its people. An
         # email to staff about a message has no steps of its own: its failure tells nobody again.
-        outbox.declare(DELIVERY_EMAIL, after=services.delivery_tried, failed=services.email_failed)
+        outbox.declare(DELIVERY_EMAIL, after=releases.delivery_tried, failed=releases.email_failed)
         outbox.declare(NOTICE_EMAIL)
         from core.wings import incident_tab
 
@@ -33,18 +33,18 @@ class CommsConfig(AppConfig):
                    offers=menu_offers)
         from incidents.selectors import register_now_source
 
-        from .selectors import now_items
+        from .contributions import now_items
 
         register_now_source(now_items, {"approval": "Approval", "release": "Release", "briefing": "Briefing",
                                         "media_enquiry": "Media enquiry", "undelivered": "Not delivered"})
         from incidents.selectors import register_search_source
 
-        from .selectors import search_items
+        from .contributions import search_items
 
         register_search_source(search_items, {"message": "Message"})
         from incidents.selectors import SummarySection, register_open_actions, register_summary_section
 
-        from .selectors import summary_open_actions, summary_released
+        from .contributions import summary_open_actions, summary_released
 
         register_summary_section(SummarySection("released", 20, "comms/_summary_released.html", summary_released))
         register_open_actions(summary_open_actions)
@@ -57,7 +57,7 @@ class CommsConfig(AppConfig):
         realtime.redraw_on(set(CommsEvent) - media - identifiers, "comms", "message")
         realtime.redraw_on(media, "media")
         realtime.redraw_on(identifiers)
-        # A draft waits on nobody until it is submitted (comms.selectors.now_items).
+        # A draft waits on nobody until it is submitted (comms.contributions.now_items).
         realtime.now_quiet([CommsEvent.MESSAGE_DRAFTED])
         realtime.now_on(CommsEvent, "comms")
         register_event_types(CommsEvent)  # the timeline export names each event in words

@@ -1,4 +1,5 @@
-"""Console forms for communications: parsing only; comms/services.py decides what is allowed."""
+"""Console forms for communications: parsing only; the services (comms/services.py, releases.py,
+media.py, protect.py) decide what is allowed."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Communications: messages with immutable versions, per-audience approvals, release gates, delivery
 and acknowledgement, protected identifiers, holding-statement templates and the media log.
 
-Models hold data and invariants; every change goes through comms/services.py.
+Models hold data and invariants; every change goes through the wing's services
+(comms/services.py, releases.py, media.py, protect.py).
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ class CommsEvent(models.TextChoices):
 
 
 class Gate(StrEnum):
-    """What can stop a release. Each refusal says which, in plain words (comms/services.py)."""
+    """What can stop a release. Each refusal says which, in plain words (comms/gates.py)."""
 
     APPROVAL_REQUIRED = "approval_required"
     IDENTIFIER_FOUND = "identifier_found"  # nobody can release past it: take it out

@@ -80,7 +80,7 @@ def overridable(gates: list[str]) -> bool:
 
 
 # What a board card says release is waiting for, gate by gate ("Waiting for the staff briefing"). The full
-# reason is comms/services.py's; the step that clears each gate, and where, is comms/selectors.py's.
+# reason is comms/gates.py's; the step that clears each gate, and where, is comms/progress.py's.
 WAITING_FOR = {
     Gate.APPROVAL_REQUIRED: "the approvals it needs",
     Gate.IDENTIFIER_FOUND: "a protected identifier to be taken out",
@@ -111,7 +111,7 @@ def approvals_by_side(message: Message, approvals: Iterable[Approval]) -> dict[A
     on its current version, or None. Internal: anyone's. External and public: two different people, one
     approving as communications and one as command; without such a pair, the first approver holds the
     side they approved as (someone who is both counts once). The release (approval_complete) and the
-    boards' "Communications ✓ · Command —" (comms.selectors.approvals_held) both read it."""
+    boards' "Communications ✓ · Command —" (comms.progress.approvals_held) both read it."""
     live = [a for a in approvals if a.voided_at is None and a.version == message.version]
     sides = APPROVALS_REQUIRED[message.scope]
     if sides == (ApprovalSide.EITHER,):
@@ -224,7 +224,7 @@ messages = Policy(
         Action.REQUEST_CHANGES: Transition(
             [S.IN_REVIEW, S.APPROVED], S.CHANGES_REQUESTED, code="not_in_review",
             refusal="Changes can be requested only while a message is in review or approved; this one is {state}."),
-        # Before approval, the approval gate explains what is missing instead (comms/services.py).
+        # Before approval, the approval gate explains what is missing instead (comms/gates.py).
         Action.RELEASE: Transition([S.APPROVED], S.RELEASED, code="not_releasable",
                                    refusal="This message is already {state}."),
         Action.SCHEDULE: Transition([S.APPROVED], S.SCHEDULED, code="not_releasable",

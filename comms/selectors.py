@@ -1,18 +1,20 @@
-"""Every read of communications, shared by pages, the API and the approvals-board socket. The getters
-come through comms/policy.py: what a person may not see does not exist for them."""
+"""Every read of communications, shared by pages, the API and the approvals-board socket: messages,
+boards, deliveries, inboxes, media enquiries, versions and their differences, and how many have read a
+briefing. The getters come through comms/policy.py: what a person may not see does not exist for them.
+
+What a release still needs is comms/progress.py's; what the wing adds to the spine's Now page, search
+and summary, comms/contributions.py's."""
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Trunc
-from django.urls import reverse
 from django.utils import timezone
 
 from core import charts, small_counts
@@ -20,29 +22,14 @@ from core.errors import Http404
 from core.models import Email, Notice
 from core.outbox import FAILED
 from core.paging import Keyset
-from core.times import uk_day_time, uk_time
-from incidents.models import Incident, MemberRole, User
+from core.times import uk_time
+from incidents.models import Incident, User
 from incidents.rules import Actor, parse_id
-from incidents.selectors import (
-    NowItem,
-    OpenAction,
-    SearchHit,
-    TextSearch,
-    now_capped,
-    now_more,
-    only_visible_incidents,
-    search_snippet,
-    text_search,
-)
 
 from .models import (
-    BEFORE_RELEASE,
-    DELIVERY_EMAIL,
-    STAFF_BRIEFING_AUDIENCES,
     UNDELIVERED,
     WAITING,
     Approval,
-    EnquiryStatus,
     HoldingTemplate,
     IdentifierPartConfirmation,
     InboxItem,
@@ -51,28 +38,8 @@ from .models import (
     MessageStatus,
     MessageVersion,
 )
-from .policy import (
-    APPROVAL_LABELS,
-    APPROVERS,
-    COMMAND,
-    COMMUNICATIONS,
-    FAMILY_RECORDERS,
-    OVERRIDABLE_GATES,
-    OVERRIDERS,
-    PART_CONFIRMER_ROLES,
-    WAITING_FOR,
-    Action,
-    ApprovalSide,
-    Gate,
-    approvals_by_side,
-    enquiries,
-    inbox,
-    incident_comms,
-    messages,
-    overridable,
-    undelivered,
-)
-from .services import deliveries, failing_gates, gate_facts
+from .policy import APPROVERS, Action, enquiries, inbox, incident_comms, messages, undelivered
+from .releases import deliveries
 
 
 def incident_for(actor: Actor, incident_id, action: Action = Action.VIEW) -> Incident:
@@ -148,220 +115,6 @@ def board_messages(actor: Actor) -> QuerySet[Message]:
     ).order_by("updated_at", "id")
 
 
-# --- what a release still needs (issue 11): a board card, the message page and the API read the same --------
-# The rules stay where they are: the gates and their reasons are comms/services.py's `failing_gates` (the
-# same call the release service and the worker make), the approvals each scope needs and who may override
-# are comms/policy.py's. This adds only what a person needs to act: who holds each approval, the step that
-# clears each gate and where to take it, and who may release anyway.
-
-
-@dataclass(frozen=True)
-class ApprovalHeld:
-    """One approval a message needs, and who gave it for the current version (None: still needed)."""
-
-    side: ApprovalSide
-    by: User | None
-
-    @property
-    def label(self) -> str:
-        return APPROVAL_LABELS[self.side]
-
-    @property
-    def held(self) -> bool:
-        return self.by is not None
-
-
-@dataclass(frozen=True)
-class Named:
-    """Someone named beside a step: "Alice Adams (lead)"."""
-
-    username: str
-    name: str
-    role: str
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.role})"
-
-
-def either(people: tuple[Named, ...] | list[Named]) -> str:
-    """"Alice Adams (lead) or Tom Tactical (tactical lead)"."""
-    words = [str(p) for p in people]
-    if len(words) < 2:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " or " + words[-1]
-
-
-@dataclass(frozen=True)
-class Step:
-    """What clears a gate and where to take it. `you_may`: the person looking may take it (otherwise the
-    page names `who` may, rather than link to a refusal)."""
-
-    label: str
-    url: str
-    you_may: bool
-    who: tuple[Named, ...] = ()
-
-    @property
-    def who_names(self) -> str:
-        return either(self.who)
-
-
-@dataclass(frozen=True)
-class Blocker:
-    """A gate that stops the release now, with the release service's own reason for it."""
-
-    code: Gate
-    reason: str
-    step: Step
-    override_by: tuple[Named, ...]  # who may release past it, giving a reason; empty when nobody may
-
-    @property
-    def waiting_for(self) -> str:
-        return WAITING_FOR[self.code]
-
-    @property
-    def overridable(self) -> bool:
-        return self.code in OVERRIDABLE_GATES
-
-    @property
-    def override_names(self) -> str:
-        return either(self.override_by) or "the incident's lead or tactical lead"
-
-
-@dataclass(frozen=True)
-class ReleaseProgress:
-    approvals: tuple[ApprovalHeld, ...]
-    blocked_by: tuple[Blocker, ...]
-    finished: bool  # released or withdrawn: nothing is waiting
-    overridable: bool  # every gate left may be overridden, so the lead or tactical lead could release it now
-    you_may_override: bool  # …and the person looking is one of them
-
-    @property
-    def ready(self) -> bool:
-        """Nothing stops its release now (or, if scheduled, at its embargo time)."""
-        return not self.finished and not self.blocked_by
-
-    @property
-    def gates(self) -> tuple[Blocker, ...]:
-        """What blocks it besides approval, which a card shows as its approvals line instead."""
-        return tuple(b for b in self.blocked_by if b.code != Gate.APPROVAL_REQUIRED)
-
-    @property
-    def approved_by(self) -> str:
-        """"Cora Comms (communications) and Tom Tactical (command)"; "" when nobody has approved yet."""
-        held = [a for a in self.approvals if a.held]
-        if len(self.approvals) == 1:
-            return held[0].by.display_name if held else ""
-        return " and ".join(f"{a.by.display_name} ({a.label.lower()})" for a in held)
-
-
-def approvals_held(message: Message, approvals: Iterable[Approval] | None = None) -> tuple[ApprovalHeld, ...]:
-    """Which approvals the current version has and which it still needs, by the one rule of approval
-    (comms/policy.py, approvals_by_side): every side is held exactly when the release counts the message
-    approved."""
-    by = approvals_by_side(message, message.approvals.all() if approvals is None else approvals)
-    return tuple(ApprovalHeld(side, held.approver if held else None) for side, held in by.items())
-
-
-class IncidentFacts:
-    """What the steps of one incident's messages need, each read once (and only if needed) however many
-    of its messages a board or a list shows."""
-
-    def __init__(self, incident: Incident):
-
-        self.incident = incident
-        self.gates = gate_facts(incident)
-        self._briefing: Any = ...
-        self._holders: dict[frozenset[str], tuple[Named, ...]] = {}
-
-    def staff_briefing(self) -> Message | None:
-        """The staff briefing on its way, if there is one: finishing it clears the staff gate."""
-        if self._briefing is ...:
-            self._briefing = self.incident.messages.filter(
-                audience__in=STAFF_BRIEFING_AUDIENCES, status__in=BEFORE_RELEASE
-            ).order_by("-updated_at", "-id").only("pk", "subject", "status", "incident_id").first()
-        return self._briefing
-
-    def holders(self, roles: frozenset[str]) -> tuple[Named, ...]:
-        """The active members in these roles, the strategic lead first."""
-        if roles not in self._holders:
-            order = {role: n for n, role in enumerate(MemberRole.values)}
-            found = sorted(self.incident.memberships.active().filter(role__in=sorted(roles)).select_related("user"),
-                           key=lambda m: (order[m.role], m.user.display_name))
-            self._holders[roles] = tuple(
-                Named(m.user.username, m.user.display_name, m.get_role_display().split(" (")[0].lower())
-                for m in found)
-        return self._holders[roles]
-
-
-def _step(code: Gate, message: Message, viewer: Actor, facts: IncidentFacts) -> Step:
-    here = reverse("message-detail", args=[message.pk])
-    incident = message.incident
-    if code == Gate.APPROVAL_REQUIRED:
-        if message.status == MessageStatus.DRAFT:
-            return Step("Submit it for approval", f"{here}#message-actions",
-                        messages.allows(viewer, Action.SUBMIT, message))
-        if message.status == MessageStatus.CHANGES_REQUESTED:
-            return Step("Make the changes asked for, then submit it again", reverse("message-edit", args=[message.pk]),
-                        messages.allows(viewer, Action.EDIT, message))
-        needed = " and ".join(a.label.lower() for a in approvals_held(message) if not a.held)
-        return Step(f"Approve it (still needed: {needed})" if needed else "Approve it", f"{here}#message-actions",
-                    messages.allows(viewer, Action.APPROVE, message))
-    if code == Gate.IDENTIFIER_FOUND:
-        return Step("Edit the message to take out the protected identifier",
-                    reverse("message-edit", args=[message.pk]), messages.allows(viewer, Action.EDIT, message))
-    if code == Gate.IDENTIFIER_PART_FOUND:
-        return Step("Confirm that it does not identify the child or family, giving a reason",
-                    f"{here}#confirm-parts", messages.allows(viewer, Action.CONFIRM_IDENTIFIER_PARTS, message),
-                    facts.holders(PART_CONFIRMER_ROLES))
-    if code == Gate.STAFF_NOT_BRIEFED:
-        briefing = facts.staff_briefing()
-        if briefing is not None:  # in the same incident, so anyone who sees this message may open it
-            return Step(f"See the staff briefing “{briefing.subject}” through to release "
-                        f"(it is {briefing.get_status_display().lower()})",
-                        reverse("message-detail", args=[briefing.pk]), True)
-        return Step("Draft the staff briefing", reverse("message-new", args=[incident.pk]) + "?audience=all_staff",
-                    incident_comms.allows(viewer, Action.DRAFT, incident))
-    if code == Gate.FAMILY_NOT_INFORMED:
-        return Step("Record that the family has been told",
-                    reverse("comms-home", args=[incident.pk]) + "#family_informed_at",
-                    incident_comms.allows(viewer, Action.RECORD_FAMILY_INFORMED, incident),
-                    facts.holders(FAMILY_RECORDERS))
-    raise ValueError(f"No step is known for the gate {code!r}.")  # comms/policy.py: WAITING_FOR names them all
-
-
-def release_progress(message: Message, viewer: Actor, cache: dict[int, Any] | None = None) -> ReleaseProgress:
-    """What the message has, what it still needs before it can be released, and what the person looking can
-    do about it. Pass one `cache` for a list of messages: each incident's facts are then read once."""
-
-    approvals = approvals_held(message)
-    if message.is_finished:
-        return ReleaseProgress(approvals, (), finished=True, overridable=False, you_may_override=False)
-    cache = {} if cache is None else cache
-    if message.incident_id not in cache:
-        cache[message.incident_id] = IncidentFacts(message.incident)
-    facts = cache[message.incident_id]
-    failing = failing_gates(message, facts.gates)
-    if message.status == MessageStatus.SCHEDULED:
-        # At its embargo time the worker releases past the gates overridden when it was scheduled.
-        failing = [(code, reason) for code, reason in failing if code not in message.overridden_gates]
-    blockers = tuple(
-        Blocker(code, reason, _step(code, message, viewer, facts),
-                facts.holders(OVERRIDERS) if code in OVERRIDABLE_GATES else ())
-        for code, reason in failing
-    )
-    can_override = overridable([b.code for b in blockers])
-    you_may = can_override and messages.allows(viewer, Action.OVERRIDE_GATE, message) and (
-        messages.allows(viewer, Action.RELEASE, message) or messages.allows(viewer, Action.SCHEDULE, message))
-    return ReleaseProgress(approvals, blockers, finished=False, overridable=can_override, you_may_override=you_may)
-
-
-def with_release_progress(items: list[Message], viewer: Actor) -> list[Message]:
-    """Each message with its `release_progress`, for a board: a few reads per incident, none per card."""
-    cache: dict[int, Any] = {}
-    for message in items:
-        message.release_progress = release_progress(message, viewer, cache)
-    return items
 
 
 def deliveries_of(message: Message) -> QuerySet[Email]:
@@ -511,76 +264,6 @@ def version_changes(older: MessageVersion, newer: MessageVersion) -> list[dict[s
     return rows
 
 
-# --- what needs me now (incidents.selectors.now_for) -------------------------------------------------------
-
-# A media enquiry shows as needing its owner this long before its deadline.
-ENQUIRY_AHEAD = dt.timedelta(hours=1)
-
-
-def now_items(person: Actor, at: dt.datetime) -> list[NowItem]:
-    """Messages waiting for the person's approval, approved messages they can release (and what stops each),
-    briefings they have not read, and media enquiries they own that are overdue or due within the hour.
-    What is held and what blocks come from `approvals_held` and `release_progress`, as on the boards."""
-    items: list[NowItem] = []
-    # Whether each waits on this person is worked out below, so the count beyond the limit is "up to".
-    waiting, more_waiting = now_capped(messages_with_details(
-        messages.restrict(person, Action.APPROVE).filter(status__in=[MessageStatus.IN_REVIEW, MessageStatus.APPROVED])
-    ).order_by("updated_at", "id"))
-    cache: dict[int, Any] = {}
-    for message in waiting:
-        allowed = messages.allowed_actions(person, message)
-        url = reverse("message-detail", args=[message.pk])
-        if message.status == MessageStatus.IN_REVIEW and Action.APPROVE in allowed:
-            live = [a for a in message.approvals.all() if a.voided_at is None and a.version == message.version]
-            if any(a.approver_id == person.pk for a in live):
-                continue
-            held = approvals_held(message, live)
-            mine = Approval(message=message, version=message.version, approver=person,
-                            as_comms=messages.qualifies(person, COMMUNICATIONS, message),
-                            as_command=messages.qualifies(person, COMMAND, message))
-            if sum(a.held for a in approvals_held(message, [*live, mine])) <= sum(a.held for a in held):
-                continue  # theirs would add nothing the message still needs
-            items.append(NowItem(
-                kind="approval", title=message.subject, incident=message.incident, url=url,
-                why=f"Waiting for your approval. {approvals_line(held)}.", since=message.updated_at))
-        elif message.status == MessageStatus.APPROVED and Action.RELEASE in allowed:
-            progress = release_progress(message, person, cache)
-            if progress.ready:
-                why = "Approved and ready for you to release."
-            else:
-                why = "Approved, but waiting for " + " and ".join(b.waiting_for for b in progress.blocked_by) + "."
-                if progress.you_may_override:
-                    why += " You may release it anyway, giving a reason."
-                elif any(b.code == Gate.IDENTIFIER_PART_FOUND and b.step.you_may for b in progress.blocked_by):
-                    why += " You can confirm it, giving a reason."
-            items.append(NowItem(kind="release", title=message.subject, incident=message.incident, url=url,
-                                 why=why, since=message.updated_at))
-    items += now_more(more_waiting, "messages to approve or release", reverse("approvals-board"),
-                      "the approvals board", at_most=True)
-    unread, more_unread = now_capped(inbox.restrict(person, Action.VIEW).filter(acknowledged_at__isnull=True)
-                                     .select_related("message", "message__incident").order_by("delivered_at", "id"))
-    for item in unread:
-        items.append(NowItem(
-            kind="briefing", title=item.message.subject, incident=item.message.incident,
-            url=reverse("inbox-item", args=[item.message_id]),
-            why=f"A briefing sent to you {uk_day_time(item.delivered_at)}, not yet marked as read.",
-            since=item.delivered_at))
-    items += now_more(more_unread, "briefings not yet read", reverse("inbox"), "your briefings")
-    owned, more_owned = now_capped(enquiries.restrict(person, Action.VIEW)
-                                   .filter(owner=person, status=EnquiryStatus.OPEN, deadline__lte=at + ENQUIRY_AHEAD)
-                                   .select_related("incident").order_by("deadline", "id"))
-    for enquiry in owned:
-        items.append(NowItem(
-            kind="media_enquiry", title=f"Media enquiry from {enquiry.outlet}", incident=enquiry.incident,
-            url=reverse("media-enquiry", args=[enquiry.pk]),
-            why=(f"You own it. {enquiry.journalist} asked for an answer by {uk_day_time(enquiry.deadline)}."),
-            due_at=enquiry.deadline, since=enquiry.received_at))
-    items += now_more(more_owned, "media enquiries of yours near or past their deadline", reverse("incident-list"),
-                      "each incident's media log")
-    items += undelivered_now(person)
-    return only_visible_incidents(person, items)
-
-
 def undelivered_for(person: Actor, message: Message) -> dict[str, Any] | None:
     """What a message's page says of its emails that could not be sent, to someone who may see its
     deliveries or was told: how many, whether it is theirs to mark seen, whether they may try again."""
@@ -594,79 +277,6 @@ def undelivered_for(person: Actor, message: Message) -> dict[str, Any] | None:
     if not failed and notice is None:
         return None
     return {"failed": failed, "notice": notice, "can_retry": messages.allows(person, Action.RETRY_DELIVERY, message)}
-
-
-def undelivered_now(person: Actor) -> list[NowItem]:
-    """Released messages of the person's that could not be delivered to someone (they wrote it, or lead the
-    incident's communications): each waits until they mark it seen, or someone tries the emails again."""
-
-    emails = Email.objects.filter(kind=DELIVERY_EMAIL, about_id=OuterRef("about_id")).order_by().values("about_id")
-    notices, more = now_capped(
-        undelivered.restrict(person, Action.VIEW, Notice.objects.filter(closed_at__isnull=True))
-        .annotate(failed=Coalesce(Subquery(emails.filter(state=FAILED).annotate(n=Count("*")).values("n")[:1]), 0),
-                  sent_to=Coalesce(Subquery(emails.annotate(n=Count("*")).values("n")[:1]), 0))
-        .order_by("created_at", "id"))
-    about = Message.objects.select_related("incident").in_bulk({notice.about_id for notice in notices})
-    items = [NowItem(
-        kind="undelivered", title=about[notice.about_id].subject, incident=about[notice.about_id].incident,
-        url=reverse("message-detail", args=[notice.about_id]) + "#deliveries",
-        why=(f"Released, but {notice.failed} of its {notice.sent_to} emails could not be sent. See who it did not "
-             "reach and why, then try again or mark it seen."),
-        since=notice.created_at) for notice in notices if notice.about_id in about]
-    return items + now_more(more, "messages that could not be delivered", reverse("incident-list"),
-                            "each message's page")
-
-
-def approvals_line(held: tuple[ApprovalHeld, ...]) -> str:
-    """"Communications ✓ · Command —": which approvals the current version has, and which it still needs."""
-    return " · ".join(f"{a.label} {'✓' if a.held else '—'}" for a in held)
-
-
-# --- search (incidents.selectors.search) -------------------------------------------------------------------
-
-MESSAGE_SEARCH = TextSearch({"subject": "A", "body": "B"}, ("body",))
-
-
-def search_items(person: Actor, query: str, limit: int) -> list[SearchHit]:
-    """Messages, by words in their subject and current text, of the incidents the person may see: restricted
-    by the policy first, so a message of an incident hidden from them is never matched."""
-    found = text_search(messages.restrict(person, Action.VIEW).select_related("incident"), query, MESSAGE_SEARCH)
-    return [SearchHit(kind="message", title=message.subject, snippet=search_snippet(message, query, MESSAGE_SEARCH),
-                      url=reverse("message-detail", args=[message.pk]), incident=message.incident,
-                      when=message.updated_at, rank=message.search_rank)
-            for message in found.order_by("-search_rank", "-updated_at", "-id")[:limit]]
-
-
-# --- the incident's one-page summary (incidents/selectors.py summary) ---------------------------------------
-
-SUMMARY_RELEASED = 8  # the latest releases; the Communications page has them all
-
-
-def summary_released(person: Actor, incident: Incident) -> dict[str, Any]:
-    """What has gone out: the latest released messages the person may see (messages policy VIEW), newest
-    first, and how many in all."""
-    released = messages.restrict(person, Action.VIEW).filter(incident=incident, status=MessageStatus.RELEASED)
-    return {"messages": list(released.order_by("-released_at", "-id")
-                             .only("pk", "subject", "audience", "released_at", "incident_id")[:SUMMARY_RELEASED]),
-            "total": released.count()}
-
-
-def summary_open_actions(person: Actor, incident: Incident) -> list:
-    """Messages waiting on someone, of those the person may see: for approval, for the author's changes,
-    for release (one query)."""
-
-    found = messages.restrict(person, Action.VIEW).filter(incident=incident).aggregate(
-        review=Count("id", filter=Q(status=MessageStatus.IN_REVIEW)),
-        changes=Count("id", filter=Q(status=MessageStatus.CHANGES_REQUESTED)),
-        release=Count("id", filter=Q(status__in=[MessageStatus.APPROVED, MessageStatus.SCHEDULED])),
-        scheduled=Count("id", filter=Q(status=MessageStatus.SCHEDULED)),
-    )
-    return [
-        OpenAction("Messages awaiting approval", found["review"]),
-        OpenAction("Messages back with their author for changes", found["changes"]),
-        OpenAction("Messages approved, awaiting release", found["release"],
-                   f"{found['scheduled']} scheduled for their embargo time" if found["scheduled"] else ""),
-    ]
 
 
 # --- how many have read a briefing, over time (issue 11, point 7) ---------------------------------------------

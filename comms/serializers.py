@@ -1,4 +1,5 @@
-"""API shapes for communications. Serializers parse and present; comms/services.py holds the rules."""
+"""API shapes for communications. Serializers parse and present; the services (comms/services.py, releases.py,
+media.py, protect.py) hold the rules."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from core.api_fields import (
 from core.models import Email
 from core.small_counts import SmallCountSerializer
 
+from .gates import approvals_needed, failing_gates, identifier_findings
 from .models import (
     Audience,
     EnquiryStatus,
@@ -30,8 +32,8 @@ from .models import (
     ReviewComment,
 )
 from .policy import Action, approval_complete, incident_comms, messages
-from .selectors import IncidentFacts, names_incident, release_progress
-from .services import approvals_needed, failing_gates, identifier_findings
+from .progress import IncidentFacts, release_progress
+from .selectors import names_incident
 
 CONTENT_NOTE_HELP = ("Shown before a staff briefing's text, so people choose when to read it. Only for staff "
                      "audiences: refused for partners, families and the public, who receive the message as written.")

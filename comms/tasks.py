@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from . import services
+from . import releases
 
 
 @task()
 def release_scheduled(message_id: int) -> str:
-    return services.scheduled_release_due(message_id)
+    return releases.scheduled_release_due(message_id)

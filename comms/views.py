@@ -25,8 +25,8 @@ from incidents.models import User
 from incidents.rules import known_members, parse_id
 from incidents.views import CHOICES_SHOWN, people_json
 
+from . import gates, media, protect, releases, selectors, services
 from . import identifiers as identifier_matching
-from . import selectors, services
 from .forms import (
     AcknowledgeForm,
     CommentForm,
@@ -48,6 +48,7 @@ from .models import (
     MessageStatus,
 )
 from .policy import Action, Gate, incident_comms, messages
+from .progress import release_progress, with_release_progress
 
 # The communications tab lists messages in the order a person works through them.
 STATUS_ORDER = [MessageStatus.DRAFT, MessageStatus.CHANGES_REQUESTED, MessageStatus.IN_REVIEW, MessageStatus.APPROVED,
@@ -111,7 +112,7 @@ def _home_context(request, incident, **forms) -> dict:
 @require_POST
 def family_informed(request: HttpRequest, incident_id: int) -> HttpResponse:
     form = FamilyInformedForm(request.POST)
-    done = pages.submit(request, form, partial(services.family_informed_record, actor=request.user,
+    done = pages.submit(request, form, partial(protect.family_informed_record, actor=request.user,
                                                incident_id=incident_id),
                         said="Recorded that the family has been informed.",
                         done=reverse("comms-home", kwargs={"incident_id": incident_id}))
@@ -203,7 +204,7 @@ def identifier_check(request: HttpRequest, incident_id: int) -> HttpResponse:
         problems = [(MessageForm.base_fields[name].label or name.capitalize(), problem)
                     for name, said in errors.items() for problem in said]
         return render(request, "comms/identifier_check.html", {"problems": problems}, status=400)
-    # The very check the release gates make (comms/services.py, failing_gates), on the text as typed.
+    # The very check the release gates make (comms/gates.py, failing_gates), on the text as typed.
     findings = identifier_matching.message_findings(text["subject"], text["body"],
                                                     incident.protected_identifiers.all())
     audience = request.POST.get("audience", "")
@@ -231,11 +232,11 @@ def _message_context(request, message, **forms) -> dict:
     allowed = _offered(messages.allowed_actions(request.user, message))
     versions = list(message.versions.select_related("author"))
     # What the release still needs, from the release service's own gates (comms/selectors.py).
-    progress = selectors.release_progress(message, request.user)
+    progress = release_progress(message, request.user)
     release_form = forms.get("release_form") or ReleaseForm()
     # Shown only to someone who may override, for whom the reason is what makes the release go.
     release_form.fields["override_reason"].shown_required = True
-    findings = services.identifier_findings(message) if not message.is_finished else None
+    findings = gates.identifier_findings(message) if not message.is_finished else None
     return {
         "message": message,
         "incident": message.incident,
@@ -314,7 +315,7 @@ def message_action(request: HttpRequest, message_id: int, action: str) -> HttpRe
         elif action == "release":
             form = forms["release_form"] = ReleaseForm(request.POST)
             form.is_valid()
-            released = services.message_release(actor=request.user, message_id=message.pk,
+            released = releases.message_release(actor=request.user, message_id=message.pk,
                                                  override_reason=form.cleaned_data.get("override_reason", ""))
             done = "Released." if released.is_released else "Scheduled for release at its embargo time."
         elif action == "confirm-parts":
@@ -325,10 +326,10 @@ def message_action(request: HttpRequest, message_id: int, action: str) -> HttpRe
                                                       version=request.POST.get("version"), **form.cleaned_data)
             done = "Confirmed. This version may be released with those words in it."
         elif action == "retry-deliveries":
-            services.message_delivery_retry(actor=request.user, message_id=message.pk)
+            releases.message_delivery_retry(actor=request.user, message_id=message.pk)
             done = "The emails that could not be sent will be tried again."
         elif action == "undelivered-seen":
-            services.undelivered_seen(actor=request.user, message_id=message.pk)
+            releases.undelivered_seen(actor=request.user, message_id=message.pk)
             done = "Marked as seen."
         elif action == "withdraw":
             form = forms["withdraw_form"] = WithdrawForm(request.POST)
@@ -403,7 +404,7 @@ def approvals_board_panel(request: HttpRequest) -> HttpResponse:
 def _board_context(request) -> dict:
     page = selectors.BOARD.page(selectors.board_messages(request.user), request.GET.get("board") or None,
                                 param="board")
-    items = selectors.with_release_progress(list(page.items), request.user)
+    items = with_release_progress(list(page.items), request.user)
     columns = [
         (status.value, title, [m for m in items if m.status == status]) for status, title in (
             (MessageStatus.IN_REVIEW, "Waiting for approval"),
@@ -432,7 +433,7 @@ def inbox_item(request: HttpRequest, message_id: int) -> HttpResponse:
     item = selectors.inbox_item_for(request.user, message_id)
     form = AcknowledgeForm(request.POST or None, initial={"wants_support": item.wants_support})
     if request.method == "POST":
-        done = pages.submit(request, form, partial(services.message_acknowledge, actor=request.user,
+        done = pages.submit(request, form, partial(releases.message_acknowledge, actor=request.user,
                                                    message_id=message_id),
                             said=lambda item: "Thank you." + (
                                 " A wellbeing lead will be in touch." if form.cleaned_data["wants_support"] else ""),
@@ -453,11 +454,11 @@ def identifiers(request: HttpRequest, incident_id: int) -> HttpResponse:
     form = IdentifierForm(request.POST or None)
     if request.method == "POST":
         if request.POST.get("remove"):
-            services.identifier_remove(actor=request.user, incident_id=incident.pk,
+            protect.identifier_remove(actor=request.user, incident_id=incident.pk,
                                        identifier_id=parse_id(request.POST["remove"]) or 0)
             flash.success(request, "Removed.")
             return redirect("comms-identifiers", incident_id=incident.pk)
-        done = pages.submit(request, form, partial(services.identifier_add, actor=request.user,
+        done = pages.submit(request, form, partial(protect.identifier_add, actor=request.user,
                                                    incident_id=incident.pk), conflict="value",
                             said="Protected. Every outgoing message of this incident is now checked for it.",
                             done=reverse("comms-identifiers", kwargs={"incident_id": incident.pk}))
@@ -500,7 +501,7 @@ def media_log(request: HttpRequest, incident_id: int) -> HttpResponse:
     form = None
     if request.method == "POST":
         form = MediaEnquiryForm(request.POST, owners=_owners(incident), messages=_responses(incident))
-        done = pages.submit(request, form, partial(services.media_enquiry_log, actor=request.user,
+        done = pages.submit(request, form, partial(media.media_enquiry_log, actor=request.user,
                                                    incident_id=incident.pk), said="The enquiry is logged.",
                             done=reverse("comms-media", kwargs={"incident_id": incident.pk}))
         if done:
@@ -543,7 +544,7 @@ def media_enquiry(request: HttpRequest, enquiry_id: int) -> HttpResponse:
             return {"changes": {f: v for f, v in form.service_values().items()
                                 if f in form.changed_data and not same_to_the_minute(v, getattr(enquiry, f, None))}}
 
-        done = pages.submit(request, form, partial(services.media_enquiry_update, actor=request.user,
+        done = pages.submit(request, form, partial(media.media_enquiry_update, actor=request.user,
                                                    enquiry_id=enquiry.pk), values=changes,
                             said="The enquiry is updated.",
                             done=reverse("comms-media", kwargs={"incident_id": incident.pk}))

@@ -3,7 +3,7 @@
 A word is in the list when it is in a British English dictionary as a lowercase word (so names, which
 the dictionary spells with a capital, are not) and is used often enough in English text (wordfreq's
 Zipf frequency of 3.0 or more: about once in a million words). Each line is the word and its Zipf
-frequency; comms/identifiers.py reads both (how common a word must be to pass on its own is decided
+frequency; comms/identifier_text.py reads both (how common a word must be to pass on its own is decided
 there, not here).
 
 Run by hand when the list should be remade, not by the build. It needs what the build does not:

@@ -57,14 +57,15 @@ def open_incident(cast: Cast, *, restricted: bool = False, title: str = "Death o
 
 def ask_for_support(cast: Cast, incident: Incident):
     """Bob ticks "I would like to talk to someone" on a briefing released to him: a request for support."""
+    from comms import releases as comms_releases
     from comms import services as comms_services
 
     message = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="people",
                                            recipients=["bob"], subject="S", body="B")
     comms_services.message_submit(actor=cast.alice, message_id=message.pk)
     comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-    comms_services.message_release(actor=cast.cora, message_id=message.pk)
-    return comms_services.message_acknowledge(actor=cast.bob, message_id=message.pk, wants_support=True)
+    comms_releases.message_release(actor=cast.cora, message_id=message.pk)
+    return comms_releases.message_acknowledge(actor=cast.bob, message_id=message.pk, wants_support=True)
 
 
 def seed_playbooks() -> None:

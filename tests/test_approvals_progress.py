@@ -20,8 +20,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from comms import selectors, services
+from comms import progress as comms_progress
+from comms import protect as comms_protect
+from comms import releases as comms_releases
+from comms import services
 from comms.models import Approval, Message
+from comms.policy import approval_complete
 from incidents.models import Decision, User
 from tests.factories import open_incident
 
@@ -113,11 +117,11 @@ def approved(cast, incident, **values) -> Message:
 def brief_staff(cast, incident) -> Message:
     briefing = submitted(cast, incident, **BRIEFING)
     approve(cast.cora, briefing)
-    return services.message_release(actor=cast.cora, message_id=briefing.pk)
+    return comms_releases.message_release(actor=cast.cora, message_id=briefing.pk)
 
 
 def tell_family(cast, incident) -> None:
-    services.family_informed_record(actor=cast.alice, incident_id=incident.pk, informed_by="Police FLO",
+    comms_protect.family_informed_record(actor=cast.alice, incident_id=incident.pk, informed_by="Police FLO",
                                     informed_at=timezone.now() - dt.timedelta(hours=1))
 
 
@@ -269,7 +273,7 @@ class TestTheMessagePage:
         brief_staff(cast, incident)
         tell_family(cast, incident)
         # Protected after the approval: the release checks the text against the list as it is now.
-        services.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Brookfield Primary", kind="school")
+        comms_protect.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Brookfield Primary", kind="school")
         body = login(client, cast.tom).get(f"/messages/{message.pk}/").content.decode()
         assert links(body)["Edit the message to take out the protected identifier"] == f"/messages/{message.pk}/edit/"
         assert "Release now" not in body and "Release anyway" not in body
@@ -291,10 +295,10 @@ class TestTheMessagePage:
 
     def test_a_scheduled_release_past_overridden_gates_is_not_shown_as_blocked(self, cast, client, incident):
         message = approved(cast, incident, release_at=timezone.now() + dt.timedelta(hours=2))
-        services.message_release(actor=cast.tom, message_id=message.pk, override_reason="Agreed with the family")
+        comms_releases.message_release(actor=cast.tom, message_id=message.pk, override_reason="Agreed with the family")
         body = login(client, cast.cora).get(f"/messages/{message.pk}/").content.decode()
         assert 'data-testid="gates"' not in body
-        progress = selectors.release_progress(Message.objects.get(pk=message.pk), cast.cora)
+        progress = comms_progress.release_progress(Message.objects.get(pk=message.pk), cast.cora)
         assert progress.ready and progress.blocked_by == ()
 
 
@@ -391,8 +395,8 @@ def test_the_approvals_shown_agree_with_the_rule_the_release_applies():
         message = Message(audience=audience, version=1)
         for size in range(4):
             for chosen in itertools.combinations(options, size):
-                held = selectors.approvals_held(message, chosen)
-                complete = services.approval_complete(message, chosen)
+                held = comms_progress.approvals_held(message, chosen)
+                complete = approval_complete(message, chosen)
                 assert all(a.held for a in held) == complete, (audience, chosen)
                 assert len({a.by.pk for a in held if a.held}) == sum(a.held for a in held)  # one person, once
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from clocks import services, tasks
 from clocks.models import Notification, Obligation, Playbook, PlaybookObligation
-from comms import services as comms_services
+from comms import media as comms_media
 from core.errors import Conflict, Http404, InvalidInput, PermissionDenied
 from core.models import Email, Notice
 from incidents import services as incident_services
@@ -130,7 +130,7 @@ def test_the_reminder_comes_one_working_day_before_in_office_hours(cast):
 
 
 def log_enquiry(cast, incident):
-    return comms_services.media_enquiry_log(
+    return comms_media.media_enquiry_log(
         actor=cast.cora, incident_id=incident.pk, outlet="The Echo", journalist="J. Reporter",
         contact="01234 567890", received_at=timezone.now(), question="Can you confirm?")
 

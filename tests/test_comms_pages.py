@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from comms import releases as comms_releases
 from comms import services
 from comms.models import HoldingTemplate, InboxItem, MediaEnquiry, Message, ProtectedIdentifier
 from support.models import SupportRequest
@@ -29,7 +30,7 @@ def new_message(cast, incident, **extra):
 def release(cast, message):
     services.message_submit(actor=cast.alice, message_id=message.pk)
     services.message_approve(actor=cast.cora, message_id=message.pk, version=message.version)
-    return services.message_release(actor=cast.cora, message_id=message.pk)
+    return comms_releases.message_release(actor=cast.cora, message_id=message.pk)
 
 
 class TestCommsHome:

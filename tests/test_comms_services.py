@@ -12,6 +12,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
+from comms import media as comms_media
+from comms import protect as comms_protect
+from comms import releases as comms_releases
 from comms import services
 from comms.identifiers import matches
 from comms.models import Approval, InboxItem, Message, MessageVersion
@@ -43,7 +46,7 @@ def approve_fully(cast, message):
 
 def released_briefing(cast, incident):
     briefing = approve_fully(cast, draft(cast, incident, subject="To the North team"))
-    return services.message_release(actor=cast.cora, message_id=briefing.pk)
+    return comms_releases.message_release(actor=cast.cora, message_id=briefing.pk)
 
 
 def emails_of(message):
@@ -250,7 +253,7 @@ class TestVersionsAndApproval:
             lambda: services.message_submit(actor=cast.alice, message_id=message.pk),
             lambda: services.message_edit(actor=cast.alice, message_id=message.pk, changes={"body": "x"}),
             lambda: services.message_withdraw(actor=cast.alice, message_id=message.pk, reason="again"),
-            lambda: services.message_release(actor=cast.alice, message_id=message.pk),
+            lambda: comms_releases.message_release(actor=cast.alice, message_id=message.pk),
         ):
             with pytest.raises(Conflict):
                 action()
@@ -267,11 +270,11 @@ class TestGates:
     def test_approval_required(self, cast, incident):
         message = draft(cast, incident)
         with pytest.raises(GateRefused) as refused:
-            services.message_release(actor=cast.cora, message_id=message.pk)
+            comms_releases.message_release(actor=cast.cora, message_id=message.pk)
         assert refused.value.gate == "approval_required"
 
     def test_identifier_blocks_external_approval_and_release(self, cast, incident):
-        services.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Smith", kind="name")
+        comms_protect.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Smith", kind="name")
         message = draft(cast, incident, audience="press_statement", body="The Smith-Jones family asked for privacy.")
         services.message_submit(actor=cast.alice, message_id=message.pk)
         with pytest.raises(GateRefused) as refused:
@@ -280,13 +283,13 @@ class TestGates:
         # the gate is re-checked at release: an identifier added after approval still stops it
         clean = approve_fully(cast, draft(cast, incident, audience="partners", body="Police are leading.",
                                           external_recipients=["p@example.org"]))
-        services.identifier_add(actor=cast.alice, incident_id=incident.pk, value="Police", kind="other")
+        comms_protect.identifier_add(actor=cast.alice, incident_id=incident.pk, value="Police", kind="other")
         with pytest.raises(GateRefused) as refused:
-            services.message_release(actor=cast.cora, message_id=clean.pk)
+            comms_releases.message_release(actor=cast.cora, message_id=clean.pk)
         assert refused.value.gate == "identifier_found"
 
     def test_a_disguised_identifier_is_refused_at_approval_release_and_the_embargo(self, cast, incident):
-        services.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Hollins", kind="name")
+        comms_protect.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Hollins", kind="name")
         disguised = "We are thinking of the H\u043ell\u00adins family."  # Cyrillic о and a soft hyphen
         message = draft(cast, incident, audience="partners", body=disguised, external_recipients=["p@example.org"])
         services.message_submit(actor=cast.alice, message_id=message.pk)
@@ -298,18 +301,18 @@ class TestGates:
         later = timezone.now() + dt.timedelta(minutes=5)
         clean = approve_fully(cast, draft(cast, incident, audience="partners", body="The H O L L O W A Y team.",
                                           external_recipients=["p@example.org"], release_at=later))
-        services.message_release(actor=cast.cora, message_id=clean.pk)
-        services.identifier_add(actor=cast.alice, incident_id=incident.pk, value="Holloway", kind="name")
+        comms_releases.message_release(actor=cast.cora, message_id=clean.pk)
+        comms_protect.identifier_add(actor=cast.alice, incident_id=incident.pk, value="Holloway", kind="name")
         with at(later + dt.timedelta(seconds=1)):
-            assert services.scheduled_release_due(clean.pk).startswith("held: identifier_found")
+            assert comms_releases.scheduled_release_due(clean.pk).startswith("held: identifier_found")
 
     def test_identifier_only_warns_on_internal_messages(self, cast, incident):
-        services.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Smith", kind="name")
+        comms_protect.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Smith", kind="name")
         message = approve_fully(cast, draft(cast, incident, body="Smith's key worker is off this week."))
-        assert services.message_release(actor=cast.cora, message_id=message.pk).status == "released"
+        assert comms_releases.message_release(actor=cast.cora, message_id=message.pk).status == "released"
 
     def test_identifier_cannot_be_overridden(self, cast, incident):
-        services.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Oak Lane", kind="address")
+        comms_protect.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Oak Lane", kind="address")
         message = draft(cast, incident, audience="partners", body="At oak lane.", external_recipients=["p@example.org"])
         services.message_submit(actor=cast.alice, message_id=message.pk)
         with pytest.raises(GateRefused):
@@ -319,36 +322,36 @@ class TestGates:
         incident = open_incident(cast, kind="staff_assault")
         statement = approve_fully(cast, draft(cast, incident, audience="press_statement"))
         with pytest.raises(GateRefused) as refused:
-            services.message_release(actor=cast.cora, message_id=statement.pk)
+            comms_releases.message_release(actor=cast.cora, message_id=statement.pk)
         assert refused.value.gate == "staff_not_briefed"
         released_briefing(cast, incident)
-        assert services.message_release(actor=cast.cora, message_id=statement.pk).status == "released"
+        assert comms_releases.message_release(actor=cast.cora, message_id=statement.pk).status == "released"
 
     def test_family_first_for_deaths(self, cast, incident):
         released_briefing(cast, incident)
         statement = approve_fully(cast, draft(cast, incident, audience="holding_statement"))
         with pytest.raises(GateRefused) as refused:
-            services.message_release(actor=cast.cora, message_id=statement.pk)
+            comms_releases.message_release(actor=cast.cora, message_id=statement.pk)
         assert refused.value.gate == "family_not_informed"
         with pytest.raises(PermissionDenied):
-            services.family_informed_record(actor=cast.cora, incident_id=incident.pk,
+            comms_protect.family_informed_record(actor=cast.cora, incident_id=incident.pk,
                                             informed_at=timezone.now(), informed_by="Police FLO")
-        services.family_informed_record(actor=cast.tom, incident_id=incident.pk,
+        comms_protect.family_informed_record(actor=cast.tom, incident_id=incident.pk,
                                         informed_at=timezone.now() - dt.timedelta(hours=1), informed_by="Police FLO")
-        assert services.message_release(actor=cast.cora, message_id=statement.pk).status == "released"
+        assert comms_releases.message_release(actor=cast.cora, message_id=statement.pk).status == "released"
         assert "family.informed" in types(incident)
 
     def test_family_gate_only_for_deaths(self, cast):
         incident = open_incident(cast, kind="community_violence")
         released_briefing(cast, incident)
         statement = approve_fully(cast, draft(cast, incident, audience="website"))
-        assert services.message_release(actor=cast.cora, message_id=statement.pk).status == "released"
+        assert comms_releases.message_release(actor=cast.cora, message_id=statement.pk).status == "released"
 
     def test_lead_overrides_with_a_reason_written_to_the_decision_log(self, cast, incident):
         statement = approve_fully(cast, draft(cast, incident, audience="press_statement", subject="Statement"))
         with pytest.raises(PermissionDenied):
-            services.message_release(actor=cast.cora, message_id=statement.pk, override_reason="Press deadline")
-        released = services.message_release(actor=cast.tom, message_id=statement.pk,
+            comms_releases.message_release(actor=cast.cora, message_id=statement.pk, override_reason="Press deadline")
+        released = comms_releases.message_release(actor=cast.tom, message_id=statement.pk,
                                             override_reason="Story already public; staff told by phone")
         assert released.status == "released"
         assert sorted(released.overridden_gates) == ["family_not_informed", "staff_not_briefed"]
@@ -360,7 +363,7 @@ class TestGates:
         statement = approve_fully(cast, draft(cast, incident, audience="press_statement"))
         before = TimelineEvent.objects.count()
         with pytest.raises(GateRefused):
-            services.message_release(actor=cast.cora, message_id=statement.pk)
+            comms_releases.message_release(actor=cast.cora, message_id=statement.pk)
         statement.refresh_from_db()
         assert statement.status == "approved" and TimelineEvent.objects.count() == before
 
@@ -379,17 +382,17 @@ class TestDelivery:
         cast.bob.team = north
         cast.bob.save()
         teams = approve_fully(cast, draft(cast, incident, audience="teams", teams=["North"]))
-        services.message_release(actor=cast.cora, message_id=teams.pk)
+        comms_releases.message_release(actor=cast.cora, message_id=teams.pk)
         assert list(InboxItem.objects.filter(message=teams).values_list("recipient__username", flat=True)) == ["bob"]
         people = approve_fully(cast, draft(cast, incident, audience="people", recipients=["olive", "charlie"]))
-        services.message_release(actor=cast.cora, message_id=people.pk)
+        comms_releases.message_release(actor=cast.cora, message_id=people.pk)
         assert set(InboxItem.objects.filter(message=people).values_list("recipient__username", flat=True)) == {
             "olive", "charlie"}
 
     def test_outbox_retries_with_backoff_then_recovers(self, cast, incident, settings):
         message = approve_fully(cast, draft(cast, incident, audience="people", recipients=["bob"],
                                             content_note="Mentions a death"))
-        services.message_release(actor=cast.cora, message_id=message.pk)
+        comms_releases.message_release(actor=cast.cora, message_id=message.pk)
         email = emails_of(message).get()
         settings.EMAIL_BACKEND = "tests.email_backends.BrokenBackend"
         assert outbox.send_attempt(email.pk) == "pending"
@@ -406,7 +409,7 @@ class TestDelivery:
 
     def test_outbox_gives_up_after_the_last_attempt(self, cast, incident, settings):
         message = approve_fully(cast, draft(cast, incident, audience="people", recipients=["bob"]))
-        services.message_release(actor=cast.cora, message_id=message.pk)
+        comms_releases.message_release(actor=cast.cora, message_id=message.pk)
         email = emails_of(message).get()
         settings.EMAIL_BACKEND = "tests.email_backends.BrokenBackend"
         settings.HARBOUR_EMAIL_MAX_ATTEMPTS = 2
@@ -417,51 +420,51 @@ class TestDelivery:
 
     def test_external_messages_email_their_recipients(self, cast, incident):
         message = approve_fully(cast, draft(cast, incident, audience="family", external_recipients=["fam@example.org"]))
-        services.message_release(actor=cast.cora, message_id=message.pk)
+        comms_releases.message_release(actor=cast.cora, message_id=message.pk)
         assert list(Email.objects.values_list("to", flat=True)) == ["fam@example.org"]
         assert list(emails_of(message).values_list("kind", flat=True)) == ["comms.delivery"]
         assert not InboxItem.objects.exists()
 
     def test_acknowledge_and_ask_for_support(self, cast, incident, django_capture_on_commit_callbacks):
         message = released_briefing(cast, incident)
-        item = services.message_acknowledge(actor=cast.bob, message_id=message.pk, wants_support=True)
+        item = comms_releases.message_acknowledge(actor=cast.bob, message_id=message.pk, wants_support=True)
         assert item.acknowledged_at is not None and item.wants_support
         request = SupportRequest.objects.get()
         assert (request.person, request.incident, request.message) == (cast.bob, incident, message)
-        services.message_acknowledge(actor=cast.bob, message_id=message.pk, wants_support=True)
+        comms_releases.message_acknowledge(actor=cast.bob, message_id=message.pk, wants_support=True)
         assert SupportRequest.objects.count() == 1
         # acknowledging is private: no timeline entry names the reader
         assert not TimelineEvent.objects.filter(summary__contains="Bob").exclude(type__startswith="member").exists()
 
     def test_only_recipients_acknowledge(self, cast, incident):
         message = approve_fully(cast, draft(cast, incident, audience="people", recipients=["bob"]))
-        services.message_release(actor=cast.cora, message_id=message.pk)
+        comms_releases.message_release(actor=cast.cora, message_id=message.pk)
         with pytest.raises(Http404):
-            services.message_acknowledge(actor=cast.olive, message_id=message.pk)
+            comms_releases.message_acknowledge(actor=cast.olive, message_id=message.pk)
 
 
 class TestEmbargo:
     def test_scheduled_release_happens_at_the_embargo_time(self, cast, incident):
         when = timezone.now() + dt.timedelta(hours=2)
         message = approve_fully(cast, draft(cast, incident, release_at=when))
-        assert services.message_release(actor=cast.cora, message_id=message.pk).status == "scheduled"
-        assert services.scheduled_release_due(message.pk) == "not yet"
+        assert comms_releases.message_release(actor=cast.cora, message_id=message.pk).status == "scheduled"
+        assert comms_releases.scheduled_release_due(message.pk) == "not yet"
         with at(when + dt.timedelta(seconds=1)):
-            assert services.scheduled_release_due(message.pk) == "released"
+            assert comms_releases.scheduled_release_due(message.pk) == "released"
         message.refresh_from_db()
         assert message.status == "released" and InboxItem.objects.filter(message=message).exists()
 
     def test_a_gate_failing_at_the_embargo_time_holds_it_and_says_why(self, cast, incident):
         released_briefing(cast, incident)
-        services.family_informed_record(actor=cast.alice, incident_id=incident.pk,
+        comms_protect.family_informed_record(actor=cast.alice, incident_id=incident.pk,
                                         informed_at=timezone.now(), informed_by="Police")
         when = timezone.now() + dt.timedelta(hours=1)
         statement = approve_fully(cast, draft(cast, incident, audience="press_statement", body="A statement.",
                                               release_at=when))
-        services.message_release(actor=cast.cora, message_id=statement.pk)
-        services.identifier_add(actor=cast.alice, incident_id=incident.pk, value="statement", kind="other")
+        comms_releases.message_release(actor=cast.cora, message_id=statement.pk)
+        comms_protect.identifier_add(actor=cast.alice, incident_id=incident.pk, value="statement", kind="other")
         with at(when + dt.timedelta(seconds=1)):
-            assert services.scheduled_release_due(statement.pk) == "held: identifier_found"
+            assert comms_releases.scheduled_release_due(statement.pk) == "held: identifier_found"
         statement.refresh_from_db()
         assert statement.status == "approved" and "identify the child" in statement.hold_reason
         told = set(emails_of(statement).values_list("to", flat=True))
@@ -475,43 +478,43 @@ class TestEmbargo:
         services.message_submit(actor=cast.tom, message_id=statement.pk)
         services.message_approve(actor=cast.cora, message_id=statement.pk, version=1)
         services.message_approve(actor=cast.alice, message_id=statement.pk, version=1)
-        services.message_release(actor=cast.cora, message_id=statement.pk)
-        services.identifier_add(actor=cast.alice, incident_id=incident.pk, value="partners", kind="other")
+        comms_releases.message_release(actor=cast.cora, message_id=statement.pk)
+        comms_protect.identifier_add(actor=cast.alice, incident_id=incident.pk, value="partners", kind="other")
         from incidents.services import member_remove
 
         member_remove(actor=cast.alice, incident_id=incident.pk, username="tom", reason="Moved on")
         with at(when + dt.timedelta(seconds=1)):
-            assert services.scheduled_release_due(statement.pk).startswith("held")
+            assert comms_releases.scheduled_release_due(statement.pk).startswith("held")
         told = set(emails_of(statement).values_list("to", flat=True))
         assert told == {"cora@example.org"}
 
     def test_editing_a_scheduled_message_unschedules_it(self, cast, incident):
         message = approve_fully(cast, draft(cast, incident, release_at=timezone.now() + dt.timedelta(hours=1)))
-        services.message_release(actor=cast.cora, message_id=message.pk)
+        comms_releases.message_release(actor=cast.cora, message_id=message.pk)
         services.message_edit(actor=cast.alice, message_id=message.pk, changes={"body": "Changed"})
-        assert services.scheduled_release_due(message.pk) == "moved on"
+        assert comms_releases.scheduled_release_due(message.pk) == "moved on"
 
 
 class TestIdentifiersAndMedia:
     def test_identifiers_are_for_leads_and_comms_lead_only(self, cast, incident):
         for who in (cast.bob, cast.olive, cast.sam):
             with pytest.raises(PermissionDenied):
-                services.identifier_add(actor=who, incident_id=incident.pk, value="Smith", kind="name")
-        services.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Smith", kind="name")
+                comms_protect.identifier_add(actor=who, incident_id=incident.pk, value="Smith", kind="name")
+        comms_protect.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Smith", kind="name")
         with pytest.raises(Conflict):
-            services.identifier_add(actor=cast.alice, incident_id=incident.pk, value="smith", kind="name")
+            comms_protect.identifier_add(actor=cast.alice, incident_id=incident.pk, value="smith", kind="name")
         event = TimelineEvent.objects.get(type="identifier.added")
         assert "Smith" not in event.summary and "Smith" not in str(event.data)
 
     def test_media_enquiry_log_and_update(self, cast, incident):
-        enquiry = services.media_enquiry_log(
+        enquiry = comms_media.media_enquiry_log(
             actor=cast.cora, incident_id=incident.pk, outlet="Evening Post", journalist="J. Reporter",
             contact="0113 000 0000", received_at=timezone.now() - dt.timedelta(minutes=10),
             deadline=timezone.now() + dt.timedelta(hours=1), question="Can you confirm…?",
         )
         assert enquiry.owner == cast.cora and enquiry.status == "open"
         statement = draft(cast, incident, audience="holding_statement")
-        services.media_enquiry_update(actor=cast.tom, enquiry_id=enquiry.pk,
+        comms_media.media_enquiry_update(actor=cast.tom, enquiry_id=enquiry.pk,
                                       changes={"status": "responded", "response_message": statement.pk})
         enquiry.refresh_from_db()
         assert enquiry.status == "responded" and enquiry.response_message == statement
@@ -519,12 +522,12 @@ class TestIdentifiersAndMedia:
 
     def test_media_enquiry_errors_and_permissions(self, cast, incident):
         with pytest.raises(InvalidInput) as error:
-            services.media_enquiry_log(actor=cast.cora, incident_id=incident.pk, outlet="", journalist="",
+            comms_media.media_enquiry_log(actor=cast.cora, incident_id=incident.pk, outlet="", journalist="",
                                        contact="", question="", received_at=timezone.now() + dt.timedelta(days=1),
                                        owner="bob")
         assert {"outlet", "journalist", "contact", "question", "received_at", "owner"} <= set(error.value.errors)
         with pytest.raises(PermissionDenied):
-            services.media_enquiry_log(actor=cast.bob, incident_id=incident.pk, outlet="x", journalist="y",
+            comms_media.media_enquiry_log(actor=cast.bob, incident_id=incident.pk, outlet="x", journalist="y",
                                        contact="z", question="q", received_at=timezone.now())
 
 
@@ -533,7 +536,7 @@ class TestOutboxHoldsNoLockWhileSending:
         from django.db import connection
 
         message = approve_fully(cast, draft(cast, incident, audience="people", recipients=["bob"]))
-        services.message_release(actor=cast.cora, message_id=message.pk)
+        comms_releases.message_release(actor=cast.cora, message_id=message.pk)
         email = emails_of(message).get()
         seen = {}
 
@@ -549,7 +552,7 @@ class TestOutboxHoldsNoLockWhileSending:
 
     def test_a_claimed_email_is_not_sent_twice_and_a_lapsed_claim_is_taken_over(self, cast, incident):
         message = approve_fully(cast, draft(cast, incident, audience="people", recipients=["bob"]))
-        services.message_release(actor=cast.cora, message_id=message.pk)
+        comms_releases.message_release(actor=cast.cora, message_id=message.pk)
         email = emails_of(message).get()
         claimed = outbox.claim(email.pk)
         assert claimed.state == "sending" and claimed.attempts == 1
@@ -580,8 +583,8 @@ class TestAudit:
     def test_a_removed_identifier_names_who_removed_it(self, cast, incident):
         from comms.models import ProtectedIdentifier
 
-        identifier = services.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Smith", kind="name")
-        services.identifier_remove(actor=cast.alice, incident_id=incident.pk, identifier_id=identifier.pk)
+        identifier = comms_protect.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Smith", kind="name")
+        comms_protect.identifier_remove(actor=cast.alice, incident_id=incident.pk, identifier_id=identifier.pk)
         deleted = ProtectedIdentifier.history.filter(id=identifier.pk, history_type="-").get()
         assert deleted.history_user == cast.alice
 
@@ -589,11 +592,11 @@ class TestAudit:
 class TestLimitsComeFromTheModels:
     def test_too_long_enquiry_and_family_fields_are_field_errors_not_server_errors(self, cast, incident):
         with pytest.raises(InvalidInput) as error:
-            services.media_enquiry_log(actor=cast.cora, incident_id=incident.pk, outlet="x" * 201, journalist="J",
+            comms_media.media_enquiry_log(actor=cast.cora, incident_id=incident.pk, outlet="x" * 201, journalist="J",
                                        contact="c", received_at=timezone.now(), question="Q?")
         assert "200 characters" in error.value.errors["outlet"][0]
         with pytest.raises(InvalidInput) as error:
-            services.family_informed_record(actor=cast.alice, incident_id=incident.pk, informed_at=timezone.now(),
+            comms_protect.family_informed_record(actor=cast.alice, incident_id=incident.pk, informed_at=timezone.now(),
                                             informed_by="p" * 201)
         assert "informed_by" in error.value.errors
         message = draft(cast, incident)
@@ -607,6 +610,7 @@ def test_a_sweep_queues_a_send_only_for_an_email_with_none_waiting(cast, inciden
     (the worker is busy) queue none more. An email whose send was lost is queued again, once."""
     from django_tasks_db.models import DBTaskResult
 
+    from comms import releases as comms_releases
     from comms import services as comms_services
     from incidents.models import User
 
@@ -616,7 +620,7 @@ def test_a_sweep_queues_a_send_only_for_an_email_with_none_waiting(cast, inciden
                                            subject="To everyone", body="A briefing.")
     comms_services.message_submit(actor=cast.alice, message_id=message.pk)
     comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-    comms_services.message_release(actor=cast.cora, message_id=message.pk)
+    comms_releases.message_release(actor=cast.cora, message_id=message.pk)
     emails = Email.objects.count()
     sends = DBTaskResult.objects.filter(task_path="core.tasks.send_email")
     assert emails >= 1000 and sends.count() == emails

@@ -8,6 +8,8 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
+from comms import protect as comms_protect
+from comms import releases as comms_releases
 from comms import services
 from config.asgi import application
 from tests.test_sockets import HOST, ORIGIN, connect, session_headers
@@ -61,12 +63,12 @@ async def test_acknowledgement_moves_counts_without_naming_anyone(cast, incident
         actor=cast.alice, incident_id=incident.pk, **DRAFT)
     await database_sync_to_async(services.message_submit)(actor=cast.alice, message_id=message.pk)
     await database_sync_to_async(services.message_approve)(actor=cast.cora, message_id=message.pk, version=1)
-    await database_sync_to_async(services.message_release)(actor=cast.cora, message_id=message.pk)
+    await database_sync_to_async(comms_releases.message_release)(actor=cast.cora, message_id=message.pk)
     cora = await board(cast.cora)
     olive_headers = await database_sync_to_async(session_headers)(cast.olive)
     workspace, connected, _ = await connect(incident.pk, olive_headers)
     assert connected
-    await database_sync_to_async(services.message_acknowledge)(actor=cast.bob, message_id=message.pk)
+    await database_sync_to_async(comms_releases.message_acknowledge)(actor=cast.bob, message_id=message.pk)
     update = await cora.receive_json_from(timeout=5)
     # the first read of a briefing to all staff: the count moves from none to "fewer than 5", never to 1
     assert update["message"]["acknowledged"] == {"count": None, "suppressed": True, "words": "fewer than 5"}
@@ -74,7 +76,7 @@ async def test_acknowledgement_moves_counts_without_naming_anyone(cast, incident
     pushed = await workspace.receive_json_from(timeout=5)
     assert pushed == {"type": "message.updated", "message": {"id": message.pk}}
     # A second reader leaves it at "fewer than 5": neither socket hears of it, so nobody watching can time it.
-    await database_sync_to_async(services.message_acknowledge)(actor=cast.olive, message_id=message.pk)
+    await database_sync_to_async(comms_releases.message_acknowledge)(actor=cast.olive, message_id=message.pk)
     assert await cora.receive_nothing(timeout=0.5) and await workspace.receive_nothing(timeout=0.2)
     await cora.disconnect()
     await workspace.disconnect()
@@ -146,14 +148,14 @@ async def test_boards_redraw_when_what_a_release_waits_for_moves(cast, incident)
 
     cora = await board(cast.cora)
     bob = await board(cast.bob)
-    await database_sync_to_async(services.family_informed_record)(
+    await database_sync_to_async(comms_protect.family_informed_record)(
         actor=cast.alice, incident_id=incident.pk, informed_at=timezone.now() - dt.timedelta(minutes=5),
         informed_by="Police family liaison officer")
     assert await cora.receive_json_from(timeout=5) == {"type": "board.changed"}
-    identifier = await database_sync_to_async(services.identifier_add)(
+    identifier = await database_sync_to_async(comms_protect.identifier_add)(
         actor=cast.alice, incident_id=incident.pk, value="Riverside Primary", kind="school")
     assert await cora.receive_json_from(timeout=5) == {"type": "board.changed"}
-    await database_sync_to_async(services.identifier_remove)(
+    await database_sync_to_async(comms_protect.identifier_remove)(
         actor=cast.alice, incident_id=incident.pk, identifier_id=identifier.pk)
     assert await cora.receive_json_from(timeout=5) == {"type": "board.changed"}
     assert await bob.receive_nothing(timeout=0.5)

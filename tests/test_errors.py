@@ -19,6 +19,7 @@ from django.test import Client
 from django.urls import include, path
 
 from clocks.models import Obligation
+from comms import releases as comms_releases
 from comms import services as comms_services
 from core.management.commands.serve import served_base_url, use_served_base_url
 from core.models import Email
@@ -228,6 +229,6 @@ class TestLinksInEmails:
             subject="What we know", body="A briefing.")
         comms_services.message_submit(actor=cast.alice, message_id=message.pk)
         comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-        comms_services.message_release(actor=cast.cora, message_id=message.pk)
+        comms_releases.message_release(actor=cast.cora, message_id=message.pk)
         email = Email.objects.get(kind="comms.delivery", about_id=message.pk, to=cast.bob.email)
         assert f"http://localhost:8765/inbox/{message.pk}/" in email.body

@@ -26,6 +26,9 @@ from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reso
 from django.utils import timezone
 
 from comms import forms as comms_forms
+from comms import media as comms_media
+from comms import protect as comms_protect
+from comms import releases as comms_releases
 from comms import services as comms
 from incidents import forms as incident_forms
 from incidents import services
@@ -165,7 +168,7 @@ def world(cast, incident):
         if stage in ("approved", "released"):
             comms.message_approve(actor=cast.cora, message_id=made.pk, version=1)
         if stage == "released":
-            comms.message_release(actor=cast.cora, message_id=made.pk)
+            comms_releases.message_release(actor=cast.cora, message_id=made.pk)
         return made.pk
 
     messages = [message("A draft", "draft"), message("In review", "review"), message("Approved", "approved"),
@@ -174,8 +177,8 @@ def world(cast, incident):
     statement = message("Statement", "approved", audience="press_statement", recipients=[])
     comms.message_approve(actor=cast.tom, message_id=statement, version=1)
     messages.append(statement)
-    comms.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Hollins", kind="name")
-    enquiry = comms.media_enquiry_log(actor=cast.cora, incident_id=incident.pk, outlet="The Gazette",
+    comms_protect.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Hollins", kind="name")
+    enquiry = comms_media.media_enquiry_log(actor=cast.cora, incident_id=incident.pk, outlet="The Gazette",
                                       journalist="J Reporter", contact="j@example.org",
                                       received_at=timezone.now(), question="What happened?")
     entry = support.register_add(actor=cast.alice, incident_id=incident.pk, user="bob", exposure="witnessed",

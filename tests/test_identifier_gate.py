@@ -15,7 +15,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
+from comms import gates as comms_gates
 from comms import identifiers as identifier_matching
+from comms import protect as comms_protect
+from comms import releases as comms_releases
 from comms import services
 from comms.models import IdentifierPartConfirmation, Message
 from core.errors import Conflict, GateRefused, InvalidInput
@@ -72,7 +75,7 @@ PARTS = [
 
 
 def protect(cast, incident, value, kind="name"):
-    return services.identifier_add(actor=cast.cora, incident_id=incident.pk, value=value, kind=kind)
+    return comms_protect.identifier_add(actor=cast.cora, incident_id=incident.pk, value=value, kind=kind)
 
 
 def to_partners(cast, incident, body, *, subject="Update for partners", **extra):
@@ -129,7 +132,7 @@ class TestTheGate:
         message = approved_then_protected(cast, incident, value, kind, text)
         for who in (cast.cora, cast.tom, cast.alice):
             with pytest.raises(GateRefused) as refused:
-                services.message_release(actor=who, message_id=message.pk, override_reason="Deadline")
+                comms_releases.message_release(actor=who, message_id=message.pk, override_reason="Deadline")
             assert refused.value.gate == "identifier_found"
         with pytest.raises(Conflict) as refused:
             confirm(cast, message)
@@ -142,18 +145,18 @@ class TestTheGate:
         protect(cast, incident, value, kind)
         message = approve(cast, to_partners(cast, incident, text))  # a part does not stop approval
         with pytest.raises(GateRefused) as refused:
-            services.message_release(actor=cast.cora, message_id=message.pk)
+            comms_releases.message_release(actor=cast.cora, message_id=message.pk)
         assert refused.value.gate == "identifier_part_found"
         assert f"part of a protected {kind}" in refused.value.detail and word not in refused.value.detail
         with pytest.raises(GateRefused):  # the lead's override is for other gates
-            services.message_release(actor=cast.alice, message_id=message.pk, override_reason="Deadline")
+            comms_releases.message_release(actor=cast.alice, message_id=message.pk, override_reason="Deadline")
         confirm(cast, message)
-        assert services.message_release(actor=cast.alice, message_id=message.pk).status == "released"
+        assert comms_releases.message_release(actor=cast.alice, message_id=message.pk).status == "released"
 
     def test_the_town_of_a_protected_address_does_not_hold_a_release(self, cast, incident):
         protect(cast, incident, "12 Acacia Avenue, Headingley, Leeds LS6 2AB", "address")
         message = approve(cast, to_partners(cast, incident, "Services across Leeds and Headingley are open."))
-        assert services.message_release(actor=cast.cora, message_id=message.pk).status == "released"
+        assert comms_releases.message_release(actor=cast.cora, message_id=message.pk).status == "released"
 
     def test_internal_messages_are_only_warned(self, cast, incident):
         protect(cast, incident, "Brookfield Primary School", "school")
@@ -161,17 +164,17 @@ class TestTheGate:
                                           subject="Staff", body="Colleagues at Brookfield and H0llins.")
         services.message_submit(actor=cast.alice, message_id=briefing.pk)
         services.message_approve(actor=cast.cora, message_id=briefing.pk, version=1)
-        assert services.message_release(actor=cast.cora, message_id=briefing.pk).status == "released"
+        assert comms_releases.message_release(actor=cast.cora, message_id=briefing.pk).status == "released"
 
     def test_a_part_found_at_the_embargo_time_holds_the_release(self, cast, incident):
         later = timezone.now() + dt.timedelta(minutes=10)
         message = approve(cast, to_partners(cast, incident, "A vigil at Meadowbank tonight.", release_at=later))
-        assert services.message_release(actor=cast.cora, message_id=message.pk).status == "scheduled"
+        assert comms_releases.message_release(actor=cast.cora, message_id=message.pk).status == "scheduled"
         protect(cast, incident, "Meadowbank Close", "address")
         with time_machine.travel(later + dt.timedelta(seconds=1), tick=False):
-            assert services.scheduled_release_due(message.pk) == "held: identifier_part_found"
+            assert comms_releases.scheduled_release_due(message.pk) == "held: identifier_part_found"
         confirm(cast, Message.objects.get(pk=message.pk))
-        assert services.message_release(actor=cast.cora, message_id=message.pk).status == "scheduled"
+        assert comms_releases.message_release(actor=cast.cora, message_id=message.pk).status == "scheduled"
 
 
 class TestTextStoredBeforeDirectionControlsWereRefused:
@@ -190,7 +193,7 @@ class TestTextStoredBeforeDirectionControlsWereRefused:
         protect(cast, incident, value, kind)
         for who in (cast.cora, cast.tom):
             with pytest.raises(GateRefused) as refused:
-                services.message_release(actor=who, message_id=message.pk, override_reason="Deadline")
+                comms_releases.message_release(actor=who, message_id=message.pk, override_reason="Deadline")
             assert refused.value.gate == "identifier_found"
         assert Message.objects.get(pk=message.pk).status == "approved"
 
@@ -264,7 +267,7 @@ class TestConfirmation:
         with pytest.raises(Conflict) as refused:
             confirm(cast, message)
         assert refused.value.code == "already_confirmed"
-        services.message_release(actor=cast.cora, message_id=message.pk)
+        comms_releases.message_release(actor=cast.cora, message_id=message.pk)
         with pytest.raises(Conflict) as refused:
             confirm(cast, Message.objects.get(pk=message.pk))
         assert refused.value.code == "not_confirmable"
@@ -279,13 +282,13 @@ class TestConfirmation:
         message = approve(cast, Message.objects.get(pk=message.pk))
         assert message.version == 2
         with pytest.raises(GateRefused) as refused:
-            services.message_release(actor=cast.cora, message_id=message.pk)
+            comms_releases.message_release(actor=cast.cora, message_id=message.pk)
         assert refused.value.gate == "identifier_part_found"
         voided = IdentifierPartConfirmation.objects.get()
         assert voided.voided_at is not None and "version 2" in voided.voided_reason
         assert "message.part_confirmation_voided" in event_types(incident)
         confirm(cast, message)
-        assert services.message_release(actor=cast.cora, message_id=message.pk).status == "released"
+        assert comms_releases.message_release(actor=cast.cora, message_id=message.pk).status == "released"
 
     def test_a_part_protected_after_the_confirmation_needs_its_own(self, cast, incident):
         protect(cast, incident, "Brookfield Primary School", "school")
@@ -293,14 +296,14 @@ class TestConfirmation:
         confirm(cast, message)
         protect(cast, incident, "Amelia Okonkwo", "name")
         with pytest.raises(GateRefused) as refused:
-            services.message_release(actor=cast.cora, message_id=message.pk)
+            comms_releases.message_release(actor=cast.cora, message_id=message.pk)
         assert refused.value.gate == "identifier_part_found" and "protected name" in refused.value.detail
         confirm(cast, message, reason="The Okonkwos are the vicar's family and lead the vigil publicly.")
-        assert services.message_release(actor=cast.cora, message_id=message.pk).status == "released"
+        assert comms_releases.message_release(actor=cast.cora, message_id=message.pk).status == "released"
 
 
 def test_the_now_page_says_what_the_release_waits_for(cast, message):
-    from comms.selectors import now_items
+    from comms.contributions import now_items
 
     [mine] = [i for i in now_items(cast.cora, timezone.now()) if i.kind == "release"]
     assert "waiting for the comms lead to confirm part of a protected identifier" in mine.why
@@ -438,7 +441,7 @@ class TestTheLiveCheckIsTheGate:
         shown = self.check(client, incident, text)
         assert f"“{escape(value)}”" in shown and "cannot be approved or released to this audience" in shown
         message = to_partners(cast, incident, text)
-        assert [code for code, _ in services.failing_gates(message)] == ["approval_required", "identifier_found"]
+        assert [code for code, _ in comms_gates.failing_gates(message)] == ["approval_required", "identifier_found"]
 
     @pytest.mark.parametrize("value, kind, text, word", PARTS)
     def test_a_part_in_the_editor_is_a_part_at_the_gate(self, cast, client, incident, value, kind, text, word):
@@ -448,7 +451,7 @@ class TestTheLiveCheckIsTheGate:
         assert f"(part of “{value}”)" in shown and word.lower() in shown.lower() and "comms lead must confirm" in shown
         assert "cannot be approved or released" not in shown
         message = to_partners(cast, incident, text)
-        assert [code for code, _ in services.failing_gates(message)] == ["approval_required", "identifier_part_found"]
+        assert [code for code, _ in comms_gates.failing_gates(message)] == ["approval_required", "identifier_part_found"]
 
     def test_a_part_is_named_only_to_those_who_may_see_the_identifiers(self, cast, client, incident):
         protect(cast, incident, "Brookfield Primary School", "school")
@@ -492,6 +495,6 @@ class TestTheLiveCheckIsTheGate:
         with mock.patch.object(identifier_matching, "message_findings",
                                wraps=identifier_matching.message_findings) as spy:
             self.check(client, incident, "The H0llins family.")
-            services.failing_gates(message)
+            comms_gates.failing_gates(message)
         assert [c.args[:2] for c in spy.call_args_list] == [("Update", "The H0llins family."),
                                                            ("Update for partners", "The H0llins family.")]

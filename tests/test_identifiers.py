@@ -415,16 +415,16 @@ class TestCouncilStatements:
 def test_what_the_check_remembers_between_texts_is_bounded_whatever_it_is_sent():
     """Words met again are not read again, but a long text, or a long stretch of one with no space in it,
     is read and let go: sending many of them keeps nothing."""
-    from comms import identifiers
+    from comms import identifier_text, identifiers
 
     check("warm up the data files", PROTECTED)
     identifiers._document.cache_clear()
-    kept = [f.cache_info().currsize for f in (identifiers._document, identifiers._chunk_pieces)]
+    kept = [f.cache_info().currsize for f in (identifiers._document, identifier_text._chunk_pieces)]
     for n in range(5):
         long_text = f"Kayden{n}." * 4_000  # 32,000 characters, without a space
         assert found(long_text + " Kayden Hollins", "Kayden Hollins")
         assert not check("x" * 30_000 + str(n), PROTECTED)
-    assert [f.cache_info().currsize for f in (identifiers._document, identifiers._chunk_pieces)] == kept
+    assert [f.cache_info().currsize for f in (identifiers._document, identifier_text._chunk_pieces)] == kept
     assert identifiers._document.cache_info().maxsize <= 4
     check("Kayden Hollins, the Hollins family", PROTECTED)
     assert identifiers._document.cache_info().currsize == 1  # a message's text is kept

@@ -14,6 +14,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from comms import media as comms_media
+from comms import protect as comms_protect
 from comms import services as comms_services
 from incidents import services
 from tests.factories import open_incident
@@ -52,8 +54,8 @@ def hidden(cast):
     message = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="people",
                                            recipients=["bob"], subject="S", body="B")
     decision = services.decision_record(actor=cast.bob, incident_id=incident.pk, decision="d", rationale="r")
-    identifier = comms_services.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Hollins", kind="name")
-    enquiry = comms_services.media_enquiry_log(actor=cast.cora, incident_id=incident.pk, outlet="Paper",
+    identifier = comms_protect.identifier_add(actor=cast.cora, incident_id=incident.pk, value="Hollins", kind="name")
+    enquiry = comms_media.media_enquiry_log(actor=cast.cora, incident_id=incident.pk, outlet="Paper",
                                                journalist="J", contact="c", received_at=timezone.now(), question="Q?")
     from support import debriefing as support_debriefing
     from support import services as support_services

@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from clocks import services as clocks
 from clocks.models import Obligation
+from comms import media as comms_media
+from comms import releases as comms_releases
 from comms import services as comms
 from config.asgi import application
 from incidents import services
@@ -86,13 +88,13 @@ class TestWhatWaitsOnWhom:
                                        subject="To everyone", body="Plain facts.")
         comms.message_submit(actor=cast.alice, message_id=briefing.pk)
         comms.message_approve(actor=cast.cora, message_id=briefing.pk, version=1)
-        comms.message_release(actor=cast.cora, message_id=briefing.pk)
+        comms_releases.message_release(actor=cast.cora, message_id=briefing.pk)
         (item,) = [i for i in now_for(cast.charlie) if i.kind == "briefing"]
         assert item.title == "To everyone" and item.url == f"/inbox/{briefing.pk}/"
         assert item.incident is None  # Charlie may read the briefing, not see the incident
         assert [i for i in now_for(cast.bob) if i.kind == "briefing"][0].incident == incident
 
-        comms.message_acknowledge(actor=cast.charlie, message_id=briefing.pk)
+        comms_releases.message_acknowledge(actor=cast.charlie, message_id=briefing.pk)
         assert "briefing" not in [i.kind for i in now_for(cast.charlie)]
 
     def test_a_deadline_due_waits_on_whoever_may_complete_it(self, cast, incident, restricted):
@@ -122,7 +124,7 @@ class TestWhatWaitsOnWhom:
             assert "decision_review" not in [i.kind for i in now_for(person)]
 
     def test_a_media_enquiry_past_its_deadline_waits_on_its_owner(self, cast, incident):
-        comms.media_enquiry_log(actor=cast.cora, incident_id=incident.pk, outlet="Northtown Gazette", journalist="Jo",
+        comms_media.media_enquiry_log(actor=cast.cora, incident_id=incident.pk, outlet="Northtown Gazette", journalist="Jo",
                                 contact="jo@paper.example", received_at=timezone.now() - dt.timedelta(hours=3),
                                 question="Is it true?", deadline=timezone.now() - dt.timedelta(minutes=10))
         (item,) = [i for i in now_for(cast.cora) if i.kind == "media_enquiry"]
@@ -330,13 +332,13 @@ async def test_reading_a_briefing_tells_the_reader_and_a_request_tells_the_wellb
                                        recipients=["charlie"], subject="For Charlie", body="Plain facts.")
         comms.message_submit(actor=cast.alice, message_id=briefing.pk)
         comms.message_approve(actor=cast.cora, message_id=briefing.pk, version=1)
-        comms.message_release(actor=cast.cora, message_id=briefing.pk)
+        comms_releases.message_release(actor=cast.cora, message_id=briefing.pk)
         return briefing
 
     charlie = await now_socket(cast.charlie)  # outside the incident: told by the delivery, not the incident
     briefing = await database_sync_to_async(brief_charlie)()
     assert await charlie.receive_json_from(timeout=5) == {"type": "now.changed"}
-    await database_sync_to_async(comms.message_acknowledge)(actor=cast.charlie, message_id=briefing.pk)
+    await database_sync_to_async(comms_releases.message_acknowledge)(actor=cast.charlie, message_id=briefing.pk)
     assert await charlie.receive_json_from(timeout=5) == {"type": "now.changed"}  # read: off his list
     await charlie.disconnect()
 
@@ -495,7 +497,7 @@ async def test_reading_a_briefing_leaves_the_readers_other_live_pages_working(ca
                                        recipients=["bob"], subject="For Bob", body="Plain facts.")
         comms.message_submit(actor=cast.alice, message_id=briefing.pk)
         comms.message_approve(actor=cast.cora, message_id=briefing.pk, version=1)
-        comms.message_release(actor=cast.cora, message_id=briefing.pk)
+        comms_releases.message_release(actor=cast.cora, message_id=briefing.pk)
         return briefing
 
     briefing = await database_sync_to_async(brief_bob)()
@@ -503,7 +505,7 @@ async def test_reading_a_briefing_leaves_the_readers_other_live_pages_working(ca
     workspace, connected, _ = await connect(incident.pk, headers)
     assert connected
     now = await now_socket(cast.bob)
-    await database_sync_to_async(comms.message_acknowledge)(actor=cast.bob, message_id=briefing.pk)
+    await database_sync_to_async(comms_releases.message_acknowledge)(actor=cast.bob, message_id=briefing.pk)
     assert await now.receive_json_from(timeout=5) == {"type": "now.changed"}
     await database_sync_to_async(services.decision_record)(actor=cast.alice, incident_id=incident.pk,
                                                            decision="Still live", rationale="r")

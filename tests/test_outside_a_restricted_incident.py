@@ -18,6 +18,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from comms import releases as comms_releases
 from comms import services as comms
 from core.models import Email
 from core.tasks import send_email
@@ -101,7 +102,7 @@ def briefing(cast, restricted):
                                   content_note="Mentions a death")
     comms.message_submit(actor=cast.alice, message_id=message.pk)
     comms.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-    comms.message_release(actor=cast.cora, message_id=message.pk)
+    comms_releases.message_release(actor=cast.cora, message_id=message.pk)
     return message
 
 
@@ -151,7 +152,7 @@ class TestABriefingOutsideItsIncident:
                                       subject="An update", body="What we know.")
         comms.message_submit(actor=cast.alice, message_id=message.pk)
         comms.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-        comms.message_release(actor=cast.cora, message_id=message.pk)
+        comms_releases.message_release(actor=cast.cora, message_id=message.pk)
         assert api(cast.charlie).get("/api/inbox/").json()["results"][0]["incident_reference"] == incident.reference
         assert incident.reference in Email.objects.get(kind="comms.delivery", about_id=message.pk, to="charlie@example.org").body
 
@@ -169,7 +170,7 @@ class TestABriefingOutsideItsIncident:
             comms.message_submit(actor=cast.alice, message_id=message.pk)
             comms.message_approve(actor=cast.cora, message_id=message.pk, version=1)
             with CaptureQueriesContext(connection) as release:
-                comms.message_release(actor=cast.cora, message_id=message.pk)
+                comms_releases.message_release(actor=cast.cora, message_id=message.pk)
             return sum('FROM "incidents_membership"' in q["sql"] for q in release.captured_queries)
 
         assert membership_reads(2) == membership_reads(30) <= 3

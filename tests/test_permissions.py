@@ -14,6 +14,8 @@ from django.test import Client
 from django.utils import timezone
 
 from clocks.policy import Action as ClocksAction
+from comms import media as comms_media
+from comms import releases as comms_releases
 from comms import services as comms_services
 from comms.models import Message
 from comms.policy import APPROVERS, incident_comms, messages
@@ -144,9 +146,9 @@ def test_every_policy_filters_lists_as_it_checks_one_object(cast, incident, rest
                                                recipients=["bob", "charlie"], subject="S", body="B")
         comms_services.message_submit(actor=cast.alice, message_id=message.pk)
         comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-        comms_services.message_release(actor=cast.cora, message_id=message.pk)
-        comms_services.message_acknowledge(actor=cast.bob, message_id=message.pk, wants_support=True)
-        comms_services.media_enquiry_log(actor=cast.cora, incident_id=subject.pk, outlet="Paper", journalist="J",
+        comms_releases.message_release(actor=cast.cora, message_id=message.pk)
+        comms_releases.message_acknowledge(actor=cast.bob, message_id=message.pk, wants_support=True)
+        comms_media.media_enquiry_log(actor=cast.cora, incident_id=subject.pk, outlet="Paper", journalist="J",
                                          contact="c", received_at=timezone.now(), question="Q?")
         # Olive on its register, supported by Charlie (outside both): who may know why she is on it
         register_add(actor=cast.alice, incident_id=subject.pk, user="olive", exposure="witnessed", reason="r",

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from comms import releases as comms_releases
 from comms import services as comms
 from comms.models import InboxItem
 from incidents import services
@@ -39,7 +40,7 @@ def _release(cast, incident, subject="Briefing", recipients=("bob",)):
                                   recipients=list(recipients), subject=subject, body="What happened.")
     comms.message_submit(actor=cast.alice, message_id=message.pk)
     comms.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-    comms.message_release(actor=cast.cora, message_id=message.pk)
+    comms_releases.message_release(actor=cast.cora, message_id=message.pk)
     message.refresh_from_db()
     return message
 

@@ -14,6 +14,7 @@ from unittest import mock
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from comms import releases as comms_releases
 from comms import services as comms
 from comms.models import InboxItem
 from core.small_counts import alone, part
@@ -256,7 +257,7 @@ def release_to(cast, incident, n: int):
                                   recipients=[p.username for p in readers], subject="Update", body="What we know.")
     comms.message_submit(actor=cast.alice, message_id=message.pk)
     comms.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-    comms.message_release(actor=cast.cora, message_id=message.pk)
+    comms_releases.message_release(actor=cast.cora, message_id=message.pk)
     message.refresh_from_db()
     return message, readers
 
@@ -293,7 +294,7 @@ def test_the_board_is_told_only_when_the_count_as_shown_moves(cast, incident, dj
     told = []
     for reader in readers[:7]:
         with mock.patch("core.realtime.send_now") as send, django_capture_on_commit_callbacks(execute=True):
-            comms.message_acknowledge(actor=reader, message_id=message.pk)
+            comms_releases.message_acknowledge(actor=reader, message_id=message.pk)
         told.append(any(call.args[1].get("type") == "message.changed" for call in send.call_args_list))
     # 0 → fewer than 5 (told), 2nd–4th (not), → 5 (told), → all but fewer than 5 (told), 7th (not)
     assert told == [True, False, False, False, True, True, False]

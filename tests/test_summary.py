@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from clocks.models import Obligation
+from comms import releases as comms_releases
 from comms import services as comms
 from incidents import services
 from support import services as support
@@ -30,7 +31,7 @@ def _release(cast, incident, subject, audience="all_staff"):
                                   subject=subject, body="What happened, plainly.")
     comms.message_submit(actor=cast.alice, message_id=message.pk)
     comms.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-    comms.message_release(actor=cast.cora, message_id=message.pk)
+    comms_releases.message_release(actor=cast.cora, message_id=message.pk)
     return message
 
 

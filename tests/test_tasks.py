@@ -68,6 +68,7 @@ def test_a_rolled_back_decision_leaves_no_reminder(cast, incident):
 
 
 def test_embargoed_message_is_released_by_the_worker_at_its_time(cast, incident):
+    from comms import releases as comms_releases
     from comms import services as comms_services
     from comms.models import InboxItem, Message
     from core.models import Email
@@ -77,7 +78,7 @@ def test_embargoed_message_is_released_by_the_worker_at_its_time(cast, incident)
                                            subject="Embargoed", body="At nine.", release_at=when)
     comms_services.message_submit(actor=cast.alice, message_id=message.pk)
     comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-    comms_services.message_release(actor=cast.cora, message_id=message.pk)
+    comms_releases.message_release(actor=cast.cora, message_id=message.pk)
 
     run_worker()
     assert Message.objects.get(pk=message.pk).status == "scheduled"
@@ -97,6 +98,7 @@ def _lose_every_task():
 
 
 def _scheduled(cast, incident, when):
+    from comms import releases as comms_releases
     from comms import services as comms_services
 
     message = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="people",
@@ -104,7 +106,7 @@ def _scheduled(cast, incident, when):
                                            release_at=when)
     comms_services.message_submit(actor=cast.alice, message_id=message.pk)
     comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-    return comms_services.message_release(actor=cast.cora, message_id=message.pk)
+    return comms_releases.message_release(actor=cast.cora, message_id=message.pk)
 
 
 def test_the_sweep_releases_an_embargoed_message_whose_task_was_lost_once(cast, incident):
@@ -173,6 +175,7 @@ def test_task_rows_abandoned_by_a_stopped_worker_are_retired(cast, incident, set
 def test_the_sweep_takes_over_an_email_whose_sender_died_mid_send(cast, incident, settings):
     from django.core import mail
 
+    from comms import releases as comms_releases
     from comms import services as comms_services
     from core import outbox
     from core.models import Email
@@ -182,7 +185,7 @@ def test_the_sweep_takes_over_an_email_whose_sender_died_mid_send(cast, incident
                                            recipients=["bob"], subject="Claimed", body="B")
     comms_services.message_submit(actor=cast.alice, message_id=message.pk)
     comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-    comms_services.message_release(actor=cast.cora, message_id=message.pk)
+    comms_releases.message_release(actor=cast.cora, message_id=message.pk)
     _lose_every_task()
     email = Email.objects.get(kind="comms.delivery", about_id=message.pk)
     claimed = outbox.claim(email.pk)  # a worker claimed it, then was killed

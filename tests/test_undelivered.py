@@ -15,6 +15,7 @@ import pytest
 from django.core import mail
 from django.db import close_old_connections, connection
 
+from comms import releases as comms_releases
 from comms import services
 from comms.models import CommsEvent, Message
 from core import outbox
@@ -34,7 +35,7 @@ def released(cast, incident, *, recipients=("bob", "olive", "charlie"), subject=
                                      recipients=list(recipients), subject=subject, body="Plain facts.")
     services.message_submit(actor=cast.alice, message_id=message.pk)
     services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-    return services.message_release(actor=cast.cora, message_id=message.pk)
+    return comms_releases.message_release(actor=cast.cora, message_id=message.pk)
 
 
 def with_a_broken_subject(cast, incident) -> Message:
@@ -133,8 +134,8 @@ class TestAMailServerThatKeepsRefusing:
     def test_a_notice_email_that_fails_tells_nobody(self, cast, incident, settings):
         message = with_a_broken_subject(cast, incident)
         send_all(message)
-        services.undelivered_seen(actor=cast.alice, message_id=message.pk)
-        services.undelivered_seen(actor=cast.cora, message_id=message.pk)
+        comms_releases.undelivered_seen(actor=cast.alice, message_id=message.pk)
+        comms_releases.undelivered_seen(actor=cast.cora, message_id=message.pk)
         settings.EMAIL_BACKEND = "tests.email_backends.BrokenBackend"
         settings.HARBOUR_EMAIL_MAX_ATTEMPTS = 1
         for email in emails_about(message):
@@ -162,7 +163,7 @@ class TestWhoIsTold:
                                          recipients=["bob"], subject="S", body="B")
         services.message_submit(actor=cast.tom, message_id=message.pk)
         services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-        services.message_release(actor=cast.cora, message_id=message.pk)
+        comms_releases.message_release(actor=cast.cora, message_id=message.pk)
         member_remove(actor=cast.alice, incident_id=incident.pk, username="tom", reason="Moved on")
         deliveries(message).update(subject="S\r\nBcc: everyone@example.org")
         send_all(message)
@@ -252,7 +253,7 @@ class TestTryingAgain:
         settings.EMAIL_BACKEND = "tests.email_backends.BrokenBackend"
         settings.HARBOUR_EMAIL_MAX_ATTEMPTS = 1
         send_all(message)
-        services.message_delivery_retry(actor=cast.cora, message_id=message.pk)
+        comms_releases.message_delivery_retry(actor=cast.cora, message_id=message.pk)
         send_all(message)
         assert open_notices(message) == {"alice", "cora"} and told_on_timeline(incident) == 2
 

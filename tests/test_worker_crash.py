@@ -22,6 +22,7 @@ from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from comms import releases as comms_releases
 from comms import services as comms_services
 from comms.models import InboxItem, Message, MessageStatus
 from core.models import Email, EmailState
@@ -110,7 +111,7 @@ def test_a_killed_worker_loses_nothing_and_two_workers_double_nothing(cast, inci
         subject="Embargoed briefing", body="What we know.", release_at=when)
     comms_services.message_submit(actor=cast.alice, message_id=message.pk)
     comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-    comms_services.message_release(actor=cast.cora, message_id=message.pk)
+    comms_releases.message_release(actor=cast.cora, message_id=message.pk)
     assert Message.objects.get(pk=message.pk).status == MessageStatus.SCHEDULED
 
     # Hold the message's row, so the worker's release task is caught mid-transaction waiting for it.
@@ -155,7 +156,7 @@ def test_an_email_caught_by_a_killed_worker_is_sent_once(cast, incident, tmp_pat
         subject="Briefing", body="What we know.")
     comms_services.message_submit(actor=cast.alice, message_id=message.pk)
     comms_services.message_approve(actor=cast.cora, message_id=message.pk, version=1)
-    comms_services.message_release(actor=cast.cora, message_id=message.pk)
+    comms_releases.message_release(actor=cast.cora, message_id=message.pk)
     email = Email.objects.get(kind="comms.delivery", about_id=message.pk)
 
     holder = psycopg.connect(_dsn(), autocommit=False)

@@ -30,7 +30,7 @@ SOON_SECONDS = 900
 _SET_UP = """
 import datetime as dt, json, sys
 from django.utils import timezone
-from comms import services as comms
+from comms import media as comms_media
 from incidents import services
 from tests.factories import make_user, seed_playbooks
 
@@ -48,8 +48,8 @@ hidden = opened(f"Restricted matter {tag}", True)
 # The first media enquiry, logged as if 60 minutes less `soon` seconds ago: the holding statement is due soon.
 import time_machine
 with time_machine.travel(now - dt.timedelta(minutes=60) + dt.timedelta(seconds=soon), tick=False):
-    comms.media_enquiry_log(actor=lead, incident_id=incident.pk, outlet="The Echo", journalist="J",
-                            contact="c", received_at=now - dt.timedelta(minutes=61), question="Q?")
+    comms_media.media_enquiry_log(actor=lead, incident_id=incident.pk, outlet="The Echo", journalist="J",
+                                  contact="c", received_at=now - dt.timedelta(minutes=61), question="Q?")
 ids = {o.code: o.pk for o in incident.obligations.all()}
 print(json.dumps({"incident": incident.pk, "hidden": hidden.pk, "hidden_reference": hidden.reference,
                   "lead": lead.username, "viewer": viewer.username, "obligations": ids}))

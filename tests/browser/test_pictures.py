@@ -23,6 +23,7 @@ _SET_UP = """
 import datetime as dt, json, sys
 from django.utils import timezone
 from comms import services as comms
+from comms import releases as comms_releases
 from incidents import services as incidents
 from tests.factories import make_user
 
@@ -46,8 +47,8 @@ message = comms.message_draft(actor=lead, incident_id=incident.pk, audience="peo
                               subject=f"What happened at Hillside {tag}", body="Everyone is safe.")
 comms.message_submit(actor=lead, message_id=message.pk)
 comms.message_approve(actor=comms_officer, message_id=message.pk, version=1)
-comms.message_release(actor=comms_officer, message_id=message.pk)
-comms.message_acknowledge(actor=readers[0], message_id=message.pk)
+comms_releases.message_release(actor=comms_officer, message_id=message.pk)
+comms_releases.message_acknowledge(actor=readers[0], message_id=message.pk)
 incidents.incident_transition(actor=lead, incident_id=incident.pk, status="stabilising", reason="All are housed.")
 print(json.dumps({"incident": incident.pk, "message": message.pk, "lead": lead.username,
                   "comms": comms_officer.username, "title": incident.title}))

@@ -22,6 +22,9 @@ from django.utils import timezone
 
 from clocks import services as clocks_services
 from clocks.models import Obligation, ObligationStatus
+from comms import media as comms_media
+from comms import protect as comms_protect
+from comms import releases as comms_releases
 from comms import services as comms_services
 from core.workdays import END_OF_DAY, LONDON, is_working_day
 from incidents import services
@@ -252,7 +255,7 @@ class Command(BaseCommand):
         support_debriefing.debrief_rsvp(actor=p["cdonnelly"], debrief_id=debrief.pk, response="tentative")
         briefing = incident.messages.filter(audience="teams").first()
         if briefing is not None:
-            comms_services.message_acknowledge(actor=p["efletcher"], message_id=briefing.pk, wants_support=True)
+            comms_releases.message_acknowledge(actor=p["efletcher"], message_id=briefing.pk, wants_support=True)
 
     def _violence_support(self, incident: Incident, p: dict[str, User], now: dt.datetime) -> None:
         lead = p["mokafor"]
@@ -328,8 +331,8 @@ class Command(BaseCommand):
         comms = p["lbrennan"]
         for value, kind in (("Kayden Hollins", "name"), ("Hollins", "name"), ("14 Marsh Lane", "address"),
                             ("Brookfield Primary", "school")):
-            comms_services.identifier_add(actor=comms, incident_id=incident.pk, value=value, kind=kind)
-        comms_services.family_informed_record(
+            comms_protect.identifier_add(actor=comms, incident_id=incident.pk, value=value, kind=kind)
+        comms_protect.family_informed_record(
             actor=lead, incident_id=incident.pk, informed_at=aware_at + dt.timedelta(hours=1),
             informed_by="Police family liaison officer", note="Told at home; a liaison officer is with the family.",
         )
@@ -345,7 +348,7 @@ class Command(BaseCommand):
         )
         comms_services.message_submit(actor=comms, message_id=briefing.pk)
         comms_services.message_approve(actor=p["jmorgan"], message_id=briefing.pk, version=1)
-        comms_services.message_release(actor=comms, message_id=briefing.pk)
+        comms_releases.message_release(actor=comms, message_id=briefing.pk)
         holding = comms_services.message_draft(
             actor=comms, incident_id=incident.pk, audience="holding_statement",
             subject="Statement from children's and families' services",
@@ -406,7 +409,7 @@ class Command(BaseCommand):
         )
         comms_services.message_submit(actor=comms, message_id=briefing.pk)
         comms_services.message_approve(actor=p["aobrien"], message_id=briefing.pk, version=1)
-        comms_services.message_release(actor=comms, message_id=briefing.pk)
+        comms_releases.message_release(actor=comms, message_id=briefing.pk)
         statement = comms_services.message_draft(
             actor=comms, incident_id=incident.pk, audience="press_statement",
             subject="Family hub reopens",
@@ -418,7 +421,7 @@ class Command(BaseCommand):
         comms_services.message_approve(actor=p["tadeyemi"], message_id=statement.pk, version=1)
         # Logged as it came in, five hours ago: the holding statement's one-hour clock started then.
         with _as_of(now - dt.timedelta(hours=4, minutes=50)):
-            comms_services.media_enquiry_log(
+            comms_media.media_enquiry_log(
                 actor=comms, incident_id=incident.pk, outlet="Northtown Gazette", journalist="Sam Reed",
                 contact="newsdesk@gazette.example", received_at=now - dt.timedelta(hours=5),
                 deadline=now - dt.timedelta(hours=1), question="Were council staff attacked, and is the hub safe?",
