@@ -21,19 +21,11 @@ from core.models import Email, Notice
 from core.outbox import FAILED
 from core.paging import Keyset
 from core.times import uk_day_time, uk_time
+from core.wings import NowItem, OpenAction, SearchHit
 from incidents.models import Incident, MemberRole, User
+from incidents.now import now_capped, now_more, only_visible_incidents
 from incidents.rules import Actor, parse_id
-from incidents.selectors import (
-    NowItem,
-    OpenAction,
-    SearchHit,
-    TextSearch,
-    now_capped,
-    now_more,
-    only_visible_incidents,
-    search_snippet,
-    text_search,
-)
+from incidents.search import TextSearch, search_snippet, text_search
 
 from .models import (
     BEFORE_RELEASE,

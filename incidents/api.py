@@ -17,8 +17,11 @@ from rest_framework.views import APIView
 from core.errors import InvalidInput
 
 from . import selectors, services
+from .history import HISTORY_CURSOR, history
 from .models import ApiToken, Incident, IncidentKind, IncidentStatus, MemberRole, Membership, TimelineEvent
+from .now import now_for
 from .rules import MAX_ID, parse_id
+from .search import search
 from .serializers import (
     ApiTokenMadeSerializer,
     ApiTokenMakeSerializer,
@@ -275,11 +278,11 @@ class HistoryApi(generics.ListAPIView):
     what, when, newest first, a page at a time."""
 
     serializer_class = HistoryEntrySerializer
-    cursor_kinds = selectors.HISTORY_CURSOR
+    cursor_kinds = HISTORY_CURSOR
 
     def get_queryset(self):
         incident = selectors.incident_for(self.request.user, self.kwargs["incident_id"])
-        return lambda cursor, size: selectors.history(incident, cursor, size)
+        return lambda cursor, size: history(incident, cursor, size)
 
     def list(self, request, *args, **kwargs):
         entries = self.paginate_queryset(self.get_queryset())
@@ -296,7 +299,7 @@ class NowApi(APIView):
         due or overdue, decisions due for review, check-ins and debriefs, unread briefings, requests for
         support (wellbeing leads) and media enquiries past their deadline. Each says why it is yours and
         links to where you act on it."""
-        return Response(NowSerializer({"items": selectors.now_for(request.user)}).data)
+        return Response(NowSerializer({"items": now_for(request.user)}).data)
 
 
 # --- search ------------------------------------------------------------------------------------------------
@@ -309,5 +312,5 @@ class SearchApi(APIView):
         first, at most 50. What you may not see is never found, nor counted."""
         query = SearchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        found = selectors.search(request.user, query.validated_data["q"])
+        found = search(request.user, query.validated_data["q"])
         return Response(SearchSerializer({"query": found.query, "results": found.hits}).data)

@@ -26,7 +26,7 @@ from .models import (
     Severity,
     User,
 )
-from .selectors import SEARCH_EMPTY, SEARCH_MAX_LENGTH, SEARCH_TOO_LONG
+from .search import SEARCH_EMPTY, SEARCH_MAX_LENGTH, SEARCH_TOO_LONG
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
 

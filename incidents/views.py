@@ -42,9 +42,12 @@ from .forms import (
     TransitionForm,
     same_to_the_minute,
 )
+from .history import history
 from .models import Incident, IncidentKind
 from .models import IncidentStatus as Status
+from .now import now_digest, now_for
 from .policy import Action, incidents
+from .search import search as run_search
 
 # The spine's own live panels, each a partial of its workspace template; the wings' tabs declare theirs
 # (core/wings.py workspace_tab).
@@ -58,10 +61,10 @@ def _reading_for(request: HttpRequest, action: Action) -> Action:
 
 
 def _now_context(request: HttpRequest) -> dict:
-    items = selectors.now_for(request.user)
+    items = now_for(request.user)
     upcoming = [i.due_at for i in items if i.due_at is not None and not i.overdue]
     return {"items": items, "overdue": sum(i.overdue for i in items), "next_due": min(upcoming, default=None),
-            "digest": selectors.now_digest(items), "can_open": incidents.allows(request.user, Action.OPEN)}
+            "digest": now_digest(items), "can_open": incidents.allows(request.user, Action.OPEN)}
 
 
 @login_required
@@ -139,7 +142,7 @@ def _workspace_context(request: HttpRequest, incident: Incident, posted: Mapping
                                                              _cursor(request, "decisions"), param="decisions")),
         "timeline": cache(lambda: selectors.TIMELINE.page(selectors.timeline(incident.pk),
                                                            _cursor(request, "timeline"), param="timeline")),
-        "history": cache(lambda: selectors.history(incident, _cursor(request, "history"), param="history")),
+        "history": cache(lambda: history(incident, _cursor(request, "history"), param="history")),
         # The time line drawn above the list (issue 11, point 7): redrawn with the panel, one query.
         "timeline_chart": cache(lambda: selectors.timeline_picture(incident)),
         "next_statuses": [(s, "Reopen" if incident.status == Status.CLOSED else Status(s).label)
@@ -388,7 +391,7 @@ async def _csv_rows(incident_id: int):
 def _csv_row(event: tuple, zone) -> tuple:
     _id, at, username, full_name, event_type, summary = event
     by = (full_name or username) if username else "Harbour"  # as User.display_name; Harbour did it itself
-    return uk_time(at, zone), selectors.event_label(event_type), by, summary
+    return uk_time(at, zone), wings.event_label(event_type), by, summary
 
 
 def _csv_chunk(incident_id: int, after: int | None) -> list[tuple]:
@@ -424,7 +427,7 @@ def search(request: HttpRequest) -> HttpResponse:
     (or only spaces) shows the form and a hint; a query too long is a 400 with an error summary."""
     query = request.GET.get("q", "")
     form = SearchForm({"q": query} if query.strip() else None)
-    found = selectors.search(request.user, form.cleaned_data["q"]) if form.is_bound and form.is_valid() else None
+    found = run_search(request.user, form.cleaned_data["q"]) if form.is_bound and form.is_valid() else None
     return render(request, "incidents/search.html", {
         "form": form, "found": found, "asked_nothing": "q" in request.GET and not query.strip(),
         "error_forms": [form] if form.errors else [],

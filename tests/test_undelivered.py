@@ -22,7 +22,7 @@ from core.models import Email, Notice
 from core.outbox import FAILED, PENDING
 from core.worker import sweep
 from incidents.models import TimelineEvent
-from incidents.selectors import now_for
+from incidents.now import now_for
 from incidents.services import member_remove
 from tests.factories import Cast, open_incident
 
