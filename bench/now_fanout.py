@@ -85,7 +85,8 @@ import json, os, sys
 import django
 django.setup()
 from incidents.models import Incident, MemberRole, User
-from incidents.services import api_token_make, member_add
+from incidents.tokens import api_token_make
+from incidents.membership import member_add
 
 count, out = int(sys.argv[1]), sys.argv[2]
 lead = User.objects.get(username="dhughes")

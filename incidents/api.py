@@ -18,6 +18,7 @@ from core.errors import InvalidInput
 
 from . import selectors, services
 from .history import HISTORY_CURSOR, history
+from .membership import member_add, member_change_role, member_remove
 from .models import ApiToken, Incident, IncidentKind, IncidentStatus, MemberRole, Membership, TimelineEvent
 from .now import now_for
 from .rules import MAX_ID, parse_id
@@ -43,6 +44,7 @@ from .serializers import (
     TokenRequestSerializer,
     TransitionSerializer,
 )
+from .tokens import api_token_make, api_token_revoke
 
 
 def _parse(serializer_class, request, **kwargs) -> dict:
@@ -79,7 +81,7 @@ class TokenApi(APIView):
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:  # which accounts there are: no schema can say
             raise InvalidInput({"non_field_errors": ["Those details do not match a Harbour account."]})
-        token, key = services.api_token_make(actor=user, name=data.get("name", "Made with a password"),
+        token, key = api_token_make(actor=user, name=data.get("name", "Made with a password"),
                                              days=data.get("days"))
         return Response(ApiTokenMadeSerializer(token, context={"key": key}).data)
 
@@ -99,7 +101,7 @@ class ApiTokenListApi(APIView):
         made with a token is refused (403): make one with your password at `POST /api/auth/token/`."""
         data = _parse(ApiTokenMakeSerializer, request)
         through = request.auth if isinstance(request.auth, ApiToken) else None
-        token, key = services.api_token_make(actor=request.user, through=through, **data)
+        token, key = api_token_make(actor=request.user, through=through, **data)
         return Response(ApiTokenMadeSerializer(token, context={"key": key}).data, status=status.HTTP_201_CREATED)
 
 
@@ -107,7 +109,7 @@ class ApiTokenRevokeApi(APIView):
     @extend_schema(request=None, responses=ApiTokenSerializer)
     def post(self, request, token_id: int):
         """Revoke one of your tokens: it stops working at once (a program may revoke the token it uses)."""
-        token = services.api_token_revoke(actor=request.user, token_id=token_id)
+        token = api_token_revoke(actor=request.user, token_id=token_id)
         return Response(ApiTokenSerializer(token).data)
 
 
@@ -183,7 +185,7 @@ class MemberListApi(generics.ListAPIView):
     @extend_schema(request=MemberAddSerializer, responses={201: MembershipSerializer})
     def post(self, request, incident_id: int):
         """Add a member, saying why (lead or tactical lead)."""
-        membership = services.member_add(
+        membership = member_add(
             actor=request.user, incident_id=incident_id, **_parse(MemberAddSerializer, request)
         )
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
@@ -193,7 +195,7 @@ class MemberDetailApi(APIView):
     @extend_schema(request=MemberChangeSerializer, responses=MembershipSerializer)
     def patch(self, request, incident_id: int, username: str):
         """Change a member's role, saying why."""
-        membership = services.member_change_role(
+        membership = member_change_role(
             actor=request.user, incident_id=incident_id, username=username, **_parse(MemberChangeSerializer, request)
         )
         return Response(MembershipSerializer(membership).data)
@@ -205,7 +207,7 @@ class MemberDetailApi(APIView):
         data = request.data if request.data else {"reason": request.query_params.get("reason", "")}
         reason = MemberRemoveSerializer(data=data)
         reason.is_valid(raise_exception=True)
-        services.member_remove(
+        member_remove(
             actor=request.user, incident_id=incident_id, username=username, reason=reason.validated_data["reason"]
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -30,7 +30,7 @@ from core import pages, wings
 from core.errors import Conflict, InvalidInput
 from core.times import uk_time
 
-from . import selectors, services
+from . import selectors, services, tokens
 from .forms import (
     ApiTokenForm,
     DecisionForm,
@@ -43,6 +43,7 @@ from .forms import (
     same_to_the_minute,
 )
 from .history import history
+from .membership import member_change_role, member_remove, members_add
 from .models import Incident, IncidentKind
 from .models import IncidentStatus as Status
 from .now import now_digest, now_for
@@ -256,7 +257,7 @@ def incident_transition(request: HttpRequest, incident_id: int) -> HttpResponse:
 def member_add(request: HttpRequest, incident_id: int) -> HttpResponse:
     """One or several people, each with a role: all are added, or none and each row says why."""
     form = MemberAddForm(request.POST)
-    done = pages.submit(request, form, partial(services.members_add, actor=request.user, incident_id=incident_id),
+    done = pages.submit(request, form, partial(members_add, actor=request.user, incident_id=incident_id),
                         said=_now_members, done=_workspace_url(incident_id, "members"))
     if done:
         return done
@@ -277,13 +278,13 @@ def member_manage(request: HttpRequest, incident_id: int, username: str) -> Http
         members = _workspace_url(incident_id, "members")
         if request.POST.get("action") == "remove":
             remove_form = MemberRemoveForm(request.POST)
-            done = pages.submit(request, remove_form, partial(services.member_remove, actor=request.user,
+            done = pages.submit(request, remove_form, partial(member_remove, actor=request.user,
                                                               incident_id=incident_id, username=username),
                                 conflict=NON_FIELD_ERRORS, done=members,
                                 said=f"{membership.user.display_name} has been removed.")
         else:
             role_form = MemberRoleForm(request.POST)
-            done = pages.submit(request, role_form, partial(services.member_change_role, actor=request.user,
+            done = pages.submit(request, role_form, partial(member_change_role, actor=request.user,
                                                             incident_id=incident_id, username=username),
                                 conflict=NON_FIELD_ERRORS, done=members,
                                 said=f"{membership.user.display_name}'s role has been changed.")
@@ -468,7 +469,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                token, key = services.api_token_make(actor=request.user, **form.cleaned_data)
+                token, key = tokens.api_token_make(actor=request.user, **form.cleaned_data)
             except InvalidInput as error:
                 form.apply_service_errors(error)
             except Conflict as refusal:
@@ -485,7 +486,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 @require_POST
 def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     try:
-        token = services.api_token_revoke(actor=request.user, token_id=token_id)
+        token = tokens.api_token_revoke(actor=request.user, token_id=token_id)
     except Conflict as refusal:
         messages.info(request, refusal.detail)
     else:

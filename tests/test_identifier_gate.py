@@ -19,8 +19,8 @@ from comms import identifiers as identifier_matching
 from comms import services
 from comms.models import IdentifierPartConfirmation, Message
 from core.errors import Conflict, GateRefused, InvalidInput
+from incidents.membership import member_change_role
 from incidents.models import Decision, TimelineEvent
-from incidents.services import member_change_role
 
 pytestmark = pytest.mark.django_db
 

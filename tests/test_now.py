@@ -18,6 +18,7 @@ from clocks.models import Obligation
 from comms import services as comms
 from config.asgi import application
 from incidents import services
+from incidents.membership import member_add
 from incidents.now import now_digest, now_for
 from support import services as support
 from tests.factories import ask_for_support, open_incident
@@ -472,7 +473,7 @@ async def test_a_change_reads_again_only_the_part_it_may_have_changed(cast, sett
     assert "obligation" in kinds and "approval" in kinds
 
     before = dict(reads)
-    await database_sync_to_async(services.member_add)(actor=cast.alice, incident_id=incident.pk, user=cast.charlie,
+    await database_sync_to_async(member_add)(actor=cast.alice, incident_id=incident.pk, user=cast.charlie,
                                                      role="member", reason="Needs to know")
     assert await tom.receive_nothing(timeout=0.5)  # his list is as it was: nothing to tell
     assert all(reads[key] > before[key] for key in before)  # every part (once, or more if the nudges came apart)

@@ -20,6 +20,7 @@ from comms.policy import APPROVERS, incident_comms, messages
 from comms.policy import Action as CommsAction
 from config.asgi import application
 from incidents import selectors
+from incidents.membership import member_remove
 from incidents.models import Incident
 from incidents.policy import Action, incidents
 from incidents.rules import ADMIN_SITE, AdminSite, Policy, Transition, member, org
@@ -87,9 +88,8 @@ def test_inactive_people_see_nothing(cast, incident):
 
 
 def test_a_removed_member_loses_sight(cast, incident):
-    from incidents import services
 
-    services.member_remove(actor=cast.alice, incident_id=incident.pk, username="bob", reason="r")
+    member_remove(actor=cast.alice, incident_id=incident.pk, username="bob", reason="r")
     assert not selectors.visible_incidents(cast.bob).exists()
 
 

@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from comms import services as comms
 from comms.models import InboxItem
 from core.small_counts import alone, part
+from incidents.membership import member_add
 from incidents.models import TimelineEvent
 from support import selectors
 from support import services as support
@@ -152,9 +153,8 @@ def test_counts_of_0_1_4_5_and_6_people(api, client, cast, incident, people, n, 
 
 
 def test_a_wellbeing_lead_in_the_incident_sees_the_same_withheld_counts(api, cast, incident, people):
-    from incidents import services as incident_services
 
-    incident_services.member_add(actor=cast.alice, incident_id=incident.pk, user=people.ruth,
+    member_add(actor=cast.alice, incident_id=incident.pk, user=people.ruth,
                                  role="wellbeing_lead", reason="Staff support")
     on_the_register(cast, incident, people, 2)
     assert api(people.ruth).get(f"/api/incidents/{incident.pk}/support-counts/").json()["people"] == FEWER
