@@ -10,7 +10,7 @@ production also one `manage.py worker`), started with HARBOUR_NOW_SETTLE_MS=--se
 app's default is 300). Before the servers start, max(--clients) people `nowbench000…` are made and added
 through the service (`member_add`, actor dhughes) as **tactical leads** of the restricted incident dhughes
 leads, each with an API token: they are all that incident's command, so a decision due for review within
-24 h is on every one of their Now lists (incidents/selectors.py `incident_now`).
+24 h is on every one of their Now lists (incidents/now.py `incident_now`).
 
 The write is `POST /api/incidents/<id>/decisions/` as dhughes with `review_at` one hour ahead and `reviews`
 naming the previous such decision: every watcher's list then swaps the old review for the new one (so it
@@ -85,7 +85,8 @@ import json, os, sys
 import django
 django.setup()
 from incidents.models import Incident, MemberRole, User
-from incidents.services import api_token_make, member_add
+from incidents.tokens import api_token_make
+from incidents.membership import member_add
 
 count, out = int(sys.argv[1]), sys.argv[2]
 lead = User.objects.get(username="dhughes")

@@ -35,7 +35,7 @@ class ClocksConfig(AppConfig):
                       panels={"clocks": "clocks/_workspace.html#clocks", "ladder": "clocks/_workspace.html#ladder"},
                       scripts=("harbour/clocks.js",))
         menu_items(MenuItem("clocks", "Clocks", "clocks-board", order=30), offers=menu_offers)
-        from incidents.selectors import (
+        from core.wings import (
             SummarySection,
             register_event_types,
             register_now_source,

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from incidents.grants import WORKER, Transition, member, where
 from incidents.models import MemberRole as Role
 from incidents.policy import COMMAND, SEES_THE_INCIDENT, incidents
-from incidents.rules import WORKER, Policy, Transition, member, where
+from incidents.rules import Policy
 
 from .models import Obligation, ObligationStatus
 

@@ -14,9 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.paging import Keyset
+from core.wings import NowItem, OpenAction
 from incidents.models import Incident, IncidentStatus, User
+from incidents.now import now_capped, now_more
 from incidents.rules import Actor
-from incidents.selectors import NowItem, OpenAction, now_capped, now_more, standing
+from incidents.selectors import standing
 
 from .models import Notification, Obligation, ObligationStatus, Playbook, PlaybookStep
 from .policy import ObligationAction, obligations
@@ -75,7 +77,7 @@ def playbooks() -> QuerySet[Playbook]:
     return Playbook.objects.prefetch_related("obligations", "ladder").order_by(*PLAYBOOKS.fields)
 
 
-# --- what needs me now (incidents/selectors.py register_now_source) --------------------------------------------
+# --- what needs me now (core/wings.py register_now_source) ------------------------------------------------------
 
 
 def now_items(person: User, at: datetime) -> list[NowItem]:
@@ -98,7 +100,7 @@ def now_items(person: User, at: datetime) -> list[NowItem]:
     return items
 
 
-# --- the one-page summary (incidents/selectors.py register_summary_section) ------------------------------------
+# --- the one-page summary (core/wings.py register_summary_section) ---------------------------------------------
 
 
 @dataclass(frozen=True)

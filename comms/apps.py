@@ -31,24 +31,24 @@ class CommsConfig(AppConfig):
         menu_items(MenuItem("approvals", "Approvals", "approvals-board", order=40),
                    MenuItem("inbox", "Inbox", "inbox", order=50, also="inbox-item", count_words="to read"),
                    offers=menu_offers)
-        from incidents.selectors import register_now_source
+        from core.wings import register_now_source
 
         from .contributions import now_items
 
         register_now_source(now_items, {"approval": "Approval", "release": "Release", "briefing": "Briefing",
                                         "media_enquiry": "Media enquiry", "undelivered": "Not delivered"})
-        from incidents.selectors import register_search_source
+        from core.wings import register_search_source
 
         from .contributions import search_items
 
         register_search_source(search_items, {"message": "Message"})
-        from incidents.selectors import SummarySection, register_open_actions, register_summary_section
+        from core.wings import SummarySection, register_open_actions, register_summary_section
 
         from .contributions import summary_open_actions, summary_released
 
         register_summary_section(SummarySection("released", 20, "comms/_summary_released.html", summary_released))
         register_open_actions(summary_open_actions)
-        from incidents.selectors import HistorySource, register_event_types, register_history_source
+        from core.wings import HistorySource, register_event_types, register_history_source
 
         from .models import Approval, CommsEvent, FamilyInformed, MediaEnquiry, Message
 
@@ -77,9 +77,9 @@ class CommsConfig(AppConfig):
         register_history_source(HistorySource(
             "Media enquiry", lambda i: MediaEnquiry.history.filter(incident_id=i.pk),
             lambda i: (lambda r: f"Media enquiry from {r.outlet}")))
-        # The workspace's time line draws each release (incidents/selectors.py timeline_picture).
+        # The workspace's time line draws each release (incidents.selectors.timeline_picture).
         from core import charts
-        from incidents.selectors import MarkerKind, register_timeline_markers
+        from core.wings import MarkerKind, register_timeline_markers
 
         register_timeline_markers(MarkerKind("release", "Messages released", "circle", charts.GREEN,
                                              (CommsEvent.MESSAGE_RELEASED,), order=30))

@@ -15,26 +15,18 @@ from django.urls import reverse
 from core.models import Email, Notice
 from core.outbox import FAILED
 from core.times import uk_day_time
+from core.wings import NowItem, OpenAction, SearchHit
 from incidents.models import Incident
+from incidents.now import now_capped, now_more, only_visible_incidents
 from incidents.rules import Actor
-from incidents.selectors import (
-    NowItem,
-    OpenAction,
-    SearchHit,
-    TextSearch,
-    now_capped,
-    now_more,
-    only_visible_incidents,
-    search_snippet,
-    text_search,
-)
+from incidents.search import TextSearch, search_snippet, text_search
 
 from .models import DELIVERY_EMAIL, Approval, EnquiryStatus, Message, MessageStatus
 from .policy import COMMAND, COMMUNICATIONS, Action, Gate, enquiries, inbox, messages, undelivered
 from .progress import approvals_held, approvals_line, release_progress
 from .selectors import messages_with_details
 
-# --- what needs me now (incidents.selectors.now_for) -------------------------------------------------------
+# --- what needs me now (incidents.now.now_for) ---------------------------------------------------------------
 
 # A media enquiry shows as needing its owner this long before its deadline.
 ENQUIRY_AHEAD = dt.timedelta(hours=1)
@@ -125,7 +117,7 @@ def undelivered_now(person: Actor) -> list[NowItem]:
                             "each message's page")
 
 
-# --- search (incidents.selectors.search) -------------------------------------------------------------------
+# --- search (incidents.search.search) -----------------------------------------------------------------------
 
 MESSAGE_SEARCH = TextSearch({"subject": "A", "body": "B"}, ("body",))
 

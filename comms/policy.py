@@ -14,16 +14,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 
 from core.models import Notice
-from incidents.models import Incident, OrgRole
-from incidents.models import MemberRole as Role
-from incidents.policy import SEES_THE_INCIDENT
-from incidents.rules import (
+from incidents.grants import (
     ANY_MEMBER,
     UNRESTRICTED,
     WORKER,
-    Actor,
     Grant,
-    Policy,
     Rule,
     Transition,
     member,
@@ -31,6 +26,10 @@ from incidents.rules import (
     person,
     where,
 )
+from incidents.models import Incident, OrgRole
+from incidents.models import MemberRole as Role
+from incidents.policy import SEES_THE_INCIDENT
+from incidents.rules import Actor, Policy
 
 from .models import (  # noqa: F401 - Gate and OVERRIDE_WORDS: the policy's vocabulary, named from here too
     BEFORE_RELEASE,

@@ -58,7 +58,7 @@ def may_change_now(event_type: str, data: dict[str, Any]) -> bool:
     return bool(unless and unless(data))
 
 
-# Which wings' parts of a Now list an event may change (incidents.selectors.now_parts): a Now page reads
+# Which wings' parts of a Now list an event may change (incidents.now.now_parts): a Now page reads
 # only those again and keeps the rest. An event named nowhere may change any part (membership and the
 # incident's own details change what every wing shows).
 _NOW_PARTS_FOR_EVENT: dict[str, tuple[str, ...]] = {}

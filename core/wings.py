@@ -1,19 +1,30 @@
 """How a wing declares what it adds to the pages the spine draws, so the spine's templates name no wing.
 
 A wing declares, when its app is ready (`AppConfig.ready`), the tabs it adds to an incident's sections,
-its items in the header's menu, the tabs it adds to an incident's workspace, and what it does at an
-incident's moments (opened, changed, the first media enquiry). The spine draws whatever has been declared,
-in order, and says when each moment comes; a wing that is not installed adds nothing and hears nothing.
+its items in the header's menu, the tabs it adds to an incident's workspace, what it does at an
+incident's moments (opened, changed, the first media enquiry), the names of its timeline events, the
+records it adds to an incident's history, what of its own waits on a person (Now), what a search finds
+in it, its parts of the one-page summary and the kinds of event the time line draws. The spine draws
+whatever has been declared, in order, and says when each moment comes; a wing that is not installed adds
+nothing and hears nothing.
+
+The ground floor knows no app, so a declaration speaks of an incident, a person or a model's rows as
+`Any`: what they are is the spine's business, which reads them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
+
+from core.small_counts import Shown
 
 
 @dataclass(frozen=True)
@@ -181,3 +192,228 @@ def workspace_tabs() -> list[WorkspaceTab]:
 def workspace_panel(panel: str) -> WorkspaceTab | None:
     """The tab that holds this panel, if a wing declared it."""
     return next((tab for tab in _WORKSPACE_TABS.values() if panel in tab.panels), None)
+
+
+# --- the timeline's event types ------------------------------------------------------------------------------
+
+# What each timeline event type is called ("Decision recorded"), for people: each wing names its own.
+_EVENT_LABELS: dict[str, str] = {}
+
+
+def register_event_types(choices) -> None:
+    """Name a wing's timeline event types: a TextChoices of them (incidents.models.EventType)."""
+    _EVENT_LABELS.update({str(value): str(label) for value, label in choices.choices})
+
+
+def event_label(event_type: str) -> str:
+    """What a person calls an event of this type; one no wing names reads as its words, never as a code."""
+    if event_type in _EVENT_LABELS:
+        return _EVENT_LABELS[event_type]
+    return event_type.replace(".", " ").replace("_", " ").capitalize()
+
+
+# --- an incident's history -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistorySource:
+    """One kind of record shown in an incident's history: its audited model and how to name a row."""
+
+    label: str
+    records: Callable[[Any], QuerySet]  # the incident → the historical rows belonging to it
+    describe: Callable[[Any], Callable[[Any], str]]  # the incident → how to name one of its rows
+    # What a row's name already says (an approval's message), left out of what a new row is listed with,
+    # as the incident is.
+    parent: tuple[str, ...] = ("incident",)
+
+
+_HISTORY_SOURCES: list[HistorySource] = []
+
+
+def register_history_source(source: HistorySource) -> None:
+    """Add a wing's records (messages, approvals…) to the incident's history. Register only what every
+    member may see: protected identifiers, for one, are never registered. The order of registration is
+    the order of the sources in the history's cursor, so a source is only ever added at the end."""
+    _HISTORY_SOURCES.append(source)
+
+
+def history_sources() -> tuple[HistorySource, ...]:
+    return tuple(_HISTORY_SOURCES)
+
+
+# --- what waits on a person (Now) ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NowItem:
+    """One thing that waits on a person: what it is, why it is theirs, and where to act on it.
+
+    `incident` is set only when the person may see that incident (a wellbeing lead sees a request for
+    support from a restricted incident they are not in, but not the incident). `due_at` is when it falls
+    due, if it has a deadline; `since` is how long it has waited, which orders things that have none."""
+
+    kind: str
+    title: str
+    why: str
+    url: str
+    incident: Any = None  # an Incident, or None
+    due_at: datetime | None = None
+    since: datetime | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return self.due_at is not None and self.due_at <= timezone.now()
+
+    @property
+    def label(self) -> str:
+        return _NOW_LABELS.get(self.kind, self.kind)
+
+
+# Each wing says what of its own waits on a person: a function of the person and the time, returning
+# NowItems already restricted by its policy, and the kinds it returns, each with its label.
+NowSource = Callable[[Any, datetime], list[NowItem]]
+
+_NOW_SOURCES: dict[str, NowSource] = {}
+_NOW_LABELS: dict[str, str] = {}
+
+
+def register_now_source(source: NowSource, labels: dict[str, str]) -> None:
+    _NOW_SOURCES[now_source_key(source)] = source
+    _NOW_LABELS.update(labels)
+
+
+def now_source_key(source: Callable) -> str:
+    """A source is known by its wing ("incidents", "comms", "support"): an event of a wing's may change
+    only that wing's part of a list (core/realtime.py, now_on), which is all the Now socket reads again."""
+    return source.__module__.split(".")[0]
+
+
+def now_sources() -> Mapping[str, NowSource]:
+    """Each wing's source, by its key, in the order the wings declared them."""
+    return _NOW_SOURCES
+
+
+# --- what a search finds -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One thing found: an incident, a decision or a message, always of an incident the person may see.
+
+    `snippet` is plain text (templates escape it): a short excerpt around what matched. `rank` orders hits of
+    every kind together, highest first (a reference found exactly, then how well the words match on
+    PostgreSQL); among equals, the newest first."""
+
+    kind: str
+    title: str
+    snippet: str
+    url: str
+    incident: Any  # an Incident
+    when: datetime
+    rank: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return _SEARCH_LABELS.get(self.kind, self.kind)
+
+    @property
+    def is_the_incident(self) -> bool:
+        """The hit is the incident itself, which a page need not name twice."""
+        return self.kind == "incident"
+
+
+# Each wing's source: a function of the person, the query and a limit, returning at most that many hits of
+# each of its kinds, already restricted by its policy; and the kinds it returns, each with its label.
+SearchSource = Callable[[Any, str, int], list[SearchHit]]
+
+_SEARCH_SOURCES: list[SearchSource] = []
+_SEARCH_LABELS: dict[str, str] = {}
+
+
+def register_search_source(source: SearchSource, labels: dict[str, str]) -> None:
+    if source not in _SEARCH_SOURCES:
+        _SEARCH_SOURCES.append(source)
+    _SEARCH_LABELS.update(labels)
+
+
+def search_sources() -> tuple[SearchSource, ...]:
+    return tuple(_SEARCH_SOURCES)
+
+
+# --- the one-page summary ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SummarySection:
+    """One part of the summary: `read(person, incident)` gives the snippet's `data` (None: nothing to say,
+    and the part is left out); `order` places it on the page (the incident wing uses 10, 30…)."""
+
+    key: str
+    order: int
+    template: str
+    read: Callable[[Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class OpenAction:
+    """A line of the summary's "Open actions": what, how many, and a few words more (counts only for
+    anything that names a person's wellbeing)."""
+
+    what: str
+    count: int | Shown  # a count of people comes already withheld where it must be (core/small_counts.py)
+    detail: str = ""
+
+
+# (person, incident) → a wing's lines of "Open actions"
+OpenActions = Callable[[Any, Any], list[OpenAction]]
+
+_SUMMARY_SECTIONS: dict[str, SummarySection] = {}
+_OPEN_ACTIONS: list[tuple[int, OpenActions]] = []
+
+
+def register_summary_section(section: SummarySection) -> None:
+    _SUMMARY_SECTIONS[section.key] = section
+
+
+def register_open_actions(source: OpenActions, order: int = 50) -> None:
+    """A wing's lines of the summary's "Open actions", placed by `order`, lowest first (then in the order
+    registered): the incident wing's decisions due for review are at 20."""
+    if all(source is not known for _, known in _OPEN_ACTIONS):
+        _OPEN_ACTIONS.append((order, source))
+        _OPEN_ACTIONS.sort(key=lambda entry: entry[0])
+
+
+def summary_sections() -> list[SummarySection]:
+    """The summary's parts, in the order they are drawn."""
+    return sorted(_SUMMARY_SECTIONS.values(), key=lambda s: (s.order, s.key))
+
+
+def open_action_sources() -> list[OpenActions]:
+    """Each wing's lines of "Open actions", in the order they are listed."""
+    return [source for _, source in _OPEN_ACTIONS]
+
+
+# --- the incident's time line --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MarkerKind:
+    """A kind of event the Timeline tab's picture draws, in its own lane, from the event types that make it."""
+
+    key: str
+    label: str  # "Decisions": a lane's name, and the table's "Kind"
+    shape: str  # core/charts.py SHAPES
+    colour: str
+    event_types: tuple[str, ...]
+    order: int = 50
+
+
+_MARKER_KINDS: dict[str, MarkerKind] = {}
+
+
+def register_timeline_markers(kind: MarkerKind) -> None:
+    _MARKER_KINDS[kind.key] = kind
+
+
+def marker_kinds() -> list[MarkerKind]:
+    return sorted(_MARKER_KINDS.values(), key=lambda k: (k.order, k.key))

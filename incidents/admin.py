@@ -13,6 +13,7 @@ from core.admin import ReadOnlyAdminMixin
 from core.errors import Conflict
 
 from . import services
+from .membership import person_access_changed
 from .models import (
     ApiToken,
     Decision,
@@ -24,6 +25,7 @@ from .models import (
 )
 from .policy import Action, TokenAction, api_tokens, incidents
 from .rules import AdminSite
+from .tokens import api_token_revoke
 
 
 @admin.register(Team)
@@ -56,7 +58,7 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if change and {"is_active", "groups"} & set(form.changed_data):
-            services.person_access_changed(person=form.instance, actor=AdminSite(request.user))
+            person_access_changed(person=form.instance, actor=AdminSite(request.user))
 
 
 @admin.register(ApiToken)
@@ -90,7 +92,7 @@ class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         revoked = 0
         for token_id in queryset.values_list("pk", flat=True):
             try:
-                services.api_token_revoke(actor=AdminSite(request.user), token_id=token_id)
+                api_token_revoke(actor=AdminSite(request.user), token_id=token_id)
             except Conflict:
                 continue  # it had already stopped working
             revoked += 1

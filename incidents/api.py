@@ -17,8 +17,12 @@ from rest_framework.views import APIView
 from core.errors import InvalidInput
 
 from . import selectors, services
+from .history import HISTORY_CURSOR, history
+from .membership import member_add, member_change_role, member_remove
 from .models import ApiToken, Incident, IncidentKind, IncidentStatus, MemberRole, Membership, TimelineEvent
+from .now import now_for
 from .rules import MAX_ID, parse_id
+from .search import search
 from .serializers import (
     ApiTokenMadeSerializer,
     ApiTokenMakeSerializer,
@@ -40,6 +44,7 @@ from .serializers import (
     TokenRequestSerializer,
     TransitionSerializer,
 )
+from .tokens import api_token_make, api_token_revoke
 
 
 def _parse(serializer_class, request, **kwargs) -> dict:
@@ -76,7 +81,7 @@ class TokenApi(APIView):
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:  # which accounts there are: no schema can say
             raise InvalidInput({"non_field_errors": ["Those details do not match a Harbour account."]})
-        token, key = services.api_token_make(actor=user, name=data.get("name", "Made with a password"),
+        token, key = api_token_make(actor=user, name=data.get("name", "Made with a password"),
                                              days=data.get("days"))
         return Response(ApiTokenMadeSerializer(token, context={"key": key}).data)
 
@@ -96,7 +101,7 @@ class ApiTokenListApi(APIView):
         made with a token is refused (403): make one with your password at `POST /api/auth/token/`."""
         data = _parse(ApiTokenMakeSerializer, request)
         through = request.auth if isinstance(request.auth, ApiToken) else None
-        token, key = services.api_token_make(actor=request.user, through=through, **data)
+        token, key = api_token_make(actor=request.user, through=through, **data)
         return Response(ApiTokenMadeSerializer(token, context={"key": key}).data, status=status.HTTP_201_CREATED)
 
 
@@ -104,7 +109,7 @@ class ApiTokenRevokeApi(APIView):
     @extend_schema(request=None, responses=ApiTokenSerializer)
     def post(self, request, token_id: int):
         """Revoke one of your tokens: it stops working at once (a program may revoke the token it uses)."""
-        token = services.api_token_revoke(actor=request.user, token_id=token_id)
+        token = api_token_revoke(actor=request.user, token_id=token_id)
         return Response(ApiTokenSerializer(token).data)
 
 
@@ -180,7 +185,7 @@ class MemberListApi(generics.ListAPIView):
     @extend_schema(request=MemberAddSerializer, responses={201: MembershipSerializer})
     def post(self, request, incident_id: int):
         """Add a member, saying why (lead or tactical lead)."""
-        membership = services.member_add(
+        membership = member_add(
             actor=request.user, incident_id=incident_id, **_parse(MemberAddSerializer, request)
         )
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
@@ -190,7 +195,7 @@ class MemberDetailApi(APIView):
     @extend_schema(request=MemberChangeSerializer, responses=MembershipSerializer)
     def patch(self, request, incident_id: int, username: str):
         """Change a member's role, saying why."""
-        membership = services.member_change_role(
+        membership = member_change_role(
             actor=request.user, incident_id=incident_id, username=username, **_parse(MemberChangeSerializer, request)
         )
         return Response(MembershipSerializer(membership).data)
@@ -202,7 +207,7 @@ class MemberDetailApi(APIView):
         data = request.data if request.data else {"reason": request.query_params.get("reason", "")}
         reason = MemberRemoveSerializer(data=data)
         reason.is_valid(raise_exception=True)
-        services.member_remove(
+        member_remove(
             actor=request.user, incident_id=incident_id, username=username, reason=reason.validated_data["reason"]
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -275,11 +280,11 @@ class HistoryApi(generics.ListAPIView):
     what, when, newest first, a page at a time."""
 
     serializer_class = HistoryEntrySerializer
-    cursor_kinds = selectors.HISTORY_CURSOR
+    cursor_kinds = HISTORY_CURSOR
 
     def get_queryset(self):
         incident = selectors.incident_for(self.request.user, self.kwargs["incident_id"])
-        return lambda cursor, size: selectors.history(incident, cursor, size)
+        return lambda cursor, size: history(incident, cursor, size)
 
     def list(self, request, *args, **kwargs):
         entries = self.paginate_queryset(self.get_queryset())
@@ -296,7 +301,7 @@ class NowApi(APIView):
         due or overdue, decisions due for review, check-ins and debriefs, unread briefings, requests for
         support (wellbeing leads) and media enquiries past their deadline. Each says why it is yours and
         links to where you act on it."""
-        return Response(NowSerializer({"items": selectors.now_for(request.user)}).data)
+        return Response(NowSerializer({"items": now_for(request.user)}).data)
 
 
 # --- search ------------------------------------------------------------------------------------------------
@@ -309,5 +314,5 @@ class SearchApi(APIView):
         first, at most 50. What you may not see is never found, nor counted."""
         query = SearchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        found = selectors.search(request.user, query.validated_data["q"])
+        found = search(request.user, query.validated_data["q"])
         return Response(SearchSerializer({"query": found.query, "results": found.hits}).data)

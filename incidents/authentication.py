@@ -10,8 +10,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from . import services
 from .models import ApiToken, TokenEnd
+from .tokens import api_token_digest, api_token_used, api_tokens_end
 
 KEYWORD = "Token"
 LONGEST_KEY = 200  # ours are 47 characters: anything much longer is not one
@@ -23,10 +23,10 @@ def live_token(key: str) -> ApiToken | None:
     if not key or len(key) > LONGEST_KEY:
         return None
     token = (ApiToken.objects.live(timezone.now()).select_related("user")
-             .filter(digest=services.api_token_digest(key)).first())
+             .filter(digest=api_token_digest(key)).first())
     if token is None or not token.user.is_active:
         return None
-    services.api_token_used(token)
+    api_token_used(token)
     return token
 
 
@@ -83,7 +83,7 @@ class PasswordChangeEndsTokens:
 
     def password_changed(self, password, user=None) -> None:
         if user is not None and user.pk is not None:
-            services.api_tokens_end(person=user, reason=TokenEnd.PASSWORD_CHANGED)
+            api_tokens_end(person=user, reason=TokenEnd.PASSWORD_CHANGED)
 
     def get_help_text(self) -> str:
         return "Changing your password ends every API token you have made."

@@ -22,6 +22,7 @@ from core import realtime
 from core.errors import Http404
 
 from . import selectors
+from .now import now_digest, now_parts, now_sorted
 from .rules import forget, parse_id, token_of, token_works
 
 logger = logging.getLogger(__name__)
@@ -285,7 +286,7 @@ class NowConsumer(LiveSocket):
     The page gives the digest of the list it was drawn with (`?seen=`), so a change between drawing the
     page and opening the socket is told at once.
 
-    A list is each wing's part (selectors.now_parts), kept between reads: a change that names the parts it
+    A list is each wing's part (now.now_parts), kept between reads: a change that names the parts it
     may have changed (an approval changes only communications' part) has only those read again. A change
     that names none, a change of the person's access and the regular recheck read every part.
     """
@@ -376,8 +377,8 @@ class NowConsumer(LiveSocket):
         user = self.scope["user"]
         forget(user)
         at = timezone.now()
-        self._parts.update(selectors.now_parts(user, at, stale))
-        return selectors.now_digest(selectors.now_sorted(self._parts.values(), at))
+        self._parts.update(now_parts(user, at, stale))
+        return now_digest(now_sorted(self._parts.values(), at))
 
 
 def _query_value(scope, name: str) -> str:

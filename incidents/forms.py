@@ -26,7 +26,7 @@ from .models import (
     Severity,
     User,
 )
-from .selectors import SEARCH_EMPTY, SEARCH_MAX_LENGTH, SEARCH_TOO_LONG
+from .search import SEARCH_EMPTY, SEARCH_MAX_LENGTH, SEARCH_TOO_LONG
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
 
@@ -305,7 +305,7 @@ class MemberAddForm(HarbourForm):
                 "reason": self.cleaned_data["reason"]}
 
     def apply_service_errors(self, error: InvalidInput) -> None:
-        """Refusals row by row (services.RowsInvalid), each against its row; anything else as any form's."""
+        """Refusals row by row (membership.RowsInvalid), each against its row; anything else as any form's."""
         rows = getattr(error, "rows", None)
         if rows is None:
             super().apply_service_errors(error)
@@ -430,7 +430,7 @@ class SearchForm(HarbourForm):
 
 
 class ApiTokenForm(HarbourForm):
-    """Make an API token: what it is for, and for how long (services.api_token_make decides the limits)."""
+    """Make an API token: what it is for, and for how long (tokens.api_token_make decides the limits)."""
 
     id_prefix = "token"
     name = form_text(

@@ -9,19 +9,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from .grants import ADMIN_SITE, ANY_MEMBER, UNRESTRICTED, Grant, Transition, member, org, person
 from .models import ApiToken, Incident, MemberRole, OrgRole
 from .models import IncidentStatus as Status
-from .rules import (
-    ADMIN_SITE,
-    ANY_MEMBER,
-    UNRESTRICTED,
-    Grant,
-    Policy,
-    Transition,
-    member,
-    org,
-    person,
-)
+from .rules import Policy
 
 Role = MemberRole
 

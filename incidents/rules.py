@@ -1,26 +1,12 @@
-"""How a wing writes its policy: who may take each action, and from which states, as data.
+"""How a wing's policy is bound to its model: who may take each action, and from which states, as data.
 
-A *rule* says who qualifies. It is one or more *grants*, any of which will do; every condition in a grant
-must hold:
-
-    member(Role.LEAD, Role.TACTICAL_LEAD)   an active member of the incident, in one of these roles
-    ANY_MEMBER                              an active member of the incident, in any role
-    org(OrgRole.COMMS_OFFICER)              holds this organisation role
-    UNRESTRICTED                            only while the incident is not restricted
-    person("author")                        is the person the object's field names ("the author",
-                                            "the person themself"); a path of foreign keys will do
-                                            ("affected__person__line_manager")
-    where(request__isnull=True)             only objects like this (exact values and __isnull)
-    ADMIN_SITE                              the admin site, operated by a system administrator
-    WORKER                                  Harbour's own background worker, when something falls due
-
-Grants combine with `&` (all of them) and `|` (any of them). A *transition* says from which states an
-action may be taken and which state it leads to.
-
-A `Policy` binds the rules and transitions of one model, and everything else is derived from it:
-`check` (the guard every service calls), `restrict` (the queryset filter every list, board and socket
-uses), `fetch` (the getter: "not found" when the person may not see it, 403 when they may see it but not
-do this, 409 when its state refuses), and `allowed_actions` (what a page or serializer offers).
+A policy is written in the words of incidents/grants.py (grants and rules for who; transitions for from
+which states). A `Policy` binds the rules and transitions of one model, and everything else is derived
+from it: `check` (the guard every service calls), `restrict` (the queryset filter every list, board and
+socket uses), `fetch` (the getter: "not found" when the person may not see it, 403 when they may see it
+but not do this, 409 when its state refuses), and `allowed_actions` (what a page or serializer offers).
+This module also holds who acts (a person, the admin site, the worker) and what a check remembers about
+a person while it runs (their memberships, the API token a socket acts through).
 
 A role, action, state or field that does not exist fails when the policy module is imported, never
 at run time.
@@ -33,7 +19,7 @@ import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
@@ -41,10 +27,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.errors import Conflict, Http404, PermissionDenied
 
-from .models import ApiToken, Incident, MemberRole, Membership, OrgRole, User
-
-ActorKind = Literal["person", "admin_site", "worker"]
-
+from .grants import ActorKind, Grant, Rule, Transition, as_rule, meets
+from .models import ApiToken, Incident, Membership, User
 
 # --- actors ----------------------------------------------------------------------------------------------
 
@@ -79,129 +63,6 @@ def _active(actor: Actor) -> bool:
     if isinstance(actor, AdminSite):
         return user.is_active and user.is_staff
     return bool(user.is_authenticated and user.is_active)
-
-
-# --- who: grants and rules -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Grant:
-    """One way to qualify. Every condition given must hold."""
-
-    member_roles: frozenset[str] | None = None  # None: membership is not needed
-    org_role: str | None = None
-    unrestricted: bool = False
-    person: str | None = None  # the object's field (or property) naming the person(s)
-    actor: ActorKind | None = "person"  # None: a condition only (`where`), for whichever actor it joins
-    # Conditions on the object itself, as (lookup, value): `request__isnull` True, `kind` "x" (see `where`).
-    where: frozenset[tuple[str, Any]] = frozenset()
-
-    def __and__(self, other: Grant | Rule) -> Grant | Rule:
-        if isinstance(other, Rule):
-            return Rule(tuple(self & grant for grant in other.grants))
-        if self.actor and other.actor and self.actor != other.actor:
-            raise ImproperlyConfigured("A grant cannot be for two kinds of actor at once.")
-        for name in ("org_role", "person"):
-            mine, theirs = getattr(self, name), getattr(other, name)
-            if mine and theirs and mine != theirs:
-                raise ImproperlyConfigured(f"A grant cannot need two different {name} values.")
-        roles = self.member_roles if other.member_roles is None else (
-            other.member_roles if self.member_roles is None else self.member_roles & other.member_roles)
-        return Grant(roles, self.org_role or other.org_role, self.unrestricted or other.unrestricted,
-                     self.person or other.person, self.actor or other.actor, self.where | other.where)
-
-    def __or__(self, other: Grant | Rule) -> Rule:
-        return Rule((self,)) | other
-
-
-@dataclass(frozen=True)
-class Rule:
-    """Any of these grants will do."""
-
-    grants: tuple[Grant, ...]
-
-    def __or__(self, other: Grant | Rule) -> Rule:
-        return Rule(self.grants + (other.grants if isinstance(other, Rule) else (other,)))
-
-    def __and__(self, other: Grant | Rule) -> Rule:
-        theirs = other.grants if isinstance(other, Rule) else (other,)
-        return Rule(tuple(mine & their for mine in self.grants for their in theirs))
-
-
-def _as_rule(who: Grant | Rule) -> Rule:
-    return who if isinstance(who, Rule) else Rule((who,))
-
-
-def member(*roles: str) -> Grant:
-    unknown = [r for r in roles if r not in MemberRole.values]
-    if not roles or unknown:
-        raise ImproperlyConfigured(f"Unknown incident role(s): {unknown or 'none given'}.")
-    return Grant(member_roles=frozenset(roles))
-
-
-def org(role: str) -> Grant:
-    if role not in OrgRole.values:
-        raise ImproperlyConfigured(f"Unknown organisation role: {role!r}.")
-    return Grant(org_role=role)
-
-
-def person(field_name: str) -> Grant:
-    return Grant(person=field_name)
-
-
-def where(**conditions: Any) -> Grant:
-    """Only objects like this: `where(request__isnull=True)`, `where(kind="check_in")`. Exact values and
-    `__isnull` only, so the same condition reads the same in Python (`check`) and in SQL (`restrict`).
-    Combined with `&`, for any kind of actor (`ADMIN_SITE & where(...)`)."""
-    for lookup in conditions:
-        if "__" in lookup.removesuffix("__isnull"):
-            raise ImproperlyConfigured(f"where(): {lookup!r} must be a field of the object, or field__isnull.")
-    return Grant(actor=None, where=frozenset(conditions.items()))
-
-
-def _meets(obj: Any, conditions: frozenset[tuple[str, Any]]) -> bool:
-    for lookup, expected in conditions:
-        if lookup.endswith("__isnull"):
-            name = lookup.removesuffix("__isnull")
-            concrete = f"{name}_id"
-            value = getattr(obj, concrete) if hasattr(type(obj), concrete) else getattr(obj, name)
-            if (value is None) != bool(expected):
-                return False
-        else:
-            concrete = f"{lookup}_id"  # a foreign key is compared by its id, as SQL compares it
-            value = getattr(obj, concrete) if hasattr(type(obj), concrete) else getattr(obj, lookup)
-            if value != (expected.pk if hasattr(expected, "pk") else expected):
-                return False
-    return True
-
-
-ANY_MEMBER = member(*MemberRole.values)
-UNRESTRICTED = Grant(unrestricted=True)
-ADMIN_SITE = Grant(actor="admin_site")
-WORKER = Grant(actor="worker")
-NOBODY = Rule(())
-
-
-# --- in which states -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Transition:
-    """From which states an action may be taken, and the state it leads to (None: the state stays).
-
-    `refusal` is the sentence a person reads when the state refuses: `{state}` is the current state and
-    `{next}` the states it can move to from there, in words."""
-
-    sources: frozenset[str]
-    target: str | None
-    code: str
-    refusal: str
-
-    def __init__(self, sources: Iterable[str], target: str | None, *, code: str, refusal: str):
-        object.__setattr__(self, "sources", frozenset(sources))
-        object.__setattr__(self, "target", target)
-        object.__setattr__(self, "code", code)
-        object.__setattr__(self, "refusal", refusal)
 
 
 # --- reading an object -----------------------------------------------------------------------------------
@@ -362,9 +223,9 @@ class Policy:
     unbound: frozenset[StrEnum] = frozenset()  # actions that create one, rather than act on one
 
     def __post_init__(self) -> None:
-        self.rules = {action: _as_rule(who) for action, who in self.rules.items()}
+        self.rules = {action: as_rule(who) for action, who in self.rules.items()}
         self.transitions = {a: (t if isinstance(t, tuple) else (t,)) for a, t in self.transitions.items()}
-        self.never = {a: (_as_rule(who), sentence) for a, (who, sentence) in self.never.items()}
+        self.never = {a: (as_rule(who), sentence) for a, (who, sentence) in self.never.items()}
         self._validate()
 
     def add_actions(self, rules: Mapping[StrEnum, Grant | Rule], refusals: Mapping[StrEnum, str]) -> None:
@@ -374,7 +235,7 @@ class Policy:
         taken = sorted(str(action) for action in rules if action in self.rules)
         if taken:
             raise ImproperlyConfigured(f"{self.model.__name__} policy: {taken} already have a rule.")
-        self.rules = {**self.rules, **{action: _as_rule(who) for action, who in rules.items()}}
+        self.rules = {**self.rules, **{action: as_rule(who) for action, who in rules.items()}}
         self.refusals = {**self.refusals, **refusals}
         self._validate()
 
@@ -462,7 +323,7 @@ class Policy:
     def _holds(self, grant: Grant, actor: Actor, obj: Any) -> bool:
         if grant.actor != _kind_of(actor) or not _active(actor):
             return False
-        if grant.where and (obj is None or not _meets(obj, grant.where)):
+        if grant.where and (obj is None or not meets(obj, grant.where)):
             return False
         if grant.actor != "person":
             return True
@@ -484,7 +345,7 @@ class Policy:
 
     def qualifies(self, actor: Actor, who: Grant | Rule, obj: Any = None) -> bool:
         """Does the actor qualify under this rule (or a named part of the policy, like COMMAND)?"""
-        return any(self._holds(grant, actor, obj) for grant in _as_rule(who).grants)
+        return any(self._holds(grant, actor, obj) for grant in as_rule(who).grants)
 
     def _state(self, obj: Any) -> str:
         return getattr(obj, self.state_field)
@@ -591,7 +452,7 @@ class Policy:
         the never-rules (the approvals board lists your own drafts, which you may not approve). A named
         part of the policy (APPROVERS, say) may stand for the action."""
         queryset = self.model._default_manager.all() if queryset is None else queryset
-        rule = _as_rule(action) if isinstance(action, Grant | Rule) else self.rules[action]
+        rule = as_rule(action) if isinstance(action, Grant | Rule) else self.rules[action]
         clauses = [q for q in (self._grant_q(g, actor) for g in rule.grants) if q is not None]
         if not clauses:
             return queryset.none()

@@ -27,7 +27,7 @@ from .models import (
 )
 from .policy import Action, incidents
 from .rules import prime_memberships
-from .selectors import SEARCH_EMPTY, SEARCH_LIMIT, SEARCH_MAX_LENGTH, SEARCH_TOO_LONG
+from .search import SEARCH_EMPTY, SEARCH_LIMIT, SEARCH_MAX_LENGTH, SEARCH_TOO_LONG
 
 
 class IncidentSerializer(serializers.ModelSerializer):
@@ -226,7 +226,7 @@ class NowIncidentSerializer(serializers.Serializer):
 
 
 class NowItemSerializer(serializers.Serializer):
-    """One thing that waits on you (incidents.selectors.NowItem)."""
+    """One thing that waits on you (core.wings.NowItem)."""
 
     kind = StrictCharField(read_only=True, help_text=(
         "What sort of thing waits on you: approval, release, briefing, media_enquiry, obligation, "
@@ -263,7 +263,7 @@ class SearchQuerySerializer(serializers.Serializer):
 
 
 class SearchHitSerializer(serializers.Serializer):
-    """One thing found (incidents.selectors.SearchHit), of an incident you can see."""
+    """One thing found (core.wings.SearchHit), of an incident you can see."""
 
     kind = StrictCharField(read_only=True, help_text="incident, decision or message.")
     label = StrictCharField(read_only=True, help_text="The kind, in words.")

@@ -4,30 +4,29 @@ Each function takes the acting person and keyword arguments, and in one transact
 guards the action with the policy (incidents/policy.py: who may, and from which state), saves
 (simple-history records the field-level audit, attributed to the actor), appends a timeline event, and
 queues the live broadcast for after commit. Pages, the API, the admin and management commands all call
-these; none of them checks first, and none repeats their rules.
+these; none of them checks first, and none repeats their rules. The changes to who is in an incident are
+in membership.py, and those to API tokens in tokens.py; the steps here marked as shared are theirs too,
+and the wings'.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import CharField, Exists, Max, OuterRef
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core import realtime, wings, worker
-from core.errors import Conflict, Http404, InvalidInput, PermissionDenied
+from core.errors import InvalidInput
 from core.text import checked_text, is_one_line
 
 from .models import (
-    ApiToken,
     Decision,
     EventType,
     Incident,
@@ -37,11 +36,10 @@ from .models import (
     Membership,
     Severity,
     TimelineEvent,
-    TokenEnd,
     User,
 )
-from .policy import ROLE_NEEDS_ORG_ROLE, Action, TokenAction, api_tokens, incidents
-from .rules import Actor, AdminSite, memberships_changed, parse_id, person_of
+from .policy import Action, incidents
+from .rules import Actor, memberships_changed, parse_id, person_of
 
 # A clock a few seconds fast on a laptop should not make "now" count as the future.
 CLOCK_SKEW = dt.timedelta(minutes=2)
@@ -91,7 +89,7 @@ def delete_audited(instance, actor: User | None) -> None:
     instance.delete()
 
 
-def _reason(errors: dict[str, list[str]], value: Any, what: str) -> str:
+def checked_reason(errors: dict[str, list[str]], value: Any, what: str) -> str:
     """A reason for a change to an incident or its membership: as long as a membership's reason may be."""
     return checked_text(errors, Membership, "reason", value, key="reason", missing=f"Enter {what}.")
 
@@ -134,6 +132,24 @@ def _next_reference(year: int) -> str:
         )
         number = cursor.fetchone()[0]
     return f"INC-{year}-{number:04d}"
+
+
+def resolve_user(errors: dict[str, list[str]], field: str, user: User | str | None) -> User | None:
+    if isinstance(user, User):
+        return user
+    username = (user or "").strip() if isinstance(user, str) else ""
+    if not username:
+        errors.setdefault(field, []).append("Choose a member of staff.")
+        return None
+    found = User.objects.filter(username=username, is_active=True).first() if is_one_line(username) else None
+    if found is None:
+        errors.setdefault(field, []).append(f"There is no member of staff with the username “{username}”.")
+    return found
+
+
+def tell_access_changed(person: User, incident: Incident) -> None:
+    """The person's own sockets (their approvals board, say) follow what they may now do in the incident."""
+    realtime.broadcast_on_commit(realtime.user_group(person.pk), realtime.access_changed_message(incident.pk))
 
 
 # --- incidents -------------------------------------------------------------------------------------------
@@ -182,7 +198,7 @@ def incident_open(
         )
         save_audited(membership, actor)
         memberships_changed()
-        _tell_person(actor, incident)  # their approvals board follows the incident they now lead
+        tell_access_changed(actor, incident)  # their approvals board follows the incident they now lead
         record_event(
             incident=incident,
             actor=actor,
@@ -274,7 +290,7 @@ def incident_transition(*, actor: User, incident_id: int, status: str, reason: s
     errors: dict[str, list[str]] = {}
     if status not in IncidentStatus.values:
         errors["status"] = [f"Choose a status from: {', '.join(IncidentStatus.values)}."]
-    reason = _reason(errors, reason, "the reason for the change")
+    reason = checked_reason(errors, reason, "the reason for the change")
     with transaction.atomic():
         incident = locked_incident(actor, incident_id, Action.CHANGE_STATUS, state=False)
         if errors:
@@ -294,151 +310,6 @@ def incident_transition(*, actor: User, incident_id: int, status: str, reason: s
             data={"from": current, "to": status, "reason": reason},
         )
     return incident
-
-
-# --- membership ------------------------------------------------------------------------------------------
-
-
-def resolve_user(errors: dict[str, list[str]], field: str, user: User | str | None) -> User | None:
-    if isinstance(user, User):
-        return user
-    username = (user or "").strip() if isinstance(user, str) else ""
-    if not username:
-        errors.setdefault(field, []).append("Choose a member of staff.")
-        return None
-    found = User.objects.filter(username=username, is_active=True).first() if is_one_line(username) else None
-    if found is None:
-        errors.setdefault(field, []).append(f"There is no member of staff with the username “{username}”.")
-    return found
-
-
-def _check_role_rules(actor: User, incident: Incident, person: User | None, role: str | None,
-                      touches_lead: bool, errors: dict[str, list[str]]) -> None:
-    """Who may hold which role, and who may hand out or take away the lead."""
-    required = ROLE_NEEDS_ORG_ROLE.get(role)
-    if person is not None and required and not person.has_org_role(required[0]):
-        errors.setdefault("role", []).append(required[1])
-    if touches_lead:
-        incidents.check(actor, Action.HAND_OVER_LEAD, incident)
-
-
-def _active_leads(incident: Incident) -> int:
-    return incident.memberships.active().filter(role=MemberRole.LEAD).count()
-
-
-def member_add(*, actor: User, incident_id: int, user: User | str, role: str, reason: str) -> Membership:
-    """Bring someone into the incident on a need-to-know basis, saying why."""
-    errors: dict[str, list[str]] = {}
-    person = resolve_user(errors, "user", user)
-    check_choice(errors, "role", role, MemberRole, "a role")
-    reason = _reason(errors, reason, "why they are being added")
-    with transaction.atomic():
-        incident = locked_incident(actor, incident_id, Action.MANAGE_MEMBERS)
-        _check_role_rules(actor, incident, person, role, role == MemberRole.LEAD, errors)
-        if errors:
-            raise InvalidInput(errors)
-        existing = incident.memberships.active().filter(user=person).first()
-        if existing is not None:
-            raise Conflict(
-                f"{person.display_name} is already a member, as {existing.get_role_display().lower()}. "
-                "Change their role instead.",
-                code="already_member",
-            )
-        membership = Membership(incident=incident, user=person, role=role, reason=reason, added_by=actor)
-        try:
-            with transaction.atomic():
-                save_audited(membership, actor)
-                memberships_changed()
-        except IntegrityError:  # a concurrent add of the same person won the race
-            raise Conflict(f"{person.display_name} is already a member.", code="already_member") from None
-        _tell_person(membership.user, incident)
-        record_event(
-            incident=incident,
-            actor=actor,
-            type=EventType.MEMBER_ADDED,
-            summary=f"{actor.display_name} added {person.display_name} as {membership.get_role_display().lower()}: {reason}",
-            data={"user": person.username, "role": role, "reason": reason},
-        )
-    return membership
-
-
-def _active_membership(incident: Incident, username: str) -> Membership:
-    membership = incident.memberships.active().select_related("user").filter(user__username=username).first()
-    if membership is None:
-        raise Http404("That person is not a member of this incident.")
-    return membership
-
-
-def member_change_role(*, actor: User, incident_id: int, username: str, role: str, reason: str) -> Membership:
-    errors: dict[str, list[str]] = {}
-    check_choice(errors, "role", role, MemberRole, "a role")
-    reason = _reason(errors, reason, "why their role is changing")
-    with transaction.atomic():
-        incident = locked_incident(actor, incident_id, Action.MANAGE_MEMBERS)
-        membership = _active_membership(incident, username)
-        _check_role_rules(actor, incident, membership.user, role,
-                          MemberRole.LEAD in (role, membership.role), errors)
-        if errors:
-            raise InvalidInput(errors)
-        if membership.role == role:
-            return membership
-        if membership.role == MemberRole.LEAD and _active_leads(incident) == 1:
-            raise Conflict(
-                "An incident always has a lead. Make someone else lead before changing this person's role.",
-                code="last_lead",
-            )
-        old_label = membership.get_role_display().lower()
-        membership.role = role
-        save_audited(membership, actor, reason)
-        memberships_changed()
-        record_event(
-            incident=incident,
-            actor=actor,
-            type=EventType.MEMBER_ROLE_CHANGED,
-            summary=f"{actor.display_name} changed {membership.user.display_name} from {old_label} to "
-            f"{membership.get_role_display().lower()}: {reason}",
-            data={"user": username, "role": role, "reason": reason},
-        )
-        realtime.broadcast_on_commit(realtime.incident_group(incident.pk), realtime.access_changed_message(incident.pk))
-        _tell_person(membership.user, incident)
-    return membership
-
-
-def _tell_person(person: User, incident: Incident) -> None:
-    """The person's own sockets (their approvals board, say) follow what they may now do in the incident."""
-    realtime.broadcast_on_commit(realtime.user_group(person.pk), realtime.access_changed_message(incident.pk))
-
-
-def member_remove(*, actor: User, incident_id: int, username: str, reason: str) -> Membership:
-    """Take someone out of the incident. Their open pages and sockets lose access at once."""
-    errors: dict[str, list[str]] = {}
-    reason = _reason(errors, reason, "why they are being removed")
-    with transaction.atomic():
-        incident = locked_incident(actor, incident_id, Action.MANAGE_MEMBERS)
-        membership = _active_membership(incident, username)
-        _check_role_rules(actor, incident, None, None, membership.role == MemberRole.LEAD, errors)
-        if errors:
-            raise InvalidInput(errors)
-        if membership.role == MemberRole.LEAD and _active_leads(incident) == 1:
-            raise Conflict(
-                "An incident always has a lead. Add another lead before removing this one.", code="last_lead"
-            )
-        membership.removed_at = timezone.now()
-        membership.removed_by = actor
-        membership.removed_reason = reason
-        save_audited(membership, actor, reason)
-        memberships_changed()
-        # Access first, so the removed person's socket closes before the story of their removal is sent.
-        realtime.broadcast_on_commit(realtime.incident_group(incident.pk), realtime.access_changed_message(incident.pk))
-        _tell_person(membership.user, incident)
-        record_event(
-            incident=incident,
-            actor=actor,
-            type=EventType.MEMBER_REMOVED,
-            summary=f"{actor.display_name} removed {membership.user.display_name}: {reason}",
-            data={"user": username, "reason": reason},
-        )
-    return membership
 
 
 # --- decision log ----------------------------------------------------------------------------------------
@@ -560,99 +431,6 @@ def shorten(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def person_access_changed(*, person: User, actor: Actor = None) -> None:
-    """A person was deactivated or their organisation roles changed (admin, staff import): a deactivated
-    person's API tokens end for good (reactivating them brings none back), and every socket of theirs
-    re-checks what it may still see, straight away."""
-    if not person.is_active:
-        api_tokens_end(person=person, reason=TokenEnd.DEACTIVATED, actor=actor)
-    realtime.broadcast_on_commit(realtime.user_group(person.pk), realtime.access_changed_message(0))
-
-
-# --- API tokens ------------------------------------------------------------------------------------------
-#
-# A token is made by its owner alone, signed in as a person (the page, the API with a browser session, or
-# `POST /api/auth/token/` with a password), never by a program with another token; shown once, and kept as
-# a digest. It ends when it expires, when its
-# owner or an administrator revokes it, and, all of a person's at once, when their password changes or they
-# are deactivated. Sockets opened with a token close (4403) when it expires (a timer of their own) or ends:
-# the ending is told to the owner's sockets, which look again.
-
-LIVE_TOKENS_PER_PERSON = 25  # a script that makes a token on every run is told, rather than piling them up
-TOKEN_PREFIX = "hbr_"  # noqa: S105 - a label saying what it is, to a person and to secret scanners
-
-
-def api_token_digest(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def api_token_make(*, actor: User, name: Any, days: Any = None, through: ApiToken | None = None) -> tuple[ApiToken, str]:
-    """Make a token for the actor: (the token, its key). The key is in no record: show it now or never.
-    A request made with a token (`through`) may not make one: a key that leaked could otherwise make
-    itself others that outlive its revocation, which its owner would have to find and revoke one by one.
-    Making a credential takes the person: their password, or their session on the page."""
-    api_tokens.check(actor, TokenAction.MAKE)
-    if through is not None:
-        raise PermissionDenied("An API token cannot make API tokens. Make one on the \"Your API tokens\" page, or "
-                               "with your username and password at POST /api/auth/token/.")
-    errors: dict[str, list[str]] = {}
-    name = checked_text(errors, ApiToken, "name", name, required=True, missing="Enter a name for the token.")
-    longest = settings.HARBOUR_API_TOKEN_DAYS
-    if days is None or days == "":
-        days = longest
-    elif isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= longest:
-        errors["days"] = [f"Enter a whole number of days from 1 to {longest}."]
-    if errors:
-        raise InvalidInput(errors)
-    now = timezone.now()
-    expires_at = now + dt.timedelta(days=days)
-    with transaction.atomic():
-        # One at a time per person, so two made at once cannot both slip under the limit.
-        User.objects.select_for_update().filter(pk=actor.pk).first()
-        if ApiToken.objects.live(now).filter(user=actor).count() >= LIVE_TOKENS_PER_PERSON:
-            raise Conflict(f"You have {LIVE_TOKENS_PER_PERSON} API tokens that still work. Revoke one you no longer "
-                           "use before making another.", code="too_many_tokens")
-        key = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        token = ApiToken.objects.create(user=actor, name=name, digest=api_token_digest(key), created_at=now,
-                                        expires_at=expires_at)
-    return token, key
-
-
-def api_token_revoke(*, actor: Actor, token_id: Any) -> ApiToken:
-    """Revoke one token (its owner, or the admin site). Revoking one that has already ended is refused."""
-    with transaction.atomic():
-        token = api_tokens.fetch(actor, TokenAction.REVOKE, token_id, ApiToken.objects.select_for_update())
-        if not token.is_live():
-            raise Conflict("This token has already stopped working.", code="token_ended")
-        reason = TokenEnd.ADMIN if isinstance(actor, AdminSite) else TokenEnd.REVOKED
-        _end(ApiToken.objects.filter(pk=token.pk), reason, person_of(actor))
-    token.refresh_from_db()
-    return token
-
-
-def api_tokens_end(*, person: User, reason: str, actor: Actor = None) -> int:
-    """End every token of the person that still works (a password change, deactivation). Returns how many."""
-    return _end(ApiToken.objects.filter(user=person, ended_at__isnull=True), reason, person_of(actor))
-
-
-def _end(tokens, reason: str, by: User | None) -> int:
-    """End these tokens now, and tell their owners' sockets to look again after commit (a socket opened
-    with one of them closes)."""
-    owners = set(tokens.values_list("user_id", flat=True))
-    ended = tokens.update(ended_at=timezone.now(), end_reason=reason, ended_by=by)
-    for owner in owners:
-        realtime.broadcast_on_commit(realtime.user_group(owner), realtime.access_changed_message(0))
-    return ended
-
-
-def api_token_used(token: ApiToken) -> None:
-    """Note that a token was used, at most once a minute: a request should not cost a write."""
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
-
-
 # --- what the wings ask of the spine -------------------------------------------------------------------------
 
 
@@ -675,41 +453,6 @@ def media_interest(*, incident: Incident, at: dt.datetime) -> None:
     Incident.objects.filter(pk=incident.pk).update(media_interest_at=at)
     incident.media_interest_at = at
     wings.incident_moment("media_interest", incident=incident, at=at)
-
-
-class RowsInvalid(InvalidInput):
-    """Some rows of a several-at-once change were refused: `rows` maps each row's index to its errors, as
-    InvalidInput's `errors` does for one. Nothing was changed."""
-
-    def __init__(self, rows: dict[int, dict[str, list[str]]]):
-        self.rows = rows
-        super().__init__({f"{index + 1}.{field}": messages
-                          for index, fields in rows.items() for field, messages in fields.items()})
-
-
-def members_add(*, actor: User, incident_id: int, rows: list[tuple[User | str, str]], reason: str) -> list[Membership]:
-    """Bring several people in at once, each with a role, for one reason: all of them or, if any row is
-    refused, none (every row is still checked, so each refusal can be shown against its row). Each person
-    is added by member_add, so the rules, history, timeline and broadcasts are those of adding one."""
-    if not rows:
-        raise RowsInvalid({0: {"user": ["Choose a member of staff."]}})
-    errors: dict[int, dict[str, list[str]]] = {}
-    added: list[Membership] = []
-    with transaction.atomic():
-        for index, (user, role) in enumerate(rows):
-            try:
-                with transaction.atomic():
-                    added.append(member_add(actor=actor, incident_id=incident_id, user=user, role=role, reason=reason))
-            except InvalidInput as error:
-                errors[index] = error.errors
-            except Conflict as conflict:
-                errors[index] = {"user": [conflict.detail]}
-        if errors:
-            # Undo the rows that were added; their broadcasts are sent only on commit, so none goes out.
-            transaction.set_rollback(True)
-    if errors:
-        raise RowsInvalid(errors)
-    return added
 
 
 # --- timed work: review reminders -----------------------------------------------------------------------

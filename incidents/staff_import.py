@@ -17,8 +17,8 @@ from django.db import transaction
 
 from core.text import DIRECTION_CONTROL, is_one_line
 
+from .membership import person_access_changed
 from .models import OrgRole, Team, User, max_length
-from .services import person_access_changed
 
 COLUMNS = ["username", "email", "full_name", "team", "job_title", "line_manager", "roles"]
 ROLE_NAMES = set(OrgRole.values)

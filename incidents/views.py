@@ -30,7 +30,7 @@ from core import pages, wings
 from core.errors import Conflict, InvalidInput
 from core.times import uk_time
 
-from . import selectors, services
+from . import selectors, services, tokens
 from .forms import (
     ApiTokenForm,
     DecisionForm,
@@ -42,9 +42,13 @@ from .forms import (
     TransitionForm,
     same_to_the_minute,
 )
+from .history import history
+from .membership import member_change_role, member_remove, members_add
 from .models import Incident, IncidentKind
 from .models import IncidentStatus as Status
+from .now import now_digest, now_for
 from .policy import Action, incidents
+from .search import search as run_search
 
 # The spine's own live panels, each a partial of its workspace template; the wings' tabs declare theirs
 # (core/wings.py workspace_tab).
@@ -58,10 +62,10 @@ def _reading_for(request: HttpRequest, action: Action) -> Action:
 
 
 def _now_context(request: HttpRequest) -> dict:
-    items = selectors.now_for(request.user)
+    items = now_for(request.user)
     upcoming = [i.due_at for i in items if i.due_at is not None and not i.overdue]
     return {"items": items, "overdue": sum(i.overdue for i in items), "next_due": min(upcoming, default=None),
-            "digest": selectors.now_digest(items), "can_open": incidents.allows(request.user, Action.OPEN)}
+            "digest": now_digest(items), "can_open": incidents.allows(request.user, Action.OPEN)}
 
 
 @login_required
@@ -139,7 +143,7 @@ def _workspace_context(request: HttpRequest, incident: Incident, posted: Mapping
                                                              _cursor(request, "decisions"), param="decisions")),
         "timeline": cache(lambda: selectors.TIMELINE.page(selectors.timeline(incident.pk),
                                                            _cursor(request, "timeline"), param="timeline")),
-        "history": cache(lambda: selectors.history(incident, _cursor(request, "history"), param="history")),
+        "history": cache(lambda: history(incident, _cursor(request, "history"), param="history")),
         # The time line drawn above the list (issue 11, point 7): redrawn with the panel, one query.
         "timeline_chart": cache(lambda: selectors.timeline_picture(incident)),
         "next_statuses": [(s, "Reopen" if incident.status == Status.CLOSED else Status(s).label)
@@ -253,7 +257,7 @@ def incident_transition(request: HttpRequest, incident_id: int) -> HttpResponse:
 def member_add(request: HttpRequest, incident_id: int) -> HttpResponse:
     """One or several people, each with a role: all are added, or none and each row says why."""
     form = MemberAddForm(request.POST)
-    done = pages.submit(request, form, partial(services.members_add, actor=request.user, incident_id=incident_id),
+    done = pages.submit(request, form, partial(members_add, actor=request.user, incident_id=incident_id),
                         said=_now_members, done=_workspace_url(incident_id, "members"))
     if done:
         return done
@@ -274,13 +278,13 @@ def member_manage(request: HttpRequest, incident_id: int, username: str) -> Http
         members = _workspace_url(incident_id, "members")
         if request.POST.get("action") == "remove":
             remove_form = MemberRemoveForm(request.POST)
-            done = pages.submit(request, remove_form, partial(services.member_remove, actor=request.user,
+            done = pages.submit(request, remove_form, partial(member_remove, actor=request.user,
                                                               incident_id=incident_id, username=username),
                                 conflict=NON_FIELD_ERRORS, done=members,
                                 said=f"{membership.user.display_name} has been removed.")
         else:
             role_form = MemberRoleForm(request.POST)
-            done = pages.submit(request, role_form, partial(services.member_change_role, actor=request.user,
+            done = pages.submit(request, role_form, partial(member_change_role, actor=request.user,
                                                             incident_id=incident_id, username=username),
                                 conflict=NON_FIELD_ERRORS, done=members,
                                 said=f"{membership.user.display_name}'s role has been changed.")
@@ -388,7 +392,7 @@ async def _csv_rows(incident_id: int):
 def _csv_row(event: tuple, zone) -> tuple:
     _id, at, username, full_name, event_type, summary = event
     by = (full_name or username) if username else "Harbour"  # as User.display_name; Harbour did it itself
-    return uk_time(at, zone), selectors.event_label(event_type), by, summary
+    return uk_time(at, zone), wings.event_label(event_type), by, summary
 
 
 def _csv_chunk(incident_id: int, after: int | None) -> list[tuple]:
@@ -424,7 +428,7 @@ def search(request: HttpRequest) -> HttpResponse:
     (or only spaces) shows the form and a hint; a query too long is a 400 with an error summary."""
     query = request.GET.get("q", "")
     form = SearchForm({"q": query} if query.strip() else None)
-    found = selectors.search(request.user, form.cleaned_data["q"]) if form.is_bound and form.is_valid() else None
+    found = run_search(request.user, form.cleaned_data["q"]) if form.is_bound and form.is_valid() else None
     return render(request, "incidents/search.html", {
         "form": form, "found": found, "asked_nothing": "q" in request.GET and not query.strip(),
         "error_forms": [form] if form.errors else [],
@@ -465,7 +469,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                token, key = services.api_token_make(actor=request.user, **form.cleaned_data)
+                token, key = tokens.api_token_make(actor=request.user, **form.cleaned_data)
             except InvalidInput as error:
                 form.apply_service_errors(error)
             except Conflict as refusal:
@@ -482,7 +486,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 @require_POST
 def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     try:
-        token = services.api_token_revoke(actor=request.user, token_id=token_id)
+        token = tokens.api_token_revoke(actor=request.user, token_id=token_id)
     except Conflict as refusal:
         messages.info(request, refusal.detail)
     else:

@@ -31,7 +31,7 @@ class SupportConfig(AppConfig):
                    MenuItem("my-support", "My support", "my-support", order=70, count_words="new"),
                    MenuItem("support-requests", "Support requests", "support-requests", order=80),
                    offers=menu_offers)
-        from incidents.selectors import register_event_types
+        from core.wings import register_event_types
 
         from .models import SupportEvent
 
@@ -39,12 +39,12 @@ class SupportConfig(AppConfig):
         from core import realtime
 
         realtime.now_on(SupportEvent, "support")  # its events change only its part of a Now list
-        from incidents.selectors import register_now_source
+        from core.wings import register_now_source
 
         from .selectors import now_items
 
         register_now_source(now_items, {"follow_up": "Check-in", "debrief": "Debrief", "invitation": "Invitation", "support_request": "Support request"})
-        from incidents.selectors import register_open_actions
+        from core.wings import register_open_actions
 
         from .selectors import summary_open_actions
 

@@ -21,21 +21,21 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from incidents.models import Incident, OrgRole
-from incidents.models import MemberRole as Role
-from incidents.policy import SEES_THE_INCIDENT
-from incidents.rules import (
+from incidents.grants import (
     ADMIN_SITE,
     ANY_MEMBER,
     UNRESTRICTED,
     WORKER,
-    Policy,
     Transition,
     member,
     org,
     person,
     where,
 )
+from incidents.models import Incident, OrgRole
+from incidents.models import MemberRole as Role
+from incidents.policy import SEES_THE_INCIDENT
+from incidents.rules import Policy
 
 from .models import AffectedPerson, Debrief, FollowUp, SupportRequest
 from .models import DebriefStatus as D

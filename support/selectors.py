@@ -15,11 +15,12 @@ from core.errors import InvalidInput, PermissionDenied
 from core.models import Notice
 from core.paging import Keyset
 from core.times import uk_day_time
+from core.wings import NowItem, OpenAction
 from incidents.models import Incident, User
+from incidents.now import now_capped, now_more, only_visible_incidents
 from incidents.policy import Action as IncidentView
 from incidents.policy import incidents
 from incidents.rules import Actor
-from incidents.selectors import NowItem, OpenAction, now_capped, now_more, only_visible_incidents
 
 from .models import (
     NOTICE_KINDS,
@@ -309,7 +310,7 @@ def with_answers(actor: Actor, items: list) -> list:
     return items
 
 
-# --- what needs me now (incidents.selectors.now_for) -------------------------------------------------------
+# --- what needs me now (incidents.now.now_for) ---------------------------------------------------------------
 
 # A check-in shows as needing its supporter from this long before it is due; a debrief its facilitator.
 FOLLOW_UP_AHEAD = dt.timedelta(hours=24)

@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from incidents import services
+from incidents.membership import member_add
 from incidents.models import Incident, User
 
 PASSWORD = "correct-horse-battery"
@@ -51,7 +52,7 @@ def open_incident(cast: Cast, *, restricted: bool = False, title: str = "Death o
     if members:
         for user, role in ((cast.tom, "tactical_lead"), (cast.bob, "member"), (cast.olive, "observer"),
                            (cast.cora, "comms_lead")):
-            services.member_add(actor=cast.alice, incident_id=incident.pk, user=user, role=role, reason="Needs to know")
+            member_add(actor=cast.alice, incident_id=incident.pk, user=user, role=role, reason="Needs to know")
     return incident
 
 
@@ -85,6 +86,6 @@ def seed_playbooks() -> None:
 
 def make_token(user: User, name: str = "A test program", days: int | None = None) -> str:
     """A new API token for the person, as they would make it: its key."""
-    from incidents.services import api_token_make
+    from incidents.tokens import api_token_make
 
     return api_token_make(actor=user, name=name, days=days)[1]

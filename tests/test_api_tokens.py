@@ -17,9 +17,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from config.asgi import application
-from incidents import services
+from incidents.membership import person_access_changed
 from incidents.models import ApiToken, TokenEnd, User
 from incidents.rules import AdminSite
+from incidents.tokens import LIVE_TOKENS_PER_PERSON, api_token_revoke
 from tests.factories import PASSWORD, make_token
 from tests.test_sockets import HOST, ORIGIN, connect, session_headers
 
@@ -124,11 +125,11 @@ class TestYourTokensThroughTheApi:
         assert not ApiToken.objects.exists()
 
     def test_too_many_live_tokens_is_a_409_saying_what_to_do(self, cast, api):
-        for n in range(services.LIVE_TOKENS_PER_PERSON):
+        for n in range(LIVE_TOKENS_PER_PERSON):
             make_token(cast.bob, f"Script {n}")
         answer = api(cast.bob).post("/api/me/tokens/", {"name": "One more"}, format="json")
         assert answer.status_code == 409 and "Revoke one" in answer.json()["detail"]
-        services.api_token_revoke(actor=cast.bob, token_id=ApiToken.objects.filter(user=cast.bob).first().pk)
+        api_token_revoke(actor=cast.bob, token_id=ApiToken.objects.filter(user=cast.bob).first().pk)
         assert api(cast.bob).post("/api/me/tokens/", {"name": "One more"}, format="json").status_code == 201
 
     def test_revoke_your_own_and_it_stops_at_once(self, cast, api):
@@ -218,7 +219,7 @@ class TestWhenTokensStop:
         key = make_token(cast.bob)
         root = User.objects.create_superuser("root", "root@example.org", PASSWORD, full_name="Root Admin")
         User.objects.filter(pk=cast.bob.pk).update(is_active=False)  # as the admin site's form saves it
-        services.person_access_changed(person=User.objects.get(pk=cast.bob.pk), actor=AdminSite(root))
+        person_access_changed(person=User.objects.get(pk=cast.bob.pk), actor=AdminSite(root))
         token = ApiToken.objects.get()
         assert token.end_reason == TokenEnd.DEACTIVATED and token.ended_by == root
         User.objects.filter(pk=cast.bob.pk).update(is_active=True)
@@ -260,7 +261,7 @@ async def test_a_socket_opened_with_a_token_closes_when_the_token_is_revoked(cas
     communicator, connected, _ = await connect(incident.pk, _token_headers(key))
     assert connected
     token_id = await database_sync_to_async(lambda: ApiToken.objects.get().pk)()
-    await database_sync_to_async(services.api_token_revoke)(actor=cast.tom, token_id=token_id)
+    await database_sync_to_async(api_token_revoke)(actor=cast.tom, token_id=token_id)
     closed = await communicator.receive_output(timeout=5)
     assert closed == {"type": "websocket.close", "code": 4403}
     again, connected, _ = await connect(incident.pk, _token_headers(key))
@@ -278,7 +279,7 @@ async def test_a_board_socket_opened_with_a_token_closes_when_the_token_is_revok
     assert connected
     await _settled(communicator)
     token_id = await database_sync_to_async(lambda: ApiToken.objects.get().pk)()
-    await database_sync_to_async(services.api_token_revoke)(actor=cast.tom, token_id=token_id)
+    await database_sync_to_async(api_token_revoke)(actor=cast.tom, token_id=token_id)
     assert await _close_of(communicator) == 4403
 
 
@@ -306,7 +307,7 @@ async def test_a_socket_opened_with_a_session_stays_open_when_a_token_of_its_per
     communicator, connected, _ = await connect(incident.pk, await database_sync_to_async(session_headers)(cast.tom))
     assert connected
     token_id = await database_sync_to_async(lambda: ApiToken.objects.get().pk)()
-    await database_sync_to_async(services.api_token_revoke)(actor=cast.tom, token_id=token_id)
+    await database_sync_to_async(api_token_revoke)(actor=cast.tom, token_id=token_id)
     await communicator.send_json_to({"type": "resync", "after": 10**9})
     assert (await communicator.receive_json_from(timeout=5))["type"] == "resync.done"
     await communicator.disconnect()

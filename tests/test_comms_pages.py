@@ -99,7 +99,7 @@ class TestEditor:
         assert "cannot be approved or released" in disguised.content.decode()
 
     def test_the_check_does_not_reveal_identifiers_to_those_who_may_not_see_them(self, cast, client, incident):
-        from incidents.services import member_change_role
+        from incidents.membership import member_change_role
 
         ProtectedIdentifier.objects.create(incident=incident, value="Hollins", kind="name", added_by=cast.alice)
         # A comms officer who is a plain member may draft, but not see the identifier list.
@@ -207,7 +207,7 @@ class TestBoardAndInbox:
         services.message_submit(actor=cast.alice, message_id=shown.pk)
         other = services.message_draft(actor=cast.alice, incident_id=restricted.pk, **{**DRAFT, "subject": "Elsewhere"})
         services.message_submit(actor=cast.alice, message_id=other.pk)
-        from incidents.services import member_remove
+        from incidents.membership import member_remove
 
         member_remove(actor=cast.alice, incident_id=restricted.pk, username="cora", reason="Not needed")
         body = login(client, cast.cora).get("/approvals/").content.decode()

@@ -187,7 +187,7 @@ class TestVersionsAndApproval:
 
     def test_one_person_counts_once(self, cast, incident):
         # Cora is a comms officer; make her tactical lead too, so she could approve as either.
-        from incidents.services import member_change_role
+        from incidents.membership import member_change_role
 
         member_change_role(actor=cast.alice, incident_id=incident.pk, username="cora", role="tactical_lead",
                            reason="Both hats")
@@ -480,7 +480,7 @@ class TestEmbargo:
         services.message_approve(actor=cast.alice, message_id=statement.pk, version=1)
         comms_releases.message_release(actor=cast.cora, message_id=statement.pk)
         comms_protect.identifier_add(actor=cast.alice, incident_id=incident.pk, value="partners", kind="other")
-        from incidents.services import member_remove
+        from incidents.membership import member_remove
 
         member_remove(actor=cast.alice, incident_id=incident.pk, username="tom", reason="Moved on")
         with at(when + dt.timedelta(seconds=1)):

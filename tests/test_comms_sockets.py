@@ -12,6 +12,7 @@ from comms import protect as comms_protect
 from comms import releases as comms_releases
 from comms import services
 from config.asgi import application
+from incidents.membership import member_add, member_remove
 from tests.test_sockets import HOST, ORIGIN, connect, session_headers
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -85,7 +86,6 @@ async def test_acknowledgement_moves_counts_without_naming_anyone(cast, incident
 async def test_a_board_follows_the_incidents_its_person_approves_for(cast, incident, restricted):
     """Per-incident groups: Sam's board hears nothing until he is made comms lead of the restricted
     incident, then hears its messages; once removed, nothing again. The page is told to redraw each time."""
-    from incidents import services as incident_services
 
     await database_sync_to_async(cast.sam.groups.add)(
         *await database_sync_to_async(lambda: list(cast.cora.groups.all()))())  # a comms officer too
@@ -104,14 +104,14 @@ async def test_a_board_follows_the_incidents_its_person_approves_for(cast, incid
 
     if follows is not None:
         assert group not in layer.groups or not layer.groups[group]
-    await database_sync_to_async(incident_services.member_add)(
+    await database_sync_to_async(member_add)(
         actor=cast.alice, incident_id=restricted.pk, user=cast.sam, role="member", reason="Second comms officer")
     assert (await sam.receive_json_from(timeout=5))["type"] == "board.changed"
     assert sam_follows()
     await database_sync_to_async(services.message_draft)(actor=cast.alice, incident_id=restricted.pk, **DRAFT)
     assert (await sam.receive_json_from(timeout=5))["message"]["incident"] == restricted.pk
 
-    await database_sync_to_async(incident_services.member_remove)(
+    await database_sync_to_async(member_remove)(
         actor=cast.alice, incident_id=restricted.pk, username="sam", reason="No longer needed")
     assert (await sam.receive_json_from(timeout=5))["type"] == "board.changed"
     if follows is not None:  # left the group: the incident's events cost his socket nothing now

@@ -12,6 +12,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from incidents import services
+from incidents.membership import member_remove
 from incidents.models import Incident
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -66,7 +67,7 @@ def test_someone_removed_while_waiting_for_the_incident_is_refused(cast, inciden
             with transaction.atomic():
                 Incident.objects.select_for_update().get(pk=incident.pk)
                 removing.set()
-                services.member_remove(actor=cast.alice, incident_id=incident.pk, username="bob", reason="r")
+                member_remove(actor=cast.alice, incident_id=incident.pk, username="bob", reason="r")
                 time.sleep(0.5)  # Bob's write is waiting on the row meanwhile
         finally:
             removed.set()

@@ -14,7 +14,8 @@ from django.utils import timezone
 from core.errors import InvalidInput
 from incidents import services
 from incidents.models import Decision, EventType, TimelineEvent
-from incidents.selectors import incident_open_actions, now_for
+from incidents.now import now_for
+from incidents.selectors import incident_open_actions
 from incidents.tasks import decision_review_due
 from tests.factories import open_incident
 

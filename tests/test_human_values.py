@@ -17,6 +17,7 @@ from django.contrib import admin
 
 from comms import services as comms_services
 from incidents import services
+from incidents.membership import member_add, member_remove
 from incidents.models import TimelineEvent, User
 from tests.test_pages import streamed
 
@@ -102,8 +103,8 @@ class TestHistory:
         assert_no_machine_values(text)
 
     def test_a_person_outside_the_incident_is_named_too(self, cast, client, incident):
-        services.member_add(actor=cast.alice, incident_id=incident.pk, user=cast.charlie, role="member", reason="Helps")
-        services.member_remove(actor=cast.alice, incident_id=incident.pk, username="charlie", reason="Done")
+        member_add(actor=cast.alice, incident_id=incident.pk, user=cast.charlie, role="member", reason="Helps")
+        member_remove(actor=cast.alice, incident_id=incident.pk, username="charlie", reason="Done")
         text = history_text(client, cast.olive, incident)
         assert "Membership of Charlie Outsider" in text and "Removed by: (empty) → Alice Adams" in text
         assert_no_machine_values(text)

@@ -22,8 +22,8 @@ from comms import releases as comms_releases
 from comms import services
 from comms.models import IdentifierPartConfirmation, Message
 from core.errors import Conflict, GateRefused, InvalidInput
+from incidents.membership import member_change_role
 from incidents.models import Decision, TimelineEvent
-from incidents.services import member_change_role
 
 pytestmark = pytest.mark.django_db
 

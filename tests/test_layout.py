@@ -186,3 +186,16 @@ def test_nothing_imports_the_demo(path):
     """The demo data stands on every wing; nothing stands on it."""
     demo = {name for name in _imports(path) if name.split(".")[0] == "demo"}
     assert not demo, f"{path.relative_to(ROOT)} imports {demo}"
+
+
+MOST_LINES = 600
+
+
+@pytest.mark.parametrize("path", sorted(p for app in ("core", "incidents", "clocks", "comms", "support", "config", "demo")
+                                        for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_module_is_too_long_to_read(path):
+    """A module a newcomer opens fits in one sitting: past 600 lines it holds more than one concern, and
+    is split by concern into modules of the same app (imported directly, never re-exported)."""
+    lines = len(path.read_text().splitlines())
+    assert lines <= MOST_LINES, f"{path.relative_to(ROOT)} is {lines} lines: split it by concern"

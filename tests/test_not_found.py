@@ -18,6 +18,7 @@ from comms import media as comms_media
 from comms import protect as comms_protect
 from comms import services as comms_services
 from incidents import services
+from incidents.tokens import api_token_make
 from tests.factories import open_incident
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +63,7 @@ def hidden(cast):
 
     entry = support_services.register_add(actor=cast.alice, incident_id=incident.pk, user="bob",
                                           exposure="witnessed", reason="r", supporter="olive")
-    token = services.api_token_make(actor=cast.alice, name="Alice's own")[0]  # nobody else's to see
+    token = api_token_make(actor=cast.alice, name="Alice's own")[0]  # nobody else's to see
     return {"token_id": token.pk, "incident_id": incident.pk, "message_id": message.pk,
             "obligation_id": incident.obligations.get(code="panel_notification").pk, "decision_id": decision.pk,
             "identifier_id": identifier.pk, "enquiry_id": enquiry.pk, "username": "bob", "panel": "members",

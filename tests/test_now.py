@@ -20,7 +20,8 @@ from comms import releases as comms_releases
 from comms import services as comms
 from config.asgi import application
 from incidents import services
-from incidents.selectors import now_digest, now_for
+from incidents.membership import member_add
+from incidents.now import now_digest, now_for
 from support import debriefing as support_debriefing
 from support import services as support
 from tests.factories import ask_for_support, open_incident
@@ -360,9 +361,9 @@ class TestLongLists:
     """A source lists at most NOW_MOST of one kind; a longer list says how many more, and where they are."""
 
     def test_a_cut_list_says_how_many_more_and_where(self, cast, incident, monkeypatch):
-        from incidents import selectors
+        from incidents import now as now_lists
 
-        monkeypatch.setattr(selectors, "NOW_MOST", 2)
+        monkeypatch.setattr(now_lists, "NOW_MOST", 2)
         for n in range(5):
             comms.message_draft(actor=cast.alice, incident_id=incident.pk, audience="all_staff",
                                 subject=f"Briefing {n}", body="What we know.")
@@ -376,9 +377,9 @@ class TestLongLists:
         assert more.label == "More" and more.incident is None and items[-1] is more
 
     def test_a_list_within_its_limit_says_nothing_more(self, cast, incident, monkeypatch):
-        from incidents import selectors
+        from incidents import now as now_lists
 
-        monkeypatch.setattr(selectors, "NOW_MOST", 2)
+        monkeypatch.setattr(now_lists, "NOW_MOST", 2)
         for n in range(2):
             comms.message_draft(actor=cast.alice, incident_id=incident.pk, audience="all_staff",
                                 subject=f"Briefing {n}", body="What we know.")
@@ -387,9 +388,9 @@ class TestLongLists:
         assert [i.kind for i in now_for(cast.cora)].count("more") == 0
 
     def test_the_api_and_page_show_the_line_too(self, cast, incident, monkeypatch, client, api):
-        from incidents import selectors
+        from incidents import now as now_lists
 
-        monkeypatch.setattr(selectors, "NOW_MOST", 1)
+        monkeypatch.setattr(now_lists, "NOW_MOST", 1)
         now = timezone.now()
         for n in range(3):
             services.decision_record(actor=cast.alice, incident_id=incident.pk, decision=f"Decision {n}",
@@ -452,15 +453,15 @@ class TestQuietEvents:
 async def test_a_change_reads_again_only_the_part_it_may_have_changed(cast, settings, monkeypatch):
     """An approval changes communications' part of a list: the socket reads that part again and keeps the
     others, and the list it compares is still the whole list. A change of membership reads every part."""
-    from incidents import selectors
+    from core import wings
 
     settings.HARBOUR_NOW_SETTLE_MS = 50
     reads: dict[str, int] = {}
-    for key, source in list(selectors._NOW_SOURCES.items()):
+    for key, source in list(wings._NOW_SOURCES.items()):
         def counted(person, at, key=key, source=source):
             reads[key] = reads.get(key, 0) + 1
             return source(person, at)
-        monkeypatch.setitem(selectors._NOW_SOURCES, key, counted)
+        monkeypatch.setitem(wings._NOW_SOURCES, key, counted)
 
     incident = await database_sync_to_async(open_incident)(cast)  # its deadlines are on Tom's list
     tom = await now_socket(cast.tom, seen="not-this-list")  # answered once its first read is done
@@ -475,7 +476,7 @@ async def test_a_change_reads_again_only_the_part_it_may_have_changed(cast, sett
     assert "obligation" in kinds and "approval" in kinds
 
     before = dict(reads)
-    await database_sync_to_async(services.member_add)(actor=cast.alice, incident_id=incident.pk, user=cast.charlie,
+    await database_sync_to_async(member_add)(actor=cast.alice, incident_id=incident.pk, user=cast.charlie,
                                                      role="member", reason="Needs to know")
     assert await tom.receive_nothing(timeout=0.5)  # his list is as it was: nothing to tell
     assert all(reads[key] > before[key] for key in before)  # every part (once, or more if the nudges came apart)

@@ -17,7 +17,7 @@ from comms import services
 from core import notices, outbox
 from core.models import Email, Notice
 from core.worker import sweep
-from incidents.selectors import now_for
+from incidents.now import now_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -22,6 +22,7 @@ from comms import releases as comms_releases
 from comms import services as comms
 from core.models import Email
 from core.tasks import send_email
+from incidents.membership import member_add
 from support import debriefing as support_debriefing
 from support import services as support
 from support.models import AffectedPerson
@@ -216,9 +217,8 @@ class TestAWellbeingLeadOutside:
         assert entry.exposure == "informed_family" and entry.history.count() == 1
 
     def test_in_the_incident_they_may(self, api, cast, wendy, entry):
-        from incidents import services as incident_services
 
-        incident_services.member_add(actor=cast.alice, incident_id=entry.incident_id, user=wendy,
+        member_add(actor=cast.alice, incident_id=entry.incident_id, user=wendy,
                                      role="wellbeing_lead", reason="Staff support")
         url = f"/api/affected-staff/{entry.pk}/"
         assert api(wendy).get(url).json()["reason"].endswith("at the hospital")

@@ -22,9 +22,11 @@ from comms.policy import APPROVERS, incident_comms, messages
 from comms.policy import Action as CommsAction
 from config.asgi import application
 from incidents import selectors
+from incidents.grants import ADMIN_SITE, Transition, member, org
+from incidents.membership import member_remove
 from incidents.models import Incident
 from incidents.policy import Action, incidents
-from incidents.rules import ADMIN_SITE, AdminSite, Policy, Transition, member, org
+from incidents.rules import AdminSite, Policy
 from tests.factories import open_incident
 
 pytestmark = pytest.mark.django_db
@@ -89,9 +91,8 @@ def test_inactive_people_see_nothing(cast, incident):
 
 
 def test_a_removed_member_loses_sight(cast, incident):
-    from incidents import services
 
-    services.member_remove(actor=cast.alice, incident_id=incident.pk, username="bob", reason="r")
+    member_remove(actor=cast.alice, incident_id=incident.pk, username="bob", reason="r")
     assert not selectors.visible_incidents(cast.bob).exists()
 
 
@@ -168,8 +169,8 @@ def test_every_policy_filters_lists_as_it_checks_one_object(cast, incident, rest
 
 
 def test_rules_combine_and_name_only_real_fields():
+    from incidents.grants import ANY_MEMBER, Rule, person
     from incidents.models import MemberRole
-    from incidents.rules import ANY_MEMBER, Rule, person
 
     both = (member(MemberRole.LEAD) | member(MemberRole.COMMS_LEAD)) & (ANY_MEMBER | org("senior_leader"))
     assert isinstance(both, Rule) and len(both.grants) == 4
@@ -297,8 +298,8 @@ def test_a_typo_in_a_rule_fails_when_the_policy_is_made():
 def test_person_paths_and_where_conditions_are_checked_when_a_policy_is_written():
     from enum import StrEnum
 
+    from incidents.grants import person, where
     from incidents.models import Team
-    from incidents.rules import person, where
     from support.models import Debrief, FollowUp
 
     class Act(StrEnum):

@@ -20,7 +20,7 @@ from django.utils import timezone
 from comms import services as comms
 from incidents import services
 from incidents.models import Decision
-from incidents.selectors import SEARCH_LIMIT, excerpt, reference_match, search
+from incidents.search import SEARCH_LIMIT, excerpt, reference_match, search
 from tests.factories import open_incident
 
 pytestmark = pytest.mark.django_db

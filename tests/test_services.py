@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput
 from incidents import selectors, services
+from incidents.membership import member_add, member_change_role, member_remove
 from incidents.models import Decision, Incident, Membership, TimelineEvent
 from tests.factories import open_incident
 
@@ -143,55 +144,55 @@ class TestMembership:
 
     def test_adding_twice_is_a_conflict(self, cast, incident):
         with pytest.raises(Conflict) as conflict:
-            services.member_add(actor=cast.alice, incident_id=incident.pk, user="bob", role="member", reason="again")
+            member_add(actor=cast.alice, incident_id=incident.pk, user="bob", role="member", reason="again")
         assert conflict.value.code == "already_member"
 
     def test_unknown_person_and_role(self, cast, incident):
         with pytest.raises(InvalidInput) as error:
-            services.member_add(actor=cast.alice, incident_id=incident.pk, user="nobody", role="boss", reason="")
+            member_add(actor=cast.alice, incident_id=incident.pk, user="nobody", role="boss", reason="")
         assert set(error.value.errors) == {"user", "role", "reason"}
 
     def test_remove_keeps_the_record(self, cast, incident):
-        services.member_remove(actor=cast.tom, incident_id=incident.pk, username="bob", reason="No longer involved")
+        member_remove(actor=cast.tom, incident_id=incident.pk, username="bob", reason="No longer involved")
         membership = Membership.objects.get(incident=incident, user=cast.bob)
         assert membership.removed_by == cast.tom and membership.removed_reason == "No longer involved"
         assert not selectors.visible_incidents(cast.bob).filter(pk=incident.pk).exists()
         # and they can be added again, as a new membership
-        services.member_add(actor=cast.alice, incident_id=incident.pk, user="bob", role="observer", reason="Back")
+        member_add(actor=cast.alice, incident_id=incident.pk, user="bob", role="observer", reason="Back")
         assert Membership.objects.filter(incident=incident, user=cast.bob).count() == 2
 
     def test_the_last_lead_cannot_be_removed_or_demoted(self, cast, incident):
         with pytest.raises(Conflict) as conflict:
-            services.member_remove(actor=cast.alice, incident_id=incident.pk, username="alice", reason="r")
+            member_remove(actor=cast.alice, incident_id=incident.pk, username="alice", reason="r")
         assert conflict.value.code == "last_lead"
         with pytest.raises(Conflict):
-            services.member_change_role(actor=cast.alice, incident_id=incident.pk, username="alice", role="member",
+            member_change_role(actor=cast.alice, incident_id=incident.pk, username="alice", role="member",
                                         reason="r")
-        services.member_add(actor=cast.alice, incident_id=incident.pk, user=cast.sam, role="lead",
+        member_add(actor=cast.alice, incident_id=incident.pk, user=cast.sam, role="lead",
                             reason="Gold hands over")
-        services.member_remove(actor=cast.sam, incident_id=incident.pk, username="alice", reason="Handed over")
+        member_remove(actor=cast.sam, incident_id=incident.pk, username="alice", reason="Handed over")
         assert not Membership.objects.active().filter(incident=incident, user=cast.alice).exists()
 
     def test_only_the_lead_hands_out_or_takes_away_the_lead(self, cast, incident):
         for attempt in (
-            lambda: services.member_change_role(actor=cast.tom, incident_id=incident.pk, username="tom", role="lead",
+            lambda: member_change_role(actor=cast.tom, incident_id=incident.pk, username="tom", role="lead",
                                                 reason="r"),
-            lambda: services.member_remove(actor=cast.tom, incident_id=incident.pk, username="alice", reason="r"),
+            lambda: member_remove(actor=cast.tom, incident_id=incident.pk, username="alice", reason="r"),
         ):
             with pytest.raises(PermissionDenied):
                 attempt()
         with pytest.raises(InvalidInput) as error:
-            services.member_change_role(actor=cast.alice, incident_id=incident.pk, username="bob", role="lead",
+            member_change_role(actor=cast.alice, incident_id=incident.pk, username="bob", role="lead",
                                         reason="r")
         assert "senior leader" in error.value.errors["role"][0]
 
     def test_removing_someone_not_in_the_incident_is_not_found(self, cast, incident):
         with pytest.raises(Http404):
-            services.member_remove(actor=cast.alice, incident_id=incident.pk, username="charlie", reason="r")
+            member_remove(actor=cast.alice, incident_id=incident.pk, username="charlie", reason="r")
 
     def test_members_cannot_manage_members(self, cast, incident):
         with pytest.raises(PermissionDenied):
-            services.member_add(actor=cast.bob, incident_id=incident.pk, user="charlie", role="member", reason="r")
+            member_add(actor=cast.bob, incident_id=incident.pk, user="charlie", role="member", reason="r")
 
 
 class TestDecisionLog:
@@ -292,7 +293,7 @@ class TestBroadcasts:
     def test_removal_tells_sockets_to_recheck_access_before_the_story(self, cast, incident,
                                                                       django_capture_on_commit_callbacks):
         with mock.patch("core.realtime.send_now") as send, django_capture_on_commit_callbacks(execute=True):
-            services.member_remove(actor=cast.alice, incident_id=incident.pk, username="bob", reason="r")
+            member_remove(actor=cast.alice, incident_id=incident.pk, username="bob", reason="r")
         sent = [(call.args[0], call.args[1]["type"]) for call in send.call_args_list]
         # Every socket re-checks access (the incident's, and the removed person's own, such as their
         # approvals board) before the story of the removal is told.

@@ -18,6 +18,7 @@ from comms import releases as comms_releases
 from comms import services as comms
 from comms.models import InboxItem
 from core.small_counts import alone, part
+from incidents.membership import member_add
 from incidents.models import TimelineEvent
 from support import debriefing as support_debriefing
 from support import selectors
@@ -154,9 +155,8 @@ def test_counts_of_0_1_4_5_and_6_people(api, client, cast, incident, people, n, 
 
 
 def test_a_wellbeing_lead_in_the_incident_sees_the_same_withheld_counts(api, cast, incident, people):
-    from incidents import services as incident_services
 
-    incident_services.member_add(actor=cast.alice, incident_id=incident.pk, user=people.ruth,
+    member_add(actor=cast.alice, incident_id=incident.pk, user=people.ruth,
                                  role="wellbeing_lead", reason="Staff support")
     on_the_register(cast, incident, people, 2)
     assert api(people.ruth).get(f"/api/incidents/{incident.pk}/support-counts/").json()["people"] == FEWER

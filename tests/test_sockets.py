@@ -12,6 +12,7 @@ from django.test import Client
 
 from config.asgi import application
 from incidents import services
+from incidents.membership import member_add, member_remove
 from tests.factories import make_token
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -90,7 +91,7 @@ async def test_removed_member_is_closed_with_4403_and_hears_nothing_more(cast, i
     headers = await database_sync_to_async(session_headers)(cast.bob)
     communicator, connected, _ = await connect(incident.pk, headers)
     assert connected
-    await database_sync_to_async(services.member_remove)(
+    await database_sync_to_async(member_remove)(
         actor=cast.alice, incident_id=incident.pk, username="bob", reason="Off the case"
     )
     assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4403}
@@ -101,7 +102,7 @@ async def test_removed_member_is_closed_with_4403_and_hears_nothing_more(cast, i
 
 
 async def test_deactivating_someone_closes_their_sockets(cast, incident):
-    from incidents.services import person_access_changed
+    from incidents.membership import person_access_changed
 
     headers = await database_sync_to_async(session_headers)(cast.sam)
     communicator, connected, _ = await connect(incident.pk, headers)
@@ -120,7 +121,7 @@ async def test_deactivating_someone_closes_their_sockets(cast, incident):
 async def test_other_members_stay_connected_when_someone_is_removed(cast, incident):
     headers = await database_sync_to_async(session_headers)(cast.olive)
     communicator, connected, _ = await connect(incident.pk, headers)
-    await database_sync_to_async(services.member_remove)(
+    await database_sync_to_async(member_remove)(
         actor=cast.alice, incident_id=incident.pk, username="bob", reason="Off the case"
     )
     assert (await next_event(communicator))["event"]["type"] == "member.removed"
@@ -157,7 +158,7 @@ async def test_events_reach_every_open_socket(cast, incident):
         communicator, connected, _ = await connect(incident.pk, headers)
         assert connected
         sockets.append(communicator)
-    await database_sync_to_async(services.member_add)(
+    await database_sync_to_async(member_add)(
         actor=cast.alice, incident_id=incident.pk, user="charlie", role="member", reason="Duty"
     )
     received = await asyncio.gather(*(next_event(s) for s in sockets))

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from core.errors import InvalidInput
-from incidents import services as incident_services
+from incidents.membership import member_add
 from support.models import SupportRequest
 from tests.factories import ask_for_support, make_user
 
@@ -22,12 +22,12 @@ def request_from_bob(cast, incident):
 
 def test_who_sees_a_request(cast, client, incident, request_from_bob):
     ruth = make_user("ruth", "Ruth Wellbeing", "wellbeing_lead")
-    incident_services.member_add(actor=cast.alice, incident_id=incident.pk, user=ruth, role="wellbeing_lead",
+    member_add(actor=cast.alice, incident_id=incident.pk, user=ruth, role="wellbeing_lead",
                                  reason="Staff support")
     # a line manager made the incident's wellbeing lead would see who asked for support: refused
     wendy = make_user("wendy", "Wendy Line-Manager", "manager")
     with pytest.raises(InvalidInput):
-        incident_services.member_add(actor=cast.alice, incident_id=incident.pk, user=wendy, role="wellbeing_lead",
+        member_add(actor=cast.alice, incident_id=incident.pk, user=wendy, role="wellbeing_lead",
                                      reason="Staff support")
     for user in (ruth, cast.bob):
         client.force_login(user)

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from incidents import services as incident_services
+from incidents.membership import member_add
 from support import services
 from support.models import AffectedPerson, FollowUp
 from tests.clock import at
@@ -50,7 +50,7 @@ class TestBoard:
         assert "Bob Brown" not in text(page(client, people.ruth, "/support/board/?show=mine"))
         # one incident: only one the reader can see (a wellbeing lead outside it gets "not found")
         assert page(client, people.ruth, f"/support/board/?incident={entry.incident_id}").status_code == 404
-        incident_services.member_add(actor=cast.alice, incident_id=entry.incident_id, user=people.ruth,
+        member_add(actor=cast.alice, incident_id=entry.incident_id, user=people.ruth,
                                      role="wellbeing_lead", reason="Staff support")
         assert "Bob Brown" in text(page(client, people.ruth, f"/support/board/?incident={entry.incident_id}"))
         for bad in ("?show=everyone", "?incident=abc"):

@@ -15,6 +15,7 @@ import pytest
 from django.utils import timezone
 
 from core.errors import InvalidInput, PermissionDenied
+from incidents.membership import member_add
 from incidents.models import TimelineEvent
 from support import selectors, services
 from support.models import NOTICE_KINDS, AffectedPerson, FollowUp, FollowUpStatus, SupportRequest
@@ -77,9 +78,8 @@ class TestRegister:
         # the tactical lead may add, and so may a wellbeing lead in the incident
         response = api(cast.tom).post(url, {"user": "olive", "exposure": "witnessed", "reason": "r"}, format="json")
         assert response.status_code == 201
-        from incidents import services as incident_services
 
-        incident_services.member_add(actor=cast.alice, incident_id=incident.pk, user=people.ruth,
+        member_add(actor=cast.alice, incident_id=incident.pk, user=people.ruth,
                                      role="wellbeing_lead", reason="Staff support")
         response = api(people.ruth).post(url, {"user": "cora", "exposure": "media_handling", "reason": "r"},
                                          format="json")

@@ -22,9 +22,9 @@ from core import outbox
 from core.models import Email, Notice
 from core.outbox import FAILED, PENDING
 from core.worker import sweep
+from incidents.membership import member_remove
 from incidents.models import TimelineEvent
-from incidents.selectors import now_for
-from incidents.services import member_remove
+from incidents.now import now_for
 from tests.factories import Cast, open_incident
 
 pytestmark = pytest.mark.django_db

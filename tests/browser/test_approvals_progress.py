@@ -33,6 +33,7 @@ import datetime as dt, json, sys
 from django.utils import timezone
 from comms import services as comms
 from incidents import services as incidents
+from incidents.membership import member_add
 from tests.factories import make_user
 
 tag, first_approval = sys.argv[1], sys.argv[2] == "yes"
@@ -46,7 +47,7 @@ incident = incidents.incident_open(
     summary="A young person known to services died.", restricted=True,
 )
 for user, role in ((tactical, "tactical_lead"), (officer, "comms_lead")):
-    incidents.member_add(actor=lead, incident_id=incident.pk, user=user, role=role, reason="Runs the response")
+    member_add(actor=lead, incident_id=incident.pk, user=user, role=role, reason="Runs the response")
 message = comms.message_draft(
     actor=lead, incident_id=incident.pk, audience="press_statement", subject=f"Our statement {tag}",
     body="We are deeply saddened. We are working closely with the police and will say more when we can.")

@@ -30,6 +30,7 @@ import datetime as dt, json, sys
 from django.utils import timezone
 from comms import services as comms
 from incidents import services as incidents
+from incidents.membership import member_add
 from clocks.models import Obligation
 from tests.factories import make_user
 
@@ -44,8 +45,8 @@ incident = incidents.incident_open(
     occurred_at=now - dt.timedelta(hours=6), aware_at=now - dt.timedelta(hours=5),
     summary="Water came in overnight. Everyone is safe.", restricted=False,
 )
-incidents.member_add(actor=lead, incident_id=incident.pk, user=tactical, role="tactical_lead", reason="r")
-incidents.member_add(actor=lead, incident_id=incident.pk, user=comms_officer, role="comms_lead", reason="r")
+member_add(actor=lead, incident_id=incident.pk, user=tactical, role="tactical_lead", reason="r")
+member_add(actor=lead, incident_id=incident.pk, user=comms_officer, role="comms_lead", reason="r")
 later = now + dt.timedelta(days=30)
 Obligation.objects.filter(incident=incident).update(due_at=later, remind_at=later)  # no deadline in the way
 message = comms.message_draft(actor=lead, incident_id=incident.pk, audience="press_statement",

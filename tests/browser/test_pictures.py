@@ -25,6 +25,7 @@ from django.utils import timezone
 from comms import services as comms
 from comms import releases as comms_releases
 from incidents import services as incidents
+from incidents.membership import member_add
 from tests.factories import make_user
 
 tag = sys.argv[1]
@@ -38,9 +39,9 @@ incident = incidents.incident_open(
     occurred_at=now - dt.timedelta(days=2), aware_at=now - dt.timedelta(days=2, hours=-1),
     summary="Everyone got out safely.", restricted=False,
 )
-incidents.member_add(actor=lead, incident_id=incident.pk, user=comms_officer, role="comms_lead", reason="r")
+member_add(actor=lead, incident_id=incident.pk, user=comms_officer, role="comms_lead", reason="r")
 for reader in readers:
-    incidents.member_add(actor=lead, incident_id=incident.pk, user=reader, role="member", reason="r")
+    member_add(actor=lead, incident_id=incident.pk, user=reader, role="member", reason="r")
 for text in ("Move the children to the Orchard home tonight", "Brief every member of staff before the press"):
     incidents.decision_record(actor=lead, incident_id=incident.pk, decision=text, rationale="Their safety first.")
 message = comms.message_draft(actor=lead, incident_id=incident.pk, audience="people", recipients=[r.username for r in readers],

@@ -30,6 +30,7 @@ from django.utils import timezone
 from comms import services as comms
 from incidents import services as incidents
 from tests.factories import make_user
+from incidents.membership import member_add
 
 tag = sys.argv[1]
 lead = make_user(f"lead{tag}", f"Lena Lead {tag}", "senior_leader")
@@ -42,7 +43,7 @@ def incident(title, summary, restricted):
     opened = incidents.incident_open(
         actor=lead, title=title, kind="other", severity="major", occurred_at=now - dt.timedelta(hours=6),
         aware_at=now - dt.timedelta(hours=5), summary=summary, restricted=restricted)
-    incidents.member_add(actor=lead, incident_id=opened.pk, user=member, role="member", reason="r")
+    member_add(actor=lead, incident_id=opened.pk, user=member, role="member", reason="r")
     return opened
 
 

@@ -28,6 +28,7 @@ from comms import releases as comms_releases
 from comms import services as comms_services
 from core.workdays import END_OF_DAY, LONDON, is_working_day
 from incidents import services
+from incidents.membership import member_add
 from incidents.models import Incident, IncidentStatus, User
 from incidents.staff_import import COLUMNS, import_staff
 from support import debriefing as support_debriefing
@@ -314,7 +315,7 @@ class Command(BaseCommand):
             ("aosei", "member", "Practice supervisor for the allocated worker"),
             ("mokafor", "observer", "Assistant Director: kept informed"),
         ]:
-            services.member_add(actor=lead, incident_id=incident.pk, user=p[username], role=role, reason=reason)
+            member_add(actor=lead, incident_id=incident.pk, user=p[username], role=role, reason=reason)
         services.decision_record(
             actor=lead, incident_id=incident.pk,
             decision="Notify the Child Safeguarding Practice Review Panel and the safeguarding partners.",
@@ -381,7 +382,7 @@ class Command(BaseCommand):
             ("gthomas", "member", "Family hub coordinator"),
             ("xlopez", "observer", "Independent reviewing officer: children in care living nearby"),
         ]:
-            services.member_add(actor=lead, incident_id=incident.pk, user=p[username], role=role, reason=reason)
+            member_add(actor=lead, incident_id=incident.pk, user=p[username], role=role, reason=reason)
         services.decision_record(
             actor=lead, incident_id=incident.pk,
             decision="Close the family hub for two days and move sessions to the library.",
@@ -396,7 +397,7 @@ class Command(BaseCommand):
             review_at=now + dt.timedelta(days=5),
         )
         comms = p["lbrennan"]
-        services.member_add(actor=lead, incident_id=incident.pk, user=p["tadeyemi"], role="member",
+        member_add(actor=lead, incident_id=incident.pk, user=p["tadeyemi"], role="member",
                             reason="Second communications officer for approvals")
         briefing = comms_services.message_draft(
             actor=comms, incident_id=incident.pk, audience="all_staff",
