@@ -10,9 +10,9 @@ from django.contrib import admin
 from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.actors import AdminSite
 from core.admin import ReadOnlyAdminMixin
 from incidents.models import MemberRole
-from incidents.rules import AdminSite
 
 from .models import ClockKind, ClockStart, Obligation, Playbook, PlaybookObligation, PlaybookStep
 from .policy import ObligationAction, obligations

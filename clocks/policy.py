@@ -4,17 +4,17 @@ An obligation is seen by whoever sees its incident, and completed (done, or foun
 incident's lead and tactical lead or the role its playbook names; only the worker reminds. Recording who
 was told (a step of the need-to-know ladder) is an action on the incident itself, so it is added to the
 incident's own policy: an incident's `allowed_actions` offers it, as before. (How a policy is written:
-incidents/rules.py.)
+core/policy.py.)
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from incidents.grants import WORKER, Transition, member, where
+from core.grants import WORKER, Transition, member, where
+from core.policy import Policy
 from incidents.models import MemberRole as Role
 from incidents.policy import COMMAND, SEES_THE_INCIDENT, incidents
-from incidents.rules import Policy
 
 from .models import Obligation, ObligationStatus
 

@@ -13,11 +13,11 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from core.actors import Actor
 from core.paging import Keyset
 from core.wings import NowItem, OpenAction
 from incidents.models import Incident, IncidentStatus, User
 from incidents.now import now_capped, now_more
-from incidents.rules import Actor
 from incidents.selectors import standing
 
 from .models import Notification, Obligation, ObligationStatus, Playbook, PlaybookStep

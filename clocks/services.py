@@ -20,6 +20,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from core import notices, outbox, realtime
+from core.actors import Actor, person_of
 from core.errors import Conflict, InvalidInput
 from core.text import checked_text
 from core.workdays import (
@@ -32,7 +33,6 @@ from core.workdays import (
     working_days_due,
 )
 from incidents.models import Incident, MemberRole, Membership, User
-from incidents.rules import Actor, person_of
 from incidents.services import (
     CLOCK_SKEW,
     check_choice,

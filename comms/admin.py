@@ -5,8 +5,8 @@ the one outbox's (core/admin.py)."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.actors import AdminSite
 from incidents.admin import ReadOnlyAdminMixin
-from incidents.rules import AdminSite
 
 from .models import HoldingTemplate, MediaEnquiry, Message, MessageVersion
 from .policy import Action, enquiries, messages

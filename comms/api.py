@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import InvalidInput
-from incidents.rules import MAX_ID, parse_id
+from core.policy import MAX_ID, parse_id
 
 from . import media, protect, releases, selectors, services
 from .models import Message

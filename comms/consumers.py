@@ -14,8 +14,8 @@ from types import SimpleNamespace
 from channels.db import database_sync_to_async
 
 from core import realtime
+from core.actors import forget
 from incidents.consumers import LiveSocket
-from incidents.rules import forget
 
 from . import selectors
 from .models import Message

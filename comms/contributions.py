@@ -12,13 +12,13 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from core.actors import Actor
 from core.models import Email, Notice
 from core.outbox import FAILED
 from core.times import uk_day_time
 from core.wings import NowItem, OpenAction, SearchHit
 from incidents.models import Incident
 from incidents.now import now_capped, now_more, only_visible_incidents
-from incidents.rules import Actor
 from incidents.search import TextSearch, search_snippet, text_search
 
 from .models import DELIVERY_EMAIL, Approval, EnquiryStatus, Message, MessageStatus

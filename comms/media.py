@@ -11,10 +11,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import InvalidInput
+from core.policy import parse_id
 from core.text import checked_text, is_one_line
 from incidents import services as incident_services
 from incidents.models import User
-from incidents.rules import parse_id
 from incidents.services import save_audited
 
 from .models import CommsEvent, EnquiryStatus, MediaEnquiry, Message

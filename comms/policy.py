@@ -2,7 +2,7 @@
 
 Services guard with these policies' `check`, selectors and sockets filter with `restrict` and fetch with
 `fetch`, pages and serializers offer `allowed_actions`. Anything of an incident a person cannot see does
-not exist for them. (How a policy is written: incidents/rules.py.)
+not exist for them. (How a policy is written: core/policy.py.)
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from enum import StrEnum
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 
-from core.models import Notice
-from incidents.grants import (
+from core.actors import Actor
+from core.grants import (
     ANY_MEMBER,
     UNRESTRICTED,
     WORKER,
@@ -26,10 +26,11 @@ from incidents.grants import (
     person,
     where,
 )
+from core.models import Notice
+from core.policy import Policy
 from incidents.models import Incident, OrgRole
 from incidents.models import MemberRole as Role
 from incidents.policy import SEES_THE_INCIDENT
-from incidents.rules import Actor, Policy
 
 from .models import (  # noqa: F401 - Gate and OVERRIDE_WORDS: the policy's vocabulary, named from here too
     BEFORE_RELEASE,

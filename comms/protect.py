@@ -11,10 +11,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, Http404, InvalidInput
+from core.policy import parse_id
 from core.text import checked_text
 from incidents import services as incident_services
 from incidents.models import User
-from incidents.rules import parse_id
 from incidents.services import delete_audited, save_audited
 
 from .identifier_text import normalise

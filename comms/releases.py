@@ -15,13 +15,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core import notices, outbox, realtime, wings, worker
+from core.actors import prime_members
 from core.errors import Conflict, GateRefused, Http404, InvalidInput
 from core.models import Email, Notice
+from core.policy import parse_id
 from core.small_counts import part
 from core.text import checked_text
 from incidents import services as incident_services
 from incidents.models import User
-from incidents.rules import parse_id, prime_members
 from incidents.services import save_audited
 
 from .gates import failing_gates

@@ -18,13 +18,14 @@ from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
 from core import charts, small_counts
+from core.actors import Actor
 from core.errors import Http404
 from core.models import Email, Notice
 from core.outbox import FAILED
 from core.paging import Keyset
+from core.policy import parse_id
 from core.times import uk_time
 from incidents.models import Incident, User
-from incidents.rules import Actor, parse_id
 
 from .models import (
     UNDELIVERED,

@@ -17,12 +17,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import pages
+from core.actors import known_members
 from core.errors import Conflict, GateRefused, InvalidInput
+from core.policy import parse_id
 from core.text import checked_text
 from incidents import selectors as incident_selectors
 from incidents.forms import same_to_the_minute
 from incidents.models import User
-from incidents.rules import known_members, parse_id
 from incidents.views import CHOICES_SHOWN, people_json
 
 from . import gates, media, protect, releases, selectors, services

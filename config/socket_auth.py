@@ -9,8 +9,8 @@ from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AnonymousUser
 
+from core.actors import opened_with
 from incidents.authentication import live_token
-from incidents.rules import opened_with
 
 
 @database_sync_to_async

@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.actors import AdminSite
 from core.admin import ReadOnlyAdminMixin
 from core.errors import Conflict
 
@@ -24,7 +25,6 @@ from .models import (
     User,
 )
 from .policy import Action, TokenAction, api_tokens, incidents
-from .rules import AdminSite
 from .tokens import api_token_revoke
 
 

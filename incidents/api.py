@@ -15,13 +15,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import InvalidInput
+from core.policy import MAX_ID, parse_id
 
 from . import selectors, services
 from .history import HISTORY_CURSOR, history
 from .membership import member_add, member_change_role, member_remove
 from .models import ApiToken, Incident, IncidentKind, IncidentStatus, MemberRole, Membership, TimelineEvent
 from .now import now_for
-from .rules import MAX_ID, parse_id
 from .search import search
 from .serializers import (
     ApiTokenMadeSerializer,

@@ -19,11 +19,12 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from core import realtime
+from core.actors import forget, token_of, token_works
 from core.errors import Http404
+from core.policy import parse_id
 
 from . import selectors
 from .now import now_digest, now_parts, now_sorted
-from .rules import forget, parse_id, token_of, token_works
 
 logger = logging.getLogger(__name__)
 

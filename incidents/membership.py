@@ -11,11 +11,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core import realtime
+from core.actors import Actor, memberships_changed
 from core.errors import Conflict, Http404, InvalidInput
 
 from .models import EventType, Incident, MemberRole, Membership, TokenEnd, User
 from .policy import ROLE_NEEDS_ORG_ROLE, Action, incidents
-from .rules import Actor, memberships_changed
 from .services import (
     check_choice,
     checked_reason,

@@ -1,6 +1,8 @@
 """The organisation's people and the incident workspace.
 
-Models hold data and invariants only; every change goes through incidents/services.py.
+Models hold data and invariants only; every change goes through incidents/services.py. At the end, what
+the policy engine (core/actors.py) is told of them: what a membership is, which organisation roles there
+are, how an API token is checked.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from core.actors import declare_membership, declare_org_roles, declare_token_check, holds_org_role
 from core.text import like, one_line, prose
 
 
@@ -71,12 +74,9 @@ class User(AbstractUser):
         self._password = ""  # no raw password to give them; None would mean "unchanged"
 
     def has_org_role(self, role: str) -> bool:
-        # Cached per user object: permission checks call this several times per request.
-        cache = self.__dict__.get("_org_roles")
-        if cache is None:
-            cache = set(self.groups.values_list("name", flat=True)) if self.pk else set()
-            self.__dict__["_org_roles"] = cache
-        return role in cache
+        # Cached per user object (by the policy engine, which reads and drops it): permission checks call
+        # this several times per request.
+        return holds_org_role(self, role)
 
     @property
     def is_senior_leader(self) -> bool:
@@ -139,6 +139,12 @@ class ApiToken(models.Model):
         from django.utils import timezone
 
         return self.ended_at is None and self.expires_at > (at or timezone.now())
+
+    @classmethod
+    def works(cls, token_id: int, user=None) -> bool:
+        """Does the token still work (for this person, if one is named)? A socket opened with it asks."""
+        tokens = cls.objects.live().filter(pk=token_id)
+        return (tokens if user is None else tokens.filter(user=user)).exists()
 
 
 class IncidentKind(models.TextChoices):
@@ -266,7 +272,7 @@ class Membership(models.Model):
             models.CheckConstraint(condition=Q(role__in=MemberRole.values), name="membership_role_valid"),
         ]
         indexes = [
-            # The policy's membership test (incidents/rules.py): "is this user an active member of this incident".
+            # The policy's membership test (core/policy.py): "is this user an active member of this incident".
             models.Index(fields=["user", "incident"], condition=Q(removed_at__isnull=True), name="membership_active_user"),
         ]
 
@@ -393,3 +399,13 @@ class TimelineEvent(models.Model):
             "type": type_,
             "summary": summary,
         }
+
+
+# --- what the policy engine is told (core/actors.py) -------------------------------------------------------
+# Declared here, with the models, so it is known before any policy module can be imported: a rule naming a
+# role that does not exist still fails at import.
+
+declare_membership(Membership, person="user", incident="incident", role="role",
+                   active={"removed_at__isnull": True}, restricted="restricted")
+declare_org_roles(OrgRole.values)
+declare_token_check(ApiToken.works)

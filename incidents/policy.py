@@ -2,17 +2,18 @@
 
 Services guard with `incidents.check`, selectors and sockets fetch with `incidents.fetch` and filter with
 `incidents.restrict`, pages offer `incidents.allowed_actions`. A restricted incident does not exist for
-anyone outside it: not "forbidden", "not found". (How a policy is written: incidents/rules.py.)
+anyone outside it: not "forbidden", "not found". (How a policy is written: core/policy.py.)
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from .grants import ADMIN_SITE, ANY_MEMBER, UNRESTRICTED, Grant, Transition, member, org, person
+from core.grants import ADMIN_SITE, ANY_MEMBER, UNRESTRICTED, Grant, Transition, member, org, person
+from core.policy import Policy
+
 from .models import ApiToken, Incident, MemberRole, OrgRole
 from .models import IncidentStatus as Status
-from .rules import Policy
 
 Role = MemberRole
 

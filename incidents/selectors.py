@@ -24,6 +24,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from core import charts
+from core.actors import Actor, person_of
 from core.paging import Keyset
 from core.wings import OpenAction, marker_kinds, open_action_sources, summary_sections
 
@@ -37,7 +38,6 @@ from .models import (
     User,
 )
 from .policy import COMMAND, Action, TokenAction, api_tokens, incidents
-from .rules import Actor, person_of
 
 # The order of each list, newest first, and the key that pages it (core/paging.py).
 INCIDENTS = Keyset("-opened_at", "-id")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.actors import prime_memberships
 from core.api_fields import (
     ChangesSerializer,
     SaneDateTimeField,
@@ -26,7 +27,6 @@ from .models import (
     TokenEnd,
 )
 from .policy import Action, incidents
-from .rules import prime_memberships
 from .search import SEARCH_EMPTY, SEARCH_LIMIT, SEARCH_MAX_LENGTH, SEARCH_TOO_LONG
 
 

@@ -23,7 +23,9 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core import realtime, wings, worker
+from core.actors import Actor, memberships_changed, person_of
 from core.errors import InvalidInput
+from core.policy import parse_id
 from core.text import checked_text, is_one_line
 
 from .models import (
@@ -39,7 +41,6 @@ from .models import (
     User,
 )
 from .policy import Action, incidents
-from .rules import Actor, memberships_changed, parse_id, person_of
 
 # A clock a few seconds fast on a laptop should not make "now" count as the future.
 CLOCK_SKEW = dt.timedelta(minutes=2)

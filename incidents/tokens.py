@@ -20,12 +20,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import realtime
+from core.actors import Actor, AdminSite, person_of
 from core.errors import Conflict, InvalidInput, PermissionDenied
 from core.text import checked_text
 
 from .models import ApiToken, TokenEnd, User
 from .policy import TokenAction, api_tokens
-from .rules import Actor, AdminSite, person_of
 
 LIVE_TOKENS_PER_PERSON = 25  # a script that makes a token on every run is told, rather than piling them up
 TOKEN_PREFIX = "hbr_"  # noqa: S105 - a label saying what it is, to a person and to secret scanners

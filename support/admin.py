@@ -27,9 +27,9 @@ from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.actors import AdminSite
 from core.admin import ReadOnlyAdminMixin, ShownFieldsOnlyMixin
 from incidents.policy import Action, incidents
-from incidents.rules import AdminSite
 from incidents.services import save_audited
 
 from .models import (

@@ -14,14 +14,14 @@ staff"):
 
 An incident's details are shown with a follow-up only to those who may see the incident itself
 (`incidents.policy`): a wellbeing lead sees every follow-up, but a restricted incident they are not in
-stays a restricted incident. (How a policy is written: incidents/rules.py.)
+stays a restricted incident. (How a policy is written: core/policy.py.)
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from incidents.grants import (
+from core.grants import (
     ADMIN_SITE,
     ANY_MEMBER,
     UNRESTRICTED,
@@ -32,10 +32,10 @@ from incidents.grants import (
     person,
     where,
 )
+from core.policy import Policy
 from incidents.models import Incident, OrgRole
 from incidents.models import MemberRole as Role
 from incidents.policy import SEES_THE_INCIDENT
-from incidents.rules import Policy
 
 from .models import AffectedPerson, Debrief, FollowUp, SupportRequest
 from .models import DebriefStatus as D

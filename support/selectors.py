@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core import charts, small_counts
+from core.actors import Actor
 from core.errors import InvalidInput, PermissionDenied
 from core.models import Notice
 from core.paging import Keyset
@@ -20,7 +21,6 @@ from incidents.models import Incident, User
 from incidents.now import now_capped, now_more, only_visible_incidents
 from incidents.policy import Action as IncidentView
 from incidents.policy import incidents
-from incidents.rules import Actor
 
 from .models import (
     NOTICE_KINDS,

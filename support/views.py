@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core import notices, pages
 from core.errors import InvalidInput
-from incidents.rules import parse_id
+from core.policy import parse_id
 
 from . import debriefing, selectors, services
 from .forms import (

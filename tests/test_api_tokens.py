@@ -17,9 +17,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from config.asgi import application
+from core.actors import AdminSite
 from incidents.membership import person_access_changed
 from incidents.models import ApiToken, TokenEnd, User
-from incidents.rules import AdminSite
 from incidents.tokens import LIVE_TOKENS_PER_PERSON, api_token_revoke
 from tests.factories import PASSWORD, make_token
 from tests.test_sockets import HOST, ORIGIN, connect, session_headers

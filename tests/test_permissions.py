@@ -21,12 +21,13 @@ from comms.models import Message
 from comms.policy import APPROVERS, incident_comms, messages
 from comms.policy import Action as CommsAction
 from config.asgi import application
+from core.actors import AdminSite
+from core.grants import ADMIN_SITE, Transition, member, org
+from core.policy import Policy
 from incidents import selectors
-from incidents.grants import ADMIN_SITE, Transition, member, org
 from incidents.membership import member_remove
 from incidents.models import Incident
 from incidents.policy import Action, incidents
-from incidents.rules import AdminSite, Policy
 from tests.factories import open_incident
 
 pytestmark = pytest.mark.django_db
@@ -169,7 +170,7 @@ def test_every_policy_filters_lists_as_it_checks_one_object(cast, incident, rest
 
 
 def test_rules_combine_and_name_only_real_fields():
-    from incidents.grants import ANY_MEMBER, Rule, person
+    from core.grants import ANY_MEMBER, Rule, person
     from incidents.models import MemberRole
 
     both = (member(MemberRole.LEAD) | member(MemberRole.COMMS_LEAD)) & (ANY_MEMBER | org("senior_leader"))
@@ -295,10 +296,30 @@ def test_a_typo_in_a_rule_fails_when_the_policy_is_made():
                refusals={})
 
 
+def test_what_a_membership_is_is_declared_once_and_must_name_real_fields():
+    """The engine (core/) knows incidents only as the spine declared them (incidents/models.py): roles a
+    rule may name are the membership's role choices, and a second, different declaration is a mistake."""
+    from core.actors import declare_membership, declare_org_roles, membership, org_roles
+    from incidents.models import MemberRole, Membership, OrgRole
+
+    assert set(membership().roles) == set(MemberRole.values) and org_roles() == set(OrgRole.values)
+    assert membership().incident_model is Incident
+    with pytest.raises(ImproperlyConfigured):  # not what the spine declared
+        declare_membership(Membership, person="added_by", incident="incident", role="role",
+                           active={"removed_at__isnull": True}, restricted="restricted")
+    with pytest.raises(ImproperlyConfigured):  # a field the membership does not have
+        declare_membership(Membership, person="user", incident="incident", role="rank",
+                           active={"removed_at__isnull": True}, restricted="restricted")
+    with pytest.raises(ImproperlyConfigured):
+        declare_org_roles(["senior_leader"])
+    declare_org_roles(OrgRole.values)  # the same again is no mistake
+    assert membership().person == "user"
+
+
 def test_person_paths_and_where_conditions_are_checked_when_a_policy_is_written():
     from enum import StrEnum
 
-    from incidents.grants import person, where
+    from core.grants import person, where
     from incidents.models import Team
     from support.models import Debrief, FollowUp
 

@@ -36,6 +36,7 @@ from comms.models import (
     MessageVersion,
     ReviewComment,
 )
+from core.actors import memberships_changed
 from demo.large import Seeder
 from demo.large_rows import stamps_as_given
 from demo.large_words import LARGE_TITLE
@@ -45,7 +46,6 @@ from incidents.models import (
     OrgRole,
     User,
 )
-from incidents.rules import memberships_changed
 
 
 class Command(BaseCommand):

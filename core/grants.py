@@ -1,5 +1,5 @@
 """The words a policy is written in: who qualifies (grants, combined into rules) and from which states
-(transitions). incidents/rules.py binds them to a model as a `Policy`.
+(transitions). core/policy.py binds them to a model as a `Policy`.
 
 A *rule* says who qualifies. It is one or more *grants*, any of which will do; every condition in a grant
 must hold:
@@ -17,20 +17,21 @@ must hold:
 
 Grants combine with `&` (all of them) and `|` (any of them). A *transition* says from which states an
 action may be taken and which state it leads to.
+
+The incident roles `member` may name and the organisation roles `org` may name are the ones the spine
+declared with its models (core/actors.py), so a role that does not exist fails when the policy module
+that names it is imported.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .models import MemberRole, OrgRole
-
-ActorKind = Literal["person", "admin_site", "worker"]
-
+from .actors import ActorKind, membership, org_roles
 
 # --- who: grants and rules -------------------------------------------------------------------------------
 
@@ -84,14 +85,14 @@ def as_rule(who: Grant | Rule) -> Rule:
 
 
 def member(*roles: str) -> Grant:
-    unknown = [r for r in roles if r not in MemberRole.values]
+    unknown = [r for r in roles if r not in membership().roles]
     if not roles or unknown:
         raise ImproperlyConfigured(f"Unknown incident role(s): {unknown or 'none given'}.")
     return Grant(member_roles=frozenset(roles))
 
 
 def org(role: str) -> Grant:
-    if role not in OrgRole.values:
+    if role not in org_roles():
         raise ImproperlyConfigured(f"Unknown organisation role: {role!r}.")
     return Grant(org_role=role)
 
@@ -126,7 +127,7 @@ def meets(obj: Any, conditions: frozenset[tuple[str, Any]]) -> bool:
     return True
 
 
-ANY_MEMBER = member(*MemberRole.values)
+ANY_MEMBER = member(*membership().roles)
 UNRESTRICTED = Grant(unrestricted=True)
 ADMIN_SITE = Grant(actor="admin_site")
 WORKER = Grant(actor="worker")

@@ -1,12 +1,13 @@
 """How a wing's policy is bound to its model: who may take each action, and from which states, as data.
 
-A policy is written in the words of incidents/grants.py (grants and rules for who; transitions for from
+A policy is written in the words of core/grants.py (grants and rules for who; transitions for from
 which states). A `Policy` binds the rules and transitions of one model, and everything else is derived
 from it: `check` (the guard every service calls), `restrict` (the queryset filter every list, board and
 socket uses), `fetch` (the getter: "not found" when the person may not see it, 403 when they may see it
 but not do this, 409 when its state refuses), and `allowed_actions` (what a page or serializer offers).
-This module also holds who acts (a person, the admin site, the worker) and what a check remembers about
-a person while it runs (their memberships, the API token a socket acts through).
+Who acts (a person, the admin site, the worker) and what a check remembers about a person while it runs
+(their memberships, the API token a socket acts through) are in core/actors.py, with what the spine
+declares a membership of an incident to be.
 
 A role, action, state or field that does not exist fails when the policy module is imported, never
 at run time.
@@ -16,155 +17,30 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from core.errors import Conflict, Http404, PermissionDenied
-
-from .grants import ActorKind, Grant, Rule, Transition, as_rule, meets
-from .models import ApiToken, Incident, Membership, User
-
-# --- actors ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AdminSite:
-    """The admin site as an actor. A system administrator working there is not a member of incidents,
-    so the admin has rules of its own in each policy (ADMIN_SITE), rather than a way round them. What
-    they change is still audited and told on the timeline in their name."""
-
-    user: User
-
-
-Actor = User | AdminSite | None  # None: Harbour's own worker
-
-
-def person_of(actor: Actor) -> User | None:
-    """The person to name in history and on the timeline."""
-    return actor.user if isinstance(actor, AdminSite) else actor
-
-
-def _kind_of(actor: Actor) -> ActorKind:
-    if actor is None:
-        return "worker"
-    return "admin_site" if isinstance(actor, AdminSite) else "person"
-
-
-def _active(actor: Actor) -> bool:
-    user = person_of(actor)
-    if user is None:
-        return True  # the worker
-    if isinstance(actor, AdminSite):
-        return user.is_active and user.is_staff
-    return bool(user.is_authenticated and user.is_active)
-
+from .actors import (
+    Actor,
+    forget_memberships,
+    holds_org_role,
+    is_active,
+    kind_of,
+    membership,
+    membership_of,
+    person_of,
+)
+from .errors import Conflict, Http404, PermissionDenied
+from .grants import Grant, Rule, Transition, as_rule, meets
 
 # --- reading an object -----------------------------------------------------------------------------------
-
-
-_membership_epoch = 0  # moves on whenever this process changes a membership
-
-
-def memberships_changed() -> None:
-    """Called by the services that add, change or remove a membership, so no cached answer outlives it."""
-    global _membership_epoch
-    _membership_epoch += 1
-
-
-def membership_of(user: User, incident: Incident) -> Membership | None:
-    """The person's active membership of the incident, cached on the person for the request (a list of
-    messages holds a separate copy of its incident per row; the person is the same)."""
-    if not user or not user.is_authenticated or incident is None or incident.pk is None:
-        return None
-    cache = _memberships_cache(user)
-    if incident.pk not in cache:
-        cache[incident.pk] = incident.memberships.active().filter(user=user).first()
-    return cache[incident.pk]
-
-
-def _memberships_cache(user: User) -> dict:
-    cache = user.__dict__.get("_memberships")
-    if cache is None or cache.get("epoch") != _membership_epoch:
-        cache = user.__dict__["_memberships"] = {"epoch": _membership_epoch}
-    return cache
-
-
-def known_members(incident: Incident) -> list[User]:
-    """The incident's active members, each with their membership of it and their organisation roles
-    already read (two queries in all), for asking the policy what each of them may do."""
-    users = []
-    for membership in incident.memberships.active().select_related("user").prefetch_related("user__groups"):
-        user = membership.user
-        _memberships_cache(user)[incident.pk] = membership
-        user.__dict__["_org_roles"] = {group.name for group in user.groups.all()}
-        users.append(user)
-    return users
-
-
-def prime_memberships(user: User, incidents: Iterable[Incident]) -> None:
-    """Read the person's memberships of a page of incidents in one query, for the checks that follow."""
-    if not user or not user.is_authenticated:
-        return
-    wanted = {i.pk for i in incidents if i is not None and i.pk is not None}
-    cache = _memberships_cache(user)
-    found = {m.incident_id: m for m in Membership.objects.active().filter(user=user, incident_id__in=wanted)}
-    for pk in wanted - cache.keys():
-        cache[pk] = found.get(pk)
-
-
-def prime_members(incident: Incident, people: Iterable[User]) -> None:
-    """Read many people's memberships of one incident in one query (its members, who are few), for the
-    checks that follow: everyone a briefing of it went to, each asked whether they may know of it."""
-    if incident is None or incident.pk is None:
-        return
-    found = {m.user_id: m for m in Membership.objects.active().filter(incident=incident)}
-    for user in people:
-        if user is not None and user.pk:
-            _memberships_cache(user)[incident.pk] = found.get(user.pk)
-
-
-def forget_memberships(user: User | None) -> None:
-    """Drop the person's cached memberships: the next check reads them afresh."""
-    if user is not None:
-        user.__dict__.pop("_memberships", None)
-
-
-def forget(user: User) -> None:
-    """Drop what was cached about the person: a long-lived socket re-reads it before each check, as
-    their roles, memberships or account may have changed since. A socket opened with an API token acts
-    for its person only while the token works: once it has ended, the person counts as inactive here,
-    so every check refuses and the socket closes as it would for a deactivated account."""
-    if user is not None and user.pk:
-        user.refresh_from_db(fields=["is_active"])
-        user.__dict__.pop("_org_roles", None)
-        user.__dict__.pop("_memberships", None)
-        token_id = user.__dict__.get("_api_token")
-        if token_id is not None and not ApiToken.objects.live().filter(pk=token_id, user=user).exists():
-            user.is_active = False
-
-
-def opened_with(user: User, token: ApiToken) -> User:
-    """Mark the person of a socket as acting through this token (see `forget` and `token_of`)."""
-    user.__dict__["_api_token"] = token.pk
-    user.__dict__["_api_token_expires_at"] = token.expires_at
-    return user
-
-
-def token_of(user: User | None) -> tuple[int, Any] | None:
-    """(id, expires_at) of the API token a socket's person acts through; None for a browser's session."""
-    if user is None or user.__dict__.get("_api_token") is None:
-        return None
-    return user.__dict__["_api_token"], user.__dict__["_api_token_expires_at"]
-
-
-def token_works(token_id: int) -> bool:
-    return ApiToken.objects.live().filter(pk=token_id).exists()
 
 
 def _person_ids(obj: Any, name: str) -> set[int]:
@@ -183,7 +59,7 @@ def _person_ids(obj: Any, name: str) -> set[int]:
         value = getattr(obj, concrete)
         return {value} if value is not None else set()
     value = getattr(obj, name)
-    if isinstance(value, User):
+    if isinstance(value, get_user_model()):
         return {value.pk}
     if isinstance(value, int):
         return {value}
@@ -299,7 +175,7 @@ class Policy:
                 continue
             if not (field.many_to_one or field.one_to_one) or not field.concrete:
                 return False
-        return bool(field is not None and field.related_model is User)
+        return bool(field is not None and field.related_model is get_user_model())
 
     def _follow(self, path: str) -> None:
         model = self.model
@@ -308,12 +184,12 @@ class Policy:
                 model = model._meta.get_field(part).related_model
             except FieldDoesNotExist:
                 raise ImproperlyConfigured(f"{self.model.__name__} policy: no path {path!r} to the incident.") from None
-        if model is not Incident:
+        if model is not membership().incident_model:
             raise ImproperlyConfigured(f"{self.model.__name__} policy: {path!r} does not lead to an incident.")
 
     # --- one object ---
 
-    def incident_of(self, obj: Any) -> Incident | None:
+    def incident_of(self, obj: Any) -> Any:
         if obj is None or self.incident is None:
             return obj
         for part in self.incident.split("__"):
@@ -321,23 +197,24 @@ class Policy:
         return obj
 
     def _holds(self, grant: Grant, actor: Actor, obj: Any) -> bool:
-        if grant.actor != _kind_of(actor) or not _active(actor):
+        if grant.actor != kind_of(actor) or not is_active(actor):
             return False
         if grant.where and (obj is None or not meets(obj, grant.where)):
             return False
         if grant.actor != "person":
             return True
-        if grant.org_role and not actor.has_org_role(grant.org_role):
+        if grant.org_role and not holds_org_role(actor, grant.org_role):
             return False
         if grant.member_roles is not None or grant.unrestricted:
             incident = self.incident_of(obj)
             if incident is None:
                 return False
-            if grant.unrestricted and incident.restricted:
+            terms = membership()
+            if grant.unrestricted and getattr(incident, terms.restricted):
                 return False
             if grant.member_roles is not None:
-                membership = membership_of(actor, incident)
-                if membership is None or membership.role not in grant.member_roles:
+                held = membership_of(actor, incident)
+                if held is None or getattr(held, terms.role) not in grant.member_roles:
                     return False
         if grant.person and (obj is None or actor.pk not in _person_ids(obj, grant.person)):
             return False
@@ -412,20 +289,20 @@ class Policy:
     # --- many objects ---
 
     def _grant_q(self, grant: Grant, actor: Actor) -> Q | None:
-        if grant.actor != _kind_of(actor) or not _active(actor):
+        if grant.actor != kind_of(actor) or not is_active(actor):
             return None
         if grant.actor != "person":
             return Q(**dict(grant.where))
-        if grant.org_role and not actor.has_org_role(grant.org_role):
+        if grant.org_role and not holds_org_role(actor, grant.org_role):
             return None
-        q = Q()
+        q, terms = Q(), membership()
         if grant.member_roles is not None:
             # EXISTS rather than a join: no duplicates to remove, and the row can still be locked.
-            q &= Q(Exists(Membership.objects.filter(
-                incident=OuterRef(self.incident or "pk"), user=actor, removed_at__isnull=True,
-                role__in=sorted(grant.member_roles))))
+            q &= Q(Exists(terms.model._default_manager.filter(**{
+                terms.incident: OuterRef(self.incident or "pk"), terms.person: actor, **terms.active,
+                f"{terms.role}__in": sorted(grant.member_roles)})))
         if grant.unrestricted:
-            q &= Q(**{f"{self.incident}__restricted" if self.incident else "restricted": False})
+            q &= Q(**{f"{self.incident}__{terms.restricted}" if self.incident else terms.restricted: False})
         if grant.person:
             q &= self._person_q(grant.person, actor)
         if grant.where:
