@@ -1,10 +1,11 @@
 """The Clocks board's socket: `/ws/boards/clocks/` (config/routing.py). It shares what every live page's
-socket does (incidents.consumers.LiveSocket: JSON text frames only, calm failure, a token's lifetime)."""
+socket does (core.live.LiveSocket: JSON text frames only, calm failure, a token's lifetime)."""
 
 from __future__ import annotations
 
 from core import realtime
-from incidents.consumers import LiveSocket
+from core.live import LiveSocket
+from incidents.consumers import sees_incident
 
 
 class ClocksBoardConsumer(LiveSocket):
@@ -38,5 +39,5 @@ class ClocksBoardConsumer(LiveSocket):
         await self.send_json(realtime.panels_changed_message("board"))
 
     async def clocks_changed(self, event) -> None:
-        if await self._sees(event["incident"]):
+        if await sees_incident(self.scope["user"], event["incident"]):
             await self.send_json(realtime.panels_changed_message("board"))

@@ -15,7 +15,7 @@ from channels.db import database_sync_to_async
 
 from core import realtime
 from core.actors import forget
-from incidents.consumers import LiveSocket
+from core.live import LiveSocket
 
 from . import selectors
 from .models import Message

@@ -4,7 +4,8 @@ from django.urls import path, re_path
 
 from clocks.consumers import ClocksBoardConsumer
 from comms.consumers import ApprovalsBoardConsumer
-from incidents.consumers import IncidentConsumer, NoSuchSocket, NowConsumer
+from core.live import NoSuchSocket
+from incidents.consumers import IncidentConsumer, NowConsumer
 from support.consumers import FollowUpsBoardConsumer
 
 websocket_urlpatterns = [

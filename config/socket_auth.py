@@ -1,7 +1,7 @@
 """WebSocket authentication: browsers bring their session cookie; other clients send
 `Authorization: Token <token>` on the handshake (the same tokens the REST API takes: incidents/authentication.py).
 A socket opened with a token lives as long as the token: it closes when the token expires or ends
-(incidents/consumers.py LiveSocket)."""
+(core/live.py LiveSocket)."""
 
 from __future__ import annotations
 

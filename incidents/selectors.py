@@ -24,7 +24,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from core import charts
-from core.actors import Actor, person_of
+from core.actors import Actor, forget, person_of
 from core.paging import Keyset
 from core.wings import OpenAction, marker_kinds, open_action_sources, summary_sections
 
@@ -58,6 +58,13 @@ def incident_for(actor: Actor, incident_id, action: Action = Action.VIEW) -> Inc
 def visible_incidents(actor: Actor) -> QuerySet[Incident]:
     """Every incident the person may see, newest first."""
     return incidents.restrict(actor, Action.VIEW).order_by("-opened_at", "-id")
+
+
+def sees_incident_now(user: Actor, incident_id: int) -> bool:
+    """May the person see this incident now? Asked of the policy afresh, as their roles, memberships and
+    account may have changed: a live socket asks before telling them anything of it."""
+    forget(user)
+    return visible_incidents(user).filter(pk=incident_id).exists()
 
 
 def timeline(incident_id: int, *, after: int | None = None) -> QuerySet[TimelineEvent]:
