@@ -13,6 +13,10 @@ import pytest
 from clocks.policy import Action as ClocksAction
 from clocks.policy import ObligationAction
 from comms.policy import Action as CommsAction
+from config.routing import websocket_urlpatterns
+from core.actors import membership
+from core.live import LiveSocket, NoSuchSocket
+from incidents.models import Membership
 from incidents.policy import Action as IncidentAction
 from support.policy import Action as SupportAction
 
@@ -58,6 +62,18 @@ def test_a_wing_stands_on_the_spine_and_the_ground_floor_only(path):
     wing = path.relative_to(ROOT).parts[0]
     others = {name for name in _imports(path) if name.split(".")[0] in HARBOUR_APPS - {"incidents", wing}}
     assert not others, f"{path.relative_to(ROOT)} imports {others}"
+
+
+def test_the_policy_engine_and_the_sockets_base_are_on_the_ground_floor():
+    """Every app's policy is written in core/grants.py's words and bound by core/policy.py; every socket
+    stands on core/live.py. The spine keeps only its own policy, and declares what a membership of an
+    incident is (incidents/models.py), which the engine reads rather than importing it."""
+    assert all((ROOT / "core" / name).exists() for name in ("grants.py", "policy.py", "actors.py", "live.py"))
+    assert not any((ROOT / "incidents" / name).exists() for name in ("grants.py", "rules.py"))
+    assert membership().model is Membership
+    for route in websocket_urlpatterns:
+        consumer = route.callback.consumer_class
+        assert issubclass(consumer, LiveSocket) or consumer is NoSuchSocket, consumer
 
 
 def test_the_spines_pages_and_scripts_name_no_clock():
