@@ -166,7 +166,9 @@ def is_active(actor: Actor) -> bool:
 
 def holds_org_role(user: Any, role: str) -> bool:
     """Does the person hold this organisation role? Read once per person object, as a check asks several
-    times a request."""
+    times a request. A policy asks the person (`user.has_org_role(role)`), and the person model answers
+    with this: a request's user is a lazy stand-in for the person, and a cache kept on the stand-in would
+    be read again on the person it stands for."""
     cache = user.__dict__.get("_org_roles")
     if cache is None:
         cache = set(user.groups.values_list("name", flat=True)) if user.pk else set()

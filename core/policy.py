@@ -30,7 +30,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from .actors import (
     Actor,
     forget_memberships,
-    holds_org_role,
     is_active,
     kind_of,
     membership,
@@ -203,7 +202,7 @@ class Policy:
             return False
         if grant.actor != "person":
             return True
-        if grant.org_role and not holds_org_role(actor, grant.org_role):
+        if grant.org_role and not actor.has_org_role(grant.org_role):
             return False
         if grant.member_roles is not None or grant.unrestricted:
             incident = self.incident_of(obj)
@@ -293,7 +292,7 @@ class Policy:
             return None
         if grant.actor != "person":
             return Q(**dict(grant.where))
-        if grant.org_role and not holds_org_role(actor, grant.org_role):
+        if grant.org_role and not actor.has_org_role(grant.org_role):
             return None
         q, terms = Q(), membership()
         if grant.member_roles is not None:
