@@ -26,10 +26,11 @@ from incidents.grants import (
     person,
     where,
 )
-from incidents.models import Incident, OrgRole
+from incidents.models import Incident
 from incidents.models import MemberRole as Role
 from incidents.policy import SEES_THE_INCIDENT
 from incidents.rules import Actor, Policy
+from people.models import OrgRole
 
 from .models import (  # noqa: F401 - Gate and OVERRIDE_WORDS: the policy's vocabulary, named from here too
     BEFORE_RELEASE,

@@ -20,9 +20,9 @@ from core.models import Email, Notice
 from core.small_counts import part
 from core.text import checked_text
 from incidents import services as incident_services
-from incidents.models import User
 from incidents.rules import parse_id, prime_members
 from incidents.services import save_audited
+from people.models import User
 
 from .gates import failing_gates
 from .models import (

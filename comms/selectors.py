@@ -23,8 +23,9 @@ from core.models import Email, Notice
 from core.outbox import FAILED
 from core.paging import Keyset
 from core.times import uk_time
-from incidents.models import Incident, User
+from incidents.models import Incident
 from incidents.rules import Actor, parse_id
+from people.models import User
 
 from .models import (
     UNDELIVERED,

@@ -21,9 +21,9 @@ from core.errors import Conflict, GateRefused, InvalidInput
 from core.text import checked_text
 from incidents import selectors as incident_selectors
 from incidents.forms import same_to_the_minute
-from incidents.models import User
 from incidents.rules import known_members, parse_id
 from incidents.views import CHOICES_SHOWN, people_json
+from people.models import User
 
 from . import gates, media, protect, releases, selectors, services
 from . import identifiers as identifier_matching

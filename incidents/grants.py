@@ -27,7 +27,9 @@ from typing import Any, Literal
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .models import MemberRole, OrgRole
+from people.models import OrgRole
+
+from .models import MemberRole
 
 ActorKind = Literal["person", "admin_site", "worker"]
 

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from core import realtime
 from core.errors import Conflict, Http404, InvalidInput
+from people.models import User
 
-from .models import EventType, Incident, MemberRole, Membership, TokenEnd, User
+from .models import EventType, Incident, MemberRole, Membership, TokenEnd
 from .policy import ROLE_NEEDS_ORG_ROLE, Action, incidents
 from .rules import Actor, memberships_changed
 from .services import (

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from people.models import OrgRole
+
 from .grants import ADMIN_SITE, ANY_MEMBER, UNRESTRICTED, Grant, Transition, member, org, person
-from .models import ApiToken, Incident, MemberRole, OrgRole
+from .models import ApiToken, Incident, MemberRole
 from .models import IncidentStatus as Status
 from .rules import Policy
 

@@ -26,9 +26,10 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.errors import Conflict, Http404, PermissionDenied
+from people.models import User
 
 from .grants import ActorKind, Grant, Rule, Transition, as_rule, meets
-from .models import ApiToken, Incident, Membership, User
+from .models import ApiToken, Incident, Membership
 
 # --- actors ----------------------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 from core import realtime, wings, worker
 from core.errors import InvalidInput
 from core.text import checked_text, is_one_line
+from people.models import User
 
 from .models import (
     Decision,
@@ -36,7 +37,6 @@ from .models import (
     Membership,
     Severity,
     TimelineEvent,
-    User,
 )
 from .policy import Action, incidents
 from .rules import Actor, memberships_changed, parse_id, person_of

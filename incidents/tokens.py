@@ -22,8 +22,9 @@ from django.utils import timezone
 from core import realtime
 from core.errors import Conflict, InvalidInput, PermissionDenied
 from core.text import checked_text
+from people.models import User
 
-from .models import ApiToken, TokenEnd, User
+from .models import ApiToken, TokenEnd
 from .policy import TokenAction, api_tokens
 from .rules import Actor, AdminSite, person_of
 

@@ -11,8 +11,8 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.models import User
 from incidents.rules import MAX_ID, parse_id
+from people.models import User
 
 from . import debriefing, selectors, services
 from .calendar import calendar_bytes

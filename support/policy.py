@@ -32,10 +32,11 @@ from incidents.grants import (
     person,
     where,
 )
-from incidents.models import Incident, OrgRole
+from incidents.models import Incident
 from incidents.models import MemberRole as Role
 from incidents.policy import SEES_THE_INCIDENT
 from incidents.rules import Policy
+from people.models import OrgRole
 
 from .models import AffectedPerson, Debrief, FollowUp, SupportRequest
 from .models import DebriefStatus as D

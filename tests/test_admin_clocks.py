@@ -10,9 +10,9 @@ from django.contrib.auth.models import Permission
 from clocks.models import Obligation, Playbook, PlaybookObligation, PlaybookStep
 from clocks.policy import ObligationAction, obligations
 from core.models import Email
-from incidents.models import User
 from incidents.policy import Action, incidents
 from incidents.rules import AdminSite
+from people.models import User
 
 pytestmark = pytest.mark.django_db
 

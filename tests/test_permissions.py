@@ -299,7 +299,7 @@ def test_person_paths_and_where_conditions_are_checked_when_a_policy_is_written(
     from enum import StrEnum
 
     from incidents.grants import person, where
-    from incidents.models import Team
+    from people.models import Team
     from support.models import Debrief, FollowUp
 
     class Act(StrEnum):

@@ -39,13 +39,9 @@ from comms.models import (
 from demo.large import Seeder
 from demo.large_rows import stamps_as_given
 from demo.large_words import LARGE_TITLE
-from incidents.models import (
-    Incident,
-    Membership,
-    OrgRole,
-    User,
-)
+from incidents.models import Incident, Membership
 from incidents.rules import memberships_changed
+from people.models import OrgRole, User
 
 
 class Command(BaseCommand):
