@@ -7,7 +7,7 @@ compared against it on the same processes, database and channel layer:
   over `django.contrib.auth.models.Group` (id, unique name). It uses the project's DRF defaults, like the
   rest of Harbour's API: token (or session) authentication, IsAuthenticated, the JSON parser and renderer,
   the exception handler. Its work is: authenticate the token (1 query), the serializer's unique-name
-  check (1 query), the INSERT. `auth.Group` is used rather than `incidents.Team` because Team carries a
+  check (1 query), the INSERT. `auth.Group` is used rather than `people.Team` because Team carries a
   simple-history table, which would add a second insert per create; Group has no history and no signals.
 - `POST /bench/bare/create-and-send/`: the same, inside `transaction.atomic()`, registering
   `transaction.on_commit(lambda: async_to_sync(channel_layer.group_send)("bench.bare", message))`, so the

@@ -84,7 +84,8 @@ _MAKE_WATCHERS = """
 import json, os, sys
 import django
 django.setup()
-from incidents.models import Incident, MemberRole, User
+from people.models import User
+from incidents.models import Incident, MemberRole
 from incidents.tokens import api_token_make
 from incidents.membership import member_add
 

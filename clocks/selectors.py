@@ -16,9 +16,10 @@ from django.utils import timezone
 from core.actors import Actor
 from core.paging import Keyset
 from core.wings import NowItem, OpenAction
-from incidents.models import Incident, IncidentStatus, User
+from incidents.models import Incident, IncidentStatus
 from incidents.now import now_capped, now_more
 from incidents.selectors import standing
+from people.models import User
 
 from .models import Notification, Obligation, ObligationStatus, Playbook, PlaybookStep
 from .policy import ObligationAction, obligations

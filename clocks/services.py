@@ -32,7 +32,7 @@ from core.workdays import (
     working_day_before,
     working_days_due,
 )
-from incidents.models import Incident, MemberRole, Membership, User
+from incidents.models import Incident, MemberRole, Membership
 from incidents.services import (
     CLOCK_SKEW,
     check_choice,
@@ -43,6 +43,7 @@ from incidents.services import (
     save_audited,
     shorten,
 )
+from people.models import User
 
 from .models import (
     ClockKind,

@@ -8,7 +8,7 @@ from django import forms
 from core.errors import InvalidInput
 from core.text import form_text
 from incidents.forms import DateTimeLocalField, HarbourForm, ManyValues, people_named
-from incidents.models import Team
+from people.models import Team
 
 from .models import (
     AUDIENCE_FIELDS,

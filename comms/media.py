@@ -14,8 +14,8 @@ from core.errors import InvalidInput
 from core.policy import parse_id
 from core.text import checked_text, is_one_line
 from incidents import services as incident_services
-from incidents.models import User
 from incidents.services import save_audited
+from people.models import User
 
 from .models import CommsEvent, EnquiryStatus, MediaEnquiry, Message
 from .policy import Action, enquiries, incident_comms

@@ -18,7 +18,8 @@ from simple_history.models import HistoricalRecords
 
 from core.small_counts import part
 from core.text import copy_of, like, one_line, prose
-from incidents.models import Incident, IncidentKind, Team
+from incidents.models import Incident, IncidentKind
+from people.models import Team
 
 
 class Audience(models.TextChoices):

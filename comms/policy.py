@@ -28,9 +28,10 @@ from core.grants import (
 )
 from core.models import Notice
 from core.policy import Policy
-from incidents.models import Incident, OrgRole
+from incidents.models import Incident
 from incidents.models import MemberRole as Role
 from incidents.policy import SEES_THE_INCIDENT
+from people.models import OrgRole
 
 from .models import (  # noqa: F401 - Gate and OVERRIDE_WORDS: the policy's vocabulary, named from here too
     BEFORE_RELEASE,

@@ -11,7 +11,8 @@ from typing import Any
 from django.urls import reverse
 
 from core.actors import Actor
-from incidents.models import Incident, MemberRole, User
+from incidents.models import Incident, MemberRole
+from people.models import User
 
 from .gates import failing_gates, gate_facts
 from .models import BEFORE_RELEASE, STAFF_BRIEFING_AUDIENCES, Approval, Message, MessageStatus

@@ -14,8 +14,8 @@ from core.errors import Conflict, Http404, InvalidInput
 from core.policy import parse_id
 from core.text import checked_text
 from incidents import services as incident_services
-from incidents.models import User
 from incidents.services import delete_audited, save_audited
+from people.models import User
 
 from .identifier_text import normalise
 from .models import CommsEvent, FamilyInformed, IdentifierKind, ProtectedIdentifier

@@ -22,8 +22,8 @@ from core.policy import parse_id
 from core.small_counts import part
 from core.text import checked_text
 from incidents import services as incident_services
-from incidents.models import User
 from incidents.services import save_audited
+from people.models import User
 
 from .gates import failing_gates
 from .models import (

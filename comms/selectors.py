@@ -25,7 +25,8 @@ from core.outbox import FAILED
 from core.paging import Keyset
 from core.policy import parse_id
 from core.times import uk_time
-from incidents.models import Incident, User
+from incidents.models import Incident
+from people.models import User
 
 from .models import (
     UNDELIVERED,

@@ -23,10 +23,11 @@ from django.utils import timezone
 
 from core import realtime
 from core.errors import Conflict, GateRefused, InvalidInput
-from core.text import checked_text, is_one_line
+from core.text import checked_text, is_one_line, max_length
 from incidents import services as incident_services
-from incidents.models import Incident, Team, User, max_length
+from incidents.models import Incident
 from incidents.services import save_audited
+from people.models import Team, User
 
 from .gates import IDENTIFIER_DETAIL, identifier_findings, parts_confirmed
 from .models import (

@@ -21,10 +21,10 @@ from core.actors import known_members
 from core.errors import Conflict, GateRefused, InvalidInput
 from core.policy import parse_id
 from core.text import checked_text
-from incidents import selectors as incident_selectors
 from incidents.forms import same_to_the_minute
-from incidents.models import User
-from incidents.views import CHOICES_SHOWN, people_json
+from people.models import User
+from people.selectors import people_matching
+from people.views import CHOICES_SHOWN, people_json
 
 from . import gates, media, protect, releases, selectors, services
 from . import identifiers as identifier_matching
@@ -222,7 +222,7 @@ def recipient_choices(request: HttpRequest, incident_id: int) -> HttpResponse:
     """The message editor's "chosen staff" search, by name or username: anyone active, in the incident or
     not, as JSON for static/harbour/choose-people.js. Only for those who may draft its messages."""
     selectors.incident_for(request.user, incident_id, Action.DRAFT)
-    return people_json(incident_selectors.people_matching(request.GET.get("q", ""), CHOICES_SHOWN))
+    return people_json(people_matching(request.GET.get("q", ""), CHOICES_SHOWN))
 
 
 # --- a message -------------------------------------------------------------------------------------------

@@ -140,6 +140,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "core",  # the ground floor: serve, worker
+    "people",  # who works here: staff, teams, organisation roles, sign-in
     "incidents",
     "clocks",  # a wing: statutory clocks
     "comms",
@@ -225,12 +226,12 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-AUTH_USER_MODEL = "incidents.User"
+AUTH_USER_MODEL = "people.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "now"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sign-in throttling (config/signin.py; README, "Signing in"). Three limits, none of which locks an account:
+# Sign-in throttling (people/signin.py; README, "Signing in"). Three limits, none of which locks an account:
 # - one username from one address: after AXES_FAILURE_LIMIT failures that pair waits AXES_COOLOFF_MINUTES
 #   (django-axes). An attacker locks only themselves, from their own address.
 # - one username from anywhere: HARBOUR_SIGNIN_ACCOUNT_LIMIT failures in HARBOUR_SIGNIN_WINDOW_MINUTES from
@@ -244,7 +245,7 @@ if HARBOUR_TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured(f"HARBOUR_TRUSTED_PROXIES must be 0 or more; got {HARBOUR_TRUSTED_PROXIES}")
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "config.signin.SignInThrottle",  # after axes: it refuses what axes allowed but the other limits do not
+    "people.signin.SignInThrottle",  # after axes: it refuses what axes allowed but the other limits do not
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
@@ -254,7 +255,7 @@ AXES_RESET_ON_SUCCESS = True
 # A pause runs its course from the failure that began it: more attempts during it do not lengthen it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "core.client_address.client_address"
-AXES_LOCKOUT_CALLABLE = "config.signin.locked_out"  # 429, in JSON for the API
+AXES_LOCKOUT_CALLABLE = "people.signin.locked_out"  # 429, in JSON for the API
 AXES_VERBOSE = False
 HARBOUR_SIGNIN_WINDOW_MINUTES = env_int("HARBOUR_SIGNIN_WINDOW_MINUTES", 15)
 HARBOUR_SIGNIN_ACCOUNT_LIMIT = env_int("HARBOUR_SIGNIN_ACCOUNT_LIMIT", 10)

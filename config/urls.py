@@ -6,7 +6,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from config.signin import SignIn
+from people.signin import SignIn
 
 admin.site.site_header = "Harbour administration"
 admin.site.site_title = "Harbour"
@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("support.urls")),
     path("", include("clocks.urls")),
     path("", include("incidents.urls")),
+    path("", include("people.urls")),
 ]
 
 # Harbour's own error answers: pages in its layout, JSON under /api/ (core/views.py).

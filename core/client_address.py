@@ -39,7 +39,7 @@ def _address(value: str) -> str | None:
 
 def client_address(request) -> str | None:
     """The client's address for this request: the socket's peer, or, behind HARBOUR_TRUSTED_PROXIES proxies,
-    the address the outermost of them saw. Used by django-axes (AXES_CLIENT_IP_CALLABLE) and config/signin.py."""
+    the address the outermost of them saw. Used by django-axes (AXES_CLIENT_IP_CALLABLE) and people/signin.py."""
     global _warned
     meta = request.META
     peer = _address(meta.get("REMOTE_ADDR") or "") or meta.get("REMOTE_ADDR") or None

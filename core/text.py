@@ -202,3 +202,8 @@ def like(original: models.Field, **changes) -> models.Field:
 def copy_of(model: type[models.Model], name: str, **changes) -> models.Field:
     """Another model's field, as `like` makes it."""
     return like(model._meta.get_field(name), **changes)
+
+
+def max_length(model: type[models.Model], field_name: str) -> int:
+    """A text field's limit, read from its model: forms, serializers and services all take it from here."""
+    return model._meta.get_field(field_name).max_length

@@ -1,4 +1,4 @@
-"""Answers that belong to no wing: Harbour's own error pages (signing in paused is config/signin.py's). The API answers in
+"""Answers that belong to no wing: Harbour's own error pages (signing in paused is people/signin.py's). The API answers in
 JSON, pages in HTML, in Harbour's layout, saying in plain words what happened and where to go next. None
 of them ever shows a stack trace, a setting or a list of addresses, whatever DEBUG says.
 """

@@ -39,12 +39,10 @@ from incidents.models import (
     IncidentStatus,
     MemberRole,
     Membership,
-    OrgRole,
     ReferenceCounter,
-    Team,
     TimelineEvent,
-    User,
 )
+from people.models import OrgRole, Team, User
 
 from .large_messages import MessageSeeding
 from .large_rows import Batch, IncidentPlan, MessagePlan, history_row
@@ -538,7 +536,7 @@ class Seeder(MessageSeeding):
 
         w = self.written
         return {
-            "staff": w.get("incidents.user", 0), "teams": w.get("incidents.team", 0),
+            "staff": w.get("people.user", 0), "teams": w.get("people.team", 0),
             "incidents": w.get("incidents.incident", 0), "timeline_events": w.get("incidents.timelineevent", 0),
             "decisions": w.get("incidents.decision", 0), "memberships": w.get("incidents.membership", 0),
             "messages": w.get("comms.message", 0), "message_versions": w.get("comms.messageversion", 0),

@@ -20,9 +20,7 @@ from comms.models import (
     ReviewComment,
 )
 from comms.services import content_hash
-from incidents.models import (
-    User,
-)
+from people.models import User
 
 from .large_rows import Batch, MessagePlan
 from .large_words import (

@@ -12,10 +12,8 @@ from typing import Any
 
 from django.db import models
 
-from incidents.models import (
-    Decision,
-    User,
-)
+from incidents.models import Decision
+from people.models import User
 
 
 @contextmanager

@@ -7,12 +7,8 @@ from comms.models import (
     Audience,
     MessageStatus,
 )
-from incidents.models import (
-    IncidentKind,
-    IncidentStatus,
-    MemberRole,
-    OrgRole,
-)
+from incidents.models import IncidentKind, IncidentStatus, MemberRole
+from people.models import OrgRole
 
 BATCH = 2_000
 SEED = 1_000  # fixed, so one scale always gives the same organisation (the clock apart)

@@ -6,7 +6,6 @@ a way round them. Decision-log entries and timeline events can be read here, nev
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.actors import AdminSite
@@ -14,51 +13,15 @@ from core.admin import ReadOnlyAdminMixin
 from core.errors import Conflict
 
 from . import services
-from .membership import person_access_changed
 from .models import (
     ApiToken,
     Decision,
     Incident,
     Membership,
-    Team,
     TimelineEvent,
-    User,
 )
 from .policy import Action, TokenAction, api_tokens, incidents
 from .tokens import api_token_revoke
-
-
-@admin.register(Team)
-class TeamAdmin(SimpleHistoryAdmin):
-    search_fields = ["name"]
-
-
-@admin.register(User)
-class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
-    list_display = ["username", "full_name", "email", "team", "job_title", "line_manager", "is_active"]
-    list_filter = ["team", "groups", "is_active", "is_staff"]
-    search_fields = ["username", "full_name", "email"]
-    ordering = ["full_name"]
-    autocomplete_fields = ["line_manager", "team"]
-    fieldsets = (
-        (None, {"fields": ("username", "password")}),
-        ("Person", {"fields": ("full_name", "email", "team", "job_title", "line_manager")}),
-        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
-    )
-    add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "full_name", "email", "password1", "password2")}),
-    )
-
-    def has_delete_permission(self, request, obj=None):
-        # People are deactivated, never deleted: their records stay whole, and the confirmation page would
-        # list records (a request for support, say) that are not the administrator's to see.
-        return False
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if change and {"is_active", "groups"} & set(form.changed_data):
-            person_access_changed(person=form.instance, actor=AdminSite(request.user))
 
 
 @admin.register(ApiToken)

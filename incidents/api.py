@@ -76,7 +76,7 @@ class TokenApi(APIView):
     @extend_schema(request=TokenRequestSerializer, responses={200: ApiTokenMadeSerializer}, auth=[])
     def post(self, request):
         data = _parse(TokenRequestSerializer, request)
-        # The plain HttpRequest: django-axes and config/signin.py count failures on it, and axes' middleware
+        # The plain HttpRequest: django-axes and people/signin.py count failures on it, and axes' middleware
         # answers a pause (429).
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:  # which accounts there are: no schema can say

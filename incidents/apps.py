@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class IncidentsConfig(AppConfig):
     name = "incidents"
-    verbose_name = "Incidents and people"
+    verbose_name = "Incidents"
 
     def ready(self) -> None:
         from core import realtime
@@ -37,6 +37,7 @@ class IncidentsConfig(AppConfig):
             register_summary_section,
             register_timeline_markers,
         )
+        from people.signals import access_changed
 
         from .history import membership_namer
         from .models import Decision, Incident, Membership
@@ -45,6 +46,7 @@ class IncidentsConfig(AppConfig):
         from .search import incident_search
         from .selectors import incident_open_actions, summary_decisions
 
+        access_changed.connect(_access_changed, dispatch_uid="incidents.access_changed")
         register_now_source(incident_now, {"decision_review": "Decision review", "more": "More"})
         register_search_source(incident_search, {"incident": "Incident", "decision": "Decision"})
         register_event_types(E)  # the timeline export names each event in words
@@ -73,3 +75,12 @@ class IncidentsConfig(AppConfig):
         # Decisions change only this wing's part of a Now list; the incident's own details and its membership
         # change what every wing shows, so those events are named nowhere (every part).
         realtime.now_on([E.DECISION_RECORDED, E.DECISION_REVIEW_DUE], "incidents")
+
+
+def _access_changed(sender, *, person, by=None, door: str = "", **kwargs) -> None:
+    """people/ says a person was deactivated or lost a role: the spine ends what they can no longer hold."""
+    from core.actors import AdminSite
+
+    from .membership import person_access_changed
+
+    person_access_changed(person=person, actor=AdminSite(by) if door == "admin" else by)

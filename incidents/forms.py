@@ -14,6 +14,7 @@ from django.urls import reverse
 from core.api_fields import EARLIEST_YEAR, LATEST_YEAR, within_sane_years
 from core.errors import InvalidInput
 from core.text import form_text, is_one_line
+from people.models import User
 
 from .models import (
     ApiToken,
@@ -24,7 +25,6 @@ from .models import (
     MemberRole,
     Membership,
     Severity,
-    User,
 )
 from .search import SEARCH_EMPTY, SEARCH_MAX_LENGTH, SEARCH_TOO_LONG
 

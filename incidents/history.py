@@ -20,8 +20,9 @@ from django.utils.dateformat import format as date_format
 from core.paging import CURSOR_PARAM, Page, decode, encode
 from core.times import uk_time
 from core.wings import HistorySource, history_sources
+from people.models import User
 
-from .models import Incident, User
+from .models import Incident
 
 HISTORY_SIZE = 25
 

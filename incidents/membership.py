@@ -13,8 +13,9 @@ from django.utils import timezone
 from core import realtime
 from core.actors import Actor, memberships_changed
 from core.errors import Conflict, Http404, InvalidInput
+from people.models import User
 
-from .models import EventType, Incident, MemberRole, Membership, TokenEnd, User
+from .models import EventType, Incident, MemberRole, Membership, TokenEnd
 from .policy import ROLE_NEEDS_ORG_ROLE, Action, incidents
 from .services import (
     check_choice,

@@ -1,86 +1,19 @@
-"""The organisation's people and the incident workspace.
+"""The incident workspace: incidents, their members, decisions, the timeline, and API tokens.
 
 Models hold data and invariants only; every change goes through incidents/services.py. At the end, what
-the policy engine (core/actors.py) is told of them: what a membership is, which organisation roles there
-are, how an API token is checked.
+the policy engine (core/actors.py) is told of them: what a membership is, and how an API token is checked
+(people/models.py tells it the organisation roles).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from core.actors import declare_membership, declare_org_roles, declare_token_check, holds_org_role
+from core.actors import declare_membership, declare_token_check
 from core.text import like, one_line, prose
-
-
-def max_length(model: type[models.Model], field_name: str) -> int:
-    """A text field's limit, read from its model: forms, serializers and services all take it from here."""
-    return model._meta.get_field(field_name).max_length
-
-
-class OrgRole(models.TextChoices):
-    """Organisation roles. Each is a Django group of exactly this name (created by a data migration)."""
-
-    SENIOR_LEADER = "senior_leader", "Senior leader"
-    COMMS_OFFICER = "comms_officer", "Communications officer"
-    MANAGER = "manager", "Manager"
-    WELLBEING_LEAD = "wellbeing_lead", "Wellbeing lead"
-
-
-class Team(models.Model):
-    name = models.CharField(max_length=120, unique=True, validators=[one_line])
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class User(AbstractUser):
-    """A member of staff. `full_name` is how people are shown everywhere; first/last names are unused."""
-
-    full_name = models.CharField(max_length=200, validators=[one_line])
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
-    job_title = models.CharField(max_length=200, blank=True, validators=[one_line])
-    line_manager = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="direct_reports"
-    )
-
-    objects = UserManager()
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
-
-    class Meta:
-        ordering = ["full_name", "username"]
-
-    def __str__(self) -> str:
-        return self.display_name
-
-    @property
-    def display_name(self) -> str:
-        return self.full_name or self.username
-
-    def set_unusable_password(self) -> None:
-        """No more signing in with a password (an administrator turned it off on the admin site, say). That
-        is a password change like any other: Django tells the password validators after set_password()
-        only, so this marks one too, and save() tells them (incidents.authentication.PasswordChangeEndsTokens
-        ends the person's API tokens)."""
-        super().set_unusable_password()
-        self._password = ""  # no raw password to give them; None would mean "unchanged"
-
-    def has_org_role(self, role: str) -> bool:
-        # Cached per user object (by the policy engine, which reads and drops it): permission checks call
-        # this several times per request.
-        return holds_org_role(self, role)
-
-    @property
-    def is_senior_leader(self) -> bool:
-        return self.has_org_role(OrgRole.SENIOR_LEADER)
 
 
 class TokenEnd(models.TextChoices):
@@ -407,5 +340,4 @@ class TimelineEvent(models.Model):
 
 declare_membership(Membership, person="user", incident="incident", role="role",
                    active={"removed_at__isnull": True}, restricted="restricted")
-declare_org_roles(OrgRole.values)
 declare_token_check(ApiToken.works)

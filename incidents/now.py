@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from core.times import uk_day_time
 from core.wings import NowItem, now_sources
+from people.models import User
 
-from .models import Decision, IncidentStatus, User
+from .models import Decision, IncidentStatus
 from .policy import COMMAND, Action, incidents
 from .selectors import REVIEW_AHEAD, short, visible_incidents
 

@@ -11,8 +11,9 @@ from enum import StrEnum
 
 from core.grants import ADMIN_SITE, ANY_MEMBER, UNRESTRICTED, Grant, Transition, member, org, person
 from core.policy import Policy
+from people.models import OrgRole
 
-from .models import ApiToken, Incident, MemberRole, OrgRole
+from .models import ApiToken, Incident, MemberRole
 from .models import IncidentStatus as Status
 
 Role = MemberRole

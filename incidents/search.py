@@ -18,8 +18,9 @@ from django.db.models.functions import Concat
 from django.urls import reverse
 
 from core.wings import SearchHit, search_sources
+from people.models import User
 
-from .models import Decision, User
+from .models import Decision
 from .policy import Action, incidents
 from .selectors import short
 

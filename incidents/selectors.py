@@ -27,16 +27,9 @@ from core import charts
 from core.actors import Actor, forget, person_of
 from core.paging import Keyset
 from core.wings import OpenAction, marker_kinds, open_action_sources, summary_sections
+from people.models import User
 
-from .models import (
-    ApiToken,
-    Decision,
-    Incident,
-    IncidentStatus,
-    Membership,
-    TimelineEvent,
-    User,
-)
+from .models import ApiToken, Decision, Incident, IncidentStatus, Membership, TimelineEvent
 from .policy import COMMAND, Action, TokenAction, api_tokens, incidents
 
 # The order of each list, newest first, and the key that pages it (core/paging.py).
@@ -113,17 +106,6 @@ def decision_choices(incident: Incident, query: str, limit: int = 20) -> list[De
     elif query:
         entries = entries.filter(decision__icontains=query[:200])
     return list(entries.order_by("-number")[:limit])
-
-
-def people_matching(query: str, limit: int = 20, not_in: Incident | None = None) -> list[User]:
-    """Active staff whose name or username contains what was typed, leaving out the incident's members."""
-    query = query.split(" — ")[0].strip()[:100]
-    if len(query) < 2:
-        return []
-    people = User.objects.filter(is_active=True).filter(Q(username__icontains=query) | Q(full_name__icontains=query))
-    if not_in is not None:
-        people = people.exclude(memberships__in=not_in.memberships.active())
-    return list(people.select_related("team").only("username", "full_name", "team__name").order_by("full_name", "username")[:limit])
 
 
 def members(incident: Incident) -> QuerySet[Membership]:

@@ -27,6 +27,7 @@ from core.actors import Actor, memberships_changed, person_of
 from core.errors import InvalidInput
 from core.policy import parse_id
 from core.text import checked_text, is_one_line
+from people.models import User
 
 from .models import (
     Decision,
@@ -38,7 +39,6 @@ from .models import (
     Membership,
     Severity,
     TimelineEvent,
-    User,
 )
 from .policy import Action, incidents
 

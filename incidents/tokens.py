@@ -23,8 +23,9 @@ from core import realtime
 from core.actors import Actor, AdminSite, person_of
 from core.errors import Conflict, InvalidInput, PermissionDenied
 from core.text import checked_text
+from people.models import User
 
-from .models import ApiToken, TokenEnd, User
+from .models import ApiToken, TokenEnd
 from .policy import TokenAction, api_tokens
 
 LIVE_TOKENS_PER_PERSON = 25  # a script that makes a token on every run is told, rather than piling them up

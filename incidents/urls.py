@@ -17,7 +17,6 @@ urlpatterns = [
     path("incidents/<int:incident_id>/decisions/new/", views.decision_record, name="decision-record"),
     path("incidents/<int:incident_id>/decisions/choices/", views.decision_choices, name="decision-choices"),
     path("incidents/<int:incident_id>/people/choices/", views.people_choices, name="people-choices"),
-    path("people/search/", views.staff_search, name="staff-search"),
     path("incidents/<int:incident_id>/timeline.csv", views.timeline_csv, name="timeline-csv"),
     path("search/", views.search, name="search"),
     path("me/api-tokens/", views.api_tokens, name="api-tokens"),

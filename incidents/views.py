@@ -20,7 +20,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import connection as db_connection
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core import pages, wings
 from core.errors import Conflict, InvalidInput
 from core.times import uk_time
+from people.selectors import people_matching
+from people.views import CHOICES_SHOWN, people_json
 
 from . import selectors, services, tokens
 from .forms import (
@@ -311,8 +313,6 @@ def decision_record(request: HttpRequest, incident_id: int) -> HttpResponse:
     return _rerender(request, incident_id, Action.RECORD_DECISION, decision_form=form)
 
 
-CHOICES_SHOWN = 20
-
 
 @login_required
 @require_GET
@@ -333,30 +333,13 @@ def people_choices(request: HttpRequest, incident_id: int) -> HttpResponse:
     member picker's datalist: a search, because an organisation's staff is too long to send with every
     page. Only for those who may add members, as the picker was."""
     incident = selectors.incident_for(request.user, incident_id, Action.MANAGE_MEMBERS)
-    people = selectors.people_matching(request.GET.get("q", request.GET.get("user", "")), CHOICES_SHOWN,
-                                       not_in=incident)
+    people = people_matching(request.GET.get("q", request.GET.get("user", "")), CHOICES_SHOWN,
+                             leaving_out=incident.memberships.active().values("user"))
     if "application/json" in request.headers.get("Accept", ""):
         return people_json(people)
     return render(request, "incidents/_choices.html", {
         "choices": [(f"{p.username} — {p.display_name}", p.team.name if p.team else "") for p in people],
     })
-
-
-@login_required
-@require_GET
-def staff_search(request: HttpRequest) -> HttpResponse:
-    """The staff search behind every "choose a person" field outside an incident's own pickers (a debrief's
-    facilitator and invitees, a supporter, whoever a check-in is handed to): active staff by name, username
-    and team, as an organisation's address book shows them to any of its staff. Nothing about incidents,
-    support or roles: a name found here says only that the person works here."""
-    return people_json(selectors.people_matching(request.GET.get("q", ""), CHOICES_SHOWN))
-
-
-def people_json(people) -> JsonResponse:
-    """The accessible autocomplete's suggestions (static/harbour/choose-people.js): the team tells two
-    people with one name apart."""
-    return JsonResponse([{"value": p.username, "label": p.display_name, "detail": p.team.name if p.team else ""}
-                         for p in people], safe=False)
 
 
 CSV_CHUNK = 1000

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.policy import MAX_ID, parse_id
-from incidents.models import User
+from people.models import User
 
 from . import debriefing, selectors, services
 from .calendar import calendar_bytes

@@ -14,8 +14,9 @@ from core import realtime
 from core.errors import Conflict, InvalidInput
 from core.text import checked_text, is_one_line
 from core.workdays import next_office_moment
-from incidents.models import Incident, User
+from incidents.models import Incident
 from incidents.services import record_event, resolve_user, save_audited
+from people.models import User
 
 from .calendar import Invitation, Person, calendar_bytes
 from .models import (

@@ -12,7 +12,7 @@ from django.utils import timezone
 from core import notices, outbox
 from core.models import Email
 from core.workdays import next_office_moment
-from incidents.models import User
+from people.models import User
 
 from .models import (
     EMAIL_KIND,

@@ -33,9 +33,10 @@ from core.grants import (
     where,
 )
 from core.policy import Policy
-from incidents.models import Incident, OrgRole
+from incidents.models import Incident
 from incidents.models import MemberRole as Role
 from incidents.policy import SEES_THE_INCIDENT
+from people.models import OrgRole
 
 from .models import AffectedPerson, Debrief, FollowUp, SupportRequest
 from .models import DebriefStatus as D

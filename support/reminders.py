@@ -13,7 +13,7 @@ from django.utils import timezone
 from core import worker
 from core.errors import Conflict
 from core.workdays import add_working_days, in_office_hours, next_office_moment
-from incidents.models import OrgRole, User
+from people.models import OrgRole, User
 
 from .models import (
     FollowUp,

@@ -17,10 +17,11 @@ from core.models import Notice
 from core.paging import Keyset
 from core.times import uk_day_time
 from core.wings import NowItem, OpenAction
-from incidents.models import Incident, User
+from incidents.models import Incident
 from incidents.now import now_capped, now_more, only_visible_incidents
 from incidents.policy import Action as IncidentView
 from incidents.policy import incidents
+from people.models import User
 
 from .models import (
     NOTICE_KINDS,

@@ -28,10 +28,11 @@ from core import realtime, worker
 from core.errors import Conflict, InvalidInput
 from core.text import checked_text
 from core.workdays import add_working_days, next_office_moment
-from incidents.models import Incident, MemberRole, OrgRole, User
+from incidents.models import Incident, MemberRole
 from incidents.policy import Action as IncidentView
 from incidents.policy import incidents
 from incidents.services import resolve_user, save_audited
+from people.models import OrgRole, User
 
 from .models import (
     AUDIT_REASON,

@@ -9,7 +9,8 @@ import time_machine
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from incidents.models import Incident, User
+from incidents.models import Incident
+from people.models import User
 from tests.clock import AWKWARD, ORDINARY
 from tests.factories import Cast, make_user, open_incident, seed_playbooks
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from incidents import services
 from incidents.membership import member_add
-from incidents.models import Incident, User
+from incidents.models import Incident
+from people.models import User
 
 PASSWORD = "correct-horse-battery"
 

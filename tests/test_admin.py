@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from incidents import services
-from incidents.models import Decision, Incident, TimelineEvent, User
+from incidents.models import Decision, Incident, TimelineEvent
+from people.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -79,8 +80,8 @@ def test_deactivating_or_changing_roles_in_the_admin_rechecks_open_pages(admin_c
 
     form = {"username": "sam", "full_name": "Sam Senior", "email": "sam@example.org", "is_active": "",
             "groups": [g.pk for g in cast.sam.groups.all()], "date_joined_0": "2026-01-01", "date_joined_1": "09:00:00"}
-    with mock.patch("incidents.admin.person_access_changed") as rechecked:
-        response = admin_client.post(f"/admin/incidents/user/{cast.sam.pk}/change/", form)
+    with mock.patch("incidents.membership.person_access_changed") as rechecked:
+        response = admin_client.post(f"/admin/people/user/{cast.sam.pk}/change/", form)
     assert response.status_code == 302
     rechecked.assert_called_once()
     assert rechecked.call_args.kwargs["person"] == cast.sam

@@ -11,8 +11,8 @@ from clocks.models import Obligation, Playbook, PlaybookObligation, PlaybookStep
 from clocks.policy import ObligationAction, obligations
 from core.actors import AdminSite
 from core.models import Email
-from incidents.models import User
 from incidents.policy import Action, incidents
+from people.models import User
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,9 @@ from rest_framework.test import APIClient
 from config.asgi import application
 from core.actors import AdminSite
 from incidents.membership import person_access_changed
-from incidents.models import ApiToken, TokenEnd, User
+from incidents.models import ApiToken, TokenEnd
 from incidents.tokens import LIVE_TOKENS_PER_PERSON, api_token_revoke
+from people.models import User
 from tests.factories import PASSWORD, make_token
 from tests.test_sockets import HOST, ORIGIN, connect, session_headers
 
@@ -182,7 +183,7 @@ class TestWhenTokensStop:
         key = make_token(cast.bob)
         root = User.objects.create_superuser("root", "root@example.org", PASSWORD, full_name="Root Admin")
         admin = _signed_in(root)
-        changed = admin.post(f"/admin/incidents/user/{cast.bob.pk}/password/",
+        changed = admin.post(f"/admin/people/user/{cast.bob.pk}/password/",
                              {"password1": "another-long-password-7", "password2": "another-long-password-7",
                               "usable_password": "true"})
         assert changed.status_code == 302, changed.content
@@ -199,7 +200,7 @@ class TestWhenTokensStop:
         # and as an administrator does it, on the admin site's password form
         key = make_token(cast.alice)
         root = User.objects.create_superuser("root", "root@example.org", PASSWORD, full_name="Root Admin")
-        turned_off = _signed_in(root).post(f"/admin/incidents/user/{cast.alice.pk}/password/",
+        turned_off = _signed_in(root).post(f"/admin/people/user/{cast.alice.pk}/password/",
                                            {"usable_password": "false", "unset-password": "Disable password-based authentication"})
         assert turned_off.status_code == 302, turned_off.content
         assert not User.objects.get(pk=cast.alice.pk).has_usable_password()
@@ -231,7 +232,7 @@ class TestWhenTokensStop:
         form = {"username": "sam", "full_name": "Sam Senior", "email": "sam@example.org", "is_active": "",
                 "groups": [g.pk for g in cast.sam.groups.all()], "date_joined_0": "2026-01-01",
                 "date_joined_1": "09:00:00"}
-        assert _signed_in(root).post(f"/admin/incidents/user/{cast.sam.pk}/change/", form).status_code == 302
+        assert _signed_in(root).post(f"/admin/people/user/{cast.sam.pk}/change/", form).status_code == 302
         assert not _works(key) and ApiToken.objects.get().end_reason == TokenEnd.DEACTIVATED
 
     def test_last_used_is_noted_at_most_once_a_minute(self, cast):

@@ -26,7 +26,8 @@ from comms import releases as comms_releases
 from comms import services
 from comms.models import Approval, Message
 from comms.policy import approval_complete
-from incidents.models import Decision, User
+from incidents.models import Decision
+from people.models import User
 from tests.factories import open_incident
 
 PRESS = {"audience": "press_statement", "subject": "Statement on the death of a child",

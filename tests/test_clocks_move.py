@@ -19,7 +19,7 @@ from django_tasks_db.models import DBTaskResult
 
 from clocks import services
 from clocks.models import Notification, Obligation, Playbook, PlaybookObligation, PlaybookStep
-from incidents.models import User
+from people.models import User
 
 BEFORE = [("incidents", "0010_one_outbox_and_notices"), ("clocks", None)]
 OLD_TASK = "incidents.tasks.obligation_remind"

@@ -275,7 +275,7 @@ def test_schema_has_no_warnings(tmp_path):
 
 def test_holding_templates_are_edited_in_the_admin(client, db):
     from comms.models import HoldingTemplate
-    from incidents.models import User
+    from people.models import User
 
     admin = User.objects.create_superuser("root", "root@example.org", "pw-for-admin-tests", full_name="Root")
     client.force_login(admin)

@@ -376,7 +376,7 @@ class TestDelivery:
         assert message.released_version == message.version and message.released_by == cast.cora
 
     def test_people_and_team_audiences(self, cast, incident):
-        from incidents.models import Team
+        from people.models import Team
 
         north = Team.objects.create(name="North")
         cast.bob.team = north
@@ -612,7 +612,7 @@ def test_a_sweep_queues_a_send_only_for_an_email_with_none_waiting(cast, inciden
 
     from comms import releases as comms_releases
     from comms import services as comms_services
-    from incidents.models import User
+    from people.models import User
 
     User.objects.bulk_create(User(username=f"staff{n}", email=f"staff{n}@example.org", full_name=f"Staff {n}")
                              for n in range(1000))

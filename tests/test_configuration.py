@@ -15,7 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
 from config.settings import env_bool, env_int, env_list, stored_secret_key
-from incidents.models import Incident, Membership, Team, TimelineEvent, User
+from incidents.models import Incident, Membership, TimelineEvent
+from people.models import Team, User
 
 ROOT = Path(__file__).resolve().parent.parent
 

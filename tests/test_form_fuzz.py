@@ -32,7 +32,7 @@ from comms import releases as comms_releases
 from comms import services as comms
 from incidents import forms as incident_forms
 from incidents import services
-from incidents.models import Team
+from people.models import Team
 from support import debriefing as support_debriefing
 from support import forms as support_forms
 from support import services as support

@@ -14,7 +14,8 @@ from comms import services as comms_services
 from comms.forms import MessageForm
 from comms.models import AUDIENCE_FIELDS, AUDIENCE_SPECIFIC_FIELDS, RECIPIENT_FIELDS, Audience, Message
 from core.errors import InvalidInput
-from incidents.models import Membership, Team
+from incidents.models import Membership
+from people.models import Team
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

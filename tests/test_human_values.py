@@ -18,7 +18,8 @@ from django.contrib import admin
 from comms import services as comms_services
 from incidents import services
 from incidents.membership import member_add, member_remove
-from incidents.models import TimelineEvent, User
+from incidents.models import TimelineEvent
+from people.models import User
 from tests.test_pages import streamed
 
 pytestmark = pytest.mark.django_db

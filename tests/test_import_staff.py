@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 
-from incidents.models import Team, User
+from people.models import Team, User
 
 pytestmark = pytest.mark.django_db
 

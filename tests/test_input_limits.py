@@ -27,7 +27,8 @@ from comms.models import HoldingTemplate, Message
 from core.errors import InvalidInput
 from core.text import DIRECTION_MESSAGE, ONE_LINE, ONE_LINE_MESSAGE, PROSE, PROSE_MESSAGE, kind_of
 from incidents import services
-from incidents.models import Decision, Incident, Team
+from incidents.models import Decision, Incident
+from people.models import Team
 from support import debriefing as support_debriefing
 from support.models import Debrief
 
@@ -405,7 +406,7 @@ def test_forms_carry_the_models_limit_to_the_browser(cast, incident, client):
 
 
 def test_the_admin_site_holds_to_the_same_kinds(cast, client):
-    from incidents.models import User
+    from people.models import User
 
     admin = User.objects.create_superuser("root", "root@example.org", "pw-for-admin-tests", full_name="Root Admin")
     client.force_login(admin)
@@ -414,12 +415,12 @@ def test_the_admin_site_holds_to_the_same_kinds(cast, client):
         "name": "Statement", "kind": "", "subject": "Our statement\nBcc: x@example.org", "body": "Body", "active": "on"})
     assert response.status_code == 200 and "Keep this to one line" in response.content.decode()
     assert HoldingTemplate.objects.count() == templates
-    response = client.post("/admin/incidents/team/add/", {"name": "North\tteam"})
+    response = client.post("/admin/people/team/add/", {"name": "North\tteam"})
     assert response.status_code == 200 and not Team.objects.filter(name__startswith="North").exists()
 
 
 def test_a_staff_file_with_a_tab_in_a_name_is_refused(tmp_path, db):
-    from incidents.staff_import import StaffImportError, import_staff
+    from people.staff_import import StaffImportError, import_staff
 
     with pytest.raises(StaffImportError) as refused:
         import_staff('username,email,full_name,team,job_title,line_manager,roles\n'
@@ -428,7 +429,7 @@ def test_a_staff_file_with_a_tab_in_a_name_is_refused(tmp_path, db):
 
 
 def test_a_staff_file_with_a_direction_control_in_a_name_is_refused(tmp_path, db):
-    from incidents.staff_import import StaffImportError, import_staff
+    from people.staff_import import StaffImportError, import_staff
 
     with pytest.raises(StaffImportError) as refused:
         import_staff('username,email,full_name,team,job_title,line_manager,roles\n'

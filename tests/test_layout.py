@@ -46,6 +46,14 @@ def test_the_ground_floor_imports_no_app(path):
     assert not apps, f"{path.relative_to(ROOT)} imports {apps}"
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "people").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_people_stand_on_the_ground_floor_only(path):
+    """people/ (staff, teams, roles, sign-in) is the floor above core/: the spine and every wing name people,
+    and people name none of them. What the spine does when a person's access changes, it does on a signal."""
+    apps = {name for name in _imports(path) if name.split(".")[0] in HARBOUR_APPS - {"people"}}
+    assert not apps, f"{path.relative_to(ROOT)} imports {apps}"
+
+
 @pytest.mark.parametrize("path", sorted((ROOT / "incidents").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_spine_imports_no_wing(path):
     wings = {name for name in _imports(path) if name.split(".")[0] in WINGS}
@@ -55,12 +63,12 @@ def test_the_spine_imports_no_wing(path):
 @pytest.mark.parametrize("path", sorted(p for wing in WINGS for p in (ROOT / wing).rglob("*.py")),
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_a_wing_stands_on_the_spine_and_the_ground_floor_only(path):
-    """A wing stands on incidents/ and core/ (and Python's and Django's own): never on another wing, nor on
+    """A wing stands on incidents/, people/ and core/ (and Python's and Django's own): never on another wing, nor on
     the roof (config/) that stands on it. What one wing needs of another (the first media enquiry starts the
     holding statement's clock; "I'd like to talk to someone" on a briefing asks staff support) goes through
     the spine, which tells whichever wings declared the moment (core/wings.py)."""
     wing = path.relative_to(ROOT).parts[0]
-    others = {name for name in _imports(path) if name.split(".")[0] in HARBOUR_APPS - {"incidents", wing}}
+    others = {name for name in _imports(path) if name.split(".")[0] in HARBOUR_APPS - {"incidents", "people", wing}}
     assert not others, f"{path.relative_to(ROOT)} imports {others}"
 
 
@@ -125,7 +133,7 @@ def test_the_incidents_sections_are_declared_by_the_wings_and_named_by_none_in_t
     assert "identifiers" not in [tab["key"] for tab in shown]  # offered only to whoever may protect them
 
 
-@pytest.mark.parametrize("path", sorted(p for app in ("core", "incidents", "clocks", "comms", "support", "config", "demo")
+@pytest.mark.parametrize("path", sorted(p for app in ("core", "people", "incidents", "clocks", "comms", "support", "config", "demo")
                                         for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts),
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_private_name_is_imported_from_another_module(path):
@@ -158,7 +166,7 @@ def test_tasks_call_services_and_services_never_import_tasks(wing):
             assert len(body) == 1 and isinstance(body[0], ast.Return), f"{wing}.tasks.{node.name} is not one call"
 
 
-@pytest.mark.parametrize("path", sorted(p for app in ("core", "incidents", "clocks", "comms", "support", "config", "demo")
+@pytest.mark.parametrize("path", sorted(p for app in ("core", "people", "incidents", "clocks", "comms", "support", "config", "demo")
                                         for p in (ROOT / app).rglob("*.py")
                                         if "migrations" not in p.parts and p.name != "apps.py"),
                          ids=lambda p: str(p.relative_to(ROOT)))
@@ -207,7 +215,7 @@ def test_nothing_imports_the_demo(path):
 MOST_LINES = 600
 
 
-@pytest.mark.parametrize("path", sorted(p for app in ("core", "incidents", "clocks", "comms", "support", "config", "demo")
+@pytest.mark.parametrize("path", sorted(p for app in ("core", "people", "incidents", "clocks", "comms", "support", "config", "demo")
                                         for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts),
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_module_is_too_long_to_read(path):

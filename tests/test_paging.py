@@ -21,8 +21,9 @@ from comms.models import InboxItem, Message
 from core.errors import InvalidInput
 from core.paging import PAGE_SIZE, Keyset, decode, encode
 from incidents import services
-from incidents.models import Decision, Incident, TimelineEvent, User
+from incidents.models import Decision, Incident, TimelineEvent
 from incidents.selectors import DECISIONS
+from people.models import User
 from tests.factories import open_incident
 
 pytestmark = pytest.mark.django_db

@@ -300,7 +300,8 @@ def test_what_a_membership_is_is_declared_once_and_must_name_real_fields():
     """The engine (core/) knows incidents only as the spine declared them (incidents/models.py): roles a
     rule may name are the membership's role choices, and a second, different declaration is a mistake."""
     from core.actors import declare_membership, declare_org_roles, membership, org_roles
-    from incidents.models import MemberRole, Membership, OrgRole
+    from incidents.models import MemberRole, Membership
+    from people.models import OrgRole
 
     assert set(membership().roles) == set(MemberRole.values) and org_roles() == set(OrgRole.values)
     assert membership().incident_model is Incident
@@ -320,7 +321,7 @@ def test_person_paths_and_where_conditions_are_checked_when_a_policy_is_written(
     from enum import StrEnum
 
     from core.grants import person, where
-    from incidents.models import Team
+    from people.models import Team
     from support.models import Debrief, FollowUp
 
     class Act(StrEnum):

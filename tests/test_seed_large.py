@@ -11,8 +11,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from comms.models import InboxItem, Message, MessageVersion
-from incidents.models import Decision, Incident, MemberRole, Membership, TimelineEvent, User
+from incidents.models import Decision, Incident, MemberRole, Membership, TimelineEvent
 from incidents.selectors import visible_incidents
+from people.models import User
 
 pytestmark = pytest.mark.django_db
 

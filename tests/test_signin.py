@@ -11,9 +11,9 @@ import time_machine
 from django.core.management import call_command
 from django.test import Client, RequestFactory
 
-from config.models import SignInFailure
-from config.signin import DEVICE_COOKIE, address_of
 from core.client_address import client_address
+from people.models import SignInFailure
+from people.signin import DEVICE_COOKIE, address_of
 from tests.factories import PASSWORD, make_user
 
 START = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)

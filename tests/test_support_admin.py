@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from core.models import Email
-from incidents.models import User
+from people.models import User
 from support import notify, services
 from support.models import (
     AffectedPerson,

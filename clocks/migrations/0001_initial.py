@@ -10,12 +10,12 @@ saying so: the sweep says every reminder due from the obligations themselves, on
 any task (clocks.services.sweep_due).
 """
 
-import core.text
 import django.db.models.deletion
 import simple_history.models
-from django.conf import settings
 from django.db import migrations, models
 from django.utils import timezone
+
+import core.text
 
 OLD_TASK = "incidents.tasks.obligation_remind"
 MOVED = "harbour.clocks.Moved"
@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('incidents', '0010_one_outbox_and_notices'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("incidents", "0001_initial"),
         ('django_tasks_database', '0021_conditional_partial_index_ordering'),
     ]
 
@@ -67,9 +67,9 @@ class Migration(migrations.Migration):
                         ('history_date', models.DateTimeField(db_index=True)),
                         ('history_change_reason', models.CharField(max_length=100, null=True)),
                         ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                        ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                        ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to="incidents.user")),
                         ('incident', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.incident')),
-                        ('told_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                        ('told_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to="incidents.user")),
                     ],
                     options={
                         'verbose_name': 'historical notification',
@@ -106,8 +106,8 @@ class Migration(migrations.Migration):
                         ('history_change_reason', models.CharField(max_length=100, null=True)),
                         ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
                         ('decision', models.ForeignKey(blank=True, db_constraint=False, help_text='The decision-log entry that says it does not apply.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.decision')),
-                        ('done_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                        ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                        ('done_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to="incidents.user")),
+                        ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to="incidents.user")),
                         ('incident', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.incident')),
                     ],
                     options={
@@ -129,7 +129,7 @@ class Migration(migrations.Migration):
                         ('history_date', models.DateTimeField(db_index=True)),
                         ('history_change_reason', models.CharField(max_length=100, null=True)),
                         ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                        ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                        ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to="incidents.user")),
                     ],
                     options={
                         'verbose_name': 'historical playbook',
@@ -152,7 +152,7 @@ class Migration(migrations.Migration):
                         ('history_date', models.DateTimeField(db_index=True)),
                         ('history_change_reason', models.CharField(max_length=100, null=True)),
                         ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                        ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                        ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to="incidents.user")),
                         ('playbook', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='clocks.playbook')),
                     ],
                     options={
@@ -182,7 +182,7 @@ class Migration(migrations.Migration):
                         ('history_date', models.DateTimeField(db_index=True)),
                         ('history_change_reason', models.CharField(max_length=100, null=True)),
                         ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                        ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                        ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to="incidents.user")),
                         ('playbook', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='clocks.playbook')),
                     ],
                     options={
@@ -205,7 +205,7 @@ class Migration(migrations.Migration):
                         ('at', models.DateTimeField(help_text='When they were told.')),
                         ('recorded_at', models.DateTimeField(auto_now_add=True)),
                         ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notifications', to='incidents.incident')),
-                        ('told_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                        ('told_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to="incidents.user")),
                     ],
                     options={
                         'db_table': 'incidents_notification',
@@ -237,7 +237,7 @@ class Migration(migrations.Migration):
                         ('due_soon_said_for', models.DateTimeField(blank=True, editable=False, null=True)),
                         ('overdue_said_for', models.DateTimeField(blank=True, editable=False, null=True)),
                         ('decision', models.ForeignKey(blank=True, help_text='The decision-log entry that says it does not apply.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='incidents.decision')),
-                        ('done_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                        ('done_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to="incidents.user")),
                         ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='obligations', to='incidents.incident')),
                     ],
                     options={

@@ -2,7 +2,6 @@
 
 import django.db.models.deletion
 import simple_history.models
-from django.conf import settings
 from django.db import migrations, models
 
 
@@ -48,9 +47,9 @@ class Migration(migrations.Migration):
                 ('history_date', models.DateTimeField(db_index=True)),
                 ('history_change_reason', models.CharField(max_length=100, null=True)),
                 ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to="incidents.user")),
                 ('incident', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.incident')),
-                ('told_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('told_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to="incidents.user")),
             ],
             options={
                 'verbose_name': 'historical notification',
@@ -86,8 +85,8 @@ class Migration(migrations.Migration):
                 ('history_change_reason', models.CharField(max_length=100, null=True)),
                 ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
                 ('decision', models.ForeignKey(blank=True, db_constraint=False, help_text='The decision-log entry that says it does not apply.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.decision')),
-                ('done_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('done_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to="incidents.user")),
+                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to="incidents.user")),
                 ('incident', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.incident')),
             ],
             options={
@@ -108,7 +107,7 @@ class Migration(migrations.Migration):
                 ('history_date', models.DateTimeField(db_index=True)),
                 ('history_change_reason', models.CharField(max_length=100, null=True)),
                 ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to="incidents.user")),
             ],
             options={
                 'verbose_name': 'historical playbook',
@@ -142,7 +141,7 @@ class Migration(migrations.Migration):
                 ('due_soon_said_for', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('overdue_said_for', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('decision', models.ForeignKey(blank=True, help_text='The decision-log entry that says it does not apply.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='incidents.decision')),
-                ('done_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('done_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to="incidents.user")),
                 ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='obligations', to='incidents.incident')),
             ],
             options={
@@ -161,7 +160,7 @@ class Migration(migrations.Migration):
                 ('history_date', models.DateTimeField(db_index=True)),
                 ('history_change_reason', models.CharField(max_length=100, null=True)),
                 ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to="incidents.user")),
                 ('playbook', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.playbook')),
             ],
             options={
@@ -190,7 +189,7 @@ class Migration(migrations.Migration):
                 ('history_date', models.DateTimeField(db_index=True)),
                 ('history_change_reason', models.CharField(max_length=100, null=True)),
                 ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to="incidents.user")),
                 ('playbook', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.playbook')),
             ],
             options={
@@ -244,7 +243,7 @@ class Migration(migrations.Migration):
                 ('text', models.CharField(max_length=300)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('obligation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='incidents.obligation')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to=settings.AUTH_USER_MODEL)),
+                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to="incidents.user")),
             ],
             options={
                 'ordering': ['-created_at', '-id'],
@@ -263,7 +262,7 @@ class Migration(migrations.Migration):
                 ('last_error', models.CharField(blank=True, max_length=500)),
                 ('sent_at', models.DateTimeField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to="incidents.user")),
             ],
             options={
                 'ordering': ['id'],
@@ -282,7 +281,7 @@ class Migration(migrations.Migration):
                 ('at', models.DateTimeField(help_text='When they were told.')),
                 ('recorded_at', models.DateTimeField(auto_now_add=True)),
                 ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notifications', to='incidents.incident')),
-                ('told_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('told_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to="incidents.user")),
             ],
             options={
                 'ordering': ['at', 'id'],

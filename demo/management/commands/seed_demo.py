@@ -29,8 +29,9 @@ from comms import services as comms_services
 from core.workdays import END_OF_DAY, LONDON, is_working_day
 from incidents import services
 from incidents.membership import member_add
-from incidents.models import Incident, IncidentStatus, User
-from incidents.staff_import import COLUMNS, import_staff
+from incidents.models import Incident, IncidentStatus
+from people.models import User
+from people.staff_import import COLUMNS, import_staff
 from support import debriefing as support_debriefing
 from support import services as support_services
 from support.models import FollowUp

@@ -40,12 +40,8 @@ from core.actors import memberships_changed
 from demo.large import Seeder
 from demo.large_rows import stamps_as_given
 from demo.large_words import LARGE_TITLE
-from incidents.models import (
-    Incident,
-    Membership,
-    OrgRole,
-    User,
-)
+from incidents.models import Incident, Membership
+from people.models import OrgRole, User
 
 
 class Command(BaseCommand):

@@ -39,9 +39,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from config.models import SignInFailure
 from core.client_address import client_address
 from core.views import api_request
+
+from .models import SignInFailure
 
 DEVICE_COOKIE = "harbour_device"
 _DEVICE_SALT = "harbour.signin.device"

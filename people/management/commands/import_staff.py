@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.staff_import import COLUMNS, StaffImportError, import_staff
+from people.staff_import import COLUMNS, StaffImportError, import_staff
 
 
 class Command(BaseCommand):

@@ -15,10 +15,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from core.text import DIRECTION_CONTROL, is_one_line
+from core.text import DIRECTION_CONTROL, is_one_line, max_length
 
-from .membership import person_access_changed
-from .models import OrgRole, Team, User, max_length
+from .models import OrgRole, Team, User
+from .signals import access_changed
 
 COLUMNS = ["username", "email", "full_name", "team", "job_title", "line_manager", "roles"]
 ROLE_NAMES = set(OrgRole.values)
@@ -190,5 +190,5 @@ def import_staff(text: str) -> ImportResult:
             before = set(user.groups.values_list("name", flat=True))
             user.groups.set([groups[r] for r in _roles(row)])
             if before - set(_roles(row)):  # a role taken away: their open pages re-check access
-                person_access_changed(person=user)
+                access_changed.send(sender=User, person=user, by=None, door="import")
     return result

@@ -1,11 +1,11 @@
-"""`manage.py signin_reset [username ...]`: lift the account and address limits on signing in (config/signin.py)
+"""`manage.py signin_reset [username ...]`: lift the account and address limits on signing in (people/signin.py)
 for these usernames, or for everyone. `manage.py axes_reset` lifts the pause of a username at one address."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from config import signin
+from people import signin
 
 
 class Command(BaseCommand):

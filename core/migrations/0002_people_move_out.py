@@ -1,0 +1,36 @@
+import django.db.models.deletion
+from django.conf import settings
+from django.db import migrations, models
+
+# People (User, Team, their histories) and the sign-in failures moved to an app of their own, people/, keeping
+# their tables (issue 19). Nothing in the database changes: every operation here is on Django's record of
+# the models only (state_operations), so foreign keys keep their columns, constraints and data.
+
+
+class Migration(migrations.Migration):
+    """Its foreign keys to people point at people.User and people.Team (state only)."""
+
+    dependencies = [
+        ('core', '0001_outbox_and_notices'),
+        ('people', '0001_initial'),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(state_operations=[
+            migrations.AlterField(
+                model_name='email',
+                name='recipient',
+                field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            ),
+            migrations.AlterField(
+                model_name='notice',
+                name='closed_by',
+                field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            ),
+            migrations.AlterField(
+                model_name='notice',
+                name='recipient',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to=settings.AUTH_USER_MODEL),
+            ),
+        ]),
+    ]
