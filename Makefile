@@ -50,18 +50,20 @@ services:
 
 # The embedded default: SQLite and the in-memory channel layer, nothing to configure.
 test-embedded: install-dev chromium
-	env -u DATABASE_URL -u REDIS_URL $(UNIT) -m "not browser"
+	env -u DATABASE_URL -u REDIS_URL $(UNIT) -m "not browser and not migration"
 	env -u DATABASE_URL -u REDIS_URL DJANGO_ALLOW_ASYNC_UNSAFE=true $(BROWSER) -m browser
 
 # Production: PostgreSQL and Redis, including two daphne processes and a worker on one database. A shared
 # database needs a SECRET_KEY (a throw-away one here), and the test servers speak plain HTTP: HARBOUR_HTTPS=0.
 # Browser tests of layout, forms and accessibility (marked ui) depend on neither the database nor the channel
 # layer: they run once, in the embedded configuration; here, everything live and across processes.
-# Tests marked across_the_week run at every awkward instant (tests/clock.py) once, in the embedded step.
+# Tests marked across_the_week run at every awkward instant (tests/clock.py) once, in the embedded step; so do
+# those marked anywhere (static checks and pure functions, which meet neither database nor channel layer).
+# Tests marked migration (a database migrated back and forth) run once, here, on PostgreSQL.
 CI_ENV = DATABASE_URL=$(CI_DATABASE_URL) REDIS_URL=$(CI_REDIS_URL) SECRET_KEY=harbour-tests-only-not-a-secret HARBOUR_HTTPS=0 \
 	HARBOUR_TEST_INSTANTS=ordinary
 test-production: install-dev chromium services
-	$(CI_ENV) $(UNIT) --create-db -m "not browser"
+	$(CI_ENV) $(UNIT) --create-db -m "not browser and not anywhere"
 	$(CI_ENV) DJANGO_ALLOW_ASYNC_UNSAFE=true $(BROWSER) -m "browser and not ui"
 
 test: lint test-embedded test-production

@@ -18,7 +18,7 @@ from icalendar import Calendar
 
 from support.calendar import Invitation, Person, _vtimezone, calendar_bytes, invitation_email
 
-pytestmark = pytest.mark.across_the_week
+pytestmark = [pytest.mark.across_the_week, pytest.mark.anywhere]
 
 LONDON = ZoneInfo("Europe/London")
 AWKWARD = "Siân's team; room 2, floor 3\nBring: notes, \"quotes\" and a back\\slash"

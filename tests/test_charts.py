@@ -12,6 +12,8 @@ import pytest
 
 from core import charts
 
+pytestmark = pytest.mark.anywhere
+
 SVG = "{http://www.w3.org/2000/svg}"
 LONDON = ZoneInfo("Europe/London")
 START = dt.datetime(2026, 11, 24, 9, 0, tzinfo=LONDON)

@@ -21,6 +21,8 @@ from clocks import services
 from clocks.models import Notification, Obligation, Playbook, PlaybookObligation, PlaybookStep
 from people.models import User
 
+pytestmark = pytest.mark.migration
+
 BEFORE = [("incidents", "0010_one_outbox_and_notices"), ("clocks", None)]
 OLD_TASK = "incidents.tasks.obligation_remind"
 MOVED = ("Playbook", "PlaybookObligation", "PlaybookStep", "Obligation", "Notification")

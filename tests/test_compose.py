@@ -54,6 +54,8 @@ needs_compose = pytest.mark.skipif(
     "(or a docker compose plugin) to validate compose.yaml",
 )
 
+pytestmark = pytest.mark.anywhere
+
 
 def run_config(compose_file: Path, tmp_path: Path, *extra: str, secret_key: str | None = DUMMY_SECRET_KEY):
     """`compose -f FILE config --quiet` in a clean environment: no SECRET_KEY or COMPOSE_* from the caller,

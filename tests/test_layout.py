@@ -20,6 +20,8 @@ from incidents.models import Membership
 from incidents.policy import Action as IncidentAction
 from support.policy import Action as SupportAction
 
+pytestmark = pytest.mark.anywhere
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
 

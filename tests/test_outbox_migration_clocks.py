@@ -18,6 +18,8 @@ from core import notices, outbox
 from core.models import Email, Notice
 from tests.clock import at
 
+pytestmark = pytest.mark.migration
+
 BEFORE = [("incidents", "0009_api_token_name_one_line")]
 OLD_TASK = "incidents.tasks.send_incident_email"
 EMAIL_FIELDS = ("recipient_id", "to", "subject", "body", "state", "attempts", "next_attempt_at", "last_error",

@@ -19,7 +19,7 @@ from core.models import Email, Notice
 from core.worker import sweep
 from incidents.now import now_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.migration]
 
 BEFORE = [("comms", "0010_part_confirmation_text_kinds")]
 AFTER = [("comms", "0011_emails_and_notices_to_the_ground_floor")]

@@ -21,7 +21,7 @@ from support.models import FollowUp, NoticeKind
 from tests.clock import at
 from tests.test_tasks import run_worker
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.migration]
 
 BEFORE = ("support", "0008_no_register_events_on_the_timeline")
 AFTER = ("support", "0009_emails_and_notices_to_the_one_outbox")

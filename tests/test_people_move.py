@@ -24,6 +24,8 @@ from django.utils import timezone
 from people.management.commands.migrate import record_the_move
 from people.models import SignInFailure, Team, User
 
+pytestmark = pytest.mark.migration
+
 # What the move added: every one of them changes Django's record of the models only, or content types.
 ADDED = [("people", "0001_initial"), ("people", "0002_sign_in_failures"), ("people", "0003_content_types"),
          ("harbour", "0002_sign_in_failures_move_out"), ("incidents", "0012_people_move_out"),

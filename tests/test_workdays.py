@@ -28,6 +28,8 @@ from core.workdays import (
     working_days_due,
 )
 
+pytestmark = pytest.mark.anywhere
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -2,9 +2,12 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from core.migration_operations import AlterRelationsInState
+
 # People (User, Team, their histories) and the sign-in failures moved to an app of their own, people/, keeping
 # their tables (issue 19). Nothing in the database changes: every operation here is on Django's record of
-# the models only (state_operations), so foreign keys keep their columns, constraints and data.
+# the models only (AlterRelationsInState, state_operations), so foreign keys keep their columns, constraints
+# and data.
 
 
 class Migration(migrations.Migration):
@@ -16,156 +19,36 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(state_operations=[
-            migrations.AlterField(
-                model_name='approval',
-                name='approver',
-                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='familyinformed',
-                name='recorded_by',
-                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalapproval',
-                name='approver',
-                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalapproval',
-                name='history_user',
-                field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalfamilyinformed',
-                name='history_user',
-                field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalfamilyinformed',
-                name='recorded_by',
-                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalholdingtemplate',
-                name='history_user',
-                field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalidentifierpartconfirmation',
-                name='confirmed_by',
-                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalidentifierpartconfirmation',
-                name='history_user',
-                field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalmediaenquiry',
-                name='history_user',
-                field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalmediaenquiry',
-                name='logged_by',
-                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalmediaenquiry',
-                name='owner',
-                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalmessage',
-                name='author',
-                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalmessage',
-                name='history_user',
-                field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalmessage',
-                name='released_by',
-                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalmessage_recipients',
-                name='user',
-                field=models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalmessage_teams',
-                name='team',
-                field=models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='people.team'),
-            ),
-            migrations.AlterField(
-                model_name='historicalprotectedidentifier',
-                name='added_by',
-                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalprotectedidentifier',
-                name='history_user',
-                field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='identifierpartconfirmation',
-                name='confirmed_by',
-                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='inboxitem',
-                name='recipient',
-                field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='inbox', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='mediaenquiry',
-                name='logged_by',
-                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='mediaenquiry',
-                name='owner',
-                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='message',
-                name='author',
-                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='message',
-                name='recipients',
-                field=models.ManyToManyField(blank=True, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='message',
-                name='released_by',
-                field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='message',
-                name='teams',
-                field=models.ManyToManyField(blank=True, related_name='+', to='people.team'),
-            ),
-            migrations.AlterField(
-                model_name='messageversion',
-                name='author',
-                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='protectedidentifier',
-                name='added_by',
-                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='reviewcomment',
-                name='author',
-                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
+        AlterRelationsInState([
+            ('approval', 'approver', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('familyinformed', 'recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalapproval', 'approver', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalapproval', 'history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalfamilyinformed', 'history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalfamilyinformed', 'recorded_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalholdingtemplate', 'history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalidentifierpartconfirmation', 'confirmed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalidentifierpartconfirmation', 'history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalmediaenquiry', 'history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalmediaenquiry', 'logged_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalmediaenquiry', 'owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalmessage', 'author', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalmessage', 'history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalmessage', 'released_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalmessage_recipients', 'user', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalmessage_teams', 'team', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='people.team')),
+            ('historicalprotectedidentifier', 'added_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalprotectedidentifier', 'history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('identifierpartconfirmation', 'confirmed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('inboxitem', 'recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='inbox', to=settings.AUTH_USER_MODEL)),
+            ('mediaenquiry', 'logged_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('mediaenquiry', 'owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('message', 'author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('message', 'recipients', models.ManyToManyField(blank=True, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('message', 'released_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('message', 'teams', models.ManyToManyField(blank=True, related_name='+', to='people.team')),
+            ('messageversion', 'author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('protectedidentifier', 'added_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('reviewcomment', 'author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
         ]),
     ]

@@ -2,9 +2,12 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from core.migration_operations import AlterRelationsInState
+
 # People (User, Team, their histories) and the sign-in failures moved to an app of their own, people/, keeping
 # their tables (issue 19). Nothing in the database changes: every operation here is on Django's record of
-# the models only (state_operations), so foreign keys keep their columns, constraints and data.
+# the models only (AlterRelationsInState, state_operations), so foreign keys keep their columns, constraints
+# and data.
 
 
 class Migration(migrations.Migration):
@@ -16,21 +19,9 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(state_operations=[
-            migrations.AlterField(
-                model_name='email',
-                name='recipient',
-                field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='notice',
-                name='closed_by',
-                field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='notice',
-                name='recipient',
-                field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to=settings.AUTH_USER_MODEL),
-            ),
+        AlterRelationsInState([
+            ('email', 'recipient', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('notice', 'closed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('notice', 'recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to=settings.AUTH_USER_MODEL)),
         ]),
     ]

@@ -2,9 +2,12 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from core.migration_operations import AlterRelationsInState
+
 # People (User, Team, their histories) and the sign-in failures moved to an app of their own, people/, keeping
 # their tables (issue 19). Nothing in the database changes: every operation here is on Django's record of
-# the models only (state_operations), so foreign keys keep their columns, constraints and data.
+# the models only (AlterRelationsInState, state_operations), so foreign keys keep their columns, constraints
+# and data.
 
 
 class Migration(migrations.Migration):
@@ -20,97 +23,27 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        AlterRelationsInState([
+            ('incident', 'opened_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicaldecision', 'recorded_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalmembership', 'user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('decision', 'decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('decision', 'recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('membership', 'added_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicaldecision', 'decided_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalmembership', 'history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicaldecision', 'history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalincident', 'opened_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalmembership', 'added_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('timelineevent', 'actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('membership', 'user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+            ('historicalmembership', 'removed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('historicalincident', 'history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('apitoken', 'user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+            ('apitoken', 'ended_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ('membership', 'removed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+        ]),
         migrations.SeparateDatabaseAndState(state_operations=[
-            migrations.AlterField(
-                model_name='incident',
-                name='opened_by',
-                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicaldecision',
-                name='recorded_by',
-                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalmembership',
-                name='user',
-                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='decision',
-                name='decided_by',
-                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='decision',
-                name='recorded_by',
-                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='membership',
-                name='added_by',
-                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicaldecision',
-                name='decided_by',
-                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalmembership',
-                name='history_user',
-                field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicaldecision',
-                name='history_user',
-                field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalincident',
-                name='opened_by',
-                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalmembership',
-                name='added_by',
-                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='timelineevent',
-                name='actor',
-                field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='membership',
-                name='user',
-                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalmembership',
-                name='removed_by',
-                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='historicalincident',
-                name='history_user',
-                field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='apitoken',
-                name='user',
-                field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='apitoken',
-                name='ended_by',
-                field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
-            migrations.AlterField(
-                model_name='membership',
-                name='removed_by',
-                field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-            ),
             migrations.RemoveField(
                 model_name='historicalteam',
                 name='history_user',
