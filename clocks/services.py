@@ -22,6 +22,7 @@ from simple_history.utils import bulk_create_with_history
 from core import notices, outbox, realtime
 from core.actors import Actor, person_of
 from core.errors import Conflict, InvalidInput
+from core.grants import member
 from core.text import checked_text
 from core.workdays import (
     calendar_days_due,
@@ -32,7 +33,7 @@ from core.workdays import (
     working_day_before,
     working_days_due,
 )
-from incidents.models import Incident, MemberRole, Membership
+from incidents.models import Incident, MemberRole
 from incidents.services import (
     CLOCK_SKEW,
     check_choice,
@@ -379,8 +380,8 @@ CLOCKS_EMAIL = "clocks"  # the outbox's kind for a clock's reminder emails (core
 
 
 def _people(obligation: Obligation, roles) -> list:
-    return [m.user for m in Membership.objects.active().filter(incident_id=obligation.incident_id, role__in=roles,
-                                                               user__is_active=True).select_related("user")]
+    """The incident's members in these roles, as the policy names them for the obligation."""
+    return list(obligations.holders(member(*roles), obligation).order_by("pk"))
 
 
 def _remind(obligation: Obligation, recipients, kind: str, text: str) -> int:

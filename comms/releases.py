@@ -189,9 +189,8 @@ def scheduled_release_due(message_id: int) -> str:
 
 
 def _told(message: Message, who) -> list[User]:
-    """The incident's members the rule names for this message (its author, its comms lead), in a stable order."""
-    members = message.incident.memberships.active().select_related("user").order_by("user_id")
-    return [m.user for m in members if messages.qualifies(m.user, who, message)]
+    """The people the policy's rule names for this message (its author, its comms lead), in a stable order."""
+    return list(messages.holders(who, message).order_by("pk"))
 
 
 def _tell_by_email(message: Message, people: list[User], subject: str, body: str) -> None:

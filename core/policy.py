@@ -3,8 +3,9 @@
 A policy is written in the words of core/grants.py (grants and rules for who; transitions for from
 which states). A `Policy` binds the rules and transitions of one model, and everything else is derived
 from it: `check` (the guard every service calls), `restrict` (the queryset filter every list, board and
-socket uses), `fetch` (the getter: "not found" when the person may not see it, 403 when they may see it
-but not do this, 409 when its state refuses), and `allowed_actions` (what a page or serializer offers).
+socket uses), `holders` (the people who may take an action on one object: whoever is told of it), `fetch`
+(the getter: "not found" when the person may not see it, 403 when they may see it but not do this, 409
+when its state refuses), and `allowed_actions` (what a page or serializer offers).
 Who acts (a person, the admin site, the worker) and what a check remembers about a person while it runs
 (their memberships, the API token a socket acts through) are in core/actors.py, with what the spine
 declares a membership of an incident to be.
@@ -153,7 +154,7 @@ class Policy:
                         raise ImproperlyConfigured(f"{name} policy: where({lookup}=…) names no field of {name}.")
         for rule, _ in self.never.values():
             for grant in rule.grants:
-                if grant.person and not hasattr(self.model, grant.person):
+                if grant.person and not (hasattr(self.model, grant.person) or self._is_foreign_key(grant.person)):
                     raise ImproperlyConfigured(f"{name} policy: {name} has no field {grant.person!r}.")
 
     def _is_foreign_key(self, path: str) -> bool:
@@ -335,6 +336,68 @@ class Policy:
         if any(not clause for clause in clauses):  # a grant with no condition left: every row
             return queryset
         return queryset.filter(functools.reduce(operator.or_, clauses))
+
+    # --- many people ---
+
+    def holders(self, action: StrEnum | Grant | Rule, obj: Any = None, *, state: bool = True) -> QuerySet:
+        """The people who may take the action on the object: everyone for whom `check` would pass (they see
+        the object, the action's rule is theirs, no never-rule refuses them, and its state allows it, unless
+        `state=False`), as one query of people, built from the same grants. Who a reminder, a notice, an
+        email or a live event goes to asks this, never a query of its own. A named part of the policy
+        (COMMAND, say) may stand for the action: the people it names for the object, as `qualifies` answers
+        one by one. Only people: the admin site and the worker hold grants of their own, but are told
+        nothing."""
+        people = get_user_model()._default_manager.filter(is_active=True)
+        if isinstance(action, Grant | Rule):  # without an object, only what needs none (an organisation role)
+            named = self._holders_q(as_rule(action), obj)
+            return people.none() if named is None else people.filter(named)
+        if obj is None and action not in self.unbound:
+            raise ValueError(f"holders({action}) needs the object the action is taken on.")
+        if obj is not None and state and not self.state_allows(action, obj):
+            return people.none()
+        who = self._holders_q(self.rules[action], obj)
+        if who is not None and obj is not None and action != self.visibility:
+            sees = self._holders_q(self.rules[self.visibility], obj)
+            who = None if sees is None else who & sees
+        if who is None:
+            return people.none()
+        if action in self.never:
+            refused = self._holders_q(self.never[action][0], obj)
+            if refused is not None:
+                who &= ~refused
+        return people.filter(who)
+
+    def _holders_q(self, rule: Rule, obj: Any) -> Q | None:
+        """The people one rule names for this object, as a filter of people (None: nobody)."""
+        clauses = [q for q in (self._grant_holders_q(g, obj) for g in rule.grants) if q is not None]
+        if not clauses:
+            return None
+        return functools.reduce(operator.or_, clauses)
+
+    def _grant_holders_q(self, grant: Grant, obj: Any) -> Q | None:
+        if grant.actor != "person":
+            return None
+        if grant.where and (obj is None or not meets(obj, grant.where)):
+            return None
+        q = Q(pk__isnull=False)  # every person: a grant with no condition left holds for all of them
+        if grant.org_role:
+            q &= Q(Exists(get_user_model().groups.through.objects.filter(
+                user=OuterRef("pk"), group__name=grant.org_role)))
+        if grant.member_roles is not None or grant.unrestricted:
+            incident = self.incident_of(obj)
+            if incident is None:
+                return None
+            terms = membership()
+            if grant.unrestricted and getattr(incident, terms.restricted):
+                return None
+            if grant.member_roles is not None:
+                q &= Q(Exists(terms.held(**{terms.incident: incident}).filter(**{
+                    terms.person: OuterRef("pk"), f"{terms.role}__in": sorted(grant.member_roles)})))
+        if grant.person:
+            if obj is None:
+                return None
+            q &= Q(pk__in=sorted(_person_ids(obj, grant.person)))
+        return q
 
     def fetch(self, actor: Actor, action: StrEnum, pk: Any, queryset: QuerySet | None = None, *,
               state: bool = True, to: str | None = None) -> Any:

@@ -38,7 +38,7 @@ from incidents.models import MemberRole as Role
 from incidents.policy import SEES_THE_INCIDENT
 from people.models import OrgRole
 
-from .models import AffectedPerson, Debrief, FollowUp, SupportRequest
+from .models import AffectedPerson, Debrief, FollowUp, FollowUpKind, SupportRequest
 from .models import DebriefStatus as D
 from .models import FollowUpStatus as F
 
@@ -155,9 +155,12 @@ class FollowUpAction(StrEnum):
     REASSIGN = "reassign"
     CANCEL = "cancel"
     REMIND = "remind"  # the worker, when it falls due
+    HEAR_OVERDUE = "hear_overdue"  # told when it is a working day overdue
 
 
 PRIVATE = THEMSELF | SUPPORTER | WELLBEING_LEADS
+# That someone asked for support is not for their line manager, nor for the incident's command.
+ASKED = where(kind=FollowUpKind.SUPPORT_REQUEST)
 _OPEN_ONLY = "This check-in is {state}: it can no longer be changed."
 
 follow_ups = Policy(
@@ -175,6 +178,12 @@ follow_ups = Policy(
         FollowUpAction.REASSIGN: SUPPORTER | WELLBEING_LEADS,
         FollowUpAction.CANCEL: WELLBEING_LEADS,
         FollowUpAction.REMIND: WORKER,
+        FollowUpAction.HEAR_OVERDUE: WELLBEING_LEADS,
+    },
+    never={
+        FollowUpAction.HEAR_OVERDUE: (THEMSELF | ASKED & (person("person__line_manager") | COMMAND),
+                                      "A wellbeing lead is not told of their own check-in, nor of a request "
+                                      "for support by someone they manage or in an incident they lead."),
     },
     refusals={
         FollowUpAction.SEE_PRIVATE: "Only the person, their supporter and the wellbeing leads see how a check-in went.",
@@ -185,6 +194,7 @@ follow_ups = Policy(
         FollowUpAction.RESCHEDULE: "Only their supporter or a wellbeing lead can move a check-in.",
         FollowUpAction.REASSIGN: "Only their supporter or a wellbeing lead can hand a check-in to someone else.",
         FollowUpAction.CANCEL: "Only a wellbeing lead can cancel a check-in.",
+        FollowUpAction.HEAR_OVERDUE: "Only the wellbeing leads are told that a check-in is overdue.",
     },
     transitions={
         action: Transition([F.SCHEDULED], target, code="not_open", refusal=_OPEN_ONLY)

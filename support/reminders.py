@@ -13,7 +13,6 @@ from django.utils import timezone
 from core import worker
 from core.errors import Conflict
 from core.workdays import add_working_days, in_office_hours, next_office_moment
-from people.models import OrgRole, User
 
 from .models import (
     FollowUp,
@@ -28,7 +27,7 @@ from .policy import (
     FollowUpAction,
     follow_ups,
 )
-from .services import command_ids, request_follow_up
+from .services import request_follow_up
 
 # --- reminders, notices and emails ---------------------------------------------------------------------------
 # Timed work for staff support: reminders said exactly once, in working hours; emails go by the one outbox
@@ -76,10 +75,7 @@ def follow_up_remind(follow_up_id: int) -> str:
             changes["person_told_at"] = now
         if follow_up.leads_told_for != follow_up.due_at \
                 and now >= next_office_moment(add_working_days(follow_up.due_at, 1)):
-            leads = User.objects.filter(is_active=True, groups__name=OrgRole.WELLBEING_LEAD).exclude(
-                pk=follow_up.person_id)
-            if follow_up.is_support_request:  # that they asked is not for their line manager or command
-                leads = leads.exclude(pk__in=[follow_up.person.line_manager_id, *command_ids(follow_up.incident)])
+            leads = follow_ups.holders(FollowUpAction.HEAR_OVERDUE, follow_up).order_by("pk")
             said += ["leads" for lead in leads if tell(follow_up, lead, NoticeKind.OVERDUE)][:1]
             changes["leads_told_for"] = follow_up.due_at
         if changes:

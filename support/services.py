@@ -21,14 +21,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from core import realtime, worker
 from core.errors import Conflict, InvalidInput
 from core.text import checked_text
 from core.workdays import add_working_days, next_office_moment
-from incidents.models import Incident, MemberRole
+from incidents.models import Incident
 from incidents.policy import Action as IncidentView
 from incidents.policy import incidents
 from incidents.services import resolve_user, save_audited
@@ -53,6 +53,8 @@ from .models import (
 )
 from .notify import tell
 from .policy import (
+    COMMAND,
+    WELLBEING_LEADS,
     Action,
     FollowUpAction,
     IncidentAction,
@@ -127,9 +129,7 @@ def default_steps() -> list[PlanStep]:
 def _wellbeing_lead(exclude: Any = ()) -> User | None:
     """The wellbeing lead who takes a follow-up when nobody else is named: the one with fewest open,
     leaving out those given (the person, and anyone who must not learn of it)."""
-    from django.db.models import Count
-
-    leads = User.objects.filter(is_active=True, groups__name=OrgRole.WELLBEING_LEAD)
+    leads = follow_ups.holders(WELLBEING_LEADS)
     leads = leads.exclude(pk__in=[u.pk if isinstance(u, User) else u for u in exclude if u is not None])
     return leads.annotate(open=Count("assigned_follow_ups", filter=Q(
         assigned_follow_ups__status=FollowUpStatus.SCHEDULED))).order_by("open", "full_name", "pk").first()
@@ -138,8 +138,7 @@ def _wellbeing_lead(exclude: Any = ()) -> User | None:
 def in_command(incident: Incident, user: User | None) -> bool:
     """Does the person lead the incident (lead or tactical lead)? They see the register and counts, and
     must not become anyone's supporter by someone else's choice: a supporter reads outcomes and notes."""
-    return user is not None and incident.memberships.active().filter(
-        user=user, role__in=[MemberRole.LEAD, MemberRole.TACTICAL_LEAD]).exists()
+    return user is not None and incident_support.qualifies(user, COMMAND, incident)
 
 
 def _sees(incident: Incident, user: User) -> bool:
@@ -193,8 +192,7 @@ def _supporter(errors: dict[str, list[str]], incident: Incident, person: User | 
 
 def command_ids(incident: Incident) -> list[int]:
     """The incident's lead and tactical lead: never made someone's supporter, never told of their support."""
-    return list(incident.memberships.active().filter(role__in=[MemberRole.LEAD, MemberRole.TACTICAL_LEAD])
-                .values_list("user_id", flat=True))
+    return list(incident_support.holders(COMMAND, incident).values_list("pk", flat=True))
 
 
 def checked_reason(errors: dict[str, list[str]], value: Any, what: str = "why",
