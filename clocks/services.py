@@ -380,7 +380,12 @@ CLOCKS_EMAIL = "clocks"  # the outbox's kind for a clock's reminder emails (core
 
 
 def _people(obligation: Obligation, roles) -> list:
-    """The incident's members in these roles, as the policy names them for the obligation."""
+    """The incident's members in these roles, as the policy names them for the obligation. A role no
+    membership can hold (a playbook's row edited outside the admin, say) names nobody: the reminder then
+    goes to the incident's command, rather than failing in the worker."""
+    roles = [role for role in roles if role in MemberRole.values]
+    if not roles:
+        return []
     return list(obligations.holders(member(*roles), obligation).order_by("pk"))
 
 

@@ -358,6 +358,16 @@ def test_the_responsible_role_is_told_it_is_due_and_command_that_it_is_overdue(c
     assert reminders() == [("alice", "overdue"), ("cora", "due"), ("tom", "overdue")]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_responsible_role_no_member_can_hold_falls_back_to_command(cast, incident, panel):
+    """A playbook row edited outside the admin names a role that does not exist: the reminder still goes,
+    to the lead and tactical lead, rather than the worker failing on it."""
+    Obligation.objects.filter(pk=panel.pk).update(responsible_role="chief")
+    with at(panel.remind_at + dt.timedelta(minutes=1)):
+        assert tasks.obligation_remind.call(panel.pk) == "said due soon"
+    assert reminders() == [("alice", "due_soon"), ("tom", "due_soon")]
+
+
 @pytest.mark.across_the_week
 @pytest.mark.django_db(transaction=True)
 def test_a_recomputed_due_time_is_said_again_and_a_done_one_never(cast):
