@@ -9,12 +9,12 @@ remembers the token, and acts for its person only while the token works.
 The ground floor knows no app, so what a membership is, which organisation roles there are and how a
 token is checked are declared by the app that holds them, when its models are imported: before any
 policy module can be, so a rule that names a role that does not exist still fails at import
-(incidents/models.py):
+(incidents/models.py and people/models.py):
 
     declare_membership(Membership, person="user", incident="incident", role="role",
-                       active={"removed_at__isnull": True}, restricted="restricted")
-    declare_org_roles(OrgRole.values)
-    declare_token_check(ApiToken.works)
+                       active={"removed_at__isnull": True}, restricted="restricted")   # the spine
+    declare_token_check(ApiToken.works)                                                 # the spine
+    declare_org_roles(OrgRole.values)                                                   # people
 
 The roles a rule may name (`member(...)`) are the choices of the membership's role field; the person is
 settings.AUTH_USER_MODEL.

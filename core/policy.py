@@ -97,6 +97,7 @@ class Policy:
     never: Mapping[StrEnum, tuple[Grant | Rule, str]] = field(default_factory=dict)
     state_field: str = "status"
     unbound: frozenset[StrEnum] = frozenset()  # actions that create one, rather than act on one
+    told: frozenset[StrEnum] = frozenset()  # who is told of it (`holders`), not something anyone does
 
     def __post_init__(self) -> None:
         self.rules = {action: as_rule(who) for action, who in self.rules.items()}
@@ -263,7 +264,7 @@ class Policy:
         if not self.qualifies(actor, self.rules[self.visibility], obj):
             return frozenset()
         return frozenset(action for action in self.rules
-                         if action not in self.unbound and self.allows(actor, action, obj))
+                         if action not in self.unbound | self.told and self.allows(actor, action, obj))
 
     def check(self, actor: Actor, action: StrEnum, obj: Any = None, *, to: str | None = None,
               state: bool = True) -> None:

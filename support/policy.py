@@ -180,6 +180,7 @@ follow_ups = Policy(
         FollowUpAction.REMIND: WORKER,
         FollowUpAction.HEAR_OVERDUE: WELLBEING_LEADS,
     },
+    told=frozenset({FollowUpAction.HEAR_OVERDUE}),
     never={
         FollowUpAction.HEAR_OVERDUE: (THEMSELF | ASKED & (person("person__line_manager") | COMMAND),
                                       "A wellbeing lead is not told of their own check-in, nor of a request "

@@ -61,6 +61,7 @@ def scenario(cast):
     ask_for_support(cast, incident)  # a released briefing, Bob's acknowledgement and his request for support
     draft = comms_services.message_draft(actor=cast.cora, incident_id=incident.pk, audience="people",
                                          recipients=["olive"], subject="Draft", body="Still being written")
+    make_user("walt", "Walt Wellbeing", "wellbeing_lead")  # free to take Olive's request, as Wendy is not
     for_olive = comms_services.message_draft(actor=cast.alice, incident_id=incident.pk, audience="people",
                                              recipients=["olive"], subject="For Olive", body="B")
     comms_services.message_submit(actor=cast.alice, message_id=for_olive.pk)
@@ -141,7 +142,11 @@ def test_who_hears_of_an_overdue_check_in(scenario):
         follow_up = FollowUp.objects.filter(**which).first()
         return set(follow_ups.holders(FollowUpAction.HEAR_OVERDUE, follow_up).values_list("username", flat=True))
 
-    assert told(person__username="bob", affected__isnull=False) == {"alice", "wendy"}  # of the register
-    assert told(person__username="bob", kind="support_request") == {"wendy"}  # Alice leads the incident
-    # Olive's request waits for a wellbeing lead who may take it: Wendy manages her, Alice leads the incident.
-    assert not FollowUp.objects.filter(person__username="olive", kind="support_request").exists()
+    assert told(person__username="bob", affected__isnull=False) == {"alice", "walt", "wendy"}  # of the register
+    assert told(person__username="bob", kind="support_request") == {"walt", "wendy"}  # Alice leads the incident
+    # Wendy manages Olive and Alice leads the incident: of Olive's request, only Walt hears, and he takes it.
+    assert told(person__username="olive", kind="support_request") == {"walt"}
+    assert FollowUp.objects.get(person__username="olive", kind="support_request").assignee.username == "walt"
+    # Being told is not something anyone does: a follow-up offers no such action.
+    follow_up = FollowUp.objects.get(person__username="olive", kind="support_request")
+    assert FollowUpAction.HEAR_OVERDUE not in follow_ups.allowed_actions(User.objects.get(username="walt"), follow_up)

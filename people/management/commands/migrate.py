@@ -6,7 +6,8 @@ as applied but not people's first, and Django refuses to migrate such a history 
 first migration changes nothing in the database (people/migrations/0001_initial.py: its models' tables are
 the spine's, made by incidents' first migration), so on a database where the spine's first migration is
 applied, recording it as applied is exactly what running it would do. This does that, once, before
-Django's own migrate runs; on any other database it does nothing.
+Django's own migrate runs; on any other database it does nothing. `--plan` and `--check` record it too:
+without it Django cannot read such a history at all, even to show a plan, and the row changes no table.
 """
 
 from __future__ import annotations
